@@ -1,0 +1,4 @@
+//! Suite `shared_mappings`: (to be written).
+//!
+//! The tests are in `tests/*.rs`, one file per topic; this library holds only the
+//! suite's overview and helpers shared by its test files.
