@@ -39,14 +39,16 @@ fn dup_returns_the_lowest_unused_number() {
     let s = Scratch::new();
     let f = open_file(&s, b"x");
     run_in_child("dup in a single-threaded child", || {
+        let first_free = lowest_free_fd();
         let a = raw_dup(f.as_raw_fd()).unwrap();
+        assert_eq!(a, first_free, "dup must take the lowest free number");
         let b = raw_dup(f.as_raw_fd()).unwrap();
         let c = raw_dup(f.as_raw_fd()).unwrap();
         assert!(a < b && b < c);
+        // a, b, c were each the lowest free number, so the only hole below c is b.
         unsafe { libc::close(b) };
-        let expected = lowest_free_fd();
-        assert_eq!(expected, b.min(expected));
-        assert_eq!(raw_dup(f.as_raw_fd()), Ok(expected), "dup must fill the lowest hole");
+        assert_eq!(lowest_free_fd(), b);
+        assert_eq!(raw_dup(f.as_raw_fd()), Ok(b), "dup must fill the lowest hole");
     })
     .expect_success();
 }

@@ -1,0 +1,77 @@
+//! Readiness of an eventfd for poll(2) and epoll(7).
+//!
+//! eventfd(2), "poll(2), select(2) (and similar)": "The file descriptor is readable (the
+//! select(2) readfds argument; the poll(2) POLLIN flag) if the counter has a value greater
+//! than 0. The file descriptor is writable (the select(2) writefds argument; the poll(2)
+//! POLLOUT flag) if it is possible to write a value of at least "1" without blocking."
+
+use std::os::fd::AsRawFd;
+
+use eventfd::{MAX, epoll, epoll_add, epoll_wait, nonblocking, read_u64, readiness, write_u64};
+use fixtures::deadline::poll_ms;
+use fixtures::{DEFAULT_DEADLINE, NEGATIVE_WAIT};
+
+/// POLLIN exactly while the counter is greater than 0.
+#[test]
+fn pollin_is_reported_only_while_the_counter_is_nonzero() {
+    let e = nonblocking(0);
+    assert_eq!(readiness(&e) & libc::POLLIN, 0, "POLLIN at 0");
+    write_u64(&e, 1).unwrap();
+    assert_eq!(readiness(&e) & libc::POLLIN, libc::POLLIN, "no POLLIN at 1");
+    read_u64(&e).unwrap();
+    assert_eq!(readiness(&e) & libc::POLLIN, 0, "POLLIN after the read reset the counter");
+}
+
+/// POLLOUT exactly while a write of 1 would not block: at 0xfffffffffffffffd it is still
+/// writable, at the maximum 0xfffffffffffffffe it is not (and a write of 1 there would
+/// fail EAGAIN on this nonblocking fd, as the flag predicts).
+#[test]
+fn pollout_is_reported_while_a_write_of_1_would_not_block() {
+    let e = nonblocking(0);
+    assert_eq!(readiness(&e), libc::POLLOUT, "a zero counter: writable only");
+    write_u64(&e, MAX - 1).unwrap();
+    assert_eq!(readiness(&e), libc::POLLIN | libc::POLLOUT, "one below the maximum");
+    write_u64(&e, 1).unwrap();
+    assert_eq!(readiness(&e), libc::POLLIN, "at the maximum: not writable");
+    fixtures::assert_errno!(write_u64(&e, 1), nix::errno::Errno::EAGAIN);
+}
+
+/// epoll(7) reports the same readiness as poll (level-triggered): EPOLLOUT alone at 0,
+/// EPOLLIN|EPOLLOUT after a write, EPOLLIN alone at the maximum; epoll_wait times out when
+/// nothing asked for is ready.
+#[test]
+fn epoll_reports_the_same_readiness_as_poll() {
+    let e = nonblocking(0);
+    let ep = epoll();
+    let fd = e.as_raw_fd();
+    epoll_add(&ep, fd, (libc::EPOLLIN | libc::EPOLLOUT) as u32);
+    let out = libc::EPOLLOUT as u32;
+    let inn = libc::EPOLLIN as u32;
+    assert_eq!(epoll_wait(&ep, 0), vec![(out, fd as u64)]);
+    write_u64(&e, 2).unwrap();
+    assert_eq!(epoll_wait(&ep, 0), vec![(inn | out, fd as u64)]);
+    write_u64(&e, MAX - 2).unwrap();
+    assert_eq!(epoll_wait(&ep, 0), vec![(inn, fd as u64)]);
+    // Only EPOLLOUT asked for, at the maximum: nothing within NEGATIVE_WAIT.
+    let ep2 = epoll();
+    epoll_add(&ep2, fd, out);
+    assert_eq!(epoll_wait(&ep2, poll_ms(NEGATIVE_WAIT)), vec![], "EPOLLOUT at the maximum");
+}
+
+/// epoll(7), EPOLLET: "The edge-triggered mode delivers events only when changes occur on
+/// the monitored file descriptor." Every write to an eventfd is such a change (it wakes
+/// the waiters), so each write produces a new EPOLLIN event even while the counter was
+/// already nonzero; without a write, no event repeats.
+#[test]
+fn every_write_is_a_new_edge_for_epollet() {
+    let e = nonblocking(0);
+    let ep = epoll();
+    let fd = e.as_raw_fd();
+    epoll_add(&ep, fd, (libc::EPOLLIN | libc::EPOLLET) as u32);
+    write_u64(&e, 1).unwrap();
+    assert_eq!(epoll_wait(&ep, poll_ms(DEFAULT_DEADLINE)), vec![(libc::EPOLLIN as u32, fd as u64)]);
+    assert_eq!(epoll_wait(&ep, poll_ms(NEGATIVE_WAIT)), vec![], "an edge-triggered event repeated without a change");
+    write_u64(&e, 1).unwrap();
+    assert_eq!(epoll_wait(&ep, poll_ms(DEFAULT_DEADLINE)), vec![(libc::EPOLLIN as u32, fd as u64)], "second write, no event");
+    assert_eq!(read_u64(&e), Ok(2));
+}

@@ -1,0 +1,223 @@
+//! Nonblocking accept(2) and connect(2) on TCP loopback and UNIX stream sockets.
+
+use std::os::fd::AsRawFd;
+
+use fixtures::deadline::poll_ms;
+use fixtures::{DEFAULT_DEADLINE, NEGATIVE_WAIT, Scratch, assert_errno, spawn};
+use nix::errno::Errno;
+use nonblocking_io::{
+    accept_queue_len, accept4, connect_in, connect_un, getfl, poll1, so_error, tcp_listener, tcp_socket, unix_listener,
+    unix_socket, wait_until,
+};
+
+/// A listener of either family, and a way to connect a new client to it.
+enum Listener {
+    Tcp(std::os::fd::OwnedFd, libc::sockaddr_in),
+    Unix(std::os::fd::OwnedFd, Scratch),
+}
+
+impl Listener {
+    fn new(unix: bool, backlog: libc::c_int, type_flags: libc::c_int) -> Listener {
+        if unix {
+            let s = Scratch::new();
+            let l = unix_listener(&s.join("sock"), backlog, type_flags);
+            Listener::Unix(l, s)
+        } else {
+            let (l, a) = tcp_listener(backlog, type_flags, None);
+            Listener::Tcp(l, a)
+        }
+    }
+
+    fn fd(&self) -> i32 {
+        match self {
+            Listener::Tcp(l, _) | Listener::Unix(l, _) => l.as_raw_fd(),
+        }
+    }
+
+    /// A blocking client, connected (the connection is queued on the listener).
+    fn connect_client(&self) -> std::os::fd::OwnedFd {
+        match self {
+            Listener::Tcp(_, a) => {
+                let c = tcp_socket(0);
+                connect_in(c.as_raw_fd(), a).unwrap();
+                c
+            }
+            Listener::Unix(_, s) => {
+                let c = unix_socket(libc::SOCK_STREAM);
+                connect_un(c.as_raw_fd(), &s.join("sock")).unwrap();
+                c
+            }
+        }
+    }
+
+    /// Wait (bounded) until a connection is ready to be accepted.
+    fn wait_pending(&self) {
+        let ev = poll1(self.fd(), libc::POLLIN, poll_ms(DEFAULT_DEADLINE));
+        assert_eq!(ev & libc::POLLIN, libc::POLLIN, "no connection became pending on the listener");
+    }
+}
+
+/// accept(2), ERRORS: "EAGAIN or EWOULDBLOCK The socket is marked nonblocking and no
+/// connections are present to be accepted." Once a client connects, accept succeeds.
+#[rstest::rstest]
+#[case::tcp(false)]
+#[case::unix_stream(true)]
+fn nonblocking_accept_without_a_pending_connection_fails_eagain(#[case] unix: bool) {
+    let l = Listener::new(unix, 4, libc::SOCK_NONBLOCK);
+    assert_errno!(accept4(l.fd(), 0), Errno::EAGAIN);
+    let _c = l.connect_client();
+    l.wait_pending();
+    assert!(accept4(l.fd(), 0).is_ok(), "accept with a pending connection");
+    assert_errno!(accept4(l.fd(), 0), Errno::EAGAIN, "accept after the only connection was taken");
+}
+
+/// accept(2), NOTES: "On Linux, the new socket returned by accept() does not inherit file
+/// status flags such as O_NONBLOCK and O_ASYNC from the listening socket." accept4(2) with
+/// SOCK_NONBLOCK: "Set the O_NONBLOCK file status flag on the open file description".
+#[rstest::rstest]
+#[case::tcp_accept(false, 0, 0)]
+#[case::tcp_accept4_sock_nonblock(false, libc::SOCK_NONBLOCK, libc::O_NONBLOCK)]
+#[case::unix_accept(true, 0, 0)]
+#[case::unix_accept4_sock_nonblock(true, libc::SOCK_NONBLOCK, libc::O_NONBLOCK)]
+fn the_accepted_socket_is_nonblocking_only_with_accept4_sock_nonblock(
+    #[case] unix: bool,
+    #[case] accept_flags: libc::c_int,
+    #[case] expected: libc::c_int,
+) {
+    let l = Listener::new(unix, 4, libc::SOCK_NONBLOCK);
+    assert_eq!(getfl(l.fd()) & libc::O_NONBLOCK, libc::O_NONBLOCK);
+    let _c = l.connect_client();
+    l.wait_pending();
+    let s = accept4(l.fd(), accept_flags).unwrap();
+    assert_eq!(getfl(s.as_raw_fd()) & libc::O_NONBLOCK, expected);
+}
+
+/// connect(2): "EINPROGRESS The socket is nonblocking and the connection cannot be
+/// completed immediately. ... It is possible to select(2) or poll(2) for completion by
+/// selecting the socket for writing. After select(2) indicates writability, use
+/// getsockopt(2) to read the SO_ERROR option at level SOL_SOCKET to determine whether
+/// connect() completed successfully (SO_ERROR is zero)". A TCP connect needs a handshake,
+/// so it cannot complete within the call. Linux quirk (net/ipv4/af_inet.c,
+/// __inet_stream_connect): the first connect(2) after the handshake completed returns 0
+/// (it moves the socket to SS_CONNECTED) where POSIX would say EISCONN; only the next one
+/// fails EISCONN. See docs/suites/nonblocking_io.md, Findings.
+#[test]
+fn nonblocking_tcp_connect_reports_einprogress_then_pollout_and_so_error_zero() {
+    let (l, addr) = tcp_listener(4, 0, None);
+    let c = tcp_socket(libc::SOCK_NONBLOCK);
+    assert_errno!(connect_in(c.as_raw_fd(), &addr), Errno::EINPROGRESS);
+    let ev = poll1(c.as_raw_fd(), libc::POLLOUT, poll_ms(DEFAULT_DEADLINE));
+    assert_eq!(ev & libc::POLLOUT, libc::POLLOUT, "the connection never became writable");
+    assert_eq!(so_error(c.as_raw_fd()), 0);
+    assert_eq!(connect_in(c.as_raw_fd(), &addr), Ok(0), "Linux: the first connect after completion returns 0");
+    assert_errno!(connect_in(c.as_raw_fd(), &addr), Errno::EISCONN);
+    assert!(accept4(l.as_raw_fd(), 0).is_ok());
+}
+
+/// connect(2): after EINPROGRESS, SO_ERROR "is one of the usual error codes listed here,
+/// explaining the reason for the failure" — ECONNREFUSED ("No-one listening on the remote
+/// address") for a loopback port that is bound but not listening (it answers with RST).
+#[test]
+fn nonblocking_tcp_connect_to_a_closed_port_reports_econnrefused_in_so_error() {
+    // A bound, non-listening socket holds the port so that nobody else can listen on it.
+    let holder = tcp_socket(0);
+    // SAFETY: bind to 127.0.0.1, port chosen by the kernel.
+    unsafe {
+        let mut addr: libc::sockaddr_in = std::mem::zeroed();
+        addr.sin_family = libc::AF_INET as libc::sa_family_t;
+        addr.sin_addr.s_addr = u32::from_ne_bytes([127, 0, 0, 1]);
+        let len = std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t;
+        assert_eq!(libc::bind(holder.as_raw_fd(), (&addr as *const libc::sockaddr_in).cast(), len), 0);
+    }
+    let target = nonblocking_io::local_addr(holder.as_raw_fd());
+    let c = tcp_socket(libc::SOCK_NONBLOCK);
+    match connect_in(c.as_raw_fd(), &target) {
+        Err(Errno::EINPROGRESS) => {
+            let ev = poll1(c.as_raw_fd(), libc::POLLOUT, poll_ms(DEFAULT_DEADLINE));
+            assert_ne!(ev & (libc::POLLOUT | libc::POLLERR), 0, "the refused connect never completed");
+            assert_eq!(so_error(c.as_raw_fd()), libc::ECONNREFUSED);
+        }
+        other => panic!("expected EINPROGRESS from a nonblocking TCP connect, got {other:?}"),
+    }
+}
+
+/// connect(2): "EALREADY The socket is nonblocking and a previous connection attempt has
+/// not yet been completed." The attempt is kept pending by a listener whose accept queue
+/// is full (listen(2): the backlog "defines the maximum length to which the queue of
+/// pending connections for sockfd may grow"; Linux then drops further SYNs), and meanwhile
+/// the socket is not writable.
+#[test]
+fn a_second_connect_while_one_is_in_progress_fails_ealready() {
+    // Linux admits backlog + 1 connections to the accept queue: fill it with two, and wait
+    // until both handshakes are complete on the listener's side.
+    let (l, addr) = tcp_listener(1, 0, None);
+    let queued: Vec<_> = (0..2)
+        .map(|_| {
+            let c = tcp_socket(0);
+            connect_in(c.as_raw_fd(), &addr).unwrap();
+            c
+        })
+        .collect();
+    wait_until("two connections in the accept queue", || accept_queue_len(l.as_raw_fd()) == 2);
+    let c = tcp_socket(libc::SOCK_NONBLOCK);
+    assert_errno!(connect_in(c.as_raw_fd(), &addr), Errno::EINPROGRESS);
+    assert_errno!(connect_in(c.as_raw_fd(), &addr), Errno::EALREADY);
+    assert_eq!(poll1(c.as_raw_fd(), libc::POLLOUT, poll_ms(NEGATIVE_WAIT)), 0, "the pending connect became writable");
+    assert_errno!(connect_in(c.as_raw_fd(), &addr), Errno::EALREADY, "still pending");
+    assert_eq!(accept_queue_len(l.as_raw_fd()), 2, "the third connection was queued");
+    drop(queued);
+}
+
+/// connect(2), ERRORS: "EAGAIN For nonblocking UNIX domain sockets, the socket is
+/// nonblocking, and the connection cannot be completed immediately." That is the case
+/// when the listener's backlog is full; nothing is queued by the failed call.
+#[test]
+fn nonblocking_unix_connect_to_a_full_backlog_fails_eagain() {
+    let s = Scratch::new();
+    let path = s.join("sock");
+    let l = unix_listener(&path, 1, 0);
+    let mut clients = Vec::new();
+    let err = loop {
+        let c = unix_socket(libc::SOCK_STREAM | libc::SOCK_NONBLOCK);
+        match connect_un(c.as_raw_fd(), &path) {
+            Ok(_) => clients.push(c),
+            Err(e) => break e,
+        }
+        assert!(clients.len() <= 8, "a backlog of 1 took {} connections", clients.len());
+    };
+    assert_eq!(err, Errno::EAGAIN);
+    assert!(!clients.is_empty(), "the first connection was refused");
+    // Accepting one makes room again.
+    let queued = clients.len();
+    for _ in 0..queued {
+        accept4(l.as_raw_fd(), 0).unwrap();
+    }
+    let c = unix_socket(libc::SOCK_STREAM | libc::SOCK_NONBLOCK);
+    assert_eq!(connect_un(c.as_raw_fd(), &path), Ok(0), "connect after the queue was drained");
+}
+
+/// The blocking counterpart (unix(7), connect(2)): without O_NONBLOCK, a UNIX stream
+/// connect to a full backlog waits until the listener accepts a connection.
+#[test]
+fn blocking_unix_connect_to_a_full_backlog_waits_for_accept() {
+    let s = Scratch::new();
+    let path = s.join("sock");
+    let l = unix_listener(&path, 1, 0);
+    let mut clients = Vec::new();
+    loop {
+        let c = unix_socket(libc::SOCK_STREAM | libc::SOCK_NONBLOCK);
+        match connect_un(c.as_raw_fd(), &path) {
+            Ok(_) => clients.push(c),
+            Err(Errno::EAGAIN) => break,
+            Err(e) => panic!("connect: {e}"),
+        }
+        assert!(clients.len() <= 8);
+    }
+    let mut waiter = spawn("blocking connect", || {
+        let c = unix_socket(libc::SOCK_STREAM);
+        assert_eq!(connect_un(c.as_raw_fd(), &path), Ok(0));
+    });
+    waiter.assert_blocked("connect(2) to a full backlog");
+    accept4(l.as_raw_fd(), 0).unwrap();
+    waiter.expect_success();
+}

@@ -1,0 +1,135 @@
+//! EAGAIN per kind of descriptor. open(2), O_NONBLOCK: "When possible, the file is opened
+//! in nonblocking mode. Neither the open() nor any subsequent I/O operations on the file
+//! descriptor which is returned will cause the calling process to wait."
+//! read(2): "EAGAIN The file descriptor fd refers to a file other than a socket and has been
+//! marked nonblocking (O_NONBLOCK), and the read would block." / "EAGAIN or EWOULDBLOCK The
+//! file descriptor fd refers to a socket and has been marked nonblocking (O_NONBLOCK), and
+//! the read would block." (EWOULDBLOCK is EAGAIN on Linux, errno(3).) write(2) likewise.
+//! Per kind: pipe(7), fifo(7), unix(7), tcp(7)/socket(7), eventfd(2), pty(7),
+//! mq_receive(3)/mq_send(3) ("EAGAIN The queue was empty/full, and the O_NONBLOCK flag was
+//! set for the message queue description referred to by mqdes").
+
+use std::os::fd::AsRawFd;
+
+use fixtures::{require, spawn};
+use nix::errno::Errno;
+use nonblocking_io::{Kind, Mode, getfl, is_nonblocking, set_nonblock};
+
+/// With O_NONBLOCK set (by the creating call, or later by F_SETFL), a read with nothing to
+/// read fails EAGAIN at once; after one unit is written the read succeeds, and the next
+/// one fails EAGAIN again.
+#[rstest::rstest]
+fn read_with_nothing_to_read_fails_eagain(
+    #[values(Kind::Pipe, Kind::Fifo, Kind::UnixStream, Kind::UnixDgram, Kind::Tcp, Kind::Eventfd, Kind::PtyMaster, Kind::Mq)]
+    kind: Kind,
+    #[values(Mode::AtCreation, Mode::ViaFcntl)] mode: Mode,
+) {
+    let ends = kind.open(mode);
+    require!(ends.as_ref().map(|_| ()).map_err(|e| e.clone()));
+    let ends = ends.unwrap();
+    fixtures::assert_errno!(ends.read_once(), Errno::EAGAIN, "{kind:?}: read with nothing available");
+    assert!(ends.write_unit().is_ok(), "{kind:?}: write of one unit");
+    // Some kinds deliver asynchronously (the pty's flip buffer is pushed by a workqueue,
+    // loopback TCP segments may be processed in ksoftirqd): wait (bounded) for POLLIN.
+    let ev = nonblocking_io::poll1(ends.rx.as_raw_fd(), libc::POLLIN, fixtures::deadline::poll_ms(fixtures::DEFAULT_DEADLINE));
+    assert_eq!(ev & libc::POLLIN, libc::POLLIN, "{kind:?}: the unit written never became readable");
+    let n = ends.read_once().unwrap_or_else(|e| panic!("{kind:?}: read after a write: {e}"));
+    assert!(n > 0, "{kind:?}: read returned 0");
+    fixtures::assert_errno!(ends.read_once(), Errno::EAGAIN, "{kind:?}: read after draining");
+}
+
+/// With O_NONBLOCK set, a write when there is no room fails EAGAIN rather than waiting:
+/// pipe(7) "If the pipe is full ... write(2) fails, with errno set to EAGAIN"; send(2)
+/// "EAGAIN or EWOULDBLOCK The socket is marked nonblocking and the requested operation
+/// would block"; eventfd(2) a write that would overflow "fails with the error EAGAIN if the
+/// file descriptor has been made nonblocking"; mq_send(3) "EAGAIN The queue was full".
+#[rstest::rstest]
+fn write_with_no_room_fails_eagain(
+    #[values(Kind::Pipe, Kind::Fifo, Kind::UnixStream, Kind::UnixDgram, Kind::Tcp, Kind::Eventfd, Kind::PtyMaster, Kind::Mq)]
+    kind: Kind,
+) {
+    let ends = kind.open(Mode::AtCreation);
+    require!(ends.as_ref().map(|_| ()).map_err(|e| e.clone()));
+    let ends = ends.unwrap();
+    // Fill until a write fails. Some kinds move data on asynchronously (the pty's flip
+    // buffer, TCP's send queue and ACKs), which can free room after the first EAGAIN: after
+    // each fill, give them NEGATIVE_WAIT (a bounded poll for POLLOUT) and fill again, until
+    // a fill fails EAGAIN on its very first write.
+    let mut written = 0;
+    for round in 0.. {
+        let (n, err) = fixtures::within("filling the channel", || ends.fill());
+        assert_eq!(err, Errno::EAGAIN, "{kind:?}: filling stopped after {n} with {err:?}, not EAGAIN");
+        written += n;
+        if n == 0 && round > 0 {
+            break;
+        }
+        assert!(round < 100, "{kind:?}: room kept appearing while nobody reads");
+        nonblocking_io::poll1(ends.tx.as_raw_fd(), libc::POLLOUT, fixtures::deadline::poll_ms(fixtures::NEGATIVE_WAIT));
+    }
+    assert!(written > 0, "{kind:?}: nothing could be written at all");
+    fixtures::assert_errno!(ends.write_unit(), Errno::EAGAIN, "{kind:?}: write to a full channel");
+    if kind == Kind::Mq {
+        assert_eq!(written, 4 * nonblocking_io::MSG_SIZE as u64, "a queue of mq_maxmsg 4 holds 4 messages");
+    }
+    if kind == Kind::Eventfd {
+        assert_eq!(written, u64::MAX - 1, "the eventfd counter holds at most 0xfffffffffffffffe");
+    }
+}
+
+/// The same operations without O_NONBLOCK block: the EAGAIN above is due to the flag.
+/// A read with nothing to read stays blocked (bounded proof) until a unit is written.
+#[rstest::rstest]
+fn read_with_nothing_to_read_blocks_without_o_nonblock(
+    #[values(Kind::Pipe, Kind::Fifo, Kind::UnixStream, Kind::UnixDgram, Kind::Tcp, Kind::Eventfd, Kind::PtyMaster, Kind::Mq)]
+    kind: Kind,
+) {
+    let ends = kind.open(Mode::Blocking);
+    require!(ends.as_ref().map(|_| ()).map_err(|e| e.clone()));
+    let ends = ends.unwrap();
+    assert!(!is_nonblocking(ends.rx.as_raw_fd()));
+    let mut reader = spawn("blocked reader", || {
+        let n = ends.read_once().unwrap_or_else(|e| panic!("blocking read: {e}"));
+        assert!(n > 0);
+    });
+    reader.assert_blocked("a read with nothing to read");
+    assert!(ends.write_unit().is_ok());
+    reader.expect_success();
+}
+
+/// fcntl(2), F_SETFL can change O_NONBLOCK: clearing it on a descriptor created
+/// nonblocking (SOCK_NONBLOCK, EFD_NONBLOCK, pipe2(O_NONBLOCK), ...) makes reads block.
+#[rstest::rstest]
+fn clearing_o_nonblock_with_f_setfl_makes_the_read_block(
+    #[values(Kind::Pipe, Kind::Fifo, Kind::UnixStream, Kind::UnixDgram, Kind::Tcp, Kind::Eventfd, Kind::PtyMaster, Kind::Mq)]
+    kind: Kind,
+) {
+    let ends = kind.open(Mode::AtCreation);
+    require!(ends.as_ref().map(|_| ()).map_err(|e| e.clone()));
+    let ends = ends.unwrap();
+    set_nonblock(ends.rx.as_raw_fd(), false);
+    let mut reader = spawn("reader after clearing O_NONBLOCK", || {
+        assert!(ends.read_once().unwrap() > 0);
+    });
+    reader.assert_blocked("a read after F_SETFL cleared O_NONBLOCK");
+    assert!(ends.write_unit().is_ok());
+    reader.expect_success();
+}
+
+/// Each creating call's nonblocking flag sets O_NONBLOCK on the open file description, as
+/// F_GETFL shows: pipe2(2) "Set the O_NONBLOCK file status flag on the open file
+/// descriptions referred to by the new file descriptors"; socket(2)/socketpair(2)/accept4(2)
+/// SOCK_NONBLOCK likewise; eventfd(2) EFD_NONBLOCK; open(2) O_NONBLOCK (FIFO, /dev/ptmx);
+/// mq_open(3) O_NONBLOCK. Without the flag, O_NONBLOCK is clear.
+#[rstest::rstest]
+fn the_creation_flag_sets_o_nonblock_in_the_status_flags(
+    #[values(Kind::Pipe, Kind::Fifo, Kind::UnixStream, Kind::UnixDgram, Kind::Tcp, Kind::Eventfd, Kind::PtyMaster, Kind::Mq)]
+    kind: Kind,
+) {
+    for (mode, expected) in [(Mode::AtCreation, libc::O_NONBLOCK), (Mode::Blocking, 0)] {
+        let ends = kind.open(mode);
+        require!(ends.as_ref().map(|_| ()).map_err(|e| e.clone()));
+        let ends = ends.unwrap();
+        assert_eq!(getfl(ends.rx.as_raw_fd()) & libc::O_NONBLOCK, expected, "{kind:?} {mode:?}: read end");
+        assert_eq!(getfl(ends.tx.as_raw_fd()) & libc::O_NONBLOCK, expected, "{kind:?} {mode:?}: write end");
+    }
+}

@@ -1,0 +1,93 @@
+//! Where O_NONBLOCK does *not* give EAGAIN: regular files, and end of file.
+
+use std::os::fd::AsRawFd;
+
+use fixtures::deadline::poll_ms;
+use fixtures::{DEFAULT_DEADLINE, Scratch, assert_errno};
+use nix::errno::Errno;
+use nonblocking_io::{Kind, Mode, getfl, poll1, read, write};
+
+fn open(path: &std::path::Path, flags: libc::c_int) -> std::os::fd::OwnedFd {
+    use std::os::fd::FromRawFd;
+    use std::os::unix::ffi::OsStrExt;
+    let c = std::ffi::CString::new(path.as_os_str().as_bytes()).unwrap();
+    // SAFETY: valid path; the fd is owned.
+    let fd = unsafe { libc::open(c.as_ptr(), flags | libc::O_CLOEXEC, 0o600) };
+    assert!(fd >= 0, "open {}: {}", path.display(), Errno::last());
+    unsafe { std::os::fd::OwnedFd::from_raw_fd(fd) }
+}
+
+/// open(2), O_NONBLOCK: "Note that this flag has no effect for regular files and block
+/// devices; that is, I/O operations will (briefly) block when device activity is
+/// required, regardless of whether O_NONBLOCK is set." The flag is recorded (F_GETFL), yet
+/// a read returns the data, a read at end of file returns 0, and a large write is whole.
+#[test]
+fn o_nonblock_has_no_effect_on_a_regular_file() {
+    let s = Scratch::new();
+    let content: Vec<u8> = (0..200_000u32).map(|i| i as u8).collect();
+    let path = s.file("f", &content);
+    let f = open(&path, libc::O_RDWR | libc::O_NONBLOCK);
+    assert_eq!(getfl(f.as_raw_fd()) & libc::O_NONBLOCK, libc::O_NONBLOCK);
+    let mut buf = vec![0u8; content.len() + 10];
+    let mut got = 0;
+    loop {
+        match read(f.as_raw_fd(), &mut buf[got..]) {
+            Ok(0) => break,
+            Ok(n) => got += n,
+            Err(e) => panic!("read of a regular file with O_NONBLOCK failed {e} after {got} bytes"),
+        }
+    }
+    assert_eq!(got, content.len());
+    assert!(buf[..got] == content[..]);
+    assert_eq!(read(f.as_raw_fd(), &mut buf), Ok(0), "read at end of file");
+    let big = vec![7u8; 4 << 20];
+    assert_eq!(write(f.as_raw_fd(), &big), Ok(big.len()), "a nonblocking write to a regular file was partial");
+}
+
+/// POSIX.1-2024, read(): "When attempting to read from an empty pipe or FIFO: If no
+/// process has the pipe open for writing, read() shall return 0 to indicate end-of-file.
+/// If some process has the pipe open for writing and O_NONBLOCK is set, read() shall
+/// return -1 and set errno to [EAGAIN]." Checked on a FIFO opened for reading with
+/// O_NONBLOCK before, while, and after a writer has it open.
+#[test]
+fn a_nonblocking_fifo_read_without_a_writer_is_eof_not_eagain() {
+    let s = Scratch::new();
+    let path = s.fifo("f", 0o600);
+    let r = open(&path, libc::O_RDONLY | libc::O_NONBLOCK);
+    let mut b = [0u8; 4];
+    assert_eq!(read(r.as_raw_fd(), &mut b), Ok(0), "no writer has ever opened the FIFO");
+    let w = open(&path, libc::O_WRONLY);
+    assert_errno!(read(r.as_raw_fd(), &mut b), Errno::EAGAIN, "a writer is open, no data");
+    drop(w);
+    assert_eq!(read(r.as_raw_fd(), &mut b), Ok(0), "the writer closed");
+}
+
+/// read(2): "On success, the number of bytes read is returned (zero indicates end of
+/// file)". Once the other end is closed and the data is drained, a nonblocking read
+/// returns 0, not EAGAIN: pipe(7) "If all file descriptors referring to the write end of a
+/// pipe have been closed, then an attempt to read(2) from the pipe will see end-of-file";
+/// for a stream socket, recv(2) "When a stream socket peer has performed an orderly
+/// shutdown, the return value will be 0".
+#[rstest::rstest]
+fn a_nonblocking_read_after_the_peer_closed_returns_0(#[values(Kind::Pipe, Kind::UnixStream, Kind::Tcp)] kind: Kind) {
+    let ends = kind.open(Mode::AtCreation).unwrap();
+    assert_eq!(write(ends.tx.as_raw_fd(), b"last"), Ok(4));
+    let nonblocking_io::Endpoints { rx, tx, .. } = ends;
+    drop(tx);
+    // TCP delivers the data and the FIN asynchronously: wait for readability.
+    assert_ne!(poll1(rx.as_raw_fd(), libc::POLLIN, poll_ms(DEFAULT_DEADLINE)) & libc::POLLIN, 0);
+    let mut b = [0u8; 16];
+    let mut got = Vec::new();
+    loop {
+        match read(rx.as_raw_fd(), &mut b) {
+            Ok(0) => break,
+            Ok(n) => got.extend_from_slice(&b[..n]),
+            Err(Errno::EAGAIN) => {
+                assert_ne!(poll1(rx.as_raw_fd(), libc::POLLIN, poll_ms(DEFAULT_DEADLINE)) & libc::POLLIN, 0, "{kind:?}: no EOF");
+            }
+            Err(e) => panic!("{kind:?}: read: {e}"),
+        }
+    }
+    assert_eq!(got, b"last");
+    assert_eq!(read(rx.as_raw_fd(), &mut b), Ok(0), "{kind:?}: EOF is sticky");
+}
