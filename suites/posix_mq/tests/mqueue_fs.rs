@@ -1,0 +1,160 @@
+//! mq_overview(7), "Mounting the message queue filesystem": the queues of the IPC
+//! namespace as files. Each test mounts the filesystem in a child that has a private mount
+//! namespace (unshare(CLONE_NEWNS)), so nothing stays mounted; it needs root
+//! (CAP_SYS_ADMIN) and skips otherwise.
+
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+
+use fixtures::privilege::{can_switch_user, drop_to_nobody};
+use fixtures::{IpcName, Outcome, Scratch, assert_errno, run_in_child, skip, spawn};
+use nix::errno::Errno;
+use nix::sys::signal::Signal;
+use posix_mq::{MOUNT_REFUSED, QueueFile, SigEvent, create, mq_open, read_queue_file, with_mqueue_fs};
+use rstest::rstest;
+
+/// Run `f` with the mqueue filesystem mounted on a scratch directory, in a child. Returns
+/// Err(reason) when the mount is not possible here.
+fn in_mqueue_fs(f: impl FnOnce(&std::path::Path)) -> Result<(), String> {
+    if !nix::unistd::geteuid().is_root() {
+        return Err("mounting the mqueue filesystem needs root".into());
+    }
+    let dir = Scratch::new();
+    let (why, wait_why) = fixtures::sync::channel();
+    let o = run_in_child("mqueue fs user", || with_mqueue_fs(dir.path(), &why, f));
+    drop(why);
+    match o {
+        Outcome::Exited(MOUNT_REFUSED) => {
+            // The child wrote the refused step and its errno, then exited: read to EOF.
+            let mut reason = Vec::new();
+            let mut buf = [0u8; 256];
+            while let Ok(n @ 1..) = nix::unistd::read(wait_why.as_fd(), &mut buf) {
+                reason.extend_from_slice(&buf[..n]);
+            }
+            Err(format!("the mqueue filesystem cannot be mounted here: {}", String::from_utf8_lossy(&reason)))
+        }
+        other => {
+            other.expect_success();
+            Ok(())
+        }
+    }
+}
+
+macro_rules! mqueue_fs {
+    ($body:expr) => {
+        if let Err(reason) = in_mqueue_fs($body) {
+            skip!("{reason}");
+        }
+    };
+}
+
+/// mq_overview(7): "After the filesystem has been mounted, the message queues on the
+/// system can be viewed and manipulated using the commands usually used for files"; "The
+/// sticky bit is automatically enabled on the mount directory". The queue is listed as a
+/// regular file with its mode and owner.
+#[test]
+fn queues_are_files_in_a_sticky_mqueue_directory() {
+    let name = IpcName::mq("listed");
+    let q = create(&name, 2);
+    // SAFETY: fchmod of the queue's own descriptor.
+    assert_eq!(unsafe { libc::fchmod(q.fd(), 0o640) }, 0);
+    let uid = nix::unistd::geteuid().as_raw();
+    mqueue_fs!(|dir| {
+        let root = std::fs::metadata(dir).unwrap();
+        assert_eq!(root.mode() & 0o7777, 0o1777, "the mount directory is sticky and world-writable");
+        let names: Vec<String> =
+            std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+        assert!(names.iter().any(|n| n == name.bare()), "{} not in {names:?}", name.bare());
+        let meta = std::fs::metadata(dir.join(name.bare())).unwrap();
+        assert!(meta.is_file());
+        assert_eq!(meta.mode() & 0o777, 0o640);
+        assert_eq!(meta.uid(), uid);
+    });
+}
+
+/// mq_overview(7): "The contents of each file in the directory consist of a single line
+/// containing information about the queue ... QSIZE Number of bytes of data in all messages
+/// in the queue" (user data only since Linux 4.2, BUGS). With no registration, NOTIFY,
+/// SIGNO and NOTIFY_PID are 0.
+#[test]
+fn the_queue_file_shows_qsize_as_the_bytes_of_queued_messages() {
+    let name = IpcName::mq("qsize");
+    let q = create(&name, 4);
+    for m in [&b"abc"[..], b"de", b"", b"fghij"] {
+        q.send(m, 0).unwrap();
+    }
+    mqueue_fs!(|dir| {
+        let text = std::fs::read_to_string(dir.join(name.bare())).unwrap();
+        assert!(text.starts_with("QSIZE:") && text.ends_with('\n') && text.lines().count() == 1, "{text:?}");
+        assert_eq!(QueueFile::parse(&text), QueueFile { qsize: 10, notify: 0, signo: 0, notify_pid: 0 });
+        q.receive().unwrap(); // "abc" (all priority 0: FIFO)
+        assert_eq!(read_queue_file(dir, &name).qsize, 7);
+    });
+}
+
+/// mq_overview(7): "NOTIFY_PID If this is nonzero, then the process with this PID has used
+/// mq_notify(3) to register ...; NOTIFY Notification method: 0 is SIGEV_SIGNAL; 1 is
+/// SIGEV_NONE; and 2 is SIGEV_THREAD. SIGNO Signal number to be used for SIGEV_SIGNAL."
+/// mq_notify(NULL) clears them again.
+#[rstest]
+#[case::sigev_signal("signal", 0, libc::SIGUSR2)]
+#[case::sigev_none("none", 1, 0)]
+#[case::sigev_thread("thread", 2, 0)]
+fn the_queue_file_shows_the_notification_registration(#[case] how: &str, #[case] notify: i32, #[case] signo: i32) {
+    extern "C" fn ignore(_: libc::sigval) {}
+    let name = IpcName::mq("notify");
+    let _q = create(&name, 2);
+    mqueue_fs!(|dir| {
+        let q = posix_mq::open(name.as_cstr(), libc::O_RDONLY);
+        let ev = match how {
+            "signal" => SigEvent::signal(Signal::SIGUSR2, 0),
+            "none" => SigEvent::none(),
+            _ => SigEvent::thread(ignore, 0),
+        };
+        q.notify(Some(&ev)).unwrap();
+        let pid = nix::unistd::getpid().as_raw();
+        assert_eq!(read_queue_file(dir, &name), QueueFile { qsize: 0, notify, signo, notify_pid: pid });
+        q.notify(None).unwrap();
+        assert_eq!(read_queue_file(dir, &name), QueueFile { qsize: 0, notify: 0, signo: 0, notify_pid: 0 });
+    });
+}
+
+/// mq_overview(7): queues "can be viewed and manipulated using the commands usually used
+/// for files (e.g., ls(1) and rm(1))": removing the file is mq_unlink(3) — the name is
+/// gone, an open descriptor keeps working.
+#[test]
+fn removing_the_file_unlinks_the_queue() {
+    let name = IpcName::mq("rm");
+    let q = create(&name, 2);
+    mqueue_fs!(|dir| std::fs::remove_file(dir.join(name.bare())).unwrap());
+    assert_errno!(mq_open(name.as_cstr(), libc::O_RDWR, 0, None), Errno::ENOENT);
+    q.send(b"still", 0).unwrap();
+    assert_eq!(q.receive().unwrap().0, b"still");
+}
+
+/// mq_overview(7): permissions of a queue are those of its file: chmod(2) on the file
+/// decides whether another user may open the queue.
+#[test]
+fn chmod_of_the_file_changes_who_may_open_the_queue() {
+    if !can_switch_user() {
+        skip!("needs root to mount the filesystem and to act as another user");
+    }
+    let name = IpcName::mq("chmod");
+    let _q = create(&name, 2);
+    let try_open = || {
+        let n = name.as_cstr().to_owned();
+        spawn("another user", move || {
+            drop_to_nobody();
+            match mq_open(&n, libc::O_RDWR, 0, None) {
+                Ok(_) => fixtures::child::exit_now(0),
+                Err(Errno::EACCES) => fixtures::child::exit_now(13),
+                Err(e) => panic!("{e}"),
+            }
+        })
+        .join()
+    };
+    assert_eq!(try_open(), Outcome::Exited(13), "mode 0600 keeps another user out");
+    mqueue_fs!(|dir| {
+        std::fs::set_permissions(dir.join(name.bare()), std::fs::Permissions::from_mode(0o666)).unwrap();
+    });
+    assert_eq!(try_open(), Outcome::Exited(0), "after chmod 0666 another user may open it");
+}

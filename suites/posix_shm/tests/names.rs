@@ -1,0 +1,77 @@
+//! shm_open(3): the form of a name, and the file /dev/shm/NAME behind it.
+
+use std::os::fd::AsRawFd;
+use std::os::unix::fs::MetadataExt;
+
+use fixtures::{IpcName, assert_errno};
+use nix::errno::Errno;
+use posix_shm::{create, dev_shm_path, fstat, map_rw, shm_open, shm_unlink};
+use rstest::rstest;
+
+fn cstr(s: &str) -> std::ffi::CString {
+    std::ffi::CString::new(s).unwrap()
+}
+
+/// shm_overview(7), "Accessing shared memory objects via the filesystem": "On Linux,
+/// shared memory objects are created in a (tmpfs(5)) virtual filesystem, normally mounted
+/// under /dev/shm." The object is /dev/shm/NAME (same inode as the descriptor), and bytes
+/// written through a mapping are read back through the file.
+#[test]
+fn the_object_is_the_file_dev_shm_name() {
+    let name = IpcName::shm("file");
+    let fd = create(&name, 4096);
+    let st = fstat(fd.as_raw_fd());
+    let meta = std::fs::metadata(dev_shm_path(&name)).unwrap();
+    assert_eq!((meta.dev(), meta.ino()), (st.st_dev, st.st_ino));
+    map_rw(&fd, 4096).write(0, b"through the mapping");
+    let content = std::fs::read(dev_shm_path(&name)).unwrap();
+    assert_eq!(&content[..19], b"through the mapping");
+    assert_eq!(content.len(), 4096);
+}
+
+/// shm_open(3): a name of "up to NAME_MAX (i.e., 255) characters" after the slash is
+/// accepted; a longer one fails ENAMETOOLONG (glibc; the man page says "exceeds PATH_MAX",
+/// but the file name in /dev/shm is limited to NAME_MAX).
+#[rstest]
+#[case::name_max(255, None)]
+#[case::one_more(256, Some(Errno::ENAMETOOLONG))]
+fn names_up_to_name_max_characters_are_accepted(#[case] len: usize, #[case] err: Option<Errno>) {
+    let base = fixtures::names::unique("len");
+    let name = format!("/{base}{}", "x".repeat(len - base.len()));
+    let c = cstr(&name);
+    let r = shm_open(&c, libc::O_CREAT | libc::O_EXCL | libc::O_RDWR, 0o600);
+    let _ = shm_unlink(&c);
+    match err {
+        None => assert!(r.is_ok(), "{len} characters: {r:?}"),
+        Some(e) => assert_errno!(r, e, "shm_open of a name of {len} characters"),
+    }
+}
+
+/// shm_open(3), ERRORS: "EINVAL The name argument to shm_open() was invalid": a name
+/// that is only "/" or that has a slash after the first character (shm_overview(7)-style
+/// names: "an initial slash, followed by one or more characters, none of which are
+/// slashes"; checked by glibc, 2.36 here).
+#[rstest]
+#[case::only_a_slash("/".to_string())]
+#[case::inner_slash(format!("/{}/x", fixtures::names::unique("inner")))]
+fn malformed_names_fail_einval(#[case] name: String) {
+    assert_errno!(shm_open(&cstr(&name), libc::O_CREAT | libc::O_RDWR, 0o600), Errno::EINVAL);
+}
+
+/// glibc strips leading slashes (shm_open(3) asks for one "for portable use"): "name" and
+/// "/name" open the same object.
+#[test]
+fn a_name_without_the_leading_slash_opens_the_same_object() {
+    let name = IpcName::shm("noslash");
+    let fd = create(&name, 0);
+    let other = shm_open(&cstr(name.bare()), libc::O_RDWR, 0).unwrap();
+    assert_eq!(fstat(other.as_raw_fd()).st_ino, fstat(fd.as_raw_fd()).st_ino);
+}
+
+/// shm_open(3), ERRORS: "ENOENT An attempt was to made to shm_unlink() a name that does not
+/// exist."
+#[test]
+fn shm_unlink_of_a_missing_name_fails_enoent() {
+    let name = IpcName::shm("nosuch");
+    assert_errno!(shm_unlink(name.as_cstr()), Errno::ENOENT);
+}

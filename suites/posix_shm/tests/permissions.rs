@@ -1,0 +1,116 @@
+//! shm_open(3) and shm_unlink(3) for another user. As root the checks run in a child that
+//! became nobody; as an unprivileged user the owner's own permission bits are used.
+
+use std::os::fd::AsRawFd;
+
+use fixtures::privilege::{can_switch_user, drop_to_nobody, other_user_reachable};
+use fixtures::{IpcName, assert_errno, require, run_in_child, skip};
+use nix::errno::Errno;
+use posix_shm::{create, dev_shm_path, fstat, mode_for_other_user, shm_open, shm_unlink};
+use rstest::rstest;
+
+fn chmod(name: &IpcName, mode: u32) {
+    std::fs::set_permissions(dev_shm_path(name), std::os::unix::fs::PermissionsExt::from_mode(mode)).unwrap();
+}
+
+/// shm_open(3), ERRORS: "EACCES Permission was denied to shm_open() name in the specified
+/// mode": O_RDONLY needs read permission, O_RDWR needs read and write.
+#[rstest]
+#[case::none_rdonly(0, libc::O_RDONLY, false)]
+#[case::read_rdonly(4, libc::O_RDONLY, true)]
+#[case::read_rdwr(4, libc::O_RDWR, false)]
+#[case::write_rdwr(2, libc::O_RDWR, false)]
+#[case::read_write_rdwr(6, libc::O_RDWR, true)]
+fn another_user_is_checked_against_the_permission_bits(
+    #[case] others: u32,
+    #[case] oflag: libc::c_int,
+    #[case] allowed: bool,
+) {
+    require!(other_user_reachable());
+    let name = IpcName::shm("perm");
+    let _fd = create(&name, 4096);
+    chmod(&name, mode_for_other_user(others));
+    let n = name.as_cstr().to_owned();
+    run_in_child("another user", move || {
+        drop_to_nobody();
+        let r = shm_open(&n, oflag, 0);
+        if allowed {
+            assert!(r.is_ok(), "{r:?}");
+        } else {
+            assert_errno!(r, Errno::EACCES);
+        }
+    })
+    .expect_success();
+}
+
+/// shm_open(3), ERRORS: "EACCES ... O_TRUNC was specified and the caller does not have
+/// write permission on the object." The object keeps its size.
+#[test]
+fn o_trunc_without_write_permission_fails_eacces() {
+    require!(other_user_reachable());
+    let name = IpcName::shm("trunc");
+    let fd = create(&name, 4096);
+    chmod(&name, mode_for_other_user(4));
+    let n = name.as_cstr().to_owned();
+    run_in_child("another user", move || {
+        drop_to_nobody();
+        assert_errno!(shm_open(&n, libc::O_RDONLY | libc::O_TRUNC, 0), Errno::EACCES);
+    })
+    .expect_success();
+    assert_eq!(fstat(fd.as_raw_fd()).st_size, 4096);
+}
+
+/// shm_open(3), ERRORS: "EACCES Permission to shm_unlink() the shared memory object was
+/// denied." /dev/shm is sticky (mode 1777): another user may not remove the file (the
+/// kernel says EPERM, glibc reports EACCES); the object survives.
+#[test]
+fn another_user_cannot_shm_unlink_the_object() {
+    if !can_switch_user() {
+        skip!("needs root to act as a second user against an object owned by the first");
+    }
+    let name = IpcName::shm("unlink");
+    let _fd = create(&name, 0);
+    chmod(&name, 0o666);
+    let n = name.as_cstr().to_owned();
+    run_in_child("another user", move || {
+        drop_to_nobody();
+        assert_errno!(shm_unlink(&n), Errno::EACCES);
+    })
+    .expect_success();
+    assert!(dev_shm_path(&name).exists());
+}
+
+/// shm_overview(7): /dev/shm is where the objects are created; it must let every user
+/// create objects and protect them from each other: mode 1777 (sticky, world-writable).
+#[test]
+fn dev_shm_is_world_writable_and_sticky() {
+    use std::os::unix::fs::MetadataExt;
+    let mode = std::fs::metadata("/dev/shm").unwrap().mode();
+    assert_eq!(mode & 0o7777, 0o1777, "/dev/shm has mode {:o}", mode & 0o7777);
+}
+
+/// An object created by a child that became another user belongs to it, and the root
+/// test process (or the same user) can still open it only as its mode allows: a 0600
+/// object of nobody cannot be opened by another unprivileged identity. Checked by a
+/// second switch (uid 65533) when running as root.
+#[test]
+fn an_object_created_with_mode_0600_is_private_to_its_owner() {
+    if !can_switch_user() {
+        skip!("needs root to create the object as one user and open it as another");
+    }
+    let name = IpcName::shm("private");
+    let n = name.as_cstr().to_owned();
+    let n2 = n.clone();
+    run_in_child("owner nobody", move || {
+        drop_to_nobody();
+        let fd = shm_open(&n, libc::O_CREAT | libc::O_EXCL | libc::O_RDWR, 0o600).unwrap();
+        assert_eq!(fstat(fd.as_raw_fd()).st_uid, 65534);
+        assert!(shm_open(&n, libc::O_RDWR, 0).is_ok(), "the owner opens its own object");
+    })
+    .expect_success();
+    run_in_child("another unprivileged user", move || {
+        fixtures::privilege::become_user(65533, 65533);
+        assert_errno!(shm_open(&n2, libc::O_RDONLY, 0), Errno::EACCES);
+    })
+    .expect_success();
+}
