@@ -1,0 +1,95 @@
+//! Who is woken when several waiters wait for one event: EPOLLEXCLUSIVE across epoll
+//! instances (epoll_ctl(2)), and edge-triggered events within one instance (epoll(7)).
+//!
+//! Each waiter is a forked child blocked in epoll_wait(-1) (checked through
+//! /proc/<pid>/syscall); a woken child reports its index on a shared pipe and exits without
+//! reading the fd. "Only one woke" is proven by
+//! receiving one report and then none within fixtures::NEGATIVE_WAIT.
+
+use epoll::{ET, EXCLUSIVE, Epoll, IN, Kind};
+use fixtures::{Forked, NEGATIVE_WAIT, spawn, sync};
+use rstest::rstest;
+
+const WAITERS: usize = 3;
+
+/// Start one child per entry of `eps`, child i blocked in epoll_wait(-1) on eps[i]; return
+/// once all of them sleep in the kernel.
+fn block_waiters(eps: &[&Epoll], woke: &sync::Notifier) -> Vec<Forked> {
+    let (ready, wait_ready) = sync::channel();
+    let mut kids: Vec<Forked> = eps
+        .iter()
+        .enumerate()
+        .map(|(i, ep)| {
+            spawn(&format!("waiter {i}"), || {
+                ready.notify();
+                let got = ep.wait(4, -1).expect("epoll_wait");
+                assert_eq!(got.len(), 1);
+                woke.send(&[i as u8]);
+            })
+        })
+        .collect();
+    wait_ready.wait_n(eps.len());
+    for k in &mut kids {
+        // Each must really sit in epoll_wait: a waiter arriving late would find an exclusive
+        // registration's event on its own ready list and count as a second wakeup.
+        epoll::wait_until_blocked_in(k, &epoll::EPOLL_WAIT_NRS);
+    }
+    kids
+}
+
+/// epoll_ctl(2), EPOLLEXCLUSIVE (since Linux 4.5): "When a wakeup event occurs and multiple
+/// epoll file descriptors are attached to the same target file using EPOLLEXCLUSIVE, one or
+/// more of the epoll file descriptors will receive an event ... The default in this
+/// scenario (when EPOLLEXCLUSIVE is not set) is for all epoll file descriptors to receive an
+/// event." With every instance's waiter blocked, one eventfd write wakes exactly one waiter
+/// with EPOLLEXCLUSIVE (fs/eventpoll.c: the first exclusive callback that wakes a waiter
+/// ends the wakeup), and all of them without.
+#[rstest]
+#[case::exclusive(true)]
+#[case::not_exclusive(false)]
+fn one_write_wakes_one_exclusive_instance_or_all(#[case] exclusive: bool) {
+    let p = Kind::EventFd.pair();
+    let eps: Vec<Epoll> = (0..WAITERS).map(|_| Epoll::new()).collect();
+    for (i, ep) in eps.iter().enumerate() {
+        ep.add(p.rx(), IN | if exclusive { EXCLUSIVE } else { 0 }, i as u64)
+            .unwrap();
+    }
+    let (woke, woken) = sync::channel();
+    let refs: Vec<&Epoll> = eps.iter().collect();
+    let _kids = block_waiters(&refs, &woke);
+    p.send(b"x");
+    let expected = if exclusive { 1 } else { WAITERS };
+    let got = woken.recv(expected);
+    assert_eq!(got.len(), expected);
+    assert!(
+        !woken.notified_within(NEGATIVE_WAIT),
+        "more than {expected} waiter(s) woke"
+    );
+}
+
+/// epoll(7): "If multiple threads (or processes, if child processes have inherited the
+/// epoll file descriptor across fork(2)) are blocked in epoll_wait(2) waiting on the same
+/// epoll file descriptor and a file descriptor in the interest list that is marked for
+/// edge-triggered (EPOLLET) notification becomes ready, just one of the threads (or
+/// processes) is awoken from epoll_wait(2)." A level-triggered event, by contrast, stays
+/// ready after it is returned, and is handed on to every waiter in turn.
+#[rstest]
+#[case::edge_triggered(ET, 1)]
+#[case::level_triggered(0, WAITERS)]
+fn an_event_on_one_instance_wakes_one_waiter_if_edge_triggered(
+    #[case] mode: u32,
+    #[case] expected: usize,
+) {
+    let p = Kind::Pipe.pair();
+    let ep = Epoll::new();
+    ep.add(p.rx(), IN | mode, 1).unwrap();
+    let (woke, woken) = sync::channel();
+    let refs: Vec<&Epoll> = (0..WAITERS).map(|_| &ep).collect();
+    let _kids = block_waiters(&refs, &woke);
+    p.send(b"x");
+    assert_eq!(woken.recv(expected).len(), expected);
+    assert!(
+        !woken.notified_within(NEGATIVE_WAIT),
+        "more than {expected} waiter(s) woke"
+    );
+}

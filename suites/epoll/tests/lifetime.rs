@@ -1,0 +1,138 @@
+//! The interest list holds (fd number, open file description) pairs. epoll(7), Q&A: "What
+//! is the key used to distinguish the file descriptors registered in an interest list? The
+//! key is the combination of the file descriptor number and the open file description".
+//!
+//! Claims about fd numbers run in forked (single-threaded) children, where no other thread
+//! can take a number that was just closed.
+
+use epoll::{Epoll, IN, Kind, inode_of, watches};
+use fixtures::{assert_errno, run_in_child, spawn, sync, sys};
+use nix::errno::Errno;
+
+fn raw_pipe() -> (i32, i32) {
+    let mut fds = [0; 2];
+    // SAFETY: pipe2 fills two ints.
+    sys(unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_NONBLOCK) }).unwrap();
+    (fds[0], fds[1])
+}
+
+fn write1(fd: i32) {
+    // SAFETY: writing one byte we own.
+    assert_eq!(
+        fixtures::sys_size(unsafe { libc::write(fd, b"x".as_ptr().cast(), 1) }),
+        Ok(1)
+    );
+}
+
+/// epoll(7), Q&A "Will closing a file descriptor cause it to be removed from all epoll
+/// interest lists?": "A file descriptor is removed from an interest list only after all
+/// the file descriptors referring to the underlying open file description have been
+/// closed. This means that even after a file descriptor that is part of an interest list
+/// has been closed, events may be reported for that file descriptor". Registered, dup'd,
+/// closed: the registration still reports, with its data.
+#[test]
+fn a_registration_outlives_its_fd_while_a_duplicate_is_open() {
+    run_in_child("dup and close", || {
+        let ep = Epoll::new();
+        let (r, w) = raw_pipe();
+        ep.add(r, IN, 0xfeed).unwrap();
+        let d = sys(unsafe { libc::dup(r) }).unwrap();
+        sys(unsafe { libc::close(r) }).unwrap();
+        write1(w);
+        assert_eq!(ep.ready(), vec![(IN, 0xfeed)]);
+        let listed = watches(ep.fd());
+        assert_eq!(listed.len(), 1);
+        assert_eq!(
+            (listed[0].tfd, listed[0].ino),
+            (r, inode_of(d)),
+            "still listed under the closed number"
+        );
+    })
+    .expect_success();
+}
+
+/// The other half of that quirk: the orphaned registration cannot be removed. Its key is
+/// (closed number, file): EPOLL_CTL_DEL through the closed number fails with EBADF, through
+/// the duplicate with ENOENT (not registered under that number); the duplicate can even be
+/// added as a second registration of the same file, and both then report.
+#[test]
+fn an_orphaned_registration_cannot_be_deleted_through_the_duplicate() {
+    run_in_child("dup and close", || {
+        let ep = Epoll::new();
+        let (r, w) = raw_pipe();
+        ep.add(r, IN, 1).unwrap();
+        let d = sys(unsafe { libc::dup(r) }).unwrap();
+        sys(unsafe { libc::close(r) }).unwrap();
+        assert_errno!(ep.delete(r), Errno::EBADF);
+        assert_errno!(ep.delete(d), Errno::ENOENT);
+        ep.add(d, IN, 2).unwrap();
+        write1(w);
+        let mut got = ep.ready();
+        got.sort_by_key(|e| e.1);
+        assert_eq!(got, vec![(IN, 1), (IN, 2)]);
+    })
+    .expect_success();
+}
+
+/// epoll(7): once all descriptors referring to the open file description are closed, the
+/// registration is gone: /proc/self/fdinfo of the epoll fd no longer lists it.
+#[test]
+fn closing_every_descriptor_removes_the_registration() {
+    run_in_child("close all copies", || {
+        let ep = Epoll::new();
+        let (r, w) = raw_pipe();
+        ep.add(r, IN, 1).unwrap();
+        let d = sys(unsafe { libc::dup(r) }).unwrap();
+        sys(unsafe { libc::close(r) }).unwrap();
+        assert_eq!(watches(ep.fd()).len(), 1);
+        sys(unsafe { libc::close(d) }).unwrap();
+        assert_eq!(watches(ep.fd()), vec![]);
+        assert_eq!(ep.ready(), vec![]);
+        sys(unsafe { libc::close(w) }).unwrap();
+    })
+    .expect_success();
+}
+
+/// epoll(7) speaks of "child processes [that] have inherited the epoll file descriptor
+/// across fork(2)": the instance is shared, not copied. A child waiting on the inherited
+/// fd sees the parent's registration, and a registration the child adds (of an fd it
+/// inherited) is seen by the parent — also after the child exited, because the parent
+/// still holds that file open.
+#[test]
+fn an_epoll_instance_is_shared_across_fork() {
+    let ep = Epoll::new();
+    let a = Kind::Pipe.pair();
+    let b = Kind::Pipe.pair();
+    ep.add(a.rx(), IN, 1).unwrap();
+    a.send(b"x");
+    let mut child = spawn("child using the inherited epoll fd", || {
+        assert_eq!(ep.ready(), vec![(IN, 1)]);
+        ep.add(b.rx(), IN, 2).unwrap();
+    });
+    child.join().expect_success();
+    b.send(b"y");
+    let mut got = ep.ready();
+    got.sort_by_key(|e| e.1);
+    assert_eq!(got, vec![(IN, 1), (IN, 2)]);
+}
+
+/// epoll_wait(2), NOTES: "it is possible to call epoll_wait() on an epoll instance whose
+/// interest list is currently empty ... The call will block until some file descriptor is
+/// later added to the interest list (in another thread) and that file descriptor becomes
+/// ready." Here the other party is the parent, sharing the instance across fork; it adds
+/// an already-ready fd while the child is blocked.
+#[test]
+fn a_waiter_sees_a_ready_fd_added_while_it_blocks() {
+    let ep = Epoll::new();
+    let p = Kind::EventFd.pair();
+    p.send(b"x");
+    let (ready, wait_ready) = sync::channel();
+    let mut child = spawn("waiter on an empty interest list", || {
+        ready.notify();
+        assert_eq!(ep.wait(4, -1), Ok(vec![(IN, 9)]));
+    });
+    wait_ready.wait();
+    child.assert_blocked("epoll_wait on an empty interest list");
+    ep.add(p.rx(), IN, 9).unwrap();
+    child.expect_success();
+}

@@ -1,0 +1,59 @@
+//! EPOLLONESHOT. epoll_ctl(2): "after an event notified for the file descriptor by
+//! epoll_wait(2), the file descriptor is disabled in the interest list and no other events
+//! will be reported by the epoll interface. The user must call epoll_ctl() with
+//! EPOLL_CTL_MOD to rearm the file descriptor with a new event mask."
+
+use epoll::{ET, Epoll, IN, Kind, ONESHOT};
+use fixtures::assert_errno;
+use nix::errno::Errno;
+use rstest::rstest;
+
+/// One event, then nothing — neither for the data still there (level-triggered would
+/// repeat it) nor for new writes.
+#[rstest]
+#[case::level_triggered(0)]
+#[case::edge_triggered(ET)]
+fn oneshot_disables_the_registration_after_one_event(#[case] mode: u32) {
+    let ep = Epoll::new();
+    let p = Kind::UnixStream.pair();
+    ep.add(p.rx(), IN | ONESHOT | mode, 1).unwrap();
+    p.send(b"x");
+    assert_eq!(ep.ready(), vec![(IN, 1)]);
+    assert_eq!(ep.ready(), vec![]);
+    p.send(b"y");
+    assert_eq!(
+        ep.ready(),
+        vec![],
+        "a disabled registration ignores new input"
+    );
+}
+
+/// EPOLL_CTL_MOD re-arms: with data still present the event comes at once, with the new
+/// data value, and the registration is disabled again after it.
+#[test]
+fn epoll_ctl_mod_re_arms_a_oneshot_registration() {
+    let ep = Epoll::new();
+    let p = Kind::Pipe.pair();
+    ep.add(p.rx(), IN | ONESHOT, 1).unwrap();
+    p.send(b"x");
+    assert_eq!(ep.ready(), vec![(IN, 1)]);
+    assert_eq!(ep.ready(), vec![]);
+    ep.modify(p.rx(), IN | ONESHOT, 2).unwrap();
+    assert_eq!(ep.ready(), vec![(IN, 2)]);
+    assert_eq!(ep.ready(), vec![]);
+}
+
+/// A disabled one-shot registration is still in the interest list: EPOLL_CTL_ADD of the
+/// same fd fails with EEXIST, EPOLL_CTL_DEL succeeds, after which ADD works again.
+#[test]
+fn a_disabled_oneshot_registration_is_still_registered() {
+    let ep = Epoll::new();
+    let p = Kind::Pipe.pair();
+    ep.add(p.rx(), IN | ONESHOT, 1).unwrap();
+    p.send(b"x");
+    assert_eq!(ep.ready(), vec![(IN, 1)]);
+    assert_errno!(ep.add(p.rx(), IN, 2), Errno::EEXIST);
+    ep.delete(p.rx()).unwrap();
+    ep.add(p.rx(), IN, 3).unwrap();
+    assert_eq!(ep.ready(), vec![(IN, 3)]);
+}

@@ -1,0 +1,98 @@
+//! ppoll(2) and pselect(2) replace the signal mask for the duration of the call, atomically:
+//! "pselect() allows one to first block signals, handle the signals that have come in,
+//! then call pselect() with the desired sigmask, avoiding the race" (select(2)).
+//!
+//! Everything runs in a forked (single-threaded) child, since masks and dispositions are
+//! per thread / per process.
+
+use std::time::Duration;
+
+use fixtures::signals::{block, count, install_counter, is_pending};
+use fixtures::{assert_errno, run_in_child, spawn, sync};
+use nix::errno::Errno;
+use nix::sys::signal::{SaFlags, Signal, raise};
+use poll_select::{Kind, Wait, current_mask, has, sigset};
+use rstest::rstest;
+
+/// select(2): pselect "first replaces the current signal mask by the one pointed to by
+/// sigmask, then does the select function" — atomically. A signal blocked and already
+/// pending before the call is delivered as soon as the call's mask unblocks it: the call
+/// fails with EINTR at once (no readiness, timeout far away), the handler ran once, and the
+/// caller's mask (SIGUSR1 blocked) is back afterwards. poll(2) says the same of ppoll.
+#[rstest]
+#[case::ppoll(Wait::Ppoll)]
+#[case::pselect(Wait::Pselect)]
+fn a_pending_signal_unblocked_by_the_mask_interrupts_at_once(#[case] call: Wait) {
+    let p = Kind::Pipe.pair();
+    run_in_child("mask switch", || {
+        install_counter(Signal::SIGUSR1, SaFlags::empty());
+        block(Signal::SIGUSR1);
+        raise(Signal::SIGUSR1).unwrap();
+        assert!(is_pending(Signal::SIGUSR1));
+        let open = sigset(&[]);
+        assert_errno!(
+            call.readable(p.rx(), Some(Duration::from_secs(5)), Some(&open)),
+            Errno::EINTR
+        );
+        assert_eq!(count(Signal::SIGUSR1), 1, "the handler runs once");
+        assert!(
+            has(&current_mask(), libc::SIGUSR1),
+            "the original mask is restored"
+        );
+    })
+    .expect_success();
+}
+
+/// The race ppoll/pselect exist to close, seen from the other side: with the signal
+/// blocked by the caller's own mask (poll, select, or ppoll/pselect with a NULL sigmask,
+/// which "is equivalent to" the plain call), the pending signal does not interrupt — the
+/// call times out with 0 and the signal stays pending, its handler not run.
+#[rstest]
+#[case::poll(Wait::Poll)]
+#[case::select(Wait::Select)]
+#[case::ppoll_null_mask(Wait::Ppoll)]
+#[case::pselect_null_mask(Wait::Pselect)]
+fn a_blocked_pending_signal_does_not_interrupt(#[case] call: Wait) {
+    let p = Kind::Pipe.pair();
+    run_in_child("blocked signal", || {
+        install_counter(Signal::SIGUSR1, SaFlags::empty());
+        block(Signal::SIGUSR1);
+        raise(Signal::SIGUSR1).unwrap();
+        assert_eq!(
+            call.readable(p.rx(), Some(Duration::from_millis(20)), None),
+            Ok(0)
+        );
+        assert_eq!(count(Signal::SIGUSR1), 0);
+        assert!(is_pending(Signal::SIGUSR1));
+    })
+    .expect_success();
+}
+
+/// The mask given to ppoll/pselect holds only during the call. A signal it blocks, sent
+/// while the child waits, neither interrupts nor wakes the wait; the call returns 1 when the
+/// fd becomes ready, and only then, with the caller's mask restored, the handler runs.
+#[rstest]
+#[case::ppoll(Wait::Ppoll)]
+#[case::pselect(Wait::Pselect)]
+fn the_mask_blocks_a_signal_only_for_the_duration_of_the_call(#[case] call: Wait) {
+    let p = Kind::Pipe.pair();
+    let (ready, wait_ready) = sync::channel();
+    let mut child = spawn("waiter with SIGUSR1 blocked by the call", || {
+        install_counter(Signal::SIGUSR1, SaFlags::empty());
+        let blocking = sigset(&[libc::SIGUSR1]);
+        ready.notify();
+        assert_eq!(call.readable(p.rx(), None, Some(&blocking)), Ok(1));
+        assert_eq!(
+            count(Signal::SIGUSR1),
+            1,
+            "delivered once the caller's mask is back"
+        );
+        assert!(!has(&current_mask(), libc::SIGUSR1));
+    });
+    wait_ready.wait();
+    child.assert_blocked("a wait with SIGUSR1 blocked by its sigmask");
+    child.signal(Signal::SIGUSR1);
+    child.assert_blocked("the same wait after SIGUSR1 was sent");
+    p.send(b"x");
+    child.expect_success();
+}

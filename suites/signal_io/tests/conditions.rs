@@ -1,0 +1,228 @@
+//! Which conditions raise the signal, and with which si_code: output becoming possible,
+//! hangups, incoming connections, TCP urgent data (SIGURG).
+
+use std::os::fd::AsRawFd;
+
+use fixtures::{run_in_child, sys, sys_size};
+use nix::unistd::getpid;
+use rstest::rstest;
+use signal_io::kinds::{tcp_connect, tcp_listener, wait_for_events};
+use signal_io::{
+    Catcher, Kind, POLL_HUP, POLL_IN, POLL_OUT, POLL_PRI, enable_signal_io, expected, rt,
+    set_owner, summary,
+};
+
+/// fcntl(2): "a SIGIO signal is sent whenever input or output becomes possible". The write
+/// end of a full pipe (or a UNIX stream socket that refused a write) gets POLL_OUT, with
+/// si_band POLLOUT|POLLWRNORM|POLLWRBAND, once the reader makes room — and nothing while it
+/// was being filled.
+#[rstest]
+#[case::pipe(Kind::Pipe)]
+#[case::fifo(Kind::Fifo)]
+#[case::unix_stream(Kind::UnixStream)]
+fn draining_a_full_channel_signals_the_writer_poll_out(#[case] kind: Kind) {
+    run_in_child("writer", || {
+        let sig = rt(1);
+        let c = Catcher::new(&[sig]);
+        let p = kind.pair();
+        enable_signal_io(p.tx(), sig);
+        p.fill();
+        assert_eq!(c.take_pending(), None, "filling signals nothing");
+        p.drain();
+        let got: Vec<_> = c.drain().iter().map(summary).collect();
+        assert!(!got.is_empty(), "no POLL_OUT after draining");
+        assert!(
+            got.iter().all(|g| *g == expected(sig, POLL_OUT, p.tx())),
+            "{got:?}"
+        );
+    })
+    .expect_success();
+}
+
+/// fs/pipe.c, pipe_release: when the last writer of a pipe or FIFO closes, readers get
+/// POLL_IN (end of file is input; there is no POLL_HUP for pipes).
+#[rstest]
+#[case::pipe(Kind::Pipe)]
+#[case::fifo(Kind::Fifo)]
+fn the_last_writer_closing_a_pipe_signals_poll_in(#[case] kind: Kind) {
+    run_in_child("reader", || {
+        let sig = rt(1);
+        let c = Catcher::new(&[sig]);
+        let mut p = kind.pair();
+        enable_signal_io(p.rx(), sig);
+        p.close_tx();
+        let got: Vec<_> = c.drain().iter().map(summary).collect();
+        assert_eq!(got, vec![expected(sig, POLL_IN, p.rx())]);
+    })
+    .expect_success();
+}
+
+/// sigaction(2): "POLL_HUP Device disconnected." A UNIX stream socket whose peer closes
+/// gets POLL_HUP with si_band POLLHUP|POLLERR (net/unix/af_unix.c, unix_release_sock:
+/// sk_wake_async(..., POLL_HUP); fs/fcntl.c band_table) — while the peer's
+/// shutdown(SHUT_WR) alone is just input (POLL_IN: end of file is readable).
+#[test]
+fn a_unix_stream_peer_closing_signals_poll_hup() {
+    run_in_child("reader", || {
+        let sig = rt(1);
+        let c = Catcher::new(&[sig]);
+        let mut p = Kind::UnixStream.pair();
+        enable_signal_io(p.rx(), sig);
+        sys(unsafe { libc::shutdown(p.tx(), libc::SHUT_WR) }).unwrap();
+        assert_eq!(
+            c.drain().iter().map(summary).collect::<Vec<_>>(),
+            vec![expected(sig, POLL_IN, p.rx())]
+        );
+        p.close_tx();
+        assert_eq!(
+            c.drain().iter().map(summary).collect::<Vec<_>>(),
+            vec![expected(sig, POLL_HUP, p.rx())]
+        );
+    })
+    .expect_success();
+}
+
+/// accept(2): "In order to be notified of incoming connections on a socket ...
+/// Alternatively, you can set the socket to deliver SIGIO when activity occurs on a
+/// socket": a listening socket with an owner and O_ASYNC gets POLL_IN for the connection.
+#[rstest]
+#[case::tcp(true)]
+#[case::unix_stream(false)]
+fn a_new_connection_signals_the_listening_socket(#[case] tcp: bool) {
+    run_in_child("listener", || {
+        let sig = rt(1);
+        let c = Catcher::new(&[sig]);
+        if tcp {
+            let (l, addr) = tcp_listener();
+            enable_signal_io(l.as_raw_fd(), sig);
+            let _client = tcp_connect(&addr);
+            // The final ACK reaches the listener asynchronously: a bounded wait.
+            assert_eq!(summary(&c.wait()), expected(sig, POLL_IN, l.as_raw_fd()));
+        } else {
+            let (l, connect) = unix_listener();
+            enable_signal_io(l.as_raw_fd(), sig);
+            let _client = connect();
+            assert_eq!(
+                c.drain().iter().map(summary).collect::<Vec<_>>(),
+                vec![expected(sig, POLL_IN, l.as_raw_fd())]
+            );
+        }
+    })
+    .expect_success();
+}
+
+fn unix_listener() -> (std::os::fd::OwnedFd, impl Fn() -> std::os::fd::OwnedFd) {
+    use std::os::fd::{FromRawFd, OwnedFd};
+    // SAFETY: plain socket calls on memory we own (abstract address: no file is created).
+    unsafe {
+        let l = OwnedFd::from_raw_fd(
+            sys(libc::socket(
+                libc::AF_UNIX,
+                libc::SOCK_STREAM | libc::SOCK_CLOEXEC,
+                0,
+            ))
+            .unwrap(),
+        );
+        let mut addr: libc::sockaddr_un = std::mem::zeroed();
+        addr.sun_family = libc::AF_UNIX as libc::sa_family_t;
+        let name = fixtures::names::unique("sigio-listener");
+        for (i, b) in name.bytes().enumerate() {
+            addr.sun_path[i + 1] = b as libc::c_char;
+        }
+        let len = (std::mem::size_of::<libc::sa_family_t>() + 1 + name.len()) as libc::socklen_t;
+        sys(libc::bind(
+            l.as_raw_fd(),
+            (&addr as *const libc::sockaddr_un).cast(),
+            len,
+        ))
+        .unwrap();
+        sys(libc::listen(l.as_raw_fd(), 4)).unwrap();
+        let connect = move || {
+            let c = OwnedFd::from_raw_fd(
+                sys(libc::socket(
+                    libc::AF_UNIX,
+                    libc::SOCK_STREAM | libc::SOCK_CLOEXEC,
+                    0,
+                ))
+                .unwrap(),
+            );
+            sys(libc::connect(
+                c.as_raw_fd(),
+                (&addr as *const libc::sockaddr_un).cast(),
+                len,
+            ))
+            .unwrap();
+            c
+        };
+        (l, connect)
+    }
+}
+
+/// Send one urgent byte on a TCP pair and wait until the receiver has processed it
+/// (POLLPRI seen, then FIONREAD to serialise with the socket lock).
+fn send_urgent(p: &signal_io::Pair) {
+    let byte = b'!';
+    // SAFETY: sending one byte we own.
+    assert_eq!(
+        sys_size(unsafe { libc::send(p.tx(), (&byte as *const u8).cast(), 1, libc::MSG_OOB) }),
+        Ok(1)
+    );
+    wait_for_events(p.rx(), libc::POLLPRI, "the urgent byte");
+    let _ = signal_io::kinds::fionread(p.rx());
+}
+
+/// fcntl(2), F_SETOWN: "If the file descriptor fd refers to a socket, F_SETOWN also
+/// selects the recipient of SIGURG signals that are delivered when out-of-band data arrives
+/// on that socket." No O_ASYNC is needed for SIGURG (net/core/sock.c, sk_send_sigurg calls
+/// send_sigurg directly); it comes as a plain kernel signal (SI_KERNEL).
+#[test]
+fn tcp_urgent_data_sends_sigurg_to_the_owner_without_o_async() {
+    run_in_child("owner", || {
+        let c = Catcher::new(&[libc::SIGURG, libc::SIGIO]);
+        let p = Kind::Tcp.pair();
+        set_owner(p.rx(), getpid().as_raw()).unwrap();
+        send_urgent(&p);
+        let got: Vec<_> = c.drain().iter().map(|i| (i.signo, i.code)).collect();
+        assert_eq!(got, vec![(libc::SIGURG, libc::SI_KERNEL)]);
+    })
+    .expect_success();
+}
+
+/// Without an owner nobody receives SIGURG (fs/fcntl.c, send_sigurg: no f_owner.pid).
+#[test]
+fn no_sigurg_without_an_owner() {
+    run_in_child("no owner", || {
+        let c = Catcher::new(&[libc::SIGURG]);
+        let p = Kind::Tcp.pair();
+        send_urgent(&p);
+        assert_eq!(c.take_pending(), None);
+    })
+    .expect_success();
+}
+
+/// fcntl(2): "SIGURG is sent in any situation where select(2) would report the socket as
+/// having an 'exceptional condition'", and with O_ASYNC and F_SETSIG the same event is
+/// also queued as the F_SETSIG signal with si_code POLL_PRI and si_band POLLPRI|POLLRDBAND
+/// (fs/fcntl.c, kill_fasync_rcu: SIGURG-band events go to owners "which have ... set a
+/// queued signum").
+#[test]
+fn urgent_data_with_f_setsig_also_queues_poll_pri() {
+    run_in_child("owner with F_SETSIG", || {
+        let sig = rt(1);
+        let c = Catcher::new(&[libc::SIGURG]);
+        let q = Catcher::new(&[sig]);
+        let p = Kind::Tcp.pair();
+        enable_signal_io(p.rx(), sig);
+        send_urgent(&p);
+        assert_eq!(
+            c.drain().iter().map(|i| i.signo).collect::<Vec<_>>(),
+            vec![libc::SIGURG]
+        );
+        let queued: Vec<_> = q.drain().iter().map(summary).collect();
+        assert!(
+            queued.contains(&expected(sig, POLL_PRI, p.rx())),
+            "{queued:?}"
+        );
+    })
+    .expect_success();
+}
