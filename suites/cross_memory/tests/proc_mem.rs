@@ -1,0 +1,112 @@
+//! /proc/<pid>/mem, the file interface to another process's memory: proc(5), "This file
+//! can be used to access the pages of a process's memory through open(2), read(2), and
+//! lseek(2). Permission to access this file is governed by a ptrace access mode
+//! PTRACE_MODE_ATTACH_FSCREDS check".
+
+use std::os::unix::fs::FileExt;
+
+use cross_memory::*;
+use fixtures::{privilege, require, run_in_child, skip};
+use nix::unistd::Pid;
+
+fn open_mem(pid: Pid, write: bool) -> std::io::Result<std::fs::File> {
+    std::fs::OpenOptions::new().read(true).write(write).open(format!("/proc/{pid}/mem"))
+}
+
+/// proc(5), /proc/pid/mem: reading at an offset equal to an address returns the bytes of
+/// that address in the process — the same bytes process_vm_readv(2) returns, across a page
+/// boundary.
+#[test]
+fn pread_of_proc_pid_mem_returns_the_processs_bytes() {
+    fixtures::require!(child_access());
+    let pg = page();
+    let m = Mapping::new(2, libc::PROT_READ | libc::PROT_WRITE);
+    let t = Target::start(|| {
+        m.bytes()[pg - 3..pg + 3].copy_from_slice(b"across");
+        0
+    });
+    let f = open_mem(t.pid(), false).expect("open /proc/<child>/mem");
+    let mut via_file = [0u8; 6];
+    f.read_exact_at(&mut via_file, (m.addr() + pg - 3) as u64).unwrap();
+    assert_eq!(&via_file, b"across");
+    let mut via_vm = [0u8; 6];
+    assert_eq!(vm_read(t.pid(), &[iov_of(&mut via_vm)], &[iov(m.addr() + pg - 3, 6)], 0), Ok(6));
+    assert_eq!(via_file, via_vm);
+    t.finish();
+}
+
+/// Unlike process_vm_writev(2), which fails with EFAULT on a read-only page (partial.rs),
+/// a write through /proc/<pid>/mem overrides the page protection (it uses FOLL_FORCE, as a
+/// debugger's breakpoint insertion does): the target finds the new bytes in its read-only
+/// mapping. Since Linux 6.12 this is configurable (kernel-parameters.txt,
+/// "proc_mem.force_override=": always|ptrace|never, default from CONFIG_PROC_MEM_*, where
+/// "always" is the default); skipped when the command line restricts it.
+#[test]
+fn a_write_through_proc_pid_mem_overrides_read_only_protection() {
+    fixtures::require!(child_access());
+    let cmdline = std::fs::read_to_string("/proc/cmdline").unwrap_or_default();
+    let setting = cmdline.split_whitespace().find_map(|a| a.strip_prefix("proc_mem.force_override="));
+    if let Some(v) = setting.filter(|v| *v != "always") {
+        skip!("the kernel command line sets proc_mem.force_override={v}");
+    }
+    let m = Mapping::new(1, libc::PROT_READ | libc::PROT_WRITE);
+    m.bytes()[..8].copy_from_slice(b"readonly");
+    let t = Target::start_with(
+        || {
+            m.protect(0, 1, libc::PROT_READ);
+            0
+        },
+        || assert_eq!(&m.bytes()[..8], b"OVERRIDE", "the read-only page after the write"),
+    );
+    let data = *b"OVERRIDE";
+    let rc = vm_write(t.pid(), &[iov(data.as_ptr() as usize, 8)], &[iov(m.addr(), 8)], 0);
+    assert_eq!(rc, Err(nix::errno::Errno::EFAULT), "process_vm_writev must not override the protection");
+    let f = open_mem(t.pid(), true).expect("open /proc/<child>/mem for writing");
+    f.write_all_at(&data, m.addr() as u64).expect("pwrite to /proc/<child>/mem");
+    t.finish();
+}
+
+/// proc(5): access to /proc/pid/mem is a PTRACE_MODE_ATTACH check, so a process of another
+/// user without CAP_SYS_PTRACE cannot open it: EACCES (the same check process_vm_readv(2)
+/// reports as EPERM). As root the target is this test process, opened by a child that
+/// became nobody; as nobody, PID 1 when it belongs to another user.
+#[test]
+fn proc_pid_mem_of_another_users_process_cannot_be_opened() {
+    require!(privilege::other_user_reachable());
+    let target = if nix::unistd::getuid().is_root() {
+        Pid::this()
+    } else {
+        match uid_of(Pid::from_raw(1)) {
+            Some(u) if u != nix::unistd::getuid().as_raw() => Pid::from_raw(1),
+            _ => skip!("no process of another user to target: PID 1 runs as this uid or is invisible"),
+        }
+    };
+    run_in_child("opener of another user's mem", || {
+        privilege::drop_to_nobody();
+        let e = open_mem(target, false).expect_err("opening another user's /proc/<pid>/mem must fail");
+        assert_eq!(e.raw_os_error(), Some(libc::EACCES), "{e}");
+    })
+    .expect_success();
+}
+
+/// Reading /proc/<pid>/mem at an address the process has not mapped fails with EIO
+/// (fs/proc/base.c, mem_rw(): when access_remote_vm() copies nothing the result is -EIO),
+/// where process_vm_readv(2) reports EFAULT.
+#[test]
+fn pread_of_proc_pid_mem_at_an_unmapped_address_fails_eio() {
+    fixtures::require!(child_access());
+    let m = Mapping::new(1, libc::PROT_READ | libc::PROT_WRITE);
+    let t = Target::start(|| {
+        m.unmap(0, 1);
+        0
+    });
+    let f = open_mem(t.pid(), false).unwrap();
+    let mut b = [0u8; 4];
+    let e = f.read_at(&mut b, m.addr() as u64).expect_err("read of an unmapped address");
+    assert_eq!(e.raw_os_error(), Some(libc::EIO), "{e}");
+    assert_eq!(
+        vm_read(t.pid(), &[iov_of(&mut b)], &[iov(m.addr(), 4)], 0),
+        Err(nix::errno::Errno::EFAULT)
+    );
+    t.finish();
+}

@@ -1,0 +1,120 @@
+//! Asynchronous UDP errors: ICMP port unreachable as ECONNREFUSED (udp(7)), and the
+//! IP_RECVERR error queue (ip(7)).
+//!
+//! The destination port has no socket (see `closed_udp_port`); the kernel answers each
+//! datagram with an ICMP port unreachable over loopback, which is never rate limited for
+//! the loopback device (net/ipv4/icmp.c, icmpv4_xrlim_allow()).
+
+use std::os::fd::{AsRawFd, OwnedFd};
+
+use fixtures::{NEGATIVE_WAIT, assert_errno};
+use inet_sockets::*;
+use nix::errno::Errno;
+use rstest::rstest;
+
+/// A UDP socket connected to a closed port, after one datagram whose ICMP error has been
+/// received (poll reports POLLERR). Returns (socket, keeper of the port).
+fn connected_and_refused(fam: Family) -> (OwnedFd, OwnedFd) {
+    let (keeper, target) = closed_udp_port(fam);
+    let u = socket(fam, Proto::Udp);
+    connect(&u, &target).unwrap();
+    assert_eq!(send(&u, b"probe", 0), Ok(5), "the first datagram is sent without error");
+    let r = wait_for(&u, 0, "the ICMP port unreachable");
+    assert_ne!(r & libc::POLLERR, 0, "revents {r:#x}");
+    (u, keeper)
+}
+
+/// udp(7), ERRORS: "ECONNREFUSED No receiver was associated with the destination address.
+/// This might be caused by a previous packet sent over the socket." On a connected socket
+/// the ICMP port unreachable of an earlier datagram is reported once, by whichever call
+/// comes next — send(2), recv(2) or getsockopt(SO_ERROR) — and is then cleared.
+#[rstest]
+fn connected_udp_reports_port_unreachable_as_econnrefused_once(
+    #[values(Family::V4, Family::V6)] fam: Family,
+    #[values("send", "recv", "so_error")] reported_by: &str,
+) {
+    require_family!(fam);
+    let (u, _keeper) = connected_and_refused(fam);
+    let mut b = [0u8; 8];
+    match reported_by {
+        "send" => assert_errno!(send(&u, b"again", 0), Errno::ECONNREFUSED),
+        "recv" => assert_errno!(recv(&u, &mut b, libc::MSG_DONTWAIT), Errno::ECONNREFUSED),
+        "so_error" => assert_eq!(take_error(&u), libc::ECONNREFUSED),
+        _ => unreachable!(),
+    }
+    assert_eq!(take_error(&u), 0, "the error is reported only once");
+    assert_errno!(recv(&u, &mut b, libc::MSG_DONTWAIT), Errno::EAGAIN);
+}
+
+/// udp(7), "Error handling" says "All fatal errors will be passed to the user as an error
+/// return even when the socket is not connected. This includes asynchronous errors received
+/// from the network." Linux does not do that for ICMP errors on an unconnected socket
+/// without IP_RECVERR (net/ipv4/udp.c, __udp4_lib_err(): "if (!harderr ||
+/// sk->sk_state != TCP_ESTABLISHED) goto out" unless recverr is set; net/ipv6/udp.c the
+/// same). Asserted: a connected socket sending to the same closed port gets its error (so
+/// the ICMP machinery works), but the unconnected sender never sees POLLERR within the
+/// negative wait and its SO_ERROR stays 0. See Findings.
+#[rstest]
+fn unconnected_udp_does_not_report_port_unreachable(#[values(Family::V4, Family::V6)] fam: Family) {
+    require_family!(fam);
+    let (_keeper, target) = closed_udp_port(fam);
+    let u = socket(fam, Proto::Udp);
+    assert_eq!(send_to(&u, b"probe", 0, &target), Ok(5));
+    let (_control, _k2) = connected_and_refused(fam);
+    assert_eq!(poll_one(&u, 0, NEGATIVE_WAIT) & libc::POLLERR, 0, "POLLERR on an unconnected socket");
+    assert_eq!(take_error(&u), 0);
+    assert_eq!(send_to(&u, b"again", 0, &target), Ok(5));
+}
+
+/// ip(7), IP_RECVERR: "When enabled on a datagram socket, all generated errors will be
+/// queued in a per-socket error queue ... received by calling recvmsg(2) with the
+/// MSG_ERRQUEUE flag set. The sock_extended_err structure describing the error will be
+/// passed in an ancillary message with the type IP_RECVERR and the level IPPROTO_IP. This
+/// is useful for reliable error handling on unconnected sockets." "ee_origin is set to
+/// SO_EE_ORIGIN_ICMP for errors received as an ICMP packet"; "ee_type and ee_code are set
+/// from the type and code fields of the ICMP header"; "The payload of the packet causing
+/// the error is returned as normal data." For IPv6 the same with IPV6_RECVERR,
+/// SO_EE_ORIGIN_ICMP6 and ICMPv6 type 1 (destination unreachable) code 4 (port
+/// unreachable, RFC 4443); for IPv4 ICMP type 3 code 3 (RFC 792).
+#[rstest]
+fn ip_recverr_queues_the_port_unreachable_of_an_unconnected_socket(#[values(Family::V4, Family::V6)] fam: Family) {
+    require_family!(fam);
+    let (_keeper, target) = closed_udp_port(fam);
+    let u = socket(fam, Proto::Udp);
+    let (level, opt, origin, icmp_type, icmp_code) = match fam {
+        Family::V4 => (libc::IPPROTO_IP, libc::IP_RECVERR, libc::SO_EE_ORIGIN_ICMP, 3u8, 3u8),
+        Family::V6 => (libc::IPPROTO_IPV6, libc::IPV6_RECVERR, libc::SO_EE_ORIGIN_ICMP6, 1u8, 4u8),
+    };
+    set_int(&u, level, opt, 1).unwrap();
+    assert_eq!(send_to(&u, b"probe", 0, &target), Ok(5));
+    wait_for(&u, 0, "the queued ICMP error");
+
+    let mut data = [0u8; 64];
+    let mut iov = libc::iovec { iov_base: data.as_mut_ptr().cast(), iov_len: data.len() };
+    let mut control = [0u64; 64];
+    // SAFETY: a zeroed msghdr pointing at buffers that live for the call.
+    let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
+    msg.msg_iov = &mut iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control.as_mut_ptr().cast();
+    msg.msg_controllen = std::mem::size_of_val(&control);
+    let n = fixtures::sys_size(unsafe { libc::recvmsg(u.as_raw_fd(), &mut msg, libc::MSG_ERRQUEUE | libc::MSG_DONTWAIT) })
+        .expect("recvmsg(MSG_ERRQUEUE)");
+    assert_eq!(&data[..n], b"probe", "the payload of the offending datagram");
+    assert_ne!(msg.msg_flags & libc::MSG_ERRQUEUE, 0, "msg_flags lacks MSG_ERRQUEUE");
+    // SAFETY: walking the control buffer the kernel filled.
+    let ee = unsafe {
+        let c = libc::CMSG_FIRSTHDR(&msg);
+        assert!(!c.is_null(), "no control message");
+        assert_eq!(((*c).cmsg_level, (*c).cmsg_type), (level, opt), "control message level/type");
+        std::ptr::read_unaligned(libc::CMSG_DATA(c).cast::<libc::sock_extended_err>())
+    };
+    assert_eq!(ee.ee_errno, libc::ECONNREFUSED as u32);
+    assert_eq!(ee.ee_origin, origin);
+    assert_eq!((ee.ee_type, ee.ee_code), (icmp_type, icmp_code));
+    assert_errno!(
+        fixtures::sys_size(unsafe { libc::recvmsg(u.as_raw_fd(), &mut msg, libc::MSG_ERRQUEUE | libc::MSG_DONTWAIT) }),
+        Errno::EAGAIN,
+        "one datagram, one queued error"
+    );
+}
