@@ -1,0 +1,182 @@
+//! The listen(2) backlog of AF_UNIX stream and seqpacket sockets: how many connections it
+//! admits before accept(2), what nonblocking and blocking connect(2) do when it is full, and
+//! the somaxconn ceiling.
+
+use std::os::fd::OwnedFd;
+
+use fixtures::{Scratch, assert_errno, require, run_in_child, spawn};
+use nix::errno::Errno;
+use rstest::rstest;
+use serial_test::{parallel, serial};
+use unix_sockets::*;
+
+/// Connect nonblocking clients to `name` until one fails; returns the connected clients
+/// and the error that stopped it.
+fn connect_until_refused(ty: SockType, name: &UnixAddr, limit: usize) -> (Vec<OwnedFd>, Errno) {
+    let mut clients = Vec::new();
+    loop {
+        let c = socket(ty, libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC);
+        match connect(&c, name) {
+            Ok(()) => clients.push(c),
+            Err(e) => return (clients, e),
+        }
+        assert!(clients.len() <= limit, "more than {limit} connections were admitted");
+    }
+}
+
+/// listen(2): "The backlog argument defines the maximum length to which the queue of pending
+/// connections for sockfd may grow." Linux AF_UNIX admits backlog + 1 connections before the
+/// queue counts as full (net/unix/af_unix.c, unix_recvq_full() compares the queue length
+/// with `>`), so backlog 0 still admits one.
+#[rstest]
+#[parallel]
+fn backlog_n_admits_n_plus_one_connections(
+    #[values(SockType::Stream, SockType::Seqpacket)] ty: SockType,
+    #[values(0, 1, 2, 5)] backlog: c_int,
+) {
+    let s = Scratch::new();
+    let (_l, name) = listener(ty, AddrKind::Abstract, &s, backlog);
+    let (clients, err) = connect_until_refused(ty, &name, 64);
+    assert_eq!(clients.len(), backlog as usize + 1);
+    assert_eq!(err, Errno::EAGAIN);
+}
+
+/// connect(2), ERRORS: "EAGAIN For nonblocking UNIX domain sockets, the socket is
+/// nonblocking, and the connection cannot be completed immediately" — not ECONNREFUSED,
+/// which listen(2) mentions as a possible indication of a full queue. For every kind of
+/// listener name.
+#[rstest]
+#[parallel]
+fn nonblocking_connect_to_a_full_backlog_fails_eagain(
+    #[values(SockType::Stream, SockType::Seqpacket)] ty: SockType,
+    #[values(AddrKind::Pathname, AddrKind::Abstract, AddrKind::Autobind)] kind: AddrKind,
+) {
+    let s = Scratch::new();
+    let (_l, name) = listener(ty, kind, &s, 0);
+    let first = socket(ty, libc::SOCK_NONBLOCK);
+    assert_eq!(connect(&first, &name), Ok(()));
+    let second = socket(ty, libc::SOCK_NONBLOCK);
+    assert_errno!(connect(&second, &name), Errno::EAGAIN);
+    assert_errno!(getpeername(&second), Errno::ENOTCONN, "the refused socket stays unconnected");
+}
+
+/// connect(2): a blocking connect(2) to a full queue cannot fail with EAGAIN (that is the
+/// nonblocking case); it waits for room. One child per kind of listener name blocks in
+/// connect(2); after the server accepts one pending connection, the child's connect
+/// completes and is accepted next.
+#[rstest]
+#[serial]
+fn blocking_connect_to_a_full_backlog_waits_for_accept(#[values(SockType::Stream, SockType::Seqpacket)] ty: SockType) {
+    let s = Scratch::new();
+    let kinds = [AddrKind::Pathname, AddrKind::Abstract, AddrKind::Autobind];
+    let listeners: Vec<(OwnedFd, UnixAddr)> = kinds
+        .iter()
+        .map(|&k| {
+            // Pathname listeners need distinct files.
+            let sub = Scratch::new();
+            let l = listener(ty, k, if k == AddrKind::Pathname { &s } else { &sub }, 0);
+            assert_eq!(connect(&socket(ty, libc::SOCK_NONBLOCK), &l.1), Ok(()));
+            l
+        })
+        .collect();
+    let mut waiters: Vec<_> = listeners
+        .iter()
+        .zip(kinds)
+        .map(|((_, name), k)| {
+            spawn(&format!("connect to a full {k:?} listener"), move || {
+                let c = socket(ty, 0);
+                assert_eq!(connect(&c, name), Ok(()));
+                send(&c, b"in", 0).unwrap();
+            })
+        })
+        .collect();
+    assert_all_blocked(&mut waiters, "connect(2) to a full backlog");
+    for ((l, _), mut w) in listeners.iter().zip(waiters) {
+        let first = accept(l).expect("accept the connection that filled the queue");
+        w.join().expect_success();
+        let second = accept(l).expect("accept the waiter's connection");
+        assert_eq!(recv_vec(&second, 8, libc::MSG_DONTWAIT).as_deref(), Ok(&b"in"[..]));
+        drop(first);
+    }
+}
+
+/// accept(2): "It extracts the first connection request on the queue of pending connections"
+/// — taking one off the queue makes room for exactly one more.
+#[rstest]
+#[parallel]
+fn accepting_a_connection_frees_one_backlog_slot(#[values(SockType::Stream, SockType::Seqpacket)] ty: SockType) {
+    let s = Scratch::new();
+    let (l, name) = listener(ty, AddrKind::Abstract, &s, 2);
+    let (clients, err) = connect_until_refused(ty, &name, 64);
+    assert_eq!((clients.len(), err), (3, Errno::EAGAIN));
+    let _served = accept(&l).unwrap();
+    let (more, err) = connect_until_refused(ty, &name, 64);
+    assert_eq!((more.len(), err), (1, Errno::EAGAIN));
+}
+
+/// listen(2) on a socket that is already listening sets a new backlog (net/unix/af_unix.c,
+/// unix_listen() updates sk_max_ack_backlog): after listen(0) admits one connection, listen(3)
+/// admits three more (four in all).
+#[rstest]
+#[parallel]
+fn listen_again_changes_the_backlog(#[values(SockType::Stream, SockType::Seqpacket)] ty: SockType) {
+    let s = Scratch::new();
+    let (l, name) = listener(ty, AddrKind::Abstract, &s, 0);
+    let (first, _) = connect_until_refused(ty, &name, 64);
+    assert_eq!(first.len(), 1);
+    assert_eq!(listen(&l, 3), Ok(()));
+    let (more, err) = connect_until_refused(ty, &name, 64);
+    assert_eq!((more.len(), err), (3, Errno::EAGAIN));
+}
+
+/// listen(2), NOTES: "If the backlog argument is greater than the value in
+/// /proc/sys/net/core/somaxconn, then it is silently capped to that value." A backlog far
+/// above it, and a negative one (which the kernel compares as unsigned), both admit exactly
+/// somaxconn + 1 connections. Run in a child that raises its soft RLIMIT_NOFILE to hold the
+/// clients.
+#[rstest]
+#[serial]
+#[case::above_somaxconn(None)]
+#[case::negative(Some(-1))]
+fn a_backlog_above_somaxconn_is_capped(#[case] backlog: Option<c_int>) {
+    let somaxconn = proc_sys("net/core/somaxconn");
+    let needed = somaxconn + 256;
+    require!(
+        if nofile_hard_limit() >= needed { Ok(()) } else { Err(format!("RLIMIT_NOFILE hard limit below {needed}")) },
+        "{} clients for somaxconn {somaxconn}",
+        somaxconn + 1
+    );
+    let s = Scratch::new();
+    run_in_child("filler", || {
+        set_nofile_soft_limit(needed);
+        let backlog = backlog.unwrap_or(somaxconn as c_int * 2 + 1000);
+        let (l, name) = listener(SockType::Stream, AddrKind::Abstract, &s, backlog);
+        let (clients, err) = connect_until_refused(SockType::Stream, &name, somaxconn as usize + 8);
+        assert_eq!(clients.len() as u64, somaxconn + 1, "listen({backlog}) with somaxconn {somaxconn}");
+        assert_eq!(err, Errno::EAGAIN);
+        drop(l);
+    })
+    .expect_success();
+}
+
+/// accept(2): "It extracts the first connection request on the queue of pending
+/// connections": connections are accepted in the order they were made.
+#[rstest]
+#[parallel]
+fn pending_connections_are_accepted_in_order(#[values(SockType::Stream, SockType::Seqpacket)] ty: SockType) {
+    let s = Scratch::new();
+    let (l, name) = listener(ty, AddrKind::Pathname, &s, 8);
+    let clients: Vec<OwnedFd> = (0..5u8)
+        .map(|i| {
+            let c = socket(ty, 0);
+            connect(&c, &name).unwrap();
+            send(&c, &[i], 0).unwrap();
+            c
+        })
+        .collect();
+    for i in 0..5u8 {
+        let served = accept(&l).unwrap();
+        assert_eq!(recv_vec(&served, 4, libc::MSG_DONTWAIT).unwrap(), [i]);
+    }
+    drop(clients);
+}

@@ -1,0 +1,221 @@
+//! Socket options and ioctls on AF_UNIX sockets (socket(7), unix(7) "Ioctls"): the
+//! read-only identity options, SO_ACCEPTCONN, SO_ERROR, SO_PEEK_OFF, the buffer-size
+//! doubling and its limits, and SIOCINQ/SIOCOUTQ per type.
+
+use fixtures::{Scratch, assert_errno, require};
+use nix::errno::Errno;
+use rstest::rstest;
+use serial_test::parallel;
+use unix_sockets::*;
+
+/// socket(7): "SO_TYPE Gets the socket type as an integer (e.g., SOCK_STREAM)." For a new
+/// socket, both ends of a socketpair and (for connection types) an accepted socket.
+#[rstest]
+#[parallel]
+fn so_type_reports_the_socket_type(#[values(SockType::Stream, SockType::Dgram, SockType::Seqpacket)] ty: SockType) {
+    assert_eq!(getsockopt_int(&socket(ty, 0), libc::SO_TYPE), Ok(ty.raw()));
+    let p = connected_pair(ty, AddrKind::Pathname);
+    assert_eq!(getsockopt_int(&p.a, libc::SO_TYPE), Ok(ty.raw()));
+    assert_eq!(getsockopt_int(&p.b, libc::SO_TYPE), Ok(ty.raw()));
+}
+
+/// socket(7): "SO_DOMAIN ... Retrieves the socket domain as an integer, returning a value
+/// such as AF_INET6" and "SO_PROTOCOL ... Retrieves the socket protocol as an integer": an
+/// AF_UNIX socket reports AF_UNIX and protocol 0.
+#[rstest]
+#[parallel]
+fn so_domain_is_af_unix_and_so_protocol_is_zero(
+    #[values(SockType::Stream, SockType::Dgram, SockType::Seqpacket)] ty: SockType,
+) {
+    let (a, _b) = socketpair(ty, 0);
+    for fd in [&socket(ty, 0), &a] {
+        assert_eq!(getsockopt_int(fd, libc::SO_DOMAIN), Ok(libc::AF_UNIX));
+        assert_eq!(getsockopt_int(fd, libc::SO_PROTOCOL), Ok(0));
+    }
+}
+
+/// socket(7): "SO_ACCEPTCONN Returns a value indicating whether or not this socket has been
+/// marked to accept connections with listen(2). The value 0 indicates that this is not a
+/// listening socket, the value 1 indicates that this is a listening socket." The accepted
+/// and the connecting socket are not listening; a datagram socket never is.
+#[rstest]
+#[parallel]
+fn so_acceptconn_is_1_only_on_a_listening_socket(
+    #[values(SockType::Stream, SockType::Dgram, SockType::Seqpacket)] ty: SockType,
+) {
+    let s = Scratch::new();
+    let (fd, name) = bound_socket(ty, 0, AddrKind::Abstract, &s, "l");
+    assert_eq!(getsockopt_int(&fd, libc::SO_ACCEPTCONN), Ok(0));
+    if !ty.connection_oriented() {
+        return;
+    }
+    listen(&fd, 4).unwrap();
+    assert_eq!(getsockopt_int(&fd, libc::SO_ACCEPTCONN), Ok(1));
+    let c = socket(ty, 0);
+    connect(&c, &name).unwrap();
+    let served = accept(&fd).unwrap();
+    assert_eq!(getsockopt_int(&c, libc::SO_ACCEPTCONN), Ok(0));
+    assert_eq!(getsockopt_int(&served, libc::SO_ACCEPTCONN), Ok(0));
+}
+
+/// socket(7) marks SO_TYPE, SO_DOMAIN, SO_PROTOCOL, SO_ACCEPTCONN and SO_ERROR "read-only",
+/// and unix(7) calls SO_PEERCRED "This read-only socket option": setsockopt(2) refuses them
+/// with ENOPROTOOPT (setsockopt(2): "The option is unknown at the level indicated").
+#[rstest]
+#[parallel]
+#[case::so_type(libc::SO_TYPE)]
+#[case::so_domain(libc::SO_DOMAIN)]
+#[case::so_protocol(libc::SO_PROTOCOL)]
+#[case::so_acceptconn(libc::SO_ACCEPTCONN)]
+#[case::so_error(libc::SO_ERROR)]
+#[case::so_peercred(libc::SO_PEERCRED)]
+fn read_only_options_refuse_setsockopt(#[case] opt: c_int) {
+    let (a, _b) = socketpair(SockType::Stream, 0);
+    assert_errno!(setsockopt_int(&a, opt, 1), Errno::ENOPROTOOPT);
+}
+
+/// socket(7): "SO_ERROR Get and clear the pending socket error." Healthy sockets of every
+/// type and state have none.
+#[rstest]
+#[parallel]
+fn so_error_is_zero_without_a_pending_error(
+    #[values(SockType::Stream, SockType::Dgram, SockType::Seqpacket)] ty: SockType,
+    #[values(AddrKind::Pathname, AddrKind::Abstract, AddrKind::Socketpair, AddrKind::Autobind)] kind: AddrKind,
+) {
+    let p = connected_pair(ty, kind);
+    for fd in [&socket(ty, 0), &p.a, &p.b] {
+        assert_eq!(getsockopt_int(fd, libc::SO_ERROR), Ok(0));
+    }
+}
+
+/// socket(7), SO_PEEK_OFF: "When this option is set to a negative value (it is set to -1 for
+/// all new sockets), traditional behavior is provided".
+#[rstest]
+#[parallel]
+fn so_peek_off_is_minus_1_on_new_sockets(
+    #[values(SockType::Stream, SockType::Dgram, SockType::Seqpacket)] ty: SockType,
+) {
+    let (a, _b) = socketpair(ty, 0);
+    assert_eq!(getsockopt_int(&socket(ty, 0), libc::SO_PEEK_OFF), Ok(-1));
+    assert_eq!(getsockopt_int(&a, libc::SO_PEEK_OFF), Ok(-1));
+}
+
+/// socket(7): "SO_SNDBUF ... The kernel doubles this value (to allow space for bookkeeping
+/// overhead) when it is set using setsockopt(2), and this doubled value is returned by
+/// getsockopt(2)" — and the same sentence for SO_RCVBUF.
+#[rstest]
+#[parallel]
+fn buffer_sizes_read_back_doubled(
+    #[values(SockType::Stream, SockType::Dgram, SockType::Seqpacket)] ty: SockType,
+    #[values(libc::SO_SNDBUF, libc::SO_RCVBUF)] opt: c_int,
+    #[values(4096, 10000)] value: c_int,
+) {
+    let fd = socket(ty, 0);
+    assert_eq!(setsockopt_int(&fd, opt, value), Ok(()));
+    assert_eq!(getsockopt_int(&fd, opt), Ok(value * 2));
+}
+
+/// socket(7): "The minimum (doubled) value for this option is 2048" (SO_SNDBUF) and "is 256"
+/// (SO_RCVBUF). Linux's floors are higher: SOCK_MIN_SNDBUF = 2 * (2048 + the aligned size of
+/// an sk_buff) and SOCK_MIN_RCVBUF = 2048 + that size (include/net/sock.h), 4608 and 2304 on
+/// x86-64. Asserted: any smaller request (0, 1, half the floor minus one) yields exactly the
+/// floor, which exceeds the documented minimum, and the send floor is twice the receive
+/// floor. See Findings.
+#[rstest]
+#[parallel]
+#[case::so_sndbuf(libc::SO_SNDBUF, 2048)]
+#[case::so_rcvbuf(libc::SO_RCVBUF, 256)]
+fn buffer_sizes_have_a_floor_above_the_documented_minimum(#[case] opt: c_int, #[case] documented: c_int) {
+    let fd = socket(SockType::Stream, 0);
+    setsockopt_int(&fd, opt, 1).unwrap();
+    let floor = getsockopt_int(&fd, opt).unwrap();
+    for v in [0, floor / 2 - 1] {
+        setsockopt_int(&fd, opt, v).unwrap();
+        assert_eq!(getsockopt_int(&fd, opt), Ok(floor), "request {v}");
+    }
+    assert!(floor > documented, "floor {floor} vs documented {documented}");
+    setsockopt_int(&fd, libc::SO_SNDBUF, 0).unwrap();
+    setsockopt_int(&fd, libc::SO_RCVBUF, 0).unwrap();
+    let (snd, rcv) = (getsockopt_int(&fd, libc::SO_SNDBUF).unwrap(), getsockopt_int(&fd, libc::SO_RCVBUF).unwrap());
+    assert_eq!(snd, 2 * rcv);
+    assert!((rcv - 2048) % 64 == 0 && (128..=1024).contains(&(rcv - 2048)), "receive floor {rcv} = 2048 + sk_buff");
+}
+
+/// socket(7): "The default value is set by the /proc/sys/net/core/wmem_default file and the
+/// maximum allowed value is set by the /proc/sys/net/core/wmem_max file" (rmem_* for
+/// SO_RCVBUF). A request above the maximum is cut to it, then doubled.
+#[rstest]
+#[parallel]
+#[case::so_sndbuf(libc::SO_SNDBUF, "net/core/wmem_max")]
+#[case::so_rcvbuf(libc::SO_RCVBUF, "net/core/rmem_max")]
+fn buffer_sizes_are_capped_by_the_sysctl_maximum(#[case] opt: c_int, #[case] max_file: &str) {
+    let max = proc_sys(max_file);
+    require!(if max < (1 << 29) { Ok(()) } else { Err(format!("{max_file} = {max} is too large to exceed")) });
+    let fd = socket(SockType::Dgram, 0);
+    setsockopt_int(&fd, opt, 1 << 30).unwrap();
+    assert_eq!(getsockopt_int(&fd, opt), Ok(2 * max as c_int));
+}
+
+/// socket(7): "The default value is set by the /proc/sys/net/core/wmem_default file" (and
+/// rmem_default for SO_RCVBUF): a new AF_UNIX socket starts with exactly those values.
+#[rstest]
+#[parallel]
+fn new_sockets_get_the_default_buffer_sizes(
+    #[values(SockType::Stream, SockType::Dgram, SockType::Seqpacket)] ty: SockType,
+) {
+    let fd = socket(ty, 0);
+    assert_eq!(getsockopt_int(&fd, libc::SO_SNDBUF), Ok(proc_sys("net/core/wmem_default") as c_int));
+    assert_eq!(getsockopt_int(&fd, libc::SO_RCVBUF), Ok(proc_sys("net/core/rmem_default") as c_int));
+}
+
+/// unix(7), "Ioctls": "SIOCINQ For SOCK_STREAM sockets, this call returns the number of unread
+/// bytes in the receive buffer ... For SOCK_DGRAM sockets, the returned value is the same as
+/// for Internet domain datagram sockets; see udp(7)" — udp(7): "returns the size of the next
+/// pending datagram". A seqpacket socket counts all unread bytes like a stream. FIONREAD is
+/// the same request ("the synonymous FIONREAD").
+#[rstest]
+#[parallel]
+fn siocinq_counts_unread_bytes_per_type(
+    #[values(SockType::Stream, SockType::Dgram, SockType::Seqpacket)] ty: SockType,
+    #[values(AddrKind::Pathname, AddrKind::Abstract, AddrKind::Socketpair, AddrKind::Autobind)] kind: AddrKind,
+) {
+    let p = connected_pair(ty, kind);
+    assert_eq!(ioctl_int(&p.b, SIOCINQ), Ok(0));
+    send(&p.a, b"abc", 0).unwrap();
+    send(&p.a, b"defg", 0).unwrap();
+    let (all, after_first) = if ty == SockType::Dgram { (3, 4) } else { (7, 4) };
+    assert_eq!(ioctl_int(&p.b, SIOCINQ), Ok(all));
+    assert_eq!(ioctl_int(&p.b, libc::FIONREAD as libc::c_ulong), Ok(all));
+    recv_vec(&p.b, 3, 0).unwrap();
+    assert_eq!(ioctl_int(&p.b, SIOCINQ), Ok(after_first));
+}
+
+/// unix(7), "Ioctls", SIOCINQ: "The socket must not be in LISTEN state, otherwise an error
+/// (EINVAL) is returned."
+#[rstest]
+#[parallel]
+fn siocinq_on_a_listening_socket_fails_einval(#[values(SockType::Stream, SockType::Seqpacket)] ty: SockType) {
+    let s = Scratch::new();
+    let (l, name) = listener(ty, AddrKind::Abstract, &s, 4);
+    connect(&socket(ty, 0), &name).unwrap();
+    assert_errno!(ioctl_int(&l, SIOCINQ), Errno::EINVAL);
+}
+
+/// SIOCOUTQ (<linux/sockios.h>, "output queue size (not sent only)"): on AF_UNIX the data a
+/// socket has sent stays charged to it until the peer reads it, so SIOCOUTQ is 0 on a fresh
+/// socket, at least the number of bytes sent while they are unread (it counts buffer memory,
+/// overhead included), and 0 again once the peer has read everything.
+#[rstest]
+#[parallel]
+fn siocoutq_counts_sent_data_until_the_peer_reads_it(
+    #[values(SockType::Stream, SockType::Dgram, SockType::Seqpacket)] ty: SockType,
+    #[values(AddrKind::Pathname, AddrKind::Abstract, AddrKind::Socketpair, AddrKind::Autobind)] kind: AddrKind,
+) {
+    let p = connected_pair(ty, kind);
+    assert_eq!(ioctl_int(&p.a, SIOCOUTQ), Ok(0));
+    send(&p.a, &[1u8; 1000], 0).unwrap();
+    let queued = ioctl_int(&p.a, SIOCOUTQ).unwrap();
+    assert!(queued >= 1000, "SIOCOUTQ {queued} while 1000 bytes are unread");
+    assert_eq!(recv_vec(&p.b, 2000, 0).unwrap().len(), 1000);
+    assert_eq!(ioctl_int(&p.a, SIOCOUTQ), Ok(0));
+}
