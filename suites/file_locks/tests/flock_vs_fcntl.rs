@@ -1,0 +1,39 @@
+//! flock(2) NOTES: "Since Linux 2.0, flock() is implemented as a system call in its own right
+//! rather than being emulated in the GNU C library as a call to fcntl(2). With this
+//! implementation, there is no interaction between the types of lock placed by flock() and
+//! fcntl(2)" — on local filesystems (NFS and CIFS emulate flock with byte-range locks).
+
+use std::os::fd::AsRawFd;
+
+use file_locks::*;
+use fixtures::Scratch;
+use rstest::rstest;
+
+/// A process holding an exclusive flock does not stop another process's fcntl write lock
+/// (classic or OFD) on the whole file, and F_GETLK / F_OFD_GETLK do not report the flock.
+#[rstest]
+#[case::posix_lock(libc::F_SETLK, libc::F_GETLK)]
+#[case::ofd_lock(libc::F_OFD_SETLK, libc::F_OFD_GETLK)]
+fn an_exclusive_flock_does_not_stop_fcntl_locks(#[case] set: libc::c_int, #[case] get: libc::c_int) {
+    let s = Scratch::new();
+    let path = s.file("f", b"data");
+    let holder = Owner::new("flock holder", &path);
+    assert_eq!(holder.flock(libc::LOCK_EX), Ok(()));
+    let fd = open_rw(&path);
+    assert!(getlk(fd.as_raw_fd(), get, libc::F_WRLCK, 0, 0).is_unlocked());
+    assert_eq!(setlk(fd.as_raw_fd(), set, libc::F_WRLCK, 0, 0), Ok(()));
+}
+
+/// The other direction: a whole-file fcntl write lock (classic or OFD) held by another
+/// process does not stop an exclusive flock.
+#[rstest]
+#[case::posix_lock(libc::F_SETLK)]
+#[case::ofd_lock(libc::F_OFD_SETLK)]
+fn fcntl_write_locks_do_not_stop_an_exclusive_flock(#[case] set: libc::c_int) {
+    let s = Scratch::new();
+    let path = s.file("f", b"data");
+    let holder = Owner::new("fcntl holder", &path);
+    assert_eq!(holder.setlk(set, libc::F_WRLCK, 0, 0), Ok(()));
+    let fd = open_rw(&path);
+    assert_eq!(flock(fd.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB), Ok(()));
+}

@@ -1,0 +1,134 @@
+//! Traditional record locks are "process-associated" (fcntl(2)): not inherited by fork, kept
+//! across execve, shared by the threads of a process, and all of a process's locks on a file
+//! go away when it closes any descriptor of that file or exits.
+
+use std::os::fd::AsRawFd;
+
+use file_locks::*;
+use fixtures::exec::exec_probe;
+use fixtures::sync::channel;
+use fixtures::{DEFAULT_DEADLINE, Scratch, assert_errno, run_in_child, spawn};
+use nix::errno::Errno;
+use rstest::rstest;
+
+const WR: libc::c_int = libc::F_WRLCK;
+
+fn file() -> (Scratch, std::path::PathBuf) {
+    let s = Scratch::new();
+    let p = s.file("records", b"0123456789");
+    (s, p)
+}
+
+fn probe(path: &std::path::Path) -> LockInfo {
+    let fd = open_rw(path);
+    getlk(fd.as_raw_fd(), libc::F_GETLK, WR, 0, 10)
+}
+
+/// fcntl(2): "Record locks are not inherited by a child created via fork(2)". The child sees
+/// its parent's lock as a conflict held by the parent's pid and cannot take the range itself.
+#[test]
+fn record_locks_are_not_inherited_by_fork() {
+    let (_s, path) = file();
+    run_in_child("parent", || {
+        let fd = open_rw(&path);
+        setlk(fd.as_raw_fd(), libc::F_SETLK, WR, 0, 10).unwrap();
+        let parent = std::process::id() as i32;
+        run_in_child("child", || {
+            let got = getlk(fd.as_raw_fd(), libc::F_GETLK, WR, 0, 10);
+            assert_eq!(got.conflict(), (WR, 0, 10, parent));
+            assert_errno!(setlk(fd.as_raw_fd(), libc::F_SETLK, WR, 0, 10), Errno::EAGAIN);
+        })
+        .expect_success();
+    })
+    .expect_success();
+}
+
+/// fcntl(2): record locks "are preserved across an execve(2)". A child locks, execs a probe
+/// that just waits (fixtures::exec `hold`); after the exec (seen as the close of a
+/// close-on-exec pipe) F_GETLK from the test still reports the lock with the child's pid;
+/// when the probe exits, the lock is gone.
+#[test]
+fn record_locks_are_preserved_across_execve() {
+    let (_s, path) = file();
+    // Isolated: the pipes below must have no copies in children of other test threads.
+    isolated("exec watcher", || {
+        let (exec_tx, exec_rx) = channel();
+        let (hold_r, hold_w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).unwrap();
+        let child = spawn("exec'd holder", || {
+            let fd = open_rw(&path);
+            setlk(fd.as_raw_fd(), libc::F_SETLK, WR, 0, 10).unwrap();
+            // SAFETY: clearing FD_CLOEXEC: closing the locked file at exec would release the
+            // lock, and the probe waits on the pipe's read end.
+            unsafe {
+                libc::fcntl(fd.as_raw_fd(), libc::F_SETFD, 0);
+                libc::fcntl(hold_r.as_raw_fd(), libc::F_SETFD, 0);
+            }
+            std::mem::forget(fd);
+            let _keep = &exec_tx;
+            exec_probe(&["hold", &hold_r.as_raw_fd().to_string()]);
+        });
+        drop(exec_tx);
+        drop(hold_r);
+        assert!(closed_within(&exec_rx, DEFAULT_DEADLINE), "the child never exec'd");
+        assert_eq!(probe(&path).conflict(), (WR, 0, 10, child.pid().as_raw()));
+        drop(hold_w);
+        child.expect_success();
+        assert!(probe(&path).is_unlocked());
+    });
+}
+
+/// fcntl(2): "If a process closes any file descriptor referring to a file, then all of the
+/// process's locks on that file are released, regardless of the file descriptor(s) on which
+/// the locks were obtained." The owner locks through its descriptor, then closes a different
+/// one — a second open(2) of the file, or a dup(2) — and the lock is gone.
+#[rstest]
+#[case::another_open_descriptor(true)]
+#[case::a_duplicate(false)]
+fn closing_any_descriptor_of_the_file_releases_all_its_locks(#[case] reopen: bool) {
+    let (_s, path) = file();
+    let owner = Owner::new("owner", &path);
+    assert_eq!(owner.setlk(libc::F_SETLK, WR, 0, 5), Ok(()));
+    assert_eq!(owner.setlk(libc::F_SETLK, libc::F_RDLCK, 7, 2), Ok(()));
+    assert!(!probe(&path).is_unlocked());
+    if reopen {
+        owner.open_and_close_another_fd();
+    } else {
+        owner.dup_and_close();
+    }
+    assert!(probe(&path).is_unlocked(), "the locks survived the close of another descriptor");
+}
+
+/// fcntl(2): "record locks are automatically released when the process terminates."
+#[test]
+fn record_locks_are_released_when_the_process_exits() {
+    let (_s, path) = file();
+    let owner = Owner::new("owner", &path);
+    assert_eq!(owner.setlk(libc::F_SETLK, WR, 0, 10), Ok(()));
+    let pid = owner.pid();
+    assert_eq!(probe(&path).l_pid, pid);
+    owner.exit();
+    assert!(probe(&path).is_unlocked());
+}
+
+/// fcntl(2): "The threads in a process share locks. In other words, a multithreaded program
+/// can't use record locking to ensure that threads don't simultaneously access the same
+/// region of a file." A second thread, with its own open of the file, takes a write lock on
+/// the range the first thread write-locked, and F_GETLK shows it no conflict.
+#[test]
+fn threads_of_a_process_share_record_locks() {
+    let (_s, path) = file();
+    run_in_child("two threads", || {
+        let fd = open_rw(&path);
+        setlk(fd.as_raw_fd(), libc::F_SETLK, WR, 0, 10).unwrap();
+        let p = path.clone();
+        std::thread::spawn(move || {
+            let own = open_rw(&p);
+            assert!(getlk(own.as_raw_fd(), libc::F_GETLK, WR, 0, 10).is_unlocked());
+            assert_eq!(setlk(own.as_raw_fd(), libc::F_SETLK, WR, 0, 10), Ok(()));
+            std::mem::forget(own); // closing it would drop the process's locks
+        })
+        .join()
+        .unwrap();
+    })
+    .expect_success();
+}
