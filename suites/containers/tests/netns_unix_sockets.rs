@@ -1,0 +1,173 @@
+//! AF_UNIX addresses and namespaces. network_namespaces(7): "network namespaces isolate
+//! the UNIX domain abstract socket namespace (see unix(7))"; a pathname socket, on the
+//! other hand, is a file (unix(7): "bound to a filesystem pathname"), found through the
+//! filesystem — so it crosses network namespaces and follows mount namespaces. This is why
+//! `docker run --network=host` exposes the host's abstract sockets to a container, and a
+//! bind-mounted socket file (e.g. /var/run/docker.sock) works with any --network.
+
+use std::path::Path;
+
+use containers::sandbox::{mount_tmpfs, ns_inode};
+use containers::sock::{UnixAddress, accept, bind, connect, listener, recv, send, sendto, socket};
+use containers::{Pause, Settle, enter, join_ns, sandbox};
+use fixtures::names::unique;
+use fixtures::{Scratch, assert_errno, spawn};
+use nix::errno::Errno;
+use nix::sched::CloneFlags;
+use rstest::rstest;
+
+/// Reach `a` from a fresh socket of `ty`: connect(2) for stream and seqpacket, a datagram
+/// sent with sendto(2) for dgram.
+fn reach(ty: libc::c_int, a: &UnixAddress) -> Result<(), Errno> {
+    let s = socket(ty);
+    if ty == libc::SOCK_DGRAM { sendto(&s, b"ping", a).map(|_| ()) } else { connect(&s, a) }
+}
+
+/// network_namespaces(7) and unix(7): an abstract name bound in one network namespace does
+/// not exist in another. From a new network namespace, connect(2) (stream, seqpacket) and
+/// sendto(2) (datagram) to the outer name fail with ECONNREFUSED, the error unix(7) gives
+/// for "The remote address specified by connect(2) was not a listening socket" (the name
+/// is not found); from the outer namespace the same call succeeds.
+#[rstest]
+#[case::stream(libc::SOCK_STREAM)]
+#[case::seqpacket(libc::SOCK_SEQPACKET)]
+#[case::dgram(libc::SOCK_DGRAM)]
+fn abstract_name_is_unreachable_from_another_network_namespace(#[case] ty: libc::c_int) {
+    let a = UnixAddress::abstract_name(&unique("abstract"));
+    sandbox("abstract name across network namespaces", || {
+        let _l = listener(ty, &a);
+        reach(ty, &a).expect("reachable in its own network namespace");
+        spawn("in a new network namespace", || {
+            let before = ns_inode("self", "net");
+            enter(CloneFlags::CLONE_NEWNET);
+            assert_ne!(ns_inode("self", "net"), before);
+            assert_errno!(reach(ty, &a), Errno::ECONNREFUSED, "abstract name of another network namespace");
+        })
+        .settle();
+    });
+}
+
+/// network_namespaces(7): each network namespace has its own abstract socket namespace, so
+/// the same name can be bound once in each: bind(2) of a name already bound outside
+/// succeeds in a new network namespace (while a second bind in the same namespace is
+/// EADDRINUSE), and a client in each namespace reaches its own namespace's socket.
+#[test]
+fn same_abstract_name_binds_once_in_each_network_namespace() {
+    let a = UnixAddress::abstract_name(&unique("twice"));
+    sandbox("one abstract name, two namespaces", || {
+        let outer = listener(libc::SOCK_STREAM, &a);
+        assert_errno!(bind(&socket(libc::SOCK_STREAM), &a), Errno::EADDRINUSE, "second bind in the same namespace");
+        let p = Pause::new();
+        let mut inner = spawn("server in a new network namespace", || {
+            enter(CloneFlags::CLONE_NEWNET);
+            let l = listener(libc::SOCK_STREAM, &a);
+            p.ready_and_wait();
+            let client = spawn("client inside", || {
+                let c = socket(libc::SOCK_STREAM);
+                connect(&c, &a).expect("connect inside");
+                assert_eq!(recv(&c, 16), b"inner server");
+            });
+            send(&accept(&l), b"inner server");
+            client.settle();
+        });
+        p.wait_ready(&mut inner);
+        let c = socket(libc::SOCK_STREAM);
+        connect(&c, &a).expect("connect outside");
+        send(&accept(&outer), b"outer server");
+        assert_eq!(recv(&c, 16), b"outer server");
+        p.release();
+        inner.settle();
+    });
+}
+
+/// network_namespaces(7) with setns(2): a process that joins another network namespace
+/// reaches that namespace's abstract sockets, and no longer its old one's.
+#[test]
+fn abstract_name_is_reachable_after_setns_into_its_network_namespace() {
+    let a = UnixAddress::abstract_name(&unique("joined"));
+    sandbox("setns into the server's network namespace", || {
+        let p = Pause::new();
+        let mut server = spawn("server in a new network namespace", || {
+            enter(CloneFlags::CLONE_NEWNET);
+            let l = listener(libc::SOCK_STREAM, &a);
+            p.ready_and_wait();
+            send(&accept(&l), b"joined");
+        });
+        p.wait_ready(&mut server);
+        assert_errno!(connect(&socket(libc::SOCK_STREAM), &a), Errno::ECONNREFUSED, "outside, before joining");
+        let pid = server.pid();
+        spawn("joiner", || {
+            join_ns(pid, "net", CloneFlags::CLONE_NEWNET);
+            let c = socket(libc::SOCK_STREAM);
+            connect(&c, &a).expect("connect after setns(CLONE_NEWNET)");
+            p.release();
+            assert_eq!(recv(&c, 16), b"joined");
+        })
+        .settle();
+        server.settle();
+    });
+}
+
+/// unix(7): a pathname socket is "bound to a filesystem pathname"; the network namespace
+/// plays no part in finding it. A client in a new network namespace connects (stream) or
+/// sends (datagram) to a socket bound outside, through the shared path, and the bytes
+/// arrive.
+#[rstest]
+#[case::stream(libc::SOCK_STREAM)]
+#[case::dgram(libc::SOCK_DGRAM)]
+fn pathname_socket_is_reachable_across_network_namespaces(#[case] ty: libc::c_int) {
+    let s = Scratch::new();
+    let a = UnixAddress::path(&s.join("sock"));
+    sandbox("pathname socket across network namespaces", || {
+        let l = listener(ty, &a);
+        spawn("client in a new network namespace", || {
+            enter(CloneFlags::CLONE_NEWNET);
+            let c = socket(ty);
+            if ty == libc::SOCK_DGRAM {
+                assert_eq!(sendto(&c, b"across", &a), Ok(6));
+            } else {
+                connect(&c, &a).expect("connect through the path");
+                send(&c, b"across");
+            }
+        })
+        .settle();
+        let got = if ty == libc::SOCK_DGRAM { recv(&l, 16) } else { recv(&accept(&l), 16) };
+        assert_eq!(got, b"across");
+    });
+}
+
+/// Pathname sockets follow the filesystem, so the mount namespace: a socket bound inside a
+/// tmpfs that only one mount namespace has is ENOENT from outside (connect(2): the path
+/// does not exist there), and reachable after setns(2) into that mount namespace — by a
+/// client that stays in its own network namespace while the server is in another.
+#[test]
+fn pathname_socket_follows_the_mount_namespace() {
+    let s = Scratch::new();
+    let dir = s.join("private");
+    std::fs::create_dir(&dir).unwrap();
+    let a = UnixAddress::path(&dir.join("sock"));
+    sandbox("pathname socket in a private mount", || {
+        let p = Pause::new();
+        let mut server = spawn("server in new mount and network namespaces", || {
+            enter(CloneFlags::CLONE_NEWNS | CloneFlags::CLONE_NEWNET);
+            mount_tmpfs(Path::new(&dir), "mode=0700");
+            let l = listener(libc::SOCK_STREAM, &a);
+            p.ready_and_wait();
+            send(&accept(&l), b"private");
+        });
+        p.wait_ready(&mut server);
+        assert_errno!(connect(&socket(libc::SOCK_STREAM), &a), Errno::ENOENT, "outside the server's mount namespace");
+        let pid = server.pid();
+        spawn("joiner of the mount namespace only", || {
+            let net = ns_inode("self", "net");
+            join_ns(pid, "mnt", CloneFlags::CLONE_NEWNS);
+            assert_eq!(ns_inode("self", "net"), net, "still in the outer network namespace");
+            let c = socket(libc::SOCK_STREAM);
+            connect(&c, &a).expect("connect after joining the mount namespace");
+            p.release();
+            assert_eq!(recv(&c, 16), b"private");
+        })
+        .settle();
+        server.settle();
+    });
+}

@@ -1,0 +1,234 @@
+//! PID namespaces and the pids that IPC carries. pid_namespaces(7): "System calls that
+//! operate on process IDs always operate using the process ID that is visible in the PID
+//! namespace of the caller", and "When a process ID is passed over a UNIX domain socket to a
+//! process in a different PID namespace (see the description of SCM_CREDENTIALS in
+//! unix(7)), it is translated into the corresponding PID value in the receiving process's
+//! PID namespace." A process outside the receiver's namespace (an ancestor) has no pid
+//! there: the kernel reports 0.
+//!
+//! The "inside" process is PID 1 of a new PID namespace — the position of a container's
+//! first process (`docker run` without `--pid=host`).
+
+use containers::objects::{mq_create, mq_open_existing, mq_send};
+use containers::pidns::spawn_init;
+use containers::sock::{UnixAddress, accept, connect, listener, pass_cred, peer_cred, recv_with_creds, send, send_with_creds, socket, socketpair};
+use containers::{Pause, Settle, sandbox, wait_from};
+use fixtures::names::unique;
+use fixtures::signals::{SignalCatcher, install_counter, is_pending, set_default};
+use fixtures::sync::channel;
+use fixtures::{IpcName, NEGATIVE_WAIT, spawn, sys};
+use nix::sys::signal::{SaFlags, Signal, kill};
+use nix::unistd::{Pid, getgid, getpid, getuid};
+use rstest::rstest;
+
+/// pid_namespaces(7): "The first process created in a new namespace ... has the PID 1";
+/// its parent is outside the namespace, so "Calls to getppid(2) for such processes return
+/// 0". Outside it has an ordinary pid, and /proc/<pid>/status NSpid lists both: the outer
+/// pid, then 1.
+#[test]
+fn first_process_of_a_new_pid_namespace_is_pid_1() {
+    sandbox("PID 1", || {
+        let p = Pause::new();
+        let mut init = spawn_init("init", || {
+            assert_eq!(getpid(), Pid::from_raw(1), "getpid() of the first process");
+            assert_eq!(nix::unistd::getppid(), Pid::from_raw(0), "getppid() of the first process");
+            p.ready_and_wait();
+        });
+        p.wait_ready(init.forked());
+        let outer = init.outer_pid();
+        assert_ne!(outer, Pid::from_raw(1));
+        let status = std::fs::read_to_string(format!("/proc/{outer}/status")).expect("the init's /proc status");
+        let nspid = status.lines().find_map(|l| l.strip_prefix("NSpid:")).expect("an NSpid line (Linux >= 4.1)");
+        let ids: Vec<&str> = nspid.split_whitespace().collect();
+        assert_eq!(ids.last(), Some(&"1"), "innermost pid in NSpid: {nspid:?}");
+        assert_eq!(ids[ids.len() - 2], outer.to_string(), "the pid seen here in NSpid: {nspid:?}");
+        p.release();
+        init.settle();
+    });
+}
+
+/// unix(7), SO_PEERCRED: "returns the credentials of the peer process connected to this
+/// socket", with the pid translated (pid_namespaces(7), above). A stream connection
+/// between PID 1 of a new namespace and a process outside: the outer end sees the init's
+/// outer pid, the inner end sees 0 for the outer process, which has no pid in its
+/// namespace. Checked with the listener on either side.
+#[rstest]
+#[case::listener_outside(false)]
+#[case::listener_inside(true)]
+fn so_peercred_pid_is_translated_into_the_readers_pid_namespace(#[case] listener_inside: bool) {
+    let a = UnixAddress::abstract_name(&unique("peercred"));
+    sandbox("SO_PEERCRED across PID namespaces", || {
+        let outer_listener = (!listener_inside).then(|| listener(libc::SOCK_STREAM, &a));
+        let p = Pause::new();
+        let mut init = spawn_init("init", || {
+            let s = if listener_inside {
+                let l = listener(libc::SOCK_STREAM, &a);
+                p.ready_and_wait();
+                accept(&l)
+            } else {
+                let c = socket(libc::SOCK_STREAM);
+                connect(&c, &a).expect("connect to the outer listener");
+                c
+            };
+            let cred = peer_cred(&s);
+            assert_eq!(cred.pid, 0, "the outer peer's pid, seen from inside");
+            assert_eq!((cred.uid, cred.gid), (getuid().as_raw(), getgid().as_raw()));
+            send(&s, b"x");
+        });
+        let s = match outer_listener {
+            Some(l) => accept(&l),
+            None => {
+                p.wait_ready(init.forked());
+                let c = socket(libc::SOCK_STREAM);
+                connect(&c, &a).expect("connect to the inner listener");
+                p.release();
+                c
+            }
+        };
+        let cred = peer_cred(&s);
+        assert_eq!(cred.pid, init.outer_pid().as_raw(), "the inner peer's pid, seen from outside");
+        init.settle();
+    });
+}
+
+/// unix(7), SCM_CREDENTIALS, with pid_namespaces(7): the pid of the sender's credentials
+/// (the kernel's default, or given explicitly with SCM_CREDENTIALS — unix(7): "The sender
+/// must specify its own process ID") is translated for the receiver. Init -> outside: the
+/// init's outer pid (also when the init wrote its own pid, 1); outside -> init: 0.
+#[rstest]
+#[case::default_creds_from_inside(true, false)]
+#[case::explicit_creds_from_inside(true, true)]
+#[case::default_creds_from_outside(false, false)]
+fn scm_credentials_pid_is_translated_into_the_receivers_pid_namespace(#[case] from_inside: bool, #[case] explicit: bool) {
+    sandbox("SCM_CREDENTIALS across PID namespaces", || {
+        let (outer_end, inner_end) = socketpair(libc::SOCK_DGRAM);
+        pass_cred(&outer_end);
+        pass_cred(&inner_end);
+        let init = spawn_init("init", || {
+            if from_inside {
+                let creds = explicit.then(|| libc::ucred { pid: 1, uid: getuid().as_raw(), gid: getgid().as_raw() });
+                assert_eq!(send_with_creds(&inner_end, b"in", creds), Ok(2), "sendmsg from the init");
+            } else {
+                let (data, cred) = recv_with_creds(&inner_end);
+                assert_eq!(data, b"out");
+                let cred = cred.expect("SCM_CREDENTIALS with SO_PASSCRED set");
+                assert_eq!(cred.pid, 0, "the outer sender's pid, received inside");
+                assert_eq!((cred.uid, cred.gid), (getuid().as_raw(), getgid().as_raw()));
+            }
+        });
+        if from_inside {
+            let (data, cred) = recv_with_creds(&outer_end);
+            assert_eq!(data, b"in");
+            let cred = cred.expect("SCM_CREDENTIALS with SO_PASSCRED set");
+            assert_eq!(cred.pid, init.outer_pid().as_raw(), "the init's pid, received outside");
+        } else {
+            assert_eq!(send_with_creds(&outer_end, b"out", None), Ok(3));
+        }
+        init.settle();
+    });
+}
+
+/// mq_notify(3): the notification signal's "si_pid is set to the PID of the process that
+/// sent the message" — in the registered process's PID namespace. The kernel maps it into
+/// the namespace of the registrant (ipc/mqueue.c, __do_notify()). Registrant inside, sender
+/// outside: si_pid 0. Registrant outside, sender inside: the init's outer pid. si_code is
+/// SI_MESGQ either way.
+#[rstest]
+#[case::registrant_inside(true)]
+#[case::registrant_outside(false)]
+fn mq_notify_si_pid_is_translated_into_the_registrants_pid_namespace(#[case] registrant_inside: bool) {
+    let q = IpcName::mq("notify");
+    sandbox("mq_notify across PID namespaces", || {
+        let _q = mq_create(q.as_cstr()).expect("create the queue");
+        let registered = Pause::new();
+        let (si_pid_tx, si_pid_rx) = channel();
+        let register_and_wait = || {
+            let fd = mq_open_existing(q.as_cstr()).unwrap();
+            let catcher = SignalCatcher::new(&[Signal::SIGUSR1]);
+            // SAFETY: zeroed sigevent, then the fields of SIGEV_SIGNAL.
+            let mut ev: libc::sigevent = unsafe { std::mem::zeroed() };
+            ev.sigev_notify = libc::SIGEV_SIGNAL;
+            ev.sigev_signo = libc::SIGUSR1;
+            sys(unsafe { libc::mq_notify(std::os::fd::AsRawFd::as_raw_fd(&fd), &ev) }).expect("mq_notify");
+            registered.ready_and_wait();
+            let info = catcher.wait();
+            assert_eq!((info.signo, info.code), (libc::SIGUSR1, libc::SI_MESGQ));
+            si_pid_tx.send_u64(info.pid() as u32 as u64);
+        };
+        let send_one = || {
+            registered.wait_ready_from_sibling();
+            registered.release();
+            mq_send(&mq_open_existing(q.as_cstr()).unwrap(), b"wake");
+        };
+        if registrant_inside {
+            let mut init = spawn_init("registrant init", register_and_wait);
+            send_one();
+            let si_pid = u64::from_ne_bytes(wait_from(&si_pid_rx, 8, init.forked()).try_into().unwrap());
+            assert_eq!(si_pid, 0, "si_pid of an outer sender, inside");
+            init.settle();
+        } else {
+            let registrant = spawn("registrant outside", register_and_wait);
+            let init = spawn_init("sender init", send_one);
+            let outer = init.outer_pid().as_raw() as u32 as u64;
+            assert_eq!(si_pid_rx.recv_u64(), outer, "si_pid of the init sender, outside");
+            init.settle();
+            registrant.settle();
+        }
+    });
+}
+
+/// pid_namespaces(7): a process in an ancestor namespace can send signals to the init "only
+/// if the "init" process has established a handler for that signal. (Within the handler,
+/// the siginfo_t si_pid field described in sigaction(2) will be zero.)" With a handler
+/// installed (and the signal blocked, to take it synchronously), kill(2) from outside
+/// arrives as SI_USER with si_pid 0.
+#[test]
+fn signal_from_an_ancestor_namespace_reaches_init_with_si_pid_0() {
+    sandbox("kill(2) into a PID namespace", || {
+        let p = Pause::new();
+        let mut init = spawn_init("init with a handler", || {
+            install_counter(Signal::SIGUSR1, SaFlags::empty());
+            let catcher = SignalCatcher::new(&[Signal::SIGUSR1]);
+            p.ready_and_wait();
+            let info = catcher.wait();
+            assert_eq!((info.signo, info.code, info.pid()), (libc::SIGUSR1, libc::SI_USER, 0), "siginfo from the ancestor");
+            assert_eq!(info.uid(), getuid().as_raw(), "si_uid");
+        });
+        p.wait_ready(init.forked());
+        kill(init.outer_pid(), Signal::SIGUSR1).expect("kill the init");
+        p.release();
+        init.settle();
+    });
+}
+
+/// pid_namespaces(7): from an ancestor namespace, signals reach the init only if it has a
+/// handler; "SIGKILL or SIGSTOP are treated exceptionally: these signals are forcibly
+/// delivered". (docker: a container's first process that installs no handler ignores
+/// `docker stop`'s SIGTERM.) An init with default dispositions survives SIGTERM and SIGUSR1
+/// from outside — still running after a bounded wait, nothing left pending — and SIGKILL
+/// kills it.
+#[rstest]
+#[case::sigterm_is_dropped(Signal::SIGTERM)]
+#[case::sigusr1_is_dropped(Signal::SIGUSR1)]
+#[case::sigkill_is_delivered(Signal::SIGKILL)]
+fn init_without_a_handler_gets_only_sigkill_from_an_ancestor(#[case] sig: Signal) {
+    sandbox("signals to an init without handlers", || {
+        let p = Pause::new();
+        let mut init = spawn_init("init with default dispositions", || {
+            if sig != Signal::SIGKILL {
+                set_default(sig);
+            }
+            p.ready_and_wait();
+            assert!(!is_pending(sig), "{sig} was queued to the init instead of dropped");
+        });
+        p.wait_ready(init.forked());
+        kill(init.outer_pid(), sig).expect("kill the init");
+        if sig == Signal::SIGKILL {
+            init.forked().join().expect_signal(Signal::SIGKILL);
+            return;
+        }
+        assert!(init.forked().still_running_after(NEGATIVE_WAIT), "{sig} from outside killed an init without a handler");
+        p.release();
+        init.settle();
+    });
+}
