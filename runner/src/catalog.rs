@@ -1,0 +1,442 @@
+//! The claims catalog: every test with its claim and cited source, read from the `///` doc
+//! comments of the test functions in suites/*/tests/*.rs (parsed with syn, so modules,
+//! attributes and rstest cases are understood, not pattern-matched).
+//!
+//! `ipcspec catalog` writes docs/catalog.md and docs/catalog.json; `ipcspec catalog --check`
+//! (and the runner's test `catalog_is_fresh`) fails when they differ from what the sources
+//! say. Output is sorted and has no timestamps, so it only changes when a test does.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+pub const CATALOG_SCHEMA: &str = "ipcspec-catalog/1";
+
+/// One test function.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Entry {
+    /// `<suite>::<file>::<fn>` (with module path if nested). rstest cases add `::<case>`.
+    pub id: String,
+    pub suite: String,
+    pub file: String,
+    /// The doc comment, paragraphs kept, lines joined.
+    pub claim: String,
+    /// Citations found in the claim: man pages (`pipe(7)`), POSIX, kernel commits.
+    pub sources: Vec<String>,
+    /// Path relative to the workspace root, and line.
+    pub location: String,
+    /// Named rstest cases (`#[case::name(..)]`), if any.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cases: Vec<String>,
+    /// The test is parametrised (rstest cases or values): its ids carry a case suffix.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub parametrised: bool,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub ignored: bool,
+}
+
+/// The whole catalog.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Catalog {
+    pub schema: String,
+    pub tests: Vec<Entry>,
+    /// Files that could not be parsed (a suite being edited): path and error.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<String>,
+}
+
+impl Catalog {
+    /// The entry whose test a result id belongs to (the id itself, or the function of an
+    /// rstest case: `name::case_1_x` belongs to `name`).
+    pub fn lookup(&self, id: &str) -> Option<&Entry> {
+        let mut best: Option<&Entry> = None;
+        for e in &self.tests {
+            if (id == e.id || id.starts_with(&format!("{}::", e.id)))
+                && best.is_none_or(|b| e.id.len() > b.id.len()) {
+                    best = Some(e);
+                }
+        }
+        best
+    }
+
+    pub fn by_suite(&self) -> BTreeMap<&str, Vec<&Entry>> {
+        let mut m: BTreeMap<&str, Vec<&Entry>> = BTreeMap::new();
+        for e in &self.tests {
+            m.entry(e.suite.as_str()).or_default().push(e);
+        }
+        m
+    }
+}
+
+/// Scan every suites/<suite>/tests/*.rs under `root`.
+pub fn scan(root: &Path) -> Catalog {
+    let mut cat = Catalog { schema: CATALOG_SCHEMA.into(), ..Default::default() };
+    let Ok(suites) = fs::read_dir(root.join("suites")) else {
+        cat.errors.push(format!("{}: no suites directory", root.join("suites").display()));
+        return cat;
+    };
+    let mut files: Vec<(String, PathBuf)> = Vec::new();
+    for s in suites.flatten() {
+        let suite = s.file_name().to_string_lossy().into_owned();
+        if !s.path().join("Cargo.toml").is_file() {
+            continue;
+        }
+        if let Ok(tests) = fs::read_dir(s.path().join("tests")) {
+            for t in tests.flatten() {
+                let p = t.path();
+                if p.extension().is_some_and(|e| e == "rs") && p.is_file() {
+                    files.push((suite.clone(), p));
+                }
+            }
+        }
+    }
+    files.sort();
+    for (suite, path) in files {
+        let rel = path.strip_prefix(root).unwrap_or(&path).display().to_string();
+        let file = path.file_stem().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
+        match fs::read_to_string(&path) {
+            Ok(src) => match scan_source(&suite, &file, &rel, &src) {
+                Ok(mut es) => cat.tests.append(&mut es),
+                Err(e) => cat.errors.push(format!("{rel}: {e}")),
+            },
+            Err(e) => cat.errors.push(format!("{rel}: {e}")),
+        }
+    }
+    cat.tests.sort_by(|a, b| a.id.cmp(&b.id));
+    cat
+}
+
+/// The tests of one source file. Pure; a file that does not parse is an error.
+pub fn scan_source(suite: &str, file: &str, rel_path: &str, src: &str) -> Result<Vec<Entry>, String> {
+    let parsed = syn::parse_file(src).map_err(|e| {
+        let lc = e.span().start();
+        format!("does not parse (line {}): {e}", lc.line)
+    })?;
+    let mut out = Vec::new();
+    walk(&parsed.items, &mut Vec::new(), suite, file, rel_path, &mut out);
+    Ok(out)
+}
+
+fn walk(items: &[syn::Item], path: &mut Vec<String>, suite: &str, file: &str, rel: &str, out: &mut Vec<Entry>) {
+    for item in items {
+        match item {
+            syn::Item::Fn(f) => {
+                if let Some(e) = entry_of(f, path, suite, file, rel) {
+                    out.push(e);
+                }
+            }
+            syn::Item::Mod(m) => {
+                if let Some((_, inner)) = &m.content {
+                    path.push(m.ident.to_string());
+                    walk(inner, path, suite, file, rel, out);
+                    path.pop();
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+fn attr_name(a: &syn::Attribute) -> String {
+    a.path().segments.iter().map(|s| s.ident.to_string()).collect::<Vec<_>>().join("::")
+}
+
+fn entry_of(f: &syn::ItemFn, path: &[String], suite: &str, file: &str, rel: &str) -> Option<Entry> {
+    let names: Vec<String> = f.attrs.iter().map(attr_name).collect();
+    let is_test = names.iter().any(|n| n == "test" || n.ends_with("::test") || n == "rstest" || n.ends_with("::rstest"));
+    if !is_test {
+        return None;
+    }
+    let mut docs = Vec::new();
+    let mut cases = Vec::new();
+    for a in &f.attrs {
+        let n = attr_name(a);
+        if n == "doc" {
+            if let syn::Meta::NameValue(nv) = &a.meta
+                && let syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(s), .. }) = &nv.value {
+                    docs.push(s.value());
+                }
+        } else if let Some(case) = n.strip_prefix("case::") {
+            cases.push(case.to_string());
+        }
+    }
+    let has_values = f.sig.inputs.iter().any(|i| match i {
+        syn::FnArg::Typed(t) => t.attrs.iter().any(|a| {
+            let n = attr_name(a);
+            n == "values" || n == "case" || n.ends_with("::values")
+        }),
+        syn::FnArg::Receiver(_) => false,
+    });
+    let parametrised = names.iter().any(|n| n == "case" || n.starts_with("case::")) || has_values;
+    let claim = join_doc(&docs);
+    let mut full = path.to_vec();
+    full.push(f.sig.ident.to_string());
+    let line = f.sig.ident.span().start().line;
+    Some(Entry {
+        id: format!("{suite}::{file}::{}", full.join("::")),
+        suite: suite.into(),
+        file: file.into(),
+        sources: citations(&claim),
+        claim,
+        location: format!("{rel}:{line}"),
+        cases,
+        parametrised,
+        ignored: names.iter().any(|n| n == "ignore"),
+    })
+}
+
+/// Doc lines to text: a leading space removed, lines of a paragraph joined with spaces,
+/// paragraphs separated by a blank line.
+pub fn join_doc(lines: &[String]) -> String {
+    let mut paras: Vec<String> = Vec::new();
+    let mut cur = String::new();
+    for raw in lines.iter().flat_map(|l| l.split('\n')) {
+        let l = raw.strip_prefix(' ').unwrap_or(raw).trim_end();
+        if l.trim().is_empty() {
+            if !cur.is_empty() {
+                paras.push(std::mem::take(&mut cur));
+            }
+            continue;
+        }
+        if !cur.is_empty() {
+            cur.push(' ');
+        }
+        cur.push_str(l.trim());
+    }
+    if !cur.is_empty() {
+        paras.push(cur);
+    }
+    paras.join("\n\n")
+}
+
+/// Man page references (`pipe(7)`, `fcntl(2)`), POSIX/SUSv mentions, kernel commits.
+pub fn citations(text: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut push = |s: String| {
+        if !out.contains(&s) {
+            out.push(s);
+        }
+    };
+    let chars: Vec<char> = text.chars().collect();
+    let mut i = 0;
+    while i < chars.len() {
+        if chars[i] == '(' && i > 0 {
+            // name: [a-z0-9_.-]+ before '(' ; section: digit [a-z]* then ')'
+            let mut s = i;
+            while s > 0 && (chars[s - 1].is_ascii_alphanumeric() || matches!(chars[s - 1], '_' | '-' | '.')) {
+                s -= 1;
+            }
+            let mut j = i + 1;
+            if j < chars.len() && chars[j].is_ascii_digit() {
+                j += 1;
+                while j < chars.len() && chars[j].is_ascii_lowercase() {
+                    j += 1;
+                }
+                if j < chars.len() && chars[j] == ')' && s < i {
+                    let name: String = chars[s..i].iter().collect();
+                    let name = name.trim_start_matches(['.', '-']);
+                    if name.chars().next().is_some_and(|c| c.is_ascii_alphabetic()) {
+                        let sect: String = chars[i..=j].iter().collect();
+                        push(format!("{name}{sect}"));
+                    }
+                }
+            }
+        }
+        i += 1;
+    }
+    for word in ["POSIX", "SUSv"] {
+        let mut from = 0;
+        while let Some(p) = text[from..].find(word) {
+            let at = from + p;
+            let rest = &text[at..];
+            let end = rest.find([',', ';', ':', '"', ')', '\n']).unwrap_or(rest.len()).min(60);
+            let end = (0..=end).rev().find(|&e| rest.is_char_boundary(e)).unwrap_or(0);
+            push(rest[..end].trim().trim_end_matches('.').to_string());
+            from = at + word.len();
+        }
+    }
+    let lower = text.to_lowercase();
+    let mut from = 0;
+    while let Some(p) = lower[from..].find("commit ") {
+        let at = from + p + "commit ".len();
+        let hash: String = text[at..].chars().take_while(|c| c.is_ascii_hexdigit()).collect();
+        if hash.len() >= 7 {
+            push(format!("commit {hash}"));
+        }
+        from = at;
+    }
+    out
+}
+
+/// docs/catalog.json.
+pub fn to_json(cat: &Catalog) -> String {
+    let mut s = serde_json::to_string_pretty(cat).unwrap_or_default();
+    s.push('\n');
+    s
+}
+
+/// docs/catalog.md.
+pub fn to_markdown(cat: &Catalog) -> String {
+    let mut md = String::new();
+    md.push_str("# Claims catalog\n\n");
+    md.push_str("Generated by `cargo run -p ipcspec -- catalog` from the doc comments of the tests; do not edit.\n");
+    md.push_str("Every test states one claim and cites its source. A parametrised test runs once per case\n");
+    md.push_str("(its ids end in `::<case>`).\n\n");
+    let by = cat.by_suite();
+    md.push_str("| suite | tests | uncited |\n|---|---:|---:|\n");
+    for (suite, es) in &by {
+        let uncited = es.iter().filter(|e| e.sources.is_empty()).count();
+        md.push_str(&format!("| [{suite}](#{suite}) | {} | {uncited} |\n", es.len()));
+    }
+    md.push_str(&format!("| **all** | **{}** | **{}** |\n\n", cat.tests.len(), cat.tests.iter().filter(|e| e.sources.is_empty()).count()));
+    if !cat.errors.is_empty() {
+        md.push_str("## Files that could not be read\n\n");
+        for e in &cat.errors {
+            md.push_str(&format!("- {}\n", md_escape(e)));
+        }
+        md.push('\n');
+    }
+    for (suite, es) in &by {
+        md.push_str(&format!("## {suite}\n\n"));
+        let mut file = "";
+        for e in es {
+            if e.file != file {
+                file = &e.file;
+                md.push_str(&format!("### {suite}::{file}\n\n"));
+            }
+            let name = e.id.split("::").skip(2).collect::<Vec<_>>().join("::");
+            md.push_str(&format!("- **`{name}`**"));
+            if e.ignored {
+                md.push_str(" (ignored)");
+            }
+            if !e.cases.is_empty() {
+                md.push_str(&format!(" — cases: {}", e.cases.iter().map(|c| format!("`{c}`")).collect::<Vec<_>>().join(", ")));
+            } else if e.parametrised {
+                md.push_str(" — parametrised");
+            }
+            md.push('\n');
+            let claim = if e.claim.is_empty() { "*(no doc comment: the claim is not stated)*".to_string() } else { md_escape(&e.claim).replace("\n\n", "\n  \n  ") };
+            md.push_str(&format!("  {claim}\n"));
+            let src = if e.sources.is_empty() { "**none**".to_string() } else { e.sources.join("; ") };
+            md.push_str(&format!("  *Source:* {} · `{}`\n\n", md_escape(&src), e.location));
+        }
+    }
+    md
+}
+
+fn md_escape(s: &str) -> String {
+    s.replace('|', "\\|").replace('<', "&lt;").replace('>', "&gt;")
+}
+
+/// Compare the generated catalog with what is in `docs/`; the error says how to refresh.
+pub fn check(root: &Path, cat: &Catalog) -> Result<(), String> {
+    let mut stale = Vec::new();
+    for (name, want) in [("catalog.json", to_json(cat)), ("catalog.md", to_markdown(cat))] {
+        let p = root.join("docs").join(name);
+        match fs::read_to_string(&p) {
+            Ok(have) if have == want => {}
+            Ok(_) => stale.push(format!("docs/{name} is stale")),
+            Err(_) => stale.push(format!("docs/{name} is missing")),
+        }
+    }
+    if stale.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("{}. Regenerate with: cargo run -p ipcspec -- catalog", stale.join("; ")))
+    }
+}
+
+/// Write docs/catalog.{json,md}.
+pub fn write(root: &Path, cat: &Catalog) -> anyhow::Result<()> {
+    crate::util::write_atomic(&root.join("docs/catalog.json"), to_json(cat).as_bytes())?;
+    crate::util::write_atomic(&root.join("docs/catalog.md"), to_markdown(cat).as_bytes())?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SRC: &str = r#"
+//! module doc
+use x::y;
+
+/// fifo(7): "opening the FIFO for writing with O_NONBLOCK fails with ENXIO
+/// unless the other end has already been opened".
+///
+/// Asserted: errno is exactly ENXIO.
+#[test]
+fn open_wronly_nonblock_fails_enxio() {
+    let s = "braces { in strings } and /// fake doc";
+}
+
+/// pipe(7), "PIPE_BUF"; POSIX.1-2024, write(): atomic. See commit 0dbf5f20652108106.
+#[rstest]
+#[case::anonymous(PipeKind::Anonymous)]
+#[case::fifo(PipeKind::Fifo)]
+fn writes_never_interleave(#[case] kind: PipeKind) {}
+
+#[rstest]
+fn spans(#[values(1, 2)] n: u8) {}
+
+fn helper() {}
+
+mod nested {
+    /// dup(2).
+    #[test]
+    #[ignore]
+    fn inner() {}
+}
+"#;
+
+    #[test]
+    fn reads_claims_sources_cases() {
+        let es = scan_source("pipes", "atomicity", "suites/pipes/tests/atomicity.rs", SRC).unwrap();
+        let ids: Vec<&str> = es.iter().map(|e| e.id.as_str()).collect();
+        assert_eq!(
+            ids,
+            [
+                "pipes::atomicity::open_wronly_nonblock_fails_enxio",
+                "pipes::atomicity::writes_never_interleave",
+                "pipes::atomicity::spans",
+                "pipes::atomicity::nested::inner"
+            ]
+        );
+        assert_eq!(
+            es[0].claim,
+            "fifo(7): \"opening the FIFO for writing with O_NONBLOCK fails with ENXIO unless the other end has already been opened\".\n\nAsserted: errno is exactly ENXIO."
+        );
+        assert_eq!(es[0].sources, ["fifo(7)"]);
+        assert_eq!(es[0].location, "suites/pipes/tests/atomicity.rs:10");
+        assert_eq!(es[1].cases, ["anonymous", "fifo"]);
+        assert!(es[1].parametrised);
+        assert_eq!(es[1].sources, ["pipe(7)", "POSIX.1-2024", "commit 0dbf5f20652108106"]);
+        assert!(es[2].parametrised && es[2].sources.is_empty());
+        assert!(es[3].ignored);
+    }
+
+    #[test]
+    fn lookup_finds_the_function_of_a_case() {
+        let cat = Catalog {
+            schema: CATALOG_SCHEMA.into(),
+            tests: scan_source("pipes", "atomicity", "x", SRC).unwrap(),
+            errors: vec![],
+        };
+        assert_eq!(cat.lookup("pipes::atomicity::writes_never_interleave::case_1_anonymous").unwrap().id, "pipes::atomicity::writes_never_interleave");
+        assert!(cat.lookup("pipes::atomicity::writes_never").is_none());
+    }
+
+    #[test]
+    fn a_file_that_does_not_parse_is_an_error() {
+        assert!(scan_source("a", "b", "c", "fn x( {").is_err());
+    }
+
+    #[test]
+    fn citations_are_found() {
+        assert_eq!(citations("unix(7) and sendmsg(2), not f(x) or (3)"), ["unix(7)", "sendmsg(2)"]);
+        assert_eq!(citations("mq_overview(7); SUSv4"), ["mq_overview(7)", "SUSv4"]);
+        assert_eq!(citations("é(7)"), Vec::<String>::new());
+    }
+}

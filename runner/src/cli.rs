@@ -1,0 +1,367 @@
+//! The command line: `run`, `matrix`, `verify`, `catalog`, `kernels`, and the hidden `guest`.
+//!
+//! Exit status: 0 everything passed or skipped; 1 a test failed, timed out or crashed (or a
+//! suite does not build, or a claim fails); 2 bad input or a tool missing; 3 (verify) no
+//! claim fails but some are unverified (all their tests skipped).
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::{Context, Result, bail};
+use clap::{Args, Parser, Subcommand};
+
+use crate::execute::{self, Options, Session};
+use crate::model::User;
+use crate::qemu::Accel;
+use crate::report::{self, Format};
+use crate::targets::{Column, Inject, TargetSpec, parse_columns};
+use crate::{catalog, claims, kernels, verify};
+
+#[derive(Parser, Debug)]
+#[command(name = "ipcspec", version, about = "Run the ipcspec suites on targets (host, QEMU VMs with Debian kernels) and report which IPC semantics hold where.")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Cmd,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Cmd {
+    /// The conformance report for one target (default: this machine, through cargo-nextest).
+    Run(RunArgs),
+    /// Host plus every configured kernel: the matrix of which semantics hold where.
+    Matrix(MatrixArgs),
+    /// Check the claims of a claims file on the targets it names.
+    Verify(VerifyArgs),
+    /// Write docs/catalog.{md,json}: every test with its claim and cited source.
+    Catalog(CatalogArgs),
+    /// List (and fetch) the Debian kernels for vm: targets.
+    Kernels(KernelsArgs),
+    /// Run a guest plan (inside a VM or container; used by the runner itself).
+    #[command(hide = true)]
+    Guest(GuestArgs),
+}
+
+/// Options shared by the commands that run tests.
+#[derive(Args, Debug, Clone)]
+pub struct Common {
+    /// Run only these suites (repeatable; default all).
+    #[arg(long = "suite", short = 's', value_name = "SUITE")]
+    pub suites: Vec<String>,
+    /// Where reports and logs go (default: <workspace>/results/<command>).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Report files to write: markdown, json, junit, html, all, none.
+    #[arg(long, default_value = "all", value_name = "LIST")]
+    pub format: String,
+    /// Kernel cache (default $IPCSPEC_CACHE, else ~/.cache/ipcspec).
+    #[arg(long, value_name = "DIR")]
+    pub cache_dir: Option<PathBuf>,
+    /// Resolve and fetch the newest Debian kernels again even if cached.
+    #[arg(long)]
+    pub refresh_kernels: bool,
+    /// VM acceleration: auto (KVM when /dev/kvm works), kvm, tcg.
+    #[arg(long, default_value = "auto")]
+    pub accel: String,
+    /// IPCSPEC_TIME_SCALE for VM guests (default 1 with KVM, 2 with TCG).
+    #[arg(long)]
+    pub time_scale: Option<f64>,
+    /// Deadline of one test in a VM before scaling (the host uses nextest's).
+    #[arg(long, default_value = "30s")]
+    pub test_timeout: String,
+    /// Test processes at once inside a VM (more than its CPUs: many tests wait).
+    #[arg(long, default_value_t = 4)]
+    pub vm_parallel: usize,
+    /// How a VM runs tests: `batch` (a binary's tests in one process; what does not pass
+    /// there runs again alone, and that result counts) or `isolated` (every test in its own
+    /// process, like nextest).
+    #[arg(long, default_value = "batch")]
+    pub vm_mode: String,
+    #[arg(long, default_value_t = 1536)]
+    pub vm_memory_mb: u32,
+    #[arg(long, default_value_t = 2)]
+    pub vm_cpus: u32,
+    /// Targets run at once (VMs in parallel).
+    #[arg(long, short = 'j')]
+    pub jobs: Option<usize>,
+    /// Build the suites with --release.
+    #[arg(long)]
+    pub release: bool,
+    /// No progress on stderr.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+    /// Test-only: this test (id, or id/nobody) hangs in the VM until the executor kills it.
+    #[arg(long, hide = true, value_name = "ID")]
+    pub inject_hang: Vec<String>,
+    /// Test-only: crash the VM's kernel (sysrq c) right before this test starts as root.
+    #[arg(long, hide = true, value_name = "ID")]
+    pub inject_panic_before: Option<String>,
+    /// Test-only: append this to the VM kernel command line.
+    #[arg(long, hide = true, value_name = "ARGS")]
+    pub kernel_append: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct RunArgs {
+    /// host, vm:5.10, vm:6.1, vm:6.12, vm:7.2, vm:/path/to/bzImage (add /nobody for uid 65534).
+    #[arg(long, short = 't', default_value = "host")]
+    pub target: String,
+    /// Run the tests as uid/gid 65534 instead of root.
+    #[arg(long)]
+    pub unprivileged: bool,
+    #[command(flatten)]
+    pub common: Common,
+}
+
+#[derive(Args, Debug)]
+pub struct MatrixArgs {
+    /// Comma-separated targets.
+    #[arg(long, default_value = "host,vm:5.10,vm:6.1,vm:6.12,vm:7.2")]
+    pub targets: String,
+    /// Users every target runs as (a target can name its own: vm:6.1/nobody).
+    #[arg(long, default_value = "root,nobody")]
+    pub users: String,
+    #[command(flatten)]
+    pub common: Common,
+}
+
+#[derive(Args, Debug)]
+pub struct VerifyArgs {
+    /// The claims file (see docs/example-claims.toml).
+    pub claims: PathBuf,
+    #[command(flatten)]
+    pub common: Common,
+}
+
+#[derive(Args, Debug)]
+pub struct CatalogArgs {
+    /// Do not write: fail if docs/catalog.* differ from the sources.
+    #[arg(long)]
+    pub check: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct KernelsArgs {
+    /// Fetch these kernels (5.10, 6.1, 6.12, 7.2, or `all`).
+    #[arg(long, value_name = "NAME")]
+    pub fetch: Vec<String>,
+    /// Fetch again even if cached.
+    #[arg(long)]
+    pub refresh: bool,
+    #[arg(long, value_name = "DIR")]
+    pub cache_dir: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct GuestArgs {
+    #[arg(long)]
+    pub plan: PathBuf,
+    /// Override the plan's result sink (a file, or - for stdout).
+    #[arg(long)]
+    pub results: Option<String>,
+}
+
+/// Run the parsed command; returns the exit status.
+pub fn main(cli: Cli) -> Result<i32> {
+    match cli.command {
+        Cmd::Run(a) => {
+            let user = if a.unprivileged { User::Nobody } else { User::Root };
+            let col = Column::parse(&a.target, user).map_err(anyhow::Error::msg)?;
+            let opts = options(&a.common, vec![col], "run")?;
+            run_and_report(&opts, &a.common)
+        }
+        Cmd::Matrix(a) => {
+            let users = a.users.split(',').map(|u| User::parse(u.trim())).collect::<Result<Vec<_>, _>>().map_err(anyhow::Error::msg)?;
+            if users.is_empty() {
+                bail!("--users is empty");
+            }
+            let cols = parse_columns(&a.targets, &users).map_err(anyhow::Error::msg)?;
+            let opts = options(&a.common, cols, "matrix")?;
+            run_and_report(&opts, &a.common)
+        }
+        Cmd::Verify(a) => verify_cmd(&a),
+        Cmd::Catalog(a) => catalog_cmd(&a),
+        Cmd::Kernels(a) => kernels_cmd(&a),
+        Cmd::Guest(a) => crate::guest::guest_command(&a.plan, a.results.as_deref()),
+    }
+}
+
+fn options(c: &Common, columns: Vec<Column>, command: &str) -> Result<Options> {
+    let accel = Accel::parse(&c.accel).map_err(anyhow::Error::msg)?;
+    if let Some(s) = c.time_scale
+        && !(s.is_finite() && (1.0..=100.0).contains(&s)) {
+            bail!("--time-scale must be between 1 and 100");
+        }
+    let test_timeout = crate::util::parse_duration(&c.test_timeout).map_err(anyhow::Error::msg)?;
+    Format::parse_list(&c.format).map_err(anyhow::Error::msg)?;
+    for id in c.inject_hang.iter().chain(c.inject_panic_before.iter()) {
+        crate::model::TestId::parse(id.trim_end_matches("/nobody").trim_end_matches("/root")).map_err(anyhow::Error::msg)?;
+    }
+    if c.vm_parallel == 0 || c.vm_cpus == 0 || c.vm_memory_mb < 256 {
+        bail!("--vm-parallel and --vm-cpus must be at least 1, --vm-memory-mb at least 256");
+    }
+    let out_dir = c.out.clone().unwrap_or_else(|| execute::default_out_dir().join(command));
+    let jobs = c.jobs.unwrap_or_else(default_jobs);
+    if jobs == 0 {
+        bail!("--jobs must be at least 1");
+    }
+    Ok(Options {
+        columns,
+        suites: c.suites.clone(),
+        select: None,
+        out_dir,
+        cache_dir: kernels::cache_dir(c.cache_dir.as_deref()),
+        refresh_kernels: c.refresh_kernels,
+        jobs,
+        accel,
+        time_scale: c.time_scale,
+        test_timeout,
+        vm_parallel: c.vm_parallel,
+        vm_batch: match c.vm_mode.as_str() {
+            "batch" => true,
+            "isolated" => false,
+            m => bail!("unknown --vm-mode {m:?} (batch or isolated)"),
+        },
+        vm_memory_mb: c.vm_memory_mb,
+        vm_cpus: c.vm_cpus,
+        extra_append: c.kernel_append.clone(),
+        inject: Inject { hang: c.inject_hang.clone(), panic_before: c.inject_panic_before.clone() },
+        release: c.release,
+        quiet: c.quiet,
+        check_tests: None,
+    })
+}
+
+/// Targets at once by default: two, or one per two cores on bigger machines. Two VMs at once
+/// on two cores took half the time of one after the other (measured, docs/timings.md):
+/// tests spend much of their time waiting.
+pub fn default_jobs() -> usize {
+    std::thread::available_parallelism().map(|n| (n.get() / 2).max(2)).unwrap_or(2)
+}
+
+fn run_and_report(opts: &Options, c: &Common) -> Result<i32> {
+    let session = execute::run(opts)?;
+    let written = write_reports(&session, opts, c)?;
+    print_summary(&session, &written, &opts.out_dir);
+    Ok(if session.all_good() { 0 } else { 1 })
+}
+
+fn write_reports(session: &Session, opts: &Options, c: &Common) -> Result<Vec<PathBuf>> {
+    let formats = Format::parse_list(&c.format).map_err(anyhow::Error::msg)?;
+    let doc = report::document(session);
+    report::write_all(&doc, &opts.out_dir, &formats)
+}
+
+fn print_summary(session: &Session, written: &[PathBuf], out_dir: &std::path::Path) {
+    let doc = report::document(session);
+    print!("{}", report::terminal::render_with(&doc, std::io::stdout().is_terminal()));
+    if !written.is_empty() {
+        let mut names: Vec<String> = Vec::new();
+        for p in written {
+            let n = match p.parent().and_then(|d| d.file_name()) {
+                Some(d) if d == "junit" => "junit/*.xml".to_string(),
+                _ => p.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default(),
+            };
+            if !names.contains(&n) {
+                names.push(n);
+            }
+        }
+        println!("reports in {}: {} (logs in logs/)", out_dir.display(), names.join(", "));
+    }
+}
+
+fn verify_cmd(a: &VerifyArgs) -> Result<i32> {
+    let text = std::fs::read_to_string(&a.claims).with_context(|| format!("reading the claims file {}", a.claims.display()))?;
+    let file = claims::parse(&text).map_err(|e| anyhow::anyhow!("{}: {e}", a.claims.display()))?;
+    // Every column any claim names, in first-seen order.
+    let mut cols: Vec<Column> = Vec::new();
+    for c in &file.claims {
+        for col in &c.columns {
+            if !cols.contains(col) {
+                cols.push(col.clone());
+            }
+        }
+    }
+    let mut opts = options(&a.common, cols, "verify")?;
+    let sel_file = Arc::new(file.clone());
+    let f2 = sel_file.clone();
+    // Exactly the claims' tests on exactly the claims' targets.
+    opts.select = Some(Arc::new(move |t: &TargetSpec, id: &crate::model::TestId| {
+        f2.claims.iter().any(|c| c.columns.iter().any(|col| col.target == *t) && c.matches(id.as_str()))
+    }));
+    let f3 = sel_file.clone();
+    opts.check_tests = Some(Arc::new(move |all: &[crate::model::TestId]| verify::resolve(&f3, all).map(|_| ())));
+    // A claim for `vm:6.1/nobody` only must not run root there: the columns restrict users.
+    let session = execute::run(&opts)?;
+    let written = write_reports(&session, &opts, &a.common)?;
+    let rs = verify::verdicts(&file, &session);
+    crate::util::write_atomic(&opts.out_dir.join("verify.json"), serde_json::to_string_pretty(&rs)?.as_bytes())?;
+    print_summary(&session, &written, &opts.out_dir);
+    print!("{}", verify::render(&file, &rs));
+    let code = verify::exit_code(&rs);
+    if !session.build_errors.is_empty() && code == 0 {
+        return Ok(1);
+    }
+    Ok(code)
+}
+
+fn catalog_cmd(a: &CatalogArgs) -> Result<i32> {
+    let ws = crate::discover::Workspace::load(None)?;
+    let cat = catalog::scan(&ws.root);
+    if a.check {
+        match catalog::check(&ws.root, &cat) {
+            Ok(()) => {
+                println!("docs/catalog.md and docs/catalog.json are current ({} tests)", cat.tests.len());
+                Ok(0)
+            }
+            Err(e) => {
+                eprintln!("{e}");
+                Ok(1)
+            }
+        }
+    } else {
+        catalog::write(&ws.root, &cat)?;
+        let uncited = cat.tests.iter().filter(|e| e.sources.is_empty()).count();
+        println!("wrote docs/catalog.md and docs/catalog.json: {} tests, {uncited} without a cited source", cat.tests.len());
+        for e in &cat.errors {
+            eprintln!("warning: {e}");
+        }
+        Ok(if cat.errors.is_empty() { 0 } else { 1 })
+    }
+}
+
+fn kernels_cmd(a: &KernelsArgs) -> Result<i32> {
+    let cache = kernels::cache_dir(a.cache_dir.as_deref());
+    let mut names: Vec<String> = Vec::new();
+    for n in &a.fetch {
+        if n == "all" {
+            names.extend(kernels::KNOWN_KERNELS.iter().map(|k| k.name.to_string()));
+        } else {
+            let k = kernels::known(n).ok_or_else(|| {
+                anyhow::anyhow!(
+                    "unknown kernel {n:?}. Known kernels: {}",
+                    kernels::KNOWN_KERNELS.iter().map(|k| k.name).collect::<Vec<_>>().join(", ")
+                )
+            })?;
+            names.push(k.name.to_string());
+        }
+    }
+    for n in &names {
+        let t = std::time::Instant::now();
+        let k = kernels::resolve(&crate::targets::KernelRef::Debian(n.clone()), &cache, a.refresh)?;
+        println!("fetched {n}: {} from {} in {}", k.release, k.source, crate::util::human(t.elapsed()));
+    }
+    println!("kernel cache: {}", cache.join("kernels").display());
+    for k in kernels::KNOWN_KERNELS {
+        match kernels::cached(k, &cache) {
+            Some(img) => {
+                println!("  {:<5} {:<10} {}  ({})", k.name, k.suite, img.release, img.source);
+                for n in &img.config_notes {
+                    println!("        note: {n}");
+                }
+            }
+            None => println!("  {:<5} {:<10} not cached (fetched on first use, or: ipcspec kernels --fetch {})", k.name, k.suite, k.name),
+        }
+    }
+    Ok(0)
+}
