@@ -17,18 +17,15 @@
 //! reports an address over a pipe, and waits to be released, so the parent can inspect it
 //! while it is stopped at a known point. Addresses of memory allocated before the fork are
 //! the same in both processes.
-
-use std::ptr::NonNull;
+//!
+//! Helpers shared by the test files live here: iovecs, the two system calls with their
+//! exact errno, the [`Target`] process, and the ptrace access gates. Mappings come from
+//! [`fixtures::memory`].
 
 use fixtures::sync::{Notifier, Waiter, channel};
 use fixtures::{Forked, spawn, sys_size};
 use nix::errno::Errno;
 use nix::unistd::Pid;
-
-/// The system page size.
-pub fn page() -> usize {
-    nix::unistd::sysconf(nix::unistd::SysconfVar::PAGE_SIZE).unwrap().unwrap() as usize
-}
 
 /// An iovec for `len` bytes at `addr`.
 pub fn iov(addr: usize, len: usize) -> libc::iovec {
@@ -66,64 +63,6 @@ pub fn vm_read_n(
 ) -> Result<usize, Errno> {
     // SAFETY: the kernel validates the arrays and every address (this is what is tested).
     sys_size(unsafe { libc::process_vm_readv(pid.as_raw(), local, liovcnt as _, remote, riovcnt as _, flags) })
-}
-
-/// An anonymous private mapping of whole pages, unmapped on drop.
-pub struct Mapping {
-    ptr: NonNull<u8>,
-    len: usize,
-}
-
-impl Mapping {
-    /// `pages` pages of anonymous memory with protection `prot`.
-    pub fn new(pages: usize, prot: libc::c_int) -> Mapping {
-        let len = pages * page();
-        // SAFETY: a fresh anonymous mapping.
-        let p = unsafe { libc::mmap(std::ptr::null_mut(), len, prot, libc::MAP_PRIVATE | libc::MAP_ANONYMOUS, -1, 0) };
-        assert_ne!(p, libc::MAP_FAILED, "mmap: {}", Errno::last());
-        Mapping { ptr: NonNull::new(p.cast()).unwrap(), len }
-    }
-
-    pub fn addr(&self) -> usize {
-        self.ptr.as_ptr() as usize
-    }
-
-    pub fn len(&self) -> usize {
-        self.len
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len == 0
-    }
-
-    /// The whole mapping as bytes (it must be readable). Shared access to memory that other
-    /// processes change is the point of this suite.
-    #[allow(clippy::mut_from_ref)]
-    pub fn bytes(&self) -> &mut [u8] {
-        // SAFETY: the mapping is ours and lives as long as self.
-        unsafe { std::slice::from_raw_parts_mut(self.ptr.as_ptr(), self.len) }
-    }
-
-    /// mprotect a page range of this mapping.
-    pub fn protect(&self, first_page: usize, pages: usize, prot: libc::c_int) {
-        // SAFETY: a page range inside our mapping.
-        let r = unsafe { libc::mprotect((self.addr() + first_page * page()) as *mut _, pages * page(), prot) };
-        assert_eq!(r, 0, "mprotect: {}", Errno::last());
-    }
-
-    /// munmap a page range of this mapping (in this process only).
-    pub fn unmap(&self, first_page: usize, pages: usize) {
-        // SAFETY: a page range inside our mapping; nothing of ours refers to it afterwards.
-        let r = unsafe { libc::munmap((self.addr() + first_page * page()) as *mut _, pages * page()) };
-        assert_eq!(r, 0, "munmap: {}", Errno::last());
-    }
-}
-
-impl Drop for Mapping {
-    fn drop(&mut self) {
-        // SAFETY: unmapping what we mapped (pages already unmapped are fine).
-        unsafe { libc::munmap(self.ptr.as_ptr().cast(), self.len) };
-    }
 }
 
 /// A forked child whose memory the test inspects. The child runs `setup` (which changes
@@ -172,11 +111,6 @@ impl Target {
         let o = self.child.join();
         o.expect_success();
     }
-}
-
-/// A pid that no process can have: pid_max itself (pids are always below it).
-pub fn nonexistent_pid() -> Pid {
-    Pid::from_raw(fixtures::sysctl::read_u64("kernel/pid_max") as i32)
 }
 
 /// /proc/sys/kernel/yama/ptrace_scope, or None when Yama is not built in.

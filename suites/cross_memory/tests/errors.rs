@@ -1,6 +1,8 @@
 //! The errors process_vm_readv(2) lists: EFAULT for local memory, EINVAL, ESRCH.
 
 use cross_memory::*;
+use fixtures::memory::Mapping;
+use fixtures::procfs::nonexistent_pid;
 use fixtures::{assert_errno, run_in_child, spawn};
 use nix::errno::Errno;
 use nix::unistd::Pid;
@@ -8,7 +10,7 @@ use rstest::rstest;
 
 /// A target holding 16 bytes of 'r' at the returned address.
 fn target() -> (Mapping, Target) {
-    let m = Mapping::new(1, libc::PROT_READ | libc::PROT_WRITE);
+    let m = Mapping::pages(1, libc::PROT_READ | libc::PROT_WRITE);
     m.bytes().fill(b'r');
     let t = Target::start(|| 0);
     (m, t)
@@ -16,7 +18,7 @@ fn target() -> (Mapping, Target) {
 
 /// A local page that cannot be written: PROT_NONE, or (in a child) unmapped.
 fn inaccessible_local() -> Mapping {
-    let m = Mapping::new(1, libc::PROT_READ | libc::PROT_WRITE);
+    let m = Mapping::pages(1, libc::PROT_READ | libc::PROT_WRITE);
     m.protect(0, 1, libc::PROT_NONE);
     m
 }
@@ -151,7 +153,7 @@ fn iov_lengths_whose_sum_overflows_ssize_max_do_not_give_einval() {
 /// process can have (pid_max), and for a child that has exited and been reaped.
 #[test]
 fn a_nonexistent_or_reaped_process_fails_esrch() {
-    let m = Mapping::new(1, libc::PROT_READ | libc::PROT_WRITE);
+    let m = Mapping::pages(1, libc::PROT_READ | libc::PROT_WRITE);
     let mut buf = [0u8; 4];
     let remote = [iov(m.addr(), 4)];
     assert_errno!(vm_read(nonexistent_pid(), &[iov_of(&mut buf)], &remote, 0), Errno::ESRCH);
@@ -168,7 +170,7 @@ fn a_nonexistent_or_reaped_process_fails_esrch() {
 #[test]
 fn a_zombie_process_fails_esrch() {
     run_in_child("parent of a zombie", || {
-        let m = Mapping::new(1, libc::PROT_READ | libc::PROT_WRITE);
+        let m = Mapping::pages(1, libc::PROT_READ | libc::PROT_WRITE);
         // SAFETY: fork in a single-threaded child; the grandchild exits at once.
         let pid = unsafe { libc::fork() };
         if pid == 0 {

@@ -7,13 +7,14 @@
 
 use cross_memory::*;
 use fixtures::assert_errno;
+use fixtures::memory::{Mapping, page_size};
 use nix::errno::Errno;
 
 /// A target with three pages filled with 'a', 'b', 'c' whose middle page is then unmapped
 /// (`hole == true`) or made PROT_NONE. Returns (the parent's mapping, target).
 fn target_with_gap(hole: bool) -> (Mapping, Target) {
-    let m = Mapping::new(3, libc::PROT_READ | libc::PROT_WRITE);
-    let pg = page();
+    let m = Mapping::pages(3, libc::PROT_READ | libc::PROT_WRITE);
+    let pg = page_size();
     m.bytes()[..pg].fill(b'a');
     m.bytes()[pg..2 * pg].fill(b'b');
     m.bytes()[2 * pg..].fill(b'c');
@@ -38,7 +39,7 @@ fn target_with_gap(hole: bool) -> (Mapping, Target) {
 fn readv_stops_at_the_first_remote_iovec_that_is_not_mapped() {
     fixtures::require!(child_access());
     let (m, t) = target_with_gap(true);
-    let pg = page();
+    let pg = page_size();
     let mut local = [0u8; 30];
     let remote = [iov(m.addr(), 10), iov(m.addr() + pg, 10), iov(m.addr() + 2 * pg, 10)];
     assert_eq!(vm_read(t.pid(), &[iov_of(&mut local)], &remote, 0), Ok(10));
@@ -56,7 +57,7 @@ fn readv_fails_efault_when_the_first_remote_iovec_is_inaccessible() {
     fixtures::require!(child_access());
     for hole in [true, false] {
         let (m, t) = target_with_gap(hole);
-        let pg = page();
+        let pg = page_size();
         let mut local = [0u8; 20];
         let remote = [iov(m.addr() + pg, 10), iov(m.addr(), 10)];
         assert_errno!(vm_read(t.pid(), &[iov_of(&mut local)], &remote, 0), Errno::EFAULT, "hole={hole}");
@@ -75,7 +76,7 @@ fn readv_fails_efault_when_the_first_remote_iovec_is_inaccessible() {
 fn readv_splits_a_remote_iovec_at_the_first_inaccessible_page() {
     fixtures::require!(child_access());
     let (m, t) = target_with_gap(true);
-    let pg = page();
+    let pg = page_size();
     let mut local = vec![0u8; pg];
     let remote = [iov(m.addr() + pg / 2, pg)];
     assert_eq!(vm_read(t.pid(), &[iov_of(&mut local)], &remote, 0), Ok(pg / 2));
@@ -92,8 +93,8 @@ fn readv_splits_a_remote_iovec_at_the_first_inaccessible_page() {
 #[test]
 fn writev_into_a_read_only_remote_mapping_fails_efault() {
     fixtures::require!(child_access());
-    let m = Mapping::new(2, libc::PROT_READ | libc::PROT_WRITE);
-    let pg = page();
+    let m = Mapping::pages(2, libc::PROT_READ | libc::PROT_WRITE);
+    let pg = page_size();
     m.bytes().fill(b'o');
     let t = Target::start_with(
         || {
@@ -119,7 +120,7 @@ fn writev_into_a_read_only_remote_mapping_fails_efault() {
 fn transfers_stop_at_a_prot_none_remote_page() {
     fixtures::require!(child_access());
     let (m, t) = target_with_gap(false);
-    let pg = page();
+    let pg = page_size();
     let mut local = [0u8; 8];
     let remote = [iov(m.addr() + 2 * pg, 4), iov(m.addr() + pg, 4)];
     assert_eq!(vm_read(t.pid(), &[iov_of(&mut local)], &remote, 0), Ok(4));

@@ -7,6 +7,7 @@
 //! capabilities, so the claims hold in the root and in the unprivileged run alike.
 
 use cross_memory::*;
+use fixtures::memory::Mapping;
 use fixtures::sync::channel;
 use fixtures::{assert_errno, privilege, require, run_in_child, skip, spawn};
 use nix::errno::Errno;
@@ -72,7 +73,7 @@ fn a_non_dumpable_process_of_the_same_user_cannot_be_read(
     if expected.is_ok() && yama_scope().unwrap_or(0) >= 2 {
         skip!("Yama ptrace_scope {} denies attaching without CAP_SYS_PTRACE", yama_scope().unwrap());
     }
-    let buf = Mapping::new(1, libc::PROT_READ | libc::PROT_WRITE);
+    let buf = Mapping::pages(1, libc::PROT_READ | libc::PROT_WRITE);
     run_in_child("unprivileged reader", || {
         privilege::drop_to_nobody();
         let t = Target::start(|| {
@@ -95,7 +96,7 @@ fn cap_sys_ptrace_overrides_uid_and_dumpable_checks() {
     if yama_scope() == Some(3) {
         skip!("Yama ptrace_scope 3 forbids attaching for everyone");
     }
-    let buf = Mapping::new(1, libc::PROT_READ | libc::PROT_WRITE);
+    let buf = Mapping::pages(1, libc::PROT_READ | libc::PROT_WRITE);
     let t = Target::start(|| {
         privilege::drop_to_nobody();
         set_dumpable(0);
@@ -118,7 +119,7 @@ fn changing_uid_resets_dumpable_to_suid_dumpable() {
     require!(fixtures::gate::root(), "the target must change its uid");
     require!(privilege::other_user_reachable());
     let suid_dumpable = fixtures::sysctl::read_u64("fs/suid_dumpable") as i32;
-    let buf = Mapping::new(1, libc::PROT_READ | libc::PROT_WRITE);
+    let buf = Mapping::pages(1, libc::PROT_READ | libc::PROT_WRITE);
     let (report, reported) = channel();
     let (go, wait_go) = channel();
     let (redone, wait_redone) = channel();
@@ -165,7 +166,7 @@ fn a_sibling_of_the_same_user_may_be_read_only_as_yama_permits() {
     require!(privilege::other_user_reachable());
     let scope = yama_scope();
     let expected = if scope.unwrap_or(0) == 0 { Ok(*b"sibl") } else { Err(Errno::EPERM) };
-    let buf = Mapping::new(1, libc::PROT_READ | libc::PROT_WRITE);
+    let buf = Mapping::pages(1, libc::PROT_READ | libc::PROT_WRITE);
     let (ready, wait_ready) = channel();
     let (done, wait_done) = channel();
     let target = spawn("sibling target", || {
@@ -196,7 +197,7 @@ fn pr_set_ptracer_lets_a_named_sibling_read_under_yama_scope_1() {
     if yama_scope() != Some(1) {
         skip!("Yama ptrace_scope is {:?}, not 1", yama_scope());
     }
-    let buf = Mapping::new(1, libc::PROT_READ | libc::PROT_WRITE);
+    let buf = Mapping::pages(1, libc::PROT_READ | libc::PROT_WRITE);
     let (reader_pid, wait_reader_pid) = channel();
     let (ready, wait_ready) = channel();
     let (done, wait_done) = channel();

@@ -6,6 +6,7 @@
 use std::os::unix::fs::FileExt;
 
 use cross_memory::*;
+use fixtures::memory::{Mapping, page_size};
 use fixtures::{privilege, require, run_in_child, skip};
 use nix::unistd::Pid;
 
@@ -19,8 +20,8 @@ fn open_mem(pid: Pid, write: bool) -> std::io::Result<std::fs::File> {
 #[test]
 fn pread_of_proc_pid_mem_returns_the_processs_bytes() {
     fixtures::require!(child_access());
-    let pg = page();
-    let m = Mapping::new(2, libc::PROT_READ | libc::PROT_WRITE);
+    let pg = page_size();
+    let m = Mapping::pages(2, libc::PROT_READ | libc::PROT_WRITE);
     let t = Target::start(|| {
         m.bytes()[pg - 3..pg + 3].copy_from_slice(b"across");
         0
@@ -49,7 +50,7 @@ fn a_write_through_proc_pid_mem_overrides_read_only_protection() {
     if let Some(v) = setting.filter(|v| *v != "always") {
         skip!("the kernel command line sets proc_mem.force_override={v}");
     }
-    let m = Mapping::new(1, libc::PROT_READ | libc::PROT_WRITE);
+    let m = Mapping::pages(1, libc::PROT_READ | libc::PROT_WRITE);
     m.bytes()[..8].copy_from_slice(b"readonly");
     let t = Target::start_with(
         || {
@@ -95,7 +96,7 @@ fn proc_pid_mem_of_another_users_process_cannot_be_opened() {
 #[test]
 fn pread_of_proc_pid_mem_at_an_unmapped_address_fails_eio() {
     fixtures::require!(child_access());
-    let m = Mapping::new(1, libc::PROT_READ | libc::PROT_WRITE);
+    let m = Mapping::pages(1, libc::PROT_READ | libc::PROT_WRITE);
     let t = Target::start(|| {
         m.unmap(0, 1);
         0

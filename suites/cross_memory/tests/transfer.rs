@@ -1,6 +1,7 @@
 //! Moving data between address spaces with process_vm_readv(2) and process_vm_writev(2).
 
 use cross_memory::*;
+use fixtures::memory::{Mapping, page_size};
 use nix::unistd::Pid;
 
 fn pattern(len: usize, seed: u8) -> Vec<u8> {
@@ -16,7 +17,7 @@ fn pattern(len: usize, seed: u8) -> Vec<u8> {
 #[test]
 fn readv_sees_the_childs_writes_after_fork_not_the_parents_copy() {
     fixtures::require!(child_access());
-    let buf = Mapping::new(1, libc::PROT_READ | libc::PROT_WRITE);
+    let buf = Mapping::pages(1, libc::PROT_READ | libc::PROT_WRITE);
     buf.bytes()[..6].copy_from_slice(b"parent");
     let t = Target::start(|| {
         buf.bytes()[..6].copy_from_slice(b"child!");
@@ -38,7 +39,7 @@ fn readv_sees_the_childs_writes_after_fork_not_the_parents_copy() {
 #[test]
 fn readv_gathers_remote_pieces_in_array_order_into_local_pieces() {
     fixtures::require!(child_access());
-    let buf = Mapping::new(1, libc::PROT_READ | libc::PROT_WRITE);
+    let buf = Mapping::pages(1, libc::PROT_READ | libc::PROT_WRITE);
     let t = Target::start(|| {
         buf.bytes()[100..106].copy_from_slice(b" world");
         buf.bytes()[106] = b'!';
@@ -61,7 +62,7 @@ fn readv_gathers_remote_pieces_in_array_order_into_local_pieces() {
 #[test]
 fn writev_scatters_local_pieces_in_array_order_over_remote_pieces() {
     fixtures::require!(child_access());
-    let buf = Mapping::new(1, libc::PROT_READ | libc::PROT_WRITE);
+    let buf = Mapping::pages(1, libc::PROT_READ | libc::PROT_WRITE);
     buf.bytes().fill(b'.');
     let t = Target::start_with(
         || 0,
@@ -89,9 +90,9 @@ fn writev_scatters_local_pieces_in_array_order_over_remote_pieces() {
 #[test]
 fn readv_transfers_more_than_a_page_across_page_boundaries() {
     fixtures::require!(child_access());
-    let pg = page();
+    let pg = page_size();
     let len = 3 * pg + 100;
-    let buf = Mapping::new(5, libc::PROT_READ | libc::PROT_WRITE);
+    let buf = Mapping::pages(5, libc::PROT_READ | libc::PROT_WRITE);
     let t = Target::start(|| {
         buf.bytes()[100..100 + len].copy_from_slice(&pattern(len, 7));
         0
@@ -107,9 +108,9 @@ fn readv_transfers_more_than_a_page_across_page_boundaries() {
 #[test]
 fn writev_transfers_more_than_a_page_across_page_boundaries() {
     fixtures::require!(child_access());
-    let pg = page();
+    let pg = page_size();
     let len = 2 * pg + 1;
-    let buf = Mapping::new(4, libc::PROT_READ | libc::PROT_WRITE);
+    let buf = Mapping::pages(4, libc::PROT_READ | libc::PROT_WRITE);
     let split = pg + 17;
     let t = Target::start_with(
         || 0,
@@ -133,7 +134,7 @@ fn writev_transfers_more_than_a_page_across_page_boundaries() {
 #[test]
 fn zero_length_iovecs_are_skipped_on_both_sides() {
     fixtures::require!(child_access());
-    let buf = Mapping::new(1, libc::PROT_READ | libc::PROT_WRITE);
+    let buf = Mapping::pages(1, libc::PROT_READ | libc::PROT_WRITE);
     let t = Target::start(|| {
         buf.bytes()[..8].copy_from_slice(b"12345678");
         0

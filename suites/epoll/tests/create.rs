@@ -2,7 +2,9 @@
 
 use std::os::fd::{FromRawFd, OwnedFd};
 
-use epoll::{Epoll, IN, Kind};
+use epoll::IN;
+use fixtures::kinds::Kind;
+use fixtures::poll::Epoll;
 use fixtures::{assert_errno, sys};
 use nix::errno::Errno;
 use rstest::rstest;
@@ -31,7 +33,7 @@ fn the_size_argument_is_ignored() {
     let ep = owned(sys(unsafe { libc::epoll_create(1) }).unwrap());
     let pairs: Vec<_> = (0..4).map(|_| Kind::Pipe.pair()).collect();
     for (i, p) in pairs.iter().enumerate() {
-        epoll::ctl(
+        fixtures::poll::epoll_ctl(
             std::os::fd::AsRawFd::as_raw_fd(&ep),
             libc::EPOLL_CTL_ADD,
             p.rx(),
@@ -42,7 +44,7 @@ fn the_size_argument_is_ignored() {
     for p in &pairs {
         p.send(b"x");
     }
-    let got = epoll::wait_raw(std::os::fd::AsRawFd::as_raw_fd(&ep), 8, 0).unwrap();
+    let got = fixtures::poll::epoll_wait(std::os::fd::AsRawFd::as_raw_fd(&ep), 8, 0).unwrap();
     assert_eq!(got.len(), 4);
 }
 

@@ -2,7 +2,9 @@
 
 use std::os::fd::AsRawFd;
 
-use epoll::{ERR, ET, EXCLUSIVE, Epoll, HUP, IN, Kind, ONESHOT, OUT, PRI, RDHUP, ctl};
+use epoll::{ERR, ET, EXCLUSIVE, HUP, IN, ONESHOT, OUT, PRI, RDHUP};
+use fixtures::kinds::Kind;
+use fixtures::poll::{Epoll, epoll_ctl};
 use fixtures::{Scratch, assert_errno, run_in_child, sys};
 use nix::errno::Errno;
 use rstest::rstest;
@@ -26,10 +28,10 @@ fn adding_a_registered_fd_again_fails_eexist() {
 fn mod_or_del_of_an_unregistered_fd_fails_enoent(#[case] op: libc::c_int) {
     let ep = Epoll::new();
     let p = Kind::Pipe.pair();
-    assert_errno!(ctl(ep.fd(), op, p.rx(), Some((IN, 0))), Errno::ENOENT);
+    assert_errno!(epoll_ctl(ep.fd(), op, p.rx(), Some((IN, 0))), Errno::ENOENT);
     ep.add(p.rx(), IN, 0).unwrap();
     ep.delete(p.rx()).unwrap();
-    assert_errno!(ctl(ep.fd(), op, p.rx(), Some((IN, 0))), Errno::ENOENT);
+    assert_errno!(epoll_ctl(ep.fd(), op, p.rx(), Some((IN, 0))), Errno::ENOENT);
 }
 
 /// epoll_ctl(2): "EBADF epfd or fd is not a valid file descriptor." (Checked in a
@@ -49,7 +51,7 @@ fn a_closed_epfd_or_fd_fails_ebadf(#[case] close_epfd: bool) {
             (ep.fd(), closed)
         };
         assert_errno!(
-            ctl(epfd, libc::EPOLL_CTL_ADD, fd, Some((IN, 0))),
+            epoll_ctl(epfd, libc::EPOLL_CTL_ADD, fd, Some((IN, 0))),
             Errno::EBADF
         );
     })
@@ -78,7 +80,7 @@ fn an_epfd_that_is_not_an_epoll_instance_fails_einval() {
     let p = Kind::Pipe.pair();
     let q = Kind::Pipe.pair();
     assert_errno!(
-        ctl(p.rx(), libc::EPOLL_CTL_ADD, q.rx(), Some((IN, 0))),
+        epoll_ctl(p.rx(), libc::EPOLL_CTL_ADD, q.rx(), Some((IN, 0))),
         Errno::EINVAL
     );
 }
@@ -101,7 +103,7 @@ fn adding_an_epoll_fd_to_itself_fails_einval() {
 fn an_unknown_op_fails_einval(#[case] op: libc::c_int) {
     let ep = Epoll::new();
     let p = Kind::Pipe.pair();
-    assert_errno!(ctl(ep.fd(), op, p.rx(), Some((IN, 0))), Errno::EINVAL);
+    assert_errno!(epoll_ctl(ep.fd(), op, p.rx(), Some((IN, 0))), Errno::EINVAL);
 }
 
 /// epoll_ctl(2): "ELOOP fd refers to an epoll instance and this EPOLL_CTL_ADD operation
@@ -206,13 +208,13 @@ fn only_del_accepts_a_null_event() {
     let ep = Epoll::new();
     let p = Kind::Pipe.pair();
     assert_errno!(
-        ctl(ep.fd(), libc::EPOLL_CTL_ADD, p.rx(), None),
+        epoll_ctl(ep.fd(), libc::EPOLL_CTL_ADD, p.rx(), None),
         Errno::EFAULT
     );
     ep.add(p.rx(), IN, 0).unwrap();
     assert_errno!(
-        ctl(ep.fd(), libc::EPOLL_CTL_MOD, p.rx(), None),
+        epoll_ctl(ep.fd(), libc::EPOLL_CTL_MOD, p.rx(), None),
         Errno::EFAULT
     );
-    ctl(ep.fd(), libc::EPOLL_CTL_DEL, p.rx(), None).unwrap();
+    epoll_ctl(ep.fd(), libc::EPOLL_CTL_DEL, p.rx(), None).unwrap();
 }

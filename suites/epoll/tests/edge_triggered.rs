@@ -5,7 +5,10 @@
 //! queue's wakeup re-queues an edge-triggered registration. Pair::send returns once the
 //! receiver has been notified, so an immediate epoll_wait(timeout 0) is an exact check.
 
-use epoll::{ET, Epoll, IN, Kind, OUT, stable_patch_level};
+use epoll::{ET, IN, OUT};
+use fixtures::gate::stable_patch_level;
+use fixtures::kinds::Kind;
+use fixtures::poll::Epoll;
 use fixtures::{kernel_at_least, kernel_version, require};
 use rstest::rstest;
 

@@ -6,7 +6,9 @@
 //! reading the fd. "Only one woke" is proven by
 //! receiving one report and then none within fixtures::NEGATIVE_WAIT.
 
-use epoll::{ET, EXCLUSIVE, Epoll, IN, Kind};
+use epoll::{ET, EXCLUSIVE, IN};
+use fixtures::kinds::Kind;
+use fixtures::poll::Epoll;
 use fixtures::{Forked, NEGATIVE_WAIT, spawn, sync};
 use rstest::rstest;
 
@@ -32,7 +34,7 @@ fn block_waiters(eps: &[&Epoll], woke: &sync::Notifier) -> Vec<Forked> {
     for k in &mut kids {
         // Each must really sit in epoll_wait: a waiter arriving late would find an exclusive
         // registration's event on its own ready list and count as a second wakeup.
-        epoll::wait_until_blocked_in(k, &epoll::EPOLL_WAIT_NRS);
+        k.wait_until_blocked_in(&epoll::EPOLL_WAIT_NRS);
     }
     kids
 }

@@ -5,7 +5,9 @@
 //! Claims about fd numbers run in forked (single-threaded) children, where no other thread
 //! can take a number that was just closed.
 
-use epoll::{Epoll, IN, Kind, inode_of, watches};
+use epoll::{IN, inode_of, watches};
+use fixtures::kinds::Kind;
+use fixtures::poll::Epoll;
 use fixtures::{assert_errno, run_in_child, spawn, sync, sys};
 use nix::errno::Errno;
 

@@ -3,8 +3,10 @@
 //! will be reported by the epoll interface. The user must call epoll_ctl() with
 //! EPOLL_CTL_MOD to rearm the file descriptor with a new event mask."
 
-use epoll::{ET, Epoll, IN, Kind, ONESHOT};
+use epoll::{ET, IN, ONESHOT};
 use fixtures::assert_errno;
+use fixtures::kinds::Kind;
+use fixtures::poll::Epoll;
 use nix::errno::Errno;
 use rstest::rstest;
 

@@ -2,7 +2,9 @@
 //! file descriptor (proc(5), /proc/pid/fdinfo/, "For epoll file descriptors (see epoll(7)),
 //! we see (since Linux 3.8) the following fields").
 
-use epoll::{ERR, Epoll, HUP, IN, Kind, OUT, WAKEUP, inode_of, watches};
+use epoll::{ERR, HUP, IN, OUT, WAKEUP, inode_of, watches};
+use fixtures::kinds::Kind;
+use fixtures::poll::Epoll;
 use fixtures::privilege::drop_to_nobody;
 use fixtures::run_in_child;
 

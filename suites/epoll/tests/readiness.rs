@@ -4,7 +4,9 @@
 
 use std::os::fd::{FromRawFd, OwnedFd};
 
-use epoll::{ERR, Epoll, HUP, IN, Kind, OUT, PRI, RDHUP};
+use epoll::{ERR, HUP, IN, OUT, PRI, RDHUP};
+use fixtures::kinds::Kind;
+use fixtures::poll::Epoll;
 use fixtures::{require, sys};
 use rstest::rstest;
 

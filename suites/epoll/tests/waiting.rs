@@ -2,11 +2,12 @@
 
 use std::time::{Duration, Instant};
 
-use epoll::{
-    ET, Epoll, IN, Kind, await_child_state, epoll_pwait, epoll_pwait2, has_epoll_pwait2,
-    is_blocked, sigset, timespec, wait_raw,
-};
-use fixtures::signals::{block, count, install_counter, is_pending};
+use epoll::{ET, IN, epoll_pwait, epoll_pwait2, has_epoll_pwait2};
+use fixtures::child::await_child_state;
+use fixtures::clock::timespec;
+use fixtures::kinds::Kind;
+use fixtures::poll::{Epoll, epoll_wait};
+use fixtures::signals::{block, count, install_counter, is_blocked, is_pending, sigset};
 use fixtures::{assert_errno, gate, kernel_at_least, require, run_in_child, skip, spawn, sync};
 use nix::errno::Errno;
 use nix::sys::signal::{SaFlags, Signal, raise};
@@ -26,7 +27,7 @@ impl Call {
         self,
         ep: &Epoll,
         mask: Option<&libc::sigset_t>,
-    ) -> Result<Vec<epoll::Event>, Errno> {
+    ) -> Result<Vec<fixtures::poll::Event>, Errno> {
         match self {
             Call::EpollWait => ep.wait(4, -1),
             Call::EpollPwait => epoll_pwait(ep.fd(), 4, -1, mask),
@@ -124,11 +125,11 @@ fn maxevents_not_positive_fails_einval(#[case] max: libc::c_int) {
 #[test]
 fn waiting_on_a_non_epoll_or_closed_fd_fails() {
     let p = Kind::Pipe.pair();
-    assert_errno!(wait_raw(p.rx(), 1, 0), Errno::EINVAL);
+    assert_errno!(epoll_wait(p.rx(), 1, 0), Errno::EINVAL);
     run_in_child("closed epfd", || {
         let closed = fixtures::sys(unsafe { libc::dup(p.rx()) }).unwrap();
         fixtures::sys(unsafe { libc::close(closed) }).unwrap();
-        assert_errno!(wait_raw(closed, 1, 0), Errno::EBADF);
+        assert_errno!(epoll_wait(closed, 1, 0), Errno::EBADF);
     })
     .expect_success();
 }

@@ -8,8 +8,9 @@
 
 use std::os::fd::AsRawFd;
 
-use eventfd::{epoll, epoll_add, epoll_wait, eventfd, nonblocking, read_u64, write_u64};
+use eventfd::{eventfd, nonblocking, read_u64, write_u64};
 use fixtures::deadline::poll_ms;
+use fixtures::poll::Epoll;
 use fixtures::{DEFAULT_DEADLINE, run_in_child, spawn};
 
 /// eventfd(2): a read of a zero counter "blocks until the counter becomes nonzero": a child
@@ -35,10 +36,10 @@ fn a_blocked_read_in_one_process_is_woken_by_a_write_in_another() {
 #[test]
 fn an_eventfd_wakes_an_epoll_loop_in_another_process() {
     let e = nonblocking(0);
-    let ep = epoll();
-    epoll_add(&ep, e.as_raw_fd(), libc::EPOLLIN as u32);
+    let ep = Epoll::new();
+    ep.add(e.as_raw_fd(), libc::EPOLLIN as u32, e.as_raw_fd() as u64).unwrap();
     let mut looper = spawn("epoll loop", || {
-        let evs = epoll_wait(&ep, poll_ms(DEFAULT_DEADLINE * 2));
+        let evs = ep.wait(8, poll_ms(DEFAULT_DEADLINE * 2)).unwrap();
         assert_eq!(evs, vec![(libc::EPOLLIN as u32, e.as_raw_fd() as u64)]);
         assert_eq!(read_u64(&e), Ok(42));
     });

@@ -12,7 +12,8 @@
 //! merged for 6.9 through vfs-6.9.misc), which made it `count != sizeof(ucnt)`: since 6.9
 //! a write of more than 8 bytes fails EINVAL; before, it returned 8 and added the first 8.
 
-use eventfd::{fdinfo_count, nonblocking, read_buf, write_buf};
+use eventfd::{fdinfo_count, nonblocking};
+use fixtures::io::{read_once, write_once};
 use fixtures::{assert_errno, kernel_at_least};
 use nix::errno::Errno;
 
@@ -22,7 +23,7 @@ use nix::errno::Errno;
 fn a_read_with_a_buffer_under_8_bytes_fails_einval(#[values(0, 1, 4, 7)] len: usize) {
     let e = nonblocking(5);
     let mut buf = [0u8; 8];
-    assert_errno!(read_buf(&e, &mut buf[..len]), Errno::EINVAL, "read of {len} bytes");
+    assert_errno!(read_once(&e, &mut buf[..len]), Errno::EINVAL, "read of {len} bytes");
     assert_eq!(fdinfo_count(&e), 5, "a failed read changed the counter");
 }
 
@@ -31,7 +32,7 @@ fn a_read_with_a_buffer_under_8_bytes_fails_einval(#[values(0, 1, 4, 7)] len: us
 fn a_write_with_a_buffer_under_8_bytes_fails_einval(#[values(0, 1, 4, 7)] len: usize) {
     let e = nonblocking(5);
     let buf = [1u8; 8];
-    assert_errno!(write_buf(&e, &buf[..len]), Errno::EINVAL, "write of {len} bytes");
+    assert_errno!(write_once(&e, &buf[..len]), Errno::EINVAL, "write of {len} bytes");
     assert_eq!(fdinfo_count(&e), 5, "a failed write changed the counter");
 }
 
@@ -42,7 +43,7 @@ fn a_read_with_a_buffer_over_8_bytes_returns_8() {
     let e = nonblocking(0);
     assert_eq!(eventfd::write_u64(&e, 0x1122_3344_5566_7788), Ok(8));
     let mut buf = [0xeeu8; 16];
-    assert_eq!(read_buf(&e, &mut buf), Ok(8));
+    assert_eq!(read_once(&e, &mut buf), Ok(8));
     assert_eq!(buf[..8], 0x1122_3344_5566_7788u64.to_ne_bytes());
     assert_eq!(buf[8..], [0xee; 8], "bytes beyond the first 8 were written");
 }
@@ -55,7 +56,7 @@ fn a_write_with_a_buffer_over_8_bytes_fails_einval_since_6_9(#[values(9, 16, 409
     let e = nonblocking(0);
     let mut buf = vec![0u8; len];
     buf[..8].copy_from_slice(&3u64.to_ne_bytes());
-    let r = write_buf(&e, &buf);
+    let r = write_once(&e, &buf);
     if kernel_at_least(6, 9) {
         assert_errno!(r, Errno::EINVAL, "write of {len} bytes on >= 6.9");
         assert_eq!(fdinfo_count(&e), 0);

@@ -1,7 +1,8 @@
 //! eventfd(2), "read(2)" and "write(2)": the counter.
 
-use eventfd::{fdinfo_count, nonblocking, read_buf, read_u64, write_u64};
+use eventfd::{fdinfo_count, nonblocking, read_u64, write_u64};
 use fixtures::assert_errno;
+use fixtures::io::read_once;
 use nix::errno::Errno;
 
 /// eventfd(2): "A write(2) call adds the 8-byte integer value supplied in its buffer to the
@@ -28,7 +29,7 @@ fn a_read_returns_the_sum_of_the_writes_and_resets_the_counter() {
 fn a_nonblocking_read_of_a_zero_counter_fails_eagain() {
     let e = nonblocking(0);
     let mut buf = [0xaau8; 8];
-    assert_errno!(read_buf(&e, &mut buf), Errno::EAGAIN);
+    assert_errno!(read_once(&e, &mut buf), Errno::EAGAIN);
     assert_eq!(buf, [0xaa; 8]);
 }
 
@@ -53,6 +54,6 @@ fn a_read_returns_the_counter_in_host_byte_order() {
     let v = 0x0102_0304_0506_0708u64;
     assert_eq!(write_u64(&e, v), Ok(8));
     let mut raw = [0u8; 8];
-    assert_eq!(read_buf(&e, &mut raw), Ok(8));
+    assert_eq!(read_once(&e, &mut raw), Ok(8));
     assert_eq!(raw, v.to_ne_bytes());
 }

@@ -7,8 +7,9 @@
 
 use std::os::fd::AsRawFd;
 
-use eventfd::{MAX, epoll, epoll_add, epoll_wait, nonblocking, read_u64, readiness, write_u64};
+use eventfd::{MAX, nonblocking, read_u64, readiness, write_u64};
 use fixtures::deadline::poll_ms;
+use fixtures::poll::Epoll;
 use fixtures::{DEFAULT_DEADLINE, NEGATIVE_WAIT};
 
 /// POLLIN exactly while the counter is greater than 0.
@@ -42,20 +43,20 @@ fn pollout_is_reported_while_a_write_of_1_would_not_block() {
 #[test]
 fn epoll_reports_the_same_readiness_as_poll() {
     let e = nonblocking(0);
-    let ep = epoll();
+    let ep = Epoll::new();
     let fd = e.as_raw_fd();
-    epoll_add(&ep, fd, (libc::EPOLLIN | libc::EPOLLOUT) as u32);
+    ep.add(fd, (libc::EPOLLIN | libc::EPOLLOUT) as u32, fd as u64).unwrap();
     let out = libc::EPOLLOUT as u32;
     let inn = libc::EPOLLIN as u32;
-    assert_eq!(epoll_wait(&ep, 0), vec![(out, fd as u64)]);
+    assert_eq!(ep.wait(8, 0).unwrap(), vec![(out, fd as u64)]);
     write_u64(&e, 2).unwrap();
-    assert_eq!(epoll_wait(&ep, 0), vec![(inn | out, fd as u64)]);
+    assert_eq!(ep.wait(8, 0).unwrap(), vec![(inn | out, fd as u64)]);
     write_u64(&e, MAX - 2).unwrap();
-    assert_eq!(epoll_wait(&ep, 0), vec![(inn, fd as u64)]);
+    assert_eq!(ep.wait(8, 0).unwrap(), vec![(inn, fd as u64)]);
     // Only EPOLLOUT asked for, at the maximum: nothing within NEGATIVE_WAIT.
-    let ep2 = epoll();
-    epoll_add(&ep2, fd, out);
-    assert_eq!(epoll_wait(&ep2, poll_ms(NEGATIVE_WAIT)), vec![], "EPOLLOUT at the maximum");
+    let ep2 = Epoll::new();
+    ep2.add(fd, out, fd as u64).unwrap();
+    assert_eq!(ep2.wait(8, poll_ms(NEGATIVE_WAIT)).unwrap(), vec![], "EPOLLOUT at the maximum");
 }
 
 /// epoll(7), EPOLLET: "The edge-triggered mode delivers events only when changes occur on
@@ -65,13 +66,13 @@ fn epoll_reports_the_same_readiness_as_poll() {
 #[test]
 fn every_write_is_a_new_edge_for_epollet() {
     let e = nonblocking(0);
-    let ep = epoll();
+    let ep = Epoll::new();
     let fd = e.as_raw_fd();
-    epoll_add(&ep, fd, (libc::EPOLLIN | libc::EPOLLET) as u32);
+    ep.add(fd, (libc::EPOLLIN | libc::EPOLLET) as u32, fd as u64).unwrap();
     write_u64(&e, 1).unwrap();
-    assert_eq!(epoll_wait(&ep, poll_ms(DEFAULT_DEADLINE)), vec![(libc::EPOLLIN as u32, fd as u64)]);
-    assert_eq!(epoll_wait(&ep, poll_ms(NEGATIVE_WAIT)), vec![], "an edge-triggered event repeated without a change");
+    assert_eq!(ep.wait(8, poll_ms(DEFAULT_DEADLINE)).unwrap(), vec![(libc::EPOLLIN as u32, fd as u64)]);
+    assert_eq!(ep.wait(8, poll_ms(NEGATIVE_WAIT)).unwrap(), vec![], "an edge-triggered event repeated without a change");
     write_u64(&e, 1).unwrap();
-    assert_eq!(epoll_wait(&ep, poll_ms(DEFAULT_DEADLINE)), vec![(libc::EPOLLIN as u32, fd as u64)], "second write, no event");
+    assert_eq!(ep.wait(8, poll_ms(DEFAULT_DEADLINE)).unwrap(), vec![(libc::EPOLLIN as u32, fd as u64)], "second write, no event");
     assert_eq!(read_u64(&e), Ok(2));
 }

@@ -25,11 +25,15 @@
 //! Claims about fd *numbers* run in a forked child: the child is single-threaded, so no
 //! other thread (libtest's, or another test's under plain `cargo test`) can take a number
 //! in between.
+//!
+//! Helpers shared by the test files live here: dup/dup2/close/fcntl with exact results,
+//! offsets, RLIMIT_NOFILE, the exec probes and fdinfo fields. open(2), read(2), write(2)
+//! and F_GETFD/F_GETFL/F_SETFL come from [`fixtures::io`].
 
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::path::Path;
 
-use fixtures::{Outcome, run_in_child, sys, sys_size};
+use fixtures::{Outcome, run_in_child, sys};
 use nix::errno::Errno;
 
 /// Open `path` read-write (std opens with O_CLOEXEC).
@@ -41,15 +45,6 @@ pub fn open_rw(path: &Path) -> OwnedFd {
             .open(path)
             .unwrap_or_else(|e| panic!("open {}: {e}", path.display())),
     )
-}
-
-/// open(2) with raw flags; the result is an owned fd.
-pub fn open_raw(path: &Path, flags: libc::c_int) -> Result<OwnedFd, Errno> {
-    use std::os::fd::FromRawFd;
-    use std::os::unix::ffi::OsStrExt;
-    let c = std::ffi::CString::new(path.as_os_str().as_bytes()).unwrap();
-    // SAFETY: valid C string; the returned fd is owned by the caller.
-    sys(unsafe { libc::open(c.as_ptr(), flags, 0o600) }).map(|fd| unsafe { OwnedFd::from_raw_fd(fd) })
 }
 
 /// dup(2).
@@ -70,37 +65,10 @@ pub fn fcntl(fd: RawFd, cmd: libc::c_int, arg: libc::c_int) -> Result<libc::c_in
     sys(unsafe { libc::fcntl(fd, cmd, arg) })
 }
 
-/// F_GETFD.
-pub fn getfd(fd: RawFd) -> Result<libc::c_int, Errno> {
-    fcntl(fd, libc::F_GETFD, 0)
-}
-
-/// F_GETFL.
-pub fn getfl(fd: RawFd) -> Result<libc::c_int, Errno> {
-    fcntl(fd, libc::F_GETFL, 0)
-}
-
-/// F_SETFL.
-pub fn setfl(fd: RawFd, flags: libc::c_int) -> Result<libc::c_int, Errno> {
-    fcntl(fd, libc::F_SETFL, flags)
-}
-
 /// close(2) of a raw number.
 pub fn close(fd: RawFd) -> Result<libc::c_int, Errno> {
     // SAFETY: the caller owns `fd` (or knows it is not open).
     sys(unsafe { libc::close(fd) })
-}
-
-/// read(2) into `buf`.
-pub fn read(fd: RawFd, buf: &mut [u8]) -> Result<usize, Errno> {
-    // SAFETY: reading into our own buffer.
-    sys_size(unsafe { libc::read(fd, buf.as_mut_ptr().cast(), buf.len()) })
-}
-
-/// write(2) of `buf`.
-pub fn write(fd: RawFd, buf: &[u8]) -> Result<usize, Errno> {
-    // SAFETY: writing our own buffer.
-    sys_size(unsafe { libc::write(fd, buf.as_ptr().cast(), buf.len()) })
 }
 
 /// The current file offset (lseek(fd, 0, SEEK_CUR)).
@@ -157,16 +125,7 @@ pub fn status_flags_after_exec(fd: RawFd) -> libc::c_int {
         fixtures::exec::exec_probe(&["status-flags", &n])
     });
     drop(tx);
-    let mut out = Vec::new();
-    let mut buf = [0u8; 64];
-    fixtures::within("reading the status-flags probe", || loop {
-        match read(rx.as_raw_fd(), &mut buf) {
-            Ok(0) => break,
-            Ok(k) => out.extend_from_slice(&buf[..k]),
-            Err(Errno::EINTR) => {}
-            Err(e) => panic!("read probe output: {e}"),
-        }
-    });
+    let out = fixtures::io::read_to_eof(&rx);
     child.join().expect_success();
     let text = String::from_utf8_lossy(&out);
     text.trim().parse().unwrap_or_else(|_| panic!("probe printed {text:?}"))

@@ -6,7 +6,8 @@
 
 use std::os::fd::{AsRawFd, IntoRawFd};
 
-use fds::{close, dup, fcntl, open_raw, read, write};
+use fds::{close, dup, fcntl};
+use fixtures::io::{open, read_once, write_once};
 use fixtures::{Scratch, assert_errno, run_in_child, sys};
 use nix::errno::Errno;
 
@@ -31,8 +32,8 @@ fn apply(op: Op, fd: libc::c_int) -> Result<i64, Errno> {
             Op::Close => close(fd).map(i64::from),
             Op::FcntlGetfd => fcntl(fd, libc::F_GETFD, 0).map(i64::from),
             Op::FcntlGetfl => fcntl(fd, libc::F_GETFL, 0).map(i64::from),
-            Op::Read => read(fd, &mut buf).map(|n| n as i64),
-            Op::Write => write(fd, b"x").map(|n| n as i64),
+            Op::Read => read_once(fd, &mut buf).map(|n| n as i64),
+            Op::Write => write_once(fd, b"x").map(|n| n as i64),
             Op::Dup => dup(fd).map(i64::from),
             Op::Fstat => {
                 let mut st: libc::stat = std::mem::zeroed();
@@ -57,7 +58,7 @@ fn a_closed_or_negative_fd_fails_ebadf(
     let s = Scratch::new();
     let path = s.file("f", b"data");
     run_in_child("ops on a closed fd", || {
-        let fd = open_raw(&path, libc::O_RDWR).unwrap().into_raw_fd();
+        let fd = open(&path, libc::O_RDWR).unwrap().into_raw_fd();
         assert!(apply(op, fd).is_ok(), "{op:?} on the open fd {fd} failed");
         if !matches!(op, Op::Close) {
             close(fd).unwrap();
@@ -79,7 +80,7 @@ fn closing_an_fd_twice_fails_ebadf_the_second_time() {
         assert_eq!(close(fd), Ok(0));
         assert_errno!(close(fd), Errno::EBADF);
         let mut b = [0u8; 1];
-        assert_eq!(read(rx.as_raw_fd(), &mut b), Ok(0), "the first close did not close the write end");
+        assert_eq!(read_once(rx.as_raw_fd(), &mut b), Ok(0), "the first close did not close the write end");
     })
     .expect_success();
 }
@@ -92,12 +93,12 @@ fn closing_an_fd_twice_fails_ebadf_the_second_time() {
 fn io_against_the_access_mode_fails_ebadf(#[case] mode: libc::c_int, #[case] reading: bool) {
     let s = Scratch::new();
     let p = s.file("f", b"content");
-    let f = open_raw(&p, mode | libc::O_CLOEXEC).unwrap();
+    let f = open(&p, mode | libc::O_CLOEXEC).unwrap();
     let mut buf = [0u8; 4];
     if reading {
-        assert_errno!(read(f.as_raw_fd(), &mut buf), Errno::EBADF);
+        assert_errno!(read_once(f.as_raw_fd(), &mut buf), Errno::EBADF);
     } else {
-        assert_errno!(write(f.as_raw_fd(), b"x"), Errno::EBADF);
+        assert_errno!(write_once(f.as_raw_fd(), b"x"), Errno::EBADF);
     }
     assert_eq!(std::fs::read(&p).unwrap(), b"content");
 }
@@ -111,12 +112,12 @@ fn io_against_the_access_mode_fails_ebadf(#[case] mode: libc::c_int, #[case] rea
 #[case::write(false)]
 fn io_on_an_o_path_fd_fails_ebadf(#[case] reading: bool) {
     let s = Scratch::new();
-    let f = open_raw(&s.file("f", b"content"), libc::O_PATH | libc::O_CLOEXEC).unwrap();
+    let f = open(&s.file("f", b"content"), libc::O_PATH | libc::O_CLOEXEC).unwrap();
     let mut buf = [0u8; 4];
     if reading {
-        assert_errno!(read(f.as_raw_fd(), &mut buf), Errno::EBADF);
+        assert_errno!(read_once(f.as_raw_fd(), &mut buf), Errno::EBADF);
     } else {
-        assert_errno!(write(f.as_raw_fd(), b"x"), Errno::EBADF);
+        assert_errno!(write_once(f.as_raw_fd(), b"x"), Errno::EBADF);
     }
     // "operations that act purely at the file descriptor level" work.
     assert_eq!(fcntl(f.as_raw_fd(), libc::F_GETFD, 0), Ok(libc::FD_CLOEXEC));

@@ -7,11 +7,12 @@
 
 use std::os::fd::{AsRawFd, RawFd};
 
-use fds::{close, dup, fcntl, getfd, open_after_exec, open_raw, status_flags_after_exec};
+use fds::{close, dup, fcntl, open_after_exec, status_flags_after_exec};
 use fixtures::Scratch;
+use fixtures::io::{getfd, open};
 
 fn plain_fd(s: &Scratch) -> std::os::fd::OwnedFd {
-    open_raw(&s.file("f", b""), libc::O_RDWR).unwrap()
+    open(&s.file("f", b""), libc::O_RDWR).unwrap()
 }
 
 /// execve(2): "By default, file descriptors remain open across an execve()": an fd opened
@@ -28,7 +29,7 @@ fn an_fd_without_close_on_exec_stays_open_across_exec() {
 #[test]
 fn o_cloexec_at_open_closes_the_fd_at_exec() {
     let s = Scratch::new();
-    let f = open_raw(&s.file("f", b""), libc::O_RDWR | libc::O_CLOEXEC).unwrap();
+    let f = open(&s.file("f", b""), libc::O_RDWR | libc::O_CLOEXEC).unwrap();
     assert_eq!(getfd(f.as_raw_fd()), Ok(libc::FD_CLOEXEC));
     assert!(!open_after_exec(f.as_raw_fd()), "an O_CLOEXEC fd survived exec");
 }
@@ -45,7 +46,7 @@ fn f_setfd_decides_whether_the_fd_survives_exec(
     #[case] survives: bool,
 ) {
     let s = Scratch::new();
-    let f = open_raw(&s.file("f", b""), libc::O_RDWR | open_flag).unwrap();
+    let f = open(&s.file("f", b""), libc::O_RDWR | open_flag).unwrap();
     fcntl(f.as_raw_fd(), libc::F_SETFD, fd_flags).unwrap();
     assert_eq!(open_after_exec(f.as_raw_fd()), survives);
 }
@@ -74,7 +75,7 @@ enum How {
 #[case::f_dupfd_cloexec(How::FDupfdCloexec, false)]
 fn a_duplicate_survives_exec_unless_made_close_on_exec(#[case] how: How, #[case] survives: bool) {
     let s = Scratch::new();
-    let f = open_raw(&s.file("f", b""), libc::O_RDWR | libc::O_CLOEXEC).unwrap();
+    let f = open(&s.file("f", b""), libc::O_RDWR | libc::O_CLOEXEC).unwrap();
     let old = f.as_raw_fd();
     let spare = dup(old).unwrap(); // a number of our own to dup2/dup3 onto
     // SAFETY: dup family calls on our own fds.
@@ -102,7 +103,7 @@ fn a_duplicate_survives_exec_unless_made_close_on_exec(#[case] how: How, #[case]
 #[test]
 fn status_flags_survive_exec() {
     let s = Scratch::new();
-    let f = open_raw(&s.file("f", b""), libc::O_WRONLY | libc::O_APPEND | libc::O_NONBLOCK).unwrap();
+    let f = open(&s.file("f", b""), libc::O_WRONLY | libc::O_APPEND | libc::O_NONBLOCK).unwrap();
     let flags = status_flags_after_exec(f.as_raw_fd());
     assert_eq!(flags & libc::O_ACCMODE, libc::O_WRONLY, "access mode after exec: {flags:#o}");
     assert_eq!(flags & libc::O_APPEND, libc::O_APPEND, "O_APPEND lost at exec: {flags:#o}");

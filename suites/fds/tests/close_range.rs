@@ -7,7 +7,8 @@
 
 use std::os::fd::AsRawFd;
 
-use fds::{dup2, getfd, open_raw};
+use fds::dup2;
+use fixtures::io::{getfd, open};
 use fixtures::procfs::fd_is_open;
 use fixtures::{Scratch, assert_errno, kernel_at_least, run_in_child, sys};
 use nix::errno::Errno;
@@ -51,7 +52,7 @@ fn place(fd: i32, at: &[i32]) {
 #[test]
 fn close_range_closes_every_fd_from_first_to_last() {
     let s = Scratch::new();
-    let f = open_raw(&s.file("f", b""), libc::O_RDWR).unwrap();
+    let f = open(&s.file("f", b""), libc::O_RDWR).unwrap();
     require_close_range!();
     run_in_child("close_range", || {
         place(f.as_raw_fd(), &[99, 100, 101, 103, 105, 106]);
@@ -71,7 +72,7 @@ fn close_range_closes_every_fd_from_first_to_last() {
 #[test]
 fn close_range_up_to_uint_max_closes_everything_above_first() {
     let s = Scratch::new();
-    let f = open_raw(&s.file("f", b""), libc::O_RDWR).unwrap();
+    let f = open(&s.file("f", b""), libc::O_RDWR).unwrap();
     require_close_range!();
     run_in_child("close_range to ~0", || {
         place(f.as_raw_fd(), &[300, 301, 5000]);
@@ -88,7 +89,7 @@ fn close_range_up_to_uint_max_closes_everything_above_first() {
 #[test]
 fn close_range_cloexec_sets_the_flag_instead_of_closing() {
     let s = Scratch::new();
-    let f = open_raw(&s.file("f", b""), libc::O_RDWR).unwrap();
+    let f = open(&s.file("f", b""), libc::O_RDWR).unwrap();
     require_close_range!();
     run_in_child("CLOSE_RANGE_CLOEXEC", || {
         place(f.as_raw_fd(), &[110, 111, 112]);
@@ -118,7 +119,7 @@ fn close_range_with_invalid_arguments_fails_einval(
     #[case] flags: libc::c_uint,
 ) {
     let s = Scratch::new();
-    let f = open_raw(&s.file("f", b""), libc::O_RDWR).unwrap();
+    let f = open(&s.file("f", b""), libc::O_RDWR).unwrap();
     require_close_range!();
     run_in_child("close_range EINVAL", || {
         place(f.as_raw_fd(), &[120, 121]);
@@ -134,7 +135,7 @@ fn close_range_with_invalid_arguments_fails_einval(
 #[test]
 fn close_range_unshare_closes_the_range_in_an_unshared_table() {
     let s = Scratch::new();
-    let f = open_raw(&s.file("f", b""), libc::O_RDWR).unwrap();
+    let f = open(&s.file("f", b""), libc::O_RDWR).unwrap();
     require_close_range!();
     run_in_child("CLOSE_RANGE_UNSHARE", || {
         place(f.as_raw_fd(), &[130, 131]);

@@ -99,11 +99,13 @@ fn dup_clears_close_on_exec_on_the_duplicate() {
 /// dup(2), ERRORS: "EBADF oldfd isn't an open file descriptor."
 #[test]
 fn dup_of_a_closed_fd_fails_ebadf() {
-    let s = Scratch::new();
-    let f = open_file(&s, b"");
-    let raw = f.as_raw_fd();
-    drop(f);
+    // The number is closed in the child itself: in the test process another thread could
+    // reuse it between the close and the fork.
     run_in_child("dup of closed fd", || {
+        let s = Scratch::new();
+        let f = open_file(&s, b"");
+        let raw = f.as_raw_fd();
+        drop(f);
         assert!(!fd_is_open(raw));
         assert_errno!(raw_dup(raw), Errno::EBADF);
     })

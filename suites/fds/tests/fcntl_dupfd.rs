@@ -4,7 +4,8 @@
 
 use std::os::fd::AsRawFd;
 
-use fds::{close, dup2, fcntl, getfd, nofile_soft_limit, offset, open_rw, read, set_nofile_soft_limit};
+use fds::{close, dup2, fcntl, nofile_soft_limit, offset, open_rw, set_nofile_soft_limit};
+use fixtures::io::{getfd, read_once};
 use fixtures::procfs::fd_is_open;
 use fixtures::{Scratch, assert_errno, run_in_child};
 use nix::errno::Errno;
@@ -39,7 +40,7 @@ fn f_dupfd_duplicate_shares_the_offset() {
     let f = open_rw(&s.file("f", b"abcdef"));
     let d = fcntl(f.as_raw_fd(), libc::F_DUPFD, 0).unwrap();
     let mut buf = [0u8; 4];
-    assert_eq!(read(d, &mut buf), Ok(4));
+    assert_eq!(read_once(d, &mut buf), Ok(4));
     assert_eq!(offset(f.as_raw_fd()), 4);
     close(d).unwrap();
 }

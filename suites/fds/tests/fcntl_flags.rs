@@ -2,7 +2,8 @@
 
 use std::os::fd::AsRawFd;
 
-use fds::{fcntl, getfd, getfl, open_raw, read, setfl, write};
+use fds::fcntl;
+use fixtures::io::{getfd, getfl, open, read_once, setfl, write_once};
 use fixtures::{Scratch, assert_errno};
 use nix::errno::Errno;
 
@@ -14,7 +15,7 @@ use nix::errno::Errno;
 #[case::rdwr(libc::O_RDWR)]
 fn f_getfl_reports_the_access_mode_of_open(#[case] mode: libc::c_int) {
     let s = Scratch::new();
-    let f = open_raw(&s.file("f", b""), mode | libc::O_CLOEXEC).unwrap();
+    let f = open(&s.file("f", b""), mode | libc::O_CLOEXEC).unwrap();
     let fl = getfl(f.as_raw_fd()).unwrap();
     assert_eq!(fl & libc::O_ACCMODE, mode, "F_GETFL {fl:#o}");
     assert_eq!(fl & (libc::O_APPEND | libc::O_NONBLOCK), 0);
@@ -27,12 +28,12 @@ fn f_getfl_reports_the_access_mode_of_open(#[case] mode: libc::c_int) {
 fn f_setfl_ignores_the_access_mode_and_creation_flags() {
     let s = Scratch::new();
     let p = s.file("f", b"keep me");
-    let f = open_raw(&p, libc::O_RDONLY | libc::O_CLOEXEC).unwrap();
+    let f = open(&p, libc::O_RDONLY | libc::O_CLOEXEC).unwrap();
     let before = getfl(f.as_raw_fd()).unwrap();
     let ignored = libc::O_RDWR | libc::O_WRONLY | libc::O_CREAT | libc::O_EXCL | libc::O_NOCTTY | libc::O_TRUNC;
     assert_eq!(setfl(f.as_raw_fd(), ignored), Ok(0));
     assert_eq!(getfl(f.as_raw_fd()), Ok(before), "F_SETFL changed access mode or kept creation flags");
-    assert_errno!(write(f.as_raw_fd(), b"x"), Errno::EBADF, "write to a read-only fd after F_SETFL O_RDWR");
+    assert_errno!(write_once(f.as_raw_fd(), b"x"), Errno::EBADF, "write to a read-only fd after F_SETFL O_RDWR");
     assert_eq!(std::fs::read(&p).unwrap(), b"keep me", "F_SETFL O_TRUNC truncated the file");
 }
 
@@ -48,7 +49,7 @@ fn f_setfl_ignores_the_access_mode_and_creation_flags() {
 #[case::o_async_on_a_pipe(libc::O_ASYNC, true)]
 fn f_setfl_sets_and_clears_a_changeable_flag(#[case] flag: libc::c_int, #[case] on_pipe: bool) {
     let s = Scratch::new();
-    let file = open_raw(&s.file("f", b""), libc::O_RDWR | libc::O_CLOEXEC).unwrap();
+    let file = open(&s.file("f", b""), libc::O_RDWR | libc::O_CLOEXEC).unwrap();
     let (rx, _tx) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).unwrap();
     let fd = if on_pipe { rx.as_raw_fd() } else { file.as_raw_fd() };
     let base = getfl(fd).unwrap();
@@ -66,7 +67,7 @@ fn f_setfl_sets_and_clears_a_changeable_flag(#[case] flag: libc::c_int, #[case] 
 #[test]
 fn f_setfl_o_async_on_a_regular_file_succeeds_without_setting_the_flag() {
     let s = Scratch::new();
-    let f = open_raw(&s.file("f", b""), libc::O_RDWR | libc::O_CLOEXEC).unwrap();
+    let f = open(&s.file("f", b""), libc::O_RDWR | libc::O_CLOEXEC).unwrap();
     let base = getfl(f.as_raw_fd()).unwrap();
     assert_eq!(setfl(f.as_raw_fd(), base | libc::O_ASYNC), Ok(0));
     assert_eq!(getfl(f.as_raw_fd()), Ok(base), "O_ASYNC was recorded on a regular file");
@@ -78,10 +79,10 @@ fn f_setfl_o_async_on_a_regular_file_succeeds_without_setting_the_flag() {
 fn f_setfl_cannot_change_o_sync_or_o_dsync() {
     let s = Scratch::new();
     let p = s.file("f", b"");
-    let plain = open_raw(&p, libc::O_RDWR | libc::O_CLOEXEC).unwrap();
+    let plain = open(&p, libc::O_RDWR | libc::O_CLOEXEC).unwrap();
     assert_eq!(setfl(plain.as_raw_fd(), libc::O_SYNC), Ok(0));
     assert_eq!(getfl(plain.as_raw_fd()).unwrap() & libc::O_SYNC, 0, "F_SETFL set O_SYNC");
-    let synced = open_raw(&p, libc::O_RDWR | libc::O_SYNC | libc::O_CLOEXEC).unwrap();
+    let synced = open(&p, libc::O_RDWR | libc::O_SYNC | libc::O_CLOEXEC).unwrap();
     assert_eq!(getfl(synced.as_raw_fd()).unwrap() & libc::O_SYNC, libc::O_SYNC);
     assert_eq!(setfl(synced.as_raw_fd(), 0), Ok(0));
     assert_eq!(getfl(synced.as_raw_fd()).unwrap() & libc::O_SYNC, libc::O_SYNC, "F_SETFL cleared O_SYNC");
@@ -95,7 +96,7 @@ fn f_setfl_cannot_change_o_sync_or_o_dsync() {
 #[case::exactly_fd_cloexec(libc::FD_CLOEXEC, libc::FD_CLOEXEC)]
 fn f_setfd_keeps_only_fd_cloexec(#[case] arg: libc::c_int, #[case] expected: libc::c_int) {
     let s = Scratch::new();
-    let f = open_raw(&s.file("f", b""), libc::O_RDWR).unwrap();
+    let f = open(&s.file("f", b""), libc::O_RDWR).unwrap();
     assert_eq!(fcntl(f.as_raw_fd(), libc::F_SETFD, arg), Ok(0));
     assert_eq!(getfd(f.as_raw_fd()), Ok(expected));
 }
@@ -104,7 +105,7 @@ fn f_setfd_keeps_only_fd_cloexec(#[case] arg: libc::c_int, #[case] expected: lib
 #[test]
 fn fcntl_with_an_unknown_command_fails_einval() {
     let s = Scratch::new();
-    let f = open_raw(&s.file("f", b""), libc::O_RDWR | libc::O_CLOEXEC).unwrap();
+    let f = open(&s.file("f", b""), libc::O_RDWR | libc::O_CLOEXEC).unwrap();
     assert_errno!(fcntl(f.as_raw_fd(), 0x7fff_0000, 0), Errno::EINVAL);
 }
 
@@ -115,10 +116,10 @@ fn fcntl_with_an_unknown_command_fails_einval() {
 fn o_append_set_by_f_setfl_moves_the_next_write_to_the_end() {
     let s = Scratch::new();
     let p = s.file("f", b"abc");
-    let f = open_raw(&p, libc::O_RDWR | libc::O_CLOEXEC).unwrap();
+    let f = open(&p, libc::O_RDWR | libc::O_CLOEXEC).unwrap();
     let mut b = [0u8; 1];
-    assert_eq!(read(f.as_raw_fd(), &mut b), Ok(1));
+    assert_eq!(read_once(f.as_raw_fd(), &mut b), Ok(1));
     setfl(f.as_raw_fd(), libc::O_APPEND).unwrap();
-    assert_eq!(write(f.as_raw_fd(), b"Z"), Ok(1));
+    assert_eq!(write_once(f.as_raw_fd(), b"Z"), Ok(1));
     assert_eq!(std::fs::read(&p).unwrap(), b"abcZ");
 }

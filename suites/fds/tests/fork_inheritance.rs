@@ -6,7 +6,8 @@
 
 use std::os::fd::AsRawFd;
 
-use fds::{close, fcntl, getfd, getfl, offset, open_raw, open_rw, read, seek_to, setfl};
+use fds::{close, fcntl, offset, open_rw, seek_to};
+use fixtures::io::{getfd, getfl, open, read_once, setfl};
 use fixtures::{Scratch, run_in_child, spawn};
 
 /// fork(2): the child has the parent's descriptors at the same numbers, referring to the
@@ -14,8 +15,8 @@ use fixtures::{Scratch, run_in_child, spawn};
 #[test]
 fn the_child_has_the_parents_fds_at_the_same_numbers_with_the_same_fd_flags() {
     let s = Scratch::new();
-    let plain = open_raw(&s.file("a", b"a"), libc::O_RDONLY).unwrap();
-    let cloexec = open_raw(&s.file("b", b"b"), libc::O_RDONLY | libc::O_CLOEXEC).unwrap();
+    let plain = open(&s.file("a", b"a"), libc::O_RDONLY).unwrap();
+    let cloexec = open(&s.file("b", b"b"), libc::O_RDONLY | libc::O_CLOEXEC).unwrap();
     let st_plain = nix::sys::stat::fstat(&plain).unwrap();
     let st_cloexec = nix::sys::stat::fstat(&cloexec).unwrap();
     run_in_child("inheritor", || {
@@ -39,12 +40,12 @@ fn a_read_in_the_child_moves_the_parents_offset() {
     let (go, wait_go) = fixtures::sync::channel();
     let mut child = spawn("reader", || {
         let mut buf = [0u8; 4];
-        assert_eq!(read(f.as_raw_fd(), &mut buf), Ok(4));
+        assert_eq!(read_once(f.as_raw_fd(), &mut buf), Ok(4));
         assert_eq!(&buf, b"0123");
         done.notify();
         wait_go.wait();
         assert_eq!(offset(f.as_raw_fd()), 8, "the parent's lseek was not seen by the child");
-        assert_eq!(read(f.as_raw_fd(), &mut buf), Ok(2));
+        assert_eq!(read_once(f.as_raw_fd(), &mut buf), Ok(2));
         assert_eq!(&buf[..2], b"89");
     });
     wait_done.wait();
@@ -84,6 +85,6 @@ fn closing_or_flagging_an_fd_in_the_child_leaves_the_parents_alone() {
     })
     .expect_success();
     let mut buf = [0u8; 1];
-    assert_eq!(read(a.as_raw_fd(), &mut buf), Ok(1), "the parent's fd was closed by the child");
+    assert_eq!(read_once(a.as_raw_fd(), &mut buf), Ok(1), "the parent's fd was closed by the child");
     assert_eq!(getfd(b.as_raw_fd()), Ok(libc::FD_CLOEXEC), "the child's F_SETFD changed the parent's fd");
 }

@@ -9,7 +9,8 @@
 
 use std::os::fd::AsRawFd;
 
-use fds::{close, dup, getfd, getfl, offset, open_raw, open_rw, read, seek_to, setfl, write};
+use fds::{close, dup, offset, open_rw, seek_to};
+use fixtures::io::{getfd, getfl, open, read_once, setfl, write_once};
 use fixtures::{Scratch, assert_errno};
 use nix::errno::Errno;
 
@@ -23,7 +24,7 @@ fn o_nonblock_set_on_a_duplicate_applies_to_the_original() {
     setfl(d, fl | libc::O_NONBLOCK).unwrap();
     assert_eq!(getfl(rx.as_raw_fd()).unwrap() & libc::O_NONBLOCK, libc::O_NONBLOCK);
     let mut b = [0u8; 1];
-    assert_errno!(read(rx.as_raw_fd(), &mut b), Errno::EAGAIN, "read of the empty pipe through the original");
+    assert_errno!(read_once(rx.as_raw_fd(), &mut b), Errno::EAGAIN, "read of the empty pipe through the original");
     // Clearing it through the original clears it for the duplicate as well.
     setfl(rx.as_raw_fd(), fl).unwrap();
     assert_eq!(getfl(d).unwrap() & libc::O_NONBLOCK, 0);
@@ -36,7 +37,7 @@ fn o_nonblock_set_on_a_duplicate_applies_to_the_original() {
 #[test]
 fn fd_cloexec_is_per_descriptor_not_shared_by_duplicates() {
     let s = Scratch::new();
-    let f = open_raw(&s.file("f", b""), libc::O_RDWR).unwrap();
+    let f = open(&s.file("f", b""), libc::O_RDWR).unwrap();
     let d = dup(f.as_raw_fd()).unwrap();
     assert_eq!(getfd(f.as_raw_fd()), Ok(0));
     fds::fcntl(d, libc::F_SETFD, libc::FD_CLOEXEC).unwrap();
@@ -58,10 +59,10 @@ fn a_second_open_of_the_same_file_has_its_own_offset() {
     let a = open_rw(&p);
     let b = open_rw(&p);
     let mut buf = [0u8; 6];
-    assert_eq!(read(a.as_raw_fd(), &mut buf), Ok(6));
+    assert_eq!(read_once(a.as_raw_fd(), &mut buf), Ok(6));
     assert_eq!(offset(a.as_raw_fd()), 6);
     assert_eq!(offset(b.as_raw_fd()), 0, "the read through the first open moved the second's offset");
-    assert_eq!(read(b.as_raw_fd(), &mut buf[..2]), Ok(2));
+    assert_eq!(read_once(b.as_raw_fd(), &mut buf[..2]), Ok(2));
     assert_eq!(&buf[..2], b"01");
 }
 
@@ -76,8 +77,8 @@ fn a_second_open_of_the_same_file_has_its_own_status_flags() {
     let b = open_rw(&p);
     setfl(a.as_raw_fd(), getfl(a.as_raw_fd()).unwrap() | libc::O_APPEND).unwrap();
     assert_eq!(getfl(b.as_raw_fd()).unwrap() & libc::O_APPEND, 0);
-    assert_eq!(write(b.as_raw_fd(), b"XY"), Ok(2));
-    assert_eq!(write(a.as_raw_fd(), b"Z"), Ok(1));
+    assert_eq!(write_once(b.as_raw_fd(), b"XY"), Ok(2));
+    assert_eq!(write_once(a.as_raw_fd(), b"Z"), Ok(1));
     assert_eq!(std::fs::read(&p).unwrap(), b"XY23456789Z");
 }
 
@@ -88,10 +89,10 @@ fn a_second_open_of_the_same_file_has_its_own_status_flags() {
 fn o_append_applies_to_writes_through_a_duplicate() {
     let s = Scratch::new();
     let p = s.file("f", b"abc");
-    let a = open_raw(&p, libc::O_RDWR | libc::O_APPEND | libc::O_CLOEXEC).unwrap();
+    let a = open(&p, libc::O_RDWR | libc::O_APPEND | libc::O_CLOEXEC).unwrap();
     let d = dup(a.as_raw_fd()).unwrap();
     seek_to(d, 0);
-    assert_eq!(write(d, b"de"), Ok(2));
+    assert_eq!(write_once(d, b"de"), Ok(2));
     assert_eq!(std::fs::read(&p).unwrap(), b"abcde");
     assert_eq!(offset(a.as_raw_fd()), 5);
     close(d).unwrap();
@@ -110,11 +111,11 @@ fn closing_one_duplicate_keeps_the_description_open() {
         let d = dup(tx.as_raw_fd()).unwrap();
         drop(tx);
         let mut b = [0u8; 1];
-        assert_errno!(read(rx.as_raw_fd(), &mut b), Errno::EAGAIN, "a writer is still open");
-        assert_eq!(write(d, b"k"), Ok(1));
-        assert_eq!(read(rx.as_raw_fd(), &mut b), Ok(1));
+        assert_errno!(read_once(rx.as_raw_fd(), &mut b), Errno::EAGAIN, "a writer is still open");
+        assert_eq!(write_once(d, b"k"), Ok(1));
+        assert_eq!(read_once(rx.as_raw_fd(), &mut b), Ok(1));
         close(d).unwrap();
-        assert_eq!(read(rx.as_raw_fd(), &mut b), Ok(0), "the last writer is closed: EOF");
+        assert_eq!(read_once(rx.as_raw_fd(), &mut b), Ok(0), "the last writer is closed: EOF");
     })
     .expect_success();
 }

@@ -3,7 +3,8 @@
 
 use std::os::fd::{AsRawFd, IntoRawFd};
 
-use fds::{close, dup, fdinfo_flags, fdinfo_pos, open_raw, read, seek_to, setfl};
+use fds::{close, dup, fdinfo_flags, fdinfo_pos, seek_to};
+use fixtures::io::{open, read_once, setfl};
 use fixtures::procfs::{fd_target, open_fds};
 use fixtures::{Scratch, run_in_child};
 
@@ -15,7 +16,7 @@ fn proc_self_fd_lists_exactly_the_open_fds() {
     let s = Scratch::new();
     let path = s.file("f", b"");
     run_in_child("fd listing", || {
-        let fd = open_raw(&path, libc::O_RDONLY).unwrap().into_raw_fd();
+        let fd = open(&path, libc::O_RDONLY).unwrap().into_raw_fd();
         let listed = open_fds();
         let open: Vec<i32> = (0..4096).filter(|n| fixtures::procfs::fd_is_open(*n)).collect();
         for n in &open {
@@ -44,7 +45,7 @@ fn proc_self_fd_lists_exactly_the_open_fds() {
 fn proc_self_fd_links_name_the_file_or_the_pipe_inode() {
     let s = Scratch::new();
     let path = s.file("f", b"");
-    let f = open_raw(&path, libc::O_RDONLY | libc::O_CLOEXEC).unwrap();
+    let f = open(&path, libc::O_RDONLY | libc::O_CLOEXEC).unwrap();
     assert_eq!(fd_target(f.as_raw_fd()), path.canonicalize().unwrap().to_string_lossy());
     let (rx, tx) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).unwrap();
     let ino = nix::sys::stat::fstat(&rx).unwrap().st_ino;
@@ -57,10 +58,10 @@ fn proc_self_fd_links_name_the_file_or_the_pipe_inode() {
 #[test]
 fn fdinfo_pos_is_the_current_file_offset() {
     let s = Scratch::new();
-    let f = open_raw(&s.file("f", &[7u8; 5000]), libc::O_RDONLY | libc::O_CLOEXEC).unwrap();
+    let f = open(&s.file("f", &[7u8; 5000]), libc::O_RDONLY | libc::O_CLOEXEC).unwrap();
     assert_eq!(fdinfo_pos(f.as_raw_fd()), 0);
     let mut buf = [0u8; 123];
-    assert_eq!(read(f.as_raw_fd(), &mut buf), Ok(123));
+    assert_eq!(read_once(f.as_raw_fd(), &mut buf), Ok(123));
     assert_eq!(fdinfo_pos(f.as_raw_fd()), 123);
     seek_to(f.as_raw_fd(), 4321);
     assert_eq!(fdinfo_pos(f.as_raw_fd()), 4321);
@@ -75,7 +76,7 @@ fn fdinfo_pos_is_the_current_file_offset() {
 #[test]
 fn fdinfo_flags_show_access_mode_status_flags_and_current_close_on_exec() {
     let s = Scratch::new();
-    let f = open_raw(&s.file("f", b""), libc::O_WRONLY).unwrap();
+    let f = open(&s.file("f", b""), libc::O_WRONLY).unwrap();
     let fd = f.as_raw_fd();
     let fl = fdinfo_flags(fd);
     assert_eq!(fl & libc::O_ACCMODE, libc::O_WRONLY, "flags {fl:#o}");
@@ -95,13 +96,13 @@ fn fdinfo_flags_show_access_mode_status_flags_and_current_close_on_exec() {
 #[test]
 fn opening_a_proc_self_fd_entry_makes_a_new_open_file_description() {
     let s = Scratch::new();
-    let f = open_raw(&s.file("f", b"0123456789"), libc::O_RDONLY | libc::O_CLOEXEC).unwrap();
+    let f = open(&s.file("f", b"0123456789"), libc::O_RDONLY | libc::O_CLOEXEC).unwrap();
     seek_to(f.as_raw_fd(), 6);
     let link = std::path::PathBuf::from(format!("/proc/self/fd/{}", f.as_raw_fd()));
-    let again = open_raw(&link, libc::O_RDONLY | libc::O_CLOEXEC).unwrap();
+    let again = open(&link, libc::O_RDONLY | libc::O_CLOEXEC).unwrap();
     assert_eq!(fdinfo_pos(again.as_raw_fd()), 0);
     let mut buf = [0u8; 3];
-    assert_eq!(read(again.as_raw_fd(), &mut buf), Ok(3));
+    assert_eq!(read_once(again.as_raw_fd(), &mut buf), Ok(3));
     assert_eq!(&buf, b"012");
     assert_eq!(fdinfo_pos(f.as_raw_fd()), 6, "reading the reopened file moved the original's offset");
 }

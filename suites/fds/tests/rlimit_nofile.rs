@@ -101,7 +101,7 @@ fn fds_above_a_lowered_rlimit_nofile_stay_open_and_usable() {
         set_nofile_soft_limit(LIMIT as u64);
         assert!(fd_is_open(high));
         let mut buf = [0u8; 3];
-        assert_eq!(fds::read(high, &mut buf), Ok(3));
+        assert_eq!(fixtures::io::read_once(high, &mut buf), Ok(3));
         assert_eq!(&buf, b"xyz");
         // But nothing new can be made at that number.
         close(high).unwrap();

@@ -2,9 +2,10 @@
 
 use std::os::fd::{AsFd, AsRawFd};
 
-use fifos::{isolated, open_now, pipe_size, set_pipe_size, write_once};
+use fifos::open_now;
 use fixtures::gate::{Cap, has_cap};
-use fixtures::{Scratch, assert_errno, sys_size};
+use fixtures::io::{pipe_size, set_pipe_size, write_once};
+use fixtures::{Scratch, assert_errno, isolated, sys_size};
 use nix::errno::Errno;
 use nix::sys::stat::{SFlag, fstat};
 use rstest::rstest;
@@ -22,7 +23,7 @@ fn ftruncate_on_a_fifo_fails_einval(#[case] flags: libc::c_int) {
     let fd = open_now(&path, flags).unwrap();
     assert_eq!(write_once(keep.as_fd(), b"data"), Ok(4));
     assert_errno!(nix::unistd::ftruncate(fd.as_fd(), 0), Errno::EINVAL);
-    assert_eq!(fifos::fionread(keep.as_fd()), Ok(4));
+    assert_eq!(fixtures::io::fionread(keep.as_fd()), Ok(4));
 }
 
 /// pipe(7): "It is not possible to apply lseek(2) to a pipe"; lseek(2), ERRORS: "ESPIPE fd is
@@ -40,7 +41,7 @@ fn lseek_pread_and_pwrite_on_a_fifo_fail_espipe() {
     let mut buf = [0u8; 4];
     assert_errno!(sys_size(unsafe { libc::pread(raw, buf.as_mut_ptr().cast(), 4, 0) }), Errno::ESPIPE);
     assert_errno!(sys_size(unsafe { libc::pwrite(raw, b"more".as_ptr().cast(), 4, 0) }), Errno::ESPIPE);
-    assert_eq!(fifos::fionread(fd.as_fd()), Ok(4));
+    assert_eq!(fixtures::io::fionread(fd.as_fd()), Ok(4));
 }
 
 /// fcntl(2), "Changing the capacity of a pipe": F_GETPIPE_SZ/F_SETPIPE_SZ act on "the pipe

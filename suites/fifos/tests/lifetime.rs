@@ -6,10 +6,11 @@
 
 use std::os::fd::{AsFd, OwnedFd};
 
-use fifos::{fionread, isolated, open_fifo, open_now, pipe_size, read_once, read_to_eof, set_pipe_size, write_once};
-use fixtures::signals;
+use fifos::{open_fifo, open_now};
+use fixtures::io::{fionread, pipe_size, read_once, read_to_eof, set_pipe_size, write_once};
 use fixtures::sync::channel;
-use fixtures::{Outcome, Scratch, assert_errno, children, run_in_child};
+use fixtures::signals;
+use fixtures::{Outcome, Scratch, assert_errno, children, isolated, run_in_child};
 use nix::errno::Errno;
 use nix::sys::signal::Signal;
 

@@ -3,7 +3,8 @@
 use std::os::fd::{AsFd, AsRawFd};
 use std::os::unix::fs::{MetadataExt, symlink};
 
-use fifos::{chmod, open_fifo, write_once};
+use fifos::{chmod, open_fifo};
+use fixtures::io::write_once;
 use fixtures::privilege::drop_to_nobody;
 use fixtures::{Scratch, assert_errno, run_in_child};
 use nix::errno::Errno;

@@ -10,9 +10,11 @@
 
 use std::os::fd::AsFd;
 
-use fifos::{announced, install_announcing_handler, isolated, open_fifo, open_now, read_once, read_to_eof, write_once};
+use fifos::{open_fifo, open_now};
+use fixtures::io::{read_once, read_to_eof, write_once};
+use fixtures::signals::{announced, install_announcing_handler};
 use fixtures::sync::channel;
-use fixtures::{Scratch, assert_errno, spawn};
+use fixtures::{Scratch, assert_errno, isolated, spawn};
 use nix::errno::Errno;
 use nix::sys::signal::{SaFlags, Signal};
 use rstest::rstest;

@@ -11,10 +11,11 @@
 
 use std::os::fd::AsFd;
 
-use fifos::{chmod, fionread, isolated, open_fifo, open_now, read_once, read_to_eof, set_nonblocking, write_once};
+use fifos::{chmod, open_fifo, open_now};
+use fixtures::io::{fionread, read_once, read_to_eof, set_nonblocking, write_once};
 use fixtures::privilege::drop_to_nobody;
 use fixtures::sync::channel;
-use fixtures::{Scratch, assert_errno, run_in_child, spawn};
+use fixtures::{Scratch, assert_errno, isolated, run_in_child, spawn};
 use nix::errno::Errno;
 use rstest::rstest;
 

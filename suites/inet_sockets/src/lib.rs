@@ -24,14 +24,21 @@
 //! create their sockets inside a forked child: under plain `cargo test` another test's child
 //! forked meanwhile would hold copies of the parent's descriptors and delay the close.
 //!
-//! This library holds the helpers those files share: typed socket addresses, thin wrappers
-//! that return the exact errno, bounded waits on descriptors, and private network namespaces.
+//! This library holds the helpers those files share: address families and transports,
+//! loopback listeners and pairs, ports nobody listens on, and a private resolver. The
+//! socket address type and the socket calls (exact errno) come from [`fixtures::net`],
+//! bounded waits from [`fixtures::poll`], reads until EOF from [`fixtures::io`]; they are
+//! re-exported here so that every test file has one import.
 
-use std::fmt;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
-use std::time::Duration;
+use std::os::fd::{AsRawFd, OwnedFd};
 
-use fixtures::{sys, sys_size};
+pub use fixtures::io::{read_exact, read_to_eof};
+pub use fixtures::net::{
+    SockAddr, accept_ready, bind, connect, getsockopt_int, listen, local_addr, peer_addr, recv,
+    recv_from, recv_from_ready, recv_msg, recv_ready, send, send_to, setsockopt_int, so_error,
+};
+pub use fixtures::poll::{revents, wait_for_events};
+use fixtures::sys;
 use nix::errno::Errno;
 
 /// SIOCATMARK from <linux/sockios.h> (not exported by the libc crate for Linux).
@@ -93,7 +100,7 @@ impl Family {
         if self == Family::V4 {
             return Ok(());
         }
-        let fd = match socket_raw(libc::AF_INET6, libc::SOCK_DGRAM, 0) {
+        let fd = match fixtures::net::socket(libc::AF_INET6, libc::SOCK_DGRAM, 0) {
             Ok(fd) => fd,
             Err(e) => return Err(format!("IPv6 is not available here: socket(AF_INET6) fails with {e}")),
         };
@@ -132,330 +139,9 @@ impl Proto {
     }
 }
 
-/// A socket address as the kernel reads and writes it (a `sockaddr_storage` and a length).
-#[derive(Clone, Copy)]
-pub struct SockAddr {
-    storage: libc::sockaddr_storage,
-    len: libc::socklen_t,
-}
-
-impl SockAddr {
-    /// An empty address of full size, to be filled by the kernel.
-    pub fn empty() -> SockAddr {
-        // SAFETY: sockaddr_storage is plain data; all zeroes is a valid (AF_UNSPEC) value.
-        SockAddr { storage: unsafe { std::mem::zeroed() }, len: std::mem::size_of::<libc::sockaddr_storage>() as _ }
-    }
-
-    pub fn v4(ip: [u8; 4], port: u16) -> SockAddr {
-        let mut a = SockAddr::empty();
-        // SAFETY: sockaddr_storage is large and aligned enough for sockaddr_in.
-        let sin = unsafe { &mut *(&mut a.storage as *mut _ as *mut libc::sockaddr_in) };
-        sin.sin_family = libc::AF_INET as _;
-        sin.sin_port = port.to_be();
-        sin.sin_addr.s_addr = u32::from_ne_bytes(ip);
-        a.len = std::mem::size_of::<libc::sockaddr_in>() as _;
-        a
-    }
-
-    pub fn v6(ip: [u8; 16], port: u16) -> SockAddr {
-        let mut a = SockAddr::empty();
-        // SAFETY: sockaddr_storage is large and aligned enough for sockaddr_in6.
-        let sin6 = unsafe { &mut *(&mut a.storage as *mut _ as *mut libc::sockaddr_in6) };
-        sin6.sin6_family = libc::AF_INET6 as _;
-        sin6.sin6_port = port.to_be();
-        sin6.sin6_addr.s6_addr = ip;
-        a.len = std::mem::size_of::<libc::sockaddr_in6>() as _;
-        a
-    }
-
-    /// An address of family AF_UNSPEC (for dissolving a UDP association).
-    pub fn unspec() -> SockAddr {
-        let mut a = SockAddr::empty();
-        a.storage.ss_family = libc::AF_UNSPEC as _;
-        a.len = std::mem::size_of::<libc::sockaddr>() as _;
-        a
-    }
-
-    /// A copy of the raw bytes of a `sockaddr` the kernel or libc produced.
-    ///
-    /// # Safety
-    /// `ptr` must point to `len` readable bytes.
-    pub unsafe fn from_raw(ptr: *const libc::sockaddr, len: libc::socklen_t) -> SockAddr {
-        let mut a = SockAddr::empty();
-        let n = (len as usize).min(std::mem::size_of::<libc::sockaddr_storage>());
-        // SAFETY: the caller guarantees `len` readable bytes; we copy at most our size.
-        unsafe { std::ptr::copy_nonoverlapping(ptr.cast::<u8>(), &mut a.storage as *mut _ as *mut u8, n) };
-        a.len = len;
-        a
-    }
-
-    pub fn family(&self) -> libc::c_int {
-        self.storage.ss_family as libc::c_int
-    }
-
-    pub fn len(&self) -> libc::socklen_t {
-        self.len
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len == 0
-    }
-
-    pub fn as_ptr(&self) -> *const libc::sockaddr {
-        &self.storage as *const _ as *const libc::sockaddr
-    }
-
-    pub fn as_mut_ptr(&mut self) -> *mut libc::sockaddr {
-        &mut self.storage as *mut _ as *mut libc::sockaddr
-    }
-
-    pub fn len_mut(&mut self) -> &mut libc::socklen_t {
-        &mut self.len
-    }
-
-    /// The first `len` bytes, exactly as they are in memory.
-    pub fn raw_bytes(&self) -> &[u8] {
-        let n = (self.len as usize).min(std::mem::size_of::<libc::sockaddr_storage>());
-        // SAFETY: the storage is at least `n` bytes long.
-        unsafe { std::slice::from_raw_parts(&self.storage as *const _ as *const u8, n) }
-    }
-
-    /// The port in host byte order.
-    pub fn port(&self) -> u16 {
-        let b = self.raw_bytes();
-        u16::from_be_bytes([b[2], b[3]])
-    }
-
-    /// The same address with another port.
-    pub fn with_port(&self, port: u16) -> SockAddr {
-        let mut a = *self;
-        let p = port.to_be_bytes();
-        // SAFETY: the port is at offset 2 in both sockaddr_in and sockaddr_in6.
-        let bytes = unsafe { std::slice::from_raw_parts_mut(&mut a.storage as *mut _ as *mut u8, 4) };
-        bytes[2] = p[0];
-        bytes[3] = p[1];
-        a
-    }
-
-    /// The address bytes (4 for AF_INET, 16 for AF_INET6) in network order.
-    pub fn ip(&self) -> Vec<u8> {
-        let b = self.raw_bytes();
-        match self.family() {
-            libc::AF_INET => b[4..8].to_vec(),
-            libc::AF_INET6 => b[8..24].to_vec(),
-            f => panic!("address of family {f} has no IP"),
-        }
-    }
-}
-
-impl PartialEq for SockAddr {
-    fn eq(&self, other: &Self) -> bool {
-        self.family() == other.family() && self.ip() == other.ip() && self.port() == other.port()
-    }
-}
-
-impl fmt::Debug for SockAddr {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.family() {
-            libc::AF_INET => {
-                let ip = self.ip();
-                write!(f, "{}.{}.{}.{}:{}", ip[0], ip[1], ip[2], ip[3], self.port())
-            }
-            libc::AF_INET6 => {
-                let ip: [u8; 16] = self.ip().try_into().unwrap();
-                write!(f, "[{}]:{}", std::net::Ipv6Addr::from(ip), self.port())
-            }
-            other => write!(f, "<family {other}, {} bytes>", self.len),
-        }
-    }
-}
-
-/// socket(2) with SOCK_CLOEXEC; the exact errno on failure.
-pub fn socket_raw(domain: libc::c_int, ty: libc::c_int, proto: libc::c_int) -> Result<OwnedFd, Errno> {
-    // SAFETY: plain socket(2); the fd is owned by the result.
-    let fd = sys(unsafe { libc::socket(domain, ty | libc::SOCK_CLOEXEC, proto) })?;
-    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
-}
-
 /// A new socket of `fam`/`proto`; panics if it cannot be created.
 pub fn socket(fam: Family, proto: Proto) -> OwnedFd {
-    socket_raw(fam.af(), proto.socktype(), 0).unwrap_or_else(|e| panic!("socket({fam:?}, {proto:?}): {e}"))
-}
-
-pub fn bind(fd: &impl AsRawFd, addr: &SockAddr) -> Result<(), Errno> {
-    // SAFETY: a valid address of the given length.
-    sys(unsafe { libc::bind(fd.as_raw_fd(), addr.as_ptr(), addr.len()) }).map(drop)
-}
-
-pub fn connect(fd: &impl AsRawFd, addr: &SockAddr) -> Result<(), Errno> {
-    // SAFETY: a valid address of the given length.
-    sys(unsafe { libc::connect(fd.as_raw_fd(), addr.as_ptr(), addr.len()) }).map(drop)
-}
-
-pub fn listen(fd: &impl AsRawFd, backlog: libc::c_int) -> Result<(), Errno> {
-    // SAFETY: plain listen(2).
-    sys(unsafe { libc::listen(fd.as_raw_fd(), backlog) }).map(drop)
-}
-
-/// accept4(2) with SOCK_CLOEXEC, without waiting first (see [`accept_ready`]).
-pub fn accept_now(fd: &impl AsRawFd) -> Result<(OwnedFd, SockAddr), Errno> {
-    let mut peer = SockAddr::empty();
-    // SAFETY: the address buffer and its length live for the call.
-    let c = sys(unsafe { libc::accept4(fd.as_raw_fd(), peer.as_mut_ptr(), peer.len_mut(), libc::SOCK_CLOEXEC) })?;
-    Ok((unsafe { OwnedFd::from_raw_fd(c) }, peer))
-}
-
-/// Wait (bounded) until a connection is queued on the listener, then accept it.
-#[track_caller]
-pub fn accept_ready(fd: &impl AsRawFd) -> (OwnedFd, SockAddr) {
-    wait_for(fd, libc::POLLIN, "a connection in the accept queue");
-    accept_now(fd).unwrap_or_else(|e| panic!("accept after POLLIN: {e}"))
-}
-
-/// getsockname(2).
-pub fn local_addr(fd: &impl AsRawFd) -> SockAddr {
-    let mut a = SockAddr::empty();
-    // SAFETY: the address buffer and its length live for the call.
-    sys(unsafe { libc::getsockname(fd.as_raw_fd(), a.as_mut_ptr(), a.len_mut()) }).expect("getsockname");
-    a
-}
-
-/// getpeername(2).
-pub fn peer_addr(fd: &impl AsRawFd) -> Result<SockAddr, Errno> {
-    let mut a = SockAddr::empty();
-    // SAFETY: the address buffer and its length live for the call.
-    sys(unsafe { libc::getpeername(fd.as_raw_fd(), a.as_mut_ptr(), a.len_mut()) })?;
-    Ok(a)
-}
-
-pub fn send(fd: &impl AsRawFd, buf: &[u8], flags: libc::c_int) -> Result<usize, Errno> {
-    // SAFETY: sending from our own buffer.
-    sys_size(unsafe { libc::send(fd.as_raw_fd(), buf.as_ptr().cast(), buf.len(), flags) })
-}
-
-pub fn send_to(fd: &impl AsRawFd, buf: &[u8], flags: libc::c_int, to: &SockAddr) -> Result<usize, Errno> {
-    // SAFETY: sending from our own buffer to a valid address.
-    sys_size(unsafe { libc::sendto(fd.as_raw_fd(), buf.as_ptr().cast(), buf.len(), flags, to.as_ptr(), to.len()) })
-}
-
-pub fn recv(fd: &impl AsRawFd, buf: &mut [u8], flags: libc::c_int) -> Result<usize, Errno> {
-    // SAFETY: receiving into our own buffer.
-    sys_size(unsafe { libc::recv(fd.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len(), flags) })
-}
-
-pub fn recv_from(fd: &impl AsRawFd, buf: &mut [u8], flags: libc::c_int) -> Result<(usize, SockAddr), Errno> {
-    let mut from = SockAddr::empty();
-    // SAFETY: receiving into our own buffers.
-    let n = sys_size(unsafe {
-        libc::recvfrom(fd.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len(), flags, from.as_mut_ptr(), from.len_mut())
-    })?;
-    Ok((n, from))
-}
-
-/// recvmsg(2) into one buffer; returns (bytes, msg_flags).
-pub fn recv_msg(fd: &impl AsRawFd, buf: &mut [u8], flags: libc::c_int) -> Result<(usize, libc::c_int), Errno> {
-    let mut iov = libc::iovec { iov_base: buf.as_mut_ptr().cast(), iov_len: buf.len() };
-    // SAFETY: a zeroed msghdr with one iovec that lives for the call.
-    let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
-    msg.msg_iov = &mut iov;
-    msg.msg_iovlen = 1;
-    let n = sys_size(unsafe { libc::recvmsg(fd.as_raw_fd(), &mut msg, flags) })?;
-    Ok((n, msg.msg_flags))
-}
-
-/// Wait (bounded by the default deadline) until `fd` is ready for `events`; recv it.
-#[track_caller]
-pub fn recv_ready(fd: &impl AsRawFd, buf: &mut [u8], flags: libc::c_int) -> Result<usize, Errno> {
-    wait_for(fd, libc::POLLIN, "readable data");
-    recv(fd, buf, flags | libc::MSG_DONTWAIT)
-}
-
-/// [`recv_ready`] with the sender's address.
-#[track_caller]
-pub fn recv_from_ready(fd: &impl AsRawFd, buf: &mut [u8]) -> (usize, SockAddr) {
-    wait_for(fd, libc::POLLIN, "a datagram");
-    recv_from(fd, buf, libc::MSG_DONTWAIT).unwrap_or_else(|e| panic!("recvfrom after POLLIN: {e}"))
-}
-
-/// Read until EOF (each read bounded) and return everything.
-#[track_caller]
-pub fn read_to_eof(fd: &impl AsRawFd) -> Vec<u8> {
-    let mut all = Vec::new();
-    let mut buf = [0u8; 65536];
-    loop {
-        match recv_ready(fd, &mut buf, 0) {
-            Ok(0) => return all,
-            Ok(n) => all.extend_from_slice(&buf[..n]),
-            Err(Errno::EAGAIN) => continue,
-            Err(e) => panic!("read until EOF: {e} after {} bytes", all.len()),
-        }
-    }
-}
-
-/// Read exactly `n` bytes (each read bounded).
-#[track_caller]
-pub fn read_exact(fd: &impl AsRawFd, n: usize) -> Vec<u8> {
-    let mut all = vec![0u8; n];
-    let mut got = 0;
-    while got < n {
-        match recv_ready(fd, &mut all[got..], 0) {
-            Ok(0) => panic!("EOF after {got} of {n} bytes"),
-            Ok(k) => got += k,
-            Err(Errno::EAGAIN) => continue,
-            Err(e) => panic!("read {n} bytes: {e} after {got}"),
-        }
-    }
-    all
-}
-
-/// poll(2) one descriptor for `events` for at most `limit` (scaled); the revents (0 when
-/// the wait timed out).
-pub fn poll_one(fd: &impl AsRawFd, events: libc::c_short, limit: Duration) -> libc::c_short {
-    let mut pfd = libc::pollfd { fd: fd.as_raw_fd(), events, revents: 0 };
-    let ms = fixtures::deadline::poll_ms(limit);
-    loop {
-        // SAFETY: one valid pollfd.
-        let r = unsafe { libc::poll(&mut pfd, 1, ms) };
-        if r >= 0 {
-            return pfd.revents;
-        }
-        if Errno::last() != Errno::EINTR {
-            panic!("poll: {}", Errno::last());
-        }
-    }
-}
-
-/// Wait (bounded by the default deadline) until `fd` reports one of `events` (or an
-/// error/hangup); panics naming `what` at the deadline. Returns the revents.
-#[track_caller]
-pub fn wait_for(fd: &impl AsRawFd, events: libc::c_short, what: &str) -> libc::c_short {
-    let r = poll_one(fd, events, fixtures::DEFAULT_DEADLINE);
-    if r == 0 {
-        panic!("waited {:?} for {what} on fd {}", fixtures::scaled(fixtures::DEFAULT_DEADLINE), fd.as_raw_fd());
-    }
-    r
-}
-
-pub fn set_int(fd: &impl AsRawFd, level: libc::c_int, opt: libc::c_int, val: libc::c_int) -> Result<(), Errno> {
-    // SAFETY: an int option value that lives for the call.
-    sys(unsafe {
-        libc::setsockopt(fd.as_raw_fd(), level, opt, (&val as *const libc::c_int).cast(), std::mem::size_of::<libc::c_int>() as _)
-    })
-    .map(drop)
-}
-
-pub fn get_int(fd: &impl AsRawFd, level: libc::c_int, opt: libc::c_int) -> Result<libc::c_int, Errno> {
-    let mut v: libc::c_int = 0;
-    let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
-    // SAFETY: an int buffer and its length live for the call.
-    sys(unsafe { libc::getsockopt(fd.as_raw_fd(), level, opt, (&mut v as *mut libc::c_int).cast(), &mut len) })?;
-    assert_eq!(len as usize, std::mem::size_of::<libc::c_int>(), "getsockopt({level}, {opt}) returned {len} bytes");
-    Ok(v)
-}
-
-/// SO_ERROR: read and clear the pending error (0 when none).
-pub fn take_error(fd: &impl AsRawFd) -> libc::c_int {
-    get_int(fd, libc::SOL_SOCKET, libc::SO_ERROR).expect("getsockopt(SO_ERROR)")
+    fixtures::net::socket(fam.af(), proto.socktype(), 0).unwrap_or_else(|e| panic!("socket({fam:?}, {proto:?}): {e}"))
 }
 
 pub fn set_linger(fd: &impl AsRawFd, onoff: bool, secs: libc::c_int) {
@@ -465,12 +151,6 @@ pub fn set_linger(fd: &impl AsRawFd, onoff: bool, secs: libc::c_int) {
         libc::setsockopt(fd.as_raw_fd(), libc::SOL_SOCKET, libc::SO_LINGER, (&l as *const libc::linger).cast(), std::mem::size_of::<libc::linger>() as _)
     })
     .expect("setsockopt(SO_LINGER)");
-}
-
-pub fn set_nonblocking(fd: &impl AsRawFd) {
-    // SAFETY: fcntl on our own fd.
-    let fl = sys(unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_GETFL) }).unwrap();
-    sys(unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_SETFL, fl | libc::O_NONBLOCK) }).unwrap();
 }
 
 /// `tcpi_state` from TCP_INFO (the first byte of `struct tcp_info`).
@@ -498,12 +178,7 @@ pub fn listener(fam: Family) -> (OwnedFd, SockAddr) {
 
 /// A TCP socket listening on `addr` with `backlog`; and the address it got.
 pub fn listener_on(addr: SockAddr, backlog: libc::c_int) -> (OwnedFd, SockAddr) {
-    let fam = if addr.family() == libc::AF_INET { Family::V4 } else { Family::V6 };
-    let l = socket(fam, Proto::Tcp);
-    bind(&l, &addr).unwrap_or_else(|e| panic!("bind listener to {addr:?}: {e}"));
-    listen(&l, backlog).expect("listen");
-    let a = local_addr(&l);
-    (l, a)
+    fixtures::net::listener(&addr, backlog, 0)
 }
 
 /// A connected TCP pair over loopback: (client, accepted server side).
@@ -560,73 +235,21 @@ macro_rules! require_family {
     };
 }
 
-/// Private network namespaces, created by a forked child for itself.
+/// A private resolver: network and mount namespaces of a child's own, in which the host
+/// name lookup files are replaced.
 pub mod netns {
-    use super::*;
+    use std::path::Path;
 
-    /// unshare a new network namespace (plus a user namespace when not privileged).
-    fn unshare_net(extra: libc::c_int) -> Result<(), Errno> {
-        let privileged = fixtures::gate::has_cap(fixtures::gate::Cap::SYS_ADMIN);
-        let flags = libc::CLONE_NEWNET | extra | if privileged { 0 } else { libc::CLONE_NEWUSER };
-        // SAFETY: unshare in a single-threaded child.
-        sys(unsafe { libc::unshare(flags) }).map(drop)
-    }
-
-    /// Bring the loopback interface of the current network namespace up.
-    pub fn loopback_up() -> Result<(), Errno> {
-        let s = socket_raw(libc::AF_INET, libc::SOCK_DGRAM, 0)?;
-        // SAFETY: a zeroed ifreq naming "lo".
-        let mut ifr: libc::ifreq = unsafe { std::mem::zeroed() };
-        for (d, s) in ifr.ifr_name.iter_mut().zip(b"lo\0") {
-            *d = *s as libc::c_char;
-        }
-        // SAFETY: SIOCGIFFLAGS/SIOCSIFFLAGS read and write the ifreq.
-        sys(unsafe { libc::ioctl(s.as_raw_fd(), libc::SIOCGIFFLAGS as _, &mut ifr) })?;
-        unsafe { ifr.ifr_ifru.ifru_flags |= libc::IFF_UP as libc::c_short };
-        sys(unsafe { libc::ioctl(s.as_raw_fd(), libc::SIOCSIFFLAGS as _, &ifr) })?;
-        Ok(())
-    }
-
-    /// Gate: a child can make a network namespace of its own here (root, or an
-    /// unprivileged user where user namespaces are allowed). Probed in a throwaway child.
-    pub fn available() -> Result<(), String> {
-        let o = fixtures::run_in_child("netns probe", || {
-            if let Err(e) = unshare_net(0) {
-                fixtures::child::exit_now(e as i32);
-            }
-            if let Err(e) = loopback_up() {
-                fixtures::child::exit_now(200 + (e as i32).min(50));
-            }
-        });
-        match o {
-            fixtures::Outcome::Exited(0) => Ok(()),
-            fixtures::Outcome::Exited(c) if c < 200 => {
-                Err(format!("cannot create a private network namespace here: unshare fails with {}", Errno::from_raw(c)))
-            }
-            other => Err(format!("cannot bring loopback up in a private network namespace: probe {other}")),
-        }
-    }
-
-    /// In a forked child: move into a new, empty network namespace whose loopback is up.
-    /// Nothing sent there can leave the machine. Panics on failure (gate with
-    /// [`available`] first).
-    pub fn enter() {
-        unshare_net(0).expect("unshare(CLONE_NEWNET)");
-        loopback_up().expect("bring lo up in the private namespace");
-    }
+    use fixtures::ns::{bind_mount, enter_mount_ns, loopback_up, probe};
 
     /// In a forked child: a new network *and mount* namespace in which `/etc/hosts` and
     /// `/etc/nsswitch.conf` are replaced by the given files (bind mounts), so that host
     /// name lookups use only these files and cannot reach any DNS server.
-    pub fn enter_with_resolver(hosts: &std::path::Path, nsswitch: &std::path::Path) {
-        unshare_net(libc::CLONE_NEWNS).expect("unshare(CLONE_NEWNET|CLONE_NEWNS)");
+    pub fn enter_with_resolver(hosts: &Path, nsswitch: &Path) {
+        enter_mount_ns(libc::CLONE_NEWNET).unwrap_or_else(|(step, e)| panic!("{step}: {e}"));
         loopback_up().expect("bring lo up in the private namespace");
-        let none: Option<&str> = None;
-        nix::mount::mount(none, "/", none, nix::mount::MsFlags::MS_REC | nix::mount::MsFlags::MS_PRIVATE, none)
-            .expect("make / private");
         for (src, dst) in [(hosts, "/etc/hosts"), (nsswitch, "/etc/nsswitch.conf")] {
-            nix::mount::mount(Some(src), dst, none, nix::mount::MsFlags::MS_BIND, none)
-                .unwrap_or_else(|e| panic!("bind {} over {dst}: {e}", src.display()));
+            bind_mount(src, Path::new(dst)).unwrap_or_else(|e| panic!("bind {} over {dst}: {e}", src.display()));
         }
     }
 
@@ -636,25 +259,6 @@ pub mod netns {
         for f in ["/etc/hosts", "/etc/nsswitch.conf"] {
             fixtures::gate::path_exists(f)?;
         }
-        let o = fixtures::run_in_child("mount+netns probe", || {
-            if let Err(e) = unshare_net(libc::CLONE_NEWNS) {
-                fixtures::child::exit_now(e as i32);
-            }
-            let none: Option<&str> = None;
-            if let Err(e) =
-                nix::mount::mount(none, "/", none, nix::mount::MsFlags::MS_REC | nix::mount::MsFlags::MS_PRIVATE, none)
-            {
-                fixtures::child::exit_now(e as i32);
-            }
-        });
-        match o {
-            fixtures::Outcome::Exited(0) => Ok(()),
-            fixtures::Outcome::Exited(c) => Err(format!(
-                "cannot create private network and mount namespaces here: {}",
-                Errno::from_raw(c)
-            )),
-            other => Err(format!("namespace probe {other}")),
-        }
+        probe("private network and mount namespaces", || enter_mount_ns(libc::CLONE_NEWNET))
     }
 }
-

@@ -7,7 +7,7 @@ use rstest::rstest;
 
 fn reuse_socket(fam: Family, proto: Proto, opt: libc::c_int) -> std::os::fd::OwnedFd {
     let s = socket(fam, proto);
-    set_int(&s, libc::SOL_SOCKET, opt, 1).unwrap();
+    setsockopt_int(&s, libc::SOL_SOCKET, opt, 1).unwrap();
     s
 }
 
@@ -113,10 +113,10 @@ fn so_reuseport_must_be_set_on_every_socket(
 ) {
     let fam = Family::V4;
     let a = socket(fam, proto);
-    set_int(&a, libc::SOL_SOCKET, libc::SO_REUSEPORT, on_first as i32).unwrap();
+    setsockopt_int(&a, libc::SOL_SOCKET, libc::SO_REUSEPORT, on_first as i32).unwrap();
     bind(&a, &fam.loopback(0)).unwrap();
     let b = socket(fam, proto);
-    set_int(&b, libc::SOL_SOCKET, libc::SO_REUSEPORT, on_second as i32).unwrap();
+    setsockopt_int(&b, libc::SOL_SOCKET, libc::SO_REUSEPORT, on_second as i32).unwrap();
     assert_errno!(bind(&b, &local_addr(&a)), Errno::EADDRINUSE);
 }
 

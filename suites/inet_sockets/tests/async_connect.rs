@@ -8,7 +8,7 @@ use rstest::rstest;
 
 fn nonblocking_tcp(fam: Family) -> std::os::fd::OwnedFd {
     let s = socket(fam, Proto::Tcp);
-    set_nonblocking(&s);
+    fixtures::io::set_nonblocking(&s, true);
     s
 }
 
@@ -26,9 +26,9 @@ fn nonblocking_connect_returns_einprogress_then_becomes_writable_with_no_error(
     let (l, addr) = listener(fam);
     let c = nonblocking_tcp(fam);
     assert_errno!(connect(&c, &addr), Errno::EINPROGRESS);
-    let r = wait_for(&c, libc::POLLOUT, "the connection to complete");
+    let r = wait_for_events(&c, libc::POLLOUT, "the connection to complete");
     assert_eq!(r & (libc::POLLOUT | libc::POLLERR | libc::POLLHUP), libc::POLLOUT);
-    assert_eq!(take_error(&c), 0);
+    assert_eq!(so_error(&c), 0);
     assert_eq!(tcp_state(&c), TCP_ESTABLISHED);
     accept_ready(&l);
 }
@@ -42,10 +42,10 @@ fn a_refused_nonblocking_connect_reports_econnrefused_in_so_error(#[values(Famil
     let (_keeper, target) = closed_tcp_port(fam);
     let c = nonblocking_tcp(fam);
     assert_errno!(connect(&c, &target), Errno::EINPROGRESS);
-    let r = wait_for(&c, libc::POLLOUT, "the connection attempt to end");
+    let r = wait_for_events(&c, libc::POLLOUT, "the connection attempt to end");
     assert_ne!(r & libc::POLLERR, 0, "revents {r:#x} lack POLLERR");
-    assert_eq!(take_error(&c), libc::ECONNREFUSED);
-    assert_eq!(take_error(&c), 0, "SO_ERROR is cleared by reading it");
+    assert_eq!(so_error(&c), libc::ECONNREFUSED);
+    assert_eq!(so_error(&c), 0, "SO_ERROR is cleared by reading it");
     assert_eq!(tcp_state(&c), TCP_CLOSE);
 }
 
@@ -59,10 +59,10 @@ fn a_second_connect_while_the_first_is_in_progress_fails_ealready() {
     let (l, addr) = listener_on(fam.loopback(0), 0);
     let first = nonblocking_tcp(fam);
     assert_errno!(connect(&first, &addr), Errno::EINPROGRESS);
-    wait_for(&first, libc::POLLOUT, "the queued connection");
+    wait_for_events(&first, libc::POLLOUT, "the queued connection");
     let pending = nonblocking_tcp(fam);
     assert_errno!(connect(&pending, &addr), Errno::EINPROGRESS);
-    assert_eq!(poll_one(&pending, libc::POLLOUT, NEGATIVE_WAIT), 0, "the pending connection completed");
+    assert_eq!(revents(&pending, libc::POLLOUT, fixtures::deadline::poll_ms(NEGATIVE_WAIT)), 0, "the pending connection completed");
     assert_eq!(tcp_state(&pending), TCP_SYN_SENT);
     assert_errno!(connect(&pending, &addr), Errno::EALREADY);
     assert_errno!(connect(&pending, &addr), Errno::EALREADY);
@@ -80,7 +80,7 @@ fn connect_after_an_asynchronous_connect_completed_returns_0_then_eisconn(#[valu
     let (l, addr) = listener(fam);
     let c = nonblocking_tcp(fam);
     assert_errno!(connect(&c, &addr), Errno::EINPROGRESS);
-    wait_for(&c, libc::POLLOUT, "the connection to complete");
+    wait_for_events(&c, libc::POLLOUT, "the connection to complete");
     assert_eq!(connect(&c, &addr), Ok(()), "the first connect after completion");
     assert_errno!(connect(&c, &addr), Errno::EISCONN);
     accept_ready(&l);

@@ -6,7 +6,7 @@ use nix::errno::Errno;
 use rstest::rstest;
 
 fn v6only(fd: &impl std::os::fd::AsRawFd) -> i32 {
-    get_int(fd, libc::IPPROTO_IPV6, libc::IPV6_V6ONLY).expect("getsockopt(IPV6_V6ONLY)")
+    getsockopt_int(fd, libc::IPPROTO_IPV6, libc::IPV6_V6ONLY).expect("getsockopt(IPV6_V6ONLY)")
 }
 
 /// ipv6(7), IPV6_V6ONLY: "The default value for this flag is defined by the contents of the
@@ -31,7 +31,7 @@ fn ipv6_v6only_defaults_to_bindv6only() {
 fn ipv6_wildcard_listener_accepts_ipv4_clients_as_v4_mapped_peers() {
     require_family!(Family::V6);
     let l = socket(Family::V6, Proto::Tcp);
-    set_int(&l, libc::IPPROTO_IPV6, libc::IPV6_V6ONLY, 0).unwrap();
+    setsockopt_int(&l, libc::IPPROTO_IPV6, libc::IPV6_V6ONLY, 0).unwrap();
     bind(&l, &Family::V6.any(0)).unwrap();
     listen(&l, 4).unwrap();
     let port = local_addr(&l).port();
@@ -51,7 +51,7 @@ fn ipv6_wildcard_listener_accepts_ipv4_clients_as_v4_mapped_peers() {
 fn ipv6_wildcard_udp_socket_sees_ipv4_senders_as_v4_mapped() {
     require_family!(Family::V6);
     let u = socket(Family::V6, Proto::Udp);
-    set_int(&u, libc::IPPROTO_IPV6, libc::IPV6_V6ONLY, 0).unwrap();
+    setsockopt_int(&u, libc::IPPROTO_IPV6, libc::IPV6_V6ONLY, 0).unwrap();
     bind(&u, &Family::V6.any(0)).unwrap();
     let port = local_addr(&u).port();
     let (v4, v4addr) = udp_bound(Family::V4);
@@ -74,7 +74,7 @@ fn ipv6_wildcard_udp_socket_sees_ipv4_senders_as_v4_mapped() {
 fn ipv6_v6only_listener_does_not_accept_ipv4_clients() {
     require_family!(Family::V6);
     let l = socket(Family::V6, Proto::Tcp);
-    set_int(&l, libc::IPPROTO_IPV6, libc::IPV6_V6ONLY, 1).unwrap();
+    setsockopt_int(&l, libc::IPPROTO_IPV6, libc::IPV6_V6ONLY, 1).unwrap();
     bind(&l, &Family::V6.any(0)).unwrap();
     listen(&l, 4).unwrap();
     let port = local_addr(&l).port();
@@ -100,7 +100,7 @@ fn ipv4_bind_to_the_port_of_an_ipv6_wildcard_socket_depends_on_v6only(
 ) {
     require_family!(Family::V6);
     let s6 = socket(Family::V6, proto);
-    set_int(&s6, libc::IPPROTO_IPV6, libc::IPV6_V6ONLY, only).unwrap();
+    setsockopt_int(&s6, libc::IPPROTO_IPV6, libc::IPV6_V6ONLY, only).unwrap();
     bind(&s6, &Family::V6.any(0)).unwrap();
     let port = local_addr(&s6).port();
     let s4 = socket(Family::V4, proto);
@@ -118,9 +118,9 @@ fn a_v6only_socket_cannot_reach_a_v4_mapped_address() {
     let (_v4, v4addr) = udp_bound(Family::V4);
     let mapped = SockAddr::v6(v4_mapped([127, 0, 0, 1]), v4addr.port());
     let dual = socket(Family::V6, Proto::Udp);
-    set_int(&dual, libc::IPPROTO_IPV6, libc::IPV6_V6ONLY, 0).unwrap();
+    setsockopt_int(&dual, libc::IPPROTO_IPV6, libc::IPV6_V6ONLY, 0).unwrap();
     assert_eq!(connect(&dual, &mapped), Ok(()));
     let only = socket(Family::V6, Proto::Udp);
-    set_int(&only, libc::IPPROTO_IPV6, libc::IPV6_V6ONLY, 1).unwrap();
+    setsockopt_int(&only, libc::IPPROTO_IPV6, libc::IPV6_V6ONLY, 1).unwrap();
     assert_errno!(connect(&only, &mapped), Errno::ENETUNREACH);
 }

@@ -29,7 +29,7 @@ fn msg_peek_returns_data_without_consuming_it(
     require_family!(fam);
     let (tx, rx) = connected(fam, proto);
     send(&tx, b"peekaboo", 0).unwrap();
-    wait_for(&rx, libc::POLLIN, "the data");
+    wait_for_events(&rx, libc::POLLIN, "the data");
     let mut b = [0u8; 16];
     assert_eq!(recv(&rx, &mut b, libc::MSG_PEEK), Ok(8));
     assert_eq!(&b[..8], b"peekaboo");
@@ -61,13 +61,13 @@ fn a_truncated_datagram_sets_msg_trunc_and_loses_its_tail(#[values(Family::V4, F
     let (tx, rx) = connected(fam, Proto::Udp);
     send(&tx, b"0123456789", 0).unwrap();
     let mut b = [0u8; 4];
-    wait_for(&rx, libc::POLLIN, "the first datagram");
+    wait_for_events(&rx, libc::POLLIN, "the first datagram");
     assert_eq!(recv_msg(&rx, &mut b, 0), Ok((4, libc::MSG_TRUNC)));
     assert_eq!(&b, b"0123");
     // Sent only now, so that a kept tail would be queued before it.
     send(&tx, b"next", 0).unwrap();
     let mut big = [0u8; 16];
-    wait_for(&rx, libc::POLLIN, "the second datagram");
+    wait_for_events(&rx, libc::POLLIN, "the second datagram");
     assert_eq!(recv_msg(&rx, &mut big, 0), Ok((4, 0)), "the next datagram, not the tail of the first");
     assert_eq!(&big[..4], b"next");
 }
@@ -81,7 +81,7 @@ fn recv_with_msg_trunc_returns_the_real_datagram_length(#[values(Family::V4, Fam
     let (tx, rx) = connected(fam, Proto::Udp);
     send(&tx, &[7u8; 1000], 0).unwrap();
     let mut b = [0u8; 10];
-    wait_for(&rx, libc::POLLIN, "the datagram");
+    wait_for_events(&rx, libc::POLLIN, "the datagram");
     assert_eq!(recv_msg(&rx, &mut b, libc::MSG_TRUNC), Ok((1000, libc::MSG_TRUNC)));
     assert_eq!(b, [7u8; 10], "the buffer still receives what fits");
 }
@@ -94,7 +94,7 @@ fn recv_with_msg_trunc_returns_the_real_datagram_length(#[values(Family::V4, Fam
 fn tcp_recv_with_msg_trunc_discards_the_bytes() {
     let (c, s) = tcp_pair(Family::V4);
     send(&c, b"discardkeep", 0).unwrap();
-    wait_for(&s, libc::POLLIN, "the data");
+    wait_for_events(&s, libc::POLLIN, "the data");
     let mut b = [0xeeu8; 7];
     // The data may arrive in one segment; read exactly 7 bytes' worth with MSG_TRUNC.
     assert_eq!(recv(&s, &mut b, libc::MSG_TRUNC), Ok(7));

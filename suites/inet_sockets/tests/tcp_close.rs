@@ -21,7 +21,7 @@ fn reset_by_peer(fam: Family) -> std::os::fd::OwnedFd {
     let (c, s) = tcp_pair(fam);
     set_linger(&s, true, 0);
     drop(s);
-    let r = wait_for(&c, libc::POLLIN, "the RST");
+    let r = wait_for_events(&c, libc::POLLIN, "the RST");
     assert_ne!(r & libc::POLLERR, 0, "revents {r:#x} after RST lack POLLERR");
     c
 }
@@ -65,19 +65,19 @@ fn close_with_unread_data_resets_the_connection(#[values(Family::V4, Family::V6)
         let (c, s) = tcp_pair(fam);
         send(&c, b"never read", 0).unwrap();
         if unread {
-            wait_for(&s, libc::POLLIN, "the data at the server");
+            wait_for_events(&s, libc::POLLIN, "the data at the server");
         } else {
             assert_eq!(read_exact(&s, 10), b"never read");
         }
         drop(s);
         let mut b = [0u8; 16];
         if unread {
-            wait_for(&c, libc::POLLERR, "the RST");
+            wait_for_events(&c, libc::POLLERR, "the RST");
             assert_errno!(recv(&c, &mut b, libc::MSG_DONTWAIT), Errno::ECONNRESET);
             assert_eq!(recv(&c, &mut b, libc::MSG_DONTWAIT), Ok(0), "after the reported reset");
         } else {
             assert_eq!(recv_ready(&c, &mut b, 0), Ok(0), "EOF after a FIN");
-            assert_eq!(take_error(&c), 0, "no error after an orderly close");
+            assert_eq!(so_error(&c), 0, "no error after an orderly close");
         }
     })
     .expect_success();
@@ -128,7 +128,7 @@ fn msg_nosignal_gives_epipe_without_sigpipe() {
         let c = reset_by_peer(Family::V4);
         signals::set_default(Signal::SIGPIPE);
         signals::block(Signal::SIGPIPE);
-        assert_eq!(take_error(&c), libc::ECONNRESET, "SO_ERROR holds the reset");
+        assert_eq!(so_error(&c), libc::ECONNRESET, "SO_ERROR holds the reset");
         assert_errno!(send(&c, b"x", libc::MSG_NOSIGNAL), Errno::EPIPE);
         assert_errno!(send(&c, b"x", libc::MSG_NOSIGNAL), Errno::EPIPE);
         assert!(!signals::is_pending(Signal::SIGPIPE), "SIGPIPE was raised despite MSG_NOSIGNAL");

@@ -39,22 +39,22 @@ fn a_full_accept_queue_leaves_further_clients_in_syn_sent() {
     let clients: Vec<_> = (0..2)
         .map(|_| {
             let c = socket(fam, Proto::Tcp);
-            set_nonblocking(&c);
+            fixtures::io::set_nonblocking(&c, true);
             assert_errno!(connect(&c, &addr), Errno::EINPROGRESS);
             c
         })
         .collect();
     for c in &clients {
-        wait_for(c, libc::POLLOUT, "a queued connection to complete");
-        assert_eq!(take_error(c), 0);
+        wait_for_events(c, libc::POLLOUT, "a queued connection to complete");
+        assert_eq!(so_error(c), 0);
         assert_eq!(tcp_state(c), TCP_ESTABLISHED);
     }
     let third = socket(fam, Proto::Tcp);
-    set_nonblocking(&third);
+    fixtures::io::set_nonblocking(&third, true);
     assert_errno!(connect(&third, &addr), Errno::EINPROGRESS);
-    assert_eq!(poll_one(&third, libc::POLLOUT, NEGATIVE_WAIT), 0, "the third connection completed or failed");
+    assert_eq!(revents(&third, libc::POLLOUT, fixtures::deadline::poll_ms(NEGATIVE_WAIT)), 0, "the third connection completed or failed");
     assert_eq!(tcp_state(&third), TCP_SYN_SENT);
-    assert_eq!(take_error(&third), 0, "the third connection was refused");
+    assert_eq!(so_error(&third), 0, "the third connection was refused");
     drop(l);
 }
 
@@ -87,7 +87,7 @@ fn tcp_does_not_preserve_record_boundaries(#[values(Family::V4, Family::V6)] fam
     assert_eq!(send(&c, b"abc", 0), Ok(3));
     assert_eq!(send(&c, b"def", 0), Ok(3));
     nix::sys::socket::shutdown(std::os::fd::AsRawFd::as_raw_fd(&c), nix::sys::socket::Shutdown::Write).unwrap();
-    wait_for(&s, libc::POLLRDHUP, "the sender's FIN");
+    wait_for_events(&s, libc::POLLRDHUP, "the sender's FIN");
     let mut buf = [0u8; 64];
     assert_eq!(recv(&s, &mut buf, libc::MSG_DONTWAIT), Ok(6));
     assert_eq!(&buf[..6], b"abcdef");

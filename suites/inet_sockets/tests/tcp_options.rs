@@ -13,9 +13,9 @@ use rstest::rstest;
 fn tcp_nodelay_is_off_by_default_and_reads_back(#[values(Family::V4, Family::V6)] fam: Family) {
     require_family!(fam);
     let s = socket(fam, Proto::Tcp);
-    assert_eq!(get_int(&s, libc::IPPROTO_TCP, libc::TCP_NODELAY), Ok(0));
-    set_int(&s, libc::IPPROTO_TCP, libc::TCP_NODELAY, 1).unwrap();
-    assert_eq!(get_int(&s, libc::IPPROTO_TCP, libc::TCP_NODELAY), Ok(1));
+    assert_eq!(getsockopt_int(&s, libc::IPPROTO_TCP, libc::TCP_NODELAY), Ok(0));
+    setsockopt_int(&s, libc::IPPROTO_TCP, libc::TCP_NODELAY, 1).unwrap();
+    assert_eq!(getsockopt_int(&s, libc::IPPROTO_TCP, libc::TCP_NODELAY), Ok(1));
 }
 
 /// socket(7), SO_KEEPALIVE: "Enable sending of keep-alive messages on connection-oriented
@@ -29,18 +29,18 @@ fn tcp_nodelay_is_off_by_default_and_reads_back(#[values(Family::V4, Family::V6)
 fn keepalive_options_default_to_the_sysctls_and_read_back() {
     let s = socket(Family::V4, Proto::Tcp);
     let sysctl = |n: &str| fixtures::sysctl::read_u64(&format!("net/ipv4/{n}")) as i32;
-    assert_eq!(get_int(&s, libc::SOL_SOCKET, libc::SO_KEEPALIVE), Ok(0));
-    assert_eq!(get_int(&s, libc::IPPROTO_TCP, libc::TCP_KEEPIDLE), Ok(sysctl("tcp_keepalive_time")));
-    assert_eq!(get_int(&s, libc::IPPROTO_TCP, libc::TCP_KEEPINTVL), Ok(sysctl("tcp_keepalive_intvl")));
-    assert_eq!(get_int(&s, libc::IPPROTO_TCP, libc::TCP_KEEPCNT), Ok(sysctl("tcp_keepalive_probes")));
+    assert_eq!(getsockopt_int(&s, libc::SOL_SOCKET, libc::SO_KEEPALIVE), Ok(0));
+    assert_eq!(getsockopt_int(&s, libc::IPPROTO_TCP, libc::TCP_KEEPIDLE), Ok(sysctl("tcp_keepalive_time")));
+    assert_eq!(getsockopt_int(&s, libc::IPPROTO_TCP, libc::TCP_KEEPINTVL), Ok(sysctl("tcp_keepalive_intvl")));
+    assert_eq!(getsockopt_int(&s, libc::IPPROTO_TCP, libc::TCP_KEEPCNT), Ok(sysctl("tcp_keepalive_probes")));
     for (level, opt, v) in [
         (libc::SOL_SOCKET, libc::SO_KEEPALIVE, 1),
         (libc::IPPROTO_TCP, libc::TCP_KEEPIDLE, 17),
         (libc::IPPROTO_TCP, libc::TCP_KEEPINTVL, 3),
         (libc::IPPROTO_TCP, libc::TCP_KEEPCNT, 4),
     ] {
-        set_int(&s, level, opt, v).unwrap();
-        assert_eq!(get_int(&s, level, opt), Ok(v), "option {opt} at level {level}");
+        setsockopt_int(&s, level, opt, v).unwrap();
+        assert_eq!(getsockopt_int(&s, level, opt), Ok(v), "option {opt} at level {level}");
     }
 }
 
@@ -54,8 +54,8 @@ fn so_rcvbuf_and_so_sndbuf_read_back_doubled(
 ) {
     let s = socket(Family::V4, proto);
     for v in [10_000, 65_536] {
-        set_int(&s, libc::SOL_SOCKET, opt, v).unwrap();
-        assert_eq!(get_int(&s, libc::SOL_SOCKET, opt), Ok(2 * v), "after setting {v}");
+        setsockopt_int(&s, libc::SOL_SOCKET, opt, v).unwrap();
+        assert_eq!(getsockopt_int(&s, libc::SOL_SOCKET, opt), Ok(2 * v), "after setting {v}");
     }
 }
 
@@ -72,8 +72,8 @@ fn so_rcvbuf_and_so_sndbuf_are_clamped_to_the_sysctl_maximum(#[case] opt: libc::
         fixtures::skip!("{max_file} is {max}: too large to exceed with an int");
     }
     let s = socket(Family::V4, Proto::Tcp);
-    set_int(&s, libc::SOL_SOCKET, opt, (max * 2) as i32).unwrap();
-    assert_eq!(get_int(&s, libc::SOL_SOCKET, opt), Ok((max * 2) as i32));
+    setsockopt_int(&s, libc::SOL_SOCKET, opt, (max * 2) as i32).unwrap();
+    assert_eq!(getsockopt_int(&s, libc::SOL_SOCKET, opt), Ok((max * 2) as i32));
 }
 
 /// socket(7): "The minimum (doubled) value for this option is 256" (SO_RCVBUF) and "2048"
@@ -86,10 +86,10 @@ fn so_rcvbuf_and_so_sndbuf_are_clamped_to_the_sysctl_maximum(#[case] opt: libc::
 #[case::sndbuf(libc::SO_SNDBUF, 2048)]
 fn tiny_socket_buffer_requests_are_raised_to_a_floor(#[values(Proto::Tcp, Proto::Udp)] proto: Proto, #[case] opt: libc::c_int, #[case] documented_min: i32) {
     let s = socket(Family::V4, proto);
-    set_int(&s, libc::SOL_SOCKET, opt, 1).unwrap();
-    let floor = get_int(&s, libc::SOL_SOCKET, opt).unwrap();
-    set_int(&s, libc::SOL_SOCKET, opt, 2).unwrap();
-    assert_eq!(get_int(&s, libc::SOL_SOCKET, opt), Ok(floor), "1 and 2 must both give the floor");
+    setsockopt_int(&s, libc::SOL_SOCKET, opt, 1).unwrap();
+    let floor = getsockopt_int(&s, libc::SOL_SOCKET, opt).unwrap();
+    setsockopt_int(&s, libc::SOL_SOCKET, opt, 2).unwrap();
+    assert_eq!(getsockopt_int(&s, libc::SOL_SOCKET, opt), Ok(floor), "1 and 2 must both give the floor");
     assert!(floor >= documented_min, "floor {floor} is below the documented minimum {documented_min}");
 }
 
@@ -106,17 +106,17 @@ fn identity_options_report_type_domain_protocol_and_listening(
     require_family!(fam);
     let s = socket(fam, proto);
     let ipproto = if proto == Proto::Tcp { libc::IPPROTO_TCP } else { libc::IPPROTO_UDP };
-    assert_eq!(get_int(&s, libc::SOL_SOCKET, libc::SO_TYPE), Ok(proto.socktype()));
-    assert_eq!(get_int(&s, libc::SOL_SOCKET, libc::SO_DOMAIN), Ok(fam.af()));
-    assert_eq!(get_int(&s, libc::SOL_SOCKET, libc::SO_PROTOCOL), Ok(ipproto));
-    assert_eq!(get_int(&s, libc::SOL_SOCKET, libc::SO_ACCEPTCONN), Ok(0));
+    assert_eq!(getsockopt_int(&s, libc::SOL_SOCKET, libc::SO_TYPE), Ok(proto.socktype()));
+    assert_eq!(getsockopt_int(&s, libc::SOL_SOCKET, libc::SO_DOMAIN), Ok(fam.af()));
+    assert_eq!(getsockopt_int(&s, libc::SOL_SOCKET, libc::SO_PROTOCOL), Ok(ipproto));
+    assert_eq!(getsockopt_int(&s, libc::SOL_SOCKET, libc::SO_ACCEPTCONN), Ok(0));
     if proto == Proto::Tcp {
         bind(&s, &fam.loopback(0)).unwrap();
         listen(&s, 1).unwrap();
-        assert_eq!(get_int(&s, libc::SOL_SOCKET, libc::SO_ACCEPTCONN), Ok(1));
+        assert_eq!(getsockopt_int(&s, libc::SOL_SOCKET, libc::SO_ACCEPTCONN), Ok(1));
     }
     for opt in [libc::SO_TYPE, libc::SO_DOMAIN, libc::SO_PROTOCOL, libc::SO_ACCEPTCONN] {
-        fixtures::assert_errno!(set_int(&s, libc::SOL_SOCKET, opt, 1), nix::errno::Errno::ENOPROTOOPT, "setting option {opt}");
+        fixtures::assert_errno!(setsockopt_int(&s, libc::SOL_SOCKET, opt, 1), nix::errno::Errno::ENOPROTOOPT, "setting option {opt}");
     }
 }
 
@@ -138,6 +138,6 @@ fn tcp_info_reports_the_connection_state(#[values(Family::V4, Family::V6)] fam: 
     assert_eq!(tcp_state(&c), TCP_ESTABLISHED);
     assert_eq!(tcp_state(&a), TCP_ESTABLISHED);
     shutdown(c.as_raw_fd(), Shutdown::Write).unwrap();
-    wait_for(&a, libc::POLLRDHUP, "the FIN");
+    wait_for_events(&a, libc::POLLRDHUP, "the FIN");
     assert_eq!(tcp_state(&a), TCP_CLOSE_WAIT, "after receiving a FIN");
 }

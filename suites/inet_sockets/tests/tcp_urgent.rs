@@ -12,7 +12,7 @@ use nix::sys::socket::{Shutdown, shutdown};
 
 fn pair() -> (OwnedFd, OwnedFd) {
     let (c, s) = tcp_pair(Family::V4);
-    set_int(&c, libc::IPPROTO_TCP, libc::TCP_NODELAY, 1).unwrap();
+    setsockopt_int(&c, libc::IPPROTO_TCP, libc::TCP_NODELAY, 1).unwrap();
     (c, s)
 }
 
@@ -35,8 +35,8 @@ fn urgent_byte_is_read_with_msg_oob_and_normal_reads_stop_at_the_mark() {
     send(&c, b"c", libc::MSG_OOB).unwrap();
     send(&c, b"de", 0).unwrap();
     shutdown(c.as_raw_fd(), Shutdown::Write).unwrap();
-    wait_for(&s, libc::POLLRDHUP, "all data and the FIN");
-    assert_ne!(poll_one(&s, libc::POLLPRI, std::time::Duration::ZERO) & libc::POLLPRI, 0, "POLLPRI for urgent data");
+    wait_for_events(&s, libc::POLLRDHUP, "all data and the FIN");
+    assert_ne!(revents(&s, libc::POLLPRI, fixtures::deadline::poll_ms(std::time::Duration::ZERO)) & libc::POLLPRI, 0, "POLLPRI for urgent data");
     let mut b = [0u8; 16];
     assert_eq!(recv(&s, &mut b, libc::MSG_OOB), Ok(1));
     assert_eq!(b[0], b'c');
@@ -54,7 +54,7 @@ fn urgent_byte_is_read_with_msg_oob_and_normal_reads_stop_at_the_mark() {
 fn urgent_byte_can_be_peeked_and_is_gone_once_read() {
     let (c, s) = pair();
     send(&c, b"x", libc::MSG_OOB).unwrap();
-    wait_for(&s, libc::POLLPRI, "urgent data");
+    wait_for_events(&s, libc::POLLPRI, "urgent data");
     let mut b = [0u8; 4];
     assert_eq!(recv(&s, &mut b, libc::MSG_OOB | libc::MSG_PEEK), Ok(1));
     assert_eq!(b[0], b'x');
@@ -71,11 +71,11 @@ fn urgent_byte_can_be_peeked_and_is_gone_once_read() {
 #[test]
 fn so_oobinline_puts_the_urgent_byte_into_the_stream() {
     let (c, s) = pair();
-    set_int(&s, libc::SOL_SOCKET, libc::SO_OOBINLINE, 1).unwrap();
+    setsockopt_int(&s, libc::SOL_SOCKET, libc::SO_OOBINLINE, 1).unwrap();
     send(&c, b"ab", 0).unwrap();
     send(&c, b"c", libc::MSG_OOB).unwrap();
     shutdown(c.as_raw_fd(), Shutdown::Write).unwrap();
-    wait_for(&s, libc::POLLRDHUP, "all data and the FIN");
+    wait_for_events(&s, libc::POLLRDHUP, "all data and the FIN");
     let mut b = [0u8; 16];
     assert_errno!(recv(&s, &mut b, libc::MSG_OOB), Errno::EINVAL);
     assert_eq!(recv(&s, &mut b, libc::MSG_DONTWAIT), Ok(2), "the read stops at the mark");
@@ -97,7 +97,7 @@ fn newer_urgent_data_turns_older_urgent_data_into_normal_data() {
     send(&c, b"y", libc::MSG_OOB).unwrap();
     send(&c, b"z", 0).unwrap();
     shutdown(c.as_raw_fd(), Shutdown::Write).unwrap();
-    wait_for(&s, libc::POLLRDHUP, "all data and the FIN");
+    wait_for_events(&s, libc::POLLRDHUP, "all data and the FIN");
     let mut b = [0u8; 8];
     assert_eq!(recv(&s, &mut b, libc::MSG_OOB), Ok(1));
     assert_eq!(b[0], b'y', "the urgent byte is the newest one");
@@ -118,7 +118,7 @@ fn an_older_urgent_byte_at_the_read_position_is_dropped_by_newer_urgent_data() {
     send(&c, b"y", libc::MSG_OOB).unwrap();
     send(&c, b"z", 0).unwrap();
     shutdown(c.as_raw_fd(), Shutdown::Write).unwrap();
-    wait_for(&s, libc::POLLRDHUP, "all data and the FIN");
+    wait_for_events(&s, libc::POLLRDHUP, "all data and the FIN");
     let mut b = [0u8; 4];
     assert_eq!(recv(&s, &mut b, libc::MSG_OOB), Ok(1));
     assert_eq!(b[0], b'y');

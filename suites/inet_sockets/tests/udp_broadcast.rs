@@ -4,7 +4,7 @@
 //! sent). Broadcasts that are actually sent are sent only inside a private network
 //! namespace made by a child, whose only interface is its own loopback.
 
-use fixtures::{assert_errno, require, run_in_child};
+use fixtures::{assert_errno, ns, require, run_in_child};
 use inet_sockets::*;
 use nix::errno::Errno;
 use rstest::rstest;
@@ -21,7 +21,7 @@ use rstest::rstest;
 fn sending_to_a_broadcast_address_without_so_broadcast_fails_eacces(#[case] dest: [u8; 4]) {
     let u = socket(Family::V4, Proto::Udp);
     bind(&u, &Family::V4.loopback(0)).unwrap();
-    assert_eq!(get_int(&u, libc::SOL_SOCKET, libc::SO_BROADCAST), Ok(0));
+    assert_eq!(getsockopt_int(&u, libc::SOL_SOCKET, libc::SO_BROADCAST), Ok(0));
     let port = local_addr(&u).port();
     assert_errno!(send_to(&u, b"x", 0, &SockAddr::v4(dest, port)), Errno::EACCES);
 }
@@ -42,16 +42,16 @@ fn connecting_udp_to_a_broadcast_address_without_so_broadcast_fails_eacces() {
 /// wildcard address on that port, from the sender's address.
 #[test]
 fn with_so_broadcast_a_broadcast_datagram_is_delivered() {
-    require!(netns::available());
+    require!(ns::netns_available());
     run_in_child("broadcast in a private netns", || {
-        netns::enter();
+        ns::enter_netns().unwrap();
         let rx = socket(Family::V4, Proto::Udp);
         bind(&rx, &Family::V4.any(0)).unwrap();
         let port = local_addr(&rx).port();
         let tx = socket(Family::V4, Proto::Udp);
         bind(&tx, &Family::V4.loopback(0)).unwrap();
-        set_int(&tx, libc::SOL_SOCKET, libc::SO_BROADCAST, 1).unwrap();
-        assert_eq!(get_int(&tx, libc::SOL_SOCKET, libc::SO_BROADCAST), Ok(1));
+        setsockopt_int(&tx, libc::SOL_SOCKET, libc::SO_BROADCAST, 1).unwrap();
+        assert_eq!(getsockopt_int(&tx, libc::SOL_SOCKET, libc::SO_BROADCAST), Ok(1));
         for dest in [[127, 255, 255, 255], [255, 255, 255, 255]] {
             assert_eq!(send_to(&tx, &dest, 0, &SockAddr::v4(dest, port)), Ok(4), "send to {dest:?}");
             let mut b = [0u8; 8];

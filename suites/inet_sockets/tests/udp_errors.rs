@@ -19,7 +19,7 @@ fn connected_and_refused(fam: Family) -> (OwnedFd, OwnedFd) {
     let u = socket(fam, Proto::Udp);
     connect(&u, &target).unwrap();
     assert_eq!(send(&u, b"probe", 0), Ok(5), "the first datagram is sent without error");
-    let r = wait_for(&u, 0, "the ICMP port unreachable");
+    let r = wait_for_events(&u, 0, "the ICMP port unreachable");
     assert_ne!(r & libc::POLLERR, 0, "revents {r:#x}");
     (u, keeper)
 }
@@ -39,10 +39,10 @@ fn connected_udp_reports_port_unreachable_as_econnrefused_once(
     match reported_by {
         "send" => assert_errno!(send(&u, b"again", 0), Errno::ECONNREFUSED),
         "recv" => assert_errno!(recv(&u, &mut b, libc::MSG_DONTWAIT), Errno::ECONNREFUSED),
-        "so_error" => assert_eq!(take_error(&u), libc::ECONNREFUSED),
+        "so_error" => assert_eq!(so_error(&u), libc::ECONNREFUSED),
         _ => unreachable!(),
     }
-    assert_eq!(take_error(&u), 0, "the error is reported only once");
+    assert_eq!(so_error(&u), 0, "the error is reported only once");
     assert_errno!(recv(&u, &mut b, libc::MSG_DONTWAIT), Errno::EAGAIN);
 }
 
@@ -61,8 +61,8 @@ fn unconnected_udp_does_not_report_port_unreachable(#[values(Family::V4, Family:
     let u = socket(fam, Proto::Udp);
     assert_eq!(send_to(&u, b"probe", 0, &target), Ok(5));
     let (_control, _k2) = connected_and_refused(fam);
-    assert_eq!(poll_one(&u, 0, NEGATIVE_WAIT) & libc::POLLERR, 0, "POLLERR on an unconnected socket");
-    assert_eq!(take_error(&u), 0);
+    assert_eq!(revents(&u, 0, fixtures::deadline::poll_ms(NEGATIVE_WAIT)) & libc::POLLERR, 0, "POLLERR on an unconnected socket");
+    assert_eq!(so_error(&u), 0);
     assert_eq!(send_to(&u, b"again", 0, &target), Ok(5));
 }
 
@@ -85,9 +85,9 @@ fn ip_recverr_queues_the_port_unreachable_of_an_unconnected_socket(#[values(Fami
         Family::V4 => (libc::IPPROTO_IP, libc::IP_RECVERR, libc::SO_EE_ORIGIN_ICMP, 3u8, 3u8),
         Family::V6 => (libc::IPPROTO_IPV6, libc::IPV6_RECVERR, libc::SO_EE_ORIGIN_ICMP6, 1u8, 4u8),
     };
-    set_int(&u, level, opt, 1).unwrap();
+    setsockopt_int(&u, level, opt, 1).unwrap();
     assert_eq!(send_to(&u, b"probe", 0, &target), Ok(5));
-    wait_for(&u, 0, "the queued ICMP error");
+    wait_for_events(&u, 0, "the queued ICMP error");
 
     let mut data = [0u8; 64];
     let mut iov = libc::iovec { iov_base: data.as_mut_ptr().cast(), iov_len: data.len() };

@@ -2,17 +2,17 @@
 
 use std::os::fd::AsRawFd;
 
-use fixtures::deadline::poll_ms;
+use fixtures::deadline::{poll_ms, wait_until};
+use fixtures::io::status_flags;
+use fixtures::net::{SockAddr, accept4, connect, listener, local_addr, so_error, socket};
+use fixtures::poll::revents;
 use fixtures::{DEFAULT_DEADLINE, NEGATIVE_WAIT, Scratch, assert_errno, spawn};
 use nix::errno::Errno;
-use nonblocking_io::{
-    accept_queue_len, accept4, connect_in, connect_un, getfl, poll1, so_error, tcp_listener, tcp_socket, unix_listener,
-    unix_socket, wait_until,
-};
+use nonblocking_io::accept_queue_len;
 
 /// A listener of either family, and a way to connect a new client to it.
 enum Listener {
-    Tcp(std::os::fd::OwnedFd, libc::sockaddr_in),
+    Tcp(std::os::fd::OwnedFd, SockAddr),
     Unix(std::os::fd::OwnedFd, Scratch),
 }
 
@@ -20,10 +20,10 @@ impl Listener {
     fn new(unix: bool, backlog: libc::c_int, type_flags: libc::c_int) -> Listener {
         if unix {
             let s = Scratch::new();
-            let l = unix_listener(&s.join("sock"), backlog, type_flags);
+            let (l, _) = listener(&SockAddr::unix(&s.join("sock")), backlog, type_flags);
             Listener::Unix(l, s)
         } else {
-            let (l, a) = tcp_listener(backlog, type_flags, None);
+            let (l, a) = listener(&SockAddr::loopback_v4(0), backlog, type_flags);
             Listener::Tcp(l, a)
         }
     }
@@ -38,13 +38,13 @@ impl Listener {
     fn connect_client(&self) -> std::os::fd::OwnedFd {
         match self {
             Listener::Tcp(_, a) => {
-                let c = tcp_socket(0);
-                connect_in(c.as_raw_fd(), a).unwrap();
+                let c = socket(libc::AF_INET, libc::SOCK_STREAM, 0).unwrap();
+                connect(&c, a).unwrap();
                 c
             }
             Listener::Unix(_, s) => {
-                let c = unix_socket(libc::SOCK_STREAM);
-                connect_un(c.as_raw_fd(), &s.join("sock")).unwrap();
+                let c = socket(libc::AF_UNIX, libc::SOCK_STREAM, 0).unwrap();
+                connect(&c, &SockAddr::unix(&s.join("sock"))).unwrap();
                 c
             }
         }
@@ -52,7 +52,7 @@ impl Listener {
 
     /// Wait (bounded) until a connection is ready to be accepted.
     fn wait_pending(&self) {
-        let ev = poll1(self.fd(), libc::POLLIN, poll_ms(DEFAULT_DEADLINE));
+        let ev = revents(self.fd(), libc::POLLIN, poll_ms(DEFAULT_DEADLINE));
         assert_eq!(ev & libc::POLLIN, libc::POLLIN, "no connection became pending on the listener");
     }
 }
@@ -85,11 +85,11 @@ fn the_accepted_socket_is_nonblocking_only_with_accept4_sock_nonblock(
     #[case] expected: libc::c_int,
 ) {
     let l = Listener::new(unix, 4, libc::SOCK_NONBLOCK);
-    assert_eq!(getfl(l.fd()) & libc::O_NONBLOCK, libc::O_NONBLOCK);
+    assert_eq!(status_flags(l.fd()) & libc::O_NONBLOCK, libc::O_NONBLOCK);
     let _c = l.connect_client();
     l.wait_pending();
     let s = accept4(l.fd(), accept_flags).unwrap();
-    assert_eq!(getfl(s.as_raw_fd()) & libc::O_NONBLOCK, expected);
+    assert_eq!(status_flags(s.as_raw_fd()) & libc::O_NONBLOCK, expected);
 }
 
 /// connect(2): "EINPROGRESS The socket is nonblocking and the connection cannot be
@@ -103,14 +103,14 @@ fn the_accepted_socket_is_nonblocking_only_with_accept4_sock_nonblock(
 /// fails EISCONN. See docs/suites/nonblocking_io.md, Findings.
 #[test]
 fn nonblocking_tcp_connect_reports_einprogress_then_pollout_and_so_error_zero() {
-    let (l, addr) = tcp_listener(4, 0, None);
-    let c = tcp_socket(libc::SOCK_NONBLOCK);
-    assert_errno!(connect_in(c.as_raw_fd(), &addr), Errno::EINPROGRESS);
-    let ev = poll1(c.as_raw_fd(), libc::POLLOUT, poll_ms(DEFAULT_DEADLINE));
+    let (l, addr) = listener(&SockAddr::loopback_v4(0), 4, 0);
+    let c = socket(libc::AF_INET, libc::SOCK_STREAM | libc::SOCK_NONBLOCK, 0).unwrap();
+    assert_errno!(connect(&c, &addr), Errno::EINPROGRESS);
+    let ev = revents(c.as_raw_fd(), libc::POLLOUT, poll_ms(DEFAULT_DEADLINE));
     assert_eq!(ev & libc::POLLOUT, libc::POLLOUT, "the connection never became writable");
     assert_eq!(so_error(c.as_raw_fd()), 0);
-    assert_eq!(connect_in(c.as_raw_fd(), &addr), Ok(0), "Linux: the first connect after completion returns 0");
-    assert_errno!(connect_in(c.as_raw_fd(), &addr), Errno::EISCONN);
+    assert_eq!(connect(&c, &addr).map(|()| 0), Ok(0), "Linux: the first connect after completion returns 0");
+    assert_errno!(connect(&c, &addr), Errno::EISCONN);
     assert!(accept4(l.as_raw_fd(), 0).is_ok());
 }
 
@@ -120,7 +120,7 @@ fn nonblocking_tcp_connect_reports_einprogress_then_pollout_and_so_error_zero() 
 #[test]
 fn nonblocking_tcp_connect_to_a_closed_port_reports_econnrefused_in_so_error() {
     // A bound, non-listening socket holds the port so that nobody else can listen on it.
-    let holder = tcp_socket(0);
+    let holder = socket(libc::AF_INET, libc::SOCK_STREAM, 0).unwrap();
     // SAFETY: bind to 127.0.0.1, port chosen by the kernel.
     unsafe {
         let mut addr: libc::sockaddr_in = std::mem::zeroed();
@@ -129,11 +129,11 @@ fn nonblocking_tcp_connect_to_a_closed_port_reports_econnrefused_in_so_error() {
         let len = std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t;
         assert_eq!(libc::bind(holder.as_raw_fd(), (&addr as *const libc::sockaddr_in).cast(), len), 0);
     }
-    let target = nonblocking_io::local_addr(holder.as_raw_fd());
-    let c = tcp_socket(libc::SOCK_NONBLOCK);
-    match connect_in(c.as_raw_fd(), &target) {
+    let target = local_addr(&holder);
+    let c = socket(libc::AF_INET, libc::SOCK_STREAM | libc::SOCK_NONBLOCK, 0).unwrap();
+    match connect(&c, &target) {
         Err(Errno::EINPROGRESS) => {
-            let ev = poll1(c.as_raw_fd(), libc::POLLOUT, poll_ms(DEFAULT_DEADLINE));
+            let ev = revents(c.as_raw_fd(), libc::POLLOUT, poll_ms(DEFAULT_DEADLINE));
             assert_ne!(ev & (libc::POLLOUT | libc::POLLERR), 0, "the refused connect never completed");
             assert_eq!(so_error(c.as_raw_fd()), libc::ECONNREFUSED);
         }
@@ -150,20 +150,20 @@ fn nonblocking_tcp_connect_to_a_closed_port_reports_econnrefused_in_so_error() {
 fn a_second_connect_while_one_is_in_progress_fails_ealready() {
     // Linux admits backlog + 1 connections to the accept queue: fill it with two, and wait
     // until both handshakes are complete on the listener's side.
-    let (l, addr) = tcp_listener(1, 0, None);
+    let (l, addr) = listener(&SockAddr::loopback_v4(0), 1, 0);
     let queued: Vec<_> = (0..2)
         .map(|_| {
-            let c = tcp_socket(0);
-            connect_in(c.as_raw_fd(), &addr).unwrap();
+            let c = socket(libc::AF_INET, libc::SOCK_STREAM, 0).unwrap();
+            connect(&c, &addr).unwrap();
             c
         })
         .collect();
     wait_until("two connections in the accept queue", || accept_queue_len(l.as_raw_fd()) == 2);
-    let c = tcp_socket(libc::SOCK_NONBLOCK);
-    assert_errno!(connect_in(c.as_raw_fd(), &addr), Errno::EINPROGRESS);
-    assert_errno!(connect_in(c.as_raw_fd(), &addr), Errno::EALREADY);
-    assert_eq!(poll1(c.as_raw_fd(), libc::POLLOUT, poll_ms(NEGATIVE_WAIT)), 0, "the pending connect became writable");
-    assert_errno!(connect_in(c.as_raw_fd(), &addr), Errno::EALREADY, "still pending");
+    let c = socket(libc::AF_INET, libc::SOCK_STREAM | libc::SOCK_NONBLOCK, 0).unwrap();
+    assert_errno!(connect(&c, &addr), Errno::EINPROGRESS);
+    assert_errno!(connect(&c, &addr), Errno::EALREADY);
+    assert_eq!(revents(c.as_raw_fd(), libc::POLLOUT, poll_ms(NEGATIVE_WAIT)), 0, "the pending connect became writable");
+    assert_errno!(connect(&c, &addr), Errno::EALREADY, "still pending");
     assert_eq!(accept_queue_len(l.as_raw_fd()), 2, "the third connection was queued");
     drop(queued);
 }
@@ -175,11 +175,11 @@ fn a_second_connect_while_one_is_in_progress_fails_ealready() {
 fn nonblocking_unix_connect_to_a_full_backlog_fails_eagain() {
     let s = Scratch::new();
     let path = s.join("sock");
-    let l = unix_listener(&path, 1, 0);
+    let (l, _) = listener(&SockAddr::unix(&path), 1, 0);
     let mut clients = Vec::new();
     let err = loop {
-        let c = unix_socket(libc::SOCK_STREAM | libc::SOCK_NONBLOCK);
-        match connect_un(c.as_raw_fd(), &path) {
+        let c = socket(libc::AF_UNIX, libc::SOCK_STREAM | libc::SOCK_NONBLOCK, 0).unwrap();
+        match connect(&c, &SockAddr::unix(&path)) {
             Ok(_) => clients.push(c),
             Err(e) => break e,
         }
@@ -192,8 +192,8 @@ fn nonblocking_unix_connect_to_a_full_backlog_fails_eagain() {
     for _ in 0..queued {
         accept4(l.as_raw_fd(), 0).unwrap();
     }
-    let c = unix_socket(libc::SOCK_STREAM | libc::SOCK_NONBLOCK);
-    assert_eq!(connect_un(c.as_raw_fd(), &path), Ok(0), "connect after the queue was drained");
+    let c = socket(libc::AF_UNIX, libc::SOCK_STREAM | libc::SOCK_NONBLOCK, 0).unwrap();
+    assert_eq!(connect(&c, &SockAddr::unix(&path)).map(|()| 0), Ok(0), "connect after the queue was drained");
 }
 
 /// The blocking counterpart (unix(7), connect(2)): without O_NONBLOCK, a UNIX stream
@@ -202,11 +202,11 @@ fn nonblocking_unix_connect_to_a_full_backlog_fails_eagain() {
 fn blocking_unix_connect_to_a_full_backlog_waits_for_accept() {
     let s = Scratch::new();
     let path = s.join("sock");
-    let l = unix_listener(&path, 1, 0);
+    let (l, _) = listener(&SockAddr::unix(&path), 1, 0);
     let mut clients = Vec::new();
     loop {
-        let c = unix_socket(libc::SOCK_STREAM | libc::SOCK_NONBLOCK);
-        match connect_un(c.as_raw_fd(), &path) {
+        let c = socket(libc::AF_UNIX, libc::SOCK_STREAM | libc::SOCK_NONBLOCK, 0).unwrap();
+        match connect(&c, &SockAddr::unix(&path)) {
             Ok(_) => clients.push(c),
             Err(Errno::EAGAIN) => break,
             Err(e) => panic!("connect: {e}"),
@@ -214,8 +214,8 @@ fn blocking_unix_connect_to_a_full_backlog_waits_for_accept() {
         assert!(clients.len() <= 8);
     }
     let mut waiter = spawn("blocking connect", || {
-        let c = unix_socket(libc::SOCK_STREAM);
-        assert_eq!(connect_un(c.as_raw_fd(), &path), Ok(0));
+        let c = socket(libc::AF_UNIX, libc::SOCK_STREAM, 0).unwrap();
+        assert_eq!(connect(&c, &SockAddr::unix(&path)).map(|()| 0), Ok(0));
     });
     waiter.assert_blocked("connect(2) to a full backlog");
     accept4(l.as_raw_fd(), 0).unwrap();

@@ -9,11 +9,10 @@
 //! mq_receive(3)/mq_send(3) ("EAGAIN The queue was empty/full, and the O_NONBLOCK flag was
 //! set for the message queue description referred to by mqdes").
 
-use std::os::fd::AsRawFd;
-
+use fixtures::io::{is_nonblocking, set_nonblocking, status_flags};
 use fixtures::{require, spawn};
 use nix::errno::Errno;
-use nonblocking_io::{Kind, Mode, getfl, is_nonblocking, set_nonblock};
+use nonblocking_io::{Kind, Mode};
 
 /// With O_NONBLOCK set (by the creating call, or later by F_SETFL), a read with nothing to
 /// read fails EAGAIN at once; after one unit is written the read succeeds, and the next
@@ -31,7 +30,7 @@ fn read_with_nothing_to_read_fails_eagain(
     assert!(ends.write_unit().is_ok(), "{kind:?}: write of one unit");
     // Some kinds deliver asynchronously (the pty's flip buffer is pushed by a workqueue,
     // loopback TCP segments may be processed in ksoftirqd): wait (bounded) for POLLIN.
-    let ev = nonblocking_io::poll1(ends.rx.as_raw_fd(), libc::POLLIN, fixtures::deadline::poll_ms(fixtures::DEFAULT_DEADLINE));
+    let ev = fixtures::poll::revents(ends.rx(), libc::POLLIN, fixtures::deadline::poll_ms(fixtures::DEFAULT_DEADLINE));
     assert_eq!(ev & libc::POLLIN, libc::POLLIN, "{kind:?}: the unit written never became readable");
     let n = ends.read_once().unwrap_or_else(|e| panic!("{kind:?}: read after a write: {e}"));
     assert!(n > 0, "{kind:?}: read returned 0");
@@ -57,14 +56,14 @@ fn write_with_no_room_fails_eagain(
     // a fill fails EAGAIN on its very first write.
     let mut written = 0;
     for round in 0.. {
-        let (n, err) = fixtures::within("filling the channel", || ends.fill());
+        let (n, err) = fixtures::within("filling the channel", || ends.fill_until_error());
         assert_eq!(err, Errno::EAGAIN, "{kind:?}: filling stopped after {n} with {err:?}, not EAGAIN");
         written += n;
         if n == 0 && round > 0 {
             break;
         }
         assert!(round < 100, "{kind:?}: room kept appearing while nobody reads");
-        nonblocking_io::poll1(ends.tx.as_raw_fd(), libc::POLLOUT, fixtures::deadline::poll_ms(fixtures::NEGATIVE_WAIT));
+        fixtures::poll::revents(ends.tx(), libc::POLLOUT, fixtures::deadline::poll_ms(fixtures::NEGATIVE_WAIT));
     }
     assert!(written > 0, "{kind:?}: nothing could be written at all");
     fixtures::assert_errno!(ends.write_unit(), Errno::EAGAIN, "{kind:?}: write to a full channel");
@@ -86,7 +85,7 @@ fn read_with_nothing_to_read_blocks_without_o_nonblock(
     let ends = kind.open(Mode::Blocking);
     require!(ends.as_ref().map(|_| ()).map_err(|e| e.clone()));
     let ends = ends.unwrap();
-    assert!(!is_nonblocking(ends.rx.as_raw_fd()));
+    assert!(!is_nonblocking(ends.rx()));
     let mut reader = spawn("blocked reader", || {
         let n = ends.read_once().unwrap_or_else(|e| panic!("blocking read: {e}"));
         assert!(n > 0);
@@ -106,7 +105,7 @@ fn clearing_o_nonblock_with_f_setfl_makes_the_read_block(
     let ends = kind.open(Mode::AtCreation);
     require!(ends.as_ref().map(|_| ()).map_err(|e| e.clone()));
     let ends = ends.unwrap();
-    set_nonblock(ends.rx.as_raw_fd(), false);
+    set_nonblocking(ends.rx(), false);
     let mut reader = spawn("reader after clearing O_NONBLOCK", || {
         assert!(ends.read_once().unwrap() > 0);
     });
@@ -129,7 +128,7 @@ fn the_creation_flag_sets_o_nonblock_in_the_status_flags(
         let ends = kind.open(mode);
         require!(ends.as_ref().map(|_| ()).map_err(|e| e.clone()));
         let ends = ends.unwrap();
-        assert_eq!(getfl(ends.rx.as_raw_fd()) & libc::O_NONBLOCK, expected, "{kind:?} {mode:?}: read end");
-        assert_eq!(getfl(ends.tx.as_raw_fd()) & libc::O_NONBLOCK, expected, "{kind:?} {mode:?}: write end");
+        assert_eq!(status_flags(ends.rx()) & libc::O_NONBLOCK, expected, "{kind:?} {mode:?}: read end");
+        assert_eq!(status_flags(ends.tx()) & libc::O_NONBLOCK, expected, "{kind:?} {mode:?}: write end");
     }
 }

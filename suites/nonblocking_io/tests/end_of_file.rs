@@ -3,9 +3,11 @@
 use std::os::fd::AsRawFd;
 
 use fixtures::deadline::poll_ms;
+use fixtures::io::{read_once, status_flags, write_once};
+use fixtures::poll::revents;
 use fixtures::{DEFAULT_DEADLINE, Scratch, assert_errno};
 use nix::errno::Errno;
-use nonblocking_io::{Kind, Mode, getfl, poll1, read, write};
+use nonblocking_io::{Kind, Mode};
 
 fn open(path: &std::path::Path, flags: libc::c_int) -> std::os::fd::OwnedFd {
     use std::os::fd::FromRawFd;
@@ -27,11 +29,11 @@ fn o_nonblock_has_no_effect_on_a_regular_file() {
     let content: Vec<u8> = (0..200_000u32).map(|i| i as u8).collect();
     let path = s.file("f", &content);
     let f = open(&path, libc::O_RDWR | libc::O_NONBLOCK);
-    assert_eq!(getfl(f.as_raw_fd()) & libc::O_NONBLOCK, libc::O_NONBLOCK);
+    assert_eq!(status_flags(f.as_raw_fd()) & libc::O_NONBLOCK, libc::O_NONBLOCK);
     let mut buf = vec![0u8; content.len() + 10];
     let mut got = 0;
     loop {
-        match read(f.as_raw_fd(), &mut buf[got..]) {
+        match read_once(f.as_raw_fd(), &mut buf[got..]) {
             Ok(0) => break,
             Ok(n) => got += n,
             Err(e) => panic!("read of a regular file with O_NONBLOCK failed {e} after {got} bytes"),
@@ -39,9 +41,9 @@ fn o_nonblock_has_no_effect_on_a_regular_file() {
     }
     assert_eq!(got, content.len());
     assert!(buf[..got] == content[..]);
-    assert_eq!(read(f.as_raw_fd(), &mut buf), Ok(0), "read at end of file");
+    assert_eq!(read_once(f.as_raw_fd(), &mut buf), Ok(0), "read at end of file");
     let big = vec![7u8; 4 << 20];
-    assert_eq!(write(f.as_raw_fd(), &big), Ok(big.len()), "a nonblocking write to a regular file was partial");
+    assert_eq!(write_once(f.as_raw_fd(), &big), Ok(big.len()), "a nonblocking write to a regular file was partial");
 }
 
 /// POSIX.1-2024, read(): "When attempting to read from an empty pipe or FIFO: If no
@@ -55,11 +57,11 @@ fn a_nonblocking_fifo_read_without_a_writer_is_eof_not_eagain() {
     let path = s.fifo("f", 0o600);
     let r = open(&path, libc::O_RDONLY | libc::O_NONBLOCK);
     let mut b = [0u8; 4];
-    assert_eq!(read(r.as_raw_fd(), &mut b), Ok(0), "no writer has ever opened the FIFO");
+    assert_eq!(read_once(r.as_raw_fd(), &mut b), Ok(0), "no writer has ever opened the FIFO");
     let w = open(&path, libc::O_WRONLY);
-    assert_errno!(read(r.as_raw_fd(), &mut b), Errno::EAGAIN, "a writer is open, no data");
+    assert_errno!(read_once(r.as_raw_fd(), &mut b), Errno::EAGAIN, "a writer is open, no data");
     drop(w);
-    assert_eq!(read(r.as_raw_fd(), &mut b), Ok(0), "the writer closed");
+    assert_eq!(read_once(r.as_raw_fd(), &mut b), Ok(0), "the writer closed");
 }
 
 /// read(2): "On success, the number of bytes read is returned (zero indicates end of
@@ -71,23 +73,26 @@ fn a_nonblocking_fifo_read_without_a_writer_is_eof_not_eagain() {
 #[rstest::rstest]
 fn a_nonblocking_read_after_the_peer_closed_returns_0(#[values(Kind::Pipe, Kind::UnixStream, Kind::Tcp)] kind: Kind) {
     let ends = kind.open(Mode::AtCreation).unwrap();
-    assert_eq!(write(ends.tx.as_raw_fd(), b"last"), Ok(4));
-    let nonblocking_io::Endpoints { rx, tx, .. } = ends;
+    assert_eq!(write_once(ends.tx(), b"last"), Ok(4));
+    let (rx, tx) = {
+        let mut ends = ends;
+        (ends.take_rx(), ends.take_tx())
+    };
     drop(tx);
     // TCP delivers the data and the FIN asynchronously: wait for readability.
-    assert_ne!(poll1(rx.as_raw_fd(), libc::POLLIN, poll_ms(DEFAULT_DEADLINE)) & libc::POLLIN, 0);
+    assert_ne!(revents(rx.as_raw_fd(), libc::POLLIN, poll_ms(DEFAULT_DEADLINE)) & libc::POLLIN, 0);
     let mut b = [0u8; 16];
     let mut got = Vec::new();
     loop {
-        match read(rx.as_raw_fd(), &mut b) {
+        match read_once(rx.as_raw_fd(), &mut b) {
             Ok(0) => break,
             Ok(n) => got.extend_from_slice(&b[..n]),
             Err(Errno::EAGAIN) => {
-                assert_ne!(poll1(rx.as_raw_fd(), libc::POLLIN, poll_ms(DEFAULT_DEADLINE)) & libc::POLLIN, 0, "{kind:?}: no EOF");
+                assert_ne!(revents(rx.as_raw_fd(), libc::POLLIN, poll_ms(DEFAULT_DEADLINE)) & libc::POLLIN, 0, "{kind:?}: no EOF");
             }
             Err(e) => panic!("{kind:?}: read: {e}"),
         }
     }
     assert_eq!(got, b"last");
-    assert_eq!(read(rx.as_raw_fd(), &mut b), Ok(0), "{kind:?}: EOF is sticky");
+    assert_eq!(read_once(rx.as_raw_fd(), &mut b), Ok(0), "{kind:?}: EOF is sticky");
 }

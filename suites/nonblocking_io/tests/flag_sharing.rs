@@ -9,20 +9,21 @@
 
 use std::os::fd::AsRawFd;
 
+use fixtures::io::{is_nonblocking, read_once, set_nonblocking, status_flags, write_once};
 use fixtures::{Scratch, assert_errno, run_in_child, spawn};
 use nix::errno::Errno;
-use nonblocking_io::{Kind, Mode, getfl, is_nonblocking, read, set_nonblock, write};
+use nonblocking_io::{Kind, Mode};
 
 /// dup(2): the duplicate shares the file status flags, so O_NONBLOCK set through the
 /// duplicate makes a read through the original fail EAGAIN.
 #[test]
 fn o_nonblock_set_through_a_duplicate_applies_to_the_original() {
     let ends = Kind::UnixStream.open(Mode::Blocking).unwrap();
-    let d = nix::unistd::dup(&ends.rx).unwrap();
-    set_nonblock(d.as_raw_fd(), true);
-    assert!(is_nonblocking(ends.rx.as_raw_fd()));
+    let d = nix::unistd::dup(ends.rx_fd()).unwrap();
+    set_nonblocking(d.as_raw_fd(), true);
+    assert!(is_nonblocking(ends.rx()));
     let mut b = [0u8; 1];
-    assert_errno!(read(ends.rx.as_raw_fd(), &mut b), Errno::EAGAIN);
+    assert_errno!(read_once(ends.rx(), &mut b), Errno::EAGAIN);
 }
 
 /// fork(2): the child's descriptors "share open file status flags" with the parent's. A
@@ -31,18 +32,18 @@ fn o_nonblock_set_through_a_duplicate_applies_to_the_original() {
 #[test]
 fn o_nonblock_set_in_a_child_applies_in_the_parent() {
     let ends = Kind::Pipe.open(Mode::Blocking).unwrap();
-    run_in_child("sets O_NONBLOCK", || set_nonblock(ends.rx.as_raw_fd(), true)).expect_success();
-    assert!(is_nonblocking(ends.rx.as_raw_fd()));
+    run_in_child("sets O_NONBLOCK", || set_nonblocking(ends.rx(), true)).expect_success();
+    assert!(is_nonblocking(ends.rx()));
     let mut b = [0u8; 1];
-    assert_errno!(read(ends.rx.as_raw_fd(), &mut b), Errno::EAGAIN, "read in the parent");
-    run_in_child("clears O_NONBLOCK", || set_nonblock(ends.rx.as_raw_fd(), false)).expect_success();
+    assert_errno!(read_once(ends.rx(), &mut b), Errno::EAGAIN, "read in the parent");
+    run_in_child("clears O_NONBLOCK", || set_nonblocking(ends.rx(), false)).expect_success();
     // The parent's read blocks now: prove it in a second child, which shares it too.
     let mut reader = spawn("reader", || {
         let mut b = [0u8; 1];
-        assert_eq!(read(ends.rx.as_raw_fd(), &mut b), Ok(1));
+        assert_eq!(read_once(ends.rx(), &mut b), Ok(1));
     });
     reader.assert_blocked("read(2) after a child cleared O_NONBLOCK");
-    assert_eq!(write(ends.tx.as_raw_fd(), b"x"), Ok(1));
+    assert_eq!(write_once(ends.tx(), b"x"), Ok(1));
     reader.expect_success();
 }
 
@@ -61,15 +62,15 @@ fn a_second_open_of_a_fifo_does_not_share_o_nonblock() {
     let blocking_file = open(OFlag::O_RDONLY);
     let (nb, w, blocking) = (nb_file.as_raw_fd(), w_file.as_raw_fd(), blocking_file.as_raw_fd());
     assert!(is_nonblocking(nb));
-    assert_eq!(getfl(blocking) & libc::O_NONBLOCK, 0, "the second open took the first one's O_NONBLOCK");
+    assert_eq!(status_flags(blocking) & libc::O_NONBLOCK, 0, "the second open took the first one's O_NONBLOCK");
     let mut b = [0u8; 1];
-    assert_errno!(read(nb, &mut b), Errno::EAGAIN);
+    assert_errno!(read_once(nb, &mut b), Errno::EAGAIN);
     let mut reader = spawn("blocking FIFO reader", || {
         let mut b = [0u8; 1];
-        assert_eq!(read(blocking, &mut b), Ok(1));
+        assert_eq!(read_once(blocking, &mut b), Ok(1));
     });
     reader.assert_blocked("read(2) through the blocking open of the FIFO");
-    assert_eq!(write(w, b"y"), Ok(1));
+    assert_eq!(write_once(w, b"y"), Ok(1));
     reader.expect_success();
 }
 
@@ -82,14 +83,14 @@ fn msg_dontwait_is_per_call_and_leaves_the_socket_blocking(#[values(Kind::UnixSt
     let ends = kind.open(Mode::Blocking).unwrap();
     let mut b = [0u8; 8];
     // SAFETY: valid buffer.
-    let r = fixtures::sys_size(unsafe { libc::recv(ends.rx.as_raw_fd(), b.as_mut_ptr().cast(), b.len(), libc::MSG_DONTWAIT) });
+    let r = fixtures::sys_size(unsafe { libc::recv(ends.rx(), b.as_mut_ptr().cast(), b.len(), libc::MSG_DONTWAIT) });
     assert_errno!(r, Errno::EAGAIN, "recv(MSG_DONTWAIT) on an empty {kind:?} socket");
-    assert!(!is_nonblocking(ends.rx.as_raw_fd()), "MSG_DONTWAIT set O_NONBLOCK");
+    assert!(!is_nonblocking(ends.rx()), "MSG_DONTWAIT set O_NONBLOCK");
     // The next plain recv blocks.
     let mut reader = spawn("plain recv", || {
         let mut b = [0u8; 8];
         // SAFETY: valid buffer.
-        let n = unsafe { libc::recv(ends.rx.as_raw_fd(), b.as_mut_ptr().cast(), b.len(), 0) };
+        let n = unsafe { libc::recv(ends.rx(), b.as_mut_ptr().cast(), b.len(), 0) };
         assert!(n > 0, "recv: {}", Errno::last());
     });
     reader.assert_blocked("recv(2) without MSG_DONTWAIT");
@@ -106,7 +107,7 @@ fn mq_setattr_and_f_setfl_change_the_same_o_nonblock() {
     let ends = Kind::Mq.open(Mode::Blocking);
     fixtures::require!(ends.as_ref().map(|_| ()).map_err(|e| e.clone()));
     let ends = ends.unwrap();
-    let fd = ends.rx.as_raw_fd();
+    let fd = ends.rx();
     let getattr = || {
         // SAFETY: zeroed attr filled by the call.
         let mut a: libc::mq_attr = unsafe { std::mem::zeroed() };
@@ -114,7 +115,7 @@ fn mq_setattr_and_f_setfl_change_the_same_o_nonblock() {
         a.mq_flags as libc::c_int
     };
     assert_eq!(getattr() & libc::O_NONBLOCK, 0);
-    set_nonblock(fd, true);
+    set_nonblocking(fd, true);
     assert_eq!(getattr() & libc::O_NONBLOCK, libc::O_NONBLOCK, "mq_getattr does not see F_SETFL's O_NONBLOCK");
     // SAFETY: zeroed attr with mq_flags 0 clears O_NONBLOCK.
     let clear: libc::mq_attr = unsafe { std::mem::zeroed() };

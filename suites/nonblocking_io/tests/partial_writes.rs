@@ -1,11 +1,12 @@
 //! How much a nonblocking write transfers when there is some room but not enough.
 
-use std::os::fd::AsRawFd;
-
 use fixtures::deadline::poll_ms;
+use fixtures::io::{read_once, write_once};
+use fixtures::net::setsockopt_int;
+use fixtures::poll::revents;
 use fixtures::{DEFAULT_DEADLINE, NEGATIVE_WAIT, assert_errno};
 use nix::errno::Errno;
-use nonblocking_io::{Kind, Mode, poll1, read, set_int_opt, write};
+use nonblocking_io::{Kind, Mode};
 
 /// A recognisable pattern, so that a partial write can be checked byte for byte.
 fn pattern(len: usize) -> Vec<u8> {
@@ -18,11 +19,11 @@ fn read_exactly(fd: i32, n: usize) -> Vec<u8> {
     let mut buf = vec![0u8; 65536];
     while out.len() < n {
         let want = (n - out.len()).min(buf.len());
-        match read(fd, &mut buf[..want]) {
+        match read_once(fd, &mut buf[..want]) {
             Ok(0) => panic!("EOF after {} of {n} bytes", out.len()),
             Ok(k) => out.extend_from_slice(&buf[..k]),
             Err(Errno::EAGAIN) => {
-                let ev = poll1(fd, libc::POLLIN, poll_ms(DEFAULT_DEADLINE));
+                let ev = revents(fd, libc::POLLIN, poll_ms(DEFAULT_DEADLINE));
                 assert_ne!(ev & libc::POLLIN, 0, "only {} of {n} bytes arrived", out.len());
             }
             Err(e) => panic!("read: {e}"),
@@ -41,17 +42,17 @@ fn read_exactly(fd: i32, n: usize) -> Vec<u8> {
 #[rstest::rstest]
 fn a_nonblocking_write_larger_than_the_room_is_partial(#[values(Kind::Pipe, Kind::UnixStream, Kind::Tcp)] kind: Kind) {
     let ends = kind.open(Mode::AtCreation).unwrap();
-    let (rx, tx) = (ends.rx.as_raw_fd(), ends.tx.as_raw_fd());
+    let (rx, tx) = (ends.rx(), ends.tx());
     let mut pre_filled = 0usize;
     if kind == Kind::Pipe {
         // Fill the pipe, then free two pages: there is room, but less than we write.
-        let (n, e) = ends.fill();
+        let (n, e) = ends.fill_until_error();
         assert_eq!(e, Errno::EAGAIN);
         read_exactly(rx, 8192);
         pre_filled = n as usize - 8192;
     }
     let big = pattern(4 << 20);
-    let n = write(tx, &big).unwrap_or_else(|e| panic!("{kind:?}: write with some room: {e}"));
+    let n = write_once(tx, &big).unwrap_or_else(|e| panic!("{kind:?}: write with some room: {e}"));
     assert!(n > 0 && n < big.len(), "{kind:?}: expected a partial write, wrote {n} of {}", big.len());
     if kind == Kind::Pipe {
         read_exactly(rx, pre_filled);
@@ -59,7 +60,7 @@ fn a_nonblocking_write_larger_than_the_room_is_partial(#[values(Kind::Pipe, Kind
     let got = read_exactly(rx, n);
     assert!(got == big[..n], "{kind:?}: the {n} bytes received are not the first {n} bytes written");
     // Nothing beyond the reported count was transferred.
-    assert_eq!(poll1(rx, libc::POLLIN, poll_ms(NEGATIVE_WAIT)) & libc::POLLIN, 0, "{kind:?}: more than {n} bytes arrived");
+    assert_eq!(revents(rx, libc::POLLIN, poll_ms(NEGATIVE_WAIT)) & libc::POLLIN, 0, "{kind:?}: more than {n} bytes arrived");
 }
 
 /// pipe(7), O_NONBLOCK with n <= PIPE_BUF: "If there is room to write n bytes to the pipe,
@@ -70,16 +71,16 @@ fn a_nonblocking_write_larger_than_the_room_is_partial(#[values(Kind::Pipe, Kind
 #[test]
 fn a_nonblocking_pipe_write_of_at_most_pipe_buf_is_all_or_eagain() {
     let ends = Kind::Pipe.open(Mode::AtCreation).unwrap();
-    let (rx, tx) = (ends.rx.as_raw_fd(), ends.tx.as_raw_fd());
+    let (rx, tx) = (ends.rx(), ends.tx());
     // SAFETY: sysconf and fcntl with valid arguments.
     let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) } as usize;
     assert_eq!(unsafe { libc::fcntl(tx, libc::F_SETPIPE_SZ, page as libc::c_int) }, page as libc::c_int, "F_SETPIPE_SZ");
     let pipe_buf = libc::PIPE_BUF;
     assert!(pipe_buf <= page);
-    assert_eq!(write(tx, &vec![b'a'; page - 96]), Ok(page - 96));
-    assert_errno!(write(tx, &vec![b'b'; pipe_buf]), Errno::EAGAIN, "PIPE_BUF bytes with 96 bytes of room");
-    assert_eq!(write(tx, &[b'c'; 96]), Ok(96), "96 bytes with exactly 96 bytes of room");
-    assert_errno!(write(tx, b"d"), Errno::EAGAIN, "the pipe is full");
+    assert_eq!(write_once(tx, &vec![b'a'; page - 96]), Ok(page - 96));
+    assert_errno!(write_once(tx, &vec![b'b'; pipe_buf]), Errno::EAGAIN, "PIPE_BUF bytes with 96 bytes of room");
+    assert_eq!(write_once(tx, &[b'c'; 96]), Ok(96), "96 bytes with exactly 96 bytes of room");
+    assert_errno!(write_once(tx, b"d"), Errno::EAGAIN, "the pipe is full");
     let got = read_exactly(rx, page);
     assert!(got[..page - 96].iter().all(|&b| b == b'a'));
     assert!(got[page - 96..].iter().all(|&b| b == b'c'), "bytes of the refused write reached the pipe");
@@ -93,14 +94,14 @@ fn a_nonblocking_pipe_write_of_at_most_pipe_buf_is_all_or_eagain() {
 #[test]
 fn a_nonblocking_datagram_send_is_never_partial() {
     let ends = Kind::UnixDgram.open(Mode::AtCreation).unwrap();
-    let (rx, tx) = (ends.rx.as_raw_fd(), ends.tx.as_raw_fd());
-    set_int_opt(tx, libc::SOL_SOCKET, libc::SO_SNDBUF, 16384);
+    let (rx, tx) = (ends.rx(), ends.tx());
+    setsockopt_int(tx, libc::SOL_SOCKET, libc::SO_SNDBUF, 16384).unwrap();
     let big = pattern(1 << 20);
-    assert_errno!(write(tx, &big), Errno::EMSGSIZE, "a datagram larger than the send buffer");
+    assert_errno!(write_once(tx, &big), Errno::EMSGSIZE, "a datagram larger than the send buffer");
     let msg = pattern(1000);
     let mut sent = 0;
     loop {
-        match write(tx, &msg) {
+        match write_once(tx, &msg) {
             Ok(n) => {
                 assert_eq!(n, msg.len(), "a datagram was sent in part");
                 sent += 1;
@@ -113,9 +114,9 @@ fn a_nonblocking_datagram_send_is_never_partial() {
     assert!(sent > 0);
     let mut buf = vec![0u8; 4096];
     for i in 0..sent {
-        let n = read(rx, &mut buf).unwrap_or_else(|e| panic!("datagram {i} of {sent}: {e}"));
+        let n = read_once(rx, &mut buf).unwrap_or_else(|e| panic!("datagram {i} of {sent}: {e}"));
         assert_eq!(n, msg.len(), "datagram {i} has the wrong size");
         assert!(buf[..n] == msg[..], "datagram {i} is corrupted");
     }
-    assert_errno!(read(rx, &mut buf), Errno::EAGAIN, "more datagrams than were sent");
+    assert_errno!(read_once(rx, &mut buf), Errno::EAGAIN, "more datagrams than were sent");
 }

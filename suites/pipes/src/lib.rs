@@ -28,26 +28,25 @@
 //! Many claims depend on exactly which descriptors of a pipe are open (EOF, EPIPE). Under
 //! plain `cargo test` other tests fork children concurrently, and a child forked at the
 //! wrong moment holds copies of *this* test's descriptors until it execs or exits. Such
-//! tests therefore run their body in a single-threaded child ([`isolated`]), where no
-//! other thread can fork.
+//! tests therefore run their body in a single-threaded child ([`fixtures::isolated`]),
+//! where no other thread can fork.
+//!
+//! Helpers shared by the test files live here: the two [`PipeKind`]s and filling a pipe.
+//! Raw I/O and the fcntl flags come from [`fixtures::io`], the announcing signal handler
+//! from [`fixtures::signals`].
 
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicI32, AtomicUsize, Ordering};
 
-use fixtures::{Scratch, sys, sys_size};
+use fixtures::Scratch;
+use fixtures::io::{set_nonblocking, write_once};
+use fixtures::memory::page_size;
 use nix::errno::Errno;
 use nix::fcntl::OFlag;
-use nix::sys::signal::{SaFlags, SigAction, SigHandler, SigSet, Signal};
 use nix::sys::stat::Mode;
 
 /// PIPE_BUF from <limits.h>: 4096 on Linux (pipe(7), "PIPE_BUF").
 pub const PIPE_BUF: usize = libc::PIPE_BUF;
-
-/// The system page size.
-pub fn page_size() -> usize {
-    nix::unistd::sysconf(nix::unistd::SysconfVar::PAGE_SIZE).unwrap().unwrap() as usize
-}
 
 /// The default pipe capacity on Linux: 16 pages (pipe(7), "Pipe capacity").
 pub fn default_capacity() -> usize {
@@ -96,95 +95,6 @@ impl PipeKind {
     }
 }
 
-/// F_GETFL.
-pub fn status_flags(fd: BorrowedFd<'_>) -> libc::c_int {
-    sys(unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_GETFL) }).expect("F_GETFL")
-}
-
-/// F_GETFD.
-pub fn fd_flags(fd: BorrowedFd<'_>) -> libc::c_int {
-    sys(unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_GETFD) }).expect("F_GETFD")
-}
-
-/// Set or clear O_NONBLOCK on the open file description of `fd`.
-pub fn set_nonblocking(fd: BorrowedFd<'_>, on: bool) {
-    set_status_flag(fd, libc::O_NONBLOCK, on).expect("F_SETFL O_NONBLOCK");
-}
-
-/// Set or clear one status flag with F_SETFL.
-pub fn set_status_flag(fd: BorrowedFd<'_>, flag: libc::c_int, on: bool) -> Result<(), Errno> {
-    let fl = status_flags(fd);
-    let new = if on { fl | flag } else { fl & !flag };
-    sys(unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_SETFL, new) }).map(|_| ())
-}
-
-/// F_GETPIPE_SZ.
-pub fn pipe_size(fd: BorrowedFd<'_>) -> Result<usize, Errno> {
-    sys(unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_GETPIPE_SZ) }).map(|n| n as usize)
-}
-
-/// F_SETPIPE_SZ; returns the capacity actually set.
-pub fn set_pipe_size(fd: BorrowedFd<'_>, size: usize) -> Result<usize, Errno> {
-    sys(unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_SETPIPE_SZ, size as libc::c_int) }).map(|n| n as usize)
-}
-
-/// ioctl(FIONREAD): the number of unread bytes.
-pub fn fionread(fd: BorrowedFd<'_>) -> Result<usize, Errno> {
-    let mut n: libc::c_int = -1;
-    sys(unsafe { libc::ioctl(fd.as_raw_fd(), libc::FIONREAD, &mut n) }).map(|_| n as usize)
-}
-
-/// One read(2), with its exact result.
-pub fn read_once(fd: BorrowedFd<'_>, buf: &mut [u8]) -> Result<usize, Errno> {
-    sys_size(unsafe { libc::read(fd.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len()) })
-}
-
-/// One write(2), with its exact result.
-pub fn write_once(fd: BorrowedFd<'_>, buf: &[u8]) -> Result<usize, Errno> {
-    sys_size(unsafe { libc::write(fd.as_raw_fd(), buf.as_ptr().cast(), buf.len()) })
-}
-
-/// Write all of `buf`, retrying after partial writes (not after errors).
-pub fn write_all(fd: BorrowedFd<'_>, mut buf: &[u8]) {
-    while !buf.is_empty() {
-        let n = write_once(fd, buf).unwrap_or_else(|e| panic!("write of {} bytes: {e}", buf.len()));
-        buf = &buf[n..];
-    }
-}
-
-/// Read until end-of-file (bounded by the fixtures' deadline) and return everything.
-pub fn read_to_eof(fd: BorrowedFd<'_>) -> Vec<u8> {
-    fixtures::within("reading a pipe until end-of-file", || {
-        let mut out = Vec::new();
-        let mut buf = vec![0u8; 65536];
-        loop {
-            match read_once(fd, &mut buf) {
-                Ok(0) => return out,
-                Ok(n) => out.extend_from_slice(&buf[..n]),
-                Err(Errno::EINTR) => {}
-                Err(e) => panic!("read until EOF: {e}"),
-            }
-        }
-    })
-}
-
-/// Read exactly `n` bytes (bounded by the fixtures' deadline).
-pub fn read_exact(fd: BorrowedFd<'_>, n: usize) -> Vec<u8> {
-    fixtures::within("reading a pipe", || {
-        let mut out = vec![0u8; n];
-        let mut got = 0;
-        while got < n {
-            match read_once(fd, &mut out[got..]) {
-                Ok(0) => panic!("EOF after {got} of {n} bytes"),
-                Ok(k) => got += k,
-                Err(Errno::EINTR) => {}
-                Err(e) => panic!("read: {e}"),
-            }
-        }
-        out
-    })
-}
-
 /// With `fd` nonblocking: write `chunk`-sized pieces until EAGAIN; returns the total
 /// written. Panics on any other error.
 pub fn fill_nonblocking(fd: BorrowedFd<'_>, chunk: usize) -> usize {
@@ -206,41 +116,4 @@ pub fn fill_to_capacity(tx: BorrowedFd<'_>) -> usize {
     let n = fill_nonblocking(tx, page_size());
     set_nonblocking(tx, false);
     n
-}
-
-/// Run `body` in a forked, single-threaded child and fail the test if it fails there. Used
-/// where a claim depends on exactly which descriptors are open: no other thread can fork a
-/// child that holds copies of the descriptors the body creates.
-#[track_caller]
-pub fn isolated<F: FnOnce()>(body: F) {
-    fixtures::run_in_child("test body (isolated from other threads' forks)", body).expect_success();
-}
-
-static ANNOUNCE_FD: AtomicI32 = AtomicI32::new(-1);
-static ANNOUNCED: AtomicUsize = AtomicUsize::new(0);
-
-extern "C" fn announce(_sig: libc::c_int) {
-    ANNOUNCED.fetch_add(1, Ordering::SeqCst);
-    let fd = ANNOUNCE_FD.load(Ordering::SeqCst);
-    if fd >= 0 {
-        let b = [1u8];
-        // SAFETY: write(2) is async-signal-safe; one byte from our own buffer.
-        unsafe { libc::write(fd, b.as_ptr().cast(), 1) };
-    }
-}
-
-/// In a child: install a handler for `sig` (with `flags`, e.g. SA_RESTART or none) that
-/// counts its runs and writes one byte to `to`, so that another process learns that the
-/// handler has run. Use [`announced`] for the count.
-pub fn install_announcing_handler(sig: Signal, flags: SaFlags, to: BorrowedFd<'_>) {
-    ANNOUNCED.store(0, Ordering::SeqCst);
-    ANNOUNCE_FD.store(to.as_raw_fd(), Ordering::SeqCst);
-    let action = SigAction::new(SigHandler::Handler(announce), flags, SigSet::empty());
-    // SAFETY: the handler only uses atomics and write(2).
-    unsafe { nix::sys::signal::sigaction(sig, &action) }.expect("sigaction");
-}
-
-/// How many times the announcing handler ran in this process.
-pub fn announced() -> usize {
-    ANNOUNCED.load(Ordering::SeqCst)
 }

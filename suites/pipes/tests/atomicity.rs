@@ -9,8 +9,9 @@
 
 use std::os::fd::{AsFd, AsRawFd};
 
-use fixtures::children;
-use pipes::{PIPE_BUF, PipeKind, isolated, read_to_eof, write_once};
+use fixtures::io::{read_to_eof, write_once};
+use fixtures::{children, isolated};
+use pipes::{PIPE_BUF, PipeKind};
 use rstest::rstest;
 
 const WRITERS: usize = 4;

@@ -10,14 +10,13 @@
 
 use std::os::fd::AsFd;
 
+use fixtures::io::{fionread, read_exact, read_once, write_all, write_once};
+use fixtures::signals::{announced, install_announcing_handler};
 use fixtures::sync::channel;
 use fixtures::{assert_errno, spawn};
 use nix::errno::Errno;
 use nix::sys::signal::{SaFlags, Signal};
-use pipes::{
-    PIPE_BUF, PipeKind, announced, fill_to_capacity, fionread, install_announcing_handler, read_exact, read_once,
-    write_all, write_once,
-};
+use pipes::{PIPE_BUF, PipeKind, fill_to_capacity};
 use rstest::rstest;
 
 /// pipe(7): "read(2) will block until data is available". Asserted: a reader of the empty
@@ -179,5 +178,5 @@ fn a_blocked_write_interrupted_before_any_transfer_fails_eintr(#[case] kind: Pip
 }
 
 fn pipe_size_of(p: &pipes::Pipe) -> usize {
-    pipes::pipe_size(p.tx.as_fd()).unwrap()
+    fixtures::io::pipe_size(p.tx.as_fd()).unwrap()
 }

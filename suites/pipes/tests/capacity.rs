@@ -10,11 +10,12 @@ use std::os::fd::AsFd;
 
 use fixtures::assert_errno;
 use fixtures::gate::{Cap, has_cap};
-use nix::errno::Errno;
-use pipes::{
-    PIPE_BUF, PipeKind, default_capacity, fill_nonblocking, fionread, page_size, pipe_size, read_exact,
-    set_nonblocking, set_pipe_size, write_all, write_once,
+use fixtures::io::{
+    fionread, pipe_size, read_exact, set_nonblocking, set_pipe_size, write_all, write_once,
 };
+use fixtures::memory::page_size;
+use nix::errno::Errno;
+use pipes::{PIPE_BUF, PipeKind, default_capacity, fill_nonblocking};
 use rstest::rstest;
 
 /// pipe(7), "Pipe capacity": "the default pipe capacity is 16 pages", capped for an

@@ -3,9 +3,9 @@
 use std::os::fd::AsFd;
 
 use fixtures::exec::exec_probe;
+use fixtures::io::{fd_flags, read_once, status_flags};
 use fixtures::{Outcome, assert_errno, run_in_child, sys};
 use nix::errno::Errno;
-use pipes::{fd_flags, read_once, status_flags};
 use rstest::rstest;
 
 fn raw_pipe2(flags: libc::c_int) -> (Result<libc::c_int, Errno>, [libc::c_int; 2]) {

@@ -8,10 +8,11 @@
 
 use std::os::fd::AsFd;
 
+use fixtures::io::{read_once, set_nonblocking, write_all};
 use fixtures::sync::channel;
-use fixtures::{assert_errno, spawn};
+use fixtures::{assert_errno, isolated, spawn};
 use nix::errno::Errno;
-use pipes::{PipeKind, isolated, read_once, set_nonblocking, write_all};
+use pipes::PipeKind;
 use rstest::rstest;
 
 /// pipe(7): all write ends closed -> "read(2) will return 0". Asserted: with the only write

@@ -8,11 +8,13 @@
 use std::os::fd::AsFd;
 
 use fixtures::assert_errno;
+use fixtures::io::{pipe_size, set_pipe_size};
+use fixtures::memory::page_size;
 use fixtures::privilege::{can_switch_user, drop_to_nobody};
 use fixtures::sysctl::{self, SysctlGuard};
 use fixtures::{require, run_in_child};
 use nix::errno::Errno;
-use pipes::{default_capacity, page_size, pipe_size, set_pipe_size};
+use pipes::default_capacity;
 use serial_test::serial;
 
 const PIPE_MAX_SIZE: &str = "fs/pipe-max-size";

@@ -14,10 +14,11 @@
 use std::os::fd::{AsFd, OwnedFd};
 
 use fixtures::assert_errno;
+use fixtures::io::{pipe_size, set_pipe_size};
+use fixtures::memory::page_size;
 use fixtures::privilege::{become_user, can_switch_user};
 use fixtures::{kernel_at_least, require, run_in_child, sysctl};
 use nix::errno::Errno;
-use pipes::{page_size, pipe_size, set_pipe_size};
 use serial_test::serial;
 
 /// What a fresh user's pipes look like once the soft limit is reached.

@@ -2,9 +2,10 @@
 
 use std::os::fd::{AsFd, AsRawFd};
 
+use fixtures::io::write_all;
 use fixtures::procfs::fd_target;
 use nix::sys::stat::{SFlag, fstat};
-use pipes::{PipeKind, write_all};
+use pipes::PipeKind;
 use rstest::rstest;
 
 /// inode(7), "The file type and mode": S_IFIFO / S_ISFIFO(m) "FIFO (named pipe)", which pipes
@@ -62,6 +63,6 @@ fn every_pipe_is_a_new_object() {
     let (rx2, _tx2) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC | nix::fcntl::OFlag::O_NONBLOCK).unwrap();
     assert_ne!(fstat(rx1.as_fd()).unwrap().st_ino, fstat(rx2.as_fd()).unwrap().st_ino);
     write_all(tx1.as_fd(), b"one");
-    assert_eq!(pipes::fionread(rx2.as_fd()), Ok(0));
-    assert_eq!(pipes::fionread(rx1.as_fd()), Ok(3));
+    assert_eq!(fixtures::io::fionread(rx2.as_fd()), Ok(0));
+    assert_eq!(fixtures::io::fionread(rx1.as_fd()), Ok(3));
 }

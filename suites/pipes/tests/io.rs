@@ -3,9 +3,10 @@
 
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
 
+use fixtures::io::{fionread, read_exact, read_once, write_all, write_once};
 use fixtures::{assert_errno, sys_size};
 use nix::errno::Errno;
-use pipes::{PipeKind, fionread, read_exact, read_once, write_all, write_once};
+use pipes::PipeKind;
 use rstest::rstest;
 
 /// pipe(7): "The communication channel provided by a pipe is a byte stream: there is no

@@ -4,12 +4,13 @@
 
 use std::os::fd::AsFd;
 
+use fixtures::io::{
+    fionread, pipe_size, read_exact, read_once, set_nonblocking, status_flags, write_all,
+    write_once,
+};
 use fixtures::{assert_errno, spawn};
 use nix::errno::Errno;
-use pipes::{
-    PIPE_BUF, PipeKind, fill_nonblocking, fionread, pipe_size, read_exact, read_once, set_nonblocking, status_flags,
-    write_all, write_once,
-};
+use pipes::{PIPE_BUF, PipeKind, fill_nonblocking};
 use rstest::rstest;
 
 /// read(2), EAGAIN: "The file descriptor fd refers to a file other than a socket and has been

@@ -5,9 +5,10 @@
 use std::os::fd::{AsFd, OwnedFd};
 
 use fixtures::assert_errno;
+use fixtures::io::{fionread, read_once, set_nonblocking, set_status_flag, status_flags, write_once};
 use nix::errno::Errno;
 use nix::fcntl::OFlag;
-use pipes::{PIPE_BUF, PipeKind, fionread, read_once, set_nonblocking, set_status_flag, status_flags, write_once};
+use pipes::{PIPE_BUF, PipeKind};
 use rstest::rstest;
 
 fn packet_pipe() -> (OwnedFd, OwnedFd) {

@@ -11,9 +11,9 @@
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 
 use fixtures::exec::exec_probe;
-use fixtures::{Forked, spawn};
+use fixtures::io::read_to_eof;
+use fixtures::{Forked, isolated, spawn};
 use nix::sys::signal::Signal;
-use pipes::{isolated, read_to_eof};
 
 fn cloexec_pipe() -> (OwnedFd, OwnedFd) {
     nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).expect("pipe2")

@@ -10,11 +10,12 @@
 
 use std::os::fd::AsFd;
 
-use fixtures::signals::{self, SignalCatcher};
-use fixtures::{NEGATIVE_WAIT, Outcome, assert_errno, run_in_child, spawn};
+use fixtures::io::write_once;
+use fixtures::signals::{self, SignalCatcher, announced, install_announcing_handler};
+use fixtures::{NEGATIVE_WAIT, Outcome, assert_errno, isolated, run_in_child, spawn};
 use nix::errno::Errno;
 use nix::sys::signal::{SaFlags, Signal};
-use pipes::{PipeKind, announced, fill_to_capacity, install_announcing_handler, isolated, write_once};
+use pipes::{PipeKind, fill_to_capacity};
 use rstest::rstest;
 
 /// pipe(7) and signal(7) (SIGPIPE: "Broken pipe: write to pipe with no readers", default

@@ -20,18 +20,18 @@
 //! pselect(), and the Linux sources named in individual tests (fs/select.c, fs/pipe.c,
 //! net/ipv4/tcp.c, net/unix/af_unix.c, fs/eventfd.c).
 //!
-//! Helpers shared by the test files live here; `kinds` builds a readable/writable pair of
-//! each fd kind (shared, identical, with the `signal_io` and `epoll` suites).
+//! Helpers shared by the test files live here: fd sets and the select/pselect calls, the
+//! raw ppoll and pselect6 system calls, and [`Wait`] for claims that span the four calls.
+//! The readable/writable pair of every fd kind comes from [`fixtures::kinds`], poll(2) on
+//! one fd from [`fixtures::poll`].
 
 use std::os::fd::RawFd;
 use std::time::Duration;
 
-use fixtures::{sys, sys_size};
+use fixtures::clock::timespec;
+use fixtures::poll::poll1;
+use fixtures::sys;
 use nix::errno::Errno;
-
-pub mod kinds;
-
-pub use kinds::{Kind, Pair};
 
 /// Every event bit a caller may request (POLLERR, POLLHUP and POLLNVAL are output-only).
 pub const ALL_REQUESTABLE: libc::c_short = libc::POLLIN
@@ -42,28 +42,6 @@ pub const ALL_REQUESTABLE: libc::c_short = libc::POLLIN
     | libc::POLLRDBAND
     | libc::POLLWRNORM
     | libc::POLLWRBAND;
-
-/// poll(2) on one fd: (return value, revents).
-pub fn poll1(
-    fd: RawFd,
-    events: libc::c_short,
-    timeout_ms: libc::c_int,
-) -> Result<(i32, libc::c_short), Errno> {
-    let mut p = libc::pollfd {
-        fd,
-        events,
-        revents: 0,
-    };
-    // SAFETY: one valid pollfd.
-    let r = sys(unsafe { libc::poll(&mut p, 1, timeout_ms) })?;
-    Ok((r, p.revents))
-}
-
-/// revents of a zero-timeout poll(2) on one fd.
-#[track_caller]
-pub fn revents_now(fd: RawFd, events: libc::c_short) -> libc::c_short {
-    poll1(fd, events, 0).expect("poll").1
-}
 
 /// The raw ppoll system call (its timeout is written back by the kernel).
 pub fn raw_ppoll(
@@ -85,35 +63,6 @@ pub fn raw_ppoll(
         )
     };
     sys(r as libc::c_int)
-}
-
-/// A signal set holding exactly `sigs`.
-pub fn sigset(sigs: &[libc::c_int]) -> libc::sigset_t {
-    // SAFETY: initialising a sigset we own.
-    unsafe {
-        let mut s: libc::sigset_t = std::mem::zeroed();
-        libc::sigemptyset(&mut s);
-        for &sig in sigs {
-            libc::sigaddset(&mut s, sig);
-        }
-        s
-    }
-}
-
-/// The calling thread's current signal mask.
-pub fn current_mask() -> libc::sigset_t {
-    // SAFETY: querying the mask into a set we own.
-    unsafe {
-        let mut old: libc::sigset_t = std::mem::zeroed();
-        libc::pthread_sigmask(libc::SIG_BLOCK, std::ptr::null(), &mut old);
-        old
-    }
-}
-
-/// True if `sig` is a member of `set`.
-pub fn has(set: &libc::sigset_t, sig: libc::c_int) -> bool {
-    // SAFETY: reading a set we own.
-    unsafe { libc::sigismember(set, sig) == 1 }
 }
 
 /// An fd_set (FD_SETSIZE = 1024 bits, as glibc defines it).
@@ -238,34 +187,6 @@ pub fn raw_pselect6(
     sys(ret as libc::c_int)
 }
 
-/// A timespec from a Duration.
-pub fn timespec(d: Duration) -> libc::timespec {
-    libc::timespec {
-        tv_sec: d.as_secs() as libc::time_t,
-        tv_nsec: d.subsec_nanos() as libc::c_long,
-    }
-}
-
-/// A Duration from a (valid) timespec.
-pub fn duration_of(ts: &libc::timespec) -> Duration {
-    Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
-}
-
-/// Send one byte of TCP urgent data (MSG_OOB) from `pair.tx()` and wait (bounded) until
-/// the receiving socket reports it with POLLPRI; FIONREAD then serialises with the socket
-/// lock, so the urgent-data processing (SIGURG, wakeups) has completed.
-#[track_caller]
-pub fn send_urgent(pair: &Pair, byte: u8) {
-    assert_eq!(pair.kind, Kind::Tcp);
-    // SAFETY: sending one byte we own.
-    let n =
-        sys_size(unsafe { libc::send(pair.tx(), (&byte as *const u8).cast(), 1, libc::MSG_OOB) })
-            .expect("send MSG_OOB");
-    assert_eq!(n, 1);
-    kinds::wait_for_events(pair.rx(), libc::POLLPRI, "TCP urgent data");
-    let _ = kinds::fionread(pair.rx());
-}
-
 /// setrlimit(RLIMIT_NOFILE) to `n` (soft and hard): only in a child.
 pub fn limit_nofile(n: u64) {
     let rl = libc::rlimit {
@@ -337,29 +258,4 @@ impl Wait {
     pub fn takes_mask(self) -> bool {
         matches!(self, Wait::Ppoll | Wait::Pselect)
     }
-}
-
-/// waitid(P_PID, pid, WNOWAIT | `which`) bounded by the harness deadline: returns once the
-/// child has stopped (WSTOPPED) or continued (WCONTINUED), leaving the state to be
-/// collected later. The parent observes the child's job-control state without sleeping.
-#[track_caller]
-pub fn await_child_state(pid: nix::unistd::Pid, which: libc::c_int, what: &str) {
-    fixtures::within(what, || {
-        // SAFETY: waitid on our own child into a siginfo we own.
-        let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
-        loop {
-            let r = unsafe {
-                libc::waitid(
-                    libc::P_PID,
-                    pid.as_raw() as libc::id_t,
-                    &mut info,
-                    which | libc::WNOWAIT,
-                )
-            };
-            if r == 0 {
-                return;
-            }
-            assert_eq!(Errno::last(), Errno::EINTR, "waitid for {what}");
-        }
-    })
 }

@@ -5,11 +5,13 @@
 //! interfaces that fail with EINTR after a mere SIGSTOP/SIGCONT, so a stop does not
 //! disturb them.
 
+use fixtures::child::await_child_state;
+use fixtures::kinds::Kind;
 use fixtures::signals::{count, ignore, install_counter};
 use fixtures::{spawn, sync};
 use nix::errno::Errno;
 use nix::sys::signal::{SaFlags, Signal};
-use poll_select::{Kind, Wait, await_child_state};
+use poll_select::Wait;
 use rstest::rstest;
 
 /// signal(7): a handler interrupts the wait with EINTR, with or without SA_RESTART; the

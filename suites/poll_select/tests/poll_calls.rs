@@ -2,9 +2,11 @@
 
 use std::time::{Duration, Instant};
 
+use fixtures::kinds::Kind;
+use fixtures::poll::poll1;
 use fixtures::{assert_errno, require, run_in_child, spawn, sync, sys};
 use nix::errno::Errno;
-use poll_select::{Kind, limit_nofile, poll1};
+use poll_select::limit_nofile;
 use rstest::rstest;
 
 /// poll(2), RETURN VALUE: "the number of elements in the pollfds whose revents fields have

@@ -9,8 +9,11 @@
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::fs::OpenOptionsExt;
 
+use fixtures::kinds::Kind;
+use fixtures::net::{self, SockAddr};
+use fixtures::poll::{poll1, revents_now, wait_for_events};
 use fixtures::{Scratch, require, sys};
-use poll_select::{ALL_REQUESTABLE, Kind, poll1, revents_now};
+use poll_select::ALL_REQUESTABLE;
 use rstest::rstest;
 
 const INPUT_SIDE: libc::c_short =
@@ -290,7 +293,7 @@ fn a_negative_fd_is_ignored_and_its_revents_zeroed() {
 fn tcp_urgent_data_reports_pollpri_not_pollin() {
     let p = Kind::Tcp.pair();
     assert_eq!(revents_now(p.rx(), libc::POLLIN | libc::POLLPRI), 0);
-    poll_select::send_urgent(&p, b'!');
+    p.send_urgent(b'!');
     assert_eq!(
         revents_now(p.rx(), libc::POLLIN | libc::POLLPRI),
         libc::POLLPRI
@@ -306,8 +309,8 @@ fn tcp_urgent_data_reports_pollpri_not_pollin() {
 fn the_peer_shutting_down_writing_reports_pollrdhup(#[case] kind: Kind) {
     let p = kind.pair();
     sys(unsafe { libc::shutdown(p.tx(), libc::SHUT_WR) }).unwrap();
-    poll_select::kinds::wait_for_events(p.rx(), libc::POLLRDHUP, "the peer's FIN");
-    let _ = poll_select::kinds::fionread(p.rx());
+    fixtures::poll::wait_for_events(p.rx(), libc::POLLRDHUP, "the peer's FIN");
+    let _ = fixtures::io::fionread(p.rx());
     assert_eq!(
         poll1(p.rx(), libc::POLLIN | libc::POLLRDHUP, 0),
         Ok((1, libc::POLLIN | libc::POLLRDHUP))
@@ -381,73 +384,21 @@ fn a_fifo_reports_no_hangup_before_its_first_writer() {
 #[case::tcp(true)]
 #[case::unix_stream(false)]
 fn a_listening_socket_is_readable_with_a_pending_connection(#[case] tcp: bool) {
-    let (listener, connect): (OwnedFd, Box<dyn Fn() -> OwnedFd>) = if tcp {
-        let (l, addr) = poll_select::kinds::tcp_listener();
-        (l, Box::new(move || poll_select::kinds::tcp_connect(&addr)))
+    let (listener, addr) = if tcp {
+        net::loopback_listener()
     } else {
-        let (l, addr, len) = unix_listener();
-        (l, Box::new(move || unix_connect(&addr, len)))
+        net::listener(&SockAddr::unique_abstract("listener"), 4, 0)
     };
+    let connect = || net::connect_to(&addr);
     let l = listener.as_raw_fd();
     assert_eq!(poll1(l, libc::POLLIN | libc::POLLOUT, 0), Ok((0, 0)));
     let _client = connect();
     // For TCP the final ACK reaches the listener asynchronously.
-    poll_select::kinds::wait_for_events(l, libc::POLLIN, "the pending connection");
+    wait_for_events(l, libc::POLLIN, "the pending connection");
     assert_eq!(
         poll1(l, libc::POLLIN | libc::POLLOUT, 0),
         Ok((1, libc::POLLIN))
     );
-}
-
-/// An abstract-namespace UNIX listener (nothing is created in the filesystem).
-fn unix_listener() -> (OwnedFd, libc::sockaddr_un, libc::socklen_t) {
-    // SAFETY: plain socket calls on memory we own.
-    unsafe {
-        let l = OwnedFd::from_raw_fd(
-            sys(libc::socket(
-                libc::AF_UNIX,
-                libc::SOCK_STREAM | libc::SOCK_CLOEXEC,
-                0,
-            ))
-            .unwrap(),
-        );
-        let mut addr: libc::sockaddr_un = std::mem::zeroed();
-        addr.sun_family = libc::AF_UNIX as libc::sa_family_t;
-        let name = fixtures::names::unique("listener");
-        for (i, b) in name.bytes().enumerate() {
-            addr.sun_path[i + 1] = b as libc::c_char;
-        }
-        let len = (std::mem::size_of::<libc::sa_family_t>() + 1 + name.len()) as libc::socklen_t;
-        sys(libc::bind(
-            l.as_raw_fd(),
-            (&addr as *const libc::sockaddr_un).cast(),
-            len,
-        ))
-        .unwrap();
-        sys(libc::listen(l.as_raw_fd(), 4)).unwrap();
-        (l, addr, len)
-    }
-}
-
-fn unix_connect(addr: &libc::sockaddr_un, len: libc::socklen_t) -> OwnedFd {
-    // SAFETY: plain socket calls on memory we own.
-    unsafe {
-        let c = OwnedFd::from_raw_fd(
-            sys(libc::socket(
-                libc::AF_UNIX,
-                libc::SOCK_STREAM | libc::SOCK_CLOEXEC,
-                0,
-            ))
-            .unwrap(),
-        );
-        sys(libc::connect(
-            c.as_raw_fd(),
-            (addr as *const libc::sockaddr_un).cast(),
-            len,
-        ))
-        .unwrap();
-        c
-    }
 }
 
 /// poll(2), POLLOUT: writing is possible only while there is room. A write end filled

@@ -8,9 +8,10 @@
 
 use std::os::fd::AsRawFd;
 
+use fixtures::kinds::Kind;
 use fixtures::{Scratch, assert_errno, run_in_child, sys};
 use nix::errno::Errno;
-use poll_select::{FdSet, Kind, limit_nofile, select};
+use poll_select::{FdSet, limit_nofile, select};
 
 fn zero() -> libc::timeval {
     libc::timeval {
@@ -95,7 +96,7 @@ fn exceptfds_reports_tcp_urgent_data() {
         ),
         Ok(0)
     );
-    poll_select::send_urgent(&p, b'!');
+    p.send_urgent(b'!');
     let mut r = FdSet::of(&[p.rx()]);
     let mut x = FdSet::of(&[p.rx()]);
     assert_eq!(
@@ -136,20 +137,23 @@ fn a_hung_up_pipe_is_readable_not_exceptional() {
 /// not writable, but once the reader is closed it is (a write fails with EPIPE at once).
 #[test]
 fn a_full_pipe_becomes_writable_when_its_reader_closes() {
-    let mut p = Kind::Pipe.pair();
-    p.fill();
-    let mut w = FdSet::of(&[p.tx()]);
-    assert_eq!(
-        select(p.tx() + 1, None, Some(&mut w), None, Some(&mut zero())),
-        Ok(0)
-    );
-    p.close_rx();
-    let mut w = FdSet::of(&[p.tx()]);
-    assert_eq!(
-        select(p.tx() + 1, None, Some(&mut w), None, Some(&mut zero())),
-        Ok(1)
-    );
-    assert_eq!(w.members(), vec![p.tx()]);
+    // Isolated: a child forked meanwhile by another test's thread would keep a read end open.
+    fixtures::isolated(|| {
+        let mut p = Kind::Pipe.pair();
+        p.fill();
+        let mut w = FdSet::of(&[p.tx()]);
+        assert_eq!(
+            select(p.tx() + 1, None, Some(&mut w), None, Some(&mut zero())),
+            Ok(0)
+        );
+        p.close_rx();
+        let mut w = FdSet::of(&[p.tx()]);
+        assert_eq!(
+            select(p.tx() + 1, None, Some(&mut w), None, Some(&mut zero())),
+            Ok(1)
+        );
+        assert_eq!(w.members(), vec![p.tx()]);
+    });
 }
 
 /// select(2), ERRORS: "EBADF An invalid file descriptor was given in one of the sets";

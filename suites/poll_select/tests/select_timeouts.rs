@@ -3,9 +3,11 @@
 
 use std::time::{Duration, Instant};
 
+use fixtures::clock::{duration_of, timespec};
+use fixtures::kinds::Kind;
 use fixtures::{assert_errno, spawn, sync};
 use nix::errno::Errno;
-use poll_select::{FdSet, Kind, duration_of, pselect, raw_ppoll, raw_pselect6, select, timespec};
+use poll_select::{FdSet, pselect, raw_ppoll, raw_pselect6, select};
 use rstest::rstest;
 
 /// select(2): "On Linux, select() modifies timeout to reflect the amount of time not

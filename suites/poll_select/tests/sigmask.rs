@@ -7,11 +7,12 @@
 
 use std::time::Duration;
 
-use fixtures::signals::{block, count, install_counter, is_pending};
+use fixtures::kinds::Kind;
+use fixtures::signals::{block, count, current_mask, install_counter, is_pending, set_contains, sigset};
 use fixtures::{assert_errno, run_in_child, spawn, sync};
 use nix::errno::Errno;
 use nix::sys::signal::{SaFlags, Signal, raise};
-use poll_select::{Kind, Wait, current_mask, has, sigset};
+use poll_select::Wait;
 use rstest::rstest;
 
 /// select(2): pselect "first replaces the current signal mask by the one pointed to by
@@ -36,7 +37,7 @@ fn a_pending_signal_unblocked_by_the_mask_interrupts_at_once(#[case] call: Wait)
         );
         assert_eq!(count(Signal::SIGUSR1), 1, "the handler runs once");
         assert!(
-            has(&current_mask(), libc::SIGUSR1),
+            set_contains(&current_mask(), libc::SIGUSR1),
             "the original mask is restored"
         );
     })
@@ -87,7 +88,7 @@ fn the_mask_blocks_a_signal_only_for_the_duration_of_the_call(#[case] call: Wait
             1,
             "delivered once the caller's mask is back"
         );
-        assert!(!has(&current_mask(), libc::SIGUSR1));
+        assert!(!set_contains(&current_mask(), libc::SIGUSR1));
     });
     wait_ready.wait();
     child.assert_blocked("a wait with SIGUSR1 blocked by its sigmask");

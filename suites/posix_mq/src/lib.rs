@@ -29,10 +29,14 @@
 //! Queues made by the tests are small (a few messages of 64 bytes) because the bytes of
 //! all queues of a user count against one RLIMIT_MSGQUEUE (800 KiB by default) and the
 //! tests run in parallel. Only `global_*` tests rely on the system defaults.
+//!
+//! Helpers shared by the test files live here: a queue handle with the exact errno of
+//! every call, glibc's sigevent layout for mq_notify, and the queue files of the mqueue
+//! filesystem. Deadlines come from [`fixtures::clock`], the private mount of the mqueue
+//! filesystem from [`fixtures::ns`].
 
 use std::ffi::CStr;
 use std::os::fd::RawFd;
-use std::time::Duration;
 
 use fixtures::sys;
 use nix::errno::Errno;
@@ -85,20 +89,6 @@ pub fn open(name: &CStr, oflag: libc::c_int) -> Mq {
 pub fn mq_unlink(name: &CStr) -> Result<(), Errno> {
     // SAFETY: a valid C string.
     sys(unsafe { libc::mq_unlink(name.as_ptr()) }).map(|_| ())
-}
-
-/// An absolute CLOCK_REALTIME time `offset_ns` from now (may be negative).
-pub fn realtime_offset(offset_ns: i64) -> libc::timespec {
-    let mut now = libc::timespec { tv_sec: 0, tv_nsec: 0 };
-    // SAFETY: a valid out-parameter.
-    assert_eq!(unsafe { libc::clock_gettime(libc::CLOCK_REALTIME, &mut now) }, 0);
-    let t = now.tv_sec as i128 * 1_000_000_000 + now.tv_nsec as i128 + offset_ns as i128;
-    libc::timespec { tv_sec: (t / 1_000_000_000) as _, tv_nsec: (t % 1_000_000_000) as _ }
-}
-
-/// A CLOCK_REALTIME deadline `d` from now.
-pub fn realtime_in(d: Duration) -> libc::timespec {
-    realtime_offset(d.as_nanos() as i64)
 }
 
 impl Mq {
@@ -255,34 +245,6 @@ impl SigEvent {
     }
 }
 
-/// Wait (bounded) until `sig` is no longer pending for process `pid` (it was delivered to
-/// a handler or taken), reading SigPnd/ShdPnd in /proc/<pid>/status.
-#[track_caller]
-pub fn wait_signal_delivered(pid: nix::unistd::Pid, sig: nix::sys::signal::Signal) {
-    let bit = 1u64 << (sig as i32 - 1);
-    let deadline = std::time::Instant::now() + fixtures::scaled(fixtures::DEFAULT_DEADLINE);
-    loop {
-        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-        let pending = status
-            .lines()
-            .filter(|l| l.starts_with("SigPnd:") || l.starts_with("ShdPnd:"))
-            .map(|l| u64::from_str_radix(l.split_whitespace().nth(1).unwrap_or("0"), 16).unwrap_or(0))
-            .fold(0, |a, b| a | b);
-        if pending & bit == 0 {
-            return;
-        }
-        assert!(std::time::Instant::now() < deadline, "{sig} stayed pending for process {pid}");
-        std::thread::yield_now();
-    }
-}
-
-/// Mode bits so that "another user" gets `others` (0, 2, 4, 6) on a queue: as root the
-/// child becomes nobody, so group and other get `others` and the owner keeps rw; as an
-/// unprivileged user the child is the owner, so the owner class gets `others`.
-pub fn mode_for_other_user(others: u32) -> u32 {
-    if fixtures::privilege::can_switch_user() { 0o600 | (others << 3) | others } else { others << 6 }
-}
-
 /// The fields of a queue file of the mqueue filesystem (mq_overview(7)):
 /// "QSIZE:129 NOTIFY:2 SIGNO:0 NOTIFY_PID:8260".
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -308,32 +270,6 @@ impl QueueFile {
             notify_pid: field("NOTIFY_PID") as i32,
         }
     }
-}
-
-/// Exit status of a child whose mount of the mqueue filesystem was refused.
-pub const MOUNT_REFUSED: i32 = 77;
-
-/// In a forked child: enter a private mount namespace (unshare(CLONE_NEWNS), everything
-/// made private), mount the mqueue filesystem on `dir`, and run `f(dir)`. The mount
-/// disappears with the child, so nothing stays mounted. If the mount is refused (no
-/// CAP_SYS_ADMIN, seccomp, no CONFIG_POSIX_MQUEUE...), the child exits with
-/// [`MOUNT_REFUSED`] after writing the reason to `why`.
-pub fn with_mqueue_fs(dir: &std::path::Path, why: &fixtures::sync::Notifier, f: impl FnOnce(&std::path::Path)) {
-    use nix::mount::{MsFlags, mount};
-    let refuse = |what: &str, e: Errno| -> ! {
-        why.send(format!("{what}: {e}").as_bytes());
-        fixtures::child::exit_now(MOUNT_REFUSED)
-    };
-    if let Err(e) = nix::sched::unshare(nix::sched::CloneFlags::CLONE_NEWNS) {
-        refuse("unshare(CLONE_NEWNS)", e);
-    }
-    if let Err(e) = mount(None::<&str>, "/", None::<&str>, MsFlags::MS_REC | MsFlags::MS_PRIVATE, None::<&str>) {
-        refuse("making / private", e);
-    }
-    if let Err(e) = mount(Some("mqueue"), dir, Some("mqueue"), MsFlags::empty(), None::<&str>) {
-        refuse("mount -t mqueue", e);
-    }
-    f(dir)
 }
 
 /// Read a queue's file in a mounted mqueue filesystem.

@@ -2,11 +2,12 @@
 
 use std::time::{Duration, Instant};
 
-use fixtures::signals::{count, install_counter};
+use fixtures::clock::{from_now, realtime_in};
+use fixtures::signals::{count, install_counter, wait_signal_delivered};
 use fixtures::{DEFAULT_DEADLINE, IpcName, assert_errno, scaled, spawn, within};
 use nix::errno::Errno;
 use nix::sys::signal::{SaFlags, Signal};
-use posix_mq::{create, open, realtime_in, realtime_offset, wait_signal_delivered};
+use posix_mq::{create, open};
 use rstest::rstest;
 
 /// A timeout long enough to measure, short enough to keep the suite fast.
@@ -59,7 +60,7 @@ fn timed_calls_with_an_expired_deadline_fail_etimedout_at_once(#[values("send", 
     if op == "send" {
         q.send(b"fill", 0).unwrap();
     }
-    let past = realtime_offset(-1_000_000_000);
+    let past = from_now(libc::CLOCK_REALTIME, -1_000_000_000);
     let start = Instant::now();
     let r = if op == "send" { q.timedsend(b"x", 0, &past) } else { q.timedreceive(&past).map(|_| ()) };
     assert_errno!(r, Errno::ETIMEDOUT);

@@ -5,11 +5,12 @@
 
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 
+use fixtures::ns::with_mount;
 use fixtures::privilege::{can_switch_user, drop_to_nobody};
-use fixtures::{IpcName, Outcome, Scratch, assert_errno, run_in_child, skip, spawn};
+use fixtures::{IpcName, Outcome, Scratch, assert_errno, skip, spawn};
 use nix::errno::Errno;
 use nix::sys::signal::Signal;
-use posix_mq::{MOUNT_REFUSED, QueueFile, SigEvent, create, mq_open, read_queue_file, with_mqueue_fs};
+use posix_mq::{QueueFile, SigEvent, create, mq_open, read_queue_file};
 use rstest::rstest;
 
 /// Run `f` with the mqueue filesystem mounted on a scratch directory, in a child. Returns
@@ -19,24 +20,7 @@ fn in_mqueue_fs(f: impl FnOnce(&std::path::Path)) -> Result<(), String> {
         return Err("mounting the mqueue filesystem needs root".into());
     }
     let dir = Scratch::new();
-    let (why, wait_why) = fixtures::sync::channel();
-    let o = run_in_child("mqueue fs user", || with_mqueue_fs(dir.path(), &why, f));
-    drop(why);
-    match o {
-        Outcome::Exited(MOUNT_REFUSED) => {
-            // The child wrote the refused step and its errno, then exited: read to EOF.
-            let mut reason = Vec::new();
-            let mut buf = [0u8; 256];
-            while let Ok(n @ 1..) = nix::unistd::read(wait_why.as_fd(), &mut buf) {
-                reason.extend_from_slice(&buf[..n]);
-            }
-            Err(format!("the mqueue filesystem cannot be mounted here: {}", String::from_utf8_lossy(&reason)))
-        }
-        other => {
-            other.expect_success();
-            Ok(())
-        }
-    }
+    with_mount("mqueue", "mqueue", dir.path(), f)
 }
 
 macro_rules! mqueue_fs {

@@ -1,9 +1,11 @@
 //! mq_open(3), mq_close(3), mq_unlink(3): creating, naming, opening and removing queues.
 
-use fixtures::privilege::{can_switch_user, drop_to_nobody, other_user_reachable};
+use fixtures::privilege::{
+    can_switch_user, drop_to_nobody, mode_for_other_user, other_user_reachable,
+};
 use fixtures::{IpcName, assert_errno, require, run_in_child, skip, spawn, sys};
 use nix::errno::Errno;
-use posix_mq::{MSGSIZE, attr, create, mode_for_other_user, mq_open, mq_unlink, open};
+use posix_mq::{MSGSIZE, attr, create, mq_open, mq_unlink, open};
 use rstest::rstest;
 
 fn cstr(s: &str) -> std::ffi::CString {

@@ -6,18 +6,11 @@
 use std::os::fd::BorrowedFd;
 
 use fixtures::deadline::poll_ms;
+use fixtures::poll::revents;
 use fixtures::{DEFAULT_DEADLINE, IpcName, NEGATIVE_WAIT, spawn};
 use nix::sys::epoll::{Epoll, EpollCreateFlags, EpollEvent, EpollFlags};
 use posix_mq::{Mq, create, open};
 use rstest::rstest;
-
-fn poll_once(q: &Mq, events: libc::c_short, timeout: libc::c_int) -> libc::c_short {
-    let mut pfd = libc::pollfd { fd: q.fd(), events, revents: 0 };
-    // SAFETY: one valid pollfd.
-    let r = unsafe { libc::poll(&mut pfd, 1, timeout) };
-    assert!(r >= 0, "poll: {}", nix::errno::Errno::last());
-    pfd.revents
-}
 
 /// poll(2) on a queue descriptor: POLLIN exactly when a message is queued, POLLOUT exactly
 /// when there is room (mq_curmsgs < mq_maxmsg). Checked for an empty, a partly filled and a
@@ -35,7 +28,7 @@ fn poll_reports_pollin_when_non_empty_and_pollout_when_not_full(
     for _ in 0..queued {
         q.send(b"m", 0).unwrap();
     }
-    assert_eq!(poll_once(&q, libc::POLLIN | libc::POLLOUT, 0), expected);
+    assert_eq!(revents(q.fd(), libc::POLLIN | libc::POLLOUT, 0), expected);
 }
 
 /// A poll(2) for POLLIN on an empty queue waits: nothing is reported within a bounded wait,
@@ -44,11 +37,11 @@ fn poll_reports_pollin_when_non_empty_and_pollout_when_not_full(
 fn poll_for_pollin_blocks_until_another_process_sends() {
     let name = IpcName::mq("pollwait");
     let q = create(&name, 2);
-    assert_eq!(poll_once(&q, libc::POLLIN, poll_ms(NEGATIVE_WAIT)), 0, "an empty queue is not readable");
+    assert_eq!(revents(q.fd(), libc::POLLIN, poll_ms(NEGATIVE_WAIT)), 0, "an empty queue is not readable");
     let n = name.as_cstr().to_owned();
     let mut poller = spawn("poller", move || {
         let r = open(&n, libc::O_RDONLY);
-        assert_eq!(poll_once(&r, libc::POLLIN, poll_ms(DEFAULT_DEADLINE)), libc::POLLIN);
+        assert_eq!(revents(r.fd(), libc::POLLIN, poll_ms(DEFAULT_DEADLINE)), libc::POLLIN);
         assert_eq!(r.receive().unwrap().0, b"ready");
     });
     poller.assert_blocked("poll(2) for POLLIN on an empty queue");

@@ -24,8 +24,9 @@
 //! functions by signal handlers", POSIX.1-2024 <semaphore.h>.
 //!
 //! Helpers shared by the test files live here: raw wrappers that return the errno of
-//! every call, a closing handle for named semaphores, MAP_SHARED memory for unnamed
-//! process-shared semaphores, and CLOCK_REALTIME/CLOCK_MONOTONIC deadlines.
+//! every call, a closing handle for named semaphores, and unnamed semaphores in MAP_SHARED
+//! memory ([`fixtures::memory::Mapping`]). Deadlines on a clock come from
+//! [`fixtures::clock`].
 
 // The wrappers below take the raw `sem_t` addresses the tests initialised (also across
 // fork, as integers) and return the exact errno of each call; making them `unsafe fn` would
@@ -33,8 +34,8 @@
 #![allow(clippy::not_unsafe_ptr_arg_deref)]
 
 use std::ffi::{CStr, CString};
-use std::time::Duration;
 
+use fixtures::memory::Mapping;
 use fixtures::sys;
 use nix::errno::Errno;
 
@@ -198,91 +199,29 @@ pub fn value(s: *mut libc::sem_t) -> i32 {
     v
 }
 
-/// The current time of `clock` plus `offset_ns` nanoseconds (may be negative).
-pub fn clock_offset(clock: libc::clockid_t, offset_ns: i64) -> libc::timespec {
-    let mut now = libc::timespec { tv_sec: 0, tv_nsec: 0 };
-    // SAFETY: a valid out-parameter.
-    assert_eq!(unsafe { libc::clock_gettime(clock, &mut now) }, 0);
-    let total = now.tv_sec as i128 * 1_000_000_000 + now.tv_nsec as i128 + offset_ns as i128;
-    libc::timespec { tv_sec: (total / 1_000_000_000) as libc::time_t, tv_nsec: (total % 1_000_000_000) as libc::c_long }
-}
-
-/// A CLOCK_REALTIME deadline `d` from now.
-pub fn realtime_in(d: Duration) -> libc::timespec {
-    clock_offset(libc::CLOCK_REALTIME, d.as_nanos() as i64)
-}
-
-/// A CLOCK_REALTIME deadline `d` ago.
-pub fn realtime_ago(d: Duration) -> libc::timespec {
-    clock_offset(libc::CLOCK_REALTIME, -(d.as_nanos() as i64))
-}
-
-/// An anonymous MAP_SHARED mapping, shared with every child forked after it is made.
-pub struct SharedMem {
-    addr: *mut u8,
-    len: usize,
-}
-
-// SAFETY: plain shared memory; the tests synchronise their accesses.
-unsafe impl Send for SharedMem {}
-unsafe impl Sync for SharedMem {}
-
-impl SharedMem {
-    /// `len` bytes of zeroed MAP_SHARED|MAP_ANONYMOUS memory.
-    pub fn new(len: usize) -> SharedMem {
-        // SAFETY: a fresh anonymous mapping.
-        let addr = unsafe {
-            libc::mmap(
-                std::ptr::null_mut(),
-                len,
-                libc::PROT_READ | libc::PROT_WRITE,
-                libc::MAP_SHARED | libc::MAP_ANONYMOUS,
-                -1,
-                0,
-            )
-        };
-        assert_ne!(addr, libc::MAP_FAILED, "mmap MAP_SHARED|MAP_ANONYMOUS: {}", Errno::last());
-        SharedMem { addr: addr.cast(), len }
-    }
-
-    /// A pointer to a `T` at byte `offset` (aligned by the caller's layout).
-    pub fn at<T>(&self, offset: usize) -> *mut T {
-        assert!(offset + std::mem::size_of::<T>() <= self.len);
-        // SAFETY: inside the mapping.
-        unsafe { self.addr.add(offset).cast() }
-    }
-}
-
-impl Drop for SharedMem {
-    fn drop(&mut self) {
-        // SAFETY: our own mapping.
-        unsafe { libc::munmap(self.addr.cast(), self.len) };
-    }
-}
-
 /// An unnamed semaphore initialised with sem_init(3) at the start of its own MAP_SHARED
 /// page, destroyed and unmapped when dropped. With `pshared` it works across fork.
 pub struct UnnamedSem {
-    mem: SharedMem,
+    mem: Mapping,
 }
 
 impl UnnamedSem {
     #[track_caller]
     pub fn new(pshared: bool, value: u32) -> UnnamedSem {
-        let mem = SharedMem::new(4096);
+        let mem = Mapping::anonymous(4096, true);
         // SAFETY: the page is large enough and suitably aligned for a sem_t.
-        let r = unsafe { libc::sem_init(mem.at::<libc::sem_t>(0), pshared as libc::c_int, value) };
+        let r = unsafe { libc::sem_init(mem.ptr_at::<libc::sem_t>(0), pshared as libc::c_int, value) };
         assert_eq!(r, 0, "sem_init: {}", Errno::last());
         UnnamedSem { mem }
     }
 
     pub fn as_ptr(&self) -> *mut libc::sem_t {
-        self.mem.at(0)
+        self.mem.ptr_at(0)
     }
 
     /// The rest of the page, after the semaphore, as a shared array of u64 counters.
     pub fn slot(&self, i: usize) -> *mut u64 {
-        self.mem.at(64 + 8 * i)
+        self.mem.ptr_at(64 + 8 * i)
     }
 }
 
@@ -297,33 +236,4 @@ impl Drop for UnnamedSem {
 /// The path of a named semaphore's file: /dev/shm/sem.NAME (sem_overview(7)).
 pub fn dev_shm_path(name: &fixtures::IpcName) -> std::path::PathBuf {
     std::path::PathBuf::from(format!("/dev/shm/sem.{}", name.bare()))
-}
-
-/// Wait (bounded) until `sig` is neither pending for process `pid` nor blocked in a
-/// handler-less state, i.e. the kernel has delivered it; reads /proc/<pid>/status.
-#[track_caller]
-pub fn wait_signal_delivered(pid: nix::unistd::Pid, sig: nix::sys::signal::Signal) {
-    let bit = 1u64 << (sig as i32 - 1);
-    let deadline = std::time::Instant::now() + fixtures::scaled(fixtures::DEFAULT_DEADLINE);
-    loop {
-        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-        let pending = status
-            .lines()
-            .filter(|l| l.starts_with("SigPnd:") || l.starts_with("ShdPnd:"))
-            .map(|l| u64::from_str_radix(l.split_whitespace().nth(1).unwrap_or("0"), 16).unwrap_or(0))
-            .fold(0, |a, b| a | b);
-        if pending & bit == 0 {
-            return;
-        }
-        assert!(std::time::Instant::now() < deadline, "{sig} stayed pending for process {pid}");
-        std::thread::yield_now();
-    }
-}
-
-/// Mode bits for an object that "another user" must not be able to use with `others`
-/// permission (0, 4 = read, 6 = read/write). As root the test's child becomes nobody, so
-/// the owner (root) keeps rw and the group/other classes get `others`; as an unprivileged
-/// user the child is the owner itself, so the owner class gets `others`.
-pub fn mode_for_other_user(others: u32) -> u32 {
-    if fixtures::privilege::can_switch_user() { 0o600 | (others << 3) | others } else { others << 6 }
 }

@@ -2,13 +2,14 @@
 
 use std::time::{Duration, Instant};
 
-use fixtures::signals::{count, install_counter};
+use fixtures::clock::{from_now, realtime_ago, realtime_in};
+use fixtures::signals::{count, install_counter, wait_signal_delivered};
 use fixtures::{DEFAULT_DEADLINE, Forked, IpcName, assert_errno, scaled, skip, spawn, within};
 use nix::errno::Errno;
 use nix::sys::signal::{SaFlags, Signal};
 use posix_sem::{
-    UnnamedSem, clock_offset, clockwait, create, post, realtime_ago, realtime_in, sem_clockwait_fn, sem_open_existing,
-    timedwait, value, wait, wait_signal_delivered,
+    UnnamedSem, clockwait, create, post, sem_clockwait_fn, sem_open_existing, timedwait, value,
+    wait,
 };
 use rstest::rstest;
 
@@ -220,11 +221,11 @@ fn clockwait_on_clock_monotonic_times_out_with_etimedout() {
     }
     let s = UnnamedSem::new(false, 0);
     assert_errno!(
-        clockwait(s.as_ptr(), libc::CLOCK_MONOTONIC, &clock_offset(libc::CLOCK_MONOTONIC, -1)),
+        clockwait(s.as_ptr(), libc::CLOCK_MONOTONIC, &from_now(libc::CLOCK_MONOTONIC, -1)),
         Errno::ETIMEDOUT
     );
     let start = Instant::now();
-    let deadline = clock_offset(libc::CLOCK_MONOTONIC, SHORT.as_nanos() as i64);
+    let deadline = from_now(libc::CLOCK_MONOTONIC, SHORT.as_nanos() as i64);
     within("sem_clockwait with a 50 ms deadline", || {
         assert_errno!(clockwait(s.as_ptr(), libc::CLOCK_MONOTONIC, &deadline), Errno::ETIMEDOUT)
     });
@@ -252,7 +253,7 @@ fn clockwait_returns_when_posted_before_the_deadline() {
     let s = UnnamedSem::new(true, 0);
     let a = addr(&s);
     let mut waiter = spawn("clock waiter", move || {
-        let deadline = clock_offset(libc::CLOCK_MONOTONIC, scaled(DEFAULT_DEADLINE).as_nanos() as i64);
+        let deadline = from_now(libc::CLOCK_MONOTONIC, scaled(DEFAULT_DEADLINE).as_nanos() as i64);
         assert_eq!(clockwait(sem(a), libc::CLOCK_MONOTONIC, &deadline), Ok(()));
     });
     waiter.assert_blocked("sem_clockwait");

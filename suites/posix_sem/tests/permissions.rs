@@ -3,10 +3,12 @@
 
 use std::os::unix::fs::MetadataExt;
 
-use fixtures::privilege::{can_switch_user, drop_to_nobody, other_user_reachable};
+use fixtures::privilege::{
+    can_switch_user, drop_to_nobody, mode_for_other_user, other_user_reachable,
+};
 use fixtures::{IpcName, assert_errno, require, run_in_child, skip};
 use nix::errno::Errno;
-use posix_sem::{dev_shm_path, mode_for_other_user, sem_open, sem_open_existing, sem_unlink};
+use posix_sem::{dev_shm_path, sem_open, sem_open_existing, sem_unlink};
 use rstest::rstest;
 
 /// sem_open(3): "The permissions settings are masked against the process umask."

@@ -3,9 +3,10 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use fixtures::memory::Mapping;
 use fixtures::{IpcName, NEGATIVE_WAIT, assert_errno, scaled, spawn, within};
 use nix::errno::Errno;
-use posix_sem::{SEM_VALUE_MAX, SharedMem, UnnamedSem, post, value, wait};
+use posix_sem::{SEM_VALUE_MAX, UnnamedSem, post, value, wait};
 
 /// sem_init(3): "If pshared is nonzero, then the semaphore is shared between processes,
 /// and should be located in a region of shared memory ... (Since a child created by
@@ -100,21 +101,21 @@ fn thread_shared_semaphore_blocks_a_thread_until_a_post() {
 /// sem_init(3), ERRORS: "EINVAL value exceeds SEM_VALUE_MAX."
 #[test]
 fn sem_init_with_a_value_above_sem_value_max_fails_einval() {
-    let mem = SharedMem::new(4096);
+    let mem = Mapping::anonymous(4096, true);
     // SAFETY: room for a sem_t.
-    let r = unsafe { libc::sem_init(mem.at(0), 1, SEM_VALUE_MAX + 1) };
+    let r = unsafe { libc::sem_init(mem.ptr_at(0), 1, SEM_VALUE_MAX + 1) };
     assert_errno!(fixtures::sys(r), Errno::EINVAL);
     // SAFETY: as above.
-    assert_eq!(unsafe { libc::sem_init(mem.at(0), 1, SEM_VALUE_MAX) }, 0);
-    assert_eq!(value(mem.at(0)), i32::MAX);
+    assert_eq!(unsafe { libc::sem_init(mem.ptr_at(0), 1, SEM_VALUE_MAX) }, 0);
+    assert_eq!(value(mem.ptr_at(0)), i32::MAX);
 }
 
 /// sem_destroy(3): a destroyed semaphore may be used again once "reinitialized using
 /// sem_init(3)"; sem_destroy() "returns 0 on success".
 #[test]
 fn a_destroyed_semaphore_can_be_initialised_again() {
-    let mem = SharedMem::new(4096);
-    let p = mem.at::<libc::sem_t>(0);
+    let mem = Mapping::anonymous(4096, true);
+    let p = mem.ptr_at::<libc::sem_t>(0);
     // SAFETY: room for a sem_t; init, destroy, init again as the man page allows.
     unsafe {
         assert_eq!(libc::sem_init(p, 0, 5), 0);

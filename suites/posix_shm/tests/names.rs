@@ -3,9 +3,10 @@
 use std::os::fd::AsRawFd;
 use std::os::unix::fs::MetadataExt;
 
+use fixtures::memory::Mapping;
 use fixtures::{IpcName, assert_errno};
 use nix::errno::Errno;
-use posix_shm::{create, dev_shm_path, fstat, map_rw, shm_open, shm_unlink};
+use posix_shm::{create, dev_shm_path, fstat, shm_open, shm_unlink};
 use rstest::rstest;
 
 fn cstr(s: &str) -> std::ffi::CString {
@@ -23,7 +24,7 @@ fn the_object_is_the_file_dev_shm_name() {
     let st = fstat(fd.as_raw_fd());
     let meta = std::fs::metadata(dev_shm_path(&name)).unwrap();
     assert_eq!((meta.dev(), meta.ino()), (st.st_dev, st.st_ino));
-    map_rw(&fd, 4096).write(0, b"through the mapping");
+    Mapping::shared(&fd, 4096).write(0, b"through the mapping");
     let content = std::fs::read(dev_shm_path(&name)).unwrap();
     assert_eq!(&content[..19], b"through the mapping");
     assert_eq!(content.len(), 4096);

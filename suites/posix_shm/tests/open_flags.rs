@@ -2,10 +2,12 @@
 
 use std::os::fd::AsRawFd;
 
+use fixtures::io::ftruncate;
+use fixtures::memory::Mapping;
 use fixtures::procfs::lowest_free_fd;
 use fixtures::{IpcName, assert_errno, run_in_child, sys};
 use nix::errno::Errno;
-use posix_shm::{create, fstat, map, map_rw, shm_open};
+use posix_shm::{create, fstat, shm_open};
 use rstest::rstest;
 
 /// shm_open(3), O_CREAT: "A new shared memory object initially has zero length".
@@ -68,11 +70,11 @@ fn o_excl_creation_is_atomic_among_racing_processes() {
 fn o_trunc_truncates_an_existing_object_to_zero() {
     let name = IpcName::shm("trunc");
     let fd = create(&name, 4096);
-    map_rw(&fd, 4096).write(0, b"old data");
+    Mapping::shared(&fd, 4096).write(0, b"old data");
     let again = shm_open(name.as_cstr(), libc::O_RDWR | libc::O_TRUNC, 0).unwrap();
     assert_eq!(fstat(again.as_raw_fd()).st_size, 0);
-    posix_shm::ftruncate(again.as_raw_fd(), 4096).unwrap();
-    assert_eq!(map_rw(&again, 4096).read(0, 8), vec![0; 8]);
+    ftruncate(&again, 4096).unwrap();
+    assert_eq!(Mapping::shared(&again, 4096).read(0, 8), vec![0; 8]);
 }
 
 /// shm_open(3), NOTES: "POSIX leaves the behavior of the combination of O_RDONLY and
@@ -94,10 +96,10 @@ fn o_rdonly_with_o_trunc_truncates_on_linux() {
 fn o_rdonly_descriptor_refuses_a_writable_shared_mapping_with_eacces() {
     let name = IpcName::shm("ro");
     let fd = create(&name, 4096);
-    map_rw(&fd, 4096).write(0, b"visible");
+    Mapping::shared(&fd, 4096).write(0, b"visible");
     let ro = shm_open(name.as_cstr(), libc::O_RDONLY, 0).unwrap();
-    assert_errno!(map(ro.as_raw_fd(), 4096, libc::PROT_READ | libc::PROT_WRITE, libc::MAP_SHARED), Errno::EACCES);
-    let r = map(ro.as_raw_fd(), 4096, libc::PROT_READ, libc::MAP_SHARED).unwrap();
+    assert_errno!(Mapping::new(4096, libc::PROT_READ | libc::PROT_WRITE, libc::MAP_SHARED, Some(&ro), 0), Errno::EACCES);
+    let r = Mapping::new(4096, libc::PROT_READ, libc::MAP_SHARED, Some(&ro), 0).unwrap();
     assert_eq!(r.read(0, 7), b"visible");
     // SAFETY: mprotect of our own read-only shared mapping.
     let e = sys(unsafe { libc::mprotect(r.as_ptr().cast(), 4096, libc::PROT_READ | libc::PROT_WRITE) });
@@ -111,10 +113,10 @@ fn o_rdonly_descriptor_refuses_a_writable_shared_mapping_with_eacces() {
 fn private_writable_mapping_of_a_read_only_descriptor_does_not_change_the_object() {
     let name = IpcName::shm("private");
     let fd = create(&name, 4096);
-    let shared = map_rw(&fd, 4096);
+    let shared = Mapping::shared(&fd, 4096);
     shared.write(0, b"original");
     let ro = shm_open(name.as_cstr(), libc::O_RDONLY, 0).unwrap();
-    let private = map(ro.as_raw_fd(), 4096, libc::PROT_READ | libc::PROT_WRITE, libc::MAP_PRIVATE).unwrap();
+    let private = Mapping::new(4096, libc::PROT_READ | libc::PROT_WRITE, libc::MAP_PRIVATE, Some(&ro), 0).unwrap();
     private.write(0, b"changed!");
     assert_eq!(private.read(0, 8), b"changed!");
     assert_eq!(shared.read(0, 8), b"original", "a MAP_PRIVATE write must not reach the object");

@@ -3,10 +3,12 @@
 
 use std::os::fd::AsRawFd;
 
-use fixtures::privilege::{can_switch_user, drop_to_nobody, other_user_reachable};
+use fixtures::privilege::{
+    can_switch_user, drop_to_nobody, mode_for_other_user, other_user_reachable,
+};
 use fixtures::{IpcName, assert_errno, require, run_in_child, skip};
 use nix::errno::Errno;
-use posix_shm::{create, dev_shm_path, fstat, mode_for_other_user, shm_open, shm_unlink};
+use posix_shm::{create, dev_shm_path, fstat, shm_open, shm_unlink};
 use rstest::rstest;
 
 fn chmod(name: &IpcName, mode: u32) {

@@ -2,10 +2,10 @@
 //! (shm_overview(7), NOTES: "Typically, processes must synchronize their access to a
 //! shared memory object, using, for example, POSIX semaphores"; sem_init(3) with pshared).
 
-use std::os::fd::AsRawFd;
-
+use fixtures::io::ftruncate;
+use fixtures::memory::Mapping;
 use fixtures::{IpcName, spawn};
-use posix_shm::{create, map_rw, shm_open};
+use posix_shm::{create, shm_open};
 
 const SLOTS: usize = 16;
 const ITEMS: u64 = 20_000;
@@ -30,9 +30,9 @@ fn item(i: u64) -> u64 {
 }
 
 /// Open the object by name and view it as a Ring.
-fn open_ring(name: &std::ffi::CStr) -> (posix_shm::Mapping, *mut Ring) {
+fn open_ring(name: &std::ffi::CStr) -> (Mapping, *mut Ring) {
     let fd = shm_open(name, libc::O_RDWR, 0).unwrap();
-    let m = map_rw(&fd, std::mem::size_of::<Ring>());
+    let m = Mapping::shared(&fd, std::mem::size_of::<Ring>());
     let r = m.as_ptr().cast::<Ring>();
     (m, r)
 }
@@ -50,9 +50,9 @@ fn sem_post(s: *mut libc::sem_t) {
 }
 
 /// Create the object, size it, and initialise both semaphores with pshared = 1.
-fn make_ring(name: &IpcName) -> (posix_shm::Mapping, *mut Ring) {
+fn make_ring(name: &IpcName) -> (Mapping, *mut Ring) {
     let fd = create(name, std::mem::size_of::<Ring>());
-    let m = map_rw(&fd, std::mem::size_of::<Ring>());
+    let m = Mapping::shared(&fd, std::mem::size_of::<Ring>());
     let r = m.as_ptr().cast::<Ring>();
     // SAFETY: the zero-filled object is large enough for a Ring.
     unsafe {
@@ -186,8 +186,8 @@ fn the_shm_open_example_bounces_text_back_in_upper_case() {
     let (created, wait_created) = fixtures::sync::channel();
     let bouncer = spawn("pshm_ucase_bounce", move || {
         let fd = shm_open(&n, libc::O_CREAT | libc::O_EXCL | libc::O_RDWR, 0o600).unwrap();
-        posix_shm::ftruncate(fd.as_raw_fd(), std::mem::size_of::<ShmBuf>()).unwrap();
-        let m = map_rw(&fd, std::mem::size_of::<ShmBuf>());
+        ftruncate(&fd, std::mem::size_of::<ShmBuf>() as i64).unwrap();
+        let m = Mapping::shared(&fd, std::mem::size_of::<ShmBuf>());
         let s = m.as_ptr().cast::<ShmBuf>();
         // SAFETY: the layout of the example; semaphores order the buffer accesses.
         unsafe {
@@ -206,7 +206,7 @@ fn the_shm_open_example_bounces_text_back_in_upper_case() {
     wait_created.wait();
     let sender = spawn("pshm_ucase_send", move || {
         let fd = shm_open(&n2, libc::O_RDWR, 0).unwrap();
-        let m = map_rw(&fd, std::mem::size_of::<ShmBuf>());
+        let m = Mapping::shared(&fd, std::mem::size_of::<ShmBuf>());
         let s = m.as_ptr().cast::<ShmBuf>();
         let text = b"hello, shared memory";
         // SAFETY: as above.

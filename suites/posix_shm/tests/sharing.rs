@@ -2,14 +2,15 @@
 
 use std::os::fd::AsRawFd;
 
+use fixtures::memory::Mapping;
 use fixtures::{IpcName, assert_errno, spawn, within};
 use nix::errno::Errno;
-use posix_shm::{SHM_PROBE, create, exec_shm_probe, fstat, map_rw, shm_open, shm_unlink};
+use posix_shm::{create, exec_shm_probe, fstat, shm_open, shm_unlink};
 
 /// Open `name` (no O_CREAT) and map one page read-write.
-fn open_and_map(name: &std::ffi::CStr) -> posix_shm::Mapping {
+fn open_and_map(name: &std::ffi::CStr) -> Mapping {
     let fd = shm_open(name, libc::O_RDWR, 0).unwrap();
-    map_rw(&fd, 4096)
+    Mapping::shared(&fd, 4096)
 }
 
 /// shm_open(3): "A POSIX shared memory object is in effect a handle which can be used by
@@ -20,7 +21,7 @@ fn open_and_map(name: &std::ffi::CStr) -> posix_shm::Mapping {
 fn a_process_opening_the_name_shares_the_memory_both_ways() {
     let name = IpcName::shm("share");
     let fd = create(&name, 4096);
-    let m = map_rw(&fd, 4096);
+    let m = Mapping::shared(&fd, 4096);
     m.write(0, b"from parent");
     let n = name.as_cstr().to_owned();
     let (done, wait_done) = fixtures::sync::channel();
@@ -44,10 +45,9 @@ fn a_process_opening_the_name_shares_the_memory_both_ways() {
 /// opens the object by name, reads the parent's text and writes its reply into the object.
 #[test]
 fn an_execd_program_opening_the_name_shares_the_memory() {
-    let _ = std::hint::black_box(&SHM_PROBE);
     let name = IpcName::shm("exec");
     let fd = create(&name, 4096);
-    let m = map_rw(&fd, 4096);
+    let m = Mapping::shared(&fd, 4096);
     m.write(0, b"hello exec\0");
     let (rx, tx) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).unwrap();
     let n = name.as_cstr().to_owned();
@@ -68,7 +68,7 @@ fn an_execd_program_opening_the_name_shares_the_memory() {
 fn closing_the_descriptor_keeps_the_mapping_shared() {
     let name = IpcName::shm("closed");
     let fd = create(&name, 4096);
-    let m = map_rw(&fd, 4096);
+    let m = Mapping::shared(&fd, 4096);
     drop(fd);
     let n = name.as_cstr().to_owned();
     let (ready, wait_ready) = fixtures::sync::channel();
@@ -94,7 +94,7 @@ fn data_persists_without_mappings_until_shm_unlink() {
     let name = IpcName::shm("persist");
     {
         let fd = create(&name, 4096);
-        map_rw(&fd, 4096).write(0, b"kept");
+        Mapping::shared(&fd, 4096).write(0, b"kept");
     }
     let n = name.as_cstr().to_owned();
     spawn("later opener", move || assert_eq!(open_and_map(&n).read(0, 4), b"kept")).expect_success();
@@ -112,7 +112,7 @@ fn data_persists_without_mappings_until_shm_unlink() {
 fn after_shm_unlink_existing_mappings_still_share_and_the_name_is_new() {
     let name = IpcName::shm("unlinked");
     let fd = create(&name, 4096);
-    let m = map_rw(&fd, 4096);
+    let m = Mapping::shared(&fd, 4096);
     let n = name.as_cstr().to_owned();
     let (mapped, wait_mapped) = fixtures::sync::channel();
     let (unlinked, wait_unlinked) = fixtures::sync::channel();
@@ -143,8 +143,8 @@ fn after_shm_unlink_existing_mappings_still_share_and_the_name_is_new() {
 fn two_mappings_and_write_to_the_descriptor_see_the_same_bytes() {
     let name = IpcName::shm("alias");
     let fd = create(&name, 4096);
-    let a = map_rw(&fd, 4096);
-    let b = map_rw(&fd, 4096);
+    let a = Mapping::shared(&fd, 4096);
+    let b = Mapping::shared(&fd, 4096);
     assert_ne!(a.as_ptr(), b.as_ptr());
     a.write(10, b"via a");
     assert_eq!(b.read(10, 5), b"via a");

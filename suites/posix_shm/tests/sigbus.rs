@@ -4,10 +4,12 @@
 use std::os::fd::AsRawFd;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use fixtures::io::ftruncate;
+use fixtures::memory::{Mapping, page_size};
 use fixtures::signals::set_default;
 use fixtures::{IpcName, run_in_child, spawn};
 use nix::sys::signal::Signal;
-use posix_shm::{create, fstat, ftruncate, map_rw, page};
+use posix_shm::{create, fstat};
 use rstest::rstest;
 
 /// mmap(2), ERRORS/signals: touching a page of a MAP_SHARED mapping that lies wholly beyond
@@ -16,15 +18,15 @@ use rstest::rstest;
 #[rstest]
 fn access_beyond_the_end_of_the_object_raises_sigbus(#[values("read", "write")] access: &str) {
     let name = IpcName::shm("beyond");
-    let fd = create(&name, page());
-    let m = map_rw(&fd, 2 * page());
-    m.set(page() - 1, 1); // the last byte inside the object is fine
+    let fd = create(&name, page_size());
+    let m = Mapping::shared(&fd, 2 * page_size());
+    m.store(page_size() - 1, 1); // the last byte inside the object is fine
     let o = run_in_child("toucher", || {
         set_default(Signal::SIGBUS);
         if access == "read" {
-            let _ = m.get(page());
+            let _ = m.load(page_size());
         } else {
-            m.set(page(), 1);
+            m.store(page_size(), 1);
         }
     });
     o.expect_signal(Signal::SIGBUS);
@@ -35,16 +37,16 @@ fn access_beyond_the_end_of_the_object_raises_sigbus(#[values("read", "write")] 
 #[test]
 fn access_after_the_object_shrinks_raises_sigbus() {
     let name = IpcName::shm("shrunk");
-    let fd = create(&name, 2 * page());
-    let m = map_rw(&fd, 2 * page());
-    m.set(page() + 1, 7);
-    ftruncate(fd.as_raw_fd(), page()).unwrap();
+    let fd = create(&name, 2 * page_size());
+    let m = Mapping::shared(&fd, 2 * page_size());
+    m.store(page_size() + 1, 7);
+    ftruncate(&fd, page_size() as i64).unwrap();
     let o = run_in_child("toucher", || {
         set_default(Signal::SIGBUS);
-        let _ = m.get(page() + 1);
+        let _ = m.load(page_size() + 1);
     });
     o.expect_signal(Signal::SIGBUS);
-    assert_eq!(m.get(0), 0, "the part that still exists stays accessible");
+    assert_eq!(m.load(0), 0, "the part that still exists stays accessible");
 }
 
 static FAULT_ADDR: AtomicUsize = AtomicUsize::new(0);
@@ -63,9 +65,9 @@ extern "C" fn on_sigbus(_sig: libc::c_int, info: *mut libc::siginfo_t, _ctx: *mu
 #[test]
 fn the_sigbus_has_si_code_bus_adrerr_and_the_faulting_address() {
     let name = IpcName::shm("siginfo");
-    let fd = create(&name, page());
-    let m = map_rw(&fd, 2 * page());
-    let target = m.as_ptr() as usize + page() + 24;
+    let fd = create(&name, page_size());
+    let m = Mapping::shared(&fd, 2 * page_size());
+    let target = m.as_ptr() as usize + page_size() + 24;
     let o = spawn("toucher with a handler", || {
         FAULT_ADDR.store(target, Ordering::SeqCst);
         let act = nix::sys::signal::SigAction::new(
@@ -90,11 +92,11 @@ fn the_sigbus_has_si_code_bus_adrerr_and_the_faulting_address() {
 fn the_partial_page_past_the_end_reads_zero_and_does_not_grow_the_object() {
     let name = IpcName::shm("partial");
     let fd = create(&name, 100);
-    let m = map_rw(&fd, page());
+    let m = Mapping::shared(&fd, page_size());
     let o = run_in_child("reader of the tail", || {
         set_default(Signal::SIGBUS);
-        assert!(m.read(100, page() - 100).iter().all(|b| *b == 0));
-        m.set(page() - 1, 9);
+        assert!(m.read(100, page_size() - 100).iter().all(|b| *b == 0));
+        m.store(page_size() - 1, 9);
     });
     o.expect_success();
     assert_eq!(fstat(fd.as_raw_fd()).st_size, 100);

@@ -2,9 +2,11 @@
 
 use std::os::fd::AsRawFd;
 
+use fixtures::io::ftruncate;
+use fixtures::memory::{Mapping, page_size};
 use fixtures::privilege::drop_to_nobody;
 use fixtures::{IpcName, run_in_child};
-use posix_shm::{create, fstat, ftruncate, map_rw, page, shm_open};
+use posix_shm::{create, fstat, shm_open};
 use rstest::rstest;
 
 /// shm_open(3): "The newly allocated bytes of a shared memory object are automatically
@@ -15,16 +17,16 @@ use rstest::rstest;
 fn growing_with_ftruncate_adds_zero_bytes() {
     let name = IpcName::shm("grow");
     let fd = create(&name, 10);
-    map_rw(&fd, 10).write(0, b"0123456789");
-    ftruncate(fd.as_raw_fd(), 3 * page()).unwrap();
-    assert_eq!(fstat(fd.as_raw_fd()).st_size as usize, 3 * page());
-    let m = map_rw(&fd, 3 * page());
+    Mapping::shared(&fd, 10).write(0, b"0123456789");
+    ftruncate(&fd, (3 * page_size()) as i64).unwrap();
+    assert_eq!(fstat(fd.as_raw_fd()).st_size as usize, 3 * page_size());
+    let m = Mapping::shared(&fd, 3 * page_size());
     assert_eq!(m.read(0, 10), b"0123456789", "existing bytes are kept");
-    assert!(m.read(10, 3 * page() - 10).iter().all(|b| *b == 0), "the extension must read as zeros");
-    let mut buf = vec![0xffu8; 3 * page()];
+    assert!(m.read(10, 3 * page_size() - 10).iter().all(|b| *b == 0), "the extension must read as zeros");
+    let mut buf = vec![0xffu8; 3 * page_size()];
     // SAFETY: pread into our own buffer.
     let n = unsafe { libc::pread(fd.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len(), 0) };
-    assert_eq!(n as usize, 3 * page());
+    assert_eq!(n as usize, 3 * page_size());
     assert!(buf[10..].iter().all(|b| *b == 0));
 }
 
@@ -33,18 +35,18 @@ fn growing_with_ftruncate_adds_zero_bytes() {
 #[test]
 fn shrinking_with_ftruncate_discards_the_tail() {
     let name = IpcName::shm("shrink");
-    let fd = create(&name, 2 * page());
+    let fd = create(&name, 2 * page_size());
     {
-        let m = map_rw(&fd, 2 * page());
+        let m = Mapping::shared(&fd, 2 * page_size());
         m.write(0, b"head");
-        m.write(page() + 5, b"tail");
+        m.write(page_size() + 5, b"tail");
     }
-    ftruncate(fd.as_raw_fd(), 100).unwrap();
+    ftruncate(&fd, 100).unwrap();
     assert_eq!(fstat(fd.as_raw_fd()).st_size, 100);
-    ftruncate(fd.as_raw_fd(), 2 * page()).unwrap();
-    let m = map_rw(&fd, 2 * page());
+    ftruncate(&fd, (2 * page_size()) as i64).unwrap();
+    let m = Mapping::shared(&fd, 2 * page_size());
     assert_eq!(m.read(0, 4), b"head");
-    assert_eq!(m.read(page() + 5, 4), vec![0; 4], "the discarded tail must not come back");
+    assert_eq!(m.read(page_size() + 5, 4), vec![0; 4], "the discarded tail must not come back");
 }
 
 /// shm_overview(7): fstat(2) gives "the object's size (st_size), permissions (st_mode),
@@ -60,7 +62,7 @@ fn fstat_reports_size_mode_and_the_creators_ids() {
         // SAFETY: umask in this child only.
         unsafe { libc::umask(0) };
         let fd = shm_open(&n, libc::O_CREAT | libc::O_EXCL | libc::O_RDWR, 0o640).unwrap();
-        ftruncate(fd.as_raw_fd(), 12345).unwrap();
+        ftruncate(&fd, 12345).unwrap();
         let st = fstat(fd.as_raw_fd());
         assert_eq!(st.st_size, 12345);
         assert_eq!(st.st_mode & 0o7777, 0o640);

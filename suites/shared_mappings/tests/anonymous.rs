@@ -1,16 +1,16 @@
 //! Anonymous mappings across fork(2): MAP_SHARED|MAP_ANONYMOUS is shared memory between
 //! related processes, MAP_PRIVATE|MAP_ANONYMOUS is copied (mmap(2), fork(2)).
 
+use fixtures::memory::{Mapping, page_size};
 use fixtures::spawn;
 use fixtures::sync::channel;
 use rstest::rstest;
-use shared_mappings::*;
 
 /// mmap(2), MAP_ANONYMOUS: "The mapping is not backed by any file; its contents are
 /// initialized to zero."
 #[rstest]
 fn an_anonymous_mapping_starts_zero_filled(#[values(true, false)] shared: bool) {
-    let m = Map::anonymous(3 * page(), shared);
+    let m = Mapping::anonymous(3 * page_size(), shared);
     assert!(m.bytes().iter().all(|&c| c == 0));
 }
 
@@ -20,7 +20,7 @@ fn an_anonymous_mapping_starts_zero_filled(#[values(true, false)] shared: bool) 
 /// later store by the child.
 #[test]
 fn a_shared_anonymous_mapping_is_shared_with_a_forked_child() {
-    let m = Map::anonymous(page(), true);
+    let m = Mapping::anonymous(page_size(), true);
     let (stored, wait_stored) = channel();
     let (reply, wait_reply) = channel();
     let child = spawn("child of shared memory", || {
@@ -43,7 +43,7 @@ fn a_shared_anonymous_mapping_is_shared_with_a_forked_child() {
 /// and neither sees the other's later stores.
 #[test]
 fn a_private_anonymous_mapping_is_copied_at_fork() {
-    let m = Map::anonymous(page(), false);
+    let m = Mapping::anonymous(page_size(), false);
     m.bytes()[..6].copy_from_slice(b"before");
     let (stored, wait_stored) = channel();
     let (reply, wait_reply) = channel();

@@ -2,6 +2,8 @@
 //! truncation under a mapping (mmap(2)).
 
 use fixtures::Scratch;
+use fixtures::io::ftruncate;
+use fixtures::memory::{BUS_ADRERR, Fault, Mapping, fault_in_child, page_size};
 use shared_mappings::*;
 
 /// mmap(2), NOTES: "A file is mapped in multiples of the page size. For a file that is not a
@@ -11,10 +13,10 @@ use shared_mappings::*;
 /// there are kept in memory but the file stays 100 bytes and read(2) returns only them.
 #[test]
 fn bytes_past_eof_in_the_last_page_are_zero_and_never_reach_the_file() {
-    let pg = page();
+    let pg = page_size();
     let s = Scratch::new();
     let (_p, fd) = file_with(&s, "f", &[b'd'; 100]);
-    let m = Map::shared(&fd, pg);
+    let m = Mapping::shared(&fd, pg);
     assert!(m.bytes()[..100].iter().all(|&c| c == b'd'));
     assert!(m.bytes()[100..].iter().all(|&c| c == 0), "the tail of the last page must read as zero");
     m.bytes()[100..105].copy_from_slice(b"extra");
@@ -29,10 +31,10 @@ fn bytes_past_eof_in_the_last_page_are_zero_and_never_reach_the_file() {
 /// address (sigaction(2): "BUS_ADRERR Nonexistent physical address").
 #[test]
 fn an_access_to_a_page_beyond_eof_raises_sigbus() {
-    let pg = page();
+    let pg = page_size();
     let s = Scratch::new();
     let (_p, fd) = file_with(&s, "f", &[b'd'; 100]);
-    let m = Map::shared(&fd, 2 * pg);
+    let m = Mapping::shared(&fd, 2 * pg);
     assert_eq!(m.load(pg - 1), 0, "the first page is accessible");
     let target = m.addr() + pg + 8;
     let f = fault_in_child(|| {
@@ -47,10 +49,10 @@ fn an_access_to_a_page_beyond_eof_raises_sigbus() {
 /// new end.
 #[test]
 fn an_access_after_the_file_was_truncated_raises_sigbus() {
-    let pg = page();
+    let pg = page_size();
     let s = Scratch::new();
     let (_p, fd) = file_with(&s, "f", &vec![b'x'; 2 * pg]);
-    let m = Map::shared(&fd, 2 * pg);
+    let m = Mapping::shared(&fd, 2 * pg);
     assert_eq!(m.load(pg + 1), b'x');
     ftruncate(&fd, 10).unwrap();
     assert_eq!(m.load(9), b'x');
@@ -68,10 +70,10 @@ fn an_access_after_the_file_was_truncated_raises_sigbus() {
 /// reach the file.
 #[test]
 fn extending_the_file_makes_the_page_beyond_the_old_eof_accessible() {
-    let pg = page();
+    let pg = page_size();
     let s = Scratch::new();
     let (_p, fd) = file_with(&s, "f", &[b'd'; 100]);
-    let m = Map::shared(&fd, 2 * pg);
+    let m = Mapping::shared(&fd, 2 * pg);
     ftruncate(&fd, (2 * pg) as i64).unwrap();
     assert!(m.bytes()[pg..].iter().all(|&c| c == 0));
     m.bytes()[pg..pg + 4].copy_from_slice(b"grow");

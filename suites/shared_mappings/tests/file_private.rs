@@ -1,6 +1,7 @@
 //! MAP_PRIVATE mappings of a regular file: copy-on-write (mmap(2)).
 
 use fixtures::Scratch;
+use fixtures::memory::{Mapping, page_size};
 use shared_mappings::*;
 
 /// mmap(2), MAP_PRIVATE: "Create a private copy-on-write mapping. Updates to the mapping are
@@ -11,8 +12,8 @@ use shared_mappings::*;
 fn a_store_to_a_private_mapping_reaches_neither_the_file_nor_other_mappings() {
     let s = Scratch::new();
     let (_p, fd) = file_with(&s, "f", &[b'f'; 4096]);
-    let shared = Map::shared(&fd, 4096);
-    let private = Map::private(&fd, 4096);
+    let shared = Mapping::shared(&fd, 4096);
+    let private = Mapping::private(&fd, 4096);
     private.bytes()[..7].copy_from_slice(b"private");
     assert_eq!(&private.bytes()[..7], b"private");
     assert_eq!(pread(&fd, 7, 0), b"fffffff", "the file");
@@ -26,10 +27,10 @@ fn a_store_to_a_private_mapping_reaches_neither_the_file_nor_other_mappings() {
 /// independently. Asserted as Linux behaves.
 #[test]
 fn a_private_mapping_sees_later_file_changes_in_pages_it_has_not_written() {
-    let pg = page();
+    let pg = page_size();
     let s = Scratch::new();
     let (_p, fd) = file_with(&s, "f", &vec![b'0'; 2 * pg]);
-    let private = Map::private(&fd, 2 * pg);
+    let private = Mapping::private(&fd, 2 * pg);
     assert_eq!(private.load(0), b'0', "page 0 read (not written) before the change");
     assert_eq!(pwrite(&fd, b"new", 0), Ok(3));
     assert_eq!(pwrite(&fd, b"NEW", pg as i64), Ok(3));
@@ -42,10 +43,10 @@ fn a_private_mapping_sees_later_file_changes_in_pages_it_has_not_written() {
 /// unwritten page of the same mapping still follows the file).
 #[test]
 fn a_privately_written_page_no_longer_follows_the_file() {
-    let pg = page();
+    let pg = page_size();
     let s = Scratch::new();
     let (_p, fd) = file_with(&s, "f", &vec![b'0'; 2 * pg]);
-    let private = Map::private(&fd, 2 * pg);
+    let private = Mapping::private(&fd, 2 * pg);
     private.store(10, b'P');
     assert_eq!(pwrite(&fd, b"ABCDEFGHIJKL", 0), Ok(12));
     assert_eq!(pwrite(&fd, b"xyz", pg as i64), Ok(3));

@@ -1,6 +1,8 @@
 //! MAP_SHARED mappings of a regular file: one set of pages for the file, every mapping of
 //! it and read(2)/write(2) (mmap(2)).
 
+use fixtures::io::open_cloexec;
+use fixtures::memory::{Mapping, page_size};
 use fixtures::sync::channel;
 use fixtures::{Scratch, assert_errno, spawn};
 use nix::errno::Errno;
@@ -14,7 +16,7 @@ use shared_mappings::*;
 fn a_store_through_a_shared_mapping_is_seen_by_read() {
     let s = Scratch::new();
     let (_p, fd) = file_with(&s, "f", &[b'.'; 8192]);
-    let m = Map::shared(&fd, 8192);
+    let m = Mapping::shared(&fd, 8192);
     m.bytes()[4090..4100].copy_from_slice(b"0123456789");
     assert_eq!(pread(&fd, 12, 4089), b".0123456789.");
 }
@@ -24,7 +26,7 @@ fn a_store_through_a_shared_mapping_is_seen_by_read() {
 fn a_write_to_the_file_is_seen_through_a_shared_mapping() {
     let s = Scratch::new();
     let (_p, fd) = file_with(&s, "f", &[0u8; 4096]);
-    let m = Map::shared(&fd, 4096);
+    let m = Mapping::shared(&fd, 4096);
     assert_eq!(m.load(100), 0);
     assert_eq!(pwrite(&fd, b"written", 100), Ok(7));
     assert_eq!(&m.bytes()[100..107], b"written");
@@ -38,12 +40,12 @@ fn a_write_to_the_file_is_seen_through_a_shared_mapping() {
 fn stores_are_seen_through_another_processs_mapping_of_the_file() {
     let s = Scratch::new();
     let (path, fd) = file_with(&s, "f", &[0u8; 4096]);
-    let m = Map::shared(&fd, 4096);
+    let m = Mapping::shared(&fd, 4096);
     let (stored, wait_stored) = channel();
     let (reply, wait_reply) = channel();
     let child = spawn("other mapper", || {
-        let own = open(&path, libc::O_RDWR).unwrap();
-        let cm = Map::shared(&own, 4096);
+        let own = open_cloexec(&path, libc::O_RDWR).unwrap();
+        let cm = Mapping::shared(&own, 4096);
         cm.bytes()[..5].copy_from_slice(b"child");
         stored.notify();
         wait_reply.wait();
@@ -67,7 +69,7 @@ fn stores_are_seen_through_another_processs_mapping_of_the_file() {
 fn a_shared_mapping_keeps_the_file_alive_after_close_and_unlink() {
     let s = Scratch::new();
     let (path, fd) = file_with(&s, "doomed", b"before");
-    let m = Map::shared(&fd, 4096);
+    let m = Mapping::shared(&fd, 4096);
     drop(fd);
     std::fs::remove_file(&path).unwrap();
     assert!(!path.exists());
@@ -94,14 +96,14 @@ fn a_shared_mapping_keeps_the_file_alive_after_close_and_unlink() {
 /// aligned on a page boundary)" — offset "must be a multiple of the page size".
 #[test]
 fn a_mapping_starts_at_its_page_aligned_offset_and_unaligned_offsets_fail_einval() {
-    let pg = page();
+    let pg = page_size();
     let s = Scratch::new();
     let mut content = vec![b'0'; pg];
     content.extend(vec![b'1'; pg]);
     let (_p, fd) = file_with(&s, "f", &content);
-    let m = Map::new(pg, libc::PROT_READ, libc::MAP_SHARED, Some(&fd), pg as i64).unwrap();
+    let m = Mapping::new(pg, libc::PROT_READ, libc::MAP_SHARED, Some(&fd), pg as i64).unwrap();
     assert!(m.bytes().iter().all(|&c| c == b'1'), "the mapping shows the second page");
-    assert_errno!(Map::new(pg, libc::PROT_READ, libc::MAP_SHARED, Some(&fd), 100), Errno::EINVAL);
+    assert_errno!(Mapping::new(pg, libc::PROT_READ, libc::MAP_SHARED, Some(&fd), 100), Errno::EINVAL);
 }
 
 /// mmap(2), ERRORS: "EINVAL (since Linux 2.6.12) length was 0" and "EINVAL flags contained
@@ -110,6 +112,6 @@ fn a_mapping_starts_at_its_page_aligned_offset_and_unaligned_offsets_fail_einval
 fn mmap_with_zero_length_or_without_a_sharing_type_fails_einval() {
     let s = Scratch::new();
     let (_p, fd) = file_with(&s, "f", &[0u8; 4096]);
-    assert_errno!(Map::new(0, libc::PROT_READ, libc::MAP_SHARED, Some(&fd), 0), Errno::EINVAL);
-    assert_errno!(Map::new(4096, libc::PROT_READ, 0, Some(&fd), 0), Errno::EINVAL);
+    assert_errno!(Mapping::new(0, libc::PROT_READ, libc::MAP_SHARED, Some(&fd), 0), Errno::EINVAL);
+    assert_errno!(Mapping::new(4096, libc::PROT_READ, 0, Some(&fd), 0), Errno::EINVAL);
 }

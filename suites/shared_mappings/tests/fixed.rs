@@ -3,6 +3,7 @@
 //! Every fixed address used here lies inside a reservation the test made itself (or, for
 //! a free range, in a single-threaded child), so no other mapping can be clobbered.
 
+use fixtures::memory::{Mapping, page_size};
 use fixtures::{Scratch, assert_errno, require, run_in_child};
 use nix::errno::Errno;
 use shared_mappings::*;
@@ -14,12 +15,12 @@ use shared_mappings::*;
 /// it), the outer pages keep their content.
 #[test]
 fn map_fixed_replaces_the_overlapped_part_of_an_existing_mapping() {
-    let pg = page();
+    let pg = page_size();
     let s = Scratch::new();
     let (_p, fd) = file_with(&s, "f", &vec![b'F'; pg]);
-    let region = Map::anonymous(3 * pg, false);
+    let region = Mapping::anonymous(3 * pg, false);
     region.bytes().fill(b'a');
-    let fixed = Map::at(region.addr() + pg, pg, libc::PROT_READ | libc::PROT_WRITE, libc::MAP_SHARED | libc::MAP_FIXED, Some(&fd), 0)
+    let fixed = Mapping::at(region.addr() + pg, pg, libc::PROT_READ | libc::PROT_WRITE, libc::MAP_SHARED | libc::MAP_FIXED, Some(&fd), 0)
         .expect("MAP_FIXED over our own region");
     assert_eq!(fixed.addr(), region.addr() + pg, "MAP_FIXED places the mapping exactly at addr");
     std::mem::forget(fixed); // unmapped with `region`
@@ -37,11 +38,11 @@ fn map_fixed_replaces_the_overlapped_part_of_an_existing_mapping() {
 #[test]
 fn map_fixed_noreplace_over_an_existing_mapping_fails_eexist() {
     require!(fixtures::gate::kernel(4, 17), "MAP_FIXED_NOREPLACE");
-    let pg = page();
-    let region = Map::anonymous(2 * pg, false);
+    let pg = page_size();
+    let region = Mapping::anonymous(2 * pg, false);
     region.bytes().fill(b'k');
     assert_errno!(
-        Map::at(region.addr() + pg, pg, libc::PROT_READ, libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_FIXED_NOREPLACE, None, 0),
+        Mapping::at(region.addr() + pg, pg, libc::PROT_READ, libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_FIXED_NOREPLACE, None, 0),
         Errno::EEXIST
     );
     assert!(region.bytes().iter().all(|&c| c == b'k'));
@@ -54,11 +55,11 @@ fn map_fixed_noreplace_over_an_existing_mapping_fails_eexist() {
 fn map_fixed_noreplace_on_a_free_range_maps_exactly_there() {
     require!(fixtures::gate::kernel(4, 17), "MAP_FIXED_NOREPLACE");
     run_in_child("free range", || {
-        let pg = page();
-        let (addr, len) = Map::anonymous(2 * pg, false).leak();
+        let pg = page_size();
+        let (addr, len) = Mapping::anonymous(2 * pg, false).leak();
         // SAFETY: releasing our own reservation.
         assert_eq!(unsafe { libc::munmap(addr as *mut _, len) }, 0);
-        let m = Map::at(addr + pg, pg, libc::PROT_READ, libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_FIXED_NOREPLACE, None, 0)
+        let m = Mapping::at(addr + pg, pg, libc::PROT_READ, libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_FIXED_NOREPLACE, None, 0)
             .expect("MAP_FIXED_NOREPLACE on a free range");
         assert_eq!(m.addr(), addr + pg);
     })
@@ -70,9 +71,9 @@ fn map_fixed_noreplace_on_a_free_range_maps_exactly_there() {
 /// aligned on a page boundary)."
 #[test]
 fn map_fixed_at_an_unaligned_address_fails_einval() {
-    let region = Map::anonymous(2 * page(), false);
+    let region = Mapping::anonymous(2 * page_size(), false);
     assert_errno!(
-        Map::at(region.addr() + 1, page(), libc::PROT_READ, libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_FIXED, None, 0),
+        Mapping::at(region.addr() + 1, page_size(), libc::PROT_READ, libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_FIXED, None, 0),
         Errno::EINVAL
     );
 }

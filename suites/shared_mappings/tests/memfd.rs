@@ -2,6 +2,8 @@
 
 use std::os::fd::AsRawFd;
 
+use fixtures::io::{ftruncate, open_cloexec, write_once};
+use fixtures::memory::Mapping;
 use fixtures::sync::channel;
 use fixtures::{assert_errno, spawn};
 use nix::errno::Errno;
@@ -19,7 +21,7 @@ fn a_memfd_appears_in_proc_self_fd_as_memfd_name_deleted() {
     let b = memfd("ipcspec-name", 0).unwrap();
     assert_eq!(fixtures::procfs::fd_target(a.as_raw_fd()), "/memfd:ipcspec-name (deleted)");
     assert_eq!(fixtures::procfs::fd_target(b.as_raw_fd()), "/memfd:ipcspec-name (deleted)");
-    assert_eq!(write(&a, b"only in a"), Ok(9));
+    assert_eq!(write_once(&a, b"only in a"), Ok(9));
     assert_eq!(stat(&b).0, 0, "a memfd of the same name is another file");
 }
 
@@ -57,10 +59,10 @@ fn memfd_create_rejects_a_long_name_and_unknown_flags_with_einval() {
 fn a_memfd_mapping_is_shared_with_a_child_through_the_inherited_fd() {
     let m = memfd("ipcspec-fork", 0).unwrap();
     ftruncate(&m, 4096).unwrap();
-    let mine = Map::shared(&m, 4096);
+    let mine = Mapping::shared(&m, 4096);
     let (stored, wait_stored) = channel();
     let child = spawn("memfd user", || {
-        let theirs = Map::shared(&m, 4096);
+        let theirs = Mapping::shared(&m, 4096);
         theirs.bytes()[..6].copy_from_slice(b"shared");
         stored.notify();
     });
@@ -76,13 +78,13 @@ fn a_memfd_mapping_is_shared_with_a_child_through_the_inherited_fd() {
 #[test]
 fn reopening_a_memfd_through_proc_self_fd_gives_the_same_file() {
     let m = memfd("ipcspec-reopen", 0).unwrap();
-    assert_eq!(write(&m, b"0123456789"), Ok(10));
-    let again = open(std::path::Path::new(&format!("/proc/self/fd/{}", m.as_raw_fd())), libc::O_RDWR).unwrap();
+    assert_eq!(write_once(&m, b"0123456789"), Ok(10));
+    let again = open_cloexec(std::path::Path::new(&format!("/proc/self/fd/{}", m.as_raw_fd())), libc::O_RDWR).unwrap();
     assert_eq!(stat(&again).0, 10, "same size");
     // SAFETY: lseek on our own fds.
     assert_eq!(unsafe { libc::lseek(again.as_raw_fd(), 0, libc::SEEK_CUR) }, 0, "its own offset");
     assert_eq!(unsafe { libc::lseek(m.as_raw_fd(), 0, libc::SEEK_CUR) }, 10);
-    assert_eq!(write(&again, b"AB"), Ok(2));
+    assert_eq!(write_once(&again, b"AB"), Ok(2));
     assert_eq!(pread(&m, 10, 0), b"AB23456789", "writes through the reopened fd reach the file");
     assert_eq!(nix::sys::stat::fstat(&m).unwrap().st_ino, nix::sys::stat::fstat(&again).unwrap().st_ino);
 }

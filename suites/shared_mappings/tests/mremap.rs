@@ -1,5 +1,7 @@
 //! mremap(2) of shared mappings: growing (in place or moved), shrinking, and duplicating.
 
+use fixtures::io::open_cloexec;
+use fixtures::memory::{Mapping, SEGV_MAPERR, fault_in_child, page_size};
 use fixtures::sync::channel;
 use fixtures::{Scratch, assert_errno, spawn};
 use nix::errno::Errno;
@@ -22,23 +24,23 @@ fn mremap(old: usize, old_len: usize, new_len: usize, flags: libc::c_int) -> Res
 /// a child that maps the file, and the child's stores reach it.
 #[test]
 fn mremap_maymove_grows_a_shared_file_mapping_keeping_data_and_sharing() {
-    let pg = page();
+    let pg = page_size();
     let s = Scratch::new();
     let mut content = vec![b'1'; pg];
     content.extend(vec![b'2'; pg]);
     content.extend(vec![b'3'; pg]);
     let (path, fd) = file_with(&s, "f", &content);
-    let region = Map::anonymous(2 * pg, false);
+    let region = Mapping::anonymous(2 * pg, false);
     let (raddr, _) = region.leak();
-    let m = Map::at(raddr, pg, libc::PROT_READ | libc::PROT_WRITE, libc::MAP_SHARED | libc::MAP_FIXED, Some(&fd), 0).unwrap();
-    let guard = unsafe { Map::from_raw(raddr + pg, pg) }; // the reservation's second page
+    let m = Mapping::at(raddr, pg, libc::PROT_READ | libc::PROT_WRITE, libc::MAP_SHARED | libc::MAP_FIXED, Some(&fd), 0).unwrap();
+    let guard = unsafe { Mapping::from_raw(raddr + pg, pg) }; // the reservation's second page
     m.bytes()[..4].copy_from_slice(b"kept");
     let (old, _) = m.leak();
     assert_errno!(mremap(old, pg, 3 * pg, 0), Errno::ENOMEM, "growing in place over the guard page");
     let new = mremap(old, pg, 3 * pg, libc::MREMAP_MAYMOVE).expect("mremap MREMAP_MAYMOVE");
     assert_ne!(new, old, "the mapping had to move");
     // SAFETY: mremap returned a mapping of 3 pages that we now own.
-    let m = unsafe { Map::from_raw(new, 3 * pg) };
+    let m = unsafe { Mapping::from_raw(new, 3 * pg) };
     drop(guard);
     assert_eq!(&m.bytes()[..4], b"kept");
     assert!(m.bytes()[4..pg].iter().all(|&c| c == b'1'));
@@ -48,8 +50,8 @@ fn mremap_maymove_grows_a_shared_file_mapping_keeping_data_and_sharing() {
     assert_eq!(pread(&fd, 5, 2 * pg as i64), b"moved", "stores reach the file after the move");
     let (seen, wait_seen) = channel();
     let child = spawn("other mapper", || {
-        let own = open(&path, libc::O_RDWR).unwrap();
-        let cm = Map::shared(&own, 3 * pg);
+        let own = open_cloexec(&path, libc::O_RDWR).unwrap();
+        let cm = Mapping::shared(&own, 3 * pg);
         assert_eq!(&cm.bytes()[2 * pg..2 * pg + 5], b"moved");
         cm.bytes()[0..4].copy_from_slice(b"back");
         seen.notify();
@@ -65,11 +67,11 @@ fn mremap_maymove_grows_a_shared_file_mapping_keeping_data_and_sharing() {
 /// SEGV_MAPERR (in a child: no other thread can map the hole again).
 #[test]
 fn mremap_shrinks_in_place_and_unmaps_the_tail() {
-    let pg = page();
+    let pg = page_size();
     let s = Scratch::new();
     let (_p, fd) = file_with(&s, "f", &vec![b's'; 3 * pg]);
     let f = fault_in_child(|| {
-        let m = Map::shared(&fd, 3 * pg);
+        let m = Mapping::shared(&fd, 3 * pg);
         let (old, _) = m.leak();
         let new = mremap(old, 3 * pg, pg, 0).expect("shrink");
         assert_eq!(new, old, "a shrunk mapping stays where it is");
@@ -87,11 +89,11 @@ fn mremap_shrinks_in_place_and_unmaps_the_tail() {
 /// through the other.
 #[test]
 fn mremap_with_old_size_zero_duplicates_a_shared_mapping() {
-    let pg = page();
-    let a = Map::anonymous(pg, true);
+    let pg = page_size();
+    let a = Mapping::anonymous(pg, true);
     let b_addr = mremap(a.addr(), 0, pg, libc::MREMAP_MAYMOVE).expect("mremap(old_size = 0)");
     // SAFETY: mremap returned a new one-page mapping that we now own.
-    let b = unsafe { Map::from_raw(b_addr, pg) };
+    let b = unsafe { Mapping::from_raw(b_addr, pg) };
     assert_ne!(a.addr(), b.addr());
     a.bytes()[..2].copy_from_slice(b"a!");
     assert_eq!(&b.bytes()[..2], b"a!");

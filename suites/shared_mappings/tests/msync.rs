@@ -1,14 +1,15 @@
 //! msync(2): flags and errors.
 
+use fixtures::memory::{Mapping, page_size};
 use fixtures::{Scratch, assert_errno};
 use nix::errno::Errno;
 use rstest::rstest;
 use shared_mappings::*;
 
-fn mapped_file() -> (Scratch, std::os::fd::OwnedFd, Map) {
+fn mapped_file() -> (Scratch, std::os::fd::OwnedFd, Mapping) {
     let s = Scratch::new();
-    let (_p, fd) = file_with(&s, "f", &vec![0u8; 2 * page()]);
-    let m = Map::shared(&fd, 2 * page());
+    let (_p, fd) = file_with(&s, "f", &vec![0u8; 2 * page_size()]);
+    let m = Mapping::shared(&fd, 2 * page_size());
     (s, fd, m)
 }
 
@@ -51,7 +52,7 @@ fn msync_of_an_unaligned_address_fails_einval() {
 fn msync_of_a_range_that_is_not_mapped_fails_enomem() {
     fixtures::run_in_child("msync over a hole", || {
         let (_s, _fd, m) = mapped_file();
-        let pg = page();
+        let pg = page_size();
         // SAFETY: unmapping the second page of our own mapping.
         assert_eq!(unsafe { libc::munmap((m.addr() + pg) as *mut _, pg) }, 0);
         assert_errno!(msync(m.addr(), 2 * pg, libc::MS_SYNC), Errno::ENOMEM);

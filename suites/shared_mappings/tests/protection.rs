@@ -1,6 +1,8 @@
 //! Access modes and protections: the file's open mode against PROT_* and MAP_SHARED, and the
 //! faults raised by PROT_NONE and read-only mappings (mmap(2), mprotect(2)).
 
+use fixtures::io::open_cloexec;
+use fixtures::memory::{Fault, Mapping, SEGV_ACCERR, SEGV_MAPERR, fault_in_child, page_size};
 use fixtures::{Scratch, assert_errno};
 use nix::errno::Errno;
 use rstest::rstest;
@@ -12,12 +14,12 @@ use shared_mappings::*;
 fn a_shared_writable_mapping_of_a_read_only_fd_fails_eacces() {
     let s = Scratch::new();
     let p = s.file("f", &[0u8; 4096]);
-    let ro = open(&p, libc::O_RDONLY).unwrap();
+    let ro = open_cloexec(&p, libc::O_RDONLY).unwrap();
     assert_errno!(
-        Map::new(4096, libc::PROT_READ | libc::PROT_WRITE, libc::MAP_SHARED, Some(&ro), 0),
+        Mapping::new(4096, libc::PROT_READ | libc::PROT_WRITE, libc::MAP_SHARED, Some(&ro), 0),
         Errno::EACCES
     );
-    assert!(Map::new(4096, libc::PROT_READ, libc::MAP_SHARED, Some(&ro), 0).is_ok(), "read-only shared is fine");
+    assert!(Mapping::new(4096, libc::PROT_READ, libc::MAP_SHARED, Some(&ro), 0).is_ok(), "read-only shared is fine");
 }
 
 /// mmap(2): the EACCES rule names only MAP_SHARED with PROT_WRITE; a MAP_PRIVATE writable
@@ -27,8 +29,8 @@ fn a_shared_writable_mapping_of_a_read_only_fd_fails_eacces() {
 fn a_private_writable_mapping_of_a_read_only_fd_is_allowed() {
     let s = Scratch::new();
     let p = s.file("f", b"original");
-    let ro = open(&p, libc::O_RDONLY).unwrap();
-    let m = Map::new(4096, libc::PROT_READ | libc::PROT_WRITE, libc::MAP_PRIVATE, Some(&ro), 0).expect("private writable");
+    let ro = open_cloexec(&p, libc::O_RDONLY).unwrap();
+    let m = Mapping::new(4096, libc::PROT_READ | libc::PROT_WRITE, libc::MAP_PRIVATE, Some(&ro), 0).expect("private writable");
     m.bytes()[..8].copy_from_slice(b"modified");
     assert_eq!(std::fs::read(&p).unwrap(), b"original");
 }
@@ -42,8 +44,8 @@ fn a_private_writable_mapping_of_a_read_only_fd_is_allowed() {
 fn mapping_a_write_only_fd_fails_eacces(#[case] kind: libc::c_int) {
     let s = Scratch::new();
     let p = s.file("f", &[0u8; 4096]);
-    let wo = open(&p, libc::O_WRONLY).unwrap();
-    assert_errno!(Map::new(4096, libc::PROT_WRITE, kind, Some(&wo), 0), Errno::EACCES);
+    let wo = open_cloexec(&p, libc::O_WRONLY).unwrap();
+    assert_errno!(Mapping::new(4096, libc::PROT_WRITE, kind, Some(&wo), 0), Errno::EACCES);
 }
 
 /// mprotect(2), ERRORS: "EACCES The memory cannot be given the specified access. This can
@@ -53,8 +55,8 @@ fn mapping_a_write_only_fd_fails_eacces(#[case] kind: libc::c_int) {
 fn mprotect_to_writable_of_a_shared_mapping_of_a_read_only_fd_fails_eacces() {
     let s = Scratch::new();
     let p = s.file("f", &[0u8; 4096]);
-    let ro = open(&p, libc::O_RDONLY).unwrap();
-    let m = Map::new(4096, libc::PROT_READ, libc::MAP_SHARED, Some(&ro), 0).unwrap();
+    let ro = open_cloexec(&p, libc::O_RDONLY).unwrap();
+    let m = Mapping::new(4096, libc::PROT_READ, libc::MAP_SHARED, Some(&ro), 0).unwrap();
     // SAFETY: changing the protection of our own mapping.
     let r = fixtures::sys(unsafe { libc::mprotect(m.addr() as *mut _, 4096, libc::PROT_READ | libc::PROT_WRITE) });
     assert_errno!(r, Errno::EACCES);
@@ -65,7 +67,7 @@ fn mprotect_to_writable_of_a_shared_mapping_of_a_read_only_fd_fails_eacces() {
 /// page both fault with SEGV_ACCERR at the accessed address.
 #[rstest]
 fn an_access_to_a_prot_none_page_raises_sigsegv_accerr(#[values(false, true)] write: bool) {
-    let m = Map::new(page(), libc::PROT_NONE, libc::MAP_PRIVATE | libc::MAP_ANONYMOUS, None, 0).unwrap();
+    let m = Mapping::new(page_size(), libc::PROT_NONE, libc::MAP_PRIVATE | libc::MAP_ANONYMOUS, None, 0).unwrap();
     let f = fault_in_child(|| {
         if write {
             m.store(42, 1);
@@ -82,7 +84,7 @@ fn an_access_to_a_prot_none_page_raises_sigsegv_accerr(#[values(false, true)] wr
 fn a_store_to_a_read_only_mapping_raises_sigsegv_accerr() {
     let s = Scratch::new();
     let (_p, fd) = file_with(&s, "f", &[b'r'; 4096]);
-    let m = Map::new(4096, libc::PROT_READ, libc::MAP_SHARED, Some(&fd), 0).unwrap();
+    let m = Mapping::new(4096, libc::PROT_READ, libc::MAP_SHARED, Some(&fd), 0).unwrap();
     assert_eq!(m.load(7), b'r', "reading is allowed");
     let f = fault_in_child(|| m.store(7, b'w'));
     assert_eq!(f, Fault { signo: libc::SIGSEGV, code: SEGV_ACCERR, addr: m.addr() + 7 });
@@ -95,7 +97,7 @@ fn a_store_to_a_read_only_mapping_raises_sigsegv_accerr() {
 #[test]
 fn an_access_to_an_unmapped_page_raises_sigsegv_maperr() {
     let f = fault_in_child(|| {
-        let m = Map::anonymous(page(), false);
+        let m = Mapping::anonymous(page_size(), false);
         let (addr, len) = m.leak();
         // SAFETY: unmapping our own mapping.
         assert_eq!(unsafe { libc::munmap(addr as *mut _, len) }, 0);

@@ -5,6 +5,8 @@
 
 use std::os::fd::{AsRawFd, OwnedFd};
 
+use fixtures::io::{ftruncate, open_cloexec, write_once};
+use fixtures::memory::Mapping;
 use fixtures::{IpcName, assert_errno, run_in_child};
 use nix::errno::Errno;
 use shared_mappings::*;
@@ -14,7 +16,7 @@ use shared_mappings::*;
 /// descriptor may later be mprotect()ed writable (VM_MAYWRITE), and kernels before 6.7
 /// counted such a mapping as writable for the seal checks.
 fn read_only(m: &OwnedFd) -> OwnedFd {
-    open(std::path::Path::new(&format!("/proc/self/fd/{}", m.as_raw_fd())), libc::O_RDONLY).unwrap()
+    open_cloexec(std::path::Path::new(&format!("/proc/self/fd/{}", m.as_raw_fd())), libc::O_RDONLY).unwrap()
 }
 
 fn sealable(size: i64) -> OwnedFd {
@@ -43,7 +45,7 @@ fn without_mfd_allow_sealing_the_seals_are_locked() {
 #[test]
 fn seals_belong_to_the_inode_and_only_accumulate() {
     let m = sealable(0);
-    let again = open(std::path::Path::new(&format!("/proc/self/fd/{}", m.as_raw_fd())), libc::O_RDWR).unwrap();
+    let again = open_cloexec(std::path::Path::new(&format!("/proc/self/fd/{}", m.as_raw_fd())), libc::O_RDWR).unwrap();
     add_seals(&m, libc::F_SEAL_SHRINK).unwrap();
     assert_eq!(seals(&again), Ok(libc::F_SEAL_SHRINK));
     add_seals(&again, libc::F_SEAL_GROW).unwrap();
@@ -94,9 +96,9 @@ fn seals_are_einval_on_a_pipe_and_locked_on_a_tmpfs_file() {
 fn f_seal_write_fails_ebusy_while_a_writable_shared_mapping_exists() {
     run_in_child("mappings of the memfd", || {
         let m = sealable(4096);
-        let ro = Map::new(4096, libc::PROT_READ, libc::MAP_SHARED, Some(&read_only(&m)), 0).unwrap();
-        let private = Map::private(&m, 4096);
-        let rw = Map::shared(&m, 4096);
+        let ro = Mapping::new(4096, libc::PROT_READ, libc::MAP_SHARED, Some(&read_only(&m)), 0).unwrap();
+        let private = Mapping::private(&m, 4096);
+        let rw = Mapping::shared(&m, 4096);
         assert_errno!(add_seals(&m, libc::F_SEAL_WRITE), Errno::EBUSY);
         assert_eq!(seals(&m), Ok(0), "a failed F_ADD_SEALS adds nothing");
         drop(rw);
@@ -115,12 +117,12 @@ fn f_seal_write_fails_ebusy_while_a_writable_shared_mapping_exists() {
 fn f_seal_write_forbids_writes_and_writable_shared_mappings() {
     run_in_child("write-sealed memfd", || {
         let m = sealable(0);
-        assert_eq!(write(&m, b"content"), Ok(7));
+        assert_eq!(write_once(&m, b"content"), Ok(7));
         add_seals(&m, libc::F_SEAL_WRITE).unwrap();
         assert_errno!(pwrite(&m, b"X", 0), Errno::EPERM);
-        assert_errno!(write(&m, b"X"), Errno::EPERM);
-        assert_errno!(Map::new(4096, libc::PROT_READ | libc::PROT_WRITE, libc::MAP_SHARED, Some(&m), 0), Errno::EPERM);
-        let ro = Map::new(4096, libc::PROT_READ, libc::MAP_SHARED, Some(&read_only(&m)), 0).expect("read-only shared mapping");
+        assert_errno!(write_once(&m, b"X"), Errno::EPERM);
+        assert_errno!(Mapping::new(4096, libc::PROT_READ | libc::PROT_WRITE, libc::MAP_SHARED, Some(&m), 0), Errno::EPERM);
+        let ro = Mapping::new(4096, libc::PROT_READ, libc::MAP_SHARED, Some(&read_only(&m)), 0).expect("read-only shared mapping");
         assert_eq!(&ro.bytes()[..7], b"content");
         assert_eq!(ftruncate(&m, 8192), Ok(()), "growing is still allowed");
         assert_eq!(ftruncate(&m, 3), Ok(()), "shrinking is still allowed");
@@ -155,7 +157,7 @@ fn f_seal_shrink_forbids_only_shrinking() {
     add_seals(&m, libc::F_SEAL_SHRINK).unwrap();
     assert_errno!(ftruncate(&m, 9), Errno::EPERM);
     let path = format!("/proc/self/fd/{}", m.as_raw_fd());
-    assert_errno!(open(std::path::Path::new(&path), libc::O_RDWR | libc::O_TRUNC), Errno::EPERM, "open with O_TRUNC");
+    assert_errno!(open_cloexec(std::path::Path::new(&path), libc::O_RDWR | libc::O_TRUNC), Errno::EPERM, "open with O_TRUNC");
     assert_eq!(ftruncate(&m, 20), Ok(()), "growing");
     assert_eq!(stat(&m).0, 20);
 }
@@ -182,13 +184,13 @@ fn f_seal_future_write_keeps_existing_writable_mappings_working() {
     fixtures::require!(fixtures::gate::kernel(5, 1), "F_SEAL_FUTURE_WRITE");
     run_in_child("future-write-sealed memfd", || {
         let m = sealable(4096);
-        let rw = Map::shared(&m, 4096);
+        let rw = Mapping::shared(&m, 4096);
         assert_eq!(add_seals(&m, libc::F_SEAL_FUTURE_WRITE), Ok(()));
         rw.bytes()[..5].copy_from_slice(b"still");
         assert_eq!(pread(&m, 5, 0), b"still", "the earlier mapping still writes the file");
         assert_errno!(pwrite(&m, b"X", 0), Errno::EPERM);
-        assert_errno!(Map::new(4096, libc::PROT_READ | libc::PROT_WRITE, libc::MAP_SHARED, Some(&m), 0), Errno::EPERM);
-        assert!(Map::new(4096, libc::PROT_READ, libc::MAP_SHARED, Some(&read_only(&m)), 0).is_ok(), "read-only mappings are fine");
+        assert_errno!(Mapping::new(4096, libc::PROT_READ | libc::PROT_WRITE, libc::MAP_SHARED, Some(&m), 0), Errno::EPERM);
+        assert!(Mapping::new(4096, libc::PROT_READ, libc::MAP_SHARED, Some(&read_only(&m)), 0).is_ok(), "read-only mappings are fine");
     })
     .expect_success();
 }

@@ -3,14 +3,14 @@
 
 use std::os::fd::AsRawFd;
 
-use fixtures::{run_in_child, sys, sys_size};
+use fixtures::kinds::Kind;
+use fixtures::net::{self, SockAddr};
+use fixtures::signals::{SignalCatcher, rt};
+use fixtures::uapi::{POLL_HUP, POLL_IN, POLL_OUT, POLL_PRI};
+use fixtures::{run_in_child, sys};
 use nix::unistd::getpid;
 use rstest::rstest;
-use signal_io::kinds::{tcp_connect, tcp_listener, wait_for_events};
-use signal_io::{
-    Catcher, Kind, POLL_HUP, POLL_IN, POLL_OUT, POLL_PRI, enable_signal_io, expected, rt,
-    set_owner, summary,
-};
+use signal_io::{enable_signal_io, expected, set_owner, summary};
 
 /// fcntl(2): "a SIGIO signal is sent whenever input or output becomes possible". The write
 /// end of a full pipe (or a UNIX stream socket that refused a write) gets POLL_OUT, with
@@ -23,7 +23,7 @@ use signal_io::{
 fn draining_a_full_channel_signals_the_writer_poll_out(#[case] kind: Kind) {
     run_in_child("writer", || {
         let sig = rt(1);
-        let c = Catcher::new(&[sig]);
+        let c = SignalCatcher::new(&[sig]);
         let p = kind.pair();
         enable_signal_io(p.tx(), sig);
         p.fill();
@@ -47,7 +47,7 @@ fn draining_a_full_channel_signals_the_writer_poll_out(#[case] kind: Kind) {
 fn the_last_writer_closing_a_pipe_signals_poll_in(#[case] kind: Kind) {
     run_in_child("reader", || {
         let sig = rt(1);
-        let c = Catcher::new(&[sig]);
+        let c = SignalCatcher::new(&[sig]);
         let mut p = kind.pair();
         enable_signal_io(p.rx(), sig);
         p.close_tx();
@@ -65,7 +65,7 @@ fn the_last_writer_closing_a_pipe_signals_poll_in(#[case] kind: Kind) {
 fn a_unix_stream_peer_closing_signals_poll_hup() {
     run_in_child("reader", || {
         let sig = rt(1);
-        let c = Catcher::new(&[sig]);
+        let c = SignalCatcher::new(&[sig]);
         let mut p = Kind::UnixStream.pair();
         enable_signal_io(p.rx(), sig);
         sys(unsafe { libc::shutdown(p.tx(), libc::SHUT_WR) }).unwrap();
@@ -91,17 +91,17 @@ fn a_unix_stream_peer_closing_signals_poll_hup() {
 fn a_new_connection_signals_the_listening_socket(#[case] tcp: bool) {
     run_in_child("listener", || {
         let sig = rt(1);
-        let c = Catcher::new(&[sig]);
+        let c = SignalCatcher::new(&[sig]);
         if tcp {
-            let (l, addr) = tcp_listener();
+            let (l, addr) = net::loopback_listener();
             enable_signal_io(l.as_raw_fd(), sig);
-            let _client = tcp_connect(&addr);
+            let _client = net::connect_to(&addr);
             // The final ACK reaches the listener asynchronously: a bounded wait.
             assert_eq!(summary(&c.wait()), expected(sig, POLL_IN, l.as_raw_fd()));
         } else {
-            let (l, connect) = unix_listener();
+            let (l, addr) = net::listener(&SockAddr::unique_abstract("sigio-listener"), 4, 0);
             enable_signal_io(l.as_raw_fd(), sig);
-            let _client = connect();
+            let _client = net::connect_to(&addr);
             assert_eq!(
                 c.drain().iter().map(summary).collect::<Vec<_>>(),
                 vec![expected(sig, POLL_IN, l.as_raw_fd())]
@@ -111,66 +111,6 @@ fn a_new_connection_signals_the_listening_socket(#[case] tcp: bool) {
     .expect_success();
 }
 
-fn unix_listener() -> (std::os::fd::OwnedFd, impl Fn() -> std::os::fd::OwnedFd) {
-    use std::os::fd::{FromRawFd, OwnedFd};
-    // SAFETY: plain socket calls on memory we own (abstract address: no file is created).
-    unsafe {
-        let l = OwnedFd::from_raw_fd(
-            sys(libc::socket(
-                libc::AF_UNIX,
-                libc::SOCK_STREAM | libc::SOCK_CLOEXEC,
-                0,
-            ))
-            .unwrap(),
-        );
-        let mut addr: libc::sockaddr_un = std::mem::zeroed();
-        addr.sun_family = libc::AF_UNIX as libc::sa_family_t;
-        let name = fixtures::names::unique("sigio-listener");
-        for (i, b) in name.bytes().enumerate() {
-            addr.sun_path[i + 1] = b as libc::c_char;
-        }
-        let len = (std::mem::size_of::<libc::sa_family_t>() + 1 + name.len()) as libc::socklen_t;
-        sys(libc::bind(
-            l.as_raw_fd(),
-            (&addr as *const libc::sockaddr_un).cast(),
-            len,
-        ))
-        .unwrap();
-        sys(libc::listen(l.as_raw_fd(), 4)).unwrap();
-        let connect = move || {
-            let c = OwnedFd::from_raw_fd(
-                sys(libc::socket(
-                    libc::AF_UNIX,
-                    libc::SOCK_STREAM | libc::SOCK_CLOEXEC,
-                    0,
-                ))
-                .unwrap(),
-            );
-            sys(libc::connect(
-                c.as_raw_fd(),
-                (&addr as *const libc::sockaddr_un).cast(),
-                len,
-            ))
-            .unwrap();
-            c
-        };
-        (l, connect)
-    }
-}
-
-/// Send one urgent byte on a TCP pair and wait until the receiver has processed it
-/// (POLLPRI seen, then FIONREAD to serialise with the socket lock).
-fn send_urgent(p: &signal_io::Pair) {
-    let byte = b'!';
-    // SAFETY: sending one byte we own.
-    assert_eq!(
-        sys_size(unsafe { libc::send(p.tx(), (&byte as *const u8).cast(), 1, libc::MSG_OOB) }),
-        Ok(1)
-    );
-    wait_for_events(p.rx(), libc::POLLPRI, "the urgent byte");
-    let _ = signal_io::kinds::fionread(p.rx());
-}
-
 /// fcntl(2), F_SETOWN: "If the file descriptor fd refers to a socket, F_SETOWN also
 /// selects the recipient of SIGURG signals that are delivered when out-of-band data arrives
 /// on that socket." No O_ASYNC is needed for SIGURG (net/core/sock.c, sk_send_sigurg calls
@@ -178,10 +118,10 @@ fn send_urgent(p: &signal_io::Pair) {
 #[test]
 fn tcp_urgent_data_sends_sigurg_to_the_owner_without_o_async() {
     run_in_child("owner", || {
-        let c = Catcher::new(&[libc::SIGURG, libc::SIGIO]);
+        let c = SignalCatcher::new(&[libc::SIGURG, libc::SIGIO]);
         let p = Kind::Tcp.pair();
         set_owner(p.rx(), getpid().as_raw()).unwrap();
-        send_urgent(&p);
+        p.send_urgent(b'!');
         let got: Vec<_> = c.drain().iter().map(|i| (i.signo, i.code)).collect();
         assert_eq!(got, vec![(libc::SIGURG, libc::SI_KERNEL)]);
     })
@@ -192,9 +132,9 @@ fn tcp_urgent_data_sends_sigurg_to_the_owner_without_o_async() {
 #[test]
 fn no_sigurg_without_an_owner() {
     run_in_child("no owner", || {
-        let c = Catcher::new(&[libc::SIGURG]);
+        let c = SignalCatcher::new(&[libc::SIGURG]);
         let p = Kind::Tcp.pair();
-        send_urgent(&p);
+        p.send_urgent(b'!');
         assert_eq!(c.take_pending(), None);
     })
     .expect_success();
@@ -209,11 +149,11 @@ fn no_sigurg_without_an_owner() {
 fn urgent_data_with_f_setsig_also_queues_poll_pri() {
     run_in_child("owner with F_SETSIG", || {
         let sig = rt(1);
-        let c = Catcher::new(&[libc::SIGURG]);
-        let q = Catcher::new(&[sig]);
+        let c = SignalCatcher::new(&[libc::SIGURG]);
+        let q = SignalCatcher::new(&[sig]);
         let p = Kind::Tcp.pair();
         enable_signal_io(p.rx(), sig);
-        send_urgent(&p);
+        p.send_urgent(b'!');
         assert_eq!(
             c.drain().iter().map(|i| i.signo).collect::<Vec<_>>(),
             vec![libc::SIGURG]

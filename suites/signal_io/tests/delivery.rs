@@ -11,10 +11,12 @@
 use std::os::fd::AsRawFd;
 use std::os::unix::fs::OpenOptionsExt;
 
+use fixtures::kinds::Kind;
+use fixtures::signals::SignalCatcher;
 use fixtures::{Scratch, require, run_in_child};
 use nix::unistd::getpid;
 use rstest::rstest;
-use signal_io::{Catcher, Kind, async_flag, get_owner, set_async, set_owner};
+use signal_io::{async_flag, get_owner, set_async, set_owner};
 
 /// fcntl(2), F_SETOWN: with an owner and O_ASYNC, input raises SIGIO in the owner. Without
 /// F_SETSIG the signal carries no fd: si_code is SI_KERNEL (fs/fcntl.c, send_sigio_to_task
@@ -33,7 +35,7 @@ fn input_raises_sigio_in_the_owner(
 ) {
     require!(kind.available());
     run_in_child("owner", || {
-        let c = Catcher::new(&[libc::SIGIO]);
+        let c = SignalCatcher::new(&[libc::SIGIO]);
         let p = kind.pair();
         set_owner(p.rx(), getpid().as_raw()).unwrap();
         set_async(p.rx(), true);
@@ -61,7 +63,7 @@ fn no_sigio_without_o_async(
 ) {
     require!(kind.available());
     run_in_child("owner without O_ASYNC", || {
-        let c = Catcher::new(&[libc::SIGIO]);
+        let c = SignalCatcher::new(&[libc::SIGIO]);
         let p = kind.pair();
         set_owner(p.rx(), getpid().as_raw()).unwrap();
         p.send(b"x");
@@ -78,7 +80,7 @@ fn no_sigio_without_an_owner(
     #[values(Kind::Pipe, Kind::Fifo, Kind::UnixStream, Kind::UnixDgram, Kind::Tcp)] kind: Kind,
 ) {
     run_in_child("O_ASYNC without owner", || {
-        let c = Catcher::new(&[libc::SIGIO]);
+        let c = SignalCatcher::new(&[libc::SIGIO]);
         let p = kind.pair();
         set_async(p.rx(), true);
         assert_eq!(get_owner(p.rx()), 0);
@@ -96,7 +98,7 @@ fn no_sigio_without_an_owner(
 fn o_async_on_a_tty_makes_the_caller_its_owner() {
     require!(Kind::Pty.available());
     run_in_child("pty owner", || {
-        let c = Catcher::new(&[libc::SIGIO]);
+        let c = SignalCatcher::new(&[libc::SIGIO]);
         let p = Kind::Pty.pair();
         assert_eq!(get_owner(p.rx()), 0);
         set_async(p.rx(), true);
@@ -112,7 +114,7 @@ fn o_async_on_a_tty_makes_the_caller_its_owner() {
 #[test]
 fn f_setown_zero_removes_the_owner() {
     run_in_child("owner removed", || {
-        let c = Catcher::new(&[libc::SIGIO]);
+        let c = SignalCatcher::new(&[libc::SIGIO]);
         let p = Kind::Pipe.pair();
         set_owner(p.rx(), getpid().as_raw()).unwrap();
         set_async(p.rx(), true);
@@ -131,7 +133,7 @@ fn f_setown_zero_removes_the_owner() {
 #[case::unix_stream(Kind::UnixStream)]
 fn clearing_o_async_stops_the_signals(#[case] kind: Kind) {
     run_in_child("O_ASYNC cleared", || {
-        let c = Catcher::new(&[libc::SIGIO]);
+        let c = SignalCatcher::new(&[libc::SIGIO]);
         let p = kind.pair();
         set_owner(p.rx(), getpid().as_raw()).unwrap();
         set_async(p.rx(), true);
@@ -156,7 +158,7 @@ fn clearing_o_async_stops_the_signals(#[case] kind: Kind) {
 fn o_async_is_not_kept_where_signal_driven_io_is_unsupported(#[case] kind: Kind) {
     require!(kind.available());
     run_in_child("O_ASYNC on an unsupported fd", || {
-        let c = Catcher::new(&[libc::SIGIO]);
+        let c = SignalCatcher::new(&[libc::SIGIO]);
         let p = kind.pair();
         set_owner(p.rx(), getpid().as_raw()).unwrap();
         set_async(p.rx(), true);
@@ -176,7 +178,7 @@ fn o_async_is_not_kept_where_signal_driven_io_is_unsupported(#[case] kind: Kind)
 #[test]
 fn o_async_given_to_open_is_reported_but_never_works() {
     run_in_child("FIFO opened with O_ASYNC", || {
-        let c = Catcher::new(&[libc::SIGIO]);
+        let c = SignalCatcher::new(&[libc::SIGIO]);
         let s = Scratch::new();
         let path = s.fifo("f", 0o600);
         let r = std::fs::OpenOptions::new()

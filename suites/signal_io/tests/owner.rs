@@ -2,14 +2,17 @@
 
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 
+use fixtures::kinds::Kind;
+use fixtures::procfs::{gettid, nonexistent_pid};
+use fixtures::signals::{SignalCatcher, rt};
+use fixtures::uapi::{FOwnerEx, F_OWNER_PGRP, F_OWNER_PID, F_OWNER_TID, POLL_IN};
 use fixtures::{assert_errno, run_in_child, spawn, sync, sys};
 use nix::errno::Errno;
 use nix::unistd::{getpgrp, getpid};
 use rstest::rstest;
 use signal_io::{
-    Catcher, F_OWNER_PGRP, F_OWNER_PID, F_OWNER_TID, FOwnerEx, Kind, POLL_IN, async_flag, expected,
-    get_owner, get_owner_ex, gettid, nonexistent_pid, rt, set_async, set_owner, set_owner_ex,
-    set_sig, summary,
+    async_flag, expected, get_owner, get_owner_ex, set_async, set_owner, set_owner_ex, set_sig,
+    summary,
 };
 
 /// fcntl(2), F_GETOWN: "Return ... the process ID or process group ID currently receiving
@@ -136,7 +139,7 @@ fn a_nonexistent_owner_fails_esrch(#[case] group: bool, #[case] ex: bool) {
     run_in_child("nonexistent owner", || {
         let p = Kind::Pipe.pair();
         set_owner(p.rx(), getpid().as_raw()).unwrap();
-        let ghost = nonexistent_pid();
+        let ghost = nonexistent_pid().as_raw();
         let r = match (group, ex) {
             (_, true) => set_owner_ex(p.rx(), F_OWNER_PID, ghost),
             (true, false) => set_owner(p.rx(), -ghost),
@@ -178,7 +181,7 @@ fn the_signal_goes_to_the_owner_not_to_the_process_doing_io() {
     let sig = rt(2);
     let (ready, wait_ready) = sync::channel();
     let mut owner = spawn("owner", || {
-        let c = Catcher::new(&[sig]);
+        let c = SignalCatcher::new(&[sig]);
         ready.notify();
         assert_eq!(summary(&c.wait()), expected(sig, POLL_IN, p.rx()));
     });
@@ -206,7 +209,7 @@ fn a_process_group_owner_signals_every_member(#[case] ex: bool) {
     let p = Kind::Pipe.pair();
     let (ready, wait_ready) = sync::channel();
     let member = |lead: Option<libc::pid_t>| {
-        let c = Catcher::new(&[libc::SIGIO]);
+        let c = SignalCatcher::new(&[libc::SIGIO]);
         let target = lead.unwrap_or(0);
         sys(unsafe { libc::setpgid(0, target) }).expect("setpgid");
         ready.notify();
@@ -242,15 +245,14 @@ fn a_process_group_owner_signals_every_member(#[case] ex: bool) {
 fn f_owner_tid_targets_one_thread(#[case] kind: libc::c_int) {
     run_in_child("two threads", || {
         let sig = rt(3);
-        let c = Catcher::new(&[sig]); // blocked before the thread starts: it inherits the mask
+        let c = SignalCatcher::new(&[sig]); // blocked before the thread starts: it inherits the mask
         let p = Kind::Pipe.pair();
         let (tid_tx, tid_rx) = std::sync::mpsc::channel();
         let (go_tx, go_rx) = std::sync::mpsc::channel::<()>();
-        let set = signal_io::sigset(&[sig]);
         let t = std::thread::spawn(move || {
             tid_tx.send(gettid()).unwrap();
             go_rx.recv().unwrap();
-            signal_io::take_signal(&set, std::time::Duration::ZERO).map(|i| summary(&i))
+            SignalCatcher::new(&[sig]).take_pending().map(|i| summary(&i))
         });
         let tid = tid_rx.recv().unwrap();
         let id = if kind == F_OWNER_TID {

@@ -11,9 +11,11 @@
 //! in both runs. Events are pipe writes, which signal synchronously: once the writer has
 //! written, the target's pending set is final.
 
+use fixtures::kinds::Kind;
 use fixtures::privilege::{can_switch_user, drop_to_nobody};
+use fixtures::signals::SignalCatcher;
 use fixtures::{Forked, require, spawn, sync};
-use signal_io::{Catcher, Kind, set_async, set_owner};
+use signal_io::{set_async, set_owner};
 
 const TWO_USERS: &str = "needs root (CAP_SETUID) to run processes of two different users";
 
@@ -32,7 +34,7 @@ fn target(drop: bool, expect_signal: bool, ready: &sync::Notifier, check: &sync:
         if drop {
             drop_to_nobody();
         }
-        let c = Catcher::new(&[libc::SIGIO]);
+        let c = SignalCatcher::new(&[libc::SIGIO]);
         ready.notify();
         check.wait();
         let got = c.take_pending().map(|i| i.signo);
@@ -50,7 +52,7 @@ fn target(drop: bool, expect_signal: bool, ready: &sync::Notifier, check: &sync:
 /// Run the setter in a child: optionally drop to nobody, F_SETOWN(target) and O_ASYNC,
 /// optionally drop after that, then (optionally) write.
 fn setter(
-    p: &signal_io::Pair,
+    p: &fixtures::kinds::Pair,
     target: libc::pid_t,
     drop_before: bool,
     drop_after: bool,

@@ -2,11 +2,13 @@
 //! edge-style — one signal per new input event (each write), none for data that merely
 //! stays unread.
 
+use fixtures::gate::stable_patch_level;
+use fixtures::kinds::Kind;
+use fixtures::signals::{SignalCatcher, rt};
+use fixtures::uapi::POLL_IN;
 use fixtures::{NEGATIVE_WAIT, kernel_at_least, kernel_version, require, run_in_child, skip};
 use rstest::rstest;
-use signal_io::{
-    Catcher, Kind, POLL_IN, enable_signal_io, expected, rt, stable_patch_level, summary,
-};
+use signal_io::{enable_signal_io, expected, summary};
 
 /// fcntl(2), F_SETSIG: "By selecting a real time signal (value >= SIGRTMIN), multiple I/O
 /// events may be queued using the same signal numbers." Three writes, three queued
@@ -19,7 +21,7 @@ fn realtime_signals_queue_one_per_event(#[case] kind: Kind) {
     require!(kind.available());
     run_in_child("three events", || {
         let sig = rt(1);
-        let c = Catcher::new(&[sig]);
+        let c = SignalCatcher::new(&[sig]);
         let p = kind.pair();
         enable_signal_io(p.rx(), sig);
         for b in [b"a", b"b", b"c"] {
@@ -42,7 +44,7 @@ fn realtime_signals_queue_one_per_event(#[case] kind: Kind) {
 fn sigio_does_not_queue(#[case] kind: Kind) {
     require!(kind.available());
     run_in_child("three events", || {
-        let c = Catcher::new(&[libc::SIGIO]);
+        let c = SignalCatcher::new(&[libc::SIGIO]);
         let p = kind.pair();
         enable_signal_io(p.rx(), 0);
         for b in [b"a", b"b", b"c"] {
@@ -70,7 +72,7 @@ fn one_write_is_one_signal_whatever_its_size(
     require!(kind.available());
     run_in_child("one 64-byte write", || {
         let sig = rt(1);
-        let c = Catcher::new(&[sig]);
+        let c = SignalCatcher::new(&[sig]);
         let p = kind.pair();
         enable_signal_io(p.rx(), sig);
         p.send(&[b'z'; 64]);
@@ -97,7 +99,7 @@ fn no_new_signal_while_data_merely_remains(
     require!(kind.available());
     run_in_child("unread data", || {
         let sig = rt(1);
-        let c = Catcher::new(&[sig, libc::SIGIO]);
+        let c = SignalCatcher::new(&[sig, libc::SIGIO]);
         let p = kind.pair();
         enable_signal_io(p.rx(), sig);
         p.send(b"x");
@@ -133,7 +135,7 @@ fn each_pipe_write_signals_since_5_14(#[case] kind: Kind) {
     };
     run_in_child("two writes", || {
         let sig = rt(1);
-        let c = Catcher::new(&[sig]);
+        let c = SignalCatcher::new(&[sig]);
         let p = kind.pair();
         enable_signal_io(p.rx(), sig);
         p.send(b"a");

@@ -4,14 +4,14 @@
 //! sigaction(2): SIGIO/SIGPOLL "fills in si_band and si_fd"; si_code is one of POLL_IN,
 //! POLL_OUT, POLL_MSG, POLL_ERR, POLL_PRI, POLL_HUP.
 
+use fixtures::kinds::Kind;
+use fixtures::signals::{SignalCatcher, rt};
+use fixtures::uapi::POLL_IN;
 use fixtures::{assert_errno, require, run_in_child, sys};
 use nix::errno::Errno;
 use nix::unistd::getpid;
 use rstest::rstest;
-use signal_io::{
-    Catcher, Kind, POLL_IN, enable_signal_io, expected, get_sig, rt, set_async, set_owner, set_sig,
-    summary,
-};
+use signal_io::{enable_signal_io, expected, get_sig, set_async, set_owner, set_sig, summary};
 
 /// fcntl(2), F_GETSIG: "A value of zero means SIGIO is sent. Any other value (including
 /// SIGIO) is the signal sent instead" — 0 by default; F_SETSIG values read back as given,
@@ -58,7 +58,7 @@ fn a_realtime_signal_carries_si_fd_si_band_and_si_code(
     require!(kind.available());
     run_in_child("F_SETSIG realtime", || {
         let sig = rt(1);
-        let c = Catcher::new(&[sig, libc::SIGIO]);
+        let c = SignalCatcher::new(&[sig, libc::SIGIO]);
         let p = kind.pair();
         enable_signal_io(p.rx(), sig);
         p.send(b"x");
@@ -74,7 +74,7 @@ fn a_realtime_signal_carries_si_fd_si_band_and_si_code(
 #[test]
 fn f_setsig_sigio_gives_siginfo() {
     run_in_child("F_SETSIG SIGIO", || {
-        let c = Catcher::new(&[libc::SIGIO]);
+        let c = SignalCatcher::new(&[libc::SIGIO]);
         let p = Kind::Pipe.pair();
         enable_signal_io(p.rx(), libc::SIGIO);
         p.send(b"x");
@@ -93,7 +93,7 @@ fn f_setsig_sigio_gives_siginfo() {
 #[test]
 fn f_setsig_zero_sends_plain_sigio_without_an_fd() {
     run_in_child("F_SETSIG 0", || {
-        let c = Catcher::new(&[libc::SIGIO]);
+        let c = SignalCatcher::new(&[libc::SIGIO]);
         let p = Kind::Pipe.pair();
         set_sig(p.rx(), rt(1) as libc::c_long).unwrap();
         enable_signal_io(p.rx(), 0);
@@ -114,7 +114,7 @@ fn f_setsig_zero_sends_plain_sigio_without_an_fd() {
 #[test]
 fn a_signal_with_codes_of_its_own_gets_si_sigio() {
     run_in_child("F_SETSIG SIGCHLD", || {
-        let c = Catcher::new(&[libc::SIGCHLD]);
+        let c = SignalCatcher::new(&[libc::SIGCHLD]);
         let p = Kind::Pipe.pair();
         enable_signal_io(p.rx(), libc::SIGCHLD);
         p.send(b"x");
@@ -141,7 +141,7 @@ fn a_signal_with_codes_of_its_own_gets_si_sigio() {
 fn si_fd_is_the_fd_o_async_was_enabled_through() {
     run_in_child("F_SETSIG and O_ASYNC through different fds", || {
         let sig = rt(1);
-        let c = Catcher::new(&[sig]);
+        let c = SignalCatcher::new(&[sig]);
         let p = Kind::Pipe.pair();
         let a = p.rx();
         let b = sys(unsafe { libc::dup(a) }).unwrap();
@@ -166,7 +166,7 @@ fn si_fd_is_the_fd_o_async_was_enabled_through() {
 fn si_fd_keeps_a_closed_number_after_dup_and_close() {
     run_in_child("dup and close", || {
         let sig = rt(1);
-        let c = Catcher::new(&[sig]);
+        let c = SignalCatcher::new(&[sig]);
         let (mut fds, p) = ([0; 2], Kind::Pipe.pair());
         sys(unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_NONBLOCK) }).unwrap();
         drop(p);
@@ -210,7 +210,7 @@ fn si_fd_keeps_a_closed_number_after_dup_and_close() {
 fn a_full_realtime_signal_queue_falls_back_to_sigio() {
     run_in_child("RLIMIT_SIGPENDING 0", || {
         let sig = rt(1);
-        let c = Catcher::new(&[sig, libc::SIGIO]);
+        let c = SignalCatcher::new(&[sig, libc::SIGIO]);
         let rl = libc::rlimit {
             rlim_cur: 0,
             rlim_max: 0,
