@@ -27,10 +27,14 @@
 //! any list of control messages, a recvmsg(2) that returns the control messages, the
 //! received descriptors (owned, so they are closed) and msg_flags, and small fd helpers.
 
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::time::Duration;
 
+use fixtures::io::owned;
 use fixtures::{sys, sys_size};
+
+pub use fixtures::io::{fd_flags, status_flags};
+pub use fixtures::limits::set_nofile_soft_limit;
 use nix::errno::Errno;
 
 pub use libc::{c_int, socklen_t};
@@ -60,18 +64,9 @@ impl SockType {
     }
 }
 
-fn owned(fd: c_int) -> OwnedFd {
-    // SAFETY: a descriptor the kernel just returned to us.
-    unsafe { OwnedFd::from_raw_fd(fd) }
-}
-
-/// socketpair(AF_UNIX, ty | flags, 0).
+/// socketpair(AF_UNIX, ty | flags | SOCK_CLOEXEC, 0) ([`fixtures::net::socketpair`]).
 pub fn socketpair(ty: SockType, flags: c_int) -> (OwnedFd, OwnedFd) {
-    let mut sv = [-1; 2];
-    // SAFETY: sv has room for two descriptors.
-    sys(unsafe { libc::socketpair(libc::AF_UNIX, ty.raw() | flags, 0, sv.as_mut_ptr()) })
-        .unwrap_or_else(|e| panic!("socketpair({ty:?}): {e}"));
-    (owned(sv[0]), owned(sv[1]))
+    fixtures::net::socketpair(ty.raw() | flags).unwrap_or_else(|e| panic!("socketpair({ty:?}): {e}"))
 }
 
 /// A close-on-exec pipe: (read end, write end).
@@ -242,25 +237,11 @@ pub fn recv_fds(fd: &impl AsRawFd, data_cap: usize, max_fds: usize, flags: c_int
 }
 
 pub fn getsockopt_int(fd: &impl AsRawFd, opt: c_int) -> Result<c_int, Errno> {
-    let mut v: c_int = 0;
-    let mut len = std::mem::size_of::<c_int>() as socklen_t;
-    // SAFETY: v is an int and len says so.
-    sys(unsafe { libc::getsockopt(fd.as_raw_fd(), libc::SOL_SOCKET, opt, (&mut v as *mut c_int).cast(), &mut len) })?;
-    Ok(v)
+    fixtures::net::getsockopt_int(fd, libc::SOL_SOCKET, opt)
 }
 
 pub fn setsockopt_int(fd: &impl AsRawFd, opt: c_int, v: c_int) -> Result<(), Errno> {
-    // SAFETY: v is an int and the length says so.
-    sys(unsafe {
-        libc::setsockopt(
-            fd.as_raw_fd(),
-            libc::SOL_SOCKET,
-            opt,
-            (&v as *const c_int).cast(),
-            std::mem::size_of::<c_int>() as socklen_t,
-        )
-    })
-    .map(drop)
+    fixtures::net::setsockopt_int(fd, libc::SOL_SOCKET, opt, v)
 }
 
 /// (st_dev, st_ino) of an open descriptor: the identity of the file it refers to.
@@ -271,15 +252,7 @@ pub fn file_id(fd: &impl AsRawFd) -> (u64, u64) {
     (st.st_dev, st.st_ino)
 }
 
-pub fn fd_flags(fd: RawFd) -> c_int {
-    // SAFETY: fcntl on a descriptor number.
-    sys(unsafe { libc::fcntl(fd, libc::F_GETFD) }).expect("F_GETFD")
-}
 
-pub fn status_flags(fd: RawFd) -> c_int {
-    // SAFETY: fcntl on a descriptor number.
-    sys(unsafe { libc::fcntl(fd, libc::F_GETFL) }).expect("F_GETFL")
-}
 
 /// How many descriptors this process has open (from /proc/self/fd, minus the one used to
 /// list it).
@@ -290,37 +263,19 @@ pub fn open_fd_count() -> usize {
 /// True if the read end of a pipe reports end of file (every write end is gone) within
 /// `limit` — the proof that a passed write end was released, not leaked.
 pub fn pipe_hits_eof_within(read_end: &impl AsRawFd, limit: Duration) -> bool {
-    let mut p = libc::pollfd { fd: read_end.as_raw_fd(), events: libc::POLLIN, revents: 0 };
-    // SAFETY: one valid pollfd.
-    let r = unsafe { libc::poll(&mut p, 1, fixtures::deadline::poll_ms(limit)) };
-    if r <= 0 || p.revents & libc::POLLHUP == 0 {
+    if fixtures::poll::revents(read_end, libc::POLLIN, fixtures::deadline::poll_ms(limit)) & libc::POLLHUP == 0 {
         return false;
     }
-    let mut b = [0u8; 1];
-    // SAFETY: reading into our own buffer.
-    unsafe { libc::read(read_end.as_raw_fd(), b.as_mut_ptr().cast(), 1) == 0 }
+    fixtures::io::read_once(read_end, &mut [0u8; 1]) == Ok(0)
 }
 
 /// True if some write end of the pipe is still open right now (poll(2) reports no POLLHUP).
 /// Closing a descriptor releases its file before close(2) returns, so an instant check is
 /// enough where nothing asynchronous (garbage collection) is involved.
 pub fn pipe_has_a_writer_now(read_end: &impl AsRawFd) -> bool {
-    let mut p = libc::pollfd { fd: read_end.as_raw_fd(), events: libc::POLLIN, revents: 0 };
-    // SAFETY: one valid pollfd.
-    let r = unsafe { libc::poll(&mut p, 1, 0) };
-    r == 0 || p.revents & libc::POLLHUP == 0
+    fixtures::poll::revents_now(read_end, libc::POLLIN) & libc::POLLHUP == 0
 }
 
-/// Set the soft RLIMIT_NOFILE of the calling process (use only in a child).
-pub fn set_nofile_soft_limit(n: u64) {
-    let mut cur = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
-    // SAFETY: reading and setting our own limit.
-    unsafe {
-        sys(libc::getrlimit(libc::RLIMIT_NOFILE, &mut cur)).expect("getrlimit");
-        let new = libc::rlimit { rlim_cur: n as libc::rlim_t, rlim_max: cur.rlim_max };
-        sys(libc::setrlimit(libc::RLIMIT_NOFILE, &new)).expect("setrlimit(RLIMIT_NOFILE)");
-    }
-}
 
 /// The lowest `n` descriptor numbers not open in this process.
 pub fn lowest_free_fds(n: usize) -> Vec<RawFd> {

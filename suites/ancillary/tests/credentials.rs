@@ -269,7 +269,9 @@ fn descriptors_and_credentials_travel_together(
     assert_eq!(file_id(&r.fds[0]), file_id(&tx));
 }
 
-/// With SO_PASSCRED on a stream, a read never joins bytes sent by different processes, so
+/// unix(7), SO_PASSCRED: it "causes receipt of the credentials of the sending process in an
+/// SCM_CREDENTIALS ancillary message in each subsequently received message". With
+/// SO_PASSCRED on a stream, a read never joins bytes sent by different processes, so
 /// each chunk's credentials stay exact (net/unix/af_unix.c, unix_stream_read_generic():
 /// "Never glue messages from different writers"); without it the bytes are one stream. The
 /// parent and a child write through the same socket, one after the other.

@@ -136,8 +136,10 @@ fn so_passpidfd_attaches_a_pidfd_of_the_sender(
     sender.expect_success();
 }
 
-/// Without SO_PASSPIDFD on either socket no SCM_PIDFD arrives (as without SO_PASSCRED no
-/// credentials do), on every kernel.
+/// Without SO_PASSPIDFD on either socket no SCM_PIDFD arrives (commit 5e2ff6704a27, "scm:
+/// add SO_PASSPIDFD and SCM_PIDFD", 6.5: the pidfd is attached only for a receiver that
+/// asked for it), as unix(7) says of SO_PASSCRED: "To receive a struct ucred message, the
+/// SO_PASSCRED option must be enabled on the socket". On every kernel.
 #[rstest]
 #[parallel]
 fn without_so_passpidfd_no_pidfd_arrives(

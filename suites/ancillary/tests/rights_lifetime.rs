@@ -59,8 +59,10 @@ fn descriptors_in_a_queue_nobody_reads_are_released_with_the_socket(
     assert!(pipe_hits_eof_within(&rx, DEFAULT_DEADLINE), "the in-flight files were released");
 }
 
-/// A socket whose own descriptor sits in its receive queue is referenced only by itself once
-/// the process closes it; Linux's garbage collector for in-flight AF_UNIX sockets
+/// unix(7), SCM_RIGHTS: "An in-flight file descriptor is one that has been sent using
+/// sendmsg(2) but has not yet been accepted in the recipient process". A socket whose own
+/// descriptor sits in its receive queue is referenced only by itself once the process
+/// closes it; Linux's garbage collector for in-flight AF_UNIX sockets
 /// (net/unix/garbage.c) finds such unreachable cycles and frees them, with everything else
 /// in flight in them. A pipe's write end travels in the same message; after both sockets
 /// are closed, the pipe reaches end of file within the deadline.
@@ -78,8 +80,10 @@ fn a_socket_holding_itself_in_flight_is_collected(
     assert!(pipe_hits_eof_within(&rx, DEFAULT_DEADLINE), "the cycle was collected");
 }
 
-/// net/unix/garbage.c: a cycle through two connections — each receiver holding the other
-/// in flight — is collected just the same once no process holds either.
+/// net/unix/garbage.c (rewritten by commit 4090fa373f0e, "af_unix: Replace garbage
+/// collection algorithm.", 6.10; both collectors free unreachable cycles of in-flight
+/// sockets, unix(7) SCM_RIGHTS): a cycle through two connections — each receiver holding
+/// the other in flight — is collected just the same once no process holds either.
 #[test]
 #[parallel]
 fn a_cycle_of_two_sockets_in_flight_is_collected() {
@@ -93,8 +97,9 @@ fn a_cycle_of_two_sockets_in_flight_is_collected() {
     assert!(pipe_hits_eof_within(&rx, DEFAULT_DEADLINE), "the two-socket cycle was collected");
 }
 
-/// The collector frees only what is unreachable: while the process still holds one socket of
-/// the cycle, the files in flight stay open; closing it lets them go.
+/// The collector for in-flight descriptors (unix(7), SCM_RIGHTS; net/unix/garbage.c, see
+/// commit 4090fa373f0e) frees only what is unreachable: while the process still holds one
+/// socket of the cycle, the files in flight stay open; closing it lets them go.
 #[test]
 #[parallel]
 fn a_cycle_still_reachable_from_a_process_is_not_collected() {

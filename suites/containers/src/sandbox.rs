@@ -10,8 +10,7 @@
 //! blocked by an LSM, a read-only /proc/sys) calls [`skip_in_child`]: the reason travels
 //! up through a pipe and the test reports SKIP with it instead of failing.
 
-use std::ffi::CString;
-use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::path::Path;
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicI32, Ordering};
@@ -180,7 +179,10 @@ pub fn sandbox<F: FnOnce()>(what: &str, body: F) {
         body();
     });
     drop(skip_tx);
-    let outcome = child.join();
+    // Every step inside the body is bounded by its own deadline (DEFAULT_DEADLINE each):
+    // the sandbox waits longer than one of them, so a stuck step fails with its own name
+    // instead of the sandbox being killed first with the same deadline.
+    let outcome = child.join_within(3 * fixtures::DEFAULT_DEADLINE);
     match outcome {
         Outcome::Exited(0) => {}
         Outcome::Exited(SKIP_EXIT) => {
@@ -251,35 +253,13 @@ pub fn enter(flags: CloneFlags) {
     }
 }
 
-/// `mount --make-rprivate /` in the caller's (new) mount namespace.
+/// `mount --make-rprivate /` in the caller's (new) mount namespace
+/// ([`fixtures::ns::make_mounts_private`]).
 #[track_caller]
 pub fn make_mounts_private() {
-    let root = CString::new("/").unwrap();
-    // SAFETY: valid C strings, null fstype and data.
-    let r = unsafe {
-        libc::mount(std::ptr::null(), root.as_ptr(), std::ptr::null(), libc::MS_REC | libc::MS_PRIVATE, std::ptr::null())
-    };
-    if r != 0 {
-        panic!("mount --make-rprivate / failed with {:?}", Errno::last());
+    if let Err(e) = fixtures::ns::make_mounts_private() {
+        panic!("mount --make-rprivate / failed with {e:?}");
     }
-}
-
-fn mount_raw(src: &str, target: &Path, fstype: Option<&str>, flags: libc::c_ulong, data: Option<&str>) -> Result<(), Errno> {
-    let src = CString::new(src).unwrap();
-    let target = CString::new(target.as_os_str().as_encoded_bytes()).unwrap();
-    let fstype = fstype.map(|s| CString::new(s).unwrap());
-    let data = data.map(|s| CString::new(s).unwrap());
-    // SAFETY: valid C strings or nulls.
-    let r = unsafe {
-        libc::mount(
-            src.as_ptr(),
-            target.as_ptr(),
-            fstype.as_ref().map_or(std::ptr::null(), |s| s.as_ptr()),
-            flags,
-            data.as_ref().map_or(std::ptr::null(), |s| s.as_ptr().cast()),
-        )
-    };
-    if r == 0 { Ok(()) } else { Err(Errno::last()) }
 }
 
 /// A refused mount is an environment limit (an LSM policy, a missing capability), not a
@@ -298,14 +278,14 @@ fn mount_or_skip(what: &str, r: Result<(), Errno>) {
 pub fn mount_tmpfs(target: &Path, options: &str) {
     mount_or_skip(
         &format!("mount -t tmpfs -o {options} on {}", target.display()),
-        mount_raw("tmpfs", target, Some("tmpfs"), 0, Some(options)),
+        fixtures::ns::mount_fs("tmpfs", "tmpfs", target, Some(options)),
     );
 }
 
 /// Mount the mqueue filesystem of the caller's IPC namespace on `target`.
 #[track_caller]
 pub fn mount_mqueue(target: &Path) {
-    mount_or_skip(&format!("mount -t mqueue on {}", target.display()), mount_raw("mqueue", target, Some("mqueue"), 0, None));
+    mount_or_skip(&format!("mount -t mqueue on {}", target.display()), fixtures::ns::mount_fs("mqueue", "mqueue", target, None));
 }
 
 /// Bind-mount `src` (file or directory) on `target`.
@@ -313,7 +293,7 @@ pub fn mount_mqueue(target: &Path) {
 pub fn bind_mount(src: &Path, target: &Path) {
     mount_or_skip(
         &format!("bind mount of {} on {}", src.display(), target.display()),
-        mount_raw(&src.to_string_lossy(), target, None, libc::MS_BIND, None),
+        fixtures::ns::bind_mount(src, target),
     );
 }
 
@@ -433,9 +413,4 @@ pub fn wait_from(rx: &Waiter, n: usize, child: &mut Forked) -> Vec<u8> {
     }
 }
 
-/// Wrap a raw fd returned by a system call.
-pub fn owned(fd: RawFd) -> OwnedFd {
-    assert!(fd >= 0, "not a descriptor: {fd}");
-    // SAFETY: the caller passes a fresh descriptor it owns.
-    unsafe { OwnedFd::from_raw_fd(fd) }
-}
+pub use fixtures::io::owned;

@@ -4,72 +4,45 @@
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::path::Path;
 
+use fixtures::net::{self, SockAddr};
 use fixtures::{sys, sys_size};
 use nix::errno::Errno;
 
-use crate::sandbox::owned;
-
-/// An AF_UNIX address with its length (the length decides where an abstract name ends).
+/// An AF_UNIX address with its length (the length decides where an abstract name ends):
+/// the harness's [`SockAddr`].
 #[derive(Clone, Copy)]
-pub struct UnixAddress {
-    addr: libc::sockaddr_un,
-    len: libc::socklen_t,
-}
+pub struct UnixAddress(pub SockAddr);
 
 impl UnixAddress {
     /// An abstract address: sun_path[0] is '\0', the name follows (unix(7), "abstract").
     pub fn abstract_name(name: &str) -> UnixAddress {
-        Self::from_path_bytes(&[&[0u8][..], name.as_bytes()].concat())
+        UnixAddress(SockAddr::abstract_unix(name.as_bytes()))
     }
 
     /// A pathname address (null-terminated, length includes the terminator).
     pub fn path(p: &Path) -> UnixAddress {
-        let mut b = p.as_os_str().as_encoded_bytes().to_vec();
-        b.push(0);
-        Self::from_path_bytes(&b)
-    }
-
-    fn from_path_bytes(b: &[u8]) -> UnixAddress {
-        // SAFETY: a zeroed sockaddr_un is valid.
-        let mut addr: libc::sockaddr_un = unsafe { std::mem::zeroed() };
-        assert!(b.len() <= addr.sun_path.len(), "socket address too long");
-        addr.sun_family = libc::AF_UNIX as libc::sa_family_t;
-        for (d, s) in addr.sun_path.iter_mut().zip(b) {
-            *d = *s as libc::c_char;
-        }
-        let len = (std::mem::size_of::<libc::sa_family_t>() + b.len()) as libc::socklen_t;
-        UnixAddress { addr, len }
-    }
-
-    fn ptr(&self) -> *const libc::sockaddr {
-        (&self.addr as *const libc::sockaddr_un).cast()
+        UnixAddress(SockAddr::unix(p))
     }
 }
 
 /// socket(AF_UNIX, `ty` | SOCK_CLOEXEC, 0).
 #[track_caller]
 pub fn socket(ty: libc::c_int) -> OwnedFd {
-    // SAFETY: plain system call.
-    owned(sys(unsafe { libc::socket(libc::AF_UNIX, ty | libc::SOCK_CLOEXEC, 0) }).expect("socket(AF_UNIX)"))
+    net::socket(libc::AF_UNIX, ty, 0).expect("socket(AF_UNIX)")
 }
 
 /// socketpair(AF_UNIX, `ty` | SOCK_CLOEXEC, 0).
 #[track_caller]
 pub fn socketpair(ty: libc::c_int) -> (OwnedFd, OwnedFd) {
-    let mut fds = [0; 2];
-    // SAFETY: fds has room for two descriptors.
-    sys(unsafe { libc::socketpair(libc::AF_UNIX, ty | libc::SOCK_CLOEXEC, 0, fds.as_mut_ptr()) }).expect("socketpair");
-    (owned(fds[0]), owned(fds[1]))
+    net::socketpair(ty).expect("socketpair")
 }
 
 pub fn bind(fd: &OwnedFd, a: &UnixAddress) -> Result<(), Errno> {
-    // SAFETY: valid address and length.
-    sys(unsafe { libc::bind(fd.as_raw_fd(), a.ptr(), a.len) }).map(|_| ())
+    net::bind(fd, &a.0)
 }
 
 pub fn connect(fd: &OwnedFd, a: &UnixAddress) -> Result<(), Errno> {
-    // SAFETY: valid address and length.
-    sys(unsafe { libc::connect(fd.as_raw_fd(), a.ptr(), a.len) }).map(|_| ())
+    net::connect(fd, &a.0)
 }
 
 /// A socket of `ty` bound to `a`, listening unless it is a datagram socket.
@@ -78,8 +51,7 @@ pub fn listener(ty: libc::c_int, a: &UnixAddress) -> OwnedFd {
     let fd = socket(ty);
     bind(&fd, a).unwrap_or_else(|e| panic!("bind: {e:?}"));
     if ty != libc::SOCK_DGRAM {
-        // SAFETY: plain system call.
-        sys(unsafe { libc::listen(fd.as_raw_fd(), 8) }).expect("listen");
+        net::listen(&fd, 8).expect("listen");
     }
     fd
 }
@@ -87,30 +59,26 @@ pub fn listener(ty: libc::c_int, a: &UnixAddress) -> OwnedFd {
 /// accept4(2) with SOCK_CLOEXEC (blocking; the caller knows a peer is connecting).
 #[track_caller]
 pub fn accept(fd: &OwnedFd) -> OwnedFd {
-    // SAFETY: null address pointers are allowed.
-    owned(sys(unsafe { libc::accept4(fd.as_raw_fd(), std::ptr::null_mut(), std::ptr::null_mut(), libc::SOCK_CLOEXEC) }).expect("accept4"))
+    net::accept4(fd, 0).expect("accept4")
 }
 
 /// send(2) the whole buffer.
 #[track_caller]
 pub fn send(fd: &OwnedFd, b: &[u8]) {
-    // SAFETY: valid buffer.
-    let n = sys_size(unsafe { libc::send(fd.as_raw_fd(), b.as_ptr().cast(), b.len(), libc::MSG_NOSIGNAL) }).expect("send");
+    let n = net::send(fd, b, libc::MSG_NOSIGNAL).expect("send");
     assert_eq!(n, b.len(), "short send");
 }
 
 /// sendto(2) of a datagram to `a`.
 pub fn sendto(fd: &OwnedFd, b: &[u8], a: &UnixAddress) -> Result<usize, Errno> {
-    // SAFETY: valid buffer and address.
-    sys_size(unsafe { libc::sendto(fd.as_raw_fd(), b.as_ptr().cast(), b.len(), libc::MSG_NOSIGNAL, a.ptr(), a.len) })
+    net::send_to(fd, b, libc::MSG_NOSIGNAL, &a.0)
 }
 
 /// recv(2) of at most `n` bytes (blocking).
 #[track_caller]
 pub fn recv(fd: &OwnedFd, n: usize) -> Vec<u8> {
     let mut b = vec![0u8; n];
-    // SAFETY: buffer of n bytes.
-    let got = sys_size(unsafe { libc::recv(fd.as_raw_fd(), b.as_mut_ptr().cast(), n, 0) }).expect("recv");
+    let got = net::recv(fd, &mut b, 0).expect("recv");
     b.truncate(got);
     b
 }
@@ -129,12 +97,7 @@ pub fn peer_cred(fd: &OwnedFd) -> libc::ucred {
 /// Enable SO_PASSCRED (receive SCM_CREDENTIALS with every message).
 #[track_caller]
 pub fn pass_cred(fd: &OwnedFd) {
-    let one: libc::c_int = 1;
-    // SAFETY: an int option.
-    sys(unsafe {
-        libc::setsockopt(fd.as_raw_fd(), libc::SOL_SOCKET, libc::SO_PASSCRED, (&one as *const libc::c_int).cast(), 4)
-    })
-    .expect("setsockopt(SO_PASSCRED)");
+    net::setsockopt_int(fd, libc::SOL_SOCKET, libc::SO_PASSCRED, 1).expect("setsockopt(SO_PASSCRED)");
 }
 
 /// Room for one cmsg carrying a ucred, aligned for cmsghdr.

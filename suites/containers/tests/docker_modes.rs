@@ -53,7 +53,8 @@ fn configured_shm_size() -> Option<u64> {
     std::env::var(SHM_SIZE_VAR).ok().map(|v| v.trim().parse().unwrap_or_else(|_| panic!("{SHM_SIZE_VAR}={v:?} is not a byte count")))
 }
 
-/// dockerd: --default-shm-size "Default shm size for containers (default 64MiB)"; docker run
+/// dockerd(8): --default-shm-size "Default shm size for containers (default 64MiB)";
+/// docker-run(1)
 /// --ipc "private": "Own private IPC namespace" (with its own /dev/shm). Without --shm-size,
 /// /dev/shm is a tmpfs of exactly 64 MiB (or of IPCSPEC_SHM_SIZE, when the runner passed
 /// one).
@@ -65,7 +66,7 @@ fn dev_shm_is_a_64_mib_tmpfs_by_default() {
     assert_eq!(size, configured_shm_size().unwrap_or(DEFAULT_SHM_SIZE), "size of /dev/shm in bytes");
 }
 
-/// docker run --shm-size: "Size of /dev/shm". /dev/shm is a tmpfs of exactly the size the
+/// docker-run(1), --shm-size: "Size of /dev/shm". /dev/shm is a tmpfs of exactly the size the
 /// runner passed (IPCSPEC_SHM_SIZE).
 #[test]
 fn dev_shm_is_a_tmpfs_of_the_shm_size_given() {
@@ -93,7 +94,7 @@ fn ipc_host_shares_the_hosts_ipc_namespace() {
     assert_eq!(ns_inode("self", "ipc"), host, "the container's IPC namespace is the host's");
 }
 
-/// docker run --ipc "private" (the daemon's default; "shareable" is private too): "Own
+/// docker-run(1), --ipc "private" (the daemon's default; "shareable" is private too): "Own
 /// private IPC namespace". /proc/self/ns/ipc differs from the host's.
 #[test]
 fn private_ipc_mode_has_an_ipc_namespace_of_its_own() {
@@ -120,7 +121,8 @@ fn nonroot_runs_as_65534_without_capabilities() {
     assert_eq!(cap_set("CapPrm"), 0, "permitted capabilities");
 }
 
-/// "Runtime privilege and Linux capabilities": by default a container's root keeps exactly
+/// docker-run(1), "Runtime privilege and Linux capabilities"; capabilities(7): by default
+/// a container's root keeps exactly
 /// docker's default list — notably not CAP_SYS_ADMIN, so it cannot create namespaces
 /// (docker's seccomp documentation: unshare is "gated by CAP_SYS_ADMIN"): an
 /// unshare(CLONE_NEWIPC) in a child fails with EPERM, and a seccomp filter is in force
@@ -137,7 +139,7 @@ fn default_root_has_dockers_default_capabilities_and_seccomp() {
     .expect_success();
 }
 
-/// docker run --privileged: "Enables all Linux kernel capabilities" and "Disables the
+/// docker-run(1), --privileged: "Enables all Linux kernel capabilities" and "Disables the
 /// default seccomp profile"; /proc/sys is then writable (the runtime mounts it read-only
 /// otherwise). CapEff holds every capability the kernel knows (cap_last_cap), Seccomp is 0,
 /// and /proc/sys/fs/mqueue/msg_max opens for writing.

@@ -36,34 +36,107 @@ fn pread_of_proc_pid_mem_returns_the_processs_bytes() {
     t.finish();
 }
 
+/// The effective "proc_mem.force_override" (commit 41e8149c8892, "proc: add config & param
+/// to block forcing mem writes", 6.12, backported to stable): whether a write through
+/// /proc/<pid>/mem may override page protections (FOLL_FORCE) always, only for the
+/// writer that is the target's active ptracer, or never.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum ForceOverride {
+    Always,
+    Ptrace,
+    Never,
+}
+
+/// The kernel command line's proc_mem.force_override= if valid (an invalid value keeps the
+/// Kconfig choice), else the CONFIG_PROC_MEM_* choice of the running kernel's
+/// configuration; a configuration without any of the three options predates the commit
+/// (or its backport) and always forces. `Err` (a skip reason) when the configuration
+/// cannot be read.
+fn force_override() -> Result<ForceOverride, String> {
+    let cmdline = std::fs::read_to_string("/proc/cmdline").unwrap_or_default();
+    let param = cmdline.split_whitespace().filter_map(|a| a.strip_prefix("proc_mem.force_override=")).next_back();
+    match param {
+        Some("always") => return Ok(ForceOverride::Always),
+        Some("ptrace") => return Ok(ForceOverride::Ptrace),
+        Some("never") => return Ok(ForceOverride::Never),
+        _ => {}
+    }
+    let c = fixtures::gate::kernel_config()?;
+    let options = ["CONFIG_PROC_MEM_ALWAYS_FORCE", "CONFIG_PROC_MEM_FORCE_PTRACE", "CONFIG_PROC_MEM_NO_FORCE"];
+    Ok(match options.map(|o| c.enabled(o)) {
+        [_, _, true] => ForceOverride::Never,
+        [_, true, _] => ForceOverride::Ptrace,
+        [true, _, _] => ForceOverride::Always,
+        _ if options.iter().all(|o| c.get(o).is_none()) => ForceOverride::Always,
+        _ => return Err(format!("{} sets none of {options:?}", c.source)),
+    })
+}
+
+/// ptrace(2) PTRACE_SEIZE of `pid` by the calling thread; the tracee keeps running.
+fn seize(pid: Pid) {
+    // SAFETY: integer arguments.
+    let r = unsafe { libc::ptrace(libc::PTRACE_SEIZE, pid.as_raw(), 0, 0) };
+    assert_eq!(r, 0, "PTRACE_SEIZE of the target: {}", nix::errno::Errno::last());
+}
+
+/// Stop a seized tracee (PTRACE_INTERRUPT), wait for the stop, and detach: it runs on.
+fn unseize(pid: Pid) {
+    // SAFETY: integer arguments; waitpid writes our status variable.
+    unsafe {
+        assert_eq!(libc::ptrace(libc::PTRACE_INTERRUPT, pid.as_raw(), 0, 0), 0, "PTRACE_INTERRUPT");
+        let mut status = 0;
+        assert_eq!(libc::waitpid(pid.as_raw(), &mut status, libc::__WALL), pid.as_raw(), "waitpid for the stop");
+        assert!(libc::WIFSTOPPED(status), "the tracee stopped (status {status:#x})");
+        assert_eq!(libc::ptrace(libc::PTRACE_DETACH, pid.as_raw(), 0, 0), 0, "PTRACE_DETACH");
+    }
+}
+
 /// Unlike process_vm_writev(2), which fails with EFAULT on a read-only page (partial.rs),
 /// a write through /proc/<pid>/mem overrides the page protection (it uses FOLL_FORCE, as a
 /// debugger's breakpoint insertion does): the target finds the new bytes in its read-only
-/// mapping. Since Linux 6.12 this is configurable (kernel-parameters.txt,
-/// "proc_mem.force_override=": always|ptrace|never, default from CONFIG_PROC_MEM_*, where
-/// "always" is the default); skipped when the command line restricts it.
+/// mapping. Since commit 41e8149c8892 (6.12, backported to stable) this is configurable
+/// (kernel-parameters.txt, "proc_mem.force_override=": "'always': traditional behavior
+/// always allows mem overrides", "'ptrace': only allow mem overrides for active ptracers",
+/// "'never': never allow mem overrides"; default from CONFIG_PROC_MEM_*). Asserted per the
+/// running kernel's setting: a write by a process that is not the target's ptracer
+/// overrides with "always" and fails with EIO otherwise; the same write by the target's
+/// attached ptracer (PTRACE_SEIZE) overrides with "always" and "ptrace" and fails with EIO
+/// with "never". Skipped when the kernel's configuration cannot be read.
 #[test]
 fn a_write_through_proc_pid_mem_overrides_read_only_protection() {
     fixtures::require!(child_access());
-    let cmdline = std::fs::read_to_string("/proc/cmdline").unwrap_or_default();
-    let setting = cmdline.split_whitespace().find_map(|a| a.strip_prefix("proc_mem.force_override="));
-    if let Some(v) = setting.filter(|v| *v != "always") {
-        skip!("the kernel command line sets proc_mem.force_override={v}");
-    }
+    let mode = match force_override() {
+        Ok(m) => m,
+        Err(reason) => skip!("{reason}"),
+    };
+    let by_other_ok = mode == ForceOverride::Always;
+    let by_tracer_ok = mode != ForceOverride::Never;
     let m = Mapping::pages(1, libc::PROT_READ | libc::PROT_WRITE);
-    m.bytes()[..8].copy_from_slice(b"readonly");
+    m.bytes()[..16].copy_from_slice(b"readonly........");
+    let mut want = *b"readonly........";
+    if by_other_ok {
+        want[..8].copy_from_slice(b"OVERRIDE");
+    }
+    if by_tracer_ok {
+        want[8..].copy_from_slice(b"BY_TRACE");
+    }
     let t = Target::start_with(
         || {
             m.protect(0, 1, libc::PROT_READ);
             0
         },
-        || assert_eq!(&m.bytes()[..8], b"OVERRIDE", "the read-only page after the write"),
+        || assert_eq!(&m.bytes()[..16], &want, "the read-only page after the writes ({mode:?})"),
     );
     let data = *b"OVERRIDE";
     let rc = vm_write(t.pid(), &[iov(data.as_ptr() as usize, 8)], &[iov(m.addr(), 8)], 0);
     assert_eq!(rc, Err(nix::errno::Errno::EFAULT), "process_vm_writev must not override the protection");
     let f = open_mem(t.pid(), true).expect("open /proc/<child>/mem for writing");
-    f.write_all_at(&data, m.addr() as u64).expect("pwrite to /proc/<child>/mem");
+    let plain = f.write_at(&data, m.addr() as u64).map_err(|e| e.raw_os_error());
+    assert_eq!(plain, if by_other_ok { Ok(8) } else { Err(Some(libc::EIO)) }, "write by a non-ptracer ({mode:?})");
+    seize(t.pid());
+    let traced = f.write_at(b"BY_TRACE", (m.addr() + 8) as u64).map_err(|e| e.raw_os_error());
+    unseize(t.pid());
+    assert_eq!(traced, if by_tracer_ok { Ok(8) } else { Err(Some(libc::EIO)) }, "write by the ptracer ({mode:?})");
     t.finish();
 }
 

@@ -127,12 +127,6 @@ pub fn getlk(fd: RawFd, cmd: libc::c_int, l_type: libc::c_int, start: i64, len: 
     LockInfo::from_flock(&fl)
 }
 
-/// Run `f` in a forked child and require it to succeed (see the crate docs for why).
-#[track_caller]
-pub fn isolated(what: &str, f: impl FnOnce()) {
-    fixtures::run_in_child(what, f).expect_success();
-}
-
 /// Requests an [`Owner`] understands.
 #[derive(Clone, Copy, Debug)]
 enum Op {
@@ -346,31 +340,33 @@ pub struct ProcLock {
     pub end: String,
 }
 
-/// Read /proc/locks with as few read(2) calls as possible. The file is a seq_file: each
-/// read(2) walks the global lock list from a saved position under the list's lock, and
-/// returns at most one buffer (a page) of lines. A small first read (as
-/// `std::fs::read_to_string` does) splits the walk across calls, and locks that other
-/// processes add or remove in between shift the positions, so lines are skipped or repeated.
-/// One large read gets a consistent snapshot whenever the file fits in a page.
+/// Read /proc/locks in one snapshot ([`fixtures::procfs::read_seq_file`]: a small first
+/// read would split the kernel's walk of the global lock list across calls).
 pub fn read_proc_locks() -> String {
-    let f = std::fs::File::open("/proc/locks").expect("open /proc/locks");
-    let mut out = Vec::new();
-    let mut buf = vec![0u8; 1 << 18];
-    loop {
-        // SAFETY: reading into our own buffer.
-        let n = unsafe { libc::read(f.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len()) };
-        match n {
-            0 => break,
-            n if n > 0 => out.extend_from_slice(&buf[..n as usize]),
-            _ if Errno::last() == Errno::EINTR => continue,
-            _ => panic!("read /proc/locks: {}", Errno::last()),
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
+    fixtures::procfs::read_seq_file("/proc/locks")
 }
 
-/// The /proc/locks lines for the file `id` (see [`proc_locks_id`]).
+/// The /proc/locks lines for the file `id` (see [`proc_locks_id`]). One read(2) returns at
+/// most a page of the walk; when other processes hold more locks than fit in a page, the
+/// next read resumes at a position that their changes may have shifted, so the record of
+/// `id` can be skipped or repeated in one pass (seen in the VMs, where other test processes
+/// run alongside). The lines are therefore taken from whole passes until two passes in a
+/// row agree (bounded by the default deadline).
+#[track_caller]
 pub fn proc_locks_for(id: &str) -> Vec<ProcLock> {
+    let deadline = std::time::Instant::now() + fixtures::scaled(fixtures::DEFAULT_DEADLINE);
+    let mut last = proc_locks_pass(id);
+    loop {
+        let next = proc_locks_pass(id);
+        if next == last {
+            return next;
+        }
+        assert!(std::time::Instant::now() < deadline, "/proc/locks never gave the same lines for {id} twice in a row");
+        last = next;
+    }
+}
+
+fn proc_locks_pass(id: &str) -> Vec<ProcLock> {
     let text = read_proc_locks();
     text.lines()
         .filter_map(|line| {

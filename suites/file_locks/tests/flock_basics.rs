@@ -7,6 +7,7 @@ use fixtures::exec::exec_probe;
 use fixtures::signals::{self, install_counter};
 use fixtures::sync::channel;
 use fixtures::{DEFAULT_DEADLINE, Scratch, assert_errno, spawn};
+use fixtures::isolated;
 use nix::errno::Errno;
 use nix::sys::signal::{SaFlags, Signal};
 use rstest::rstest;
@@ -76,7 +77,7 @@ fn blocked_flock_is_granted_when_the_holder_releases(#[case] how: &str) {
 #[test]
 fn failed_shared_to_exclusive_conversion_loses_the_shared_lock() {
     let (_s, path) = scratch_file();
-    isolated("three descriptions", || {
+    isolated(|| {
         let a = open_rw(&path);
         let b = open_rw(&path);
         let c = open_rw(&path);
@@ -112,7 +113,7 @@ fn exclusive_to_shared_conversion_admits_a_waiting_shared_request() {
 #[test]
 fn lock_un_through_a_dup_releases_the_lock() {
     let (_s, path) = scratch_file();
-    isolated("dup", || {
+    isolated(|| {
         let fd = open_rw(&path);
         flock(fd.as_raw_fd(), libc::LOCK_EX).unwrap();
         let dup: OwnedFd = fd.try_clone().unwrap();
@@ -127,7 +128,7 @@ fn lock_un_through_a_dup_releases_the_lock() {
 #[test]
 fn the_lock_survives_until_the_last_duplicate_closes() {
     let (_s, path) = scratch_file();
-    isolated("dup", || {
+    isolated(|| {
         let fd = open_rw(&path);
         flock(fd.as_raw_fd(), libc::LOCK_EX).unwrap();
         let dup = fd.try_clone().unwrap();
@@ -144,7 +145,7 @@ fn the_lock_survives_until_the_last_duplicate_closes() {
 #[test]
 fn a_forked_child_keeps_the_parents_flock_alive() {
     let (_s, path) = scratch_file();
-    isolated("parent", || {
+    isolated(|| {
         let fd = open_rw(&path);
         flock(fd.as_raw_fd(), libc::LOCK_EX).unwrap();
         let (release, wait_release) = channel();
@@ -163,7 +164,7 @@ fn a_forked_child_keeps_the_parents_flock_alive() {
 #[test]
 fn a_forked_child_can_release_the_parents_flock() {
     let (_s, path) = scratch_file();
-    isolated("parent", || {
+    isolated(|| {
         let fd = open_rw(&path);
         flock(fd.as_raw_fd(), libc::LOCK_EX).unwrap();
         spawn("child", || flock(fd.as_raw_fd(), libc::LOCK_UN).unwrap()).expect_success();
@@ -328,7 +329,7 @@ fn flock_is_advisory_io_ignores_it() {
 #[test]
 fn flock_is_preserved_across_execve() {
     let (_s, path) = scratch_file();
-    isolated("exec owner", || {
+    isolated(|| {
         let (exec_tx, exec_rx) = channel();
         let (hold_r, hold_w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).unwrap();
         let child = spawn("exec'd holder", || {
@@ -361,7 +362,7 @@ fn flock_is_preserved_across_execve() {
 /// write end.
 #[test]
 fn flock_on_a_pipe_locks_the_pipe_inode() {
-    isolated("pipe", || {
+    isolated(|| {
         let (r, w) = nix::unistd::pipe().unwrap();
         assert_eq!(flock(r.as_raw_fd(), libc::LOCK_EX), Ok(()));
         assert_errno!(flock(w.as_raw_fd(), EX_NB), Errno::EWOULDBLOCK);
@@ -374,7 +375,7 @@ fn flock_on_a_pipe_locks_the_pipe_inode() {
 /// socketpair are different inodes, so exclusive locks on both coexist.
 #[test]
 fn flock_on_a_socket_works_and_socketpair_ends_are_independent() {
-    isolated("socketpair", || {
+    isolated(|| {
         let (a, b) = nix::sys::socket::socketpair(
             nix::sys::socket::AddressFamily::Unix,
             nix::sys::socket::SockType::Stream,

@@ -9,7 +9,9 @@ use file_locks::*;
 use fixtures::Scratch;
 use rstest::rstest;
 
-/// A process holding an exclusive flock does not stop another process's fcntl write lock
+/// flock(2), NOTES: "there is no interaction between the types of lock placed by flock()
+/// and fcntl(2)". A process holding an exclusive flock does not stop another process's
+/// fcntl write lock
 /// (classic or OFD) on the whole file, and F_GETLK / F_OFD_GETLK do not report the flock.
 #[rstest]
 #[case::posix_lock(libc::F_SETLK, libc::F_GETLK)]
@@ -24,8 +26,9 @@ fn an_exclusive_flock_does_not_stop_fcntl_locks(#[case] set: libc::c_int, #[case
     assert_eq!(setlk(fd.as_raw_fd(), set, libc::F_WRLCK, 0, 0), Ok(()));
 }
 
-/// The other direction: a whole-file fcntl write lock (classic or OFD) held by another
-/// process does not stop an exclusive flock.
+/// flock(2), NOTES: "there is no interaction between the types of lock placed by flock()
+/// and fcntl(2)" — the other direction: a whole-file fcntl write lock (classic or OFD) held
+/// by another process does not stop an exclusive flock.
 #[rstest]
 #[case::posix_lock(libc::F_SETLK)]
 #[case::ofd_lock(libc::F_OFD_SETLK)]

@@ -7,6 +7,7 @@ use file_locks::*;
 use fixtures::signals::SignalCatcher;
 use fixtures::sync::channel;
 use fixtures::{Scratch, assert_errno, require, spawn};
+use fixtures::isolated;
 use nix::errno::Errno;
 use nix::sys::signal::Signal;
 use rstest::rstest;
@@ -52,7 +53,7 @@ fn a_write_lease_needs_the_only_open_descriptor() {
     let s = Scratch::new();
     let path = s.file("leased", b"x");
     // Isolated: a copy of `other` inherited by a neighbour's child would keep it open.
-    isolated("lease taker", || {
+    isolated(|| {
         let fd = open_file(&path, libc::O_RDONLY);
         let other = open_file(&path, libc::O_RDONLY);
         assert_errno!(set_lease(fd.as_raw_fd(), libc::F_WRLCK), Errno::EAGAIN);

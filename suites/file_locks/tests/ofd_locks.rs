@@ -5,6 +5,7 @@ use std::os::fd::AsRawFd;
 
 use file_locks::*;
 use fixtures::{Scratch, assert_errno, gate, require, spawn};
+use fixtures::isolated;
 use nix::errno::Errno;
 use rstest::rstest;
 
@@ -109,7 +110,7 @@ fn getlk_reports_pid_minus_one_for_an_ofd_lock(#[case] cmd: libc::c_int) {
 fn ofd_lock_survives_closing_another_descriptor_and_ends_with_the_description() {
     require!(gate::kernel(3, 15), "OFD locks");
     let (_s, path) = file();
-    isolated("lock owner", || {
+    isolated(|| {
         let fd = open_rw(&path);
         let dup = fd.try_clone().unwrap();
         assert_eq!(setlk(fd.as_raw_fd(), libc::F_OFD_SETLK, WR, 0, 10), Ok(()));
@@ -130,7 +131,7 @@ fn ofd_lock_survives_closing_another_descriptor_and_ends_with_the_description() 
 fn ofd_locks_are_inherited_across_fork() {
     require!(gate::kernel(3, 15), "OFD locks");
     let (_s, path) = file();
-    isolated("parent", || {
+    isolated(|| {
         let fd = open_rw(&path);
         assert_eq!(setlk(fd.as_raw_fd(), libc::F_OFD_SETLK, WR, 0, 10), Ok(()));
         spawn("child", || {

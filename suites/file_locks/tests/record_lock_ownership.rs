@@ -8,6 +8,7 @@ use file_locks::*;
 use fixtures::exec::exec_probe;
 use fixtures::sync::channel;
 use fixtures::{DEFAULT_DEADLINE, Scratch, assert_errno, run_in_child, spawn};
+use fixtures::isolated;
 use nix::errno::Errno;
 use rstest::rstest;
 
@@ -51,7 +52,7 @@ fn record_locks_are_not_inherited_by_fork() {
 fn record_locks_are_preserved_across_execve() {
     let (_s, path) = file();
     // Isolated: the pipes below must have no copies in children of other test threads.
-    isolated("exec watcher", || {
+    isolated(|| {
         let (exec_tx, exec_rx) = channel();
         let (hold_r, hold_w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).unwrap();
         let child = spawn("exec'd holder", || {

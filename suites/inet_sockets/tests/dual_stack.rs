@@ -70,20 +70,33 @@ fn ipv6_wildcard_udp_socket_sees_ipv4_senders_as_v4_mapped() {
 /// restricted to sending and receiving IPv6 packets only." An IPv4 client connecting to the
 /// port of a v6-only wildcard listener finds no listener: ECONNREFUSED. (The port is held
 /// for IPv4 by a non-listening AF_INET socket, so no other process can be listening there.)
+///
+/// The IPv4 holder is bound first (port 0: the kernel picks a port free for 127.0.0.1),
+/// then the v6-only listener on the same port: a v6-only wildcard bind conflicts only with
+/// IPv6 sockets, so it fails only when another process's IPv6 socket uses that port, and
+/// then another port is tried (a bounded number of times).
 #[test]
 fn ipv6_v6only_listener_does_not_accept_ipv4_clients() {
     require_family!(Family::V6);
-    let l = socket(Family::V6, Proto::Tcp);
-    setsockopt_int(&l, libc::IPPROTO_IPV6, libc::IPV6_V6ONLY, 1).unwrap();
-    bind(&l, &Family::V6.any(0)).unwrap();
+    let mut attempts = 0;
+    let (l, keeper, port) = loop {
+        let keeper = socket(Family::V4, Proto::Tcp);
+        bind(&keeper, &Family::V4.loopback(0)).unwrap();
+        let port = local_addr(&keeper).port();
+        let l = socket(Family::V6, Proto::Tcp);
+        setsockopt_int(&l, libc::IPPROTO_IPV6, libc::IPV6_V6ONLY, 1).unwrap();
+        match bind(&l, &Family::V6.any(port)) {
+            Ok(()) => break (l, keeper, port),
+            Err(Errno::EADDRINUSE) if attempts < 16 => attempts += 1,
+            Err(e) => panic!("binding [::]:{port} v6-only beside 127.0.0.1:{port} (attempt {attempts}): {e}"),
+        }
+    };
     listen(&l, 4).unwrap();
-    let port = local_addr(&l).port();
-    let keeper = socket(Family::V4, Proto::Tcp);
-    bind(&keeper, &Family::V4.loopback(port)).expect("with IPV6_V6ONLY the IPv4 port is free");
     let c = socket(Family::V4, Proto::Tcp);
     assert_errno!(connect(&c, &Family::V4.loopback(port)), Errno::ECONNREFUSED);
     let c6 = socket(Family::V6, Proto::Tcp);
     connect(&c6, &Family::V6.loopback(port)).expect("an IPv6 client is accepted");
+    drop(keeper);
 }
 
 /// ipv6(7): "IPv4 and IPv6 share the local port space"; with IPV6_V6ONLY set "an IPv4 and

@@ -38,8 +38,10 @@ use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::time::{Duration, Instant};
 
 use fixtures::deadline::{DEFAULT_DEADLINE, scaled};
-use fixtures::{sys, sys_size};
+use fixtures::sys;
 use nix::errno::Errno;
+
+pub use fixtures::io::{set_nonblocking, write_all, write_once};
 
 /// The master clone device.
 pub const PTMX: &str = "/dev/ptmx";
@@ -189,48 +191,19 @@ pub fn update_termios(fd: RawFd, f: impl FnOnce(&mut libc::termios)) {
     set_termios(fd, &t);
 }
 
-/// Write all of `bytes` to `fd` (panics on error).
-pub fn write_all(fd: RawFd, mut bytes: &[u8]) {
-    while !bytes.is_empty() {
-        // SAFETY: writing our own buffer.
-        match sys_size(unsafe { libc::write(fd, bytes.as_ptr().cast(), bytes.len()) }) {
-            Ok(n) => bytes = &bytes[n..],
-            Err(Errno::EINTR) => continue,
-            Err(e) => panic!("write to fd {fd}: {e}"),
-        }
-    }
-}
 
-/// One write(2) call.
-pub fn write_once(fd: RawFd, bytes: &[u8]) -> Result<usize, Errno> {
-    // SAFETY: writing our own buffer.
-    sys_size(unsafe { libc::write(fd, bytes.as_ptr().cast(), bytes.len()) })
-}
 
-/// One read(2) call of at most `max` bytes.
+/// One read(2) call of at most `max` bytes ([`fixtures::io::read_once`]).
 pub fn read_once(fd: RawFd, max: usize) -> Result<Vec<u8>, Errno> {
     let mut buf = vec![0u8; max];
-    // SAFETY: reading into our own buffer.
-    let n = sys_size(unsafe { libc::read(fd, buf.as_mut_ptr().cast(), buf.len()) })?;
+    let n = fixtures::io::read_once(fd, &mut buf)?;
     buf.truncate(n);
     Ok(buf)
 }
 
 /// poll(2) one fd for `events` for at most `limit` (scaled); returns revents (0 on timeout).
 pub fn poll_for(fd: RawFd, events: libc::c_short, limit: Duration) -> libc::c_short {
-    let deadline = Instant::now() + scaled(limit);
-    loop {
-        let left = deadline.saturating_duration_since(Instant::now());
-        let mut pfd = libc::pollfd { fd, events, revents: 0 };
-        // SAFETY: one valid pollfd.
-        let r = unsafe { libc::poll(&mut pfd, 1, left.as_millis().min(i32::MAX as u128) as i32) };
-        match r {
-            1 => return pfd.revents,
-            0 => return 0,
-            _ if Errno::last() == Errno::EINTR => continue,
-            _ => panic!("poll fd {fd}: {}", Errno::last()),
-        }
-    }
+    fixtures::poll::revents(fd, events, fixtures::deadline::poll_ms(limit))
 }
 
 /// True if `fd` becomes readable within `limit`.
@@ -247,29 +220,11 @@ pub fn read_available(fd: RawFd, max: usize) -> Vec<u8> {
     read_once(fd, max).unwrap_or_else(|e| panic!("read fd {fd}: {e}"))
 }
 
-/// Read until exactly `n` bytes arrived (bounded by the default deadline).
+/// Read until exactly `n` bytes arrived (each read bounded by the default deadline;
+/// [`fixtures::io::read_exact`]).
 #[track_caller]
 pub fn read_exactly(fd: RawFd, n: usize) -> Vec<u8> {
-    let deadline = Instant::now() + scaled(DEFAULT_DEADLINE);
-    let mut out = Vec::new();
-    while out.len() < n {
-        let left = deadline.saturating_duration_since(Instant::now());
-        if poll_for(fd, libc::POLLIN, left) == 0 {
-            panic!(
-                "fd {fd}: expected {n} bytes within {:?}, got {} ({:?})",
-                scaled(DEFAULT_DEADLINE),
-                out.len(),
-                String::from_utf8_lossy(&out)
-            );
-        }
-        match read_once(fd, n - out.len()) {
-            Ok(b) if b.is_empty() => panic!("fd {fd}: EOF after {} of {n} bytes", out.len()),
-            Ok(b) => out.extend_from_slice(&b),
-            Err(Errno::EINTR) => {}
-            Err(e) => panic!("fd {fd}: read failed with {e} after {} of {n} bytes", out.len()),
-        }
-    }
-    out
+    fixtures::io::read_exact(fd, n)
 }
 
 /// Read until read(2) returns 0 or fails (bounded); returns the bytes and how it ended:
@@ -292,13 +247,6 @@ pub fn read_to_end(fd: RawFd) -> (Vec<u8>, Result<(), Errno>) {
     }
 }
 
-/// Set or clear O_NONBLOCK on `fd`.
-pub fn set_nonblocking(fd: RawFd, on: bool) {
-    // SAFETY: fcntl on an fd.
-    let fl = sys(unsafe { libc::fcntl(fd, libc::F_GETFL) }).expect("F_GETFL");
-    let fl = if on { fl | libc::O_NONBLOCK } else { fl & !libc::O_NONBLOCK };
-    sys(unsafe { libc::fcntl(fd, libc::F_SETFL, fl) }).expect("F_SETFL");
-}
 
 /// An ioctl that reads an int through a pointer (TIOCGPTLCK, TIOCGPKT, FIONREAD, ...).
 pub fn ioctl_get_int(fd: RawFd, req: libc::Ioctl) -> Result<libc::c_int, Errno> {
@@ -390,13 +338,6 @@ pub fn getpid() -> libc::pid_t {
     unsafe { libc::getpid() }
 }
 
-/// Run `f` in a forked child and require it to succeed. Used by tests whose claims need
-/// every copy of a descriptor to be closed: descriptors opened inside the child cannot be
-/// inherited by children that other test threads fork (under plain `cargo test`).
-#[track_caller]
-pub fn isolated(what: &str, f: impl FnOnce()) {
-    fixtures::run_in_child(what, f).expect_success();
-}
 
 /// fstat(2) st_rdev of an fd.
 pub fn rdev(fd: RawFd) -> libc::dev_t {
@@ -421,7 +362,7 @@ pub struct DevptsOptions {
 /// from /proc/self/mountinfo (the super options, after the " - " separator).
 pub fn devpts_options(dev: libc::dev_t) -> DevptsOptions {
     let want = format!("{}:{}", libc::major(dev), libc::minor(dev));
-    let info = std::fs::read_to_string("/proc/self/mountinfo").expect("read /proc/self/mountinfo");
+    let info = fixtures::procfs::read_seq_file("/proc/self/mountinfo");
     let line = info
         .lines()
         .filter(|l| l.split_whitespace().nth(2) == Some(want.as_str()))

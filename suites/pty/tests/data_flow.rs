@@ -91,6 +91,8 @@ fn a_new_slave_has_the_default_termios() {
     assert_eq!(t.c_oflag & (libc::OPOST | libc::ONLCR), libc::OPOST | libc::ONLCR, "c_oflag {:#o}", t.c_oflag);
 }
 
+/// pts(4): "the slave provides processes with an interface that is identical to that of a
+/// real terminal"; ioctl_tty(2), TCGETS/TCSETS: equivalent to tcgetattr(3)/tcsetattr(3).
 /// The termios ioctls on a master operate on the slave's termios (drivers/tty/tty_ioctl.c,
 /// tty_mode_ioctl: "if (tty->driver->type == TTY_DRIVER_TYPE_PTY && tty->driver->subtype ==
 /// PTY_TYPE_MASTER) real_tty = tty->link"): a terminal emulator configures the line

@@ -11,6 +11,7 @@ use fixtures::deadline::{DEFAULT_DEADLINE, scaled};
 use fixtures::signals::SignalCatcher;
 use fixtures::sync::channel;
 use fixtures::{assert_errno, require, spawn};
+use fixtures::isolated;
 use nix::errno::Errno;
 use nix::sys::signal::Signal;
 use pty::*;
@@ -22,7 +23,7 @@ use pty::*;
 #[test]
 fn master_reads_pending_output_then_eio_after_the_last_slave_close() {
     require!(ptmx_available());
-    isolated("pty owner", || {
+    isolated(|| {
         let Pty { master, slave, .. } = Pty::open();
         let (m, s) = (std::os::fd::AsRawFd::as_raw_fd(&master), std::os::fd::AsRawFd::as_raw_fd(&slave));
         write_all(s, b"last words\n");
@@ -39,7 +40,7 @@ fn master_reads_pending_output_then_eio_after_the_last_slave_close() {
 #[test]
 fn master_polls_pollhup_after_the_last_slave_close() {
     require!(ptmx_available());
-    isolated("pty owner", || {
+    isolated(|| {
         let Pty { master, slave, .. } = Pty::open();
         let m = std::os::fd::AsRawFd::as_raw_fd(&master);
         assert_eq!(poll_for(m, libc::POLLIN, Duration::ZERO), 0, "POLLHUP/POLLIN while the slave is open");
@@ -56,7 +57,7 @@ fn master_polls_pollhup_after_the_last_slave_close() {
 #[test]
 fn after_the_master_closes_the_slave_reads_eof_and_writes_fail_eio() {
     require!(ptmx_available());
-    isolated("pty owner", || {
+    isolated(|| {
         let Pty { master, slave, .. } = Pty::open();
         let s = std::os::fd::AsRawFd::as_raw_fd(&slave);
         drop(master);
@@ -74,7 +75,7 @@ fn after_the_master_closes_the_slave_reads_eof_and_writes_fail_eio() {
 #[test]
 fn closing_the_master_sends_sighup_and_sigcont_to_the_session_leader() {
     require!(ptmx_available());
-    isolated("pty owner", || {
+    isolated(|| {
         let Pty { master, slave, .. } = Pty::open();
         let (m, s) = (std::os::fd::AsRawFd::as_raw_fd(&master), std::os::fd::AsRawFd::as_raw_fd(&slave));
         let (ready, wait_ready) = channel();
@@ -105,7 +106,7 @@ fn closing_the_master_sends_sighup_and_sigcont_to_the_session_leader() {
 #[test]
 fn session_leader_exit_sends_sighup_to_the_foreground_group() {
     require!(ptmx_available());
-    isolated("subreaper", || {
+    isolated(|| {
         // SAFETY: plain prctl on this (single-threaded) child.
         assert_eq!(unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1) }, 0);
         let p = Pty::open();

@@ -85,7 +85,8 @@ fn each_ptmx_open_is_an_independent_pair() {
     assert_eq!(read_available(b.s(), 64), b"to-b\n");
 }
 
-/// The slave is a character device of the UNIX 98 pty slave driver: major 136
+/// pts(4): opening /dev/ptmx creates "a pseudoterminal slave device ... in the /dev/pts
+/// directory". The slave is a character device of the UNIX 98 pty slave driver: major 136
 /// (include/linux/major.h UNIX98_PTY_SLAVE_MAJOR; the driver registers one region of 2^20
 /// minors, drivers/tty/pty.c unix98_pty_init) and minor = the pty index. fstat of the open
 /// slave and stat of /dev/pts/N agree.

@@ -9,6 +9,7 @@ use std::os::fd::AsRawFd;
 
 use fixtures::exec::exec_probe;
 use fixtures::{require, spawn};
+use fixtures::isolated;
 use nix::errno::Errno;
 use pty::*;
 
@@ -32,7 +33,7 @@ fn exec_on_the_slave(master: libc::c_int, slave: libc::c_int, probe: &[&str]) ->
 #[test]
 fn relay_reads_a_programs_output_with_crlf_then_eio() {
     require!(ptmx_available());
-    isolated("relay", || {
+    isolated(|| {
         let Pty { master, slave, .. } = Pty::open();
         let (m, s) = (master.as_raw_fd(), slave.as_raw_fd());
         let child = spawn("program on the slave", || exec_on_the_slave(m, s, &["emit", "100"]));
@@ -52,7 +53,7 @@ fn relay_reads_a_programs_output_with_crlf_then_eio() {
 #[test]
 fn relay_feeds_a_program_lines_and_end_of_file() {
     require!(ptmx_available());
-    isolated("relay", || {
+    isolated(|| {
         let Pty { master, slave, .. } = Pty::open();
         let (m, s) = (master.as_raw_fd(), slave.as_raw_fd());
         let child = spawn("cat on the slave", || exec_on_the_slave(m, s, &["cat"]));

@@ -255,6 +255,7 @@ fn tiocnotty_by_the_leader_hangs_up_the_foreground_group() {
     run_in_child("session leader", || {
         take_controlling_terminal(p.s());
         let (job_ready, wait_job) = channel();
+        let (notty_done, wait_notty) = channel();
         let job = spawn("foreground job", || {
             let catcher = SignalCatcher::new(&[Signal::SIGHUP, Signal::SIGCONT]);
             setpgid(0, 0).unwrap();
@@ -262,12 +263,16 @@ fn tiocnotty_by_the_leader_hangs_up_the_foreground_group() {
             let mut got = vec![catcher.wait().signo, catcher.wait().signo];
             got.sort();
             assert_eq!(got, vec![libc::SIGHUP, libc::SIGCONT]);
+            // The kernel signals the group first and clears the session's terminal after
+            // (disassociate_ctty()): look at /dev/tty only once TIOCNOTTY has returned.
+            wait_notty.wait();
             assert_errno!(open_path("/dev/tty", libc::O_RDWR), Errno::ENXIO);
         });
         wait_job.wait();
         tcsetpgrp(p.s(), job.pid().as_raw()).expect("tcsetpgrp to the job");
         let tty = open_path("/dev/tty", libc::O_RDWR | libc::O_CLOEXEC).expect("open /dev/tty");
         ioctl_arg(tty.as_raw_fd(), libc::TIOCNOTTY, 0).expect("TIOCNOTTY");
+        notty_done.notify();
         job.expect_success();
         assert_errno!(tcgetpgrp(p.s()), Errno::ENOTTY);
     })

@@ -33,15 +33,21 @@
 //!
 //! This library holds the helpers the test files share: the dimensions a claim spans
 //! ([`SockType`], [`AddrKind`], [`Blocking`]), raw addresses with exact lengths
-//! ([`UnixAddr`]), thin wrappers returning the raw result and errno of each call, and
-//! [`connected_pair`], which builds a connected pair for any (type, address kind).
+//! ([`UnixAddr`], the harness's `SockAddr` with [`UnixAddrExt`]), the wrappers whose exact
+//! arguments are part of the claims (socket, socketpair and accept4 without an added
+//! SOCK_CLOEXEC; the name calls with input addrlen sizeof(struct sockaddr_un)), and
+//! [`connected_pair`], which builds a connected pair for any (type, address kind). Plain
+//! calls (bind, connect, listen, send, recv, options, fcntl flags, poll) come from
+//! `fixtures::net`, `fixtures::io` and `fixtures::poll`.
 
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::path::Path;
-use std::time::Duration;
 
+use fixtures::io::owned;
 use fixtures::{Scratch, sys, sys_size};
 use nix::errno::Errno;
+
+pub use fixtures::net::SockAddr;
 
 pub use libc::{c_int, socklen_t};
 
@@ -106,144 +112,122 @@ pub enum Blocking {
     Nonblocking,
 }
 
-/// A sockaddr_un as raw bytes with the exact addrlen passed to or returned by the kernel.
-/// The buffer is a sockaddr_storage (128 bytes) so lengths above sizeof(sockaddr_un) can
-/// be expressed, and a returned sun_path of 108 bytes still has a zero after it.
-#[derive(Clone, Copy)]
-pub struct UnixAddr {
-    storage: libc::sockaddr_storage,
-    len: socklen_t,
-}
+/// A sockaddr_un with the exact addrlen passed to or returned by the kernel: the harness's
+/// [`SockAddr`] (a sockaddr_storage, so lengths above sizeof(sockaddr_un) can be expressed
+/// and a returned sun_path of 108 bytes still has a zero after it). [`UnixAddrExt`] adds
+/// the constructors and views the claims about addrlen need.
+pub type UnixAddr = SockAddr;
 
-impl std::fmt::Debug for UnixAddr {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "UnixAddr(len={}, family={}, path={:?})",
-            self.len,
-            self.family(),
-            String::from_utf8_lossy(self.path_bytes())
-        )
-    }
-}
-
-impl PartialEq for UnixAddr {
-    fn eq(&self, other: &UnixAddr) -> bool {
-        self.len == other.len && self.bytes() == other.bytes()
-    }
-}
-
-impl UnixAddr {
+/// AF_UNIX-specific constructors and views of a [`UnixAddr`].
+pub trait UnixAddrExt: Sized {
     /// An address with family AF_UNIX, sun_path starting with `path` (the rest zero) and
     /// the given addrlen, which may cover less or more than `path`.
-    pub fn raw(path: &[u8], len: socklen_t) -> UnixAddr {
-        UnixAddr::raw_family(libc::AF_UNIX as u16, path, len)
+    fn raw(path: &[u8], len: socklen_t) -> Self {
+        Self::raw_family(libc::AF_UNIX as u16, path, len)
     }
-
-    /// Like [`UnixAddr::raw`] with an arbitrary family field.
-    pub fn raw_family(family: u16, path: &[u8], len: socklen_t) -> UnixAddr {
-        // SAFETY: sockaddr_storage is plain data; all-zero is a valid value.
-        let mut storage: libc::sockaddr_storage = unsafe { std::mem::zeroed() };
-        let bytes = as_bytes_mut(&mut storage);
-        bytes[..2].copy_from_slice(&family.to_ne_bytes());
-        assert!(path.len() <= bytes.len() - 2, "path of {} bytes does not fit", path.len());
-        bytes[2..2 + path.len()].copy_from_slice(path);
-        UnixAddr { storage, len }
-    }
-
-    /// A pathname address as unix(7) recommends: NUL-terminated, addrlen covering the NUL.
-    pub fn pathname(path: &Path) -> UnixAddr {
-        let mut p = path.as_os_str().as_encoded_bytes().to_vec();
-        p.push(0);
-        UnixAddr::raw(&p, FAMILY_LEN + p.len() as socklen_t)
-    }
-
-    /// An abstract address: a NUL followed by `name`; addrlen covers exactly that.
-    pub fn abstract_name(name: &[u8]) -> UnixAddr {
-        let mut p = vec![0u8];
-        p.extend_from_slice(name);
-        UnixAddr::raw(&p, FAMILY_LEN + p.len() as socklen_t)
-    }
-
-    /// A fresh abstract address unique to this call (ipcspec-<pid>-<nonce>-<n>-<tag>).
-    pub fn unique_abstract(tag: &str) -> UnixAddr {
-        UnixAddr::abstract_name(fixtures::names::unique(tag).as_bytes())
-    }
-
+    /// Like [`UnixAddrExt::raw`] with an arbitrary family field.
+    fn raw_family(family: u16, path: &[u8], len: socklen_t) -> Self;
+    /// A pathname address as unix(7) recommends: NUL-terminated, addrlen covering the NUL
+    /// ([`SockAddr::unix`]; built raw when the path is too long for it, for the claims
+    /// about overlong paths).
+    fn pathname(path: &Path) -> Self;
+    /// An abstract address: a NUL followed by `name`; addrlen covers exactly that
+    /// ([`SockAddr::abstract_unix`]; built raw when the name fills all of sun_path).
+    fn abstract_name(name: &[u8]) -> Self;
     /// The address whose addrlen is sizeof(sa_family_t): binding it autobinds.
-    pub fn unnamed() -> UnixAddr {
-        UnixAddr::raw(&[], FAMILY_LEN)
+    fn unnamed() -> Self {
+        Self::raw(&[], FAMILY_LEN)
     }
-
-    pub fn len(&self) -> socklen_t {
-        self.len
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len <= FAMILY_LEN
-    }
-
-    pub fn family(&self) -> u16 {
-        let b = as_bytes(&self.storage);
-        u16::from_ne_bytes([b[0], b[1]])
-    }
-
+    /// The sun_family field.
+    fn sun_family(&self) -> u16;
     /// The whole 128-byte buffer.
-    pub fn buffer(&self) -> &[u8] {
-        as_bytes(&self.storage)
-    }
-
+    fn buffer(&self) -> &[u8];
     /// The bytes covered by addrlen (family included), bounded by the buffer.
-    pub fn bytes(&self) -> &[u8] {
-        let b = as_bytes(&self.storage);
-        &b[..(self.len as usize).min(b.len())]
-    }
-
+    fn bytes(&self) -> &[u8];
     /// The sun_path bytes covered by addrlen (for a pathname: the path and its NUL).
-    pub fn path_bytes(&self) -> &[u8] {
+    fn path_bytes(&self) -> &[u8] {
         let b = self.bytes();
         if b.len() <= 2 { &[] } else { &b[2..] }
     }
-
     /// For an abstract address: the name after the leading NUL.
-    pub fn abstract_bytes(&self) -> &[u8] {
+    fn abstract_bytes(&self) -> &[u8] {
         let p = self.path_bytes();
-        assert!(!p.is_empty() && p[0] == 0, "{self:?} is not abstract");
+        assert!(!p.is_empty() && p[0] == 0, "not an abstract address: {:?}", String::from_utf8_lossy(p));
         &p[1..]
     }
+}
 
-    pub fn as_ptr(&self) -> *const libc::sockaddr {
-        (&self.storage as *const libc::sockaddr_storage).cast()
+impl UnixAddrExt for SockAddr {
+    fn raw_family(family: u16, path: &[u8], len: socklen_t) -> SockAddr {
+        let mut a = SockAddr::empty();
+        let buf = storage_mut(&mut a);
+        buf[..2].copy_from_slice(&family.to_ne_bytes());
+        assert!(path.len() <= buf.len() - 2, "path of {} bytes does not fit", path.len());
+        buf[2..2 + path.len()].copy_from_slice(path);
+        *a.len_mut() = len;
+        a
+    }
+
+    fn pathname(path: &Path) -> SockAddr {
+        let p = path.as_os_str().as_encoded_bytes();
+        if p.len() < SUN_PATH_LEN {
+            SockAddr::unix(path)
+        } else {
+            let mut z = p.to_vec();
+            z.push(0);
+            SockAddr::raw(&z, FAMILY_LEN + z.len() as socklen_t)
+        }
+    }
+
+    fn abstract_name(name: &[u8]) -> SockAddr {
+        if 1 + name.len() < SUN_PATH_LEN {
+            SockAddr::abstract_unix(name)
+        } else {
+            let mut p = vec![0u8];
+            p.extend_from_slice(name);
+            SockAddr::raw(&p, FAMILY_LEN + p.len() as socklen_t)
+        }
+    }
+
+    fn sun_family(&self) -> u16 {
+        let b = self.buffer();
+        u16::from_ne_bytes([b[0], b[1]])
+    }
+
+    fn buffer(&self) -> &[u8] {
+        // SAFETY: the address is a sockaddr_storage: 128 bytes of plain data.
+        unsafe { std::slice::from_raw_parts(self.as_ptr().cast::<u8>(), std::mem::size_of::<libc::sockaddr_storage>()) }
+    }
+
+    fn bytes(&self) -> &[u8] {
+        self.raw_bytes()
     }
 }
 
-fn as_bytes(s: &libc::sockaddr_storage) -> &[u8] {
-    // SAFETY: sockaddr_storage is 128 bytes of plain data.
-    unsafe { std::slice::from_raw_parts((s as *const libc::sockaddr_storage).cast::<u8>(), std::mem::size_of_val(s)) }
+fn storage_mut(a: &mut SockAddr) -> &mut [u8] {
+    // SAFETY: as in `buffer`, exclusively borrowed.
+    unsafe { std::slice::from_raw_parts_mut(a.as_mut_ptr().cast::<u8>(), std::mem::size_of::<libc::sockaddr_storage>()) }
 }
 
-fn as_bytes_mut(s: &mut libc::sockaddr_storage) -> &mut [u8] {
-    // SAFETY: as above, exclusive borrow.
-    unsafe { std::slice::from_raw_parts_mut((s as *mut libc::sockaddr_storage).cast::<u8>(), std::mem::size_of_val(s)) }
+/// An address of `len` bytes the kernel wrote into `a` (its buffer zeroed beforehand).
+fn with_len(mut a: SockAddr, len: socklen_t) -> SockAddr {
+    *a.len_mut() = len;
+    a
 }
 
-fn owned(fd: c_int) -> OwnedFd {
-    // SAFETY: a descriptor the kernel just returned to us.
-    unsafe { OwnedFd::from_raw_fd(fd) }
-}
-
-/// socket(AF_UNIX, ty | flags, 0), panicking on failure.
+/// socket(AF_UNIX, ty | flags, 0), panicking on failure. Exactly the flags given (no
+/// SOCK_CLOEXEC added, unlike [`fixtures::net::socket`]): the creation claims are about them.
 pub fn socket(ty: SockType, flags: c_int) -> OwnedFd {
     try_socket(libc::AF_UNIX, ty.raw() | flags, 0).unwrap_or_else(|e| panic!("socket(AF_UNIX, {ty:?}): {e}"))
 }
 
-/// socket(domain, ty, protocol) with the raw errno.
+/// socket(domain, ty, protocol) with the raw errno; exactly the flags given.
 pub fn try_socket(domain: c_int, ty: c_int, protocol: c_int) -> Result<OwnedFd, Errno> {
     // SAFETY: plain system call.
     sys(unsafe { libc::socket(domain, ty, protocol) }).map(owned)
 }
 
-/// socketpair(domain, ty, protocol) with the raw errno.
+/// socketpair(domain, ty, protocol) with the raw errno; exactly the flags given.
 pub fn try_socketpair(domain: c_int, ty: c_int, protocol: c_int) -> Result<(OwnedFd, OwnedFd), Errno> {
     let mut sv = [-1; 2];
     // SAFETY: sv has room for two descriptors.
@@ -255,27 +239,15 @@ pub fn socketpair(ty: SockType, flags: c_int) -> (OwnedFd, OwnedFd) {
     try_socketpair(libc::AF_UNIX, ty.raw() | flags, 0).unwrap_or_else(|e| panic!("socketpair(AF_UNIX, {ty:?}): {e}"))
 }
 
-pub fn bind(fd: &impl AsRawFd, addr: &UnixAddr) -> Result<(), Errno> {
-    // SAFETY: the address buffer is valid for addr.len bytes (at most 128).
-    sys(unsafe { libc::bind(fd.as_raw_fd(), addr.as_ptr(), addr.len) }).map(drop)
-}
-
-pub fn connect(fd: &impl AsRawFd, addr: &UnixAddr) -> Result<(), Errno> {
-    // SAFETY: as for bind.
-    sys(unsafe { libc::connect(fd.as_raw_fd(), addr.as_ptr(), addr.len) }).map(drop)
-}
+pub use fixtures::net::{bind, connect, listen, recv, send};
 
 /// connect(2) with an address whose family is AF_UNSPEC (dissolves a datagram association).
 pub fn disconnect(fd: &impl AsRawFd) -> Result<(), Errno> {
     connect(fd, &UnixAddr::raw_family(libc::AF_UNSPEC as u16, &[], FAMILY_LEN))
 }
 
-pub fn listen(fd: &impl AsRawFd, backlog: c_int) -> Result<(), Errno> {
-    // SAFETY: plain system call.
-    sys(unsafe { libc::listen(fd.as_raw_fd(), backlog) }).map(drop)
-}
-
-/// accept4(fd, NULL, NULL, flags).
+/// accept4(fd, NULL, NULL, flags): exactly the flags given (the accepted socket's flags
+/// are what some claims check).
 pub fn accept4(fd: &impl AsRawFd, flags: c_int) -> Result<OwnedFd, Errno> {
     // SAFETY: null address arguments are allowed.
     sys(unsafe { libc::accept4(fd.as_raw_fd(), std::ptr::null_mut(), std::ptr::null_mut(), flags) }).map(owned)
@@ -285,27 +257,24 @@ pub fn accept(fd: &impl AsRawFd) -> Result<OwnedFd, Errno> {
     accept4(fd, 0)
 }
 
-/// accept(2) returning the peer address with the given input addrlen.
+/// accept(2) returning the peer address, with input addrlen sizeof(struct sockaddr_un).
 pub fn accept_with_addr(fd: &impl AsRawFd) -> Result<(OwnedFd, UnixAddr), Errno> {
-    // SAFETY: zeroed plain data.
-    let mut storage: libc::sockaddr_storage = unsafe { std::mem::zeroed() };
+    let mut a = SockAddr::empty();
     let mut len = SOCKADDR_UN_LEN;
-    // SAFETY: the buffer holds at least `len` bytes.
-    let r =
-        sys(unsafe { libc::accept(fd.as_raw_fd(), (&mut storage as *mut libc::sockaddr_storage).cast(), &mut len) })?;
-    Ok((owned(r), UnixAddr { storage, len }))
+    // SAFETY: the buffer holds 128 >= `len` bytes.
+    let r = sys(unsafe { libc::accept(fd.as_raw_fd(), a.as_mut_ptr(), &mut len) })?;
+    Ok((owned(r), with_len(a, len)))
 }
 
 type NameCall = unsafe extern "C" fn(c_int, *mut libc::sockaddr, *mut socklen_t) -> c_int;
 
 fn name_call(call: NameCall, fd: RawFd, inlen: socklen_t) -> Result<UnixAddr, Errno> {
     assert!(inlen as usize <= std::mem::size_of::<libc::sockaddr_storage>());
-    // SAFETY: zeroed plain data.
-    let mut storage: libc::sockaddr_storage = unsafe { std::mem::zeroed() };
+    let mut a = SockAddr::empty();
     let mut len = inlen;
     // SAFETY: the buffer is 128 bytes and len <= 128.
-    sys(unsafe { call(fd, (&mut storage as *mut libc::sockaddr_storage).cast(), &mut len) })?;
-    Ok(UnixAddr { storage, len })
+    sys(unsafe { call(fd, a.as_mut_ptr(), &mut len) })?;
+    Ok(with_len(a, len))
 }
 
 /// getsockname(2) with addrlen = sizeof(struct sockaddr_un); the result's len is the
@@ -322,19 +291,9 @@ pub fn getpeername(fd: &impl AsRawFd) -> Result<UnixAddr, Errno> {
     name_call(libc::getpeername, fd.as_raw_fd(), SOCKADDR_UN_LEN)
 }
 
-pub fn send(fd: &impl AsRawFd, buf: &[u8], flags: c_int) -> Result<usize, Errno> {
-    // SAFETY: buf is valid for its length.
-    sys_size(unsafe { libc::send(fd.as_raw_fd(), buf.as_ptr().cast(), buf.len(), flags) })
-}
-
+/// sendto(2) ([`fixtures::net::send_to`]).
 pub fn sendto(fd: &impl AsRawFd, buf: &[u8], flags: c_int, to: &UnixAddr) -> Result<usize, Errno> {
-    // SAFETY: buffers valid for their lengths.
-    sys_size(unsafe { libc::sendto(fd.as_raw_fd(), buf.as_ptr().cast(), buf.len(), flags, to.as_ptr(), to.len) })
-}
-
-pub fn recv(fd: &impl AsRawFd, buf: &mut [u8], flags: c_int) -> Result<usize, Errno> {
-    // SAFETY: buf is valid for its length.
-    sys_size(unsafe { libc::recv(fd.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len(), flags) })
+    fixtures::net::send_to(fd, buf, flags, to)
 }
 
 /// recv(2) into a fresh buffer of `cap` bytes; returns the bytes received.
@@ -345,25 +304,18 @@ pub fn recv_vec(fd: &impl AsRawFd, cap: usize, flags: c_int) -> Result<Vec<u8>, 
     Ok(buf)
 }
 
-/// recvfrom(2) into `cap` bytes; returns the data and the sender's address.
+/// recvfrom(2) into `cap` bytes with input addrlen sizeof(struct sockaddr_un); returns the
+/// data and the sender's address.
 pub fn recvfrom(fd: &impl AsRawFd, cap: usize, flags: c_int) -> Result<(Vec<u8>, UnixAddr), Errno> {
     let mut buf = vec![0u8; cap];
-    // SAFETY: zeroed plain data.
-    let mut storage: libc::sockaddr_storage = unsafe { std::mem::zeroed() };
+    let mut a = SockAddr::empty();
     let mut len = SOCKADDR_UN_LEN;
     // SAFETY: buffers valid for their lengths.
     let n = sys_size(unsafe {
-        libc::recvfrom(
-            fd.as_raw_fd(),
-            buf.as_mut_ptr().cast(),
-            cap,
-            flags,
-            (&mut storage as *mut libc::sockaddr_storage).cast(),
-            &mut len,
-        )
+        libc::recvfrom(fd.as_raw_fd(), buf.as_mut_ptr().cast(), cap, flags, a.as_mut_ptr(), &mut len)
     })?;
     buf.truncate(n.min(cap));
-    Ok((buf, UnixAddr { storage, len }))
+    Ok((buf, with_len(a, len)))
 }
 
 /// What recvmsg(2) reported: the return value, the bytes placed in the buffer and
@@ -378,15 +330,9 @@ pub struct Received {
 /// recvmsg(2) into one buffer of `cap` bytes, no control buffer.
 pub fn recvmsg(fd: &impl AsRawFd, cap: usize, flags: c_int) -> Result<Received, Errno> {
     let mut buf = vec![0u8; cap];
-    let mut iov = libc::iovec { iov_base: buf.as_mut_ptr().cast(), iov_len: cap };
-    // SAFETY: zeroed msghdr is valid; fields set below.
-    let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
-    msg.msg_iov = &mut iov;
-    msg.msg_iovlen = 1;
-    // SAFETY: msghdr points at live buffers.
-    let ret = sys_size(unsafe { libc::recvmsg(fd.as_raw_fd(), &mut msg, flags) })?;
+    let (ret, msg_flags) = fixtures::net::recv_msg(fd, &mut buf, flags)?;
     buf.truncate(ret.min(cap));
-    Ok(Received { ret, data: buf, flags: msg.msg_flags })
+    Ok(Received { ret, data: buf, flags: msg_flags })
 }
 
 /// Send all of `buf` on a blocking socket (stream writes may be partial).
@@ -402,27 +348,14 @@ pub fn send_all(fd: &impl AsRawFd, buf: &[u8]) {
     }
 }
 
+/// getsockopt(SOL_SOCKET, opt) of an int ([`fixtures::net::getsockopt_int`]).
 pub fn getsockopt_int(fd: &impl AsRawFd, opt: c_int) -> Result<c_int, Errno> {
-    let mut v: c_int = 0;
-    let mut len = std::mem::size_of::<c_int>() as socklen_t;
-    // SAFETY: v is an int and len says so.
-    sys(unsafe { libc::getsockopt(fd.as_raw_fd(), libc::SOL_SOCKET, opt, (&mut v as *mut c_int).cast(), &mut len) })?;
-    assert_eq!(len as usize, std::mem::size_of::<c_int>(), "option {opt} returned {len} bytes");
-    Ok(v)
+    fixtures::net::getsockopt_int(fd, libc::SOL_SOCKET, opt)
 }
 
+/// setsockopt(SOL_SOCKET, opt) of an int ([`fixtures::net::setsockopt_int`]).
 pub fn setsockopt_int(fd: &impl AsRawFd, opt: c_int, v: c_int) -> Result<(), Errno> {
-    // SAFETY: v is an int and the length says so.
-    sys(unsafe {
-        libc::setsockopt(
-            fd.as_raw_fd(),
-            libc::SOL_SOCKET,
-            opt,
-            (&v as *const c_int).cast(),
-            std::mem::size_of::<c_int>() as socklen_t,
-        )
-    })
-    .map(drop)
+    fixtures::net::setsockopt_int(fd, libc::SOL_SOCKET, opt, v)
 }
 
 /// getsockopt(SO_PEERCRED).
@@ -451,45 +384,22 @@ pub fn ioctl_int(fd: &impl AsRawFd, req: libc::c_ulong) -> Result<c_int, Errno> 
     Ok(v)
 }
 
-pub fn set_nonblocking(fd: &impl AsRawFd, on: bool) {
-    // SAFETY: fcntl on our own descriptor.
-    let fl = sys(unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_GETFL) }).unwrap();
-    let fl = if on { fl | libc::O_NONBLOCK } else { fl & !libc::O_NONBLOCK };
-    // SAFETY: as above.
-    sys(unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_SETFL, fl) }).unwrap();
-}
-
-pub fn status_flags(fd: &impl AsRawFd) -> c_int {
-    // SAFETY: fcntl on our own descriptor.
-    sys(unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_GETFL) }).unwrap()
-}
-
-pub fn fd_flags(fd: &impl AsRawFd) -> c_int {
-    // SAFETY: fcntl on our own descriptor.
-    sys(unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_GETFD) }).unwrap()
-}
+pub use fixtures::io::{fd_flags, set_nonblocking, status_flags};
 
 /// Every event poll(2) can report for a socket.
 pub const ALL_EVENTS: i16 = libc::POLLIN | libc::POLLPRI | libc::POLLOUT | libc::POLLRDHUP;
 
-/// The revents of one poll(2) with `events` and timeout `ms`.
+/// The revents of one poll(2) with `events` and timeout `ms` ([`fixtures::poll::revents`]).
+#[track_caller]
 pub fn poll_fd(fd: &impl AsRawFd, events: i16, ms: c_int) -> i16 {
-    let mut p = libc::pollfd { fd: fd.as_raw_fd(), events, revents: 0 };
-    loop {
-        // SAFETY: one valid pollfd.
-        match sys(unsafe { libc::poll(&mut p, 1, ms) }) {
-            Ok(0) => return 0,
-            Ok(_) => return p.revents,
-            Err(Errno::EINTR) => continue,
-            Err(e) => panic!("poll: {e}"),
-        }
-    }
+    fixtures::poll::revents(fd, events, ms)
 }
 
 /// The events pending now (timeout 0), restricted to the four basic poll bits plus
 /// POLLHUP/POLLERR/POLLNVAL, so that the *NORM/*BAND aliases do not clutter assertions.
+#[track_caller]
 pub fn events_now(fd: &impl AsRawFd) -> i16 {
-    poll_fd(fd, ALL_EVENTS, 0) & (ALL_EVENTS | libc::POLLHUP | libc::POLLERR | libc::POLLNVAL)
+    fixtures::poll::revents_now(fd, ALL_EVENTS) & (ALL_EVENTS | libc::POLLHUP | libc::POLLERR | libc::POLLNVAL)
 }
 
 /// Render poll bits for failure messages.
@@ -592,30 +502,8 @@ pub fn proc_sys(name: &str) -> u64 {
     fixtures::sysctl::read_u64(name)
 }
 
-/// Sets the mode of a path and restores `restore` when dropped, so that a scratch
-/// directory made unwritable or unsearchable for a permission claim can still be removed,
-/// also when the test fails.
-pub struct ModeGuard {
-    path: std::path::PathBuf,
-    restore: u32,
-}
-
-impl ModeGuard {
-    #[track_caller]
-    pub fn set(path: &Path, mode: u32, restore: u32) -> ModeGuard {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
-            .unwrap_or_else(|e| panic!("chmod {:o} {}: {e}", mode, path.display()));
-        ModeGuard { path: path.to_path_buf(), restore }
-    }
-}
-
-impl Drop for ModeGuard {
-    fn drop(&mut self) {
-        use std::os::unix::fs::PermissionsExt;
-        let _ = std::fs::set_permissions(&self.path, std::fs::Permissions::from_mode(self.restore));
-    }
-}
+pub use fixtures::limits::{nofile_hard_limit, set_nofile_soft_limit};
+pub use fixtures::names::ModeGuard;
 
 /// The file-type-and-permission bits of a path (lstat).
 pub fn lstat_mode(path: &Path) -> u32 {
@@ -629,43 +517,7 @@ pub fn set_umask(mask: u32) {
     unsafe { libc::umask(mask as libc::mode_t) };
 }
 
-/// Set the soft RLIMIT_NOFILE of the calling process (use only in a child); the hard limit
-/// is kept.
-#[track_caller]
-pub fn set_nofile_soft_limit(n: u64) {
-    let mut cur = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
-    // SAFETY: reading and setting our own limit.
-    unsafe {
-        sys(libc::getrlimit(libc::RLIMIT_NOFILE, &mut cur)).expect("getrlimit");
-        let new = libc::rlimit { rlim_cur: n as libc::rlim_t, rlim_max: cur.rlim_max };
-        sys(libc::setrlimit(libc::RLIMIT_NOFILE, &new)).expect("setrlimit(RLIMIT_NOFILE)");
-    }
-}
-
-/// The hard RLIMIT_NOFILE of the calling process.
-pub fn nofile_hard_limit() -> u64 {
-    let mut cur = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
-    // SAFETY: reading our own limit.
-    unsafe { sys(libc::getrlimit(libc::RLIMIT_NOFILE, &mut cur)).expect("getrlimit") };
-    cur.rlim_max
-}
-
 /// Every address kind, for claims whose blocking variant runs one child per kind at once.
 pub const ALL_KINDS: [AddrKind; 4] = [AddrKind::Pathname, AddrKind::Abstract, AddrKind::Socketpair, AddrKind::Autobind];
 
-/// The bounded proof that several children are blocked at once, paying
-/// [`fixtures::NEGATIVE_WAIT`] only once: every child first reaches a sleeping state in the
-/// kernel; after one NEGATIVE_WAIT none of them has finished. (Each has then been asleep
-/// for at least NEGATIVE_WAIT, which is what `Forked::assert_blocked` proves for one.)
-#[track_caller]
-pub fn assert_all_blocked(children: &mut [fixtures::Forked], call: &str) {
-    for c in children.iter_mut() {
-        c.wait_until_sleeping();
-    }
-    for (i, c) in children.iter_mut().enumerate() {
-        let limit = if i == 0 { fixtures::NEGATIVE_WAIT } else { Duration::ZERO };
-        if let Some(o) = c.try_join_within(limit) {
-            panic!("child '{}' was expected to block in {call}, but it {o}", c.what());
-        }
-    }
-}
+pub use fixtures::child::assert_all_blocked;

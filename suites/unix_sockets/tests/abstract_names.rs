@@ -134,7 +134,9 @@ fn an_abstract_name_disappears_with_the_last_reference(
     assert_eq!(bind(&socket(ty, 0), &addr), Ok(()));
 }
 
-/// net/unix/af_unix.c looks abstract names up per socket type (unix_abstract_hash() mixes
+/// unix(7), "abstract": the name is given by the bytes after the leading null byte, and
+/// "has no connection with filesystem pathnames". net/unix/af_unix.c looks abstract names
+/// up per socket type (unix_abstract_hash() mixes
 /// in sk_type), unlike pathnames, which live in the filesystem: sockets of different types
 /// can hold the same abstract name at once, and a socket of a third type finds none of them
 /// (ECONNREFUSED where a pathname gives EPROTOTYPE, see connect_rules).

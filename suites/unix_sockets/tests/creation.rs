@@ -159,6 +159,7 @@ fn protocol_pf_unix_is_accepted_as_zero(
     assert_eq!(getsockopt_int(&fd, libc::SO_TYPE), Ok(ty.raw()));
 }
 
+/// unix(7) lists SOCK_STREAM, SOCK_DGRAM and SOCK_SEQPACKET as the valid types; yet
 /// net/unix/af_unix.c, unix_create(): "Believe it or not BSD has AF_UNIX, SOCK_RAW though
 /// nothing uses it": Linux accepts SOCK_RAW in the UNIX domain and makes a datagram socket
 /// of it. Asserted: SO_TYPE reads SOCK_DGRAM, and the pair keeps datagram boundaries.

@@ -18,7 +18,7 @@ fn pathname_len(p: &Path) -> socklen_t {
 /// Check that `got` is the address unix(7) says a socket bound as `kind` reports.
 #[track_caller]
 fn assert_shape(got: &UnixAddr, kind: AddrKind, expected: &UnixAddr) {
-    assert_eq!(got.family(), libc::AF_UNIX as u16, "{got:?}");
+    assert_eq!(got.sun_family(), libc::AF_UNIX as u16, "{got:?}");
     match kind {
         AddrKind::Socketpair => assert_eq!(got.len(), FAMILY_LEN, "unnamed: {got:?}"),
         AddrKind::Pathname => {
@@ -47,7 +47,7 @@ fn getsockname_of_an_unbound_socket_has_length_sizeof_sa_family(
 ) {
     let got = getsockname(&socket(ty, 0));
     assert_eq!(got.len(), FAMILY_LEN);
-    assert_eq!(got.family(), libc::AF_UNIX as u16);
+    assert_eq!(got.sun_family(), libc::AF_UNIX as u16);
 }
 
 /// unix(7), "Address format": a pathname is returned with length "offsetof(struct

@@ -201,7 +201,8 @@ fn siocinq_on_a_listening_socket_fails_einval(#[values(SockType::Stream, SockTyp
     assert_errno!(ioctl_int(&l, SIOCINQ), Errno::EINVAL);
 }
 
-/// SIOCOUTQ (<linux/sockios.h>, "output queue size (not sent only)"): on AF_UNIX the data a
+/// udp(7), SIOCOUTQ: "Returns the number of data bytes in the local send queue"
+/// (<linux/sockios.h>, "output queue size (not sent only)"). On AF_UNIX the data a
 /// socket has sent stays charged to it until the peer reads it, so SIOCOUTQ is 0 on a fresh
 /// socket, at least the number of bytes sent while they are unread (it counts buffer memory,
 /// overhead included), and 0 again once the peer has read everything.

@@ -46,8 +46,10 @@ fn msg_oob_on_a_stream_depends_on_the_kernel_version() {
     assert_eq!(recv_vec(&b, 8, libc::MSG_DONTWAIT).as_deref(), Ok(&b"hell"[..]));
 }
 
-/// Version dependent (see above). Since 5.15, recv(MSG_OOB) when no urgent byte is pending
-/// fails with EINVAL (as for TCP); before, MSG_OOB itself is refused with EOPNOTSUPP.
+/// unix(7): "UNIX domain sockets do not support the transmission of out-of-band data (the
+/// MSG_OOB flag for send(2) and recv(2))" — true before commit 314001f0bf92 ("af_unix: Add
+/// OOB support", 5.15): there MSG_OOB is refused with EOPNOTSUPP. Since then
+/// recv(MSG_OOB) on a stream with no urgent byte pending fails with EINVAL (as for TCP).
 #[test]
 #[parallel]
 fn recv_msg_oob_without_urgent_data_on_a_stream() {

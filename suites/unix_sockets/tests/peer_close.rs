@@ -182,7 +182,8 @@ fn so_error_reports_the_reset_and_clears_it(#[values(SockType::Stream, SockType:
     assert_eq!(recv(&p.a, &mut b, 0), Ok(0));
 }
 
-/// The order of data and reset differs by type (observed, net/unix/af_unix.c): a stream
+/// unix(7), ERRORS: "ECONNRESET Remote socket was unexpectedly closed." The order of data
+/// and reset differs by type (observed, net/unix/af_unix.c): a stream
 /// delivers the data already queued for it before reporting ECONNRESET, whereas a seqpacket
 /// receive (which goes through the datagram path, __skb_try_recv_datagram() checks the
 /// socket error first) reports ECONNRESET first and the queued record after it.
