@@ -1,4 +1,5 @@
-//! The command line: `run`, `matrix`, `verify`, `catalog`, `kernels`, and the hidden `guest`.
+//! The command line: `run`, `matrix`, `verify`, `catalog`, `kernels`, `selfcheck`, `soak`, and
+//! the hidden `guest`.
 //!
 //! Exit status: 0 everything passed or skipped; 1 a test failed, timed out or crashed (or a
 //! suite does not build, or a claim fails); 2 bad input or a tool missing; 3 (verify) no
@@ -19,7 +20,7 @@ use crate::targets::{Column, Inject, TargetSpec, parse_columns};
 use crate::{catalog, claims, kernels, verify};
 
 #[derive(Parser, Debug)]
-#[command(name = "ipcspec", version, about = "Run the ipcspec suites on targets (host, QEMU VMs with Debian kernels) and report which IPC semantics hold where.")]
+#[command(name = "ipcspec", version, about = "Run the ipcspec suites on targets (host, QEMU VMs with Debian kernels, docker containers) and report which IPC semantics hold where.")]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Cmd,
@@ -37,6 +38,12 @@ pub enum Cmd {
     Catalog(CatalogArgs),
     /// List (and fetch) the Debian kernels for vm: targets.
     Kernels(KernelsArgs),
+    /// Does the suite catch broken implementations? Each fault of the shim (runner/faults/)
+    /// against the suites that claim what it breaks, on the host (docs/trust.md).
+    Selfcheck(SelfcheckArgs),
+    /// The whole suite N times on the host, optionally under CPU load: every test that ever
+    /// failed, every leak, and the spread of the wall time (docs/trust.md).
+    Soak(SoakArgs),
     /// Run a guest plan (inside a VM or container; used by the runner itself).
     #[command(hide = true)]
     Guest(GuestArgs),
@@ -84,6 +91,10 @@ pub struct Common {
     /// Targets run at once (VMs in parallel).
     #[arg(long, short = 'j')]
     pub jobs: Option<usize>,
+    /// Base image of the docker targets' bundle image (default $IPCSPEC_DOCKER_BASE, else
+    /// scratch: no registry needed; e.g. debian:bookworm-slim where one can be pulled).
+    #[arg(long, value_name = "IMAGE")]
+    pub docker_base: Option<String>,
     /// Build the suites with --release.
     #[arg(long)]
     pub release: bool,
@@ -93,7 +104,8 @@ pub struct Common {
     /// Test-only: this test (id, or id/nobody) hangs in the VM until the executor kills it.
     #[arg(long, hide = true, value_name = "ID")]
     pub inject_hang: Vec<String>,
-    /// Test-only: crash the VM's kernel (sysrq c) right before this test starts as root.
+    /// Test-only: crash the VM's kernel (sysrq c) right before this test starts as root; in
+    /// a docker target, kill the container (docker kill) when it starts.
     #[arg(long, hide = true, value_name = "ID")]
     pub inject_panic_before: Option<String>,
     /// Test-only: append this to the VM kernel command line.
@@ -103,7 +115,9 @@ pub struct Common {
 
 #[derive(Args, Debug)]
 pub struct RunArgs {
-    /// host, vm:5.10, vm:6.1, vm:6.12, vm:7.2, vm:/path/to/bzImage (add /nobody for uid 65534).
+    /// host, vm:5.10, vm:6.1, vm:6.12, vm:7.2, vm:/path/to/bzImage, docker:default,
+    /// docker:ipc-host, docker:nonroot, docker:privileged, docker:shm-small (add /nobody for
+    /// uid 65534; docker:nonroot is always uid 65534).
     #[arg(long, short = 't', default_value = "host")]
     pub target: String,
     /// Run the tests as uid/gid 65534 instead of root.
@@ -153,6 +167,48 @@ pub struct KernelsArgs {
 }
 
 #[derive(Args, Debug)]
+pub struct SelfcheckArgs {
+    /// Check only this fault (repeatable; default all). `--list` shows the names.
+    #[arg(long = "fault", value_name = "NAME")]
+    pub faults: Vec<String>,
+    /// List the faults with the semantic each breaks and its suites, and exit.
+    #[arg(long)]
+    pub list: bool,
+    /// Skip the baseline run (the suites with the shim preloaded and no fault).
+    #[arg(long)]
+    pub no_baseline: bool,
+    /// Where the report goes (default: <workspace>/results/selfcheck).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct SoakArgs {
+    /// How many times to run the whole suite.
+    #[arg(long, default_value_t = 10)]
+    pub runs: usize,
+    /// Run under CPU load (stress-ng --cpu <cores>, started and stopped by the runner).
+    #[arg(long)]
+    pub load: bool,
+    /// Run the tests as uid/gid 65534 instead of root.
+    #[arg(long)]
+    pub unprivileged: bool,
+    /// Only these suites (repeatable; default all).
+    #[arg(long = "suite", short = 's', value_name = "SUITE")]
+    pub suites: Vec<String>,
+    /// Where the report goes (default: <workspace>/results/soak).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Tests at once (nextest's --test-threads; default one per core).
+    #[arg(long, value_name = "N")]
+    pub test_threads: Option<usize>,
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+}
+
+#[derive(Args, Debug)]
 pub struct GuestArgs {
     #[arg(long)]
     pub plan: PathBuf,
@@ -182,6 +238,16 @@ pub fn main(cli: Cli) -> Result<i32> {
         Cmd::Verify(a) => verify_cmd(&a),
         Cmd::Catalog(a) => catalog_cmd(&a),
         Cmd::Kernels(a) => kernels_cmd(&a),
+        Cmd::Selfcheck(a) => selfcheck_cmd(&a),
+        Cmd::Soak(a) => crate::soak::run(&crate::soak::SoakOptions {
+            runs: a.runs,
+            load: a.load,
+            user: if a.unprivileged { User::Nobody } else { User::Root },
+            suites: a.suites.clone(),
+            out_dir: a.out.clone().unwrap_or_else(|| execute::default_out_dir().join("soak")),
+            quiet: a.quiet,
+            test_threads: a.test_threads,
+        }),
         Cmd::Guest(a) => crate::guest::guest_command(&a.plan, a.results.as_deref()),
     }
 }
@@ -226,10 +292,21 @@ fn options(c: &Common, columns: Vec<Column>, command: &str) -> Result<Options> {
         vm_cpus: c.vm_cpus,
         extra_append: c.kernel_append.clone(),
         inject: Inject { hang: c.inject_hang.clone(), panic_before: c.inject_panic_before.clone() },
+        docker_base: docker_base(c.docker_base.as_deref())?,
         release: c.release,
         quiet: c.quiet,
         check_tests: None,
     })
+}
+
+/// --docker-base, else $IPCSPEC_DOCKER_BASE, else scratch.
+fn docker_base(flag: Option<&str>) -> Result<String> {
+    let env = std::env::var("IPCSPEC_DOCKER_BASE").ok().filter(|s| !s.trim().is_empty());
+    let base = flag.map(str::to_string).or(env).unwrap_or_else(|| crate::targets::docker::DEFAULT_BASE.to_string());
+    if base.trim().is_empty() || base.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        bail!("--docker-base {base:?} is not an image reference");
+    }
+    Ok(base)
 }
 
 /// Targets at once by default: two, or one per two cores on bigger machines. Two VMs at once
@@ -303,6 +380,22 @@ fn verify_cmd(a: &VerifyArgs) -> Result<i32> {
         return Ok(1);
     }
     Ok(code)
+}
+
+fn selfcheck_cmd(a: &SelfcheckArgs) -> Result<i32> {
+    if a.list {
+        for f in ipcspec_faults::FAULTS {
+            println!("{:<56} [{}] {}\n    {}", f.name, f.suites.join(", "), f.functions, f.breaks);
+        }
+        println!("{} faults", ipcspec_faults::FAULTS.len());
+        return Ok(0);
+    }
+    crate::selfcheck::run(&crate::selfcheck::SelfcheckOptions {
+        faults: a.faults.clone(),
+        baseline: !a.no_baseline,
+        out_dir: a.out.clone().unwrap_or_else(|| execute::default_out_dir().join("selfcheck")),
+        quiet: a.quiet,
+    })
 }
 
 fn catalog_cmd(a: &CatalogArgs) -> Result<i32> {

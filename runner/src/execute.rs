@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 
 use crate::bundle;
@@ -23,7 +23,7 @@ use crate::model::{BuildError, ColumnRun, Outcome, RunStatus, TestResult, Timing
 use crate::progress::Progress;
 use crate::qemu::{self, Accel};
 use crate::targets::vm::VmOptions;
-use crate::targets::{self, Column, Inject, Plan, PlannedBinary, TargetSpec, column_name, group_by_target};
+use crate::targets::{self, Column, Inject, KernelRef, Plan, PlannedBinary, TargetSpec, column_name, group_by_target};
 use crate::model::TestId;
 
 /// Which tests a target runs (verify: per target; run/matrix: everything).
@@ -56,6 +56,8 @@ pub struct Options {
     pub vm_cpus: u32,
     pub extra_append: Option<String>,
     pub inject: Inject,
+    /// Base image of the docker targets' bundle image (`scratch`, or e.g. debian:bookworm-slim).
+    pub docker_base: String,
     pub release: bool,
     pub quiet: bool,
     /// Called with every listed test before anything runs (verify: every claim must match).
@@ -78,6 +80,14 @@ pub struct Phases {
     pub accel: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub time_scale: Option<f64>,
+    /// Docker targets: the bundle image (`ipcspec-bundle:<key>`), whether this run built it
+    /// (false: cached) and how long making sure it exists took.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub docker_image: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub docker_image_built: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub docker_image_ms: Option<u64>,
     pub jobs: usize,
 }
 
@@ -118,14 +128,19 @@ pub fn run(opts: &Options) -> Result<Session> {
     if !host_users.is_empty() {
         targets::host::preflight(&host_users)?;
     }
-    if let Some((t, _)) = groups.iter().find(|(t, _)| matches!(t, TargetSpec::Docker(_))) {
-        bail!("{t}: docker targets are not implemented yet (planned: issue 9)");
-    }
+    let docker_modes = targets::docker::modes_of(&groups);
+    let docker = if docker_modes.is_empty() { None } else { Some(targets::docker::preflight(&progress)?) };
     let vm_targets: Vec<&TargetSpec> = groups.iter().map(|(t, _)| t).filter(|t| matches!(t, TargetSpec::Vm(_))).collect();
     let mut kernel_images: BTreeMap<String, KernelImage> = BTreeMap::new();
     let accel = opts.accel.unwrap_or_else(Accel::detect);
     let time_scale = opts.time_scale.unwrap_or(accel.default_time_scale());
     if !vm_targets.is_empty() {
+        // A kernel path is the user's input: refuse a bad one before asking for tools.
+        for t in &vm_targets {
+            if let TargetSpec::Vm(KernelRef::Path(p)) = t {
+                kernels::from_path(p)?;
+            }
+        }
         qemu::check_installed()?;
         let tk = Instant::now();
         for t in &vm_targets {
@@ -199,50 +214,99 @@ pub fn run(opts: &Options) -> Result<Session> {
         disk: None,
     };
     let mut initrds: BTreeMap<String, PathBuf> = BTreeMap::new();
-    if !vm_targets.is_empty() {
+    // Docker targets: the bundle image and the bundle (its paths), or why there is none.
+    let mut docker_image: Option<Result<(String, bundle::Bundle), String>> = None;
+    // One bundle for VMs and containers alike.
+    let guest_targets: Vec<&TargetSpec> =
+        groups.iter().map(|(t, _)| t).filter(|t| matches!(t, TargetSpec::Vm(_) | TargetSpec::Docker(_))).collect();
+    if !guest_targets.is_empty() {
         let tbu = Instant::now();
-        let union = full.filtered(|id| vm_targets.iter().any(|t| opts.select.as_ref().is_none_or(|s| s(t, id))));
+        let union = full.filtered(|id| guest_targets.iter().any(|t| opts.select.as_ref().is_none_or(|s| s(t, id))));
         let bdir = ws.target_dir.join("ipcspec/bundle");
         let _lock = crate::util::FileLock::acquire(&ws.target_dir.join("ipcspec/.bundle.lock"))?;
         let exe = std::env::current_exe().context("finding the ipcspec binary")?;
-        progress.say("packing the bundle (stripped test binaries, libraries, /etc) into an initramfs");
+        progress.say("packing the bundle (stripped test binaries, libraries, /etc)");
         let b = bundle::build(&bdir, &union, &exe)?;
         phases.bundle_bytes = Some(b.bytes);
-        let base = bdir.join("bundle.cpio");
-        let disk = bundle::write_disk_image(&b, &bdir.join("bin.ext4"))?;
-        if disk.is_some() {
-            vm_opts.disk = Some(bdir.join("bin.ext4"));
-        } else {
-            progress.say("mke2fs (e2fsprogs) is not installed: the test binaries go into the initramfs (slower boots)");
-        }
-        let size = bundle::write_initramfs(&b, &base, disk.is_none())? + disk.unwrap_or(0);
-        for (t, users) in &groups {
-            if matches!(t, TargetSpec::Vm(_)) {
-                let path = log_dir.join(format!("{}.initrd.cpio", crate::util::file_stem(&t.to_string())));
-                let p = targets::vm::initrd_for(&base, &b, &plan_for(t), users, &vm_opts, &path)?;
-                initrds.insert(t.to_string(), p);
+        if !vm_targets.is_empty() {
+            let base = bdir.join("bundle.cpio");
+            let disk = bundle::write_disk_image(&b, &bdir.join("bin.ext4"))?;
+            if disk.is_some() {
+                vm_opts.disk = Some(bdir.join("bin.ext4"));
+            } else {
+                progress.say("mke2fs (e2fsprogs) is not installed: the test binaries go into the initramfs (slower boots)");
             }
+            let size = bundle::write_initramfs(&b, &base, disk.is_none())? + disk.unwrap_or(0);
+            for (t, users) in &groups {
+                if matches!(t, TargetSpec::Vm(_)) {
+                    let path = log_dir.join(format!("{}.initrd.cpio", crate::util::file_stem(&t.to_string())));
+                    let config = kernel_images.get(&t.to_string()).and_then(KernelImage::config_file);
+                    let p = targets::vm::initrd_for(&base, &b, &plan_for(t), users, &vm_opts, config.as_deref(), &path)?;
+                    initrds.insert(t.to_string(), p);
+                }
+            }
+            phases.initramfs_bytes = Some(size);
         }
-        phases.initramfs_bytes = Some(size);
         phases.bundle_ms = tbu.elapsed().as_millis() as u64;
+        if docker.is_some() {
+            progress.say(&format!("docker: making sure the bundle image exists (base {})", opts.docker_base));
+            let r = targets::docker::ensure_image(&b, &ws.target_dir.join("ipcspec/docker"), &opts.docker_base, &log_dir);
+            docker_image = Some(match r {
+                Ok(img) => {
+                    let how = if img.built { "built" } else { "cached" };
+                    progress.say(&format!("docker: image {} {how} in {}", img.tag, crate::util::human_ms(img.ms)));
+                    for n in &img.notes {
+                        progress.say(&format!("docker: {n}"));
+                    }
+                    phases.docker_image = Some(img.tag.clone());
+                    phases.docker_image_built = Some(img.built);
+                    phases.docker_image_ms = Some(img.ms);
+                    Ok((img.tag, b))
+                }
+                Err(e) => {
+                    progress.say(&format!("docker: {e:#}"));
+                    Err(format!("the bundle image could not be built: {e:#}"))
+                }
+            });
+        }
     }
+    let docker_opts = targets::docker::DockerOptions {
+        test_timeout: opts.test_timeout,
+        parallel: opts.vm_parallel,
+        batch: opts.vm_batch,
+        inject: opts.inject.clone(),
+    };
 
     // Run the targets, `jobs` at once.
     let tt = Instant::now();
     let results: Mutex<BTreeMap<usize, Vec<ColumnRun>>> = Mutex::new(BTreeMap::new());
-    // Longest first: VMs before the host (a VM takes minutes under TCG, the host tens of
-    // seconds), so the host fills the gap at the end instead of delaying a VM. `pop` takes
-    // from the back.
+    // Longest first: VMs before containers before the host (a VM takes minutes under TCG, the
+    // others tens of seconds), so the short ones fill the gap at the end instead of delaying a
+    // VM (and a container waiting for the host's kernel, below, never holds up a VM). `pop`
+    // takes from the back.
     let mut order: Vec<(usize, TargetSpec, Vec<User>)> = groups.iter().cloned().enumerate().map(|(i, (t, u))| (i, t, u)).collect();
-    order.sort_by_key(|(i, t, _)| (matches!(t, TargetSpec::Host), *i));
+    order.sort_by_key(|(i, t, _)| {
+        let rank = match t {
+            TargetSpec::Vm(_) => 0,
+            TargetSpec::Docker(_) => 1,
+            TargetSpec::Host => 2,
+        };
+        (rank, *i)
+    });
     order.reverse();
     let queue: Mutex<Vec<(usize, TargetSpec, Vec<User>)>> = Mutex::new(order);
+    // Targets on this machine's kernel (host, docker:*) run one at a time: they share
+    // per-user limits (pipe pages, RLIMIT_MSGQUEUE of one uid), sysctls that no namespace
+    // separates (fs.pipe-max-size), and a container's pids repeat those of another container.
+    let host_kernel = Mutex::new(());
     let full_plan_all = opts.select.is_none();
     std::thread::scope(|s| {
         for _ in 0..opts.jobs.max(1) {
             s.spawn(|| {
                 loop {
                     let Some((i, t, users)) = queue.lock().unwrap_or_else(|e| e.into_inner()).pop() else { break };
+                    let _own_kernel = matches!(t, TargetSpec::Host | TargetSpec::Docker(_))
+                        .then(|| host_kernel.lock().unwrap_or_else(|e| e.into_inner()));
                     let plan = plan_for(&t);
                     let name = t.to_string();
                     progress.say(&format!("{name}: {} tests as {}", plan.len(), users.iter().map(|u| u.name()).collect::<Vec<_>>().join(" and ")));
@@ -261,10 +325,18 @@ pub fn run(opts: &Options) -> Result<Session> {
                                     users.iter().map(|&u| failed_column(&name, "vm", u, &plan, &format!("{e:#}"), Some(k))).collect()
                                 })
                         }
-                        TargetSpec::Docker(_) => users
-                            .iter()
-                            .map(|&u| failed_column(&name, "docker", u, &plan, "docker targets are not implemented yet", None))
-                            .collect(),
+                        TargetSpec::Docker(_) => {
+                            let r = match (&docker, &docker_image) {
+                                (Some(d), Some(Ok((image, b)))) => {
+                                    let mode = docker_modes[&name];
+                                    targets::docker::run(&name, mode, d, image, b, &plan, &users, &docker_opts, &log_dir, &progress)
+                                        .map_err(|e| format!("{e:#}"))
+                                }
+                                (_, Some(Err(e))) => Err(e.clone()),
+                                _ => Err("docker is not available".to_string()),
+                            };
+                            r.unwrap_or_else(|e| users.iter().map(|&u| failed_column(&name, "docker", u, &plan, &e, None)).collect())
+                        }
                     };
                     for c in &cols {
                         let n = c.counts();
@@ -285,6 +357,11 @@ pub fn run(opts: &Options) -> Result<Session> {
         }
     });
     phases.targets_ms = tt.elapsed().as_millis() as u64;
+    if let Some(d) = &docker {
+        for n in targets::docker::finish(d) {
+            progress.say(&format!("docker: {n}"));
+        }
+    }
     let mut by_group = results.into_inner().unwrap_or_else(|e| e.into_inner());
     // Columns in the order asked for.
     let mut columns = Vec::new();
@@ -322,7 +399,7 @@ pub fn failed_column(target: &str, kind: &str, user: User, plan: &Plan, why: &st
         target: target.to_string(),
         kind: kind.to_string(),
         user,
-        kernel_release: k.map(|k| k.release.clone()).or_else(|| (kind == "host").then(targets::host::host_release)),
+        kernel_release: k.map(|k| k.release.clone()).or_else(|| (kind == "host" || kind == "docker").then(targets::host::host_release)),
         kernel_source: k.map(|k| k.source.clone()),
         status: RunStatus::Incomplete { reason: why.to_string() },
         timings: Timings::default(),

@@ -66,6 +66,10 @@ pub struct GuestPlan {
     /// A block device with the test binaries (ext4) to mount read-only at /ipcspec/bin.
     #[serde(default)]
     pub disk: Option<String>,
+    /// Extra environment of every test process (a container target announces its mode
+    /// here: IPCSPEC_CONTAINER_MODE, ...). The executor clears the rest of its environment.
+    #[serde(default)]
+    pub env: Vec<(String, String)>,
 }
 
 /// The executor's version string.
@@ -521,6 +525,7 @@ impl Executor<'_> {
             c
         };
         cmd.env_clear();
+        cmd.envs(self.gp.env.iter().map(|(k, v)| (k, v)));
         if work.batch {
             // libtest's JSON format is unstable: it needs this at run time.
             cmd.env("RUSTC_BOOTSTRAP", "1");
@@ -538,11 +543,15 @@ impl Executor<'_> {
         // SAFETY: only async-signal-safe calls between fork and exec.
         unsafe {
             cmd.pre_exec(move || {
-                if nobody {
-                    let id = User::NOBODY_ID;
-                    if libc::setgroups(0, std::ptr::null()) != 0 || libc::setgid(id) != 0 || libc::setuid(id) != 0 {
-                        return Err(std::io::Error::last_os_error());
-                    }
+                let id = User::NOBODY_ID;
+                // Already uid/gid 65534 (a container started with --user 65534:65534): nothing
+                // to change, and no privilege to change it with.
+                let already = libc::getuid() == id && libc::geteuid() == id && libc::getgid() == id && libc::getegid() == id;
+                if nobody
+                    && !already
+                    && (libc::setgroups(0, std::ptr::null()) != 0 || libc::setgid(id) != 0 || libc::setuid(id) != 0)
+                {
+                    return Err(std::io::Error::last_os_error());
                 }
                 Ok(())
             });
@@ -784,10 +793,18 @@ fn crash_kernel() {
 }
 
 /// `ipcspec guest --plan FILE`: run a plan outside a VM (a container, or by hand). As PID 1
-/// (a container without an init) it reaps orphans while the executor runs.
+/// (a container without an init) it reaps orphans while the executor runs. It mounts
+/// nothing: a container runtime provides /proc, /dev, /dev/shm, /dev/mqueue and /dev/pts.
+/// `--plan -` reads the plan from standard input (how the docker target hands it over).
 pub fn guest_command(plan_path: &Path, results: Option<&str>) -> anyhow::Result<i32> {
     use anyhow::Context;
-    let bytes = fs::read(plan_path).with_context(|| format!("reading the plan {}", plan_path.display()))?;
+    let bytes = if plan_path == Path::new("-") {
+        let mut b = Vec::new();
+        std::io::stdin().read_to_end(&mut b).context("reading the plan from standard input")?;
+        b
+    } else {
+        fs::read(plan_path).with_context(|| format!("reading the plan {}", plan_path.display()))?
+    };
     let mut gp: GuestPlan = serde_json::from_slice(&bytes).with_context(|| format!("parsing the plan {}", plan_path.display()))?;
     if let Some(r) = results {
         gp.results = r.to_string();

@@ -62,6 +62,14 @@ pub struct KernelImage {
     pub config_notes: Vec<String>,
 }
 
+impl KernelImage {
+    /// The kernel's config file, when there is one beside the image (the cache keeps it as
+    /// `config`; for a kernel given by path: `config-<release>`, `config` or `.config`).
+    pub fn config_file(&self) -> Option<PathBuf> {
+        find_config_beside(&self.vmlinuz, &self.release)
+    }
+}
+
 /// The runner's cache directory: `--cache-dir`, `$IPCSPEC_CACHE`, `$XDG_CACHE_HOME/ipcspec`
 /// or `~/.cache/ipcspec`.
 pub fn cache_dir(flag: Option<&Path>) -> PathBuf {

@@ -130,6 +130,9 @@ pub fn run(
     fs::create_dir_all(log_dir)?;
     let log_path = log_dir.join(format!("{}.nextest.log", crate::util::file_stem(&column)));
     let log = fs::File::create(&log_path)?;
+    // The leak checker (runner/src/leaks.rs): what is on the machine before the tests run.
+    let leak_places = crate::leaks::Places::for_binaries(plan.binaries.iter().map(|b| b.path.as_path()));
+    let leaks_before = crate::leaks::enabled().then(|| crate::leaks::snapshot(&leak_places));
     let mut cmd = Command::new(cargo());
     cmd.current_dir(&ws.root).args(["nextest", "run", "--profile", "ipcspec", "--no-fail-fast"]);
     match prebuilt {
@@ -203,7 +206,7 @@ pub fn run(
         ));
     }
     let total_ms = start.elapsed().as_millis() as u64;
-    Ok(ColumnRun {
+    let mut col = ColumnRun {
         column,
         target: "host".into(),
         kind: "host".into(),
@@ -218,7 +221,18 @@ pub fn run(
         timings: Timings { boot_ms: None, tests_ms: Some(total_ms), teardown_ms: None, total_ms },
         results,
         diagnostics,
-    })
+    };
+    if let Some(before) = leaks_before {
+        let ours = crate::leaks::Ours {
+            uid: Some(if user == User::Nobody { User::NOBODY_ID } else { euid.as_raw() }),
+            run_id: crate::leaks::run_id(&xml),
+        };
+        let (mut leaks, after) = crate::leaks::settle(&before, &leak_places, std::time::Duration::from_secs(3), &ours);
+        crate::leaks::attribute(&mut leaks, &crate::leaks::test_windows(&xml));
+        col.diagnostics.extend(after.notes.iter().map(|n| format!("leak check: {n}")));
+        crate::leaks::apply(&mut col, &leaks);
+    }
+    Ok(col)
 }
 
 pub fn host_release() -> String {

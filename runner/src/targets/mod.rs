@@ -1,14 +1,15 @@
 //! Targets: where the suites run. `host` (this kernel, through cargo-nextest), `vm:<kernel>`
-//! (a QEMU VM per kernel, the bundle in an initramfs, the guest executor as init) and,
-//! reserved for a later change, `docker:<mode>` (the same bundle and guest executor in a
-//! container).
+//! (a QEMU VM per kernel, the bundle in an initramfs, the guest executor as init) and
+//! `docker:<mode>` (the same bundle in an image and the same guest executor as the
+//! container's PID 1, on the host kernel).
 //!
 //! A target runs a [`Plan`] (which tests, as which users) and returns one [`ColumnRun`] per
-//! user: `host`, `host/nobody`, `vm:6.1`, `vm:6.1/nobody`.
+//! user: `host`, `host/nobody`, `vm:6.1`, `vm:6.1/nobody`, `docker:default`.
 //!
 //! Target names are parsed by [`TargetSpec::parse`] / [`Column::parse`]: pure functions with
 //! clear errors for anything unknown.
 
+pub mod docker;
 pub mod host;
 pub mod vm;
 
@@ -34,7 +35,7 @@ pub enum KernelRef {
 pub enum TargetSpec {
     Host,
     Vm(KernelRef),
-    /// A container mode on the host kernel (issue 9; parsed now, run later).
+    /// A container mode on the host kernel (a name [`docker::Mode::parse`] accepts).
     Docker(String),
 }
 
@@ -63,10 +64,8 @@ impl TargetSpec {
             ));
         }
         if let Some(mode) = s.strip_prefix("docker:") {
-            if mode.is_empty() || !mode.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-') {
-                return Err(format!("{s:?}: a docker mode is a name like docker:default"));
-            }
-            return Ok(TargetSpec::Docker(mode.to_string()));
+            let m = docker::Mode::parse(mode).map_err(|e| format!("{s:?}: {e}"))?;
+            return Ok(TargetSpec::Docker(m.name().to_string()));
         }
         Err(format!(
             "unknown target {s:?}. Targets: host, vm:<kernel> ({}), vm:/path/to/bzImage, docker:<mode>",
@@ -106,15 +105,22 @@ pub struct Column {
 }
 
 impl Column {
-    /// `vm:6.1` (root) or `vm:6.1/nobody`. Without a user part, `default_user` applies.
+    /// `vm:6.1` (root) or `vm:6.1/nobody`. Without a user part, `default_user` applies,
+    /// except for a docker mode without root (`docker:nonroot`), which is always nobody.
     pub fn parse(s: &str, default_user: User) -> Result<Column, String> {
         let s = s.trim();
         for (suffix, user) in [("/nobody", User::Nobody), ("/root", User::Root)] {
             if let Some(t) = s.strip_suffix(suffix) {
-                return Ok(Column { target: TargetSpec::parse(t)?, user });
+                let target = TargetSpec::parse(t)?;
+                if user == User::Root && !docker::allows_root(&target) {
+                    return Err(format!("{s:?}: {t} has no root (it runs as uid/gid 65534): use {t} or {t}/nobody"));
+                }
+                return Ok(Column { target, user });
             }
         }
-        Ok(Column { target: TargetSpec::parse(s)?, user: default_user })
+        let target = TargetSpec::parse(s)?;
+        let user = if docker::allows_root(&target) { default_user } else { User::Nobody };
+        Ok(Column { target, user })
     }
 
     pub fn name(&self) -> String {

@@ -37,17 +37,41 @@ pub struct VmOptions {
 }
 
 /// Write the initramfs for one VM: the cached bundle archive plus a small archive with the
-/// guest plan. Returns its path.
-pub fn initrd_for(base_cpio: &Path, bundle: &Bundle, plan: &Plan, users: &[User], opts: &VmOptions, path: &Path) -> Result<PathBuf> {
-    let gp = guest_plan(bundle, plan, users, opts);
-    write_initrd(base_cpio, &gp, path)
+/// guest plan and, when there is one, the kernel's config (at [`GUEST_KERNEL_CONFIG`], named
+/// to the tests by IPCSPEC_KERNEL_CONFIG: Debian's kernels have no /proc/config.gz, and
+/// some claims depend on a config option, e.g. CONFIG_PROC_MEM_*). Returns its path.
+pub fn initrd_for(
+    base_cpio: &Path,
+    bundle: &Bundle,
+    plan: &Plan,
+    users: &[User],
+    opts: &VmOptions,
+    kernel_config: Option<&Path>,
+    path: &Path,
+) -> Result<PathBuf> {
+    let mut gp = guest_plan(bundle, plan, users, opts);
+    let config = match kernel_config {
+        Some(c) => {
+            let data = fs::read(c).with_context(|| format!("reading the kernel config {}", c.display()))?;
+            gp.env.push(("IPCSPEC_KERNEL_CONFIG".into(), GUEST_KERNEL_CONFIG.to_string()));
+            Some(data)
+        }
+        None => None,
+    };
+    write_initrd(base_cpio, &gp, config.as_deref(), path)
 }
 
-/// The bundle's archive plus a small one holding `gp`.
-pub fn write_initrd(base_cpio: &Path, gp: &GuestPlan, path: &Path) -> Result<PathBuf> {
+/// Where the kernel's config is in the guest.
+pub const GUEST_KERNEL_CONFIG: &str = "/ipcspec/kernel-config";
+
+/// The bundle's archive plus a small one holding `gp` (and one with the kernel config).
+pub fn write_initrd(base_cpio: &Path, gp: &GuestPlan, kernel_config: Option<&[u8]>, path: &Path) -> Result<PathBuf> {
     let plan_cpio = bundle::small_cpio(bundle::GUEST_PLAN, &serde_json::to_vec(&gp)?)?;
     let mut data = fs::read(base_cpio).with_context(|| format!("reading {}", base_cpio.display()))?;
     data.extend_from_slice(&plan_cpio);
+    if let Some(c) = kernel_config {
+        data.extend_from_slice(&bundle::small_cpio(GUEST_KERNEL_CONFIG, c)?);
+    }
     fs::write(path, data).with_context(|| format!("writing {}", path.display()))?;
     Ok(path.to_path_buf())
 }
@@ -81,6 +105,7 @@ pub fn guest_plan(bundle: &Bundle, plan: &Plan, users: &[User], opts: &VmOptions
         batch: opts.batch,
         limits: crate::guest::host_limits(),
         disk: opts.disk.as_ref().map(|_| crate::bundle::GUEST_DISK_DEVICE.to_string()),
+        env: Vec::new(),
     }
 }
 

@@ -254,8 +254,11 @@ fn peeking_a_message_with_descriptors_installs_them_too(
     let (a, b) = socketpair(ty, 0);
     let (_rx, tx) = pipe();
     send_fds(&a, b"p", &[tx.as_raw_fd()]).unwrap();
-    let peeked = recv_fds(&b, 4, 1, libc::MSG_PEEK).unwrap();
-    let real = recv_fds(&b, 4, 1, 0).unwrap();
+    // send_fds has queued the message at `b` when it returns, so both receives are
+    // MSG_DONTWAIT: if the peek consumed the message (a broken kernel or libc), the real
+    // receive fails with EAGAIN and names the defect instead of blocking forever.
+    let peeked = recv_fds(&b, 4, 1, libc::MSG_PEEK | libc::MSG_DONTWAIT).unwrap();
+    let real = recv_fds(&b, 4, 1, libc::MSG_DONTWAIT).expect("the real receive after the peek");
     assert_eq!((peeked.data.as_slice(), real.data.as_slice()), (&b"p"[..], &b"p"[..]));
     assert_eq!((peeked.fds.len(), real.fds.len()), (1, 1));
     assert_ne!(peeked.fds[0].as_raw_fd(), real.fds[0].as_raw_fd());

@@ -25,10 +25,40 @@ pub fn cap_last_cap() -> u32 {
     fixtures::sysctl::read_u64("kernel/cap_last_cap") as u32
 }
 
+/// capabilities(7) names by number, as /proc/self/status's bits count them.
+pub const CAP_NAMES: [&str; 41] = [
+    "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER", "CAP_FSETID", "CAP_KILL",
+    "CAP_SETGID", "CAP_SETUID", "CAP_SETPCAP", "CAP_LINUX_IMMUTABLE", "CAP_NET_BIND_SERVICE",
+    "CAP_NET_BROADCAST", "CAP_NET_ADMIN", "CAP_NET_RAW", "CAP_IPC_LOCK", "CAP_IPC_OWNER", "CAP_SYS_MODULE",
+    "CAP_SYS_RAWIO", "CAP_SYS_CHROOT", "CAP_SYS_PTRACE", "CAP_SYS_PACCT", "CAP_SYS_ADMIN", "CAP_SYS_BOOT",
+    "CAP_SYS_NICE", "CAP_SYS_RESOURCE", "CAP_SYS_TIME", "CAP_SYS_TTY_CONFIG", "CAP_MKNOD", "CAP_LEASE",
+    "CAP_AUDIT_WRITE", "CAP_AUDIT_CONTROL", "CAP_SETFCAP", "CAP_MAC_OVERRIDE", "CAP_MAC_ADMIN", "CAP_SYSLOG",
+    "CAP_WAKE_ALARM", "CAP_BLOCK_SUSPEND", "CAP_AUDIT_READ", "CAP_PERFMON", "CAP_BPF", "CAP_CHECKPOINT_RESTORE",
+];
+
+/// The names of the capabilities in `mask` (a number for one this table does not know).
+pub fn cap_names(mask: u64) -> Vec<String> {
+    (0..64u32)
+        .filter(|&c| mask & (1u64 << c) != 0)
+        .map(|c| CAP_NAMES.get(c as usize).map_or_else(|| format!("capability {c}"), |n| n.to_string()))
+        .collect()
+}
+
+/// The bit of a capability named as docker names it (`SYS_RESOURCE`) or as capabilities(7)
+/// does (`CAP_SYS_RESOURCE`).
+pub fn cap_bit(name: &str) -> Option<u64> {
+    let full = if name.starts_with("CAP_") { name.to_string() } else { format!("CAP_{name}") };
+    CAP_NAMES.iter().position(|n| *n == full).map(|i| 1u64 << i)
+}
+
+/// Capabilities 0 through `last`, as a mask.
+pub fn caps_through(last: u32) -> u64 {
+    if last >= 63 { u64::MAX } else { (1u64 << (last + 1)) - 1 }
+}
+
 /// Every capability this kernel knows, as a mask.
 pub fn all_caps() -> u64 {
-    let last = cap_last_cap();
-    if last >= 63 { u64::MAX } else { (1u64 << (last + 1)) - 1 }
+    caps_through(cap_last_cap())
 }
 
 #[repr(C)]

@@ -11,7 +11,7 @@
 //! "Default shm size for containers (default 64MiB)"; "Runtime privilege and Linux
 //! capabilities" (docs.docker.com/engine/containers/run/) for the default capability list.
 
-use containers::caps::{all_caps, cap_set, seccomp_mode};
+use containers::caps::{cap_bit, cap_last_cap, cap_names, cap_set, caps_through, seccomp_mode};
 use containers::docker::{DEFAULT_SHM_SIZE, HOST_IPC_NS_VAR, SHM_SIZE_VAR, mode_in, parse_ns_inode, required_var};
 use containers::sandbox::ns_inode;
 use fixtures::{assert_errno, require, run_in_child, sys};
@@ -139,15 +139,95 @@ fn default_root_has_dockers_default_capabilities_and_seccomp() {
     .expect_success();
 }
 
-/// docker-run(1), --privileged: "Enables all Linux kernel capabilities" and "Disables the
-/// default seccomp profile"; /proc/sys is then writable (the runtime mounts it read-only
-/// otherwise). CapEff holds every capability the kernel knows (cap_last_cap), Seccomp is 0,
-/// and /proc/sys/fs/mqueue/msg_max opens for writing.
+/// Capabilities docker's default set lacks (see [`DOCKER_DEFAULT_CAPS`]) that `--privileged`
+/// must add, whatever the daemon: the administrative ones the other suites' privileged claims
+/// rest on (capabilities(7) numbers).
+const BEYOND_DEFAULT_CAPS: u64 = (1 << 2) // DAC_READ_SEARCH
+    | (1 << 12) // NET_ADMIN
+    | (1 << 14) // IPC_LOCK
+    | (1 << 15) // IPC_OWNER
+    | (1 << 16) // SYS_MODULE
+    | (1 << 17) // SYS_RAWIO
+    | (1 << 19) // SYS_PTRACE
+    | (1 << 21) // SYS_ADMIN
+    | (1 << 23) // SYS_NICE
+    | (1 << 25); // SYS_TIME
+
+/// CAP_AUDIT_READ, the last capability of docker 20.10's list (later docker versions add
+/// CAP_PERFMON, CAP_BPF and CAP_CHECKPOINT_RESTORE, 38 to 40): what "all capabilities" can
+/// mean is bounded by the docker version, not by the kernel's cap_last_cap.
+const CAP_AUDIT_READ: u32 = 37;
+
+/// Whether /sys is mounted read-write (statvfs(3): ST_RDONLY not set in f_flag).
+fn sys_is_read_write() -> bool {
+    // SAFETY: zeroed statvfs is a valid out-parameter.
+    let mut st: libc::statvfs = unsafe { std::mem::zeroed() };
+    // SAFETY: valid path and buffer.
+    sys(unsafe { libc::statvfs(c"/sys".as_ptr(), &mut st) }).expect("statvfs /sys");
+    st.f_flag & libc::ST_RDONLY == 0
+}
+
+/// docker run reference, "Runtime privilege and Linux capabilities": "The --privileged
+/// flag gives all capabilities to the container"; docker container run, --privileged:
+/// "Enables all Linux kernel capabilities", "Disables the default seccomp profile", "Makes
+/// /sys read-write". "All" is the runtime's full set: docker 20.10's capability list ends at
+/// CAP_AUDIT_READ (37), so even a real --privileged lacks CAP_PERFMON..CAP_CHECKPOINT_RESTORE
+/// on kernels >= 5.9, and the set is bounded by the daemon's own bounding set (a daemon
+/// lacking CAP_SYS_RESOURCE cannot start --privileged at all; the runner then approximates it
+/// with `--cap-add ALL --cap-drop <missing> --security-opt seccomp=unconfined ...` and says
+/// so in the column). capabilities(7), "Capabilities and execution of programs by root": for
+/// root, P'(permitted) = P(inheritable) | P(bounding) and P'(effective) = P'(permitted).
+///
+/// Asserted: CapEff == CapPrm == CapBnd (every capability the container may hold is
+/// effective); CapBnd keeps docker's default set and has the capabilities that set lacks
+/// (CAP_SYS_ADMIN, CAP_NET_ADMIN, CAP_SYS_PTRACE, CAP_IPC_LOCK, CAP_IPC_OWNER,
+/// CAP_SYS_MODULE, CAP_SYS_RAWIO, CAP_DAC_READ_SEARCH, CAP_SYS_NICE, CAP_SYS_TIME); with /sys
+/// read-write (a real --privileged) CapBnd holds every capability 0..=37 the kernel knows;
+/// in the runner's approximation ($IPCSPEC_PRIVILEGED_MISSING_CAPS names what the daemon could
+/// not give) exactly those are missing and /sys is read-only; Seccomp is 0;
+/// /proc/sys/fs/mqueue/msg_max opens for writing.
 #[test]
 fn privileged_has_every_capability_no_seccomp_and_a_writable_proc_sys() {
     require!(mode_in(&["privileged"]).map(drop));
     require!(fixtures::gate::root(), "the privileged container's user is root");
-    assert_eq!(cap_set("CapEff"), all_caps(), "effective capabilities: {:#x}", cap_set("CapEff"));
+    let (eff, prm, bnd) = (cap_set("CapEff"), cap_set("CapPrm"), cap_set("CapBnd"));
+    assert_eq!(
+        (eff, prm),
+        (bnd, bnd),
+        "(CapEff, CapPrm) must both be CapBnd {bnd:#x}: not effective {:?}, not permitted {:?}",
+        cap_names(bnd & !eff),
+        cap_names(bnd & !prm)
+    );
+    let wanted = DOCKER_DEFAULT_CAPS | BEYOND_DEFAULT_CAPS;
+    assert_eq!(bnd & wanted, wanted, "CapBnd {bnd:#x} lacks {:?}", cap_names(wanted & !bnd));
+    let through_audit_read = caps_through(CAP_AUDIT_READ.min(cap_last_cap()));
+    match std::env::var("IPCSPEC_PRIVILEGED_MISSING_CAPS") {
+        // The runner's approximation: exactly the capabilities it says it could not give are
+        // missing, and /sys is read-only as docker leaves it without --privileged.
+        Ok(missing) => {
+            let missing_mask = missing
+                .split(',')
+                .filter(|n| !n.is_empty())
+                .map(|n| cap_bit(n).unwrap_or_else(|| panic!("IPCSPEC_PRIVILEGED_MISSING_CAPS names {n:?}, not a capability")))
+                .fold(0u64, |m, b| m | b);
+            assert_eq!(
+                bnd & through_audit_read,
+                through_audit_read & !missing_mask,
+                "approximated --privileged without {missing}: CapBnd {bnd:#x} lacks {:?}",
+                cap_names(through_audit_read & !bnd)
+            );
+            assert!(!sys_is_read_write(), "/sys is read-write, yet the runner says --privileged was approximated");
+        }
+        Err(_) => {
+            assert!(sys_is_read_write(), "--privileged \"makes /sys read-write\", but /sys is read-only");
+            assert_eq!(
+                bnd & through_audit_read,
+                through_audit_read,
+                "a real --privileged: CapBnd {bnd:#x} lacks {:?}",
+                cap_names(through_audit_read & !bnd)
+            );
+        }
+    }
     assert_eq!(seccomp_mode(), Some(0), "no seccomp filter");
     std::fs::OpenOptions::new().write(true).open("/proc/sys/fs/mqueue/msg_max").expect("/proc/sys is writable");
 }

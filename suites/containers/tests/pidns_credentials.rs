@@ -14,12 +14,37 @@ use containers::pidns::spawn_init;
 use containers::sock::{UnixAddress, accept, connect, listener, pass_cred, peer_cred, recv_with_creds, send, send_with_creds, socket, socketpair};
 use containers::{Pause, Settle, sandbox, wait_from};
 use fixtures::names::unique;
-use fixtures::signals::{SignalCatcher, install_counter, is_pending, set_default};
+use fixtures::signals::{SignalCatcher, count, install_counter, is_blocked, pending_of, set_default, unblock};
 use fixtures::sync::channel;
 use fixtures::{IpcName, NEGATIVE_WAIT, spawn, sys};
 use nix::sys::signal::{SaFlags, Signal, kill};
 use nix::unistd::{Pid, getgid, getpid, getuid};
 use rstest::rstest;
+
+/// The bit of `sig` in a /proc/<pid>/status signal mask (SigPnd, ShdPnd: bit n-1 for n).
+fn bit(sig: Signal) -> u64 {
+    1u64 << (sig as i32 - 1)
+}
+
+/// SigPnd | ShdPnd of the calling process, from /proc/self/status (pending whether blocked
+/// or not; /proc is the outer namespace's, where the init's own pid is not 1).
+fn pending_here() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").expect("/proc/self/status");
+    status
+        .lines()
+        .filter_map(|l| l.strip_prefix("SigPnd:").or_else(|| l.strip_prefix("ShdPnd:")))
+        .map(|v| u64::from_str_radix(v.trim(), 16).expect("a hex signal mask"))
+        .fold(0, |a, b| a | b)
+}
+
+/// The calling process's disposition of `sig` (sigaction(2) with a NULL new action).
+fn disposition(sig: Signal) -> libc::sighandler_t {
+    // SAFETY: a zeroed sigaction is a valid out-parameter.
+    let mut old: libc::sigaction = unsafe { std::mem::zeroed() };
+    // SAFETY: a NULL new action only queries the disposition into `old`, which we own.
+    sys(unsafe { libc::sigaction(sig as libc::c_int, std::ptr::null(), &mut old) }).expect("sigaction query");
+    old.sa_sigaction
+}
 
 /// pid_namespaces(7): "The first process created in a new namespace ... has the PID 1";
 /// its parent is outside the namespace, so "Calls to getppid(2) for such processes return
@@ -201,12 +226,21 @@ fn signal_from_an_ancestor_namespace_reaches_init_with_si_pid_0() {
     });
 }
 
-/// pid_namespaces(7): from an ancestor namespace, signals reach the init only if it has a
-/// handler; "SIGKILL or SIGSTOP are treated exceptionally: these signals are forcibly
-/// delivered". (docker: a container's first process that installs no handler ignores
-/// `docker stop`'s SIGTERM.) An init with default dispositions survives SIGTERM and SIGUSR1
-/// from outside — still running after a bounded wait, nothing left pending — and SIGKILL
-/// kills it.
+/// pid_namespaces(7): "a process in an ancestor namespace can ... send signals to the "init"
+/// process of a child PID namespace only if the "init" process has established a handler for
+/// that signal"; "SIGKILL or SIGSTOP are treated exceptionally: these signals are forcibly
+/// delivered when sent from an ancestor PID namespace". (docker: a container's first process
+/// that installs no handler ignores `docker stop`'s SIGTERM.) An init with the default
+/// disposition and the signal unblocked survives SIGTERM and SIGUSR1 from outside — still
+/// running after a bounded wait, nothing pending for it (SigPnd/ShdPnd), and a handler it
+/// installs afterwards never runs: the signal was dropped, not kept — and SIGKILL kills it.
+///
+/// The init sets that precondition itself: the signal mask is inherited through fork and
+/// exec from whatever started the test (in a run with a docker target the ipcspec runner
+/// blocks SIGINT, SIGTERM and SIGHUP in all its threads for its cleanup, and cargo and
+/// nextest pass that mask on to the host's tests), and a blocked signal is never ignored: it
+/// is queued (kernel/signal.c, sig_ignored(): "Blocked signals are never ignored, since the
+/// signal handler may change by the time it is unblocked").
 #[rstest]
 #[case::sigterm_is_dropped(Signal::SIGTERM)]
 #[case::sigusr1_is_dropped(Signal::SIGUSR1)]
@@ -216,10 +250,18 @@ fn init_without_a_handler_gets_only_sigkill_from_an_ancestor(#[case] sig: Signal
         let p = Pause::new();
         let mut init = spawn_init("init with default dispositions", || {
             if sig != Signal::SIGKILL {
+                // Both halves of the precondition, whatever was inherited, checked before
+                // "ready": the signal is only sent after it.
                 set_default(sig);
+                unblock(sig);
+                assert_eq!(disposition(sig), libc::SIG_DFL, "{sig}: the init's disposition");
+                assert!(!is_blocked(sig), "{sig} is still blocked in the init");
             }
             p.ready_and_wait();
-            assert!(!is_pending(sig), "{sig} was queued to the init instead of dropped");
+            assert_eq!(pending_here() & bit(sig), 0, "{sig} is pending for the init instead of dropped");
+            // Dropped, not kept: a handler installed now is not run for it.
+            install_counter(sig, SaFlags::empty());
+            assert_eq!(count(sig), 0, "{sig} from outside was delivered to a handler installed afterwards");
         });
         p.wait_ready(init.forked());
         kill(init.outer_pid(), sig).expect("kill the init");
@@ -228,6 +270,7 @@ fn init_without_a_handler_gets_only_sigkill_from_an_ancestor(#[case] sig: Signal
             return;
         }
         assert!(init.forked().still_running_after(NEGATIVE_WAIT), "{sig} from outside killed an init without a handler");
+        assert_eq!(pending_of(init.outer_pid()) & bit(sig), 0, "{sig} is pending for the init instead of dropped");
         p.release();
         init.settle();
     });

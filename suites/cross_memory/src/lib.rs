@@ -21,6 +21,14 @@
 //! Helpers shared by the test files live here: iovecs, the two system calls with their
 //! exact errno, the [`Target`] process, and the ptrace access gates. Mappings come from
 //! [`fixtures::memory`].
+//!
+//! Every test that calls process_vm_readv(2) or process_vm_writev(2) first requires
+//! [`vm_readv_allowed`] / [`vm_writev_allowed`]: Docker before 23.0 denies both calls in its
+//! default seccomp profile with EPERM before the kernel looks at the arguments (moby#18971;
+//! allowed again on kernels >= 4.8 by moby#42083), which would turn every claim here into a
+//! failure — or, for the EPERM claims of `permission`, into a pass for the wrong reason.
+
+use std::sync::OnceLock;
 
 use fixtures::sync::{Notifier, Waiter, channel};
 use fixtures::{Forked, spawn, sys_size};
@@ -148,4 +156,125 @@ pub fn dumpable() -> libc::c_int {
 pub fn uid_of(pid: Pid) -> Option<u32> {
     let s = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     s.lines().find_map(|l| l.strip_prefix("Uid:")).and_then(|v| v.split_whitespace().next()?.parse().ok())
+}
+
+/// Which of the two calls a gate probes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum VmCall {
+    Readv,
+    Writev,
+}
+
+impl VmCall {
+    fn name(self) -> &'static str {
+        match self {
+            VmCall::Readv => "process_vm_readv",
+            VmCall::Writev => "process_vm_writev",
+        }
+    }
+
+    /// Transfer 8 bytes between two buffers of the calling process, through its own pid.
+    /// ptrace(2), "Ptrace access mode checking", step 1: "If the calling thread and the
+    /// target thread are in the same thread group, access is always allowed", so the kernel
+    /// itself cannot refuse this with EPERM: only a seccomp filter (which runs before the
+    /// system call) can.
+    fn probe_own_memory(self) -> Result<usize, Errno> {
+        let src = *b"vmprobe!";
+        let mut dst = [0u8; 8];
+        let me = Pid::this();
+        let (local, remote) = match self {
+            VmCall::Readv => ([iov_of(&mut dst)], [iov(src.as_ptr() as usize, 8)]),
+            VmCall::Writev => ([iov(src.as_ptr() as usize, 8)], [iov_of(&mut dst)]),
+        };
+        let r = match self {
+            VmCall::Readv => vm_read(me, &local, &remote, 0),
+            VmCall::Writev => vm_write(me, &local, &remote, 0),
+        };
+        std::hint::black_box(&dst);
+        r
+    }
+}
+
+/// The seccomp mode of a /proc/<pid>/status text (proc(5): "Seccomp: Seccomp mode of the
+/// process ... 0 means SECCOMP_MODE_DISABLED; 1 means SECCOMP_MODE_STRICT; 2 means
+/// SECCOMP_MODE_FILTER"), None when the line is missing (kernel without CONFIG_SECCOMP).
+fn seccomp_mode_in(status: &str) -> Option<u32> {
+    status.lines().find_map(|l| l.strip_prefix("Seccomp:")).and_then(|v| v.trim().parse().ok())
+}
+
+/// The verdict of a gate from the probe's result and /proc/self/status: SKIP only when the
+/// transfer on the caller's own memory failed with EPERM *and* a seccomp filter is active.
+/// EPERM without a filter is a kernel defect the tests must report, so the gate stays open
+/// (as it does for every other result: the tests assert those).
+fn seccomp_verdict(call: VmCall, probe: Result<usize, Errno>, status: &str) -> Result<(), String> {
+    match (probe, seccomp_mode_in(status)) {
+        (Err(Errno::EPERM), Some(2)) => Err(format!(
+            "{} is denied by a seccomp filter here (EPERM on the calling process's own memory, \
+             Seccomp: 2; docker < 23's default profile)",
+            call.name()
+        )),
+        _ => Ok(()),
+    }
+}
+
+fn vm_call_allowed(call: VmCall) -> Result<(), String> {
+    let probe = call.probe_own_memory();
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    seccomp_verdict(call, probe, &status)
+}
+
+/// Gate: process_vm_readv(2) is not denied by a seccomp filter (see the crate comment).
+/// Probed once per process with a read of the caller's own memory; seccomp filters are
+/// inherited across fork(2), so the verdict holds for the test's children too.
+pub fn vm_readv_allowed() -> Result<(), String> {
+    static VERDICT: OnceLock<Result<(), String>> = OnceLock::new();
+    VERDICT.get_or_init(|| vm_call_allowed(VmCall::Readv)).clone()
+}
+
+/// Gate: process_vm_writev(2) is not denied by a seccomp filter; as [`vm_readv_allowed`].
+pub fn vm_writev_allowed() -> Result<(), String> {
+    static VERDICT: OnceLock<Result<(), String>> = OnceLock::new();
+    VERDICT.get_or_init(|| vm_call_allowed(VmCall::Writev)).clone()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FILTERED: &str = "Name:\tx\nNoNewPrivs:\t0\nSeccomp:\t2\nSeccomp_filters:\t1\nSpeculation_Store_Bypass:\tx\n";
+    const UNFILTERED: &str = "Name:\tx\nSeccomp:\t0\nSeccomp_filters:\t0\n";
+
+    #[test]
+    fn the_seccomp_mode_is_read_from_its_own_line() {
+        assert_eq!(seccomp_mode_in(FILTERED), Some(2));
+        assert_eq!(seccomp_mode_in(UNFILTERED), Some(0));
+        assert_eq!(seccomp_mode_in("Seccomp_filters:\t3\n"), None);
+        assert_eq!(seccomp_mode_in(""), None);
+    }
+
+    #[test]
+    fn only_eperm_under_a_seccomp_filter_skips() {
+        let skip = seccomp_verdict(VmCall::Readv, Err(Errno::EPERM), FILTERED).unwrap_err();
+        assert!(skip.starts_with("process_vm_readv is denied by a seccomp filter here"), "{skip}");
+        assert!(seccomp_verdict(VmCall::Writev, Err(Errno::EPERM), FILTERED).unwrap_err().starts_with("process_vm_writev"));
+        // EPERM without a filter is a real failure, left to the tests to report.
+        assert_eq!(seccomp_verdict(VmCall::Readv, Err(Errno::EPERM), UNFILTERED), Ok(()));
+        assert_eq!(seccomp_verdict(VmCall::Readv, Err(Errno::EPERM), ""), Ok(()));
+        // Any other result under a filter (allowed, or another errno) runs the tests.
+        assert_eq!(seccomp_verdict(VmCall::Readv, Ok(8), FILTERED), Ok(()));
+        assert_eq!(seccomp_verdict(VmCall::Readv, Err(Errno::ENOSYS), FILTERED), Ok(()));
+        assert_eq!(seccomp_verdict(VmCall::Writev, Err(Errno::EFAULT), FILTERED), Ok(()));
+    }
+
+    #[test]
+    fn the_probes_succeed_here_without_a_filter() {
+        let status = std::fs::read_to_string("/proc/self/status").unwrap();
+        for call in [VmCall::Readv, VmCall::Writev] {
+            let r = call.probe_own_memory();
+            if seccomp_mode_in(&status) != Some(2) {
+                assert_eq!(r, Ok(8), "{call:?}");
+                assert_eq!(vm_call_allowed(call), Ok(()));
+            }
+        }
+    }
 }

@@ -32,6 +32,7 @@ fn inaccessible_local() -> Mapping {
 #[case::prot_none_page(None)]
 #[case::kernel_address(Some(0xffff_ffff_ff00_0000usize))]
 fn readv_into_inaccessible_local_memory_fails_efault(#[case] addr: Option<usize>) {
+    fixtures::require!(vm_readv_allowed());
     fixtures::require!(child_access());
     let (m, t) = target();
     let bad = inaccessible_local();
@@ -47,6 +48,7 @@ fn readv_into_inaccessible_local_memory_fails_efault(#[case] addr: Option<usize>
 /// a partial 8 with the good element filled. Asserted as Linux behaves; see Findings.
 #[test]
 fn readv_with_an_inaccessible_second_local_iovec_is_partial() {
+    fixtures::require!(vm_readv_allowed());
     fixtures::require!(child_access());
     let (m, t) = target();
     let bad = inaccessible_local();
@@ -64,6 +66,7 @@ fn readv_with_an_inaccessible_second_local_iovec_is_partial() {
 #[case::local_array(true)]
 #[case::remote_array(false)]
 fn an_inaccessible_iovec_array_fails_efault(#[case] local_bad: bool) {
+    fixtures::require!(vm_readv_allowed());
     fixtures::require!(child_access());
     let (m, t) = target();
     let bad = inaccessible_local();
@@ -81,6 +84,8 @@ fn an_inaccessible_iovec_array_fails_efault(#[case] local_bad: bool) {
 /// ERRORS: "EINVAL flags is not 0." — for both calls.
 #[rstest]
 fn nonzero_flags_fail_einval(#[values(1, 0x8000_0000)] flags: libc::c_ulong) {
+    fixtures::require!(vm_readv_allowed());
+    fixtures::require!(vm_writev_allowed());
     fixtures::require!(child_access());
     let (m, t) = target();
     let mut buf = [0u8; 4];
@@ -96,6 +101,7 @@ fn nonzero_flags_fail_einval(#[values(1, 0x8000_0000)] flags: libc::c_ulong) {
 /// single-byte elements on either side are accepted; one more fails.
 #[rstest]
 fn more_than_iov_max_iovecs_fail_einval(#[values(true, false)] on_local_side: bool) {
+    fixtures::require!(vm_readv_allowed());
     fixtures::require!(child_access());
     let max = nix::unistd::sysconf(nix::unistd::SysconfVar::IOV_MAX).unwrap().unwrap() as usize;
     let (m, t) = target();
@@ -117,6 +123,7 @@ fn more_than_iov_max_iovecs_fail_einval(#[values(true, false)] on_local_side: bo
 /// on either side.
 #[rstest]
 fn an_iov_len_above_ssize_max_fails_einval(#[values(true, false)] on_local_side: bool) {
+    fixtures::require!(vm_readv_allowed());
     fixtures::require!(child_access());
     let (m, t) = target();
     let mut buf = [0u8; 16];
@@ -130,13 +137,15 @@ fn an_iov_len_above_ssize_max_fails_einval(#[values(true, false)] on_local_side:
     t.finish();
 }
 
-/// The same ERRORS entry for lengths whose *sum* overflows ssize_t while each fits: Linux
+/// process_vm_readv(2), ERRORS: "EINVAL The sum of the iov_len values of either local_iov or
+/// remote_iov overflows a ssize_t value." For lengths whose *sum* overflows while each fits, Linux
 /// does not return EINVAL. Local vectors are range-checked one by one (import_iovec():
 /// access_ok() fails for a length reaching past user space) and give EFAULT; remote
 /// lengths are not summed at all, so the transfer proceeds and stops when the local buffer
 /// is full. Asserted as Linux behaves; see Findings.
 #[test]
 fn iov_lengths_whose_sum_overflows_ssize_max_do_not_give_einval() {
+    fixtures::require!(vm_readv_allowed());
     fixtures::require!(child_access());
     let (m, t) = target();
     let mut buf = [0u8; 16];
@@ -153,6 +162,8 @@ fn iov_lengths_whose_sum_overflows_ssize_max_do_not_give_einval() {
 /// process can have (pid_max), and for a child that has exited and been reaped.
 #[test]
 fn a_nonexistent_or_reaped_process_fails_esrch() {
+    fixtures::require!(vm_readv_allowed());
+    fixtures::require!(vm_writev_allowed());
     let m = Mapping::pages(1, libc::PROT_READ | libc::PROT_WRITE);
     let mut buf = [0u8; 4];
     let remote = [iov(m.addr(), 4)];
@@ -169,6 +180,7 @@ fn a_nonexistent_or_reaped_process_fails_esrch() {
 /// (mm/process_vm_access.c: a task without an mm gives -ESRCH).
 #[test]
 fn a_zombie_process_fails_esrch() {
+    fixtures::require!(vm_readv_allowed());
     run_in_child("parent of a zombie", || {
         let m = Mapping::pages(1, libc::PROT_READ | libc::PROT_WRITE);
         // SAFETY: fork in a single-threaded child; the grandchild exits at once.

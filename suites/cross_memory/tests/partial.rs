@@ -37,6 +37,7 @@ fn target_with_gap(hole: bool) -> (Mapping, Target) {
 /// buffer untouched.
 #[test]
 fn readv_stops_at_the_first_remote_iovec_that_is_not_mapped() {
+    fixtures::require!(vm_readv_allowed());
     fixtures::require!(child_access());
     let (m, t) = target_with_gap(true);
     let pg = page_size();
@@ -54,6 +55,7 @@ fn readv_stops_at_the_first_remote_iovec_that_is_not_mapped() {
 /// PROT_NONE page alike.
 #[test]
 fn readv_fails_efault_when_the_first_remote_iovec_is_inaccessible() {
+    fixtures::require!(vm_readv_allowed());
     fixtures::require!(child_access());
     for hole in [true, false] {
         let (m, t) = target_with_gap(hole);
@@ -74,6 +76,7 @@ fn readv_fails_efault_when_the_first_remote_iovec_is_inaccessible() {
 /// before the first fault). Asserted as Linux behaves; see Findings.
 #[test]
 fn readv_splits_a_remote_iovec_at_the_first_inaccessible_page() {
+    fixtures::require!(vm_readv_allowed());
     fixtures::require!(child_access());
     let (m, t) = target_with_gap(true);
     let pg = page_size();
@@ -92,6 +95,7 @@ fn readv_splits_a_remote_iovec_at_the_first_inaccessible_page() {
 /// writable element first, that element is written and its size returned.
 #[test]
 fn writev_into_a_read_only_remote_mapping_fails_efault() {
+    fixtures::require!(vm_writev_allowed());
     fixtures::require!(child_access());
     let m = Mapping::pages(2, libc::PROT_READ | libc::PROT_WRITE);
     let pg = page_size();
@@ -113,11 +117,16 @@ fn writev_into_a_read_only_remote_mapping_fails_efault() {
     t.finish();
 }
 
-/// A PROT_NONE page is "outside the accessible address space" (EFAULT) just like an
-/// unmapped one: a read whose second remote element is on such a page returns the first
-/// element only, and a write to it fails with EFAULT.
+/// process_vm_readv(2): "a partial read/write (see RETURN VALUE) may result if one of the
+/// remote_iov elements points to an invalid memory region in the remote process. No further
+/// reads/writes will be attempted beyond that point"; ERRORS: "EFAULT The memory described by
+/// remote_iov is outside the accessible address space of the process pid." A PROT_NONE page
+/// is such a region just like an unmapped one: a read whose second remote element is on it
+/// returns the first element only, and a write to it fails with EFAULT.
 #[test]
 fn transfers_stop_at_a_prot_none_remote_page() {
+    fixtures::require!(vm_readv_allowed());
+    fixtures::require!(vm_writev_allowed());
     fixtures::require!(child_access());
     let (m, t) = target_with_gap(false);
     let pg = page_size();

@@ -32,6 +32,8 @@ fn read4(pid: Pid, addr: usize) -> Result<[u8; 4], Errno> {
 /// nobody the target is PID 1 when it belongs to another user.
 #[test]
 fn transfers_with_a_process_of_another_user_fail_eperm() {
+    fixtures::require!(vm_readv_allowed());
+    fixtures::require!(vm_writev_allowed());
     require!(privilege::other_user_reachable());
     let me = Pid::this();
     let target = if nix::unistd::getuid().is_root() {
@@ -69,6 +71,7 @@ fn a_non_dumpable_process_of_the_same_user_cannot_be_read(
     #[case] target_dumpable: libc::c_ulong,
     #[case] expected: Result<[u8; 4], Errno>,
 ) {
+    fixtures::require!(vm_readv_allowed());
     require!(privilege::other_user_reachable());
     if expected.is_ok() && yama_scope().unwrap_or(0) >= 2 {
         skip!("Yama ptrace_scope {} denies attaching without CAP_SYS_PTRACE", yama_scope().unwrap());
@@ -91,6 +94,7 @@ fn a_non_dumpable_process_of_the_same_user_cannot_be_read(
 /// reader reads a target that runs as another user *and* is not dumpable. Needs root.
 #[test]
 fn cap_sys_ptrace_overrides_uid_and_dumpable_checks() {
+    fixtures::require!(vm_readv_allowed());
     require!(fixtures::gate::capability(fixtures::gate::Cap::SYS_PTRACE));
     require!(privilege::other_user_reachable());
     if yama_scope() == Some(3) {
@@ -116,6 +120,7 @@ fn cap_sys_ptrace_overrides_uid_and_dumpable_checks() {
 /// and target are siblings: with Yama ptrace_scope >= 1 the positive half is skipped.)
 #[test]
 fn changing_uid_resets_dumpable_to_suid_dumpable() {
+    fixtures::require!(vm_readv_allowed());
     require!(fixtures::gate::root(), "the target must change its uid");
     require!(privilege::other_user_reachable());
     let suid_dumpable = fixtures::sysctl::read_u64("fs/suid_dumpable") as i32;
@@ -163,6 +168,7 @@ fn changing_uid_resets_dumpable_to_suid_dumpable() {
 /// 0, EPERM otherwise.
 #[test]
 fn a_sibling_of_the_same_user_may_be_read_only_as_yama_permits() {
+    fixtures::require!(vm_readv_allowed());
     require!(privilege::other_user_reachable());
     let scope = yama_scope();
     let expected = if scope.unwrap_or(0) == 0 { Ok(*b"sibl") } else { Err(Errno::EPERM) };
@@ -193,6 +199,7 @@ fn a_sibling_of_the_same_user_may_be_read_only_as_yama_permits() {
 /// Only meaningful with ptrace_scope 1; skipped otherwise.
 #[test]
 fn pr_set_ptracer_lets_a_named_sibling_read_under_yama_scope_1() {
+    fixtures::require!(vm_readv_allowed());
     require!(privilege::other_user_reachable());
     if yama_scope() != Some(1) {
         skip!("Yama ptrace_scope is {:?}, not 1", yama_scope());

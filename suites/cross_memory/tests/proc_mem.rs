@@ -19,6 +19,7 @@ fn open_mem(pid: Pid, write: bool) -> std::io::Result<std::fs::File> {
 /// boundary.
 #[test]
 fn pread_of_proc_pid_mem_returns_the_processs_bytes() {
+    fixtures::require!(vm_readv_allowed());
     fixtures::require!(child_access());
     let pg = page_size();
     let m = Mapping::pages(2, libc::PROT_READ | libc::PROT_WRITE);
@@ -104,6 +105,7 @@ fn unseize(pid: Pid) {
 /// with "never". Skipped when the kernel's configuration cannot be read.
 #[test]
 fn a_write_through_proc_pid_mem_overrides_read_only_protection() {
+    fixtures::require!(vm_writev_allowed());
     fixtures::require!(child_access());
     let mode = match force_override() {
         Ok(m) => m,
@@ -168,6 +170,7 @@ fn proc_pid_mem_of_another_users_process_cannot_be_opened() {
 /// where process_vm_readv(2) reports EFAULT.
 #[test]
 fn pread_of_proc_pid_mem_at_an_unmapped_address_fails_eio() {
+    fixtures::require!(vm_readv_allowed());
     fixtures::require!(child_access());
     let m = Mapping::pages(1, libc::PROT_READ | libc::PROT_WRITE);
     let t = Target::start(|| {

@@ -16,6 +16,7 @@ fn pattern(len: usize, seed: u8) -> Vec<u8> {
 /// unchanged copy.
 #[test]
 fn readv_sees_the_childs_writes_after_fork_not_the_parents_copy() {
+    fixtures::require!(vm_readv_allowed());
     fixtures::require!(child_access());
     let buf = Mapping::pages(1, libc::PROT_READ | libc::PROT_WRITE);
     buf.bytes()[..6].copy_from_slice(b"parent");
@@ -38,6 +39,7 @@ fn readv_sees_the_childs_writes_after_fork_not_the_parents_copy() {
 /// in local pieces of 3 and 9 bytes as "hel" and "lo world!".
 #[test]
 fn readv_gathers_remote_pieces_in_array_order_into_local_pieces() {
+    fixtures::require!(vm_readv_allowed());
     fixtures::require!(child_access());
     let buf = Mapping::pages(1, libc::PROT_READ | libc::PROT_WRITE);
     let t = Target::start(|| {
@@ -61,6 +63,7 @@ fn readv_gathers_remote_pieces_in_array_order_into_local_pieces() {
 /// parent's copy untouched.
 #[test]
 fn writev_scatters_local_pieces_in_array_order_over_remote_pieces() {
+    fixtures::require!(vm_writev_allowed());
     fixtures::require!(child_access());
     let buf = Mapping::pages(1, libc::PROT_READ | libc::PROT_WRITE);
     buf.bytes().fill(b'.');
@@ -89,6 +92,7 @@ fn writev_scatters_local_pieces_in_array_order_over_remote_pieces() {
 /// itself starts at an odd offset.
 #[test]
 fn readv_transfers_more_than_a_page_across_page_boundaries() {
+    fixtures::require!(vm_readv_allowed());
     fixtures::require!(child_access());
     let pg = page_size();
     let len = 3 * pg + 100;
@@ -107,6 +111,7 @@ fn readv_transfers_more_than_a_page_across_page_boundaries() {
 /// two remote iovecs of different lengths, each crossing a page boundary.
 #[test]
 fn writev_transfers_more_than_a_page_across_page_boundaries() {
+    fixtures::require!(vm_writev_allowed());
     fixtures::require!(child_access());
     let pg = page_size();
     let len = 2 * pg + 1;
@@ -133,6 +138,7 @@ fn writev_transfers_more_than_a_page_across_page_boundaries() {
 /// [NULL/0, 8] move 8 bytes.
 #[test]
 fn zero_length_iovecs_are_skipped_on_both_sides() {
+    fixtures::require!(vm_readv_allowed());
     fixtures::require!(child_access());
     let buf = Mapping::pages(1, libc::PROT_READ | libc::PROT_WRITE);
     let t = Target::start(|| {
@@ -151,6 +157,8 @@ fn zero_length_iovecs_are_skipped_on_both_sides() {
 /// empty or there are none.
 #[test]
 fn a_transfer_of_nothing_returns_0() {
+    fixtures::require!(vm_readv_allowed());
+    fixtures::require!(vm_writev_allowed());
     fixtures::require!(child_access());
     let t = Target::start(|| 0);
     let mut x = [0u8; 1];
@@ -165,6 +173,8 @@ fn a_transfer_of_nothing_returns_0() {
 /// writes its own memory through its own pid even when it is not dumpable.
 #[test]
 fn a_process_may_always_transfer_to_and_from_itself() {
+    fixtures::require!(vm_readv_allowed());
+    fixtures::require!(vm_writev_allowed());
     fixtures::run_in_child("self access", || {
         set_dumpable(0);
         let me = Pid::this();

@@ -140,9 +140,10 @@ fn epoll_ctl_mod_re_reads_readiness() {
     assert_eq!(ep.ready(), vec![(IN, 2)]);
 }
 
-/// Edge-triggered EPOLLOUT: one event while the pipe is writable, none while it stays
-/// writable, and a new one when a reader makes room in a full pipe (pipe_read wakes
-/// writers when the pipe was full).
+/// epoll(7), "Level-triggered and edge-triggered": "edge-triggered mode delivers events only
+/// when changes occur on the monitored file descriptor". Edge-triggered EPOLLOUT: one event
+/// while the pipe is writable, none while it stays writable, and a new one when a reader
+/// makes room in a full pipe (pipe_read wakes writers when the pipe was full).
 #[rstest]
 #[case::pipe(Kind::Pipe)]
 #[case::unix_stream(Kind::UnixStream)]
@@ -178,10 +179,12 @@ fn pipe_writes_always_wake_readers() -> bool {
     }
 }
 
-/// The version-dependent pipe case of "a new write re-arms": with EPOLLET on a pipe or
-/// FIFO read end, a second write without an intervening read generates a new event on
-/// kernels that wake readers on every write (before 5.5, and since 3a34b13a88ca in 5.14 /
-/// 5.10.56 / 5.13.8), and no event on 5.5 up to those.
+/// epoll(7): "even with edge-triggered epoll, multiple events can be generated upon receipt
+/// of multiple chunks of data" — the version-dependent pipe case of "a new write re-arms":
+/// with EPOLLET on a pipe or FIFO read end, a second write without an intervening read
+/// generates a new event on kernels that wake readers on every write (before 5.5, and since
+/// commit 3a34b13a88ca in 5.14 / 5.10.56 / 5.13.8), and no event from 5.5 (commit
+/// 1b6b26ae7053) up to those.
 #[rstest]
 #[case::pipe(Kind::Pipe)]
 #[case::fifo(Kind::Fifo)]

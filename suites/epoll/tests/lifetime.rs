@@ -53,10 +53,15 @@ fn a_registration_outlives_its_fd_while_a_duplicate_is_open() {
     .expect_success();
 }
 
-/// The other half of that quirk: the orphaned registration cannot be removed. Its key is
-/// (closed number, file): EPOLL_CTL_DEL through the closed number fails with EBADF, through
-/// the duplicate with ENOENT (not registered under that number); the duplicate can even be
-/// added as a second registration of the same file, and both then report.
+/// epoll(7), "Questions and answers": "The key is the combination of the file descriptor
+/// number and the open file description"; "it is possible to add a duplicate (dup(2),
+/// dup2(2), fcntl(2) F_DUPFD) file descriptor to the same epoll instance"; epoll_ctl(2),
+/// ERRORS: "EBADF epfd or fd is not a valid file descriptor", "ENOENT op was EPOLL_CTL_MOD or
+/// EPOLL_CTL_DEL, and fd is not registered with this epoll instance". The other half of
+/// that quirk: the orphaned registration cannot be removed. Its key is (closed number,
+/// file): EPOLL_CTL_DEL through the closed number fails with EBADF, through the duplicate
+/// with ENOENT (not registered under that number); the duplicate can even be added as a
+/// second registration of the same file, and both then report.
 #[test]
 fn an_orphaned_registration_cannot_be_deleted_through_the_duplicate() {
     run_in_child("dup and close", || {

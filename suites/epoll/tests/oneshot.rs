@@ -10,8 +10,10 @@ use fixtures::poll::Epoll;
 use nix::errno::Errno;
 use rstest::rstest;
 
-/// One event, then nothing — neither for the data still there (level-triggered would
-/// repeat it) nor for new writes.
+/// epoll_ctl(2), EPOLLONESHOT: "after an event notified for the file descriptor by
+/// epoll_wait(2), the file descriptor is disabled in the interest list and no other events
+/// will be reported by the epoll interface." One event, then nothing — neither for the data
+/// still there (level-triggered would repeat it) nor for new writes.
 #[rstest]
 #[case::level_triggered(0)]
 #[case::edge_triggered(ET)]
@@ -30,8 +32,10 @@ fn oneshot_disables_the_registration_after_one_event(#[case] mode: u32) {
     );
 }
 
-/// EPOLL_CTL_MOD re-arms: with data still present the event comes at once, with the new
-/// data value, and the registration is disabled again after it.
+/// epoll_ctl(2), EPOLLONESHOT: "The user must call epoll_ctl() with EPOLL_CTL_MOD to rearm
+/// the file descriptor with a new event mask." EPOLL_CTL_MOD re-arms: with data still
+/// present the event comes at once, with the new data value, and the registration is
+/// disabled again after it.
 #[test]
 fn epoll_ctl_mod_re_arms_a_oneshot_registration() {
     let ep = Epoll::new();
@@ -45,8 +49,11 @@ fn epoll_ctl_mod_re_arms_a_oneshot_registration() {
     assert_eq!(ep.ready(), vec![]);
 }
 
-/// A disabled one-shot registration is still in the interest list: EPOLL_CTL_ADD of the
-/// same fd fails with EEXIST, EPOLL_CTL_DEL succeeds, after which ADD works again.
+/// epoll_ctl(2), EPOLLONESHOT: the file descriptor "is disabled in the interest list" (not
+/// removed from it); ERRORS: "EEXIST op was EPOLL_CTL_ADD, and the supplied file descriptor
+/// fd is already registered with this epoll instance." A disabled one-shot registration is
+/// still in the interest list: EPOLL_CTL_ADD of the same fd fails with EEXIST,
+/// EPOLL_CTL_DEL succeeds, after which ADD works again.
 #[test]
 fn a_disabled_oneshot_registration_is_still_registered() {
     let ep = Epoll::new();

@@ -242,6 +242,10 @@ fn a_pending_signal_unblocked_by_the_mask_interrupts_at_once(
     .expect_success();
 }
 
+/// epoll_wait(2): the call blocks until "a file descriptor delivers an event; the call is
+/// interrupted by a signal handler; or the timeout expires"; signal(7): "A signal may be
+/// blocked, which means that it will not be delivered until it is later unblocked. Between
+/// the time when it is generated and when it is delivered a signal is said to be pending."
 /// The race epoll_pwait closes, from the other side: plain epoll_wait with the signal
 /// blocked by the caller's mask is not interrupted by the pending signal; it times out and
 /// the signal stays pending.
@@ -261,9 +265,12 @@ fn a_blocked_pending_signal_does_not_interrupt_epoll_wait() {
     .expect_success();
 }
 
-/// The mask given to epoll_pwait holds only during the call: a signal it blocks, sent
-/// while the child waits, does not interrupt; when an fd becomes ready the call returns
-/// the event, and only then, the caller's mask restored, the handler runs.
+/// epoll_wait(2), epoll_pwait(): the call "is equivalent to atomically executing"
+/// pthread_sigmask(SIG_SETMASK, &sigmask, &origmask); epoll_wait(...);
+/// pthread_sigmask(SIG_SETMASK, &origmask, NULL). The mask given to epoll_pwait holds only
+/// during the call: a signal it blocks, sent while the child waits, does not interrupt;
+/// when an fd becomes ready the call returns the event, and only then, the caller's mask
+/// restored, the handler runs.
 #[test]
 fn the_epoll_pwait_mask_blocks_a_signal_only_during_the_call() {
     let ep = Epoll::new();

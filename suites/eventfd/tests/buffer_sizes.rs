@@ -36,8 +36,11 @@ fn a_write_with_a_buffer_under_8_bytes_fails_einval(#[values(0, 1, 4, 7)] len: u
     assert_eq!(fdinfo_count(&e), 5, "a failed write changed the counter");
 }
 
-/// fs/eventfd.c, eventfd_read(): a buffer of more than 8 bytes is accepted; the read returns
-/// 8 and fills only the first 8 bytes (the same on all kernels).
+/// eventfd(2), read(2): "Each successful read(2) returns an 8-byte integer. A read(2) fails
+/// with the error EINVAL if the size of the supplied buffer is less than 8 bytes" — only a
+/// smaller buffer is an error (fs/eventfd.c, eventfd_read()): a buffer of more than 8 bytes
+/// is accepted; the read returns 8 and fills only the first 8 bytes (the same on all
+/// kernels).
 #[test]
 fn a_read_with_a_buffer_over_8_bytes_returns_8() {
     let e = nonblocking(0);

@@ -12,7 +12,9 @@ use fixtures::deadline::poll_ms;
 use fixtures::poll::Epoll;
 use fixtures::{DEFAULT_DEADLINE, NEGATIVE_WAIT};
 
-/// POLLIN exactly while the counter is greater than 0.
+/// eventfd(2), "poll(2), select(2) (and similar)": "The file descriptor is readable (the
+/// select(2) readfds argument; the poll(2) POLLIN flag) if the counter has a value greater
+/// than 0." POLLIN exactly while the counter is greater than 0.
 #[test]
 fn pollin_is_reported_only_while_the_counter_is_nonzero() {
     let e = nonblocking(0);
@@ -23,9 +25,12 @@ fn pollin_is_reported_only_while_the_counter_is_nonzero() {
     assert_eq!(readiness(&e) & libc::POLLIN, 0, "POLLIN after the read reset the counter");
 }
 
-/// POLLOUT exactly while a write of 1 would not block: at 0xfffffffffffffffd it is still
-/// writable, at the maximum 0xfffffffffffffffe it is not (and a write of 1 there would
-/// fail EAGAIN on this nonblocking fd, as the flag predicts).
+/// eventfd(2), "poll(2), select(2) (and similar)": "The file descriptor is writable (the
+/// select(2) writefds argument; the poll(2) POLLOUT flag) if it is possible to write a value
+/// of at least "1" without blocking"; write(2): "The maximum value that may be stored in the
+/// counter is ... 0xfffffffffffffffe". POLLOUT exactly while a write of 1 would not block:
+/// at 0xfffffffffffffffd it is still writable, at the maximum 0xfffffffffffffffe it is not
+/// (and a write of 1 there would fail EAGAIN on this nonblocking fd, as the flag predicts).
 #[test]
 fn pollout_is_reported_while_a_write_of_1_would_not_block() {
     let e = nonblocking(0);

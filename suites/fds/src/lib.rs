@@ -27,8 +27,9 @@
 //! in between.
 //!
 //! Helpers shared by the test files live here: dup/dup2/close/fcntl with exact results,
-//! offsets, RLIMIT_NOFILE, the exec probes and fdinfo fields. open(2), read(2), write(2)
-//! and F_GETFD/F_GETFL/F_SETFL come from [`fixtures::io`].
+//! offsets, the exec probes and fdinfo fields. open(2), read(2), write(2) and
+//! F_GETFD/F_GETFL/F_SETFL come from [`fixtures::io`]; RLIMIT_NOFILE from
+//! [`fixtures::limits`].
 
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::path::Path;
@@ -83,25 +84,6 @@ pub fn offset(fd: RawFd) -> i64 {
 pub fn seek_to(fd: RawFd, off: i64) {
     // SAFETY: lseek on our fd.
     assert_eq!(unsafe { libc::lseek(fd, off, libc::SEEK_SET) }, off, "lseek: {}", Errno::last());
-}
-
-/// Set the soft RLIMIT_NOFILE of the calling process (keep the hard limit). Only in a child.
-pub fn set_nofile_soft_limit(soft: u64) {
-    let mut rl = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
-    // SAFETY: valid rlimit pointers.
-    unsafe {
-        assert_eq!(libc::getrlimit(libc::RLIMIT_NOFILE, &mut rl), 0);
-        rl.rlim_cur = soft;
-        assert_eq!(libc::setrlimit(libc::RLIMIT_NOFILE, &rl), 0, "setrlimit(NOFILE, {soft}): {}", Errno::last());
-    }
-}
-
-/// The soft RLIMIT_NOFILE of the calling process.
-pub fn nofile_soft_limit() -> u64 {
-    let mut rl = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
-    // SAFETY: valid rlimit pointer.
-    assert_eq!(unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut rl) }, 0);
-    rl.rlim_cur
 }
 
 /// Whether `fd` is still open in a program started by execve(2) from a child of this

@@ -4,8 +4,9 @@
 
 use std::os::fd::AsRawFd;
 
-use fds::{close, dup2, fcntl, nofile_soft_limit, offset, open_rw, set_nofile_soft_limit};
+use fds::{close, dup2, fcntl, offset, open_rw};
 use fixtures::io::{getfd, read_once};
+use fixtures::limits::{nofile_limits, set_nofile_soft_limit};
 use fixtures::procfs::fd_is_open;
 use fixtures::{Scratch, assert_errno, run_in_child};
 use nix::errno::Errno;
@@ -109,7 +110,7 @@ fn dup2_out_of_range_fails_ebadf_where_f_dupfd_fails_einval() {
         assert_errno!(fixtures::sys(unsafe { libc::dup3(fd, 64, 0) }), Errno::EBADF, "dup3 to newfd == RLIMIT_NOFILE");
         assert_errno!(fcntl(fd, libc::F_DUPFD, 64), Errno::EINVAL, "F_DUPFD with arg == RLIMIT_NOFILE");
         assert!(!fd_is_open(64));
-        assert_eq!(nofile_soft_limit(), 64);
+        assert_eq!(nofile_limits().0, 64);
     })
     .expect_success();
 }

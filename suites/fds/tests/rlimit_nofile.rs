@@ -4,7 +4,8 @@
 
 use std::os::fd::{AsRawFd, RawFd};
 
-use fds::{close, dup, fcntl, open_rw, set_nofile_soft_limit};
+use fds::{close, dup, fcntl, open_rw};
+use fixtures::limits::set_nofile_soft_limit;
 use fixtures::procfs::fd_is_open;
 use fixtures::{Scratch, assert_errno, run_in_child, sys};
 use nix::errno::Errno;

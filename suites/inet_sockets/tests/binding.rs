@@ -55,9 +55,10 @@ fn accepted_socket_of_a_wildcard_listener_reports_the_specific_local_address(#[v
     assert_eq!(local_addr(&l).ip(), fam.any(0).ip(), "the listener stays bound to the wildcard");
 }
 
-/// RFC 1122, 3.2.1.3 (g): "{ 127, <any> } Internal host loopback address": all of
-/// 127.0.0.0/8 is local, not just 127.0.0.1. A socket binds to 127.1.2.3 and a client
-/// connects to it; the server sees a peer from the same network.
+/// ip(7) names one loopback address: "INADDR_LOOPBACK (127.0.0.1) always refers to the local
+/// host via the loopback device"; RFC 1122, 3.2.1.3 (g): "{ 127, <any> } Internal host
+/// loopback address": all of 127.0.0.0/8 is local, not just 127.0.0.1. A socket binds to
+/// 127.1.2.3 and a client connects to it; the server sees a peer from the same network.
 #[test]
 fn any_address_in_127_0_0_0_8_can_be_bound_and_connected_to() {
     let (l, la) = listener_on(SockAddr::v4([127, 1, 2, 3], 0), 4);

@@ -106,11 +106,12 @@ fn newer_urgent_data_turns_older_urgent_data_into_normal_data() {
     assert_eq!(read_to_eof(&s), b"z");
 }
 
-/// The exception to the claim above (net/ipv4/tcp_input.c, tcp_check_urg(): when new urgent
-/// data arrives while the old urgent byte is the very next byte to be read, that byte is
-/// skipped — the comment calls relying on either outcome "buggy"). Sending urgent "x" then
-/// urgent "y" with nothing before them: "x" is neither urgent nor normal data; the stream
-/// holds only what follows.
+/// tcp(7), "Sockets API": "if the other end sends newer out-of-band data the older urgent
+/// data is inserted as normal data into the stream". The exception to that claim
+/// (net/ipv4/tcp_input.c, tcp_check_urg(): when new urgent data arrives while the old
+/// urgent byte is the very next byte to be read, that byte is skipped — the comment calls
+/// relying on either outcome "buggy"). Sending urgent "x" then urgent "y" with nothing
+/// before them: "x" is neither urgent nor normal data; the stream holds only what follows.
 #[test]
 fn an_older_urgent_byte_at_the_read_position_is_dropped_by_newer_urgent_data() {
     let (c, s) = pair();

@@ -14,9 +14,13 @@ use fixtures::{require, spawn};
 use nix::errno::Errno;
 use nonblocking_io::{Kind, Mode};
 
-/// With O_NONBLOCK set (by the creating call, or later by F_SETFL), a read with nothing to
-/// read fails EAGAIN at once; after one unit is written the read succeeds, and the next
-/// one fails EAGAIN again.
+/// read(2), ERRORS: "EAGAIN The file descriptor fd refers to a file other than a socket and
+/// has been marked nonblocking (O_NONBLOCK), and the read would block" (and "EAGAIN or
+/// EWOULDBLOCK" for a socket); mq_receive(3): "If the O_NONBLOCK flag is enabled for the
+/// message queue description, then the call instead fails immediately with the error
+/// EAGAIN." With O_NONBLOCK set (by the creating call, or later by F_SETFL), a read with
+/// nothing to read fails EAGAIN at once; after one unit is written the read succeeds, and
+/// the next one fails EAGAIN again.
 #[rstest::rstest]
 fn read_with_nothing_to_read_fails_eagain(
     #[values(Kind::Pipe, Kind::Fifo, Kind::UnixStream, Kind::UnixDgram, Kind::Tcp, Kind::Eventfd, Kind::PtyMaster, Kind::Mq)]
@@ -26,6 +30,9 @@ fn read_with_nothing_to_read_fails_eagain(
     let ends = kind.open(mode);
     require!(ends.as_ref().map(|_| ()).map_err(|e| e.clone()));
     let ends = ends.unwrap();
+    // The premise, checked first: were O_NONBLOCK missing, the read below would block
+    // instead of failing, and the test would hang instead of naming the defect.
+    assert!(is_nonblocking(ends.rx()), "{kind:?}: O_NONBLOCK is not set on the read end ({mode:?})");
     fixtures::assert_errno!(ends.read_once(), Errno::EAGAIN, "{kind:?}: read with nothing available");
     assert!(ends.write_unit().is_ok(), "{kind:?}: write of one unit");
     // Some kinds deliver asynchronously (the pty's flip buffer is pushed by a workqueue,
@@ -75,8 +82,13 @@ fn write_with_no_room_fails_eagain(
     }
 }
 
-/// The same operations without O_NONBLOCK block: the EAGAIN above is due to the flag.
-/// A read with nothing to read stays blocked (bounded proof) until a unit is written.
+/// pipe(7): "If a process attempts to read from an empty pipe, then read(2) will block until
+/// data is available"; recv(2): "If no messages are available at the socket, the receive
+/// calls wait for a message to arrive, unless the socket is nonblocking"; eventfd(2): a read
+/// of a zero counter "blocks until the counter becomes nonzero"; mq_receive(3): "If the
+/// queue is empty, then, by default, mq_receive() blocks until a message becomes
+/// available". The same operations without O_NONBLOCK block: the EAGAIN above is due to the
+/// flag. A read with nothing to read stays blocked (bounded proof) until a unit is written.
 #[rstest::rstest]
 fn read_with_nothing_to_read_blocks_without_o_nonblock(
     #[values(Kind::Pipe, Kind::Fifo, Kind::UnixStream, Kind::UnixDgram, Kind::Tcp, Kind::Eventfd, Kind::PtyMaster, Kind::Mq)]

@@ -351,9 +351,11 @@ fn an_unconnected_tcp_socket_reports_pollhup() {
     );
 }
 
-/// A FIFO opened for reading with O_NONBLOCK before any writer exists does not report
-/// POLLHUP (fs/pipe.c, fifo_open: "suppress EPOLLHUP until we have seen a writer"); once a
-/// writer has come and gone, POLLHUP is reported.
+/// poll(2), POLLHUP: "when reading from a channel such as a pipe or a stream socket, this
+/// event merely indicates that the peer closed its end of the channel" — so there is no
+/// hangup before a peer existed. A FIFO opened for reading with O_NONBLOCK before any writer
+/// exists does not report POLLHUP (fs/pipe.c, fifo_open: "suppress EPOLLHUP until we have
+/// seen a writer"); once a writer has come and gone, POLLHUP is reported.
 #[test]
 fn a_fifo_reports_no_hangup_before_its_first_writer() {
     let s = Scratch::new();

@@ -49,9 +49,10 @@ fn select_writes_back_the_time_not_slept() {
     );
 }
 
-/// Linux normalises a timeval whose tv_usec is a million or more instead of rejecting it
-/// (fs/select.c, kern_select: tv_sec + tv_usec / USEC_PER_SEC); the time written back is a
-/// normalised timeval again.
+/// select(2), ERRORS: "EINVAL The value contained within timeout is invalid" — a tv_usec of a
+/// million or more is not counted as invalid: Linux normalises the timeval instead of
+/// rejecting it (fs/select.c, kern_select: tv_sec + tv_usec / USEC_PER_SEC); the time
+/// written back is a normalised timeval again.
 #[test]
 fn select_accepts_and_normalises_tv_usec_above_a_second() {
     let p = Kind::Pipe.pair();

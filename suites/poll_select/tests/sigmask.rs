@@ -44,10 +44,14 @@ fn a_pending_signal_unblocked_by_the_mask_interrupts_at_once(#[case] call: Wait)
     .expect_success();
 }
 
-/// The race ppoll/pselect exist to close, seen from the other side: with the signal
-/// blocked by the caller's own mask (poll, select, or ppoll/pselect with a NULL sigmask,
-/// which "is equivalent to" the plain call), the pending signal does not interrupt — the
-/// call times out with 0 and the signal stays pending, its handler not run.
+/// signal(7): "A signal may be blocked, which means that it will not be delivered until it
+/// is later unblocked"; poll(2): with a NULL sigmask "no signal mask manipulation is
+/// performed (and thus ppoll() differs from poll() only in the precision of the timeout
+/// argument)"; select(2): "select() has no sigmask argument, and behaves as pselect() called
+/// with NULL sigmask". The race ppoll/pselect exist to close, seen from the other side: with
+/// the signal blocked by the caller's own mask (poll, select, or ppoll/pselect with a NULL
+/// sigmask), the pending signal does not interrupt — the call times out with 0 and the
+/// signal stays pending, its handler not run.
 #[rstest]
 #[case::poll(Wait::Poll)]
 #[case::select(Wait::Select)]
@@ -69,9 +73,13 @@ fn a_blocked_pending_signal_does_not_interrupt(#[case] call: Wait) {
     .expect_success();
 }
 
-/// The mask given to ppoll/pselect holds only during the call. A signal it blocks, sent
-/// while the child waits, neither interrupts nor wakes the wait; the call returns 1 when the
-/// fd becomes ready, and only then, with the caller's mask restored, the handler runs.
+/// select(2): "if it is not NULL, then pselect() first replaces the current signal mask by
+/// the one pointed to by sigmask, then does the "select" function, and then restores the
+/// original signal mask"; poll(2): ppoll() is "nearly equivalent to atomically executing"
+/// the same sequence around poll(). The mask given to ppoll/pselect holds only during the
+/// call. A signal it blocks, sent while the child waits, neither interrupts nor wakes the
+/// wait; the call returns 1 when the fd becomes ready, and only then, with the caller's
+/// mask restored, the handler runs.
 #[rstest]
 #[case::ppoll(Wait::Ppoll)]
 #[case::pselect(Wait::Pselect)]

@@ -62,7 +62,10 @@ fn timed_calls_with_an_expired_deadline_fail_etimedout_at_once(#[values("send", 
     }
     let past = from_now(libc::CLOCK_REALTIME, -1_000_000_000);
     let start = Instant::now();
-    let r = if op == "send" { q.timedsend(b"x", 0, &past) } else { q.timedreceive(&past).map(|_| ()) };
+    // Bounded: a call that ignored its deadline would block for good on this queue.
+    let r = within("a timed mq call with an expired deadline", || {
+        if op == "send" { q.timedsend(b"x", 0, &past) } else { q.timedreceive(&past).map(|_| ()) }
+    });
     assert_errno!(r, Errno::ETIMEDOUT);
     assert!(start.elapsed() < scaled(DEFAULT_DEADLINE) / 2);
     assert_eq!(q.curmsgs(), if op == "send" { 1 } else { 0 });
@@ -116,7 +119,10 @@ fn timed_calls_that_would_block_with_an_invalid_timeout_fail_einval(
         q.send(b"fill", 0).unwrap();
     }
     let bad = libc::timespec { tv_sec: ts.0 as _, tv_nsec: ts.1 as _ };
-    let r = if op == "send" { q.timedsend(b"x", 0, &bad) } else { q.timedreceive(&bad).map(|_| ()) };
+    // Bounded: a call that ignored its timeout would block for good on this queue.
+    let r = within("a timed mq call with an invalid timeout", || {
+        if op == "send" { q.timedsend(b"x", 0, &bad) } else { q.timedreceive(&bad).map(|_| ()) }
+    });
     assert_errno!(r, Errno::EINVAL);
 }
 

@@ -212,8 +212,11 @@ fn timedwait_with_an_invalid_tv_nsec_fails_einval_even_when_it_could_decrement()
 
 /// glibc manual, "Functions for Waiting According to a Specific Clock": sem_clockwait
 /// "Behaves like sem_timedwait except the time abstime is measured against the clock
-/// specified by clockid rather than CLOCK_REALTIME" (glibc 2.30; not in these man-pages).
-/// CLOCK_MONOTONIC: an expired deadline fails ETIMEDOUT at once, a short one after it.
+/// specified by clockid rather than CLOCK_REALTIME" (glibc 2.30; not in these man-pages);
+/// sem_wait(3), of sem_timedwait(): "If the timeout has already expired by the time of the
+/// call, and the semaphore could not be locked immediately, then sem_timedwait() fails with
+/// a timeout error (errno set to ETIMEDOUT)." CLOCK_MONOTONIC: an expired deadline fails
+/// ETIMEDOUT at once, a short one after it.
 #[test]
 fn clockwait_on_clock_monotonic_times_out_with_etimedout() {
     if sem_clockwait_fn().is_none() {
@@ -232,8 +235,10 @@ fn clockwait_on_clock_monotonic_times_out_with_etimedout() {
     assert!(start.elapsed() >= SHORT);
 }
 
-/// glibc manual, sem_clockwait: "Currently, clockid must be either CLOCK_MONOTONIC or
-/// CLOCK_REALTIME." Another clock fails EINVAL (and nothing is waited for).
+/// glibc manual, "Functions for Waiting According to a Specific Clock" (whose functions were
+/// "all adopted by POSIX.1-2024", as the glibc 2.43 manual says), sem_clockwait: "Currently,
+/// clockid must be either CLOCK_MONOTONIC or CLOCK_REALTIME." Another clock fails EINVAL
+/// (and nothing is waited for).
 #[test]
 fn clockwait_with_an_unsupported_clock_fails_einval() {
     if sem_clockwait_fn().is_none() {
@@ -244,7 +249,11 @@ fn clockwait_with_an_unsupported_clock_fails_einval() {
     assert_errno!(clockwait(s.as_ptr(), libc::CLOCK_PROCESS_CPUTIME_ID, &ts), Errno::EINVAL);
 }
 
-/// sem_clockwait returns 0 when another process posts before the CLOCK_MONOTONIC deadline.
+/// sem_post(3): "If the semaphore's value consequently becomes greater than zero, then
+/// another process or thread blocked in a sem_wait(3) call will be woken up and proceed to
+/// lock the semaphore" — sem_clockwait "Behaves like sem_timedwait" (glibc manual), which "is
+/// the same as sem_wait()" before its deadline (sem_wait(3)): it returns 0 when another
+/// process posts before the CLOCK_MONOTONIC deadline.
 #[test]
 fn clockwait_returns_when_posted_before_the_deadline() {
     if sem_clockwait_fn().is_none() {

@@ -91,10 +91,13 @@ fn dev_shm_is_world_writable_and_sticky() {
     assert_eq!(mode & 0o7777, 0o1777, "/dev/shm has mode {:o}", mode & 0o7777);
 }
 
-/// An object created by a child that became another user belongs to it, and the root
-/// test process (or the same user) can still open it only as its mode allows: a 0600
-/// object of nobody cannot be opened by another unprivileged identity. Checked by a
-/// second switch (uid 65533) when running as root.
+/// shm_open(3), O_CREAT: "The user and group ownership of the object are taken from the
+/// corresponding effective IDs of the calling process, and the object's permission bits are
+/// set according to the low-order 9 bits of mode"; ERRORS: "EACCES Permission was denied to
+/// shm_open() name in the specified mode". An object created by a child that became another
+/// user belongs to it, and the root test process (or the same user) can still open it only
+/// as its mode allows: a 0600 object of nobody cannot be opened by another unprivileged
+/// identity. Checked by a second switch (uid 65533) when running as root.
 #[test]
 fn an_object_created_with_mode_0600_is_private_to_its_owner() {
     if !can_switch_user() {

@@ -120,8 +120,12 @@ fn a_ring_buffer_with_two_semaphores_delivers_every_item_in_order() {
     }
 }
 
-/// The bounded buffer blocks at both ends: the consumer blocks on an empty ring until an
-/// item is produced, and the producer blocks on a full ring until a slot is freed.
+/// shm_overview(7), NOTES: "processes must synchronize their access to a shared memory
+/// object, using, for example, POSIX semaphores"; sem_wait(3): "If the semaphore currently
+/// has the value zero, then the call blocks until either it becomes possible to perform the
+/// decrement"; sem_post(3): a process "blocked in a sem_wait(3) call will be woken up". The
+/// bounded buffer blocks at both ends: the consumer blocks on an empty ring until an item
+/// is produced, and the producer blocks on a full ring until a slot is freed.
 #[test]
 fn the_ring_blocks_the_consumer_when_empty_and_the_producer_when_full() {
     let name = IpcName::shm("ringblock");

@@ -20,11 +20,12 @@ fn fchmod(fd: &impl AsRawFd, mode: libc::mode_t) -> Result<(), Errno> {
     fixtures::sys(unsafe { libc::fchmod(fd.as_raw_fd(), mode) }).map(drop)
 }
 
-/// mfd_noexec.rst: "MFD_NOEXEC_SEAL: When MFD_NOEXEC_SEAL bit is set in the flags, memfd is
+/// mfd_noexec.rst (the flag added by commit 105ff5339f49, "mm/memfd: add MFD_NOEXEC_SEAL and
+/// MFD_EXEC", 6.3): "MFD_NOEXEC_SEAL: When MFD_NOEXEC_SEAL bit is set in the flags, memfd is
 /// created with NX. F_SEAL_EXEC is set and the memfd can't be modified to add X later.
 /// MFD_ALLOW_SEALING is also implied." Asserted: no execute bits (mode 0666), seals exactly
 /// F_SEAL_EXEC (so further seals may be added), and chmod +x fails with EPERM. Before 6.3:
-/// EINVAL.
+/// EINVAL (memfd_create(2): "EINVAL flags included unknown bits").
 #[test]
 fn mfd_noexec_seal_creates_a_non_executable_exec_sealed_memfd() {
     let r = memfd("ipcspec-noexec", libc::MFD_NOEXEC_SEAL);
@@ -39,9 +40,10 @@ fn mfd_noexec_seal_creates_a_non_executable_exec_sealed_memfd() {
     assert_eq!(add_seals(&m, libc::F_SEAL_GROW), Ok(()), "sealing is allowed (MFD_ALLOW_SEALING implied)");
 }
 
-/// mfd_noexec.rst: "MFD_EXEC: When MFD_EXEC bit is set in the flags, memfd is created with
-/// X." — mode 0777; without MFD_ALLOW_SEALING its seals stay locked (F_SEAL_SEAL). Before
-/// 6.3: EINVAL.
+/// mfd_noexec.rst (commit 105ff5339f49, 6.3): "MFD_EXEC: When MFD_EXEC bit is set in the
+/// flags, memfd is created with X." — mode 0777; without MFD_ALLOW_SEALING its seals stay
+/// locked (F_SEAL_SEAL; memfd_create(2): "the initial set of seals will be F_SEAL_SEAL" unless
+/// MFD_ALLOW_SEALING is given). Before 6.3: EINVAL ("flags included unknown bits").
 #[test]
 fn mfd_exec_creates_an_executable_memfd() {
     let r = memfd("ipcspec-exec", libc::MFD_EXEC);
@@ -54,18 +56,19 @@ fn mfd_exec_creates_an_executable_memfd() {
     assert_eq!(seals(&m), Ok(libc::F_SEAL_SEAL));
 }
 
-/// MFD_EXEC and MFD_NOEXEC_SEAL contradict each other: together they fail with EINVAL
-/// (mm/memfd.c: "Invalid if both EXEC and NOEXEC_SEAL are set"); before 6.3 both are
-/// unknown bits, which gives EINVAL as well.
+/// MFD_EXEC and MFD_NOEXEC_SEAL (commit 105ff5339f49, 6.3) contradict each other: together
+/// they fail with EINVAL (mm/memfd.c: "Invalid if both EXEC and NOEXEC_SEAL are set"); before
+/// 6.3 both are unknown bits, which gives EINVAL as well (memfd_create(2): "EINVAL flags
+/// included unknown bits").
 #[test]
 fn mfd_exec_together_with_mfd_noexec_seal_fails_einval() {
     assert_errno!(memfd("ipcspec-both", libc::MFD_EXEC | libc::MFD_NOEXEC_SEAL), Errno::EINVAL);
 }
 
-/// F_SEAL_EXEC (Linux 6.3): "the memfd can't be modified to add X later" — more precisely,
-/// once the seal is set the execute bits cannot change either way (mm/shmem.c,
-/// shmem_setattr(): a mode change touching 0111 fails with EPERM), while the other
-/// permission bits still can.
+/// F_SEAL_EXEC (commit 6fd7353829ca, "mm/memfd: add F_SEAL_EXEC", Linux 6.3; mfd_noexec.rst:
+/// "the memfd can't be modified to add X later") — more precisely, once the seal is set the
+/// execute bits cannot change either way (mm/shmem.c, shmem_setattr(): a mode change
+/// touching 0111 fails with EPERM), while the other permission bits still can.
 #[test]
 fn f_seal_exec_freezes_the_execute_bits_only() {
     require!(fixtures::gate::kernel(6, 3), "F_SEAL_EXEC");
@@ -79,9 +82,9 @@ fn f_seal_exec_freezes_the_execute_bits_only() {
 /// mfd_noexec.rst, vm.memfd_noexec: "0: MEMFD_NOEXEC_SCOPE_EXEC memfd_create() without
 /// MFD_EXEC nor MFD_NOEXEC_SEAL acts like MFD_EXEC was set. 1: MEMFD_NOEXEC_SCOPE_NOEXEC_SEAL
 /// memfd_create() without MFD_EXEC nor MFD_NOEXEC_SEAL acts like MFD_NOEXEC_SEAL was set."
-/// Before 6.3 the sysctl does not exist and a memfd is always executable ("memfds have
-/// always had their execute bit set"). Value 2 is skipped: its meaning changed within the
-/// 6.x series.
+/// The flags it refers to came with commit 105ff5339f49 (6.3). Before 6.3 the sysctl does
+/// not exist and a memfd is always executable ("memfds have always had their execute bit
+/// set"). Value 2 is skipped: its meaning changed within the 6.x series.
 #[test]
 fn a_memfd_without_exec_flags_follows_vm_memfd_noexec() {
     let path = "/proc/sys/vm/memfd_noexec";

@@ -39,8 +39,10 @@ fn draining_a_full_channel_signals_the_writer_poll_out(#[case] kind: Kind) {
     .expect_success();
 }
 
-/// fs/pipe.c, pipe_release: when the last writer of a pipe or FIFO closes, readers get
-/// POLL_IN (end of file is input; there is no POLL_HUP for pipes).
+/// fcntl(2), F_SETOWN: "a SIGIO signal is sent whenever input or output becomes possible on
+/// the file descriptor"; sigaction(2): "POLL_IN Data input available." fs/pipe.c,
+/// pipe_release: when the last writer of a pipe or FIFO closes, readers get POLL_IN (end of
+/// file is input: a read no longer blocks; there is no POLL_HUP for pipes).
 #[rstest]
 #[case::pipe(Kind::Pipe)]
 #[case::fifo(Kind::Fifo)]
@@ -128,7 +130,11 @@ fn tcp_urgent_data_sends_sigurg_to_the_owner_without_o_async() {
     .expect_success();
 }
 
-/// Without an owner nobody receives SIGURG (fs/fcntl.c, send_sigurg: no f_owner.pid).
+/// fcntl(2), F_SETOWN: "If the file descriptor fd refers to a socket, F_SETOWN also selects
+/// the recipient of SIGURG signals that are delivered when out-of-band data arrives on that
+/// socket"; tcp(7): the kernel sends SIGURG "to the process or process group that has been
+/// set as the socket "owner"". Without an owner nobody receives SIGURG (fs/fcntl.c,
+/// send_sigurg: no f_owner.pid).
 #[test]
 fn no_sigurg_without_an_owner() {
     run_in_child("no owner", || {

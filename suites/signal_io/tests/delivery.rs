@@ -90,10 +90,12 @@ fn no_sigio_without_an_owner(
     .expect_success();
 }
 
-/// Terminals are the exception: enabling O_ASYNC on a tty makes the caller the owner when
-/// none is set (drivers/tty/tty_io.c, __tty_fasync: the foreground process group of the
-/// tty or else the calling process, via __f_setown without force). A pty master with
-/// O_ASYNC and no F_SETOWN therefore signals its opener.
+/// fcntl(2), F_SETOWN: "As well as setting the file descriptor owner, one must also enable
+/// generation of signals on the file descriptor." Terminals are the exception: enabling
+/// O_ASYNC on a tty makes the caller the owner when none is set (drivers/tty/tty_io.c,
+/// __tty_fasync: the foreground process group of the tty or else the calling process, via
+/// __f_setown without force). A pty master with O_ASYNC and no F_SETOWN therefore signals
+/// its opener.
 #[test]
 fn o_async_on_a_tty_makes_the_caller_its_owner() {
     require!(Kind::Pty.available());
@@ -109,8 +111,11 @@ fn o_async_on_a_tty_makes_the_caller_its_owner() {
     .expect_success();
 }
 
-/// F_SETOWN with 0 removes the owner (fs/fcntl.c, f_setown: who == 0 sets no pid):
-/// F_GETOWN reads 0 and input raises nothing although O_ASYNC is still set.
+/// fcntl(2), F_GETOWN: "Return ... the process ID or process group ID currently receiving
+/// SIGIO and SIGURG signals". F_SETOWN with 0 removes the owner (fs/fcntl.c, f_setown: who
+/// == 0 sets no pid; commit f73127356f34, "fs/fcntl: return -ESRCH in f_setown when pid/pgid
+/// can't be found", clears the owner "only ... in the case where userland passed in an
+/// argument of 0"): F_GETOWN reads 0 and input raises nothing although O_ASYNC is still set.
 #[test]
 fn f_setown_zero_removes_the_owner() {
     run_in_child("owner removed", || {
@@ -127,7 +132,11 @@ fn f_setown_zero_removes_the_owner() {
     .expect_success();
 }
 
-/// Clearing O_ASYNC with F_SETFL stops the signals: one SIGIO while set, none after.
+/// fcntl(2): signals are enabled "by using the fcntl() F_SETFL command to set the O_ASYNC
+/// file status flag on the file descriptor. Subsequently, a SIGIO signal is sent whenever
+/// input or output becomes possible"; F_SETFL "can change only the O_APPEND, O_ASYNC,
+/// O_DIRECT, O_NOATIME, and O_NONBLOCK flags". Clearing O_ASYNC with F_SETFL stops the
+/// signals: one SIGIO while set, none after.
 #[rstest]
 #[case::pipe(Kind::Pipe)]
 #[case::unix_stream(Kind::UnixStream)]

@@ -128,7 +128,9 @@ fn f_setown_ex_rejects_an_unknown_type(#[case] kind: libc::c_int) {
     assert_errno!(set_owner_ex(p.rx(), kind, getpid().as_raw()), Errno::EINVAL);
 }
 
-/// An owner that does not exist is refused with ESRCH (fs/fcntl.c, f_setown and
+/// Commit f73127356f34 ("fs/fcntl: return -ESRCH in f_setown when pid/pgid can't be found",
+/// following the POSIX.1-2008 fcntl page): "we want to return ESRCH if it doesn't refer to a
+/// valid pid". An owner that does not exist is refused with ESRCH (fs/fcntl.c, f_setown and
 /// f_setown_ex: find_vpid fails), for a process, a process group and F_SETOWN_EX; the
 /// previous owner stays.
 #[rstest]

@@ -82,8 +82,11 @@ fn one_write_is_one_signal_whatever_its_size(
     .expect_success();
 }
 
-/// Signal-driven I/O is edge-style: after the signal for an input event is taken, data that
-/// merely stays unread raises no further signal (proven by a bounded wait).
+/// fcntl(2): "a SIGIO signal is sent whenever input or output becomes possible"; pipe(7):
+/// O_ASYNC "causes a signal (SIGIO by default) to be generated when new input becomes
+/// available". Signal-driven I/O is edge-style: after the signal for an input event is
+/// taken, data that merely stays unread raises no further signal (proven by a bounded
+/// wait).
 #[rstest]
 fn no_new_signal_while_data_merely_remains(
     #[values(

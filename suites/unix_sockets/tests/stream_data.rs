@@ -95,9 +95,13 @@ fn msg_peek_leaves_the_data_queued(
 ) {
     let p = connected_pair(ty, kind);
     send(&p.a, b"peekaboo", 0).unwrap();
-    assert_eq!(recv_vec(&p.b, 4, libc::MSG_PEEK).unwrap(), b"peek");
-    assert_eq!(recv_vec(&p.b, 16, libc::MSG_PEEK).unwrap(), b"peekaboo");
-    assert_eq!(recv_vec(&p.b, 16, 0).unwrap(), b"peekaboo");
+    // send(2) on a UNIX socket has queued the data at the receiver when it returns, so every
+    // receive here is MSG_DONTWAIT: if a peek consumed the data (a broken kernel or libc),
+    // the next receive must fail with EAGAIN and name the defect, not block forever (a
+    // datagram peeked with 4 bytes would be gone, truncated, leaving nothing to read).
+    assert_eq!(recv_vec(&p.b, 4, libc::MSG_PEEK | libc::MSG_DONTWAIT).as_deref(), Ok(&b"peek"[..]));
+    assert_eq!(recv_vec(&p.b, 16, libc::MSG_PEEK | libc::MSG_DONTWAIT).as_deref(), Ok(&b"peekaboo"[..]));
+    assert_eq!(recv_vec(&p.b, 16, libc::MSG_DONTWAIT).as_deref(), Ok(&b"peekaboo"[..]));
     assert_errno!(recv_vec(&p.b, 16, libc::MSG_DONTWAIT), Errno::EAGAIN);
 }
 
@@ -243,10 +247,16 @@ fn so_peek_off_moves_the_peek_position(
     let p = connected_pair(SockType::Stream, kind);
     send(&p.a, b"abcdef", 0).unwrap();
     assert_eq!(setsockopt_int(&p.b, libc::SO_PEEK_OFF, 2), Ok(()));
-    assert_eq!(recv_vec(&p.b, 2, libc::MSG_PEEK).unwrap(), b"cd");
-    assert_eq!(recv_vec(&p.b, 2, libc::MSG_PEEK).unwrap(), b"ef");
+    // The data is queued before the first peek: every receive is MSG_DONTWAIT, so a peek
+    // that consumed data gives EAGAIN or wrong bytes instead of a receive that blocks.
+    assert_eq!(recv_vec(&p.b, 2, libc::MSG_PEEK | libc::MSG_DONTWAIT).as_deref(), Ok(&b"cd"[..]));
+    assert_eq!(recv_vec(&p.b, 2, libc::MSG_PEEK | libc::MSG_DONTWAIT).as_deref(), Ok(&b"ef"[..]));
     assert_eq!(getsockopt_int(&p.b, libc::SO_PEEK_OFF), Ok(6));
-    assert_eq!(recv_vec(&p.b, 4, 0).unwrap(), b"abcd", "a normal receive starts at the front");
+    assert_eq!(
+        recv_vec(&p.b, 4, libc::MSG_DONTWAIT).as_deref(),
+        Ok(&b"abcd"[..]),
+        "a normal receive starts at the front"
+    );
     assert_eq!(getsockopt_int(&p.b, libc::SO_PEEK_OFF), Ok(2));
 }
 

@@ -1,0 +1,261 @@
+//! The docker target leaves nothing behind and loses no result: an interrupted run (SIGINT,
+//! SIGTERM) removes its container before the runner exits; a container whose runner was
+//! killed (SIGKILL: no chance to clean up) is removed by the next run; a hung test is a
+//! TIMEOUT; a container that dies makes every test it did not report CRASH; no volume is
+//! created.
+//!
+//! They need a docker daemon (and build the bundle image on first use), so they are ignored
+//! by default. Run them with:
+//!
+//!     cargo test -p ipcspec --test docker_target -- --ignored --test-threads=1
+//!
+//! (about 1 minute; one at a time, since they count the daemon's containers.)
+
+mod common;
+
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+const HANG: &str = "fds::dup::dup_returns_the_lowest_unused_number";
+const KILL_AT: &str = "fds::dup::dup_shares_the_file_offset";
+
+/// True when a docker daemon answers; otherwise the test reports SKIP.
+fn docker_ready() -> bool {
+    if !common::need_root() {
+        return false;
+    }
+    let ok = Command::new("docker").args(["version", "--format", "{{.Server.Version}}"]).output().is_ok_and(|o| o.status.success());
+    if !ok {
+        println!("\nIPCSPEC-SKIP: no docker daemon answers `docker version`");
+    }
+    ok
+}
+
+fn docker(args: &[&str]) -> String {
+    let o = Command::new("docker").args(args).output().expect("docker");
+    assert!(o.status.success(), "docker {args:?}: {}", String::from_utf8_lossy(&o.stderr));
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// ids of the containers (any state) whose owner label names runner `pid`.
+fn containers_of(pid: u32) -> Vec<String> {
+    owned_by(pid, &["ps", "-a"])
+}
+
+/// ids of the running containers of runner `pid`.
+fn running_containers_of(pid: u32) -> Vec<String> {
+    owned_by(pid, &["ps", "--filter", "status=running"])
+}
+
+fn owned_by(pid: u32, ps: &[&str]) -> Vec<String> {
+    let fmt = "{{.ID}}\t{{.Label \"org.ipcspec.owner\"}}";
+    let mut args = ps.to_vec();
+    args.extend(["--filter", "label=org.ipcspec.role=run", "--format", fmt]);
+    docker(&args)
+        .lines()
+        .filter(|l| l.split('\t').nth(1).is_some_and(|o| o.split(':').rev().nth(1) == Some(pid.to_string().as_str())))
+        .map(|l| l.split('\t').next().unwrap_or("").to_string())
+        .collect()
+}
+
+fn volumes() -> Vec<String> {
+    let mut v: Vec<String> = docker(&["volume", "ls", "-q"]).lines().map(str::to_string).collect();
+    v.sort();
+    v
+}
+
+fn spawn(out: &Path, args: &[&str]) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_ipcspec"))
+        .args(args)
+        .args(["--format", "json", "--quiet", "--out"])
+        .arg(out)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+fn run(out: &Path, args: &[&str]) -> (i32, Value, String) {
+    let o = spawn(out, args).wait_with_output().unwrap();
+    let text = format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+    let json = std::fs::read(out.join("results.json")).unwrap_or_else(|_| panic!("no results.json: {text}"));
+    (o.status.code().unwrap_or(-1), serde_json::from_slice(&json).unwrap(), text)
+}
+
+/// Wait until the runner has a running container (the tests are running in it).
+fn wait_for_container(child: &mut Child) -> Vec<String> {
+    let t = Instant::now();
+    loop {
+        let ids = running_containers_of(child.id());
+        if !ids.is_empty() {
+            return ids;
+        }
+        if let Some(st) = child.try_wait().unwrap() {
+            panic!("the runner ended ({st}) before its container appeared");
+        }
+        assert!(t.elapsed() < Duration::from_secs(240), "no container after 240 s");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn cells<'a>(doc: &'a Value, column: &str) -> Vec<(&'a str, &'a Value)> {
+    doc["tests"].as_array().unwrap().iter().map(|r| (r["id"].as_str().unwrap(), &r["cells"][column])).collect()
+}
+
+fn interrupted_run_removes_its_container(signal: i32) {
+    let out = tempfile::tempdir().unwrap();
+    let before = volumes();
+    // The hung test keeps the container alive for a minute, so it is surely running when
+    // the signal comes.
+    let mut child = spawn(out.path(), &["run", "--target", "docker:default", "--suite", "fds", "--test-timeout", "60s", "--inject-hang", HANG]);
+    let ids = wait_for_container(&mut child);
+    assert_eq!(ids.len(), 1, "{ids:?}");
+    // SAFETY: kill(2) on our own child.
+    unsafe { libc::kill(child.id() as i32, signal) };
+    let t = Instant::now();
+    let st = child.wait().unwrap();
+    assert!(t.elapsed() < Duration::from_secs(30), "the runner took {:?} to stop", t.elapsed());
+    assert_eq!(st.code(), Some(128 + signal), "{st}");
+    assert!(containers_of(child.id()).is_empty(), "containers left: {:?}", containers_of(child.id()));
+    assert_eq!(volumes(), before, "volumes were created");
+}
+
+#[test]
+#[ignore = "needs a docker daemon"]
+fn sigint_removes_the_running_container() {
+    if docker_ready() {
+        interrupted_run_removes_its_container(libc::SIGINT);
+    }
+}
+
+#[test]
+#[ignore = "needs a docker daemon"]
+fn sigterm_removes_the_running_container() {
+    if docker_ready() {
+        interrupted_run_removes_its_container(libc::SIGTERM);
+    }
+}
+
+#[test]
+#[ignore = "needs a docker daemon"]
+fn a_container_left_by_a_killed_runner_is_removed_by_the_next_run() {
+    if !docker_ready() {
+        return;
+    }
+    let out = tempfile::tempdir().unwrap();
+    let mut child = spawn(out.path(), &["run", "--target", "docker:default", "--suite", "fds", "--test-timeout", "60s", "--inject-hang", HANG]);
+    let ids = wait_for_container(&mut child);
+    child.kill().unwrap(); // SIGKILL: the runner cannot clean up.
+    child.wait().unwrap();
+    // The container outlives its runner (it would end, and go with --rm, after the hang's
+    // deadline)...
+    assert_eq!(running_containers_of(child.id()), ids, "the orphan is already gone");
+    // ... until the next docker run starts: its owner is gone.
+    let out2 = tempfile::tempdir().unwrap();
+    let (code, _, text) = run(out2.path(), &["run", "--target", "docker:nonroot", "--suite", "eventfd"]);
+    assert_eq!(code, 0, "{text}");
+    assert!(containers_of(child.id()).is_empty(), "the orphan is still there: {ids:?}");
+}
+
+#[test]
+#[ignore = "needs a docker daemon"]
+fn a_hung_test_is_a_timeout_and_the_rest_completes() {
+    if !docker_ready() {
+        return;
+    }
+    let out = tempfile::tempdir().unwrap();
+    let (code, doc, text) = run(out.path(), &["run", "--target", "docker:default", "--suite", "fds", "--test-timeout", "3s", "--inject-hang", HANG]);
+    assert_eq!(code, 1, "{text}");
+    for (id, c) in cells(&doc, "docker:default") {
+        let want = if id == HANG { "TIMEOUT" } else { "PASS" };
+        assert_eq!(c["outcome"], want, "{id}: {c}");
+    }
+    assert_eq!(doc["columns"][0]["kind"], "docker");
+    assert_eq!(doc["columns"][0]["status"]["state"], "complete");
+}
+
+#[test]
+#[ignore = "needs a docker daemon"]
+fn a_container_that_dies_is_a_crash_for_every_test_it_did_not_report() {
+    if !docker_ready() {
+        return;
+    }
+    let out = tempfile::tempdir().unwrap();
+    let before = volumes();
+    let (code, doc, text) = run(
+        out.path(),
+        &["run", "--target", "docker:default", "--suite", "fds", "--vm-parallel", "1", "--vm-mode", "isolated", "--inject-panic-before", KILL_AT],
+    );
+    assert_eq!(code, 1, "{text}");
+    let all = cells(&doc, "docker:default");
+    let killed = all.iter().find(|(id, _)| *id == KILL_AT).unwrap().1;
+    assert_eq!(killed["outcome"], "CRASH", "{killed}");
+    let reason = killed["reason"].as_str().unwrap();
+    assert!(reason.contains("container was killed") && reason.contains("while this test was running"), "{reason}");
+    // Results reported before are kept; everything else is CRASH; every test has a cell.
+    assert!(all.iter().any(|(_, c)| c["outcome"] == "PASS"), "nothing passed before the kill");
+    assert!(all.iter().all(|(_, c)| c["outcome"] == "PASS" || c["outcome"] == "CRASH"), "{all:?}");
+    assert_eq!(doc["columns"][0]["status"]["state"], "incomplete");
+    assert_eq!(volumes(), before, "volumes were created");
+    assert!(docker(&["ps", "-a", "-q", "--filter", "label=org.ipcspec.mode=default"]).trim().is_empty(), "a container is left");
+}
+
+// Input errors: exit status 2 before anything is built or written (no daemon needed).
+
+fn input_error(args: &[&str], env: &[(&str, &std::ffi::OsStr)]) -> (i32, String, bool) {
+    let out = tempfile::tempdir().unwrap();
+    let mut c = Command::new(env!("CARGO_BIN_EXE_ipcspec"));
+    c.args(args).arg("--out").arg(out.path()).current_dir(env!("CARGO_MANIFEST_DIR"));
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    let o = c.output().unwrap();
+    let text = format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+    (o.status.code().unwrap_or(-1), text, out.path().join("results.json").exists())
+}
+
+#[test]
+fn an_unknown_mode_names_the_modes() {
+    let (code, text, wrote) = input_error(&["run", "--suite", "fds", "--target", "docker:rootless"], &[]);
+    assert_eq!(code, 2, "{text}");
+    assert!(text.contains("unknown docker mode \"rootless\"") && text.contains("docker:shm-small"), "{text}");
+    assert!(!wrote);
+}
+
+#[test]
+fn a_missing_docker_cli_is_an_input_error() {
+    if !common::need_root() {
+        return;
+    }
+    let find = |t: &str| std::env::split_paths(&std::env::var_os("PATH").unwrap()).map(|d| d.join(t)).find(|p| p.is_file());
+    let cargo = find("cargo").unwrap_or_else(|| std::env::var("CARGO").unwrap().into());
+    let dir = tempfile::tempdir().unwrap();
+    for t in [Some(cargo.clone()), find("rustc")].into_iter().flatten() {
+        std::os::unix::fs::symlink(&t, dir.path().join(t.file_name().unwrap())).unwrap();
+    }
+    let (code, text, wrote) =
+        input_error(&["run", "--suite", "fds", "--target", "docker:default"], &[("PATH", dir.path().as_os_str()), ("CARGO", cargo.as_os_str())]);
+    assert_eq!(code, 2, "{text}");
+    assert!(text.contains("docker targets need the docker CLI"), "{text}");
+    assert!(!wrote);
+}
+
+#[test]
+fn a_daemon_that_does_not_answer_is_an_input_error() {
+    if !common::need_root() {
+        return;
+    }
+    if Command::new("docker").arg("--version").output().is_err() {
+        println!("\nIPCSPEC-SKIP: the docker CLI is not installed");
+        return;
+    }
+    let sock = std::ffi::OsStr::new("unix:///nonexistent/ipcspec-test.sock");
+    let (code, text, wrote) = input_error(&["run", "--suite", "fds", "--target", "docker:nonroot"], &[("DOCKER_HOST", sock)]);
+    assert_eq!(code, 2, "{text}");
+    assert!(text.contains("the docker daemon cannot be reached"), "{text}");
+    assert!(!wrote);
+}
