@@ -117,9 +117,15 @@ pub fn run(opts: &Options) -> Result<Session> {
     let t0 = Instant::now();
     let started_at = crate::util::now_rfc3339();
     let progress = Progress::new(opts.quiet);
+    let groups = group_by_target(&opts.columns);
+    // A kernel path is the user's input: refuse a bad one before anything else runs.
+    for (t, _) in &groups {
+        if let TargetSpec::Vm(KernelRef::Path(p)) = t {
+            kernels::from_path(p)?;
+        }
+    }
     let ws = Workspace::load(None)?;
     let suites = ws.select(&opts.suites)?;
-    let groups = group_by_target(&opts.columns);
     let mut phases = Phases { jobs: opts.jobs.max(1), ..Default::default() };
 
     // Inputs and tools first.
@@ -135,12 +141,6 @@ pub fn run(opts: &Options) -> Result<Session> {
     let accel = opts.accel.unwrap_or_else(Accel::detect);
     let time_scale = opts.time_scale.unwrap_or(accel.default_time_scale());
     if !vm_targets.is_empty() {
-        // A kernel path is the user's input: refuse a bad one before asking for tools.
-        for t in &vm_targets {
-            if let TargetSpec::Vm(KernelRef::Path(p)) = t {
-                kernels::from_path(p)?;
-            }
-        }
         qemu::check_installed()?;
         let tk = Instant::now();
         for t in &vm_targets {
