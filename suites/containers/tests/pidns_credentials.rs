@@ -236,9 +236,9 @@ fn signal_from_an_ancestor_namespace_reaches_init_with_si_pid_0() {
 /// installs afterwards never runs: the signal was dropped, not kept — and SIGKILL kills it.
 ///
 /// The init sets that precondition itself: the signal mask is inherited through fork and
-/// exec from whatever started the test (in a run with a docker target the ipcspec runner
-/// blocks SIGINT, SIGTERM and SIGHUP in all its threads for its cleanup, and cargo and
-/// nextest pass that mask on to the host's tests), and a blocked signal is never ignored: it
+/// exec from whatever started the test (a runner that blocks SIGTERM for its own cleanup
+/// passes the mask on through cargo and nextest: Rust's Command does not reset it; ipcspec's
+/// runner once did exactly that), and a blocked signal is never ignored: it
 /// is queued (kernel/signal.c, sig_ignored(): "Blocked signals are never ignored, since the
 /// signal handler may change by the time it is unblocked").
 #[rstest]

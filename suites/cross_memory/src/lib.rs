@@ -244,6 +244,9 @@ mod tests {
     const FILTERED: &str = "Name:\tx\nNoNewPrivs:\t0\nSeccomp:\t2\nSeccomp_filters:\t1\nSpeculation_Store_Bypass:\tx\n";
     const UNFILTERED: &str = "Name:\tx\nSeccomp:\t0\nSeccomp_filters:\t0\n";
 
+    /// proc(5) /proc/pid/status: "Seccomp: Seccomp mode of the process (since Linux 3.8)
+    /// ... 0 means SECCOMP_MODE_DISABLED; 1 means SECCOMP_MODE_STRICT; 2 means
+    /// SECCOMP_MODE_FILTER" — and Seccomp_filters is a different field.
     #[test]
     fn the_seccomp_mode_is_read_from_its_own_line() {
         assert_eq!(seccomp_mode_in(FILTERED), Some(2));
@@ -252,6 +255,9 @@ mod tests {
         assert_eq!(seccomp_mode_in(""), None);
     }
 
+    /// ptrace(2) "Ptrace access mode checking": a thread of the same thread group is always
+    /// allowed, so process_vm_readv(2) of one's own memory can fail with EPERM only when a
+    /// seccomp(2) filter denies the call; only that case is a SKIP.
     #[test]
     fn only_eperm_under_a_seccomp_filter_skips() {
         let skip = seccomp_verdict(VmCall::Readv, Err(Errno::EPERM), FILTERED).unwrap_err();
@@ -266,6 +272,8 @@ mod tests {
         assert_eq!(seccomp_verdict(VmCall::Writev, Err(Errno::EFAULT), FILTERED), Ok(()));
     }
 
+    /// process_vm_readv(2) RETURN VALUE: "the number of bytes read" — the probes move all 8
+    /// bytes of the caller's own memory where no seccomp(2) filter is active.
     #[test]
     fn the_probes_succeed_here_without_a_filter() {
         let status = std::fs::read_to_string("/proc/self/status").unwrap();
