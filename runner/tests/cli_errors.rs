@@ -3,19 +3,8 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
-fn ipcspec() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_ipcspec"));
-    c.current_dir(env!("CARGO_MANIFEST_DIR"));
-    c
-}
-
-fn run(c: &mut Command) -> (i32, String) {
-    let o: Output = c.output().expect("run ipcspec");
-    let text = format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
-    (o.status.code().unwrap_or(-1), text)
-}
+use common::{ipcspec, run};
 
 fn cargo() -> PathBuf {
     PathBuf::from(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))

@@ -4,19 +4,11 @@
 //! never a panic, never a run. (The parsers themselves are fuzzed in fuzz_frame.rs and
 //! fuzz_claims.rs; cli_errors.rs has the everyday mistakes.)
 
-use std::process::{Command, Output};
+mod common;
 
-fn ipcspec() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_ipcspec"));
-    c.current_dir(env!("CARGO_MANIFEST_DIR"));
-    c
-}
+use std::process::Command;
 
-fn run(c: &mut Command) -> (i32, String) {
-    let o: Output = c.output().expect("run ipcspec");
-    let text = format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
-    (o.status.code().unwrap_or(-1), text)
-}
+use common::{ipcspec, run};
 
 #[track_caller]
 fn refused(c: &mut Command, want: &str) {
