@@ -19,7 +19,7 @@ use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
 
 use crate::cpio::CpioWriter;
-use crate::targets::{Plan, PlannedBinary};
+use crate::plan::{Plan, PlannedBinary};
 
 /// Where the bundle's files go inside the guest.
 pub const GUEST_BIN_DIR: &str = "/ipcspec/bin";
@@ -201,6 +201,27 @@ pub const GUEST_DIRS: &[(&str, u32)] = &[
     ("mnt", 0o755),
 ];
 
+/// Hard links (copies across file systems) of exactly the bundle's files in `dir`, and the
+/// root directories a guest needs: a container's root filesystem (a docker build context,
+/// gVisor's root).
+pub fn stage(bundle: &Bundle, dir: &Path) -> Result<()> {
+    for (d, mode) in GUEST_DIRS {
+        let p = dir.join(d);
+        fs::create_dir_all(&p)?;
+        fs::set_permissions(&p, fs::Permissions::from_mode(*mode))?;
+    }
+    for f in &bundle.files {
+        let (src, dest) = (bundle.root.join(f), dir.join(f));
+        if let Some(d) = dest.parent() {
+            fs::create_dir_all(d)?;
+        }
+        if fs::hard_link(&src, &dest).is_err() {
+            fs::copy(&src, &dest).with_context(|| format!("copying {}", src.display()))?;
+        }
+    }
+    Ok(())
+}
+
 /// Where a VM mounts the disk image with the test binaries.
 pub const GUEST_DISK_DEVICE: &str = "/dev/nvme0n1";
 
@@ -221,11 +242,11 @@ pub fn write_disk_image(bundle: &Bundle, out: &Path) -> Result<Option<u64>> {
         key.push_str(&format!("{f} {t} {l}\n"));
         total += l;
     }
-    let key_path = crate::qemu::with_suffix(out, ".key");
+    let key_path = crate::util::with_suffix(out, ".key");
     if out.is_file() && fs::read_to_string(&key_path).is_ok_and(|k| k == key) {
         return Ok(Some(fs::metadata(out)?.len()));
     }
-    let stage = crate::qemu::with_suffix(out, ".stage");
+    let stage = crate::util::with_suffix(out, ".stage");
     let _ = fs::remove_dir_all(&stage);
     fs::create_dir_all(&stage)?;
     for f in &bins {
@@ -236,7 +257,7 @@ pub fn write_disk_image(bundle: &Bundle, out: &Path) -> Result<Option<u64>> {
         }
     }
     let size_mb = total / (1 << 20) * 12 / 10 + 16;
-    let tmp = crate::qemu::with_suffix(out, ".tmp");
+    let tmp = crate::util::with_suffix(out, ".tmp");
     let _ = fs::remove_file(&tmp);
     let o = Command::new("mke2fs")
         .args(["-q", "-F", "-t", "ext4", "-O", "^has_journal", "-L", "ipcspec-bin", "-E", "root_owner=0:0", "-d"])
@@ -258,7 +279,7 @@ pub fn write_disk_image(bundle: &Bundle, out: &Path) -> Result<Option<u64>> {
 /// it would decompress it, and it is cached). `/init` is the executor. With `with_bins`
 /// false the test binaries are left out (they come on a disk image).
 pub fn write_initramfs(bundle: &Bundle, out: &Path, with_bins: bool) -> Result<u64> {
-    let tmp = crate::qemu::with_suffix(out, ".tmp");
+    let tmp = crate::util::with_suffix(out, ".tmp");
     let f = fs::File::create(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
     let mut w = CpioWriter::new(BufWriter::with_capacity(1 << 20, f));
     let mut dirs: BTreeSet<String> = GUEST_DIRS.iter().map(|(d, _)| d.to_string()).collect();

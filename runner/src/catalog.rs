@@ -2,15 +2,22 @@
 //! comments of the test functions in suites/*/tests/*.rs (parsed with syn, so modules,
 //! attributes and rstest cases are understood, not pattern-matched).
 //!
-//! `ipcspec catalog` writes docs/catalog.md and docs/catalog.json; `ipcspec catalog --check`
-//! (and the runner's test `catalog_is_fresh`) fails when they differ from what the sources
-//! say. Output is sorted and has no timestamps, so it only changes when a test does.
+//! Each entry also lists the variants the test may report and what it branches on
+//! ([`crate::branches`]).
+//!
+//! `ipcspec catalog` writes docs/catalog.md and docs/catalog.json (with the other generated
+//! pages: [`crate::generated`]); `ipcspec catalog --check` (and the runner's test
+//! `catalog_is_fresh`) fails when they differ from what the sources say, or when a test
+//! branches on the environment without reporting a variant. Output is sorted and has no
+//! timestamps, so it only changes when a test does.
 
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
+
+use crate::branches::{self, Declared, Helpers};
 
 pub const CATALOG_SCHEMA: &str = "ipcspec-catalog/1";
 
@@ -35,6 +42,19 @@ pub struct Entry {
     pub parametrised: bool,
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub ignored: bool,
+    /// The variants the test may report (fixtures::variant), lacking ones marked.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub variants: Vec<Declared>,
+    /// What in the environment the test branches on (kernel version, capabilities, ...),
+    /// helpers of its suite included.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub branches_on: Vec<String>,
+    /// Why its branches do not change what it asserts (a `// variant: none` comment).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub no_variant: Option<String>,
+    /// It branches on the environment but reports no variant (`catalog --check` fails).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub silent: bool,
 }
 
 /// The whole catalog.
@@ -78,16 +98,26 @@ pub fn scan(root: &Path) -> Catalog {
         return cat;
     };
     let mut files: Vec<(String, PathBuf)> = Vec::new();
+    let mut helpers: BTreeMap<String, Helpers> = BTreeMap::new();
     for s in suites.flatten() {
         let suite = s.file_name().to_string_lossy().into_owned();
         if !s.path().join("Cargo.toml").is_file() {
             continue;
         }
-        if let Ok(tests) = fs::read_dir(s.path().join("tests")) {
-            for t in tests.flatten() {
+        let h = helpers.entry(suite.clone()).or_default();
+        for dir in ["src", "tests"] {
+            let Ok(entries) = fs::read_dir(s.path().join(dir)) else { continue };
+            for t in entries.flatten() {
                 let p = t.path();
                 if p.extension().is_some_and(|e| e == "rs") && p.is_file() {
-                    files.push((suite.clone(), p));
+                    if let Ok(src) = fs::read_to_string(&p)
+                        && let Ok(parsed) = syn::parse_file(&src)
+                    {
+                        branches::collect_helpers(&parsed.items, &src, h);
+                    }
+                    if dir == "tests" {
+                        files.push((suite.clone(), p));
+                    }
                 }
             }
         }
@@ -96,8 +126,9 @@ pub fn scan(root: &Path) -> Catalog {
     for (suite, path) in files {
         let rel = path.strip_prefix(root).unwrap_or(&path).display().to_string();
         let file = path.file_stem().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
+        let h = helpers.get(&suite).cloned().unwrap_or_default();
         match fs::read_to_string(&path) {
-            Ok(src) => match scan_source(&suite, &file, &rel, &src) {
+            Ok(src) => match scan_source(&suite, &file, &rel, &src, &h) {
                 Ok(mut es) => cat.tests.append(&mut es),
                 Err(e) => cat.errors.push(format!("{rel}: {e}")),
             },
@@ -109,28 +140,38 @@ pub fn scan(root: &Path) -> Catalog {
 }
 
 /// The tests of one source file. Pure; a file that does not parse is an error.
-pub fn scan_source(suite: &str, file: &str, rel_path: &str, src: &str) -> Result<Vec<Entry>, String> {
+pub fn scan_source(suite: &str, file: &str, rel_path: &str, src: &str, helpers: &Helpers) -> Result<Vec<Entry>, String> {
     let parsed = syn::parse_file(src).map_err(|e| {
         let lc = e.span().start();
         format!("does not parse (line {}): {e}", lc.line)
     })?;
     let mut out = Vec::new();
-    walk(&parsed.items, &mut Vec::new(), suite, file, rel_path, &mut out);
+    let at = Place { suite, file, rel: rel_path, src, helpers };
+    walk(&parsed.items, &mut Vec::new(), &at, &mut out);
     Ok(out)
 }
 
-fn walk(items: &[syn::Item], path: &mut Vec<String>, suite: &str, file: &str, rel: &str, out: &mut Vec<Entry>) {
+/// Where the scan is: the suite, the file, its text and its suite's helpers.
+struct Place<'a> {
+    suite: &'a str,
+    file: &'a str,
+    rel: &'a str,
+    src: &'a str,
+    helpers: &'a Helpers,
+}
+
+fn walk(items: &[syn::Item], path: &mut Vec<String>, at: &Place, out: &mut Vec<Entry>) {
     for item in items {
         match item {
             syn::Item::Fn(f) => {
-                if let Some(e) = entry_of(f, path, suite, file, rel) {
+                if let Some(e) = entry_of(f, path, at) {
                     out.push(e);
                 }
             }
             syn::Item::Mod(m) => {
                 if let Some((_, inner)) = &m.content {
                     path.push(m.ident.to_string());
-                    walk(inner, path, suite, file, rel, out);
+                    walk(inner, path, at, out);
                     path.pop();
                 }
             }
@@ -143,12 +184,13 @@ fn attr_name(a: &syn::Attribute) -> String {
     a.path().segments.iter().map(|s| s.ident.to_string()).collect::<Vec<_>>().join("::")
 }
 
-fn entry_of(f: &syn::ItemFn, path: &[String], suite: &str, file: &str, rel: &str) -> Option<Entry> {
+fn entry_of(f: &syn::ItemFn, path: &[String], at: &Place) -> Option<Entry> {
+    let (suite, file, rel) = (at.suite, at.file, at.rel);
     let names: Vec<String> = f.attrs.iter().map(attr_name).collect();
-    let is_test = names.iter().any(|n| n == "test" || n.ends_with("::test") || n == "rstest" || n.ends_with("::rstest"));
-    if !is_test {
+    if !branches::is_test(&f.attrs) {
         return None;
     }
+    let resolved = at.helpers.resolve(&branches::scan_text(&branches::fn_text(at.src, &f.sig, &f.block)));
     let mut docs = Vec::new();
     let mut cases = Vec::new();
     for a in &f.attrs {
@@ -169,7 +211,11 @@ fn entry_of(f: &syn::ItemFn, path: &[String], suite: &str, file: &str, rel: &str
         }),
         syn::FnArg::Receiver(_) => false,
     });
-    let parametrised = names.iter().any(|n| n == "case" || n.starts_with("case::")) || has_values;
+    let applied = branches::applied_templates(&f.attrs);
+    for t in &applied {
+        cases.extend(at.helpers.template_cases(t).unwrap_or_default().iter().cloned());
+    }
+    let parametrised = names.iter().any(|n| n == "case" || n.starts_with("case::")) || has_values || !applied.is_empty();
     let claim = join_doc(&docs);
     let mut full = path.to_vec();
     full.push(f.sig.ident.to_string());
@@ -184,6 +230,10 @@ fn entry_of(f: &syn::ItemFn, path: &[String], suite: &str, file: &str, rel: &str
         cases,
         parametrised,
         ignored: names.iter().any(|n| n == "ignore"),
+        silent: resolved.is_silent(),
+        variants: resolved.reports.into_iter().collect(),
+        branches_on: resolved.branches.into_iter().collect(),
+        no_variant: resolved.none,
     })
 }
 
@@ -320,7 +370,12 @@ pub fn to_markdown(cat: &Catalog) -> String {
             let claim = if e.claim.is_empty() { "*(no doc comment: the claim is not stated)*".to_string() } else { md_escape(&e.claim).replace("\n\n", "\n  \n  ") };
             md.push_str(&format!("  {claim}\n"));
             let src = if e.sources.is_empty() { "**none**".to_string() } else { e.sources.join("; ") };
-            md.push_str(&format!("  *Source:* {} · `{}`\n\n", md_escape(&src), e.location));
+            md.push_str(&format!("  *Source:* {} · `{}`\n", md_escape(&src), e.location));
+            if !e.variants.is_empty() {
+                let vs: Vec<String> = e.variants.iter().map(|v| if v.lacking { format!("`{}` (lacking)", v.name) } else { format!("`{}`", v.name) }).collect();
+                md.push_str(&format!("  *Variants:* {}\n", vs.join(", ")));
+            }
+            md.push('\n');
         }
     }
     md
@@ -330,30 +385,18 @@ fn md_escape(s: &str) -> String {
     s.replace('|', "\\|").replace('<', "&lt;").replace('>', "&gt;")
 }
 
-/// Compare the generated catalog with what is in `docs/`; the error says how to refresh.
-pub fn check(root: &Path, cat: &Catalog) -> Result<(), String> {
-    let mut stale = Vec::new();
-    for (name, want) in [("catalog.json", to_json(cat)), ("catalog.md", to_markdown(cat))] {
-        let p = root.join("docs").join(name);
-        match fs::read_to_string(&p) {
-            Ok(have) if have == want => {}
-            Ok(_) => stale.push(format!("docs/{name} is stale")),
-            Err(_) => stale.push(format!("docs/{name} is missing")),
-        }
-    }
-    if stale.is_empty() {
-        Ok(())
-    } else {
-        Err(format!("{}. Regenerate with: cargo run -p ipcspec -- catalog", stale.join("; ")))
-    }
+/// Tests that branch on the environment without reporting a variant, each with what it
+/// branches on.
+pub fn silent(cat: &Catalog) -> Vec<String> {
+    cat.tests
+        .iter()
+        .filter(|e| e.silent)
+        .map(|e| format!("{} ({}) branches on {} but reports no variant", e.id, e.location, e.branches_on.join(", ")))
+        .collect()
 }
 
-/// Write docs/catalog.{json,md}.
-pub fn write(root: &Path, cat: &Catalog) -> anyhow::Result<()> {
-    crate::util::write_atomic(&root.join("docs/catalog.json"), to_json(cat).as_bytes())?;
-    crate::util::write_atomic(&root.join("docs/catalog.md"), to_markdown(cat).as_bytes())?;
-    Ok(())
-}
+// The pages generated from the catalog (this one, docs/kernel-changes.md, docs/mechanisms.md)
+// are written and checked by crate::generated, which sits above this module.
 
 #[cfg(test)]
 mod tests {
@@ -393,7 +436,7 @@ mod nested {
 
     #[test]
     fn reads_claims_sources_cases() {
-        let es = scan_source("pipes", "atomicity", "suites/pipes/tests/atomicity.rs", SRC).unwrap();
+        let es = scan_source("pipes", "atomicity", "suites/pipes/tests/atomicity.rs", SRC, &Helpers::default()).unwrap();
         let ids: Vec<&str> = es.iter().map(|e| e.id.as_str()).collect();
         assert_eq!(
             ids,
@@ -421,7 +464,7 @@ mod nested {
     fn lookup_finds_the_function_of_a_case() {
         let cat = Catalog {
             schema: CATALOG_SCHEMA.into(),
-            tests: scan_source("pipes", "atomicity", "x", SRC).unwrap(),
+            tests: scan_source("pipes", "atomicity", "x", SRC, &Helpers::default()).unwrap(),
             errors: vec![],
         };
         assert_eq!(cat.lookup("pipes::atomicity::writes_never_interleave::case_1_anonymous").unwrap().id, "pipes::atomicity::writes_never_interleave");
@@ -430,7 +473,7 @@ mod nested {
 
     #[test]
     fn a_file_that_does_not_parse_is_an_error() {
-        assert!(scan_source("a", "b", "c", "fn x( {").is_err());
+        assert!(scan_source("a", "b", "c", "fn x( {", &Helpers::default()).is_err());
     }
 
     #[test]

@@ -13,13 +13,9 @@
 //! - any other signal: CRASH naming the signal;
 //! - killed by the deadline: TIMEOUT.
 
-use crate::model::Outcome;
+use crate::model::{Outcome, Variant};
 
-/// The line prefix with which a test says it is skipped (fixtures::gate::SKIP_MARKER).
-pub const SKIP_MARKER: &str = "IPCSPEC-SKIP:";
-
-/// The fixtures' deadline message (fixtures::deadline::Watchdog).
-pub const STUCK_MARKER: &str = "ipcspec: STUCK:";
+pub use ipcspec_protocol::{LACKING_TAG, SKIP_MARKER, STUCK_MARKER, VARIANT_MARKER};
 
 /// Longest message kept in a cell; the full output is in the logs.
 pub const MAX_MESSAGE: usize = 1500;
@@ -93,6 +89,49 @@ pub fn skip_reason(stdout: &str) -> Option<String> {
             if r.is_empty() { "(no reason given)".to_string() } else { clip(r) }
         })
     })
+}
+
+/// One `IPCSPEC-VARIANT: <name>[ [lacking]]: <detail>` line, or `None` for any other line
+/// (a malformed name is not a variant: the fixtures refuse to write one).
+pub fn variant_line(line: &str) -> Option<Variant> {
+    let rest = line.trim_start_matches('\r').strip_prefix(VARIANT_MARKER)?.trim_start();
+    let (head, detail) = rest.split_once(':').unwrap_or((rest, ""));
+    let head = head.trim();
+    let (name, lacking) = match head.strip_suffix(LACKING_TAG) {
+        Some(n) => (n.trim_end(), true),
+        None => (head, false),
+    };
+    if !ipcspec_protocol::is_variant_name(name) {
+        return None;
+    }
+    Some(Variant { name: name.to_string(), lacking, detail: clip(detail.trim()) })
+}
+
+/// Combine the variants a test reported (in order): distinct names joined with `+`,
+/// lacking if any part is, the details joined with "; ".
+pub fn combine(vs: Vec<Variant>) -> Option<Variant> {
+    let mut out: Option<Variant> = None;
+    for v in vs {
+        match &mut out {
+            None => out = Some(v),
+            Some(o) => {
+                if o.parts().any(|p| p == v.name) {
+                    continue;
+                }
+                o.name = format!("{}+{}", o.name, v.name);
+                o.lacking |= v.lacking;
+                if !v.detail.is_empty() {
+                    o.detail = clip(&if o.detail.is_empty() { v.detail } else { format!("{}; {}", o.detail, v.detail) });
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The variant a test reported on its stdout, if any.
+pub fn variant_of(stdout: &str) -> Option<Variant> {
+    combine(stdout.lines().filter_map(variant_line).collect())
 }
 
 fn ran_no_test(stdout: &str) -> bool {
@@ -210,6 +249,27 @@ mod tests {
         assert_eq!(o, Outcome::Crash { reason: "killed by signal 11 (SIGSEGV)".into() });
         assert!(matches!(classify(Exit::TimedOut(30_000), "", ""), Outcome::Timeout { .. }));
         assert_eq!(classify(Exit::Code(3), "", ""), Outcome::Fail { message: "exit code 3".into() });
+    }
+
+    #[test]
+    fn variants_are_read_and_combined() {
+        assert_eq!(variant_of("running 1 test\ntest x ... ok\n"), None);
+        let out = "running 1 test\n\nIPCSPEC-VARIANT: absent [lacking]: ENOSYS: added in 5.11\ntest x ... ok\n";
+        assert_eq!(
+            variant_of(out),
+            Some(Variant { name: "absent".into(), lacking: true, detail: "ENOSYS: added in 5.11".into() })
+        );
+        let two = "IPCSPEC-VARIANT: present: has it\nIPCSPEC-VARIANT: eloop: loops\nIPCSPEC-VARIANT: present: again\n";
+        let v = variant_of(two).unwrap();
+        assert_eq!((v.name.as_str(), v.lacking, v.detail.as_str()), ("present+eloop", false, "has it; loops"));
+        assert_eq!(v.parts().collect::<Vec<_>>(), ["present", "eloop"]);
+        let mixed = "IPCSPEC-VARIANT: present: x\nIPCSPEC-VARIANT: blocked [lacking]: seccomp\n";
+        assert!(variant_of(mixed).unwrap().lacking);
+        // Malformed lines are not variants; a line without detail is.
+        assert_eq!(variant_line("IPCSPEC-VARIANT: Not A Name: x"), None);
+        assert_eq!(variant_line("IPCSPEC-VARIANT: "), None);
+        assert_eq!(variant_line("IPCSPEC-VARIANT: eloop").unwrap().detail, "");
+        assert_eq!(variant_line("  IPCSPEC-VARIANT: eloop: x"), None, "a marker starts its line");
     }
 
     #[test]

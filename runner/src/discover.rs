@@ -20,54 +20,42 @@ pub struct Workspace {
     pub target_dir: PathBuf,
     /// Suite name -> its package directory, in name order.
     pub suites: BTreeMap<String, PathBuf>,
-}
-
-#[derive(Deserialize)]
-struct Metadata {
-    workspace_root: PathBuf,
-    target_directory: PathBuf,
-    packages: Vec<MetaPackage>,
-    workspace_members: Vec<String>,
-}
-
-#[derive(Deserialize)]
-struct MetaPackage {
-    name: String,
-    id: String,
-    manifest_path: PathBuf,
+    /// cargo's package id -> package name, of every workspace member (cargo's build
+    /// messages name packages by id).
+    pub package_names: BTreeMap<String, String>,
 }
 
 impl Workspace {
-    /// Read the workspace with `cargo metadata` (run from `dir`, or the current directory).
+    /// Read the workspace with `cargo metadata` (cargo_metadata; run from `dir`, or the
+    /// current directory).
     pub fn load(dir: Option<&Path>) -> Result<Workspace> {
-        let mut cmd = Command::new(cargo());
-        cmd.args(["metadata", "--format-version", "1", "--no-deps"]);
+        let mut cmd = cargo_metadata::MetadataCommand::new();
+        cmd.cargo_path(cargo()).no_deps();
         if let Some(d) = dir {
             cmd.current_dir(d);
         }
-        let out = cmd.stderr(Stdio::piped()).output().context("running `cargo metadata`")?;
-        if !out.status.success() {
-            bail!(
-                "`cargo metadata` failed (run ipcspec inside the ipcspec workspace): {}",
-                String::from_utf8_lossy(&out.stderr).trim()
-            );
-        }
-        let m: Metadata = serde_json::from_slice(&out.stdout).context("parsing `cargo metadata` output")?;
-        let suites_dir = m.workspace_root.join("suites");
-        let mut suites = BTreeMap::new();
-        for p in &m.packages {
-            if !m.workspace_members.contains(&p.id) {
-                continue;
+        let m = match cmd.exec() {
+            Ok(m) => m,
+            Err(cargo_metadata::Error::CargoMetadata { stderr }) => {
+                bail!("`cargo metadata` failed (run ipcspec inside the ipcspec workspace): {}", stderr.trim())
             }
-            let dir = p.manifest_path.parent().unwrap_or(Path::new("")).to_path_buf();
+            Err(e) => return Err(e).context("running `cargo metadata`"),
+        };
+        let root = m.workspace_root.clone().into_std_path_buf();
+        let suites_dir = root.join("suites");
+        let mut suites = BTreeMap::new();
+        let mut package_names = BTreeMap::new();
+        for p in m.workspace_packages() {
+            package_names.insert(p.id.repr.clone(), p.name.to_string());
+            let dir = p.manifest_path.parent().map(|d| d.as_std_path().to_path_buf()).unwrap_or_default();
             if dir.parent() == Some(suites_dir.as_path()) {
-                suites.insert(p.name.clone(), dir);
+                suites.insert(p.name.to_string(), dir);
             }
         }
         if suites.is_empty() {
             bail!("no suites found under {} (is this the ipcspec workspace?)", suites_dir.display());
         }
-        Ok(Workspace { root: m.workspace_root, target_dir: m.target_directory, suites })
+        Ok(Workspace { root, target_dir: m.target_directory.into_std_path_buf(), suites, package_names })
     }
 
     /// Check suite names given by the user; an unknown one is an error listing the known.
@@ -115,59 +103,20 @@ pub struct Build {
     pub errors: Vec<BuildError>,
 }
 
-#[derive(Deserialize)]
-struct CargoMsg {
-    reason: String,
-    #[serde(default)]
-    package_id: Option<String>,
-    #[serde(default)]
-    target: Option<CargoTarget>,
-    #[serde(default)]
-    executable: Option<PathBuf>,
-    #[serde(default)]
-    profile: Option<CargoProfile>,
-    #[serde(default)]
-    message: Option<CompilerMessage>,
-    #[serde(default)]
-    success: Option<bool>,
-}
-
-#[derive(Deserialize)]
-struct CargoTarget {
-    name: String,
-    kind: Vec<String>,
-}
-
-#[derive(Deserialize)]
-struct CargoProfile {
-    test: bool,
-}
-
-#[derive(Deserialize)]
-struct CompilerMessage {
-    level: String,
-    #[serde(default)]
-    rendered: Option<String>,
-}
-
-/// The package name in a cargo package id (`path+file:///w/suites/fds#0.1.0` or
-/// `path+file:///w/suites/x#name@0.1.0` or the old `name 0.1.0 (path+...)`).
-fn package_name(id: &str, ws: &Workspace) -> Option<String> {
-    if let Some((_, rest)) = id.split_once('#') {
-        if let Some((name, _)) = rest.split_once('@') {
-            return Some(name.to_string());
-        }
-        // The name is the last path component.
-        let path = id.split_once('#')?.0;
-        let _ = ws;
-        return path.rsplit('/').next().filter(|s| !s.is_empty()).map(str::to_string);
-    }
-    id.split_whitespace().next().map(str::to_string)
+/// The name of the package with cargo's id `id` (a workspace member).
+fn package_name(id: &cargo_metadata::PackageId, ws: &Workspace) -> Option<String> {
+    ws.package_names.get(&id.repr).cloned()
 }
 
 /// Build the test binaries of `suites` once. A suite that does not compile becomes a
 /// [`BuildError`] with the compiler's messages; the others are built and returned.
 pub fn build(ws: &Workspace, suites: &[String], release: bool) -> Result<Build> {
+    build_showing(ws, suites, release, &|_, _| {})
+}
+
+/// [`build`], telling `progress` about every artifact as cargo finishes it (how many so
+/// far, and which crate), so a long build is visibly moving.
+pub fn build_showing(ws: &Workspace, suites: &[String], release: bool, progress: &dyn Fn(usize, &str)) -> Result<Build> {
     let mut remaining: Vec<String> = suites.to_vec();
     let mut result = Build::default();
     // cargo stops at the first package that fails: build again without it until the rest
@@ -176,7 +125,7 @@ pub fn build(ws: &Workspace, suites: &[String], release: bool) -> Result<Build> 
         if remaining.is_empty() {
             break;
         }
-        let attempt = build_once(ws, &remaining, release)?;
+        let attempt = build_once(ws, &remaining, release, progress)?;
         if attempt.failed.is_empty() {
             if !attempt.success {
                 bail!("building the suites failed:\n{}", attempt.stderr_tail);
@@ -201,7 +150,9 @@ struct Attempt {
     stderr_tail: String,
 }
 
-fn build_once(ws: &Workspace, suites: &[String], release: bool) -> Result<Attempt> {
+fn build_once(ws: &Workspace, suites: &[String], release: bool, progress: &dyn Fn(usize, &str)) -> Result<Attempt> {
+    use cargo_metadata::Message;
+    use cargo_metadata::diagnostic::DiagnosticLevel;
     let mut cmd = Command::new(cargo());
     cmd.current_dir(&ws.root)
         .args(["test", "--no-run", "--no-fail-fast", "--tests", "--message-format", "json-diagnostic-rendered-ansi"]);
@@ -211,59 +162,60 @@ fn build_once(ws: &Workspace, suites: &[String], release: bool) -> Result<Attemp
     for s in suites {
         cmd.args(["-p", s]);
     }
-    let out = cmd
+    let mut child = cmd
         .stdin(Stdio::null())
+        .stdout(Stdio::piped())
         .stderr(Stdio::piped())
-        .output()
+        .spawn()
         .context("running `cargo test --no-run`")?;
-    let mut att = Attempt {
-        success: out.status.success(),
-        binaries: Vec::new(),
-        failed: BTreeMap::new(),
-        stderr_tail: tail(&String::from_utf8_lossy(&out.stderr), 30),
-    };
-    for line in out.stdout.split(|&b| b == b'\n') {
-        let Ok(msg) = serde_json::from_slice::<CargoMsg>(line) else { continue };
-        match msg.reason.as_str() {
-            "compiler-artifact" => {
-                let (Some(t), Some(exe), Some(p), Some(pid)) = (msg.target, msg.executable, msg.profile, msg.package_id)
-                else {
-                    continue;
-                };
-                if !p.test || !t.kind.iter().any(|k| k == "test") {
+    // stderr is read beside stdout, so that neither pipe fills up.
+    let mut stderr = child.stderr.take().context("cargo's stderr")?;
+    let err_reader = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = std::io::Read::read_to_string(&mut stderr, &mut s);
+        s
+    });
+    let stdout = child.stdout.take().context("cargo's stdout")?;
+    let mut att = Attempt { success: true, binaries: Vec::new(), failed: BTreeMap::new(), stderr_tail: String::new() };
+    let mut artifacts = 0usize;
+    for msg in Message::parse_stream(std::io::BufReader::new(stdout)).flatten() {
+        match msg {
+            Message::CompilerArtifact(a) => {
+                artifacts += 1;
+                progress(artifacts, &a.target.name);
+                let Some(exe) = a.executable else { continue };
+                if !a.profile.test || !a.target.kind.iter().any(|k| k.to_string() == "test") {
                     continue;
                 }
-                let Some(suite) = package_name(&pid, ws) else { continue };
+                let Some(suite) = package_name(&a.package_id, ws) else { continue };
                 if !suites.contains(&suite) {
                     continue;
                 }
                 att.binaries.push(TestBinary {
-                    id: format!("{suite}::{}", t.name),
-                    serial: t.name.starts_with("global_"),
+                    id: format!("{suite}::{}", a.target.name),
+                    serial: a.target.name.starts_with("global_"),
                     suite,
-                    path: exe,
+                    path: exe.into_std_path_buf(),
                 });
             }
-            "compiler-message" => {
-                let (Some(pid), Some(m)) = (msg.package_id, msg.message) else { continue };
-                if m.level != "error" {
+            Message::CompilerMessage(m) => {
+                if m.message.level != DiagnosticLevel::Error {
                     continue;
                 }
-                let Some(suite) = package_name(&pid, ws) else { continue };
-                let text = strip_ansi(m.rendered.as_deref().unwrap_or("error"));
+                let Some(suite) = package_name(&m.package_id, ws) else { continue };
+                let text = strip_ansi(m.message.rendered.as_deref().unwrap_or("error"));
                 let e = att.failed.entry(suite).or_default();
                 if e.lines().count() < 60 {
                     e.push_str(&text);
                 }
             }
-            "build-finished" => {
-                if let Some(s) = msg.success {
-                    att.success = att.success && s;
-                }
-            }
+            Message::BuildFinished(f) => att.success = att.success && f.success,
             _ => {}
         }
     }
+    let status = child.wait().context("waiting for `cargo test --no-run`")?;
+    att.success = att.success && status.success();
+    att.stderr_tail = tail(&err_reader.join().unwrap_or_default(), 30);
     // A failing suite that is not among ours (a dependency such as fixtures) fails all.
     if !att.success && att.failed.is_empty() {
         let fixtures_error = att.stderr_tail.clone();
@@ -356,13 +308,28 @@ mod tests {
 
     #[test]
     fn package_names_from_ids() {
+        let id = "path+file:///w/suites/x#fds@0.1.0";
         let ws = Workspace {
             root: "/w".into(),
             target_dir: "/w/target".into(),
             suites: [("fds".to_string(), PathBuf::from("/w/suites/fds"))].into_iter().collect(),
+            package_names: [(id.to_string(), "fds".to_string())].into_iter().collect(),
         };
-        assert_eq!(package_name("path+file:///w/suites/fds#0.1.0", &ws).as_deref(), Some("fds"));
-        assert_eq!(package_name("path+file:///w/suites/x#fds@0.1.0", &ws).as_deref(), Some("fds"));
-        assert_eq!(package_name("fds 0.1.0 (path+file:///w/suites/fds)", &ws).as_deref(), Some("fds"));
+        let pid = |s: &str| cargo_metadata::PackageId { repr: s.into() };
+        assert_eq!(package_name(&pid(id), &ws).as_deref(), Some("fds"));
+        assert_eq!(package_name(&pid("registry+https://x#libc@0.2.0"), &ws), None);
+    }
+
+    #[test]
+    fn this_workspace_loads() {
+        // Loading runs `cargo metadata`: a user who cannot run the toolchain (the CI's uid 65534
+        // pass, with cargo under /root, mode 700) has nothing to load it with.
+        if let Err(e) = std::process::Command::new(cargo()).arg("--version").output() {
+            eprintln!("skipped: {} cannot be run by this user: {e}", cargo());
+            return;
+        }
+        let ws = Workspace::load(Some(Path::new(env!("CARGO_MANIFEST_DIR")))).unwrap();
+        assert!(ws.suites.contains_key("fds") && ws.root.join("Cargo.toml").is_file());
+        assert!(ws.package_names.values().any(|n| n == "fixtures"));
     }
 }

@@ -17,10 +17,32 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::{Outcome, User};
+use crate::model::{Outcome, User, Variant};
 
 /// The start of every record.
 pub const MAGIC: &[u8] = b"@@IPCSPEC1 ";
+
+/// At most this much of a test's output travels in its result record (the head and the
+/// tail are kept: the start says what ran, the end how it ended).
+pub const OUTPUT_CAP: usize = 8 * 1024;
+
+/// `text` cut to at most [`OUTPUT_CAP`] bytes (plus a marker line): its first quarter and
+/// its last three quarters, cut at character boundaries.
+pub fn cap_output(text: &str) -> String {
+    if text.len() <= OUTPUT_CAP {
+        return text.to_string();
+    }
+    let head_len = OUTPUT_CAP / 4;
+    let mut h = head_len;
+    while !text.is_char_boundary(h) {
+        h -= 1;
+    }
+    let mut t = text.len() - (OUTPUT_CAP - head_len);
+    while !text.is_char_boundary(t) {
+        t += 1;
+    }
+    format!("{}\n[... {} bytes of output cut ...]\n{}", &text[..h], t - h, &text[t..])
+}
 
 /// Records longer than this are treated as corrupt (a corrupted length field must not make
 /// the decoder wait for gigabytes).
@@ -47,7 +69,15 @@ pub enum Record {
         user: User,
         #[serde(flatten)]
         outcome: Outcome,
+        /// The variant the test reported (fixtures::variant), if any.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        variant: Option<Variant>,
         duration_ms: u64,
+        /// What the test wrote (stdout, then stderr), capped at [`OUTPUT_CAP`] bytes by
+        /// [`cap_output`]: the host writes it to `logs/<column>/<test>.log`. Empty when the
+        /// test wrote nothing (and in streams of executors older than this field).
+        #[serde(default, skip_serializing_if = "String::is_empty")]
+        output: String,
     },
     /// The executor is alive; `done` runs finished so far.
     Heartbeat { done: usize },
@@ -238,13 +268,17 @@ mod tests {
                 id: "fds::dup::a".into(),
                 user: User::Root,
                 outcome: Outcome::Fail { message: "left: 1\n right: 2 \u{1b}[0m \"q\"".into() },
+                variant: None,
                 duration_ms: 12,
+                output: "thread 'a' panicked at x.rs:1:1\nleft: 1\n\u{0}\u{1b}[0m é".into(),
             },
             Record::Result {
                 id: "fds::dup::b".into(),
                 user: User::Nobody,
                 outcome: Outcome::Skip { reason: "requires root".into() },
+                variant: Some(Variant { name: "absent".into(), lacking: true, detail: "ENOSYS".into() }),
                 duration_ms: 1,
+                output: String::new(),
             },
             Record::Heartbeat { done: 2 },
             Record::Done { results: 2, duration_ms: 40 },
@@ -363,6 +397,21 @@ mod tests {
         let mut s = b"@@IPCSPEC1 2000000 00000000 \n".to_vec();
         s.extend(encode(&Record::Heartbeat { done: 7 }));
         assert_eq!(decode(&s).records, vec![Record::Heartbeat { done: 7 }]);
+    }
+
+    #[test]
+    fn output_is_capped_head_and_tail_at_char_boundaries() {
+        assert_eq!(cap_output("short"), "short");
+        let long: String = "é".repeat(OUTPUT_CAP) + "THE END";
+        let c = cap_output(&long);
+        assert!(c.len() <= OUTPUT_CAP + 64, "{}", c.len());
+        assert!(c.starts_with('é') && c.ends_with("THE END") && c.contains("bytes of output cut"), "{c}");
+        // A result without the field (an older executor) still decodes, with no output.
+        let old = br#"{"type":"result","id":"a::b::c","user":"root","outcome":"PASS","duration_ms":1}"#;
+        match serde_json::from_slice::<Record>(old).unwrap() {
+            Record::Result { output, .. } => assert!(output.is_empty()),
+            r => panic!("{r:?}"),
+        }
     }
 
     #[test]

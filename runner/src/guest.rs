@@ -26,7 +26,7 @@ use serde::{Deserialize, Serialize};
 use crate::classify::{Exit, classify};
 use crate::frame::{Record, encode};
 use crate::model::User;
-use crate::targets::{Inject, Plan};
+use crate::plan::{Inject, Plan};
 
 /// argv[1] that makes the executor hang forever (the test-only "hung test" fault).
 pub const HANG_ARG: &str = "__ipcspec-hang";
@@ -70,6 +70,36 @@ pub struct GuestPlan {
     /// here: IPCSPEC_CONTAINER_MODE, ...). The executor clears the rest of its environment.
     #[serde(default)]
     pub env: Vec<(String, String)>,
+    /// A VM that runs the plan inside a container (`vm:<kernel>+<mode>`): its init starts
+    /// the OCI runtime, and the executor runs as the container's process. None: here.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub container: Option<GuestContainer>,
+}
+
+/// A container inside a VM: the OCI runtime (crun, in the initramfs), its command line and
+/// the mode's OCI configuration (runner/src/container/oci). The VM's init makes the
+/// container's root — a tmpfs with the bundle's directories bound in — sets the
+/// configuration's root to it, and starts `<runtime> <args> <id>` with the plan on standard
+/// input and the result port as standard output.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct GuestContainer {
+    /// The runtime binary in the guest.
+    pub runtime: String,
+    /// Its arguments before the container's id (`--cgroup-manager=disabled run --no-pivot
+    /// --bundle <dir>`); the bundle directory is `bundle`.
+    pub args: Vec<String>,
+    /// The bundle directory (its config.json and rootfs/ are made by the init).
+    pub bundle: String,
+    pub id: String,
+    /// The OCI configuration (`root.path` is set by the init).
+    pub config: serde_json::Value,
+    /// Directories of the VM's root bound (recursively) into the container's root: the
+    /// bundle's (`ipcspec`, `lib`, `lib64`, `etc`, `usr`).
+    pub binds: Vec<String>,
+    /// Tell the tests the VM's own IPC namespace (IPCSPEC_HOST_IPC_NS): the "host" of a
+    /// container in a VM is the VM.
+    #[serde(default)]
+    pub host_ipc_ns: bool,
 }
 
 /// The executor's version string.
@@ -98,7 +128,12 @@ pub fn vm_init_main() -> ! {
                 && let Err(e) = mount_disk(dev, crate::bundle::GUEST_BIN_DIR, gp.time_scale) {
                     notes.push(format!("cannot mount the test binaries from {dev}: {e}"));
                 }
-            supervise(|| execute(&gp, notes));
+            match &gp.container {
+                Some(c) => run_in_container(&gp, c, notes),
+                None => {
+                    supervise(|| execute(&gp, notes));
+                }
+            }
         }
         Err(e) => {
             // Say why on both ports, then stop.
@@ -136,6 +171,110 @@ pub fn supervise(work: impl FnOnce() -> i32) -> i32 {
         if r < 0 && std::io::Error::last_os_error().raw_os_error() == Some(libc::ECHILD) {
             return 0;
         }
+    }
+}
+
+/// PID 1 of a VM whose plan runs in a container: make the container's root, write its
+/// configuration, start the runtime with the plan (for the executor inside) on standard input
+/// and the result port as standard output, reap every orphan until the runtime ends. What
+/// goes wrong before the executor starts is said in a note on the result port, and the
+/// runtime's own messages go to the console.
+fn run_in_container(gp: &GuestPlan, c: &GuestContainer, mut notes: Vec<String>) {
+    use nix::mount::{MsFlags, mount};
+    let mut sink = match Sink::open(&gp.results) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("ipcspec init: cannot open the results sink {}: {e}", gp.results);
+            return;
+        }
+    };
+    let bundle = Path::new(&c.bundle);
+    let rootfs = bundle.join("rootfs");
+    let _ = fs::create_dir_all(&rootfs);
+    // Its own tmpfs, with the bundle's directories bound in: the container sees what a
+    // docker container of the bundle image sees, and nothing of the VM's /run or /dev.
+    if let Err(e) = mount(Some("tmpfs"), &rootfs, Some("tmpfs"), MsFlags::MS_NOSUID | MsFlags::MS_NODEV, Some("mode=0755")) {
+        notes.push(format!("mounting a tmpfs on {} failed: {e}", rootfs.display()));
+    }
+    for (d, mode) in crate::bundle::GUEST_DIRS {
+        let p = rootfs.join(d);
+        let _ = fs::create_dir_all(&p);
+        use std::os::unix::fs::PermissionsExt;
+        let _ = fs::set_permissions(&p, fs::Permissions::from_mode(*mode));
+    }
+    for b in &c.binds {
+        let src = Path::new("/").join(b);
+        if !src.exists() {
+            continue;
+        }
+        let dst = rootfs.join(b);
+        let _ = fs::create_dir_all(&dst);
+        if let Err(e) = mount(Some(&src), &dst, None::<&str>, MsFlags::MS_BIND | MsFlags::MS_REC, None::<&str>) {
+            notes.push(format!("binding {} into the container failed: {e}", src.display()));
+        }
+    }
+    // crun resolves a `cgroup` mount against the VM's cgroup hierarchy.
+    let _ = mount(Some("cgroup2"), "/sys/fs/cgroup", Some("cgroup2"), MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC, None::<&str>);
+    let mut config = c.config.clone();
+    config["root"]["path"] = serde_json::Value::String(rootfs.display().to_string());
+    let mut inner = gp.clone();
+    inner.container = None;
+    inner.results = "-".into();
+    inner.disk = None;
+    if c.host_ipc_ns
+        && let Ok(ns) = fs::read_link("/proc/self/ns/ipc")
+    {
+        let ns = ns.to_string_lossy().into_owned();
+        inner.env.push((ipcspec_protocol::env::HOST_IPC_NS.to_string(), ns.clone()));
+        if let Some(env) = config["process"]["env"].as_array_mut() {
+            env.push(serde_json::Value::String(format!("{}={ns}", ipcspec_protocol::env::HOST_IPC_NS)));
+        }
+    }
+    if let Err(e) = fs::write(bundle.join("config.json"), serde_json::to_vec_pretty(&config).unwrap_or_default()) {
+        notes.push(format!("writing the container's config.json failed: {e}"));
+    }
+    for n in notes {
+        sink.send(&Record::Note { message: n });
+    }
+    let Ok(plan) = serde_json::to_vec(&inner) else { return };
+    let out = match fs::OpenOptions::new().write(true).custom_flags(libc::O_NOCTTY).open(&gp.results) {
+        Ok(f) => f,
+        Err(e) => {
+            sink.send(&Record::Note { message: format!("cannot open {} for the container: {e}", gp.results) });
+            return;
+        }
+    };
+    let console = fs::OpenOptions::new().write(true).open("/dev/console").map(Stdio::from).unwrap_or_else(|_| Stdio::null());
+    let started = Instant::now();
+    let child = Command::new(&c.runtime).args(&c.args).arg(&c.id).stdin(Stdio::piped()).stdout(out).stderr(console).spawn();
+    let mut child = match child {
+        Ok(ch) => ch,
+        Err(e) => {
+            sink.send(&Record::Note { message: format!("cannot start the container runtime {}: {e}", c.runtime) });
+            return;
+        }
+    };
+    if let Some(mut stdin) = child.stdin.take() {
+        let _ = stdin.write_all(&plan);
+    }
+    let pid = child.id() as i32;
+    // PID 1: reap everything until the runtime itself ends.
+    let status = loop {
+        let mut st = 0;
+        // SAFETY: plain waitpid.
+        let r = unsafe { libc::waitpid(-1, &mut st, 0) };
+        if r == pid {
+            break st;
+        }
+        if r < 0 && std::io::Error::last_os_error().raw_os_error() == Some(libc::ECHILD) {
+            break 0;
+        }
+    };
+    let code = if libc::WIFEXITED(status) { libc::WEXITSTATUS(status) } else { 128 + libc::WTERMSIG(status) };
+    if code != 0 {
+        sink.send(&Record::Note {
+            message: format!("the container runtime {} exited with status {code} after {} ms (its messages are on the console)", c.runtime, started.elapsed().as_millis()),
+        });
     }
 }
 
@@ -285,6 +424,9 @@ struct Running {
     partial: Vec<u8>,
     current: Option<(String, Instant)>,
     skip: Option<String>,
+    variants: Vec<crate::model::Variant>,
+    /// What the running test wrote straight to fd 1 (markers, raw writes) so far.
+    output: String,
     finished: Vec<String>,
     retry: Vec<String>,
 }
@@ -436,7 +578,7 @@ impl Executor<'_> {
                     Ok(r) => running.push(r),
                     Err((w, e)) => {
                         for t in &w.tests {
-                            self.report(&w, t, crate::model::Outcome::Crash { reason: e.clone() }, 0);
+                            self.report(&w, t, crate::model::Outcome::Crash { reason: e.clone() }, None, 0, "");
                         }
                     }
                 }
@@ -516,7 +658,9 @@ impl Executor<'_> {
             c
         } else if work.batch {
             let mut c = Command::new(&work.binary);
-            c.args(["--test-threads=1", "-Z", "unstable-options", "--format", "json", "--exact"]);
+            // --show-output: a passing test's captured output comes in its "ok" event (for
+            // its log), as a failing one's does anyway.
+            c.args(["--test-threads=1", "-Z", "unstable-options", "--format", "json", "--show-output", "--exact"]);
             c.args(&work.tests);
             c
         } else {
@@ -532,7 +676,7 @@ impl Executor<'_> {
         }
         cmd.env("PATH", "/usr/local/bin:/usr/bin:/bin")
             .env("HOME", if user == User::Root { "/root" } else { "/tmp" })
-            .env("IPCSPEC_TIME_SCALE", format!("{}", self.gp.time_scale))
+            .env(ipcspec_protocol::env::TIME_SCALE, format!("{}", self.gp.time_scale))
             .env("RUST_BACKTRACE", "0")
             .current_dir("/")
             .stdin(Stdio::null())
@@ -570,6 +714,8 @@ impl Executor<'_> {
                 partial: Vec::new(),
                 current: None,
                 skip: None,
+                variants: Vec::new(),
+                output: String::new(),
                 finished: Vec::new(),
                 retry: Vec::new(),
             }),
@@ -600,29 +746,42 @@ impl Executor<'_> {
         while let Some(nl) = r.partial.iter().position(|&b| b == b'\n') {
             let line: Vec<u8> = r.partial.drain(..=nl).collect();
             let line = String::from_utf8_lossy(&line);
+            let raw = line.trim_end_matches(['\n', '\r']);
             let line = line.trim();
             any = true;
-            match batch_event(line) {
+            let event = batch_event(line);
+            if r.current.is_some() && matches!(event, BatchEvent::Skip(_) | BatchEvent::Variant(_) | BatchEvent::Other) && r.output.len() < 1 << 20 {
+                r.output.push_str(raw);
+                r.output.push('\n');
+            }
+            match event {
                 BatchEvent::Started(name) => {
                     self.sink.send(&Record::Started { id: format!("{}::{name}", r.work.binary_id), user: r.work.user });
                     r.current = Some((name, Instant::now()));
                     r.skip = None;
+                    r.variants.clear();
+                    r.output.clear();
                 }
                 BatchEvent::Skip(reason) => r.skip = Some(reason),
-                BatchEvent::Ok(name) => {
+                BatchEvent::Variant(v) => r.variants.push(v),
+                BatchEvent::Ok(name, captured) => {
                     let ms = r.current.as_ref().map(|(_, t)| t.elapsed().as_millis() as u64).unwrap_or(0);
                     let outcome = match r.skip.take() {
                         Some(reason) => crate::model::Outcome::Skip { reason },
                         None => crate::model::Outcome::Pass,
                     };
                     r.current = None;
+                    let variant = crate::classify::combine(std::mem::take(&mut r.variants));
                     let w = Work { tests: vec![], ..r.work.shallow() };
-                    self.report(&w, &name, outcome, ms);
+                    let output = std::mem::take(&mut r.output) + &captured;
+                    self.report(&w, &name, outcome, variant, ms, &output);
                     r.finished.push(name);
                 }
                 BatchEvent::Failed(name) => {
                     r.current = None;
                     r.skip = None;
+                    r.variants.clear();
+                    r.output.clear();
                     r.finished.push(name.clone());
                     r.retry.push(name);
                 }
@@ -645,7 +804,8 @@ impl Executor<'_> {
         if let Some(cur) = &current {
             if let Exit::TimedOut(ms) = exit {
                 let w = Work { tests: vec![], ..r.work.shallow() };
-                self.report(&w, cur, classify(Exit::TimedOut(ms), "", &err_text), ms);
+                let output = labelled_output(&r.output, &err_text);
+                self.report(&w, cur, classify(Exit::TimedOut(ms), "", &err_text), None, ms, &output);
             } else {
                 retry.push(cur.clone());
             }
@@ -682,20 +842,22 @@ impl Executor<'_> {
         let _ = fs::remove_file(&r.out);
         let _ = fs::remove_file(&r.err);
         let outcome = classify(exit, &out, &err);
+        let variant = crate::classify::variant_of(&out);
         let key = format!("{}::{}/{}", r.work.binary_id, r.work.tests[0], r.work.user.name());
         if self.retried.remove(&key) && !outcome.kind().is_bad() {
             self.batch_only_failures.push(format!("{}::{} ({})", r.work.binary_id, r.work.tests[0], r.work.user.name()));
         }
         let test = r.work.tests[0].clone();
-        self.report(&r.work, &test, outcome, ms);
+        self.report(&r.work, &test, outcome, variant, ms, &labelled_output(&out, &err));
     }
 
-    fn report(&mut self, w: &Work, test: &str, outcome: crate::model::Outcome, ms: u64) {
+    fn report(&mut self, w: &Work, test: &str, outcome: crate::model::Outcome, variant: Option<crate::model::Variant>, ms: u64, output: &str) {
         self.done += 1;
         if outcome.kind().is_bad() {
             self.bad += 1;
         }
-        self.sink.send(&Record::Result { id: format!("{}::{test}", w.binary_id), user: w.user, outcome, duration_ms: ms });
+        let output = crate::frame::cap_output(output);
+        self.sink.send(&Record::Result { id: format!("{}::{test}", w.binary_id), user: w.user, outcome, variant, duration_ms: ms, output });
     }
 }
 
@@ -709,9 +871,11 @@ impl Work {
 #[derive(Debug, PartialEq)]
 enum BatchEvent {
     Started(String),
-    Ok(String),
+    /// The test passed; what it wrote, as libtest captured it (`--show-output`).
+    Ok(String, String),
     Failed(String),
     Skip(String),
+    Variant(crate::model::Variant),
     Other,
 }
 
@@ -720,6 +884,9 @@ enum BatchEvent {
 fn batch_event(line: &str) -> BatchEvent {
     if let Some(r) = crate::classify::skip_reason(line) {
         return BatchEvent::Skip(r);
+    }
+    if let Some(v) = crate::classify::variant_line(line) {
+        return BatchEvent::Variant(v);
     }
     if !line.starts_with('{') {
         return BatchEvent::Other;
@@ -731,10 +898,21 @@ fn batch_event(line: &str) -> BatchEvent {
     let name = v.get("name").and_then(|n| n.as_str()).unwrap_or("").to_string();
     match v.get("event").and_then(|e| e.as_str()) {
         Some("started") => BatchEvent::Started(name),
-        Some("ok") => BatchEvent::Ok(name),
+        Some("ok") => BatchEvent::Ok(name, v.get("stdout").and_then(|o| o.as_str()).unwrap_or("").to_string()),
         // Failed, timed out (libtest's own), ignored: run alone for the real verdict.
         Some(_) => BatchEvent::Failed(name),
         None => BatchEvent::Other,
+    }
+}
+
+/// A test's stdout and stderr as one text for its log: each under a heading when both have
+/// something, else whichever has.
+fn labelled_output(out: &str, err: &str) -> String {
+    match (out.trim().is_empty(), err.trim().is_empty()) {
+        (true, true) => String::new(),
+        (false, true) => out.to_string(),
+        (true, false) => err.to_string(),
+        (false, false) => format!("{}{}--- stderr ---\n{err}", out, if out.ends_with('\n') { "" } else { "\n" }),
     }
 }
 
@@ -823,9 +1001,20 @@ mod tests {
     #[test]
     fn batch_events() {
         assert_eq!(batch_event(r#"{ "type": "test", "event": "started", "name": "a::b" }"#), BatchEvent::Started("a::b".into()));
-        assert_eq!(batch_event(r#"{ "type": "test", "name": "a", "event": "ok" }"#), BatchEvent::Ok("a".into()));
+        assert_eq!(batch_event(r#"{ "type": "test", "name": "a", "event": "ok" }"#), BatchEvent::Ok("a".into(), String::new()));
+        assert_eq!(
+            batch_event(r#"{ "type": "test", "name": "a", "event": "ok", "stdout": "said\n" }"#),
+            BatchEvent::Ok("a".into(), "said\n".into())
+        );
+        assert_eq!(labelled_output("", " \n"), "");
+        assert_eq!(labelled_output("o\n", "e\n"), "o\n--- stderr ---\ne\n");
+        assert_eq!(labelled_output("", "e"), "e");
         assert_eq!(batch_event(r#"{ "type": "test", "name": "a", "event": "failed", "stdout": "x" }"#), BatchEvent::Failed("a".into()));
         assert_eq!(batch_event("IPCSPEC-SKIP: requires root"), BatchEvent::Skip("requires root".into()));
+        assert_eq!(
+            batch_event("IPCSPEC-VARIANT: absent [lacking]: ENOSYS"),
+            BatchEvent::Variant(crate::model::Variant { name: "absent".into(), lacking: true, detail: "ENOSYS".into() })
+        );
         assert_eq!(batch_event(r#"{ "type": "suite", "event": "ok" }"#), BatchEvent::Other);
         assert_eq!(batch_event("{ garbage"), BatchEvent::Other);
         assert_eq!(batch_event(""), BatchEvent::Other);

@@ -22,8 +22,46 @@ use std::process::{Command, Stdio};
 use anyhow::{Context, Result, anyhow, bail};
 use serde::{Deserialize, Serialize};
 
-use crate::targets::KernelRef;
 use crate::util::FileLock;
+
+/// Which kernel a VM boots.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum KernelRef {
+    /// One of the Debian kernels the runner fetches (`5.10`, `6.1`, `6.12`, `7.2`).
+    Debian(String),
+    /// Any bzImage/vmlinuz file.
+    Path(PathBuf),
+}
+
+impl KernelRef {
+    /// `6.1`, `bookworm` (a known kernel by name or Debian suite) or a path (anything with a
+    /// `/` or starting with `.`).
+    pub fn parse(k: &str) -> Result<KernelRef, String> {
+        if k.is_empty() {
+            return Err(format!("name a kernel ({})", known_kernels_text()));
+        }
+        if k.contains('/') || k.starts_with('.') {
+            return Ok(KernelRef::Path(PathBuf::from(k)));
+        }
+        match known(k) {
+            Some(kk) => Ok(KernelRef::Debian(kk.name.to_string())),
+            None => Err(format!("unknown kernel {k:?}. Known kernels: {}", known_kernels_text())),
+        }
+    }
+
+    /// `6.1` or the path.
+    pub fn name(&self) -> String {
+        match self {
+            KernelRef::Debian(n) => n.clone(),
+            KernelRef::Path(p) => p.display().to_string(),
+        }
+    }
+}
+
+/// `5.10 (bullseye), 6.1 (bookworm), ...`
+pub fn known_kernels_text() -> String {
+    KNOWN_KERNELS.iter().map(|k| format!("{} ({})", k.name, k.suite)).collect::<Vec<_>>().join(", ")
+}
 
 /// A Debian kernel the runner knows how to fetch.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -41,6 +79,11 @@ pub const KNOWN_KERNELS: &[KnownKernel] = &[
     KnownKernel { name: "6.1", suite: "bookworm", security: true },
     KnownKernel { name: "6.12", suite: "trixie", security: true },
     KnownKernel { name: "7.2", suite: "forky", security: false },
+    // The newest kernels Debian carries, named by suite since their version moves: unstable,
+    // and experimental (release candidates). Not in the default matrix; `vm:sid`,
+    // `vm:experimental` show a change before a released kernel carries it.
+    KnownKernel { name: "sid", suite: "sid", security: false },
+    KnownKernel { name: "experimental", suite: "experimental", security: false },
 ];
 
 pub const ARCHIVE_KEYRING: &str = "/usr/share/keyrings/debian-archive-keyring.gpg";
@@ -63,6 +106,11 @@ pub struct KernelImage {
 }
 
 impl KernelImage {
+    /// A target's `(release, source)` for the reports, once its kernel is resolved.
+    pub fn release_and_source(k: Option<&KernelImage>) -> (Option<String>, Option<String>) {
+        k.map_or((None, None), |k| (Some(k.release.clone()), Some(k.source.clone())))
+    }
+
     /// The kernel's config file, when there is one beside the image (the cache keeps it as
     /// `config`; for a kernel given by path: `config-<release>`, `config` or `.config`).
     pub fn config_file(&self) -> Option<PathBuf> {
@@ -318,6 +366,24 @@ pub fn fetch(k: &KnownKernel, cache: &Path) -> Result<KernelImage> {
     cached(k, cache).ok_or_else(|| anyhow!("the fetched kernel {} is not usable", k.name))
 }
 
+/// The package and version a fetch of `k` would take now, without downloading the kernel:
+/// the suite's index is updated and dropped again (CI keys its kernel cache on this).
+pub fn newest(k: &KnownKernel, cache: &Path) -> Result<(String, String)> {
+    if !Path::new(ARCHIVE_KEYRING).is_file() {
+        bail!("{ARCHIVE_KEYRING} is missing: install it with `apt-get install debian-archive-keyring`");
+    }
+    fs::create_dir_all(cache.join("kernels")).with_context(|| format!("cannot create the kernel cache {}", cache.display()))?;
+    let _lock = FileLock::acquire(&cache.join("kernels").join(format!(".{}.lock", k.name)))?;
+    let apt = PrivateApt::new(&cache.join("apt").join(k.suite), k)?;
+    apt.run(&["update"]).map_err(|e| anyhow!("cannot resolve kernel {} (Debian {}): apt-get update failed (no network?): {e}", k.name, k.suite))?;
+    let versioned = apt.current_image_package()?;
+    let binary = format!("linux-binary-{}", versioned.trim_start_matches("linux-image-"));
+    let package = if apt.exists(&binary) { binary } else { versioned };
+    let version = apt.version_of(&package).ok_or_else(|| anyhow!("apt knows no version of {package}"));
+    apt.forget_indexes();
+    Ok((package, version?))
+}
+
 /// `boot/vmlinuz-<release>` or `usr/lib/modules/<release>/vmlinuz`, and the config.
 fn find_image_and_config(root: &Path) -> Result<(PathBuf, Option<PathBuf>)> {
     let mut image = None;
@@ -367,13 +433,14 @@ fn tempdir_in(dir: &Path, prefix: &str) -> Result<PathBuf> {
     Ok(p)
 }
 
-/// apt with a configuration of its own under `dir`.
-struct PrivateApt {
+/// apt with a configuration of its own under `dir` (also used for the OCI runtimes
+/// runner/src/runtimes.rs fetches).
+pub struct PrivateApt {
     conf: PathBuf,
 }
 
 impl PrivateApt {
-    fn new(dir: &Path, k: &KnownKernel) -> Result<PrivateApt> {
+    pub fn new(dir: &Path, k: &KnownKernel) -> Result<PrivateApt> {
         for sub in ["state/lists/partial", "cache/archives/partial", "etc/apt.conf.d", "etc/sources.list.d", "etc/preferences.d", "etc/trusted.gpg.d"] {
             fs::create_dir_all(dir.join(sub)).with_context(|| format!("creating {}", dir.join(sub).display()))?;
         }
@@ -425,11 +492,11 @@ Acquire::IndexTargets::deb::Contents-deb::DefaultEnabled "false";
         c
     }
 
-    fn run(&self, args: &[&str]) -> Result<String, String> {
+    pub fn run(&self, args: &[&str]) -> Result<String, String> {
         self.run_in(args, Path::new("."))
     }
 
-    fn run_in(&self, args: &[&str], dir: &Path) -> Result<String, String> {
+    pub fn run_in(&self, args: &[&str], dir: &Path) -> Result<String, String> {
         let tool = if args.first() == Some(&"update") || args.first() == Some(&"download") { "apt-get" } else { "apt-cache" };
         let out = self
             .cmd(tool)
@@ -457,7 +524,7 @@ Acquire::IndexTargets::deb::Contents-deb::DefaultEnabled "false";
 
     /// Drop the downloaded package indexes (hundreds of MB once unpacked): a later fetch
     /// downloads them again, which it must do anyway to see a newer kernel.
-    fn forget_indexes(&self) {
+    pub fn forget_indexes(&self) {
         if let Some(dir) = self.conf.parent() {
             for sub in ["state/lists", "cache"] {
                 let _ = fs::remove_dir_all(dir.join(sub));
@@ -465,7 +532,7 @@ Acquire::IndexTargets::deb::Contents-deb::DefaultEnabled "false";
         }
     }
 
-    fn exists(&self, package: &str) -> bool {
+    pub fn exists(&self, package: &str) -> bool {
         self.cmd("apt-cache")
             .args(["show", "--no-all-versions", package])
             .stdout(Stdio::null())
@@ -474,7 +541,7 @@ Acquire::IndexTargets::deb::Contents-deb::DefaultEnabled "false";
             .is_ok_and(|s| s.success())
     }
 
-    fn version_of(&self, package: &str) -> Option<String> {
+    pub fn version_of(&self, package: &str) -> Option<String> {
         let out = self.run(&["show", "--no-all-versions", package]).ok()?;
         out.lines().find_map(|l| l.strip_prefix("Version: ")).map(|v| v.trim().to_string())
     }

@@ -62,7 +62,7 @@ pub const SYSCTLS: &[&str] = &[
 
 /// Is the checker on? (`IPCSPEC_LEAK_CHECK=0` turns it off.)
 pub fn enabled() -> bool {
-    !matches!(std::env::var("IPCSPEC_LEAK_CHECK").as_deref(), Ok("0") | Ok("off") | Ok("no"))
+    !matches!(std::env::var(ipcspec_protocol::env::LEAK_CHECK).as_deref(), Ok("0") | Ok("off") | Ok("no"))
 }
 
 /// One object found on the machine.
@@ -502,83 +502,22 @@ impl Ours {
 
 /// The run id nextest writes into its JUnit (`<testsuites uuid="...">`).
 pub fn run_id(junit_xml: &str) -> Option<String> {
-    use quick_xml::Reader;
-    use quick_xml::events::Event;
-    let mut r = Reader::from_str(junit_xml);
-    loop {
-        match r.read_event() {
-            Ok(Event::Start(e)) | Ok(Event::Empty(e)) if e.name().as_ref() == b"testsuites" => {
-                return e.attributes().flatten().find(|a| a.key.as_ref() == b"uuid").and_then(|a| a.unescape_value().ok().map(|v| v.into_owned()));
-            }
-            Ok(Event::Eof) | Err(_) => return None,
-            _ => {}
-        }
-    }
+    crate::nextest_junit::report(junit_xml).ok()?.uuid.map(|u| u.to_string())
 }
 
 /// When each test ran, from nextest's JUnit: (test id, start, end) in seconds since the epoch.
 pub fn test_windows(junit_xml: &str) -> Vec<(String, f64, f64)> {
-    use quick_xml::Reader;
-    use quick_xml::events::Event;
+    let Ok(r) = crate::nextest_junit::report(junit_xml) else { return Vec::new() };
     let mut out = Vec::new();
-    let mut r = Reader::from_str(junit_xml);
-    loop {
-        match r.read_event() {
-            Ok(Event::Start(e)) | Ok(Event::Empty(e)) if e.name().as_ref() == b"testcase" => {
-                let mut class = String::new();
-                let mut name = String::new();
-                let mut ts = None;
-                let mut time = 0.0;
-                for a in e.attributes().flatten() {
-                    let v = a.unescape_value().map(|v| v.into_owned()).unwrap_or_default();
-                    match a.key.as_ref() {
-                        b"classname" => class = v,
-                        b"name" => name = v,
-                        b"timestamp" => ts = parse_rfc3339(&v),
-                        b"time" => time = v.parse().unwrap_or(0.0),
-                        _ => {}
-                    }
-                }
-                if let Some(t) = ts {
-                    out.push((format!("{class}::{name}"), t, t + time));
-                }
-            }
-            Ok(Event::Eof) | Err(_) => break,
-            _ => {}
+    // nextest's setup scripts (`@setup-script:<name>`) are no tests.
+    for c in r.test_suites.iter().filter(|s| !s.name.as_str().starts_with("@setup-script:")).flat_map(|s| &s.test_cases) {
+        let class = c.classname.as_ref().map_or("", |s| s.as_str());
+        if let Some(t) = c.timestamp {
+            let start = t.timestamp_millis() as f64 / 1000.0;
+            out.push((format!("{class}::{}", c.name.as_str()), start, start + c.time.map_or(0.0, |d| d.as_secs_f64())));
         }
     }
     out
-}
-
-/// `2026-11-27T21:20:15.981+00:00` (or `Z`) -> seconds since the epoch.
-pub fn parse_rfc3339(s: &str) -> Option<f64> {
-    let (date, rest) = s.split_once('T')?;
-    let mut d = date.split('-').map(|x| x.parse::<i64>().ok());
-    let (y, mo, da) = (d.next()??, d.next()??, d.next()??);
-    let (time, off) = if let Some(t) = rest.strip_suffix('Z') {
-        (t, 0i64)
-    } else {
-        let i = rest.rfind(['+', '-'])?;
-        let (t, o) = rest.split_at(i);
-        let sign = if o.starts_with('-') { -1 } else { 1 };
-        let mut hm = o[1..].split(':').map(|x| x.parse::<i64>().ok());
-        (t, sign * (hm.next()?? * 3600 + hm.next().flatten().unwrap_or(0) * 60))
-    };
-    let mut t = time.split(':');
-    let (h, mi) = (t.next()?.parse::<i64>().ok()?, t.next()?.parse::<i64>().ok()?);
-    let sec: f64 = t.next()?.parse().ok()?;
-    if !(1..=12).contains(&mo) || !(1..=31).contains(&da) {
-        return None;
-    }
-    // Days from civil (Howard Hinnant's algorithm).
-    let y2 = if mo <= 2 { y - 1 } else { y };
-    let era = if y2 >= 0 { y2 } else { y2 - 399 } / 400;
-    let yoe = y2 - era * 400;
-    let mp = (mo + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + da - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146097 + doe - 719468;
-    Some((days * 86400 + h * 3600 + mi * 60 - off) as f64 + sec)
 }
 
 /// Name the tests that were running when each leaked object was created.
@@ -646,6 +585,7 @@ pub fn apply(col: &mut ColumnRun, leaks: &[Leak]) {
         col.results.push(TestResult {
             id: unattributed_id(),
             outcome: Outcome::Fail { message: format!("left behind after the run:\n{}", unblamed.join("\n")) },
+            variant: None,
             duration_ms: None,
         });
     }
@@ -664,13 +604,15 @@ mod tests {
     }
 
     #[test]
-    fn rfc3339_times() {
-        assert_eq!(parse_rfc3339("1970-01-01T00:00:00Z"), Some(0.0));
-        assert_eq!(parse_rfc3339("1970-01-02T00:00:01.5+00:00"), Some(86401.5));
-        assert_eq!(parse_rfc3339("2000-03-01T01:00:00+01:00"), Some(951868800.0));
-        for bad in ["", "x", "2026-13-01T00:00:00Z", "2026-01-01", "2026-01-01T00:00Z"] {
-            assert_eq!(parse_rfc3339(bad), None, "{bad}");
-        }
+    fn junit_times_and_run_id() {
+        let x = include_str!("../tests/data/nextest-0.9.143-junit.xml");
+        assert_eq!(run_id(x).as_deref(), Some("b8900d9a-f414-4b98-8e6a-5b1fbeded8a9"));
+        let w = test_windows(x);
+        let (id, start, end) = w.iter().find(|(id, _, _)| id == "nxj::t::aborts").unwrap();
+        assert_eq!(id, "nxj::t::aborts");
+        // 2026-11-27T21:20:15.981+00:00, 7 ms.
+        assert!((start - 1_795_814_415.981).abs() < 1e-6 && (end - start - 0.007).abs() < 1e-6, "{start} {end}");
+        assert!(run_id("<a").is_none() && test_windows("<a").is_empty());
     }
 
     #[test]
@@ -712,7 +654,7 @@ mod tests {
             kernel_source: None,
             status: crate::model::RunStatus::Complete,
             timings: Default::default(),
-            results: vec![TestResult { id: TestId::new("a::b", "c"), outcome: Outcome::Pass, duration_ms: None }],
+            results: vec![TestResult { id: TestId::new("a::b", "c"), outcome: Outcome::Pass, variant: None, duration_ms: None }],
             diagnostics: vec![],
         };
         let obj = |name: &str| Object {

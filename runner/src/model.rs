@@ -66,6 +66,14 @@ impl fmt::Display for TestId {
     }
 }
 
+/// A column's name: `host` + root -> `host`; `vm:6.1` + nobody -> `vm:6.1/nobody`.
+pub fn column_name(target: &str, user: User) -> String {
+    match user {
+        User::Root => target.to_string(),
+        User::Nobody => format!("{target}/nobody"),
+    }
+}
+
 /// What one test did on one target as one user.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "outcome", rename_all = "UPPERCASE")]
@@ -79,27 +87,47 @@ pub enum Outcome {
     Timeout { message: String },
     /// The test, or the whole target (a kernel panic, a dead VM), died without a verdict.
     Crash { reason: String },
+    /// The target deviates from the claim exactly as its expectations file says
+    /// (`docs/expectations/<kind>.toml`; runner/src/expectations.rs): not a failure.
+    #[serde(rename = "EXPECTED_DEVIATION")]
+    Expected {
+        /// What the test did: FAIL, SKIP, TIMEOUT, CRASH, or PASS with the expected variant.
+        observed: Kind,
+        /// Its message or skip reason (empty for a PASS).
+        #[serde(default, skip_serializing_if = "String::is_empty")]
+        message: String,
+        /// Why the target behaves so (the expectation's one line).
+        reason: String,
+        /// The upstream issue, where one exists.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        issue: Option<String>,
+        /// Which expectation: `docs/expectations/gvisor.toml: <id pattern>`.
+        expectation: String,
+    },
 }
 
-/// The five outcome kinds, in the order reports list them (worst first).
+/// The outcome kinds, in the order reports list them (worst first).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "UPPERCASE")]
 pub enum Kind {
     Crash,
     Timeout,
     Fail,
+    #[serde(rename = "EXPECTED_DEVIATION")]
+    Expected,
     Skip,
     Pass,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 5] = [Kind::Pass, Kind::Fail, Kind::Skip, Kind::Timeout, Kind::Crash];
+    pub const ALL: [Kind; 6] = [Kind::Pass, Kind::Fail, Kind::Skip, Kind::Expected, Kind::Timeout, Kind::Crash];
 
     pub fn label(self) -> &'static str {
         match self {
             Kind::Pass => "PASS",
             Kind::Fail => "FAIL",
             Kind::Skip => "SKIP",
+            Kind::Expected => "EXPECTED DEVIATION",
             Kind::Timeout => "TIMEOUT",
             Kind::Crash => "CRASH",
         }
@@ -119,15 +147,16 @@ impl Outcome {
             Outcome::Skip { .. } => Kind::Skip,
             Outcome::Timeout { .. } => Kind::Timeout,
             Outcome::Crash { .. } => Kind::Crash,
+            Outcome::Expected { .. } => Kind::Expected,
         }
     }
 
-    /// The message, reason or nothing (PASS).
+    /// The message, reason or nothing (PASS); for an expected deviation, why it is expected.
     pub fn detail(&self) -> &str {
         match self {
             Outcome::Pass => "",
             Outcome::Fail { message } | Outcome::Timeout { message } => message,
-            Outcome::Skip { reason } | Outcome::Crash { reason } => reason,
+            Outcome::Skip { reason } | Outcome::Crash { reason } | Outcome::Expected { reason, .. } => reason,
         }
     }
 }
@@ -160,12 +189,42 @@ impl User {
     }
 }
 
+/// Which of a claim's documented outcomes a test saw (`present`, `absent`, `eloop`, …),
+/// reported by the test itself (fixtures::variant). Several reports of one test are
+/// combined: names joined with `+` in the order reported, lacking if any was.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Variant {
+    pub name: String,
+    /// The variant means that the feature the claim is about is not available here
+    /// (`absent`, `blocked`, …): `verify` gives a claim relying on it a negative verdict.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub lacking: bool,
+    /// The test's one-line why ("ENOSYS: epoll_pwait2 was added in 5.11; kernel 5.10.0").
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub detail: String,
+}
+
+impl Variant {
+    /// The single names of a combined variant (`present+eloop` -> `present`, `eloop`).
+    pub fn parts(&self) -> impl Iterator<Item = &str> {
+        self.name.split('+').filter(|p| !p.is_empty())
+    }
+
+    /// `absent` or `absent (lacking)`, for cells and messages.
+    pub fn label(&self) -> String {
+        if self.lacking { format!("{} (lacking)", self.name) } else { self.name.clone() }
+    }
+}
+
 /// One test's result in one column.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TestResult {
     pub id: TestId,
     #[serde(flatten)]
     pub outcome: Outcome,
+    /// The variant the test reported, if it has more than one documented outcome.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub variant: Option<Variant>,
     /// Wall time of the test process, when known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duration_ms: Option<u64>,
@@ -253,6 +312,13 @@ pub struct Counts {
     pub skip: usize,
     pub timeout: usize,
     pub crash: usize,
+    /// Expected deviations (docs/expectations/): not failures.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub expected: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 impl Counts {
@@ -271,11 +337,12 @@ impl Counts {
             Kind::Skip => self.skip += 1,
             Kind::Timeout => self.timeout += 1,
             Kind::Crash => self.crash += 1,
+            Kind::Expected => self.expected += 1,
         }
     }
 
     pub fn total(&self) -> usize {
-        self.pass + self.fail + self.skip + self.timeout + self.crash
+        self.pass + self.fail + self.skip + self.timeout + self.crash + self.expected
     }
 
     pub fn bad(&self) -> usize {
@@ -289,6 +356,34 @@ pub struct BuildError {
     pub suite: String,
     pub message: String,
 }
+
+/// Where the time of a run went, milliseconds.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+pub struct Phases {
+    pub kernels_ms: u64,
+    pub build_ms: u64,
+    pub list_ms: u64,
+    pub bundle_ms: u64,
+    pub targets_ms: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bundle_bytes: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub initramfs_bytes: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub accel: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time_scale: Option<f64>,
+    /// Container targets: the bundle image (`ipcspec-bundle:<key>`), whether this run built it
+    /// (false: cached) and how long making sure it exists took.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub docker_image: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub docker_image_built: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub docker_image_ms: Option<u64>,
+    pub jobs: usize,
+}
+
 
 #[cfg(test)]
 mod tests {
@@ -315,6 +410,7 @@ mod tests {
         let r = TestResult {
             id: TestId::new("fds::dup", "x"),
             outcome: Outcome::Fail { message: "left: 1".into() },
+            variant: None,
             duration_ms: Some(3),
         };
         let j = serde_json::to_string(&r).unwrap();

@@ -10,167 +10,56 @@
 //! - a test killed by `terminate-after`: `<failure type="test timeout"/>`;
 //! - the SKIP marker is in `<system-out>` of a passing test.
 //!
-//! Pure function of the XML text; errors for malformed XML, never a panic.
+//! Pure function of the XML text (read with quick-junit, the crate nextest writes it with);
+//! errors for malformed XML, never a panic.
 
-use quick_xml::events::Event;
-use quick_xml::Reader;
+use quick_junit::{Report, TestCaseStatus, XmlString};
 
-use crate::classify::{classify, Exit};
+use crate::classify::{Exit, classify};
 use crate::model::{Outcome, TestId, TestResult};
 
-#[derive(Default)]
-struct Case {
-    classname: String,
-    name: String,
-    time_s: Option<f64>,
-    failure: Option<(String, String, String)>, // (type, message attr, text)
-    skipped: bool,
-    out: String,
-    err: String,
+/// Read a JUnit report (quick-junit's reader: nextest writes with quick-junit). Errors for
+/// malformed XML, never a panic.
+pub fn report(xml: &str) -> Result<Report, String> {
+    Report::deserialize_from_str(xml).map_err(|e| format!("malformed JUnit XML: {e}"))
 }
 
-#[derive(Clone, Copy, PartialEq)]
-enum Text {
-    None,
-    Failure,
-    Out,
-    Err,
-}
-
-/// Parse nextest's JUnit into results. `binary_ids_for_lib` is not needed: ids are
-/// `classname::name`.
+/// Parse nextest's JUnit into results; ids are `classname::name`.
 pub fn parse(xml: &str) -> Result<Vec<TestResult>, String> {
-    let mut reader = Reader::from_str(xml);
+    let r = report(xml)?;
     let mut results = Vec::new();
-    let mut case: Option<Case> = None;
-    let mut text = Text::None;
-    let mut depth_in_case = 0usize;
-    loop {
-        let ev = reader
-            .read_event()
-            .map_err(|e| format!("malformed JUnit XML at byte {}: {e}", reader.buffer_position()))?;
-        match ev {
-            Event::Start(e) if e.name().as_ref() == b"testcase" => {
-                case = Some(case_attrs(&e)?);
-                depth_in_case = 0;
-            }
-            Event::Empty(e) if e.name().as_ref() == b"testcase" => {
-                // <testcase .../>: a complete passing case without output.
-                results.push(finish(case_attrs(&e)?)?);
-            }
-            Event::Start(e) => {
-                if let Some(c) = case.as_mut() {
-                    depth_in_case += 1;
-                    match e.name().as_ref() {
-                        b"failure" | b"error" => {
-                            let (t, m) = failure_attrs(&e)?;
-                            c.failure.get_or_insert((t, m, String::new()));
-                            text = Text::Failure;
-                        }
-                        b"skipped" => c.skipped = true,
-                        b"system-out" => text = Text::Out,
-                        b"system-err" => text = Text::Err,
-                        _ => text = Text::None,
-                    }
-                }
-            }
-            Event::Empty(e) => {
-                if let Some(c) = case.as_mut() {
-                    match e.name().as_ref() {
-                        b"failure" | b"error" => {
-                            let (t, m) = failure_attrs(&e)?;
-                            c.failure.get_or_insert((t, m, String::new()));
-                        }
-                        b"skipped" => c.skipped = true,
-                        _ => {}
-                    }
-                }
-            }
-            Event::Text(t) => {
-                if let Some(c) = case.as_mut() {
-                    let s = t.unescape().map_err(|e| format!("bad text in JUnit: {e}"))?;
-                    push_text(c, text, &s);
-                }
-            }
-            Event::CData(t) => {
-                if let Some(c) = case.as_mut() {
-                    push_text(c, text, &String::from_utf8_lossy(&t));
-                }
-            }
-            Event::End(e) => {
-                if e.name().as_ref() == b"testcase" {
-                    if let Some(c) = case.take() {
-                        results.push(finish(c)?);
-                    }
-                } else if case.is_some() {
-                    depth_in_case = depth_in_case.saturating_sub(1);
-                    text = Text::None;
-                }
-            }
-            Event::Eof => break,
-            _ => {}
+    // nextest reports its setup scripts (`@setup-script:<name>`, .config/nextest.toml) as
+    // test suites of their own: they are no tests.
+    for suite in r.test_suites.iter().filter(|s| !s.name.as_str().starts_with("@setup-script:")) {
+        for c in &suite.test_cases {
+            results.push(finish(c)?);
         }
-    }
-    if case.is_some() {
-        return Err("JUnit XML ends inside a <testcase>".into());
     }
     Ok(results)
 }
 
-fn case_attrs(e: &quick_xml::events::BytesStart<'_>) -> Result<Case, String> {
-    let mut c = Case::default();
-    for a in e.attributes().flatten() {
-        let v = a.unescape_value().map_err(|e| e.to_string())?.into_owned();
-        match a.key.as_ref() {
-            b"name" => c.name = v,
-            b"classname" => c.classname = v,
-            b"time" => c.time_s = v.parse().ok(),
-            _ => {}
-        }
-    }
-    Ok(c)
+fn text(s: &Option<XmlString>) -> &str {
+    s.as_ref().map_or("", XmlString::as_str)
 }
 
-fn failure_attrs(e: &quick_xml::events::BytesStart<'_>) -> Result<(String, String), String> {
-    let mut ty = String::new();
-    let mut msg = String::new();
-    for a in e.attributes().flatten() {
-        let v = a.unescape_value().map_err(|e| e.to_string())?.into_owned();
-        match a.key.as_ref() {
-            b"type" => ty = v,
-            b"message" => msg = v,
-            _ => {}
-        }
-    }
-    Ok((ty, msg))
-}
-
-fn push_text(c: &mut Case, text: Text, s: &str) {
-    match text {
-        Text::Failure => {
-            if let Some(f) = c.failure.as_mut() {
-                f.2.push_str(s);
-            }
-        }
-        Text::Out => c.out.push_str(s),
-        Text::Err => c.err.push_str(s),
-        Text::None => {}
-    }
-}
-
-fn finish(c: Case) -> Result<TestResult, String> {
-    if c.classname.is_empty() || c.name.is_empty() {
+fn finish(c: &quick_junit::TestCase) -> Result<TestResult, String> {
+    let classname = text(&c.classname);
+    if classname.is_empty() || c.name.as_str().is_empty() {
         return Err("a <testcase> without name or classname".into());
     }
-    let binary = lib_binary_id(&c.classname);
-    let id = TestId::parse(&format!("{binary}::{}", c.name))?;
-    let duration_ms = c.time_s.map(|s| (s * 1000.0).round().max(0.0) as u64);
-    let outcome = match &c.failure {
-        None if c.skipped => Outcome::Skip { reason: "ignored (not run by nextest)".into() },
-        None => classify(Exit::Code(0), &c.out, &c.err),
-        Some((ty, msg, body)) => failure_outcome(ty, msg, body, &c, duration_ms.unwrap_or(0)),
+    let binary = lib_binary_id(classname);
+    let id = TestId::parse(&format!("{binary}::{}", c.name.as_str()))?;
+    let duration_ms = c.time.map(|t| (t.as_secs_f64() * 1000.0).round() as u64);
+    let (out, err) = (text(&c.system_out), text(&c.system_err));
+    let outcome = match &c.status {
+        TestCaseStatus::Skipped { .. } => Outcome::Skip { reason: "ignored (not run by nextest)".into() },
+        TestCaseStatus::Success { .. } => classify(Exit::Code(0), out, err),
+        TestCaseStatus::NonSuccess { message, ty, description, .. } => {
+            failure_outcome(text(ty), text(message), text(description), out, err, duration_ms.unwrap_or(0))
+        }
     };
-    Ok(TestResult { id, outcome, duration_ms })
+    let variant = crate::classify::variant_of(out);
+    Ok(TestResult { id, outcome, variant, duration_ms })
 }
 
 /// nextest's binary id of a library's unit tests is the bare package name; give it the
@@ -179,13 +68,13 @@ pub fn lib_binary_id(classname: &str) -> String {
     if classname.contains("::") { classname.to_string() } else { format!("{classname}::lib") }
 }
 
-fn failure_outcome(ty: &str, msg: &str, body: &str, c: &Case, ms: u64) -> Outcome {
+fn failure_outcome(ty: &str, msg: &str, body: &str, out: &str, err: &str, ms: u64) -> Outcome {
     if ty == "test timeout" || ty.contains("timeout") {
-        return classify(Exit::TimedOut(ms), &c.out, &c.err);
+        return classify(Exit::TimedOut(ms), out, err);
     }
     if let Some(code) = ty.strip_prefix("test failure with exit code ").and_then(|n| n.trim().parse::<i32>().ok()) {
-        let err = if c.err.trim().is_empty() { body } else { &c.err };
-        return classify(Exit::Code(code), &c.out, err);
+        let err = if err.trim().is_empty() { body } else { err };
+        return classify(Exit::Code(code), out, err);
     }
     if ty == "test abort" || msg.contains("signal") {
         // "process aborted with signal 11 (SIGSEGV)"
@@ -195,7 +84,7 @@ fn failure_outcome(ty: &str, msg: &str, body: &str, c: &Case, ms: u64) -> Outcom
             .and_then(|r| r.split(|ch: char| !ch.is_ascii_digit()).next())
             .and_then(|n| n.parse::<i32>().ok());
         if let Some(sig) = sig {
-            return classify(Exit::Signal(sig), &c.out, &c.err);
+            return classify(Exit::Signal(sig), out, err);
         }
         return Outcome::Crash { reason: if msg.is_empty() { ty.to_string() } else { msg.to_string() } };
     }
@@ -253,7 +142,9 @@ mod tests {
             let _ = parse(bad);
         }
         assert!(parse("<testsuites><testcase name='a' classname='x::y'>").is_err());
-        assert!(parse("<testsuites><testcase/></testsuites>").is_err());
+        // A case without a name, or without the classname that makes its id.
+        assert!(parse(r#"<testsuites><testsuite name="a::b"><testcase/></testsuite></testsuites>"#).is_err());
+        assert!(parse(r#"<testsuites><testsuite name="a::b"><testcase name="t"/></testsuite></testsuites>"#).is_err());
     }
 
     #[test]

@@ -1,48 +1,83 @@
-//! Progress on the terminal (stderr) while targets run: one status line redrawn in place on
-//! a terminal, or a line every few seconds per target in a log (CI).
+//! Progress on stderr while a run builds and its targets run (indicatif).
+//!
+//! On a terminal: a line per running target (`[vm:6.1] running ####---- 1234/5270`), a
+//! spinner while the suites build (crates compiled so far and the last one), messages
+//! printed above them. In a log (CI, no terminal): a line per target every 15 s and one for
+//! the build every 15 s, so the log shows the run moving without flooding it.
 
 use std::collections::BTreeMap;
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+
 /// Shared by the threads that run targets.
 pub struct Progress {
+    multi: MultiProgress,
     state: Mutex<State>,
     tty: bool,
     quiet: bool,
 }
 
+#[derive(Default)]
 struct State {
-    active: BTreeMap<String, (String, usize, usize)>, // target -> (phase, done, planned)
+    bars: BTreeMap<String, ProgressBar>,
+    build: Option<ProgressBar>,
     last_log: BTreeMap<String, Instant>,
-    drawn: bool,
 }
+
+/// How often a log (not a terminal) gets a line per target.
+const LOG_EVERY: Duration = Duration::from_secs(15);
 
 impl Progress {
     pub fn new(quiet: bool) -> Progress {
-        Progress {
-            state: Mutex::new(State { active: BTreeMap::new(), last_log: BTreeMap::new(), drawn: false }),
-            tty: std::io::stderr().is_terminal(),
-            quiet,
-        }
+        let tty = std::io::stderr().is_terminal();
+        let target = if tty && !quiet { ProgressDrawTarget::stderr() } else { ProgressDrawTarget::hidden() };
+        Progress { multi: MultiProgress::with_draw_target(target), state: Mutex::new(State::default()), tty, quiet }
     }
 
-    /// A message on its own line (keeps the status line below it).
+    fn state(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// A message on its own line (above the bars).
     pub fn say(&self, msg: &str) {
         if self.quiet {
             return;
         }
-        let mut st = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        let mut err = std::io::stderr().lock();
-        if self.tty && st.drawn {
-            let _ = write!(err, "\r\x1b[2K");
-        }
-        let _ = writeln!(err, "{msg}");
-        st.drawn = false;
         if self.tty {
-            Self::draw(&st, &mut err);
-            st.drawn = !st.active.is_empty();
+            let _ = self.multi.println(msg);
+        } else {
+            eprintln!("{msg}");
+        }
+    }
+
+    /// The build: `n` artifacts compiled so far, the last one `name`.
+    pub fn build(&self, n: usize, name: &str) {
+        if self.quiet {
+            return;
+        }
+        let mut st = self.state();
+        if self.tty {
+            let bar = st.build.get_or_insert_with(|| {
+                let b = self.multi.add(ProgressBar::new_spinner());
+                b.set_style(ProgressStyle::with_template("  {spinner} building: {pos} crates compiled, {msg} ({elapsed})").unwrap_or_else(|_| ProgressStyle::default_spinner()));
+                b.enable_steady_tick(Duration::from_millis(200));
+                b
+            });
+            bar.set_position(n as u64);
+            bar.set_message(name.to_string());
+        } else if Self::due(&mut st, "build") {
+            eprintln!("  [build] {n} crates compiled, now {name}");
+        }
+    }
+
+    /// The build is over: its spinner goes.
+    pub fn build_done(&self) {
+        if let Some(b) = self.state().build.take() {
+            b.finish_and_clear();
+            self.multi.remove(&b);
         }
     }
 
@@ -51,43 +86,62 @@ impl Progress {
         if self.quiet {
             return;
         }
-        let mut st = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        st.active.insert(target.to_string(), (phase.to_string(), done, planned));
-        let mut err = std::io::stderr().lock();
+        let mut st = self.state();
         if self.tty {
-            let _ = write!(err, "\r\x1b[2K");
-            Self::draw(&st, &mut err);
-            st.drawn = true;
-        } else {
-            let due = st.last_log.get(target).is_none_or(|t| t.elapsed() >= Duration::from_secs(15));
-            if due {
-                let _ = writeln!(err, "  [{target}] {phase} {done}/{planned}");
-                st.last_log.insert(target.to_string(), Instant::now());
-            }
+            let bar = st.bars.entry(target.to_string()).or_insert_with(|| {
+                let b = self.multi.add(ProgressBar::new(planned as u64));
+                b.set_style(
+                    ProgressStyle::with_template("  [{prefix}] {msg:<18} {wide_bar} {pos}/{len} ({elapsed})")
+                        .unwrap_or_else(|_| ProgressStyle::default_bar())
+                        .progress_chars("#>-"),
+                );
+                b.set_prefix(target.to_string());
+                // Redrawn while nothing is reported (a VM booting): the time keeps moving.
+                b.enable_steady_tick(Duration::from_millis(500));
+                b
+            });
+            bar.set_length(planned as u64);
+            bar.set_position(done as u64);
+            bar.set_message(phase.to_string());
+        } else if Self::due(&mut st, target) {
+            eprintln!("  [{target}] {phase} {done}/{planned}");
         }
     }
 
-    /// The target is finished: drop it from the status line.
+    /// The target is finished: its line goes.
     pub fn finish(&self, target: &str) {
-        let mut st = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        st.active.remove(target);
-        if self.tty && !self.quiet {
-            let mut err = std::io::stderr().lock();
-            let _ = write!(err, "\r\x1b[2K");
-            Self::draw(&st, &mut err);
-            st.drawn = !st.active.is_empty();
+        if let Some(b) = self.state().bars.remove(target) {
+            b.finish_and_clear();
+            self.multi.remove(&b);
         }
     }
 
-    fn draw(st: &State, err: &mut impl Write) {
-        let parts: Vec<String> = st
-            .active
-            .iter()
-            .map(|(t, (phase, done, planned))| format!("[{t}] {phase} {done}/{planned}"))
-            .collect();
-        if !parts.is_empty() {
-            let _ = write!(err, "  {}", parts.join("  "));
-            let _ = err.flush();
+    /// A log line for `key` is due (the first one, then every [`LOG_EVERY`]).
+    fn due(st: &mut State, key: &str) -> bool {
+        let due = st.last_log.get(key).is_none_or(|t| t.elapsed() >= LOG_EVERY);
+        if due {
+            st.last_log.insert(key.to_string(), Instant::now());
         }
+        due
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn progress_without_a_terminal_never_panics() {
+        let p = Progress::new(false);
+        p.build(1, "fixtures");
+        p.build_done();
+        p.update("vm:6.1", "booting", 0, 10);
+        p.update("vm:6.1", "running", 5, 10);
+        p.say("a message");
+        p.finish("vm:6.1");
+        p.finish("never started");
+        let q = Progress::new(true);
+        q.update("host", "running", 1, 2);
+        q.finish("host");
     }
 }

@@ -1,5 +1,6 @@
 //! Booting a kernel in QEMU with the bundle as its initramfs, and collecting the result
-//! stream it writes to its second serial port.
+//! stream it writes to its second serial port (followed by [`crate::guest_run::follow`]).
+//! Shared by every target that boots a VM.
 //!
 //! - ttyS0 (the kernel console) goes to `<log>.console.log`; ttyS1 (results) to
 //!   `<log>.results.bin`, a host file, so whatever the guest wrote before it died is kept.
@@ -10,14 +11,19 @@
 //!   not yet reported becomes CRASH with the reason.
 
 use std::fs;
-use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::{Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 
-use crate::frame::{Decoder, Diagnostic, Record};
+use ipcspec_protocol::env;
+
+use crate::bundle;
+use crate::frame::Record;
+use crate::guest::GuestPlan;
+use crate::guest_run::{self, Deadlines, GuestOutput, GuestProcess, Stall};
+use crate::util::{console_tail, with_suffix};
 
 pub const QEMU: &str = "qemu-system-x86_64";
 
@@ -101,22 +107,6 @@ pub struct VmRequest {
     pub total_deadline: Duration,
 }
 
-/// What came back from one boot.
-#[derive(Debug, Default)]
-pub struct VmOutput {
-    pub records: Vec<Record>,
-    pub diagnostics: Vec<Diagnostic>,
-    pub truncated: bool,
-    /// Why the VM ended before its `done` record, when the host had to stop it.
-    pub killed_because: Option<String>,
-    pub qemu_status: Option<i32>,
-    pub console_tail: String,
-    pub boot_ms: Option<u64>,
-    pub tests_ms: Option<u64>,
-    pub teardown_ms: Option<u64>,
-    pub total_ms: u64,
-}
-
 impl VmRequest {
     pub fn console_log(&self) -> PathBuf {
         with_suffix(&self.log_stem, ".console.log")
@@ -172,8 +162,110 @@ impl VmRequest {
     }
 }
 
+/// Where the kernel's config is in the guest (named to the tests by IPCSPEC_KERNEL_CONFIG:
+/// Debian's kernels have no /proc/config.gz, and some claims depend on a config option,
+/// e.g. CONFIG_PROC_MEM_*).
+pub const GUEST_KERNEL_CONFIG: &str = "/ipcspec/kernel-config";
+
+/// A VM's initramfs: the bundle's archive, a small archive holding the guest plan `gp` and,
+/// when there is one, one with the kernel's config (`gp` then names it to the tests).
+/// Returns its path.
+pub fn write_initrd(base_cpio: &Path, gp: &GuestPlan, kernel_config: Option<&Path>, path: &Path) -> Result<PathBuf> {
+    let mut gp = gp.clone();
+    let config = match kernel_config {
+        Some(c) => {
+            let data = fs::read(c).with_context(|| format!("reading the kernel config {}", c.display()))?;
+            gp.env.push((env::KERNEL_CONFIG.into(), GUEST_KERNEL_CONFIG.to_string()));
+            Some(data)
+        }
+        None => None,
+    };
+    let mut data = fs::read(base_cpio).with_context(|| format!("reading {}", base_cpio.display()))?;
+    data.extend_from_slice(&bundle::small_cpio(bundle::GUEST_PLAN, &serde_json::to_vec(&gp)?)?);
+    if let Some(c) = config {
+        data.extend_from_slice(&bundle::small_cpio(GUEST_KERNEL_CONFIG, &c)?);
+    }
+    fs::write(path, data).with_context(|| format!("writing {}", path.display()))?;
+    Ok(path.to_path_buf())
+}
+
+/// The bundle packed for VMs: its base initramfs and the disk image with the test binaries
+/// (None without mke2fs: the binaries are then in the initramfs), and the size of both.
+/// Every VM target of a run shares one (`ctx.shared.once(|| Packed(pack(...)))`).
+pub struct Packed(pub Result<(PathBuf, Option<PathBuf>, u64), String>);
+
+/// Pack `b` for VMs beside it (`bundle.cpio`, `bin.ext4`); `say` is told what is missing.
+pub fn pack(b: &bundle::Bundle, say: &dyn Fn(&str)) -> Result<(PathBuf, Option<PathBuf>, u64)> {
+    let dir = b.root.parent().context("the bundle has no directory")?;
+    let (base, disk_path) = (dir.join("bundle.cpio"), dir.join("bin.ext4"));
+    let disk = bundle::write_disk_image(b, &disk_path)?;
+    if disk.is_none() {
+        say("mke2fs (e2fsprogs) is not installed: the test binaries go into the initramfs (slower boots)");
+    }
+    let size = bundle::write_initramfs(b, &base, disk.is_none())? + disk.unwrap_or(0);
+    Ok((base, disk.map(|_| disk_path), size))
+}
+
+/// A small cpio with `files` (path in the guest, content, mode), to append to an initramfs.
+pub fn files_cpio(files: &[(String, Vec<u8>, u32)]) -> Result<Vec<u8>> {
+    let mut w = crate::cpio::CpioWriter::new(Vec::new());
+    let mut dirs: Vec<String> = Vec::new();
+    for (p, _, _) in files {
+        let mut d = std::path::Path::new(p.trim_start_matches('/')).parent();
+        let mut chain = Vec::new();
+        while let Some(x) = d.filter(|x| !x.as_os_str().is_empty()) {
+            chain.push(x.to_string_lossy().into_owned());
+            d = x.parent();
+        }
+        for x in chain.into_iter().rev() {
+            if !dirs.contains(&x) {
+                w.dir(&x, 0o755)?;
+                dirs.push(x);
+            }
+        }
+    }
+    for (p, data, mode) in files {
+        w.file(p.trim_start_matches('/'), *mode, data)?;
+    }
+    Ok(w.finish()?)
+}
+
+/// The host-side deadlines of a VM running `planned` test runs, `parallel` at once: no first
+/// record within 60 s × scale (boot), no byte for a test's deadline + 30 s, and a budget
+/// proportional to the work (boot, plus a generous 1.5 s × scale per test run, plus room for
+/// a few tests that hang until their deadline).
+pub fn deadlines(planned: usize, parallel: usize, test_deadline: Duration, time_scale: f64) -> Deadlines {
+    let per_test = Duration::from_millis(1500).mul_f64(time_scale);
+    let boot = Duration::from_secs(60).mul_f64(time_scale);
+    let total = boot + per_test * (planned as u32) / (parallel.max(1) as u32) + test_deadline * 3;
+    Deadlines { boot, silence: test_deadline + Duration::from_secs(30), total }
+}
+
+/// QEMU as a [`GuestProcess`]: killed at a deadline.
+struct Qemu(std::process::Child);
+
+impl GuestProcess for Qemu {
+    fn try_wait(&mut self) -> std::io::Result<Option<ExitStatus>> {
+        self.0.try_wait()
+    }
+
+    fn stop(&mut self) -> std::io::Result<ExitStatus> {
+        let _ = self.0.kill();
+        self.0.wait()
+    }
+
+    fn describe(&self, stall: Stall) -> String {
+        match stall {
+            Stall::NoStart(d) => format!("the VM did not start the executor within {} s", d.as_secs()),
+            Stall::Silent(d) => format!("the VM stopped answering (nothing on the result port for {} s)", d.as_secs()),
+            Stall::PastDeadline(d) => format!("the VM ran past its deadline of {} s", d.as_secs()),
+            Stall::NoExit => "the VM did not power off after its last result".to_string(),
+        }
+    }
+}
+
 /// Boot, stream, stop. `on_record` sees every record as it arrives (for progress).
-pub fn run(req: &VmRequest, mut on_record: impl FnMut(&Record)) -> Result<VmOutput> {
+pub fn run(req: &VmRequest, mut on_record: impl FnMut(&Record)) -> Result<GuestOutput> {
     let start = Instant::now();
     if let Some(d) = req.log_stem.parent() {
         fs::create_dir_all(d)?;
@@ -192,7 +284,7 @@ pub fn run(req: &VmRequest, mut on_record: impl FnMut(&Record)) -> Result<VmOutp
             Ok(())
         });
     }
-    let mut child = cmd
+    let child = cmd
         .args(req.args())
         .stdin(Stdio::null())
         .stdout(qemu_log.try_clone()?)
@@ -200,96 +292,24 @@ pub fn run(req: &VmRequest, mut on_record: impl FnMut(&Record)) -> Result<VmOutp
         .spawn()
         .with_context(|| format!("starting {QEMU}"))?;
     let mut file = fs::File::open(&results_path)?;
-    let mut dec = Decoder::default();
-    let mut out = VmOutput::default();
-    let mut last_byte = Instant::now();
-    let mut hello_at: Option<Instant> = None;
-    let mut done_at: Option<Instant> = None;
-    let mut buf = vec![0u8; 64 * 1024];
-    let mut drain = |dec: &mut Decoder, out: &mut VmOutput, file: &mut fs::File, hello_at: &mut Option<Instant>, done_at: &mut Option<Instant>| -> bool {
-        let mut got = false;
-        while let Ok(n) = file.read(&mut buf) {
-            if n == 0 {
-                break;
-            }
-            got = true;
-            dec.feed(&buf[..n]);
-        }
-        for r in dec.take_records() {
-            match &r {
-                Record::Hello { .. } if hello_at.is_none() => *hello_at = Some(Instant::now()),
-                Record::Done { .. } => *done_at = Some(Instant::now()),
-                _ => {}
-            }
-            on_record(&r);
-            out.records.push(r);
-        }
-        got
-    };
-    loop {
-        let exited = child.try_wait()?;
-        if drain(&mut dec, &mut out, &mut file, &mut hello_at, &mut done_at) {
-            last_byte = Instant::now();
-        }
-        if let Some(st) = exited {
-            out.qemu_status = st.code();
-            break;
-        }
-        let reason = if hello_at.is_none() && start.elapsed() > req.boot_deadline {
-            Some(format!("the VM did not start the executor within {} s", req.boot_deadline.as_secs()))
-        } else if hello_at.is_some() && done_at.is_none() && last_byte.elapsed() > req.silence_deadline {
-            Some(format!("the VM stopped answering (nothing on the result port for {} s)", req.silence_deadline.as_secs()))
-        } else if start.elapsed() > req.total_deadline {
-            Some(format!("the VM ran past its deadline of {} s", req.total_deadline.as_secs()))
-        } else if done_at.is_some_and(|t| t.elapsed() > Duration::from_secs(20)) {
-            Some("the VM did not power off after its last result".to_string())
-        } else {
-            None
-        };
-        if let Some(r) = reason {
-            let _ = child.kill();
-            let st = child.wait()?;
-            out.qemu_status = st.code();
-            drain(&mut dec, &mut out, &mut file, &mut hello_at, &mut done_at);
-            if done_at.is_none() {
-                out.killed_because = Some(r);
-            }
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let end = Instant::now();
-    let fin = dec.finish();
-    out.records.extend(fin.records);
-    out.diagnostics = fin.diagnostics;
-    out.truncated = fin.truncated;
-    out.console_tail = console_tail(&fs::read(req.console_log()).unwrap_or_default(), 40);
-    out.boot_ms = hello_at.map(|h| (h - start).as_millis() as u64);
-    out.tests_ms = match (hello_at, done_at) {
-        (Some(h), Some(d)) => Some((d - h).as_millis() as u64),
-        _ => None,
-    };
-    out.teardown_ms = done_at.map(|d| (end - d).as_millis() as u64);
-    out.total_ms = (end - start).as_millis() as u64;
+    let deadlines = Deadlines { boot: req.boot_deadline, silence: req.silence_deadline, total: req.total_deadline };
+    let mut out = guest_run::follow(&mut Qemu(child), &mut file, start, &deadlines, |r, _| on_record(r))?;
+    let console = fs::read(req.console_log()).unwrap_or_default();
+    out.console_tail = console_tail(&console, 40);
+    out.crash = crash_cause(&String::from_utf8_lossy(&console));
     Ok(out)
 }
 
-/// `stem` + `suffix` (a stem like `vm-6.1` has no real extension to replace).
-pub fn with_suffix(stem: &Path, suffix: &str) -> PathBuf {
-    let mut s = stem.as_os_str().to_os_string();
-    s.push(suffix);
-    PathBuf::from(s)
-}
-
-/// The last `n` lines of the console, printable only.
-pub fn console_tail(bytes: &[u8], n: usize) -> String {
-    let text = String::from_utf8_lossy(bytes);
-    let lines: Vec<String> = text
-        .lines()
-        .map(|l| l.chars().filter(|c| !c.is_control() || *c == '\t').collect::<String>())
-        .filter(|l| !l.trim().is_empty())
-        .collect();
-    lines[lines.len().saturating_sub(n)..].join("\n")
+/// Why a VM ended before its last record: the host's deadline, else the kernel's panic line
+/// on its console, else QEMU's exit status.
+pub fn end_reason(out: &GuestOutput) -> String {
+    out.killed_because
+        .clone()
+        .or_else(|| out.crash.clone().or_else(|| crash_cause(&out.console_tail)).map(|c| format!("the kernel crashed ({c})")))
+        .unwrap_or_else(|| match out.exit_status {
+            Some(s) => format!("the VM ended (qemu exit status {s}) before reporting this test"),
+            None => "the VM ended before reporting this test".to_string(),
+        })
 }
 
 /// Why a kernel died, from its console: the panic line, or an oops.
@@ -318,12 +338,6 @@ mod tests {
         let c = "[    1.0] foo\n[    2.1] Kernel panic - not syncing: sysrq triggered crash\n[    2.2] CPU: 0 PID: 1\n";
         assert_eq!(crash_cause(c).as_deref(), Some("Kernel panic - not syncing: sysrq triggered crash"));
         assert_eq!(crash_cause("all fine"), None);
-    }
-
-    #[test]
-    fn console_tail_drops_control_bytes() {
-        let t = console_tail(b"a\r\n\x1b[0mb\n\n\xffc\n", 2);
-        assert_eq!(t, "[0mb\n\u{fffd}c");
     }
 
     #[test]

@@ -17,8 +17,8 @@ use serde::Serialize;
 use crate::discover::{self, Workspace};
 use crate::model::{Outcome, User};
 use crate::progress::Progress;
-use crate::targets::host::{self, Prebuilt};
-use crate::targets::{Plan, PlannedBinary};
+use crate::nextest::{self, Prebuilt};
+use crate::plan::{Plan, PlannedBinary};
 
 /// The suites built once, listed and pinned for the host target.
 pub struct Prepared {
@@ -27,7 +27,7 @@ pub struct Prepared {
     pub prebuilt: Option<Prebuilt>,
 }
 
-/// Build `suites` (empty: all) once, list their tests and pin the binaries (host::prebuild).
+/// Build `suites` (empty: all) once, list their tests and pin the binaries (nextest::prebuild).
 pub fn prepare(suites: &[String], log_dir: &Path, progress: &Progress) -> Result<Prepared> {
     let ws = Workspace::load(None)?;
     let suites = ws.select(suites)?;
@@ -41,7 +41,7 @@ pub fn prepare(suites: &[String], log_dir: &Path, progress: &Progress) -> Result
         let tests = discover::list_tests(&b.path)?;
         plan.binaries.push(PlannedBinary { id: b.id.clone(), path: b.path.clone(), serial: b.serial, tests });
     }
-    let prebuilt = match host::prebuild(&ws, &suites, log_dir) {
+    let prebuilt = match nextest::prebuild(&ws, &suites, log_dir) {
         Ok(p) => Some(p),
         Err(e) => {
             progress.say(&format!("note: nextest will build again itself ({e:#})"));
@@ -135,7 +135,7 @@ pub struct SoakOptions {
     pub suites: Vec<String>,
     pub out_dir: PathBuf,
     pub quiet: bool,
-    /// nextest's --test-threads (None: nextest's default, one per core).
+    /// nextest's --test-threads (None: the profile's, test-threads in .config/nextest.toml).
     pub test_threads: Option<usize>,
 }
 
@@ -145,7 +145,7 @@ pub fn run(o: &SoakOptions) -> Result<i32> {
     if o.runs == 0 {
         bail!("--runs must be at least 1");
     }
-    host::preflight(&[o.user])?;
+    nextest::preflight(&[o.user])?;
     if let Some(n) = o.test_threads {
         if n == 0 {
             bail!("--test-threads must be at least 1");
@@ -181,12 +181,12 @@ pub fn run(o: &SoakOptions) -> Result<i32> {
     ));
     for i in 1..=o.runs {
         let t = Instant::now();
-        let col = host::run(&p.ws, &p.plan, true, o.user, p.prebuilt.as_ref(), &log_dir, &progress)?;
+        let col = nextest::run(&p.ws, &p.plan, true, o.user, p.prebuilt.as_ref(), &log_dir, &progress)?;
         let wall_ms = t.elapsed().as_millis() as u64;
         let n = col.counts();
         for r in &col.results {
             let msg = match &r.outcome {
-                Outcome::Pass | Outcome::Skip { .. } => continue,
+                Outcome::Pass | Outcome::Skip { .. } | Outcome::Expected { .. } => continue,
                 Outcome::Fail { message } => format!("FAIL: {message}"),
                 Outcome::Timeout { message } => format!("TIMEOUT: {message}"),
                 Outcome::Crash { reason } => format!("CRASH: {reason}"),

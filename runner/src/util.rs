@@ -1,4 +1,4 @@
-//! Small helpers: file locks, PATH look-ups, times and durations.
+//! Small helpers: file locks, PATH look-ups, times and durations, file names, log tails.
 
 use std::fs;
 use std::os::fd::AsRawFd;
@@ -126,6 +126,29 @@ pub fn write_atomic(path: &Path, data: &[u8]) -> Result<()> {
     Ok(())
 }
 
+/// `stem` + `suffix` (a stem like `vm-6.1` has no real extension to replace).
+pub fn with_suffix(stem: &Path, suffix: &str) -> PathBuf {
+    let mut s = stem.as_os_str().to_os_string();
+    s.push(suffix);
+    PathBuf::from(s)
+}
+
+/// The last `n` lines of a log (a VM's console, a tool's output), printable only.
+pub fn console_tail(bytes: &[u8], n: usize) -> String {
+    let text = String::from_utf8_lossy(bytes);
+    let lines: Vec<String> = text
+        .lines()
+        .map(|l| l.chars().filter(|c| !c.is_control() || *c == '\t').collect::<String>())
+        .filter(|l| !l.trim().is_empty())
+        .collect();
+    lines[lines.len().saturating_sub(n)..].join("\n")
+}
+
+/// This machine's kernel release (`uname -r`).
+pub fn host_release() -> String {
+    nix::sys::utsname::uname().map(|u| u.release().to_string_lossy().into_owned()).unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -148,5 +171,11 @@ mod tests {
         assert_eq!(human_ms(1234), "1.2 s");
         assert_eq!(human_ms(184_000), "3 min 04 s");
         assert_eq!(file_stem("vm:6.1/nobody"), "vm-6.1-nobody");
+    }
+
+    #[test]
+    fn console_tail_drops_control_bytes() {
+        let t = console_tail(b"a\r\n\x1b[0mb\n\n\xffc\n", 2);
+        assert_eq!(t, "[0mb\n\u{fffd}c");
     }
 }

@@ -37,7 +37,7 @@ fn a_broken_suite_is_a_build_error_and_the_others_run() {
         .args(["run", "--quiet", "--format", "json", "--out"])
         .arg(&out)
         // Shares the machine with the outer test run: see verify_claims.rs.
-        .env("IPCSPEC_LEAK_CHECK", "0")
+        .env(ipcspec_protocol::env::LEAK_CHECK, "0")
         .current_dir(root)
         .output()
         .unwrap();

@@ -29,7 +29,7 @@ fn docker_ready() -> bool {
     }
     let ok = Command::new("docker").args(["version", "--format", "{{.Server.Version}}"]).output().is_ok_and(|o| o.status.success());
     if !ok {
-        println!("\nIPCSPEC-SKIP: no docker daemon answers `docker version`");
+        println!("\n{} no docker daemon answers `docker version`", ipcspec_protocol::SKIP_MARKER);
     }
     ok
 }
@@ -250,7 +250,7 @@ fn a_daemon_that_does_not_answer_is_an_input_error() {
         return;
     }
     if Command::new("docker").arg("--version").output().is_err() {
-        println!("\nIPCSPEC-SKIP: the docker CLI is not installed");
+        println!("\n{} the docker CLI is not installed", ipcspec_protocol::SKIP_MARKER);
         return;
     }
     let sock = std::ffi::OsStr::new("unix:///nonexistent/ipcspec-test.sock");

@@ -65,7 +65,8 @@ fn record() -> impl Strategy<Value = Record> {
             Record::Hello { executor, kernel_release, time_scale: ts as f64 / 4.0, parallel, planned }
         }),
         (text(), user()).prop_map(|(id, user)| Record::Started { id, user }),
-        (text(), user(), outcome(), any::<u64>()).prop_map(|(id, user, outcome, duration_ms)| Record::Result { id, user, outcome, duration_ms }),
+        (text(), user(), outcome(), any::<u64>(), text())
+            .prop_map(|(id, user, outcome, duration_ms, output)| Record::Result { id, user, outcome, variant: None, duration_ms, output }),
         any::<usize>().prop_map(|done| Record::Heartbeat { done }),
         text().prop_map(|message| Record::Note { message }),
         (any::<usize>(), any::<u64>()).prop_map(|(results, duration_ms)| Record::Done { results, duration_ms }),

@@ -34,7 +34,7 @@ fn a_cache_directory_that_is_a_file_is_refused() {
 #[test]
 fn a_read_only_cache_directory_is_refused() {
     if !is_root() || !std::path::Path::new("/usr/bin/unshare").exists() {
-        println!("IPCSPEC-SKIP: needs root and unshare(1) to mount a read-only tmpfs");
+        println!("{} needs root and unshare(1) to mount a read-only tmpfs", ipcspec_protocol::SKIP_MARKER);
         return;
     }
     let d = tempfile::tempdir().unwrap();

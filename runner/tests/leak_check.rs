@@ -87,7 +87,7 @@ fn planted_leaks_of_every_kind_are_reported_and_removed_ones_are_not() {
     if after.notes.is_empty() {
         assert_eq!(kinds("mq"), 1, "{found:#?}");
     } else {
-        println!("IPCSPEC-SKIP: message queues not checked here: {:?}", after.notes);
+        println!("{} message queues not checked here: {:?}", ipcspec_protocol::SKIP_MARKER, after.notes);
     }
     for l in mine.iter().filter(|l| matches!(l.object.kind, "shm" | "sem" | "mq")) {
         assert_eq!(l.object.pid, Some(pid as i32), "the creator's pid comes from the name: {l:?}");

@@ -14,7 +14,7 @@ fn verify(claims: &std::path::Path, out: &std::path::Path, extra: &[&str]) -> (i
         // This run shares the machine with the outer test run (CI runs every package's tests
         // at once): that run's scratch dirs would look like leaks of this one. The checker
         // has its own test (leak_check.rs).
-        .env("IPCSPEC_LEAK_CHECK", "0")
+        .env(ipcspec_protocol::env::LEAK_CHECK, "0")
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .output()
         .unwrap();
@@ -49,6 +49,41 @@ tests = ["fds::dup::dup_shares_the_file_offset", "fds::dup::dup_returns_the_lowe
     assert_eq!(r["tests"].as_array().unwrap().len(), 2);
 }
 
+/// The variant a test reports travels from its stdout through nextest's JUnit into the cell,
+/// and decides the verdict: the host has epoll_pwait2 (`present`), so a claim that accepts
+/// only `absent` does not hold there, and one with no `accept` holds.
+#[test]
+fn a_variant_decides_the_verdict_on_the_host() {
+    if !common::need_root() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let claims = dir.path().join("claims.toml");
+    std::fs::write(
+        &claims,
+        r#"
+targets = ["host"]
+[[claim]]
+name = "uses epoll_pwait2"
+tests = ["epoll::waiting::epoll_pwait2_takes_a_timespec_timeout_since_5_11"]
+[[claim]]
+name = "needs the pre-5.11 kernel"
+tests = ["epoll::waiting::epoll_pwait2_takes_a_timespec_timeout_since_5_11"]
+accept = ["absent"]
+"#,
+    )
+    .unwrap();
+    let (code, text) = verify(&claims, &dir.path().join("out"), &[]);
+    assert_eq!(code, 1, "{text}");
+    let v: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.path().join("out/verify.json")).unwrap()).unwrap();
+    assert_eq!(v[0]["verdict"], "HOLDS", "{v}");
+    assert_eq!(v[0]["variants"][0], "present", "{v}");
+    assert_eq!(v[1]["verdict"], "DOES NOT HOLD", "{v}");
+    assert!(v[1]["reason"].as_str().unwrap().contains("not among those the claim accepts"), "{v}");
+    let r: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.path().join("out/results.json")).unwrap()).unwrap();
+    assert_eq!(r["tests"][0]["cells"]["host"]["variant"]["name"], "present", "{r}");
+}
+
 #[test]
 #[ignore = "boots VMs (vm:5.10, vm:6.12); run with: cargo test -p ipcspec --test verify_claims -- --ignored"]
 fn the_example_claims_file() {
@@ -58,10 +93,18 @@ fn the_example_claims_file() {
     let dir = tempfile::tempdir().unwrap();
     let example = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/example-claims.toml");
     let (code, text) = verify(&example, &dir.path().join("out"), &[]);
-    // epoll_pwait2 does not exist on 5.10: UNVERIFIED there, so at best exit 3.
-    assert!(code == 3 || code == 1, "{text}");
-    assert!(text.contains("UNVERIFIED") && text.contains("vm:5.10"), "{text}");
+    // epoll_pwait2 does not exist on 5.10: its tests pass there by asserting ENOSYS, with the
+    // variant `absent`, so the claim DOES NOT HOLD there (exit 1) and holds on 6.12.
+    assert_eq!(code, 1, "{text}");
+    assert!(text.contains("DOES NOT HOLD") && text.contains("vm:5.10"), "{text}");
     let v: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.path().join("out/verify.json")).unwrap()).unwrap();
-    let pwait2 = v.as_array().unwrap().iter().find(|r| r["claim"] == "epoll_pwait2 takes a timespec timeout" && r["column"] == "vm:5.10").unwrap();
-    assert_eq!(pwait2["verdict"], "UNVERIFIED", "{pwait2}");
+    let verdict = |claim: &str, col: &str| v.as_array().unwrap().iter().find(|r| r["claim"] == claim && r["column"] == col).unwrap().clone();
+    let old = verdict("epoll_pwait2 takes a timespec timeout", "vm:5.10");
+    assert_eq!(old["verdict"], "DOES NOT HOLD", "{old}");
+    assert!(old["reason"].as_str().unwrap().contains("5.11"), "{old}");
+    assert_eq!(verdict("epoll_pwait2 takes a timespec timeout", "vm:6.12")["verdict"], "HOLDS");
+    // The application that falls back accepts both variants: it holds everywhere.
+    for col in ["host", "vm:5.10", "vm:6.12"] {
+        assert_eq!(verdict("the event loop falls back to epoll_pwait when epoll_pwait2 is missing", col)["verdict"], "HOLDS", "{col}");
+    }
 }

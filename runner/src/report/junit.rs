@@ -1,13 +1,18 @@
 //! JUnit XML for one column (CI systems show it per target): a `<testsuite>` per test
 //! binary, FAIL as `<failure>`, TIMEOUT and CRASH as `<error>`, SKIP as `<skipped>` with
-//! the reason.
+//! the reason; a test's variant as the testcase's properties `variant`, `variant.lacking`
+//! and `variant.detail`.
 
 use std::collections::BTreeMap;
-use std::fmt::Write;
+use std::time::Duration;
+
+use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestSuite};
 
 use super::ResultsDoc;
 use crate::model::{Kind, TestId};
 
+/// The column's JUnit, written by quick-junit (the crate nextest writes its own with; it
+/// escapes, drops what XML 1.0 cannot carry and counts per suite).
 pub fn render(doc: &ResultsDoc, column: &str) -> String {
     let mut suites: BTreeMap<String, Vec<(String, &super::Cell)>> = BTreeMap::new();
     for row in &doc.tests {
@@ -18,70 +23,49 @@ pub fn render(doc: &ResultsDoc, column: &str) -> String {
             suites.entry(binary).or_default().push((name, cell));
         }
     }
-    let count = |k: &[Kind]| doc.tests.iter().filter_map(|r| r.cells.get(column)).filter(|c| k.contains(&c.outcome.kind())).count();
-    let total = doc.tests.iter().filter(|r| r.cells.contains_key(column)).count();
-    let mut x = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-    let _ = writeln!(
-        x,
-        "<testsuites name=\"ipcspec {}\" tests=\"{total}\" failures=\"{}\" errors=\"{}\" skipped=\"{}\">",
-        esc(column),
-        count(&[Kind::Fail]),
-        count(&[Kind::Timeout, Kind::Crash]),
-        count(&[Kind::Skip])
-    );
-    for (binary, cases) in &suites {
-        let f = cases.iter().filter(|(_, c)| c.outcome.kind() == Kind::Fail).count();
-        let e = cases.iter().filter(|(_, c)| matches!(c.outcome.kind(), Kind::Timeout | Kind::Crash)).count();
-        let s = cases.iter().filter(|(_, c)| c.outcome.kind() == Kind::Skip).count();
-        let _ = writeln!(
-            x,
-            "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{f}\" errors=\"{e}\" skipped=\"{s}\">",
-            esc(binary),
-            cases.len()
-        );
+    let mut report = Report::new(format!("ipcspec {column}"));
+    for (binary, cases) in suites {
+        let mut suite = TestSuite::new(binary.clone());
         for (name, cell) in cases {
-            let time = cell.duration_ms.map(|ms| format!(" time=\"{:.3}\"", ms as f64 / 1000.0)).unwrap_or_default();
-            let open = format!("    <testcase name=\"{}\" classname=\"{}\"{time}", esc(name), esc(binary));
-            let d = esc(cell.outcome.detail());
-            let first = esc(cell.outcome.detail().lines().next().unwrap_or(""));
-            match cell.outcome.kind() {
-                Kind::Pass => {
-                    let _ = writeln!(x, "{open}/>");
-                }
+            let detail = cell.outcome.detail();
+            let first = detail.lines().next().unwrap_or("");
+            let status = match cell.outcome.kind() {
+                Kind::Pass => TestCaseStatus::success(),
                 Kind::Skip => {
-                    let _ = writeln!(x, "{open}>\n      <skipped message=\"{d}\"/>\n    </testcase>");
+                    let mut s = TestCaseStatus::skipped();
+                    s.set_message(detail);
+                    s
                 }
-                Kind::Fail => {
-                    let _ = writeln!(x, "{open}>\n      <failure type=\"FAIL\" message=\"{first}\">{d}</failure>\n    </testcase>");
+                // Known and listed (docs/expectations/): skipped with what was seen and why.
+                Kind::Expected => {
+                    let mut s = TestCaseStatus::skipped();
+                    s.set_type("EXPECTED DEVIATION").set_message(crate::report::cell_line(cell, 300));
+                    s
                 }
-                k @ (Kind::Timeout | Kind::Crash) => {
-                    let _ = writeln!(x, "{open}>\n      <error type=\"{}\" message=\"{first}\">{d}</error>\n    </testcase>", k.label());
+                k => {
+                    // FAIL is a failure; TIMEOUT and CRASH are errors (no verdict).
+                    let mut s = TestCaseStatus::non_success(if k == Kind::Fail { NonSuccessKind::Failure } else { NonSuccessKind::Error });
+                    s.set_type(k.label()).set_message(first).set_description(detail);
+                    s
                 }
+            };
+            let mut case = TestCase::new(name, status);
+            case.set_classname(binary.clone());
+            if let Some(ms) = cell.duration_ms {
+                case.set_time(Duration::from_millis(ms));
             }
+            if let Some(v) = &cell.variant {
+                case.add_properties([
+                    Property::new("variant", v.name.as_str()),
+                    Property::new("variant.lacking", v.lacking.to_string()),
+                    Property::new("variant.detail", v.detail.as_str()),
+                ]);
+            }
+            suite.add_test_case(case);
         }
-        x.push_str("  </testsuite>\n");
+        report.add_test_suite(suite);
     }
-    x.push_str("</testsuites>\n");
-    x
-}
-
-/// XML text/attribute escaping; control characters XML 1.0 cannot carry become U+FFFD.
-pub fn esc(s: &str) -> String {
-    let mut o = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => o.push_str("&amp;"),
-            '<' => o.push_str("&lt;"),
-            '>' => o.push_str("&gt;"),
-            '"' => o.push_str("&quot;"),
-            '\'' => o.push_str("&apos;"),
-            '\n' => o.push_str("&#10;"),
-            '\t' | '\r' => o.push(c),
-            c if (c as u32) < 0x20 => o.push('\u{fffd}'),
-            c => o.push(c),
-        }
-    }
-    o
+    report.to_string().unwrap_or_else(|e| format!("<!-- the JUnit report could not be written: {e} -->\n"))
 }
 
 #[cfg(test)]
@@ -92,6 +76,9 @@ mod tests {
         let x = super::render(&d, "vm:5.10");
         let rs = crate::nextest_junit::parse(&x).unwrap();
         assert_eq!(rs.len(), 3);
+        let r = crate::nextest_junit::report(&x).unwrap();
+        assert_eq!(r.name.as_ref().map(|n| n.as_str()), Some("ipcspec vm:5.10"));
+        assert_eq!((r.tests, r.failures), (3, 1));
         assert!(rs.iter().any(|r| r.outcome.kind() == crate::model::Kind::Fail));
     }
 }

@@ -1,22 +1,37 @@
-//! report.md: summary per column and suite, build errors, then the matrix (disagreeing rows
-//! first) with failure messages in the cells.
+//! report.md: summary per column, build errors, the failures, the behaviour differences,
+//! the roll-up per suite, the skips grouped by reason, then the matrix (behaviour
+//! differences and failures first) with messages in the cells. summary.md ([`summary`]) is
+//! the same without the matrix and with long lists cut, for places with a size limit (a CI
+//! job summary takes at most 1 MiB).
 
 use std::fmt::Write;
 
-use super::{ResultsDoc, cell_line};
+use super::{ResultsDoc, cell_head, cell_line, differences_line, skipped_by_reason};
 use crate::util::human_ms;
 
+/// The whole report.
 pub fn render(doc: &ResultsDoc) -> String {
+    render_with(doc, None)
+}
+
+/// The short report: everything but the matrix; at most `limit` lines in each list.
+pub fn summary(doc: &ResultsDoc, limit: usize) -> String {
+    render_with(doc, Some(limit))
+}
+
+fn render_with(doc: &ResultsDoc, limit: Option<usize>) -> String {
+    let cap = limit.unwrap_or(usize::MAX);
     let mut m = String::new();
     let _ = writeln!(m, "# ipcspec results\n");
     let _ = writeln!(
         m,
-        "{} · started {} · {} · {} tests × {} columns · {} disagreements · **{}**\n",
+        "{} · started {} · {} · {} tests × {} columns · {} behaviour differences · {} disagreements · **{}**\n",
         doc.tool,
         doc.started_at,
         human_ms(doc.duration_ms),
         doc.summary.tests,
         doc.summary.columns,
+        doc.summary.behaviour_differences,
         doc.summary.disagreements,
         if doc.summary.ok { "all passed or skipped" } else { "FAILURES" }
     );
@@ -48,6 +63,56 @@ pub fn render(doc: &ResultsDoc) -> String {
             let _ = writeln!(m, "- **{}**\n\n```\n{}\n```\n", e.suite, e.message.trim());
         }
     }
+    // Failures: every bad cell with its message.
+    let bad: Vec<(&super::Row, &String, &super::Cell)> = doc
+        .tests
+        .iter()
+        .flat_map(|r| doc.columns.iter().filter_map(move |c| r.cells.get(&c.column).map(|cell| (r, &c.column, cell))))
+        .filter(|(_, _, cell)| cell.outcome.kind().is_bad())
+        .collect();
+    if !bad.is_empty() {
+        let _ = writeln!(m, "## Failures ({} cells)\n\n| test | column | outcome |\n|---|---|---|", bad.len());
+        for (r, col, cell) in bad.iter().take(cap) {
+            let _ = writeln!(m, "| `{}` | `{}` | {} |", r.id, col, esc(&cell_line(cell, 300)));
+        }
+        if bad.len() > cap {
+            let _ = writeln!(m, "| … | {} more | |", bad.len() - cap);
+        }
+        m.push('\n');
+    }
+    // Behaviour differences: which semantics hold where.
+    if doc.columns.len() > 1 {
+        let _ = writeln!(m, "## Behaviour differences\n\n{}.\n", differences_line(doc));
+        let all: Vec<_> = doc.tests.iter().filter(|r| !r.variants_agree).collect();
+        let rows: Vec<_> = all.iter().take(cap).collect();
+        if !rows.is_empty() {
+            m.push_str("| test | variants |");
+            for c in &doc.columns {
+                let _ = write!(m, " `{}` |", c.column);
+            }
+            m.push_str("\n|---|---|");
+            for _ in &doc.columns {
+                m.push_str("---|");
+            }
+            m.push('\n');
+            for r in &rows {
+                let _ = write!(m, "| `{}` | {} |", r.id, esc(&r.variants.join(" / ")));
+                for c in &doc.columns {
+                    match r.cells.get(&c.column) {
+                        Some(cell) => {
+                            let _ = write!(m, " {} |", esc(&cell_head(cell)));
+                        }
+                        None => m.push_str(" – |"),
+                    }
+                }
+                m.push('\n');
+            }
+            if all.len() > rows.len() {
+                let _ = writeln!(m, "| … {} more in report.md and matrix.html | |", all.len() - rows.len());
+            }
+            m.push('\n');
+        }
+    }
     // Per suite: p/f/s/t/c per column.
     let mut suites: Vec<&String> = doc.columns.iter().flat_map(|c| c.suites.keys()).collect();
     suites.sort();
@@ -76,9 +141,38 @@ pub fn render(doc: &ResultsDoc) -> String {
         }
         m.push('\n');
     }
+    // Skips, grouped by reason.
+    let skips = skipped_by_reason(doc);
+    if !skips.is_empty() {
+        m.push_str("## Skipped, by reason\n\n| reason | cells | columns | tests |\n|---|---:|---|---|\n");
+        for (reason, cells) in skips.iter().take(cap) {
+            let mut cols: Vec<&str> = cells.iter().map(|(_, c)| c.as_str()).collect();
+            cols.dedup();
+            let mut tests: Vec<&str> = cells.iter().map(|(t, _)| t.as_str()).collect();
+            tests.dedup();
+            let shown: Vec<String> = tests.iter().take(3).map(|t| format!("`{t}`")).collect();
+            let more = if tests.len() > 3 { format!(" and {} more", tests.len() - 3) } else { String::new() };
+            let mut uniq: Vec<&str> = Vec::new();
+            for c in cols {
+                if !uniq.contains(&c) {
+                    uniq.push(c);
+                }
+            }
+            let _ = writeln!(m, "| {} | {} | {} | {}{more} |", esc(reason), cells.len(), esc(&uniq.join(", ")), shown.join(", "));
+        }
+        if skips.len() > cap {
+            let _ = writeln!(m, "| … {} more reasons | | | |", skips.len() - cap);
+        }
+        m.push('\n');
+    }
+    if limit.is_some() {
+        let _ = writeln!(m, "The whole matrix ({} tests × {} columns), with a log for every cell: `matrix.html` and `report.md` in the results.", doc.summary.tests, doc.summary.columns);
+        return m;
+    }
     let _ = writeln!(
         m,
-        "## Matrix\n\nRows where targets disagree for the same user come first ({}), then rows that differ only between root and nobody ({}).\n",
+        "## Matrix\n\nBehaviour differences come first ({}), then rows with a FAIL, TIMEOUT or CRASH, then rows where targets disagree for the same user ({}), then rows that differ only between root and nobody ({}). A cell is the outcome and, for a test with more than one documented outcome, the variant it saw (`PASS · absent`).\n",
+        doc.summary.behaviour_differences,
         doc.summary.target_disagreements,
         doc.summary.disagreements - doc.summary.target_disagreements
     );

@@ -1,13 +1,18 @@
 //! Reports of a run: one document ([`ResultsDoc`], the JSON schema of docs/results-schema.md)
 //! from which every format is rendered — terminal, Markdown, JSON, JUnit per column, HTML.
 //!
-//! Rows are tests, columns are targets as users; rows where the columns disagree come first,
+//! Rows are tests, columns are targets as users. A cell is an outcome plus the variant the
+//! test reported (`PASS · absent`). Rows whose variants differ between columns — behaviour
+//! differences: the feature is there on one target and absent on another, or the kernels
+//! show different documented behaviours — come first, then rows whose outcomes disagree,
 //! because that is the portability answer.
 
 pub mod html;
 pub mod json;
 pub mod junit;
+pub mod logs;
 pub mod markdown;
+pub mod merge;
 pub mod terminal;
 
 use std::collections::BTreeMap;
@@ -17,7 +22,7 @@ use anyhow::Result;
 use serde::{Deserialize, Serialize};
 
 use crate::execute::{Phases, Session};
-use crate::model::{BuildError, Counts, Kind, Outcome, RESULTS_SCHEMA, RunStatus, Timings, User};
+use crate::model::{BuildError, Counts, Kind, Outcome, RESULTS_SCHEMA, RunStatus, Timings, User, Variant};
 
 /// results.json.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -31,6 +36,20 @@ pub struct ResultsDoc {
     pub build_errors: Vec<BuildError>,
     pub summary: Summary,
     pub tests: Vec<Row>,
+    /// A merged document (`ipcspec report --merge`): the runs it was made of, in column
+    /// order. Absent for a single run.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub merged_from: Vec<MergedInput>,
+}
+
+/// One run a merged document was made of.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MergedInput {
+    /// Its results.json, as given.
+    pub path: String,
+    pub started_at: String,
+    pub duration_ms: u64,
+    pub columns: Vec<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -53,6 +72,12 @@ pub struct ColumnSummary {
 pub struct Summary {
     pub tests: usize,
     pub columns: usize,
+    /// Rows whose cells show different variants (behaviour differences).
+    #[serde(default)]
+    pub behaviour_differences: usize,
+    /// The same, counted by test function (claim) rather than by parametrised case.
+    #[serde(default)]
+    pub behaviour_difference_claims: usize,
     /// Rows whose cells are not all of one kind.
     pub disagreements: usize,
     /// Rows where targets disagree for the same user.
@@ -82,6 +107,12 @@ pub struct Row {
     /// between targets, not only between root and nobody).
     #[serde(default = "yes")]
     pub targets_agree: bool,
+    /// The cells show one variant (or none): false is a behaviour difference.
+    #[serde(default = "yes")]
+    pub variants_agree: bool,
+    /// The distinct variants the cells show, in column order (empty: the test reports none).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub variants: Vec<String>,
     /// column name -> cell (a column that did not plan the test has no cell).
     pub cells: BTreeMap<String, Cell>,
 }
@@ -91,12 +122,34 @@ pub struct Cell {
     #[serde(flatten)]
     pub outcome: Outcome,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub variant: Option<Variant>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duration_ms: Option<u64>,
 }
 
 impl Row {
     pub fn kinds(&self) -> Vec<Kind> {
         self.cells.values().map(|c| c.outcome.kind()).collect()
+    }
+
+    /// The variant names the cells show, in column order, without repeats; cells that pass
+    /// without reporting one count as "(none)" when another cell has one.
+    pub fn distinct_variants(cells: &BTreeMap<String, Cell>, order: &[String]) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        let mut none = false;
+        for col in order {
+            let Some(c) = cells.get(col) else { continue };
+            match &c.variant {
+                Some(v) if !out.contains(&v.name) => out.push(v.name.clone()),
+                Some(_) => {}
+                None if c.outcome.kind() == Kind::Pass => none = true,
+                None => {}
+            }
+        }
+        if none && !out.is_empty() {
+            out.push(NO_VARIANT.to_string());
+        }
+        out
     }
 
     /// The worst kind in the row (for sorting and colouring).
@@ -124,6 +177,7 @@ pub fn document(s: &Session) -> ResultsDoc {
             diagnostics: c.diagnostics.clone(),
         })
         .collect();
+    let order: Vec<String> = s.columns.iter().map(|c| c.column.clone()).collect();
     let mut rows: Vec<Row> = s
         .tests
         .iter()
@@ -131,32 +185,21 @@ pub fn document(s: &Session) -> ResultsDoc {
             let mut cells = BTreeMap::new();
             for c in &s.columns {
                 if let Some(r) = c.result(id) {
-                    cells.insert(c.column.clone(), Cell { outcome: r.outcome.clone(), duration_ms: r.duration_ms });
+                    cells.insert(c.column.clone(), Cell { outcome: r.outcome.clone(), variant: r.variant.clone(), duration_ms: r.duration_ms });
                 }
             }
             let entry = s.catalog.lookup(id.as_str());
-            let kinds: Vec<Kind> = cells.values().map(|c: &Cell| c.outcome.kind()).collect();
-            Row {
-                id: id.to_string(),
-                suite: id.suite().to_string(),
-                claim: entry.map(|e| e.claim.clone()).filter(|c| !c.is_empty()),
-                sources: entry.map(|e| e.sources.clone()).unwrap_or_default(),
-                agree: kinds.windows(2).all(|w| w[0] == w[1]),
-                targets_agree: targets_agree(&cells),
+            make_row(
+                id.to_string(),
+                entry.map(|e| e.claim.clone()).filter(|c| !c.is_empty()),
+                entry.map(|e| e.sources.clone()).unwrap_or_default(),
                 cells,
-            }
+                &order,
+            )
         })
         .collect();
     order_rows(&mut rows);
-    let bad_cells = rows.iter().flat_map(|r| r.cells.values()).filter(|c| c.outcome.kind().is_bad()).count();
-    let summary = Summary {
-        tests: rows.len(),
-        columns: columns.len(),
-        disagreements: rows.iter().filter(|r| !r.agree).count(),
-        target_disagreements: rows.iter().filter(|r| !r.targets_agree).count(),
-        bad_cells,
-        ok: s.all_good(),
-    };
+    let summary = summarize(&rows, columns.len(), s.all_good(), |id| s.catalog.lookup(id).map_or(id.to_string(), |e| e.id.clone()));
     ResultsDoc {
         schema: RESULTS_SCHEMA.into(),
         tool: crate::guest::executor_version(),
@@ -167,7 +210,109 @@ pub fn document(s: &Session) -> ResultsDoc {
         build_errors: s.build_errors.clone(),
         summary,
         tests: rows,
+        merged_from: Vec::new(),
     }
+}
+
+/// A row from its cells: whether they agree (kinds, per user across targets, variants).
+pub fn make_row(id: String, claim: Option<String>, sources: Vec<String>, cells: BTreeMap<String, Cell>, order: &[String]) -> Row {
+    let kinds: Vec<Kind> = cells.values().map(|c: &Cell| c.outcome.kind()).collect();
+    let variants = Row::distinct_variants(&cells, order);
+    let suite = id.split("::").next().unwrap_or("").to_string();
+    Row {
+        suite,
+        claim,
+        sources,
+        agree: kinds.windows(2).all(|w| w[0] == w[1]),
+        targets_agree: targets_agree(&cells),
+        variants_agree: variants.len() < 2,
+        variants,
+        cells,
+        id,
+    }
+}
+
+/// The summary of ordered rows; `claim_of` names the claim (test function) of a test case,
+/// so that the parametrised cases of one claim count once; `ok` is the run's own verdict
+/// (no bad cell, every suite built).
+pub fn summarize(rows: &[Row], columns: usize, ok: bool, claim_of: impl Fn(&str) -> String) -> Summary {
+    let bad_cells = rows.iter().flat_map(|r| r.cells.values()).filter(|c| c.outcome.kind().is_bad()).count();
+    let differing: Vec<&Row> = rows.iter().filter(|r| !r.variants_agree).collect();
+    let claims: std::collections::BTreeSet<String> = differing.iter().map(|r| claim_of(&r.id)).collect();
+    Summary {
+        tests: rows.len(),
+        columns,
+        behaviour_differences: differing.len(),
+        behaviour_difference_claims: claims.len(),
+        disagreements: rows.iter().filter(|r| !r.agree).count(),
+        target_disagreements: rows.iter().filter(|r| !r.targets_agree).count(),
+        bad_cells,
+        ok,
+    }
+}
+
+/// Skipped cells grouped by their reason, the most frequent reason first: (reason, the
+/// (test id, column) pairs in row then column order).
+pub fn skipped_by_reason(doc: &ResultsDoc) -> Vec<(String, Vec<(String, String)>)> {
+    let mut by: BTreeMap<String, Vec<(String, String)>> = BTreeMap::new();
+    for r in &doc.tests {
+        for c in &doc.columns {
+            if let Some(cell) = r.cells.get(&c.column)
+                && let Outcome::Skip { reason } = &cell.outcome
+            {
+                by.entry(reason.trim().to_string()).or_default().push((r.id.clone(), c.column.clone()));
+            }
+        }
+    }
+    let mut v: Vec<_> = by.into_iter().collect();
+    v.sort_by(|a, b| b.1.len().cmp(&a.1.len()).then_with(|| a.0.cmp(&b.0)));
+    v
+}
+
+/// One line of the roll-up: a suite (mechanism) or one test file of it.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Rollup {
+    /// `pipes`, or `pipes::capacity` for a file.
+    pub name: String,
+    pub tests: usize,
+    /// Rows whose variants differ (behaviour differences).
+    pub differences: usize,
+    /// Rows with a FAIL, TIMEOUT or CRASH cell.
+    pub failing: usize,
+    /// Per column of the document, in its order.
+    pub columns: Vec<Counts>,
+    /// A suite's files (empty for a file).
+    pub files: Vec<Rollup>,
+}
+
+/// The roll-up per suite, each with its test files: counts per column, behaviour differences
+/// and failing rows; suites in name order.
+pub fn rollup(doc: &ResultsDoc) -> Vec<Rollup> {
+    let mut suites: BTreeMap<String, Rollup> = BTreeMap::new();
+    let mut files: BTreeMap<String, Rollup> = BTreeMap::new();
+    let blank = |name: &str| Rollup { name: name.to_string(), columns: vec![Counts::default(); doc.columns.len()], ..Default::default() };
+    for r in &doc.tests {
+        let file = r.id.splitn(3, "::").take(2).collect::<Vec<_>>().join("::");
+        for key in [&r.suite, &file] {
+            let into = if key == &r.suite { &mut suites } else { &mut files };
+            let e = into.entry(key.clone()).or_insert_with(|| blank(key));
+            e.tests += 1;
+            e.differences += usize::from(!r.variants_agree);
+            e.failing += usize::from(r.cells.values().any(|c| c.outcome.kind().is_bad()));
+            for (i, c) in doc.columns.iter().enumerate() {
+                if let Some(cell) = r.cells.get(&c.column) {
+                    e.columns[i].add(cell.outcome.kind());
+                }
+            }
+        }
+    }
+    for (name, f) in files {
+        let suite = name.split("::").next().unwrap_or("").to_string();
+        if let Some(s) = suites.get_mut(&suite) {
+            s.files.push(f);
+        }
+    }
+    suites.into_values().collect()
 }
 
 /// For each user (columns named `.../nobody` or not), are the cells of every target of one
@@ -180,13 +325,13 @@ pub fn targets_agree(cells: &BTreeMap<String, Cell>) -> bool {
     by_user.values().all(|ks| ks.windows(2).all(|w| w[0] == w[1]))
 }
 
-/// Rows where targets disagree first (the portability answer), then rows that differ only
-/// between root and nobody, then rows with a bad cell, then the rest; worst first, then by
-/// id, within each group.
+/// Behaviour differences first (variants differ), then rows with a bad cell (FAIL, TIMEOUT,
+/// CRASH), then rows where targets disagree (the portability answer), then rows that differ
+/// only between root and nobody, then the rest; worst first, then by id, within each group.
 pub fn order_rows(rows: &mut [Row]) {
     rows.sort_by(|a, b| {
-        let ka = (a.targets_agree, a.agree, !a.kinds().iter().any(|k| k.is_bad()), a.worst());
-        let kb = (b.targets_agree, b.agree, !b.kinds().iter().any(|k| k.is_bad()), b.worst());
+        let ka = (a.variants_agree, !a.kinds().iter().any(|k| k.is_bad()), a.targets_agree, a.agree, a.worst());
+        let kb = (b.variants_agree, !b.kinds().iter().any(|k| k.is_bad()), b.targets_agree, b.agree, b.worst());
         ka.cmp(&kb).then_with(|| a.id.cmp(&b.id))
     });
 }
@@ -235,6 +380,9 @@ pub fn write_all(doc: &ResultsDoc, out: &Path, formats: &[Format]) -> Result<Vec
                 let p = out.join("report.md");
                 write_atomic(&p, markdown::render(doc).as_bytes())?;
                 written.push(p);
+                let p = out.join("summary.md");
+                write_atomic(&p, markdown::summary(doc, SUMMARY_LIST_LIMIT).as_bytes())?;
+                written.push(p);
             }
             Format::Json => {
                 let p = out.join("results.json");
@@ -258,6 +406,20 @@ pub fn write_all(doc: &ResultsDoc, out: &Path, formats: &[Format]) -> Result<Vec
     Ok(written)
 }
 
+/// At most this many lines in each list of summary.md.
+pub const SUMMARY_LIST_LIMIT: usize = 60;
+
+/// The reports of a run in `out`, and the log of every cell (`logs/<column>/<test>.log`,
+/// from the run's files in `out/logs`) when the HTML matrix, which links to them, is written.
+pub fn write_run(doc: &ResultsDoc, out: &Path, formats: &[Format]) -> Result<Vec<PathBuf>> {
+    let written = write_all(doc, out, formats)?;
+    if formats.contains(&Format::Html) {
+        let dir = out.join("logs");
+        logs::write(doc, &dir, &dir)?;
+    }
+    Ok(written)
+}
+
 /// The first `n` lines of a message, for compact cells.
 pub fn first_lines(s: &str, n: usize) -> String {
     let lines: Vec<&str> = s.lines().collect();
@@ -268,10 +430,50 @@ pub fn first_lines(s: &str, n: usize) -> String {
     out
 }
 
-/// A one-line form of a cell: `PASS`, `FAIL: left: 1 …`.
+/// Shown for a passing cell that reported no variant in a row where others did.
+pub const NO_VARIANT: &str = "(none)";
+
+/// The one-line summary of the behaviour differences.
+pub fn differences_line(doc: &ResultsDoc) -> String {
+    let s = &doc.summary;
+    match s.behaviour_differences {
+        0 => "no claim behaves differently across these targets".to_string(),
+        n => format!(
+            "{} claim{} ({n} test case{}) behave{} differently across these targets",
+            s.behaviour_difference_claims,
+            if s.behaviour_difference_claims == 1 { "" } else { "s" },
+            if n == 1 { "" } else { "s" },
+            if s.behaviour_difference_claims == 1 { "s" } else { "" },
+        ),
+    }
+}
+
+/// `PASS`, `PASS · absent`, `SKIP · blocked`, `EXPECTED DEVIATION (FAIL)`: the outcome and
+/// the variant.
+pub fn cell_head(c: &Cell) -> String {
+    let kind = match &c.outcome {
+        Outcome::Expected { observed, .. } => format!("{} ({})", Kind::Expected.label(), observed.label()),
+        o => o.kind().label().to_string(),
+    };
+    match &c.variant {
+        Some(v) => format!("{kind} · {}", v.name),
+        None => kind,
+    }
+}
+
+/// What a cell has to say: the failure message or skip reason, else the variant's why.
+pub fn cell_detail(c: &Cell) -> &str {
+    match (c.outcome.detail(), &c.variant) {
+        ("", Some(v)) => &v.detail,
+        (d, _) => d,
+    }
+}
+
+/// A one-line form of a cell: `PASS`, `PASS · absent: ENOSYS …`, `FAIL: left: 1 …`.
 pub fn cell_line(c: &Cell, max: usize) -> String {
-    let k = c.outcome.kind().label();
-    let d = c.outcome.detail().split_whitespace().collect::<Vec<_>>().join(" ");
+    let head = cell_head(c);
+    let k = head.as_str();
+    let d = cell_detail(c).split_whitespace().collect::<Vec<_>>().join(" ");
     if d.is_empty() {
         return k.to_string();
     }
@@ -299,7 +501,7 @@ pub(crate) mod tests {
             results: ids
                 .iter()
                 .zip(outs)
-                .map(|(id, o)| TestResult { id: id.clone(), outcome: o, duration_ms: Some(3) })
+                .map(|(id, o)| TestResult { id: id.clone(), outcome: o, variant: None, duration_ms: Some(3) })
                 .collect(),
             diagnostics: vec![],
         };
@@ -337,6 +539,46 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn behaviour_differences_come_first_in_every_format() {
+        let mut s = session();
+        let v = |name: &str, lacking| Some(Variant { name: name.into(), lacking, detail: format!("why {name}") });
+        // pipes::cap::a passes everywhere, but with the feature on the host only.
+        s.columns[0].results[0].variant = v("present", false);
+        s.columns[1].results[0].variant = v("absent", true);
+        // fds::dup::c reports one variant where it ran: no difference.
+        s.columns[0].results[2].variant = v("eloop", false);
+        let d = document(&s);
+        assert_eq!(d.tests[0].id, "pipes::cap::a");
+        assert!(!d.tests[0].variants_agree && d.tests[0].agree);
+        assert_eq!(d.tests[0].variants, ["present", "absent"]);
+        assert!(d.tests.iter().filter(|r| r.id != "pipes::cap::a").all(|r| r.variants_agree));
+        assert_eq!((d.summary.behaviour_differences, d.summary.behaviour_difference_claims), (1, 1));
+        assert_eq!(differences_line(&d), "1 claim (1 test case) behaves differently across these targets");
+        let t = terminal::render(&d);
+        let at = t.find("behaves differently").unwrap();
+        assert!(at < t.find("failures").unwrap(), "{t}");
+        assert!(t.contains("host PASS · present, vm:5.10 PASS · absent"), "{t}");
+        let md = markdown::render(&d);
+        assert!(md.find("## Behaviour differences").unwrap() < md.find("## Matrix").unwrap());
+        assert!(md.contains("| `pipes::cap::a` | present / absent | PASS · present | PASS · absent |"), "{md}");
+        assert!(md.contains("PASS · absent: why absent"), "{md}");
+        let h = html::render(&d);
+        assert!(h.contains("<tr id=\"t-pipes::cap::a\" class=\"v\"") && h.contains("PASS</a> <span class=\"v lack\">· absent</span>"), "{h}");
+        let j = junit::render(&d, "vm:5.10");
+        assert!(j.contains("<property name=\"variant\" value=\"absent\"/>") && j.contains("<property name=\"variant.lacking\" value=\"true\"/>"), "{j}");
+        assert_eq!(crate::nextest_junit::parse(&j).unwrap().len(), 3, "our JUnit with properties reads back");
+        let back: ResultsDoc = serde_json::from_str(&json::render(&d)).unwrap();
+        assert_eq!(back, d);
+        // A passing cell without a variant in a row where another has one is a difference
+        // too (a branch that forgot to report).
+        let mut s2 = session();
+        s2.columns[0].results[0].variant = v("present", false);
+        let d2 = document(&s2);
+        let row = d2.tests.iter().find(|r| r.id == "pipes::cap::a").unwrap();
+        assert_eq!(row.variants, ["present", NO_VARIANT]);
+    }
+
+    #[test]
     fn every_format_renders_and_escapes() {
         let d = document(&session());
         let md = markdown::render(&d);
@@ -351,5 +593,41 @@ pub(crate) mod tests {
         assert!(t.contains("epoll") && t.contains("FAIL"), "{t}");
         assert_eq!(Format::parse_list("md,html"), Ok(vec![Format::Markdown, Format::Html]));
         assert!(Format::parse_list("pdf").is_err());
+    }
+
+    #[test]
+    fn reports_show_expected_deviations_and_they_do_not_fail_the_run() {
+        // Here, not in expectations.rs: the reports depend on the expectations, not the other way.
+        use crate::expectations::{parse, Applied, Expectations};
+        use crate::report as report;
+        let targets = |s: &str| -> Result<(String, String), String> {
+            match s {
+                "vm:6.1" | "vm:5.10" => Ok((s.to_string(), "vm".into())),
+                _ => Err(format!("unknown target {s:?}")),
+            }
+        };
+        let mut s = session();
+        s.build_errors.clear();
+        assert!(!s.all_good(), "vm:5.10 fails pipes::cap::b");
+        let text = "[[expect]]\ntests = [\"pipes::cap::b\"]\ntargets = [\"vm:5.10\"]\noutcome = \"FAIL\"\nmessage = \"65536\"\nobserved = \"the capacity is 4096\"\nreason = \"a known bug of 5.10\"\nissue = \"https://example.invalid/1\"\n";
+        let e = Expectations { files: vec![parse(text, "vm", "docs/expectations/vm.toml", &targets).unwrap()] };
+        assert_eq!(e.apply(&mut s.columns), Applied { expected: 1, stale: 0, different: 0 });
+        assert!(s.all_good());
+        let d = report::document(&s);
+        assert!(d.summary.ok && d.summary.bad_cells == 0, "{:?}", d.summary);
+        assert_eq!(d.columns[1].counts.expected, 1);
+        let t = terminal::render(&d);
+        assert!(t.contains("1 expected deviations") && t.contains("expected deviations (listed in docs/expectations/"), "{t}");
+        assert!(t.contains("EXPECTED DEVIATION 1 × (FAIL) a known bug of 5.10 [https://example.invalid/1]"), "{t}");
+        let md = markdown::render(&d);
+        assert!(md.contains("EXPECTED DEVIATION (FAIL)"), "{md}");
+        let j = junit::render(&d, "vm:5.10");
+        assert!(j.contains("<skipped") && j.contains("EXPECTED DEVIATION"), "{j}");
+        assert!(!j.contains("<failure"), "{j}");
+        let js = json::render(&d);
+        assert!(js.contains("\"outcome\": \"EXPECTED_DEVIATION\"") && js.contains("\"observed\": \"FAIL\""), "{js}");
+        let back: report::ResultsDoc = serde_json::from_str(&js).unwrap();
+        assert_eq!(back, d);
+        assert!(html::render(&d).contains("EXPECTED DEVIATION"));
     }
 }

@@ -1,11 +1,12 @@
 //! The terminal report: per column its kernel and counts; per suite passed / failed /
-//! skipped; every FAIL, TIMEOUT and CRASH with its message; skip reasons grouped; rows where
-//! columns disagree; suites that do not build; the total time.
+//! skipped; the behaviour differences (rows whose variants differ between columns); every
+//! FAIL, TIMEOUT and CRASH with its message; skip reasons grouped; rows where columns
+//! disagree; suites that do not build; the total time.
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
-use super::{ResultsDoc, first_lines};
+use super::{ResultsDoc, cell_head, differences_line, first_lines};
 use crate::model::{Kind, RunStatus};
 use crate::util::human_ms;
 
@@ -22,6 +23,7 @@ pub fn render_with(doc: &ResultsDoc, colour: bool) -> String {
             Kind::Pass => "32",
             Kind::Fail => "31;1",
             Kind::Skip => "33",
+            Kind::Expected => "36",
             Kind::Timeout => "35;1",
             Kind::Crash => "41;97",
         };
@@ -33,7 +35,7 @@ pub fn render_with(doc: &ResultsDoc, colour: bool) -> String {
         let n = &c.counts;
         let _ = writeln!(
             t,
-            "{:<18} kernel {:<28} {} passed, {} failed, {} skipped, {} timed out, {} crashed  ({})",
+            "{:<18} kernel {:<28} {} passed, {} failed, {} skipped, {} timed out, {} crashed{}  ({})",
             c.column,
             c.kernel_release.as_deref().unwrap_or("?"),
             n.pass,
@@ -41,6 +43,7 @@ pub fn render_with(doc: &ResultsDoc, colour: bool) -> String {
             n.skip,
             n.timeout,
             n.crash,
+            if n.expected > 0 { format!(", {} expected deviations", n.expected) } else { String::new() },
             human_ms(c.timings.total_ms)
         );
         if let RunStatus::Incomplete { reason } = &c.status {
@@ -52,7 +55,7 @@ pub fn render_with(doc: &ResultsDoc, colour: bool) -> String {
     suites.sort();
     suites.dedup();
     if !suites.is_empty() {
-        let _ = writeln!(t, "\nper suite (passed / failed / skipped; +T timed out, +C crashed):");
+        let _ = writeln!(t, "\nper suite (passed / failed / skipped; +T timed out, +C crashed, +X expected deviations):");
         let _ = write!(t, "  {:<18}", "suite");
         for c in &doc.columns {
             let _ = write!(t, " {:>16}", short(&c.column, 16));
@@ -70,6 +73,9 @@ pub fn render_with(doc: &ResultsDoc, colour: bool) -> String {
                         if n.crash > 0 {
                             x.push_str(&format!(" +{}C", n.crash));
                         }
+                        if n.expected > 0 {
+                            x.push_str(&format!(" +{}X", n.expected));
+                        }
                         x
                     }
                     None => "-".into(),
@@ -83,6 +89,22 @@ pub fn render_with(doc: &ResultsDoc, colour: bool) -> String {
         let _ = writeln!(t, "\n{}", paint(Kind::Fail, "suites that do not build (their tests ran nowhere):"));
         for e in &doc.build_errors {
             let _ = writeln!(t, "  {}: {}", e.suite, indent(&first_lines(e.message.trim(), 12), 4));
+        }
+    }
+    // Behaviour differences: the portability answer, before anything else about tests.
+    if doc.columns.len() > 1 {
+        let _ = writeln!(t, "\n{}{}", differences_line(doc), if doc.summary.behaviour_differences > 0 { ":" } else { "" });
+        let rows: Vec<_> = doc.tests.iter().filter(|r| !r.variants_agree).collect();
+        for r in rows.iter().take(80) {
+            let cells: Vec<String> = doc
+                .columns
+                .iter()
+                .filter_map(|c| r.cells.get(&c.column).map(|x| format!("{} {}", c.column, paint(x.outcome.kind(), &cell_head(x)))))
+                .collect();
+            let _ = writeln!(t, "  {}  [{}]\n      {}", r.id, r.variants.join(" / "), cells.join(", "));
+        }
+        if rows.len() > 80 {
+            let _ = writeln!(t, "  ... {} more in the report files", rows.len() - 80);
         }
     }
     // Failures.
@@ -133,10 +155,36 @@ pub fn render_with(doc: &ResultsDoc, colour: bool) -> String {
             let _ = writeln!(t, "       on {}: {}{more}", cols.join(", "), shown.join(", "));
         }
     }
+    // Expected deviations (docs/expectations/) grouped by reason: known, not failures.
+    let mut expected: BTreeMap<String, Vec<(String, String)>> = BTreeMap::new();
+    for r in &doc.tests {
+        for (col, c) in &r.cells {
+            if let crate::model::Outcome::Expected { observed, reason, issue, .. } = &c.outcome {
+                let why = format!("({}) {reason}{}", observed.label(), issue.as_ref().map(|i| format!(" [{i}]")).unwrap_or_default());
+                expected.entry(why).or_default().push((r.id.clone(), col.clone()));
+            }
+        }
+    }
+    if !expected.is_empty() {
+        let _ = writeln!(t, "
+expected deviations (listed in docs/expectations/; not failures), by reason:");
+        for (why, who) in &expected {
+            let mut cols: Vec<&str> = who.iter().map(|(_, c)| c.as_str()).collect();
+            cols.sort();
+            cols.dedup();
+            let mut ids: Vec<&str> = who.iter().map(|(i, _)| i.as_str()).collect();
+            ids.sort();
+            ids.dedup();
+            let _ = writeln!(t, "  {} {} × {why}", paint(Kind::Expected, "EXPECTED DEVIATION"), who.len());
+            let shown: Vec<&str> = ids.iter().take(4).copied().collect();
+            let more = if ids.len() > 4 { format!(" and {} more", ids.len() - 4) } else { String::new() };
+            let _ = writeln!(t, "       on {}: {}{more}", cols.join(", "), shown.join(", "));
+        }
+    }
     if doc.columns.len() > 1 {
         let dis: Vec<_> = doc.tests.iter().filter(|r| !r.agree).collect();
         if dis.is_empty() {
-            let _ = writeln!(t, "\nall columns agree on every test");
+            let _ = writeln!(t, "\nevery test has one outcome (PASS, SKIP, ...) in every column{}", if doc.summary.behaviour_differences > 0 { " (but see the behaviour differences above)" } else { "" });
         } else {
             let _ = writeln!(
                 t,
@@ -148,7 +196,7 @@ pub fn render_with(doc: &ResultsDoc, colour: bool) -> String {
                 let cells: Vec<String> = doc
                     .columns
                     .iter()
-                    .filter_map(|c| r.cells.get(&c.column).map(|x| format!("{} {}", c.column, paint(x.outcome.kind(), x.outcome.kind().label()))))
+                    .filter_map(|c| r.cells.get(&c.column).map(|x| format!("{} {}", c.column, paint(x.outcome.kind(), &cell_head(x)))))
                     .collect();
                 let _ = writeln!(t, "  {}\n      {}", r.id, cells.join(", "));
             }
@@ -165,9 +213,10 @@ pub fn render_with(doc: &ResultsDoc, colour: bool) -> String {
     let verdict = if doc.summary.ok { paint(Kind::Pass, "OK") } else { paint(Kind::Fail, "NOT OK") };
     let _ = writeln!(
         t,
-        "\n{verdict}: {} tests, {} columns, {} bad cells, {} build errors — total {}",
+        "\n{verdict}: {} tests, {} columns, {} behaviour differences, {} bad cells, {} build errors — total {}",
         doc.summary.tests,
         doc.summary.columns,
+        doc.summary.behaviour_differences,
         doc.summary.bad_cells,
         doc.build_errors.len(),
         human_ms(doc.duration_ms)

@@ -1,139 +1,80 @@
-//! Targets: where the suites run. `host` (this kernel, through cargo-nextest), `vm:<kernel>`
-//! (a QEMU VM per kernel, the bundle in an initramfs, the guest executor as init) and
-//! `docker:<mode>` (the same bundle in an image and the same guest executor as the
-//! container's PID 1, on the host kernel).
+//! Targets: where the suites run, and the registry of their kinds — the one place that lists
+//! them. A new target is a file in this folder implementing [`TargetKind`] and [`Target`]
+//! (runner/src/target.rs) on the shared modules, plus its line in [`KINDS`]; nothing else
+//! changes (the orchestrator, the reports and `verify` know targets only through the
+//! interface).
 //!
-//! A target runs a [`Plan`] (which tests, as which users) and returns one [`ColumnRun`] per
-//! user: `host`, `host/nobody`, `vm:6.1`, `vm:6.1/nobody`, `docker:default`.
+//! - [`host`]: this machine's kernel, through cargo-nextest.
+//! - [`vm`]: `vm:<kernel>`, a QEMU VM per kernel running the guest bundle.
+//! - [`vm_container`]: `vm:<kernel>+<mode>`, a container mode (an OCI runtime in the VM) per
+//!   kernel.
+//! - [`docker`]: `docker:<mode>`, the guest bundle in a container per mode on the host kernel.
+//! - [`gvisor`]: `gvisor[:<release>]`, the guest bundle in a gVisor sandbox (runsc) per release.
 //!
-//! Target names are parsed by [`TargetSpec::parse`] / [`Column::parse`]: pure functions with
-//! clear errors for anything unknown.
+//! A target file depends on the shared modules only (runner/tests/module_graph.rs checks
+//! that no target imports another, or this registry).
+//!
+//! Names are parsed by [`parse_target`] / [`parse_column`] / [`parse_columns`]: pure
+//! functions with clear errors for anything unknown.
 
 pub mod docker;
+pub mod gvisor;
 pub mod host;
 pub mod vm;
+pub mod vm_container;
 
-use std::fmt;
-use std::path::PathBuf;
+use crate::model::User;
+pub use crate::model::column_name;
+pub use crate::target::{Column, TargetSpec, group_by_target};
+use crate::target::{Target, TargetKind};
 
-use serde::{Deserialize, Serialize};
+/// Every kind of target, in the order their parsers are asked (a kind that refines another's
+/// syntax comes first). One line per target.
+pub static KINDS: &[&dyn TargetKind] = &[
+    &host::KIND,
+    &vm_container::KIND,
+    &vm::KIND,
+    &docker::KIND,
+    &gvisor::KIND,
+];
 
-use crate::kernels::KNOWN_KERNELS;
-use crate::model::{TestId, User};
-
-/// Which kernel a VM boots.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub enum KernelRef {
-    /// One of the Debian kernels the runner fetches (`5.10`, `6.1`, `6.12`, `7.2`).
-    Debian(String),
-    /// Any bzImage/vmlinuz file.
-    Path(PathBuf),
+/// The kind of a spec (every spec was made by one of [`KINDS`]).
+pub fn kind_of(spec: &TargetSpec) -> &'static dyn TargetKind {
+    KINDS.iter().copied().find(|k| k.name() == spec.kind()).unwrap_or_else(|| unreachable!("specs come from KINDS"))
 }
 
-/// A target, without the user.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub enum TargetSpec {
-    Host,
-    Vm(KernelRef),
-    /// A container mode on the host kernel (a name [`docker::Mode::parse`] accepts).
-    Docker(String),
+/// The target for a spec.
+pub fn create(spec: &TargetSpec) -> Box<dyn Target> {
+    kind_of(spec).create(spec)
 }
 
-impl TargetSpec {
-    /// `host`, `vm:6.1`, `vm:bookworm`, `vm:/path/to/bzImage`, `docker:default`.
-    pub fn parse(s: &str) -> Result<TargetSpec, String> {
-        let s = s.trim();
-        if s == "host" {
-            return Ok(TargetSpec::Host);
+/// `host`, `vm:6.1`, `vm:bookworm`, `vm:/path/to/bzImage`, `docker:default`.
+pub fn parse_target(s: &str) -> Result<TargetSpec, String> {
+    let s = s.trim();
+    for k in KINDS {
+        if let Some(r) = k.parse(s) {
+            return r;
         }
-        if let Some(k) = s.strip_prefix("vm:") {
-            if k.is_empty() {
-                return Err(format!("{s:?}: name a kernel after vm: ({})", known_kernels_text()));
+    }
+    Err(format!("unknown target {s:?}. Targets: {}", KINDS.iter().map(|k| k.usage()).collect::<Vec<_>>().join(", ")))
+}
+
+/// `vm:6.1` (root) or `vm:6.1/nobody`. Without a user part, `default_user` applies, except
+/// for a target without root (`docker:nonroot`), which is always nobody.
+pub fn parse_column(s: &str, default_user: User) -> Result<Column, String> {
+    let s = s.trim();
+    for (suffix, user) in [("/nobody", User::Nobody), ("/root", User::Root)] {
+        if let Some(t) = s.strip_suffix(suffix) {
+            let target = parse_target(t)?;
+            if user == User::Root && !kind_of(&target).allows_root(&target) {
+                return Err(format!("{s:?}: {t} has no root (it runs as uid/gid 65534): use {t} or {t}/nobody"));
             }
-            if k.contains('/') || k.starts_with('.') {
-                return Ok(TargetSpec::Vm(KernelRef::Path(PathBuf::from(k))));
-            }
-            for kk in KNOWN_KERNELS {
-                if kk.name == k || kk.suite == k {
-                    return Ok(TargetSpec::Vm(KernelRef::Debian(kk.name.to_string())));
-                }
-            }
-            return Err(format!(
-                "unknown kernel {k:?} in {s:?}. Known kernels: {}; or give a path to a bzImage (vm:/path/to/vmlinuz)",
-                known_kernels_text()
-            ));
-        }
-        if let Some(mode) = s.strip_prefix("docker:") {
-            let m = docker::Mode::parse(mode).map_err(|e| format!("{s:?}: {e}"))?;
-            return Ok(TargetSpec::Docker(m.name().to_string()));
-        }
-        Err(format!(
-            "unknown target {s:?}. Targets: host, vm:<kernel> ({}), vm:/path/to/bzImage, docker:<mode>",
-            known_kernels_text()
-        ))
-    }
-
-    pub fn kind(&self) -> &'static str {
-        match self {
-            TargetSpec::Host => "host",
-            TargetSpec::Vm(_) => "vm",
-            TargetSpec::Docker(_) => "docker",
+            return Ok(Column { target, user });
         }
     }
-}
-
-fn known_kernels_text() -> String {
-    KNOWN_KERNELS.iter().map(|k| format!("{} ({})", k.name, k.suite)).collect::<Vec<_>>().join(", ")
-}
-
-impl fmt::Display for TargetSpec {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            TargetSpec::Host => f.write_str("host"),
-            TargetSpec::Vm(KernelRef::Debian(n)) => write!(f, "vm:{n}"),
-            TargetSpec::Vm(KernelRef::Path(p)) => write!(f, "vm:{}", p.display()),
-            TargetSpec::Docker(m) => write!(f, "docker:{m}"),
-        }
-    }
-}
-
-/// A column of the matrix: a target as a user.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub struct Column {
-    pub target: TargetSpec,
-    pub user: User,
-}
-
-impl Column {
-    /// `vm:6.1` (root) or `vm:6.1/nobody`. Without a user part, `default_user` applies,
-    /// except for a docker mode without root (`docker:nonroot`), which is always nobody.
-    pub fn parse(s: &str, default_user: User) -> Result<Column, String> {
-        let s = s.trim();
-        for (suffix, user) in [("/nobody", User::Nobody), ("/root", User::Root)] {
-            if let Some(t) = s.strip_suffix(suffix) {
-                let target = TargetSpec::parse(t)?;
-                if user == User::Root && !docker::allows_root(&target) {
-                    return Err(format!("{s:?}: {t} has no root (it runs as uid/gid 65534): use {t} or {t}/nobody"));
-                }
-                return Ok(Column { target, user });
-            }
-        }
-        let target = TargetSpec::parse(s)?;
-        let user = if docker::allows_root(&target) { default_user } else { User::Nobody };
-        Ok(Column { target, user })
-    }
-
-    pub fn name(&self) -> String {
-        column_name(&self.target.to_string(), self.user)
-    }
-}
-
-/// `host` + root -> `host`; `vm:6.1` + nobody -> `vm:6.1/nobody`.
-pub fn column_name(target: &str, user: User) -> String {
-    match user {
-        User::Root => target.to_string(),
-        User::Nobody => format!("{target}/nobody"),
-    }
+    let target = parse_target(s)?;
+    let user = if kind_of(&target).allows_root(&target) { default_user } else { User::Nobody };
+    Ok(Column { target, user })
 }
 
 /// Parse a comma-separated list of columns; every target gets each of `users` unless it
@@ -143,9 +84,9 @@ pub fn parse_columns(list: &str, users: &[User]) -> Result<Vec<Column>, String> 
     for part in list.split(',').map(str::trim).filter(|p| !p.is_empty()) {
         let explicit = part.ends_with("/nobody") || part.ends_with("/root");
         let cols: Vec<Column> = if explicit {
-            vec![Column::parse(part, User::Root)?]
+            vec![parse_column(part, User::Root)?]
         } else {
-            users.iter().map(|u| Column::parse(part, *u)).collect::<Result<_, _>>()?
+            users.iter().map(|u| parse_column(part, *u)).collect::<Result<_, _>>()?
         };
         for c in cols {
             if !out.contains(&c) {
@@ -159,106 +100,30 @@ pub fn parse_columns(list: &str, users: &[User]) -> Result<Vec<Column>, String> 
     Ok(out)
 }
 
-/// The columns grouped by target (one VM boot serves both users), in first-seen order.
-pub fn group_by_target(cols: &[Column]) -> Vec<(TargetSpec, Vec<User>)> {
-    let mut out: Vec<(TargetSpec, Vec<User>)> = Vec::new();
-    for c in cols {
-        match out.iter_mut().find(|(t, _)| *t == c.target) {
-            Some((_, us)) => {
-                if !us.contains(&c.user) {
-                    us.push(c.user);
-                }
-            }
-            None => out.push((c.target.clone(), vec![c.user])),
-        }
-    }
-    out
-}
-
-/// Which tests to run: binary id -> test names, and where each binary is.
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
-pub struct Plan {
-    pub binaries: Vec<PlannedBinary>,
-}
-
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct PlannedBinary {
-    /// `<suite>::<file>`.
-    pub id: String,
-    pub path: PathBuf,
-    pub serial: bool,
-    pub tests: Vec<String>,
-}
-
-impl Plan {
-    pub fn ids(&self) -> Vec<TestId> {
-        self.binaries.iter().flat_map(|b| b.tests.iter().map(move |t| TestId::new(&b.id, t))).collect()
-    }
-
-    pub fn len(&self) -> usize {
-        self.binaries.iter().map(|b| b.tests.len()).sum()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    pub fn suites(&self) -> Vec<String> {
-        let mut s: Vec<String> = self.binaries.iter().map(|b| b.id.split("::").next().unwrap_or("").to_string()).collect();
-        s.dedup();
-        s
-    }
-
-    /// Keep only the tests for which `keep` is true (and drop empty binaries).
-    pub fn filtered(&self, keep: impl Fn(&TestId) -> bool) -> Plan {
-        let binaries = self
-            .binaries
-            .iter()
-            .filter_map(|b| {
-                let tests: Vec<String> = b.tests.iter().filter(|t| keep(&TestId::new(&b.id, t))).cloned().collect();
-                (!tests.is_empty()).then(|| PlannedBinary { tests, ..b.clone() })
-            })
-            .collect();
-        Plan { binaries }
-    }
-}
-
-/// Test-only faults the guest executor injects, to prove that no result is ever lost.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct Inject {
-    /// These tests hang (the child pauses instead of running the test) until the executor
-    /// kills them: they must come out as TIMEOUT.
-    #[serde(default)]
-    pub hang: Vec<String>,
-    /// Right before this test starts (as root), the guest crashes its kernel through
-    /// /proc/sysrq-trigger: it and every later test must come out as CRASH.
-    #[serde(default)]
-    pub panic_before: Option<String>,
-}
-
-impl Inject {
-    pub fn is_empty(&self) -> bool {
-        self.hang.is_empty() && self.panic_before.is_none()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn name(s: &str) -> Result<String, String> {
+        parse_target(s).map(|t| t.to_string())
+    }
+
     #[test]
     fn parses_targets() {
-        assert_eq!(TargetSpec::parse("host"), Ok(TargetSpec::Host));
-        assert_eq!(TargetSpec::parse("vm:6.1"), Ok(TargetSpec::Vm(KernelRef::Debian("6.1".into()))));
-        assert_eq!(TargetSpec::parse("vm:bookworm"), Ok(TargetSpec::Vm(KernelRef::Debian("6.1".into()))));
-        assert_eq!(TargetSpec::parse("vm:/boot/vmlinuz"), Ok(TargetSpec::Vm(KernelRef::Path("/boot/vmlinuz".into()))));
-        assert_eq!(TargetSpec::parse("docker:ipc-host"), Ok(TargetSpec::Docker("ipc-host".into())));
+        assert_eq!(name("host").as_deref(), Ok("host"));
+        assert_eq!(name("vm:6.1").as_deref(), Ok("vm:6.1"));
+        assert_eq!(name("vm:bookworm").as_deref(), Ok("vm:6.1"));
+        assert_eq!(name("vm:/boot/vmlinuz").as_deref(), Ok("vm:/boot/vmlinuz"));
+        assert_eq!(name("docker:ipc-host").as_deref(), Ok("docker:ipc-host"));
+        assert_eq!(parse_target("vm:6.1").map(|t| t.kind()), Ok("vm"));
         for bad in ["", "vm:", "vm:4.19", "docker:", "docker:A B", "hots", "vm:6.1 extra", "\u{0}"] {
-            let e = TargetSpec::parse(bad);
+            let e = parse_target(bad);
             assert!(e.is_err(), "{bad:?}");
         }
-        let e = TargetSpec::parse("vm:4.19").unwrap_err();
+        let e = parse_target("vm:4.19").unwrap_err();
         assert!(e.contains("5.10") && e.contains("7.2"), "{e}");
+        let e = parse_target("hots").unwrap_err();
+        assert!(e.contains("host, vm:<kernel>") && e.contains("docker:<mode>"), "{e}");
     }
 
     #[test]
@@ -270,5 +135,29 @@ mod tests {
         assert_eq!(groups.len(), 3);
         assert_eq!(groups[2].1, vec![User::Root, User::Nobody]);
         assert!(parse_columns(" , ", &[User::Root]).is_err());
+    }
+
+    #[test]
+    fn nonroot_columns_are_nobody() {
+        let cols = parse_columns("host,docker:nonroot,docker:default", &[User::Root, User::Nobody]).unwrap();
+        let names: Vec<String> = cols.iter().map(Column::name).collect();
+        assert_eq!(names, ["host", "host/nobody", "docker:nonroot/nobody", "docker:default", "docker:default/nobody"]);
+        assert_eq!(parse_column("docker:nonroot", User::Root).unwrap().name(), "docker:nonroot/nobody");
+        assert_eq!(parse_columns("docker:nonroot", &[User::Root]).unwrap().len(), 1);
+        let e = parse_column("docker:nonroot/root", User::Root).unwrap_err();
+        assert!(e.contains("has no root"), "{e}");
+        assert_eq!(parse_column("docker:default/root", User::Nobody).unwrap().name(), "docker:default");
+    }
+
+    #[test]
+    fn every_kind_is_registered_once_and_creates_its_own_targets() {
+        let mut names: Vec<&str> = KINDS.iter().map(|k| k.name()).collect();
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), KINDS.len());
+        for s in ["host", "vm:6.1", "docker:default"] {
+            let spec = parse_target(s).unwrap();
+            assert_eq!(create(&spec).spec(), &spec);
+        }
     }
 }

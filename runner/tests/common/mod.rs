@@ -8,7 +8,7 @@ pub fn need_root() -> bool {
     if unsafe { libc::geteuid() } == 0 {
         return true;
     }
-    println!("\nIPCSPEC-SKIP: the runner's integration tests need root (cargo, nextest, setpriv)");
+    println!("\n{} the runner's integration tests need root (cargo, nextest, setpriv)", ipcspec_protocol::SKIP_MARKER);
     false
 }
 

@@ -2,40 +2,57 @@
 //! when the kernel attaches the sender's credentials, which ids they carry, and which ids a
 //! sender may claim.
 
-use std::os::fd::AsRawFd;
+use std::os::fd::{AsRawFd, OwnedFd};
 
-use ancillary::*;
-use fixtures::gate::{Cap, capability};
-use fixtures::privilege::{NOBODY, can_switch_user, drop_to_nobody};
+use ancillary::cases::{connection_types, socket_types};
+use ancillary::cmsg::{cmsg_space, credentials, recvmsg, rights, sendmsg, space_for_fds};
+use ancillary::{SockType, pipe, same_description, socketpair};
+use fixtures::net::{getsockopt_int, setsockopt_int};
+use fixtures::privilege::{NOBODY, drop_to_nobody};
 use fixtures::sync::channel;
-use fixtures::{assert_errno, require, run_in_child, spawn};
+use fixtures::{assert_errno, needs, run_in_child, spawn, variant};
 use nix::errno::Errno;
 use nix::unistd::{getgid, getpid, getuid};
 use rstest::rstest;
+use rstest_reuse::apply;
 use serial_test::{parallel, serial};
 
-fn me() -> (i32, u32, u32) {
-    (getpid().as_raw(), getuid().as_raw(), getgid().as_raw())
+/// A socket pair of `ty` whose receiving end `b` has SO_PASSCRED set.
+fn passcred_pair(ty: SockType) -> (OwnedFd, OwnedFd) {
+    let (a, b) = socketpair(ty, 0);
+    setsockopt_int(&b, libc::SOL_SOCKET, libc::SO_PASSCRED, 1).unwrap();
+    (a, b)
 }
 
-fn root_with_setid() -> Result<(), String> {
-    if can_switch_user() { Ok(()) } else { Err("requires root with CAP_SETUID/CAP_SETGID".to_string()) }
+fn me() -> (i32, u32, u32) {
+    // variant: none — the expected ids are this process's own, whichever they are; the
+    // claims hold the same for every uid.
+    (getpid().as_raw(), getuid().as_raw(), getgid().as_raw())
 }
 
 /// unix(7), SO_PASSCRED: "The value given as an argument to setsockopt(2) and returned as the
 /// result of getsockopt(2) is an integer boolean flag": any nonzero value reads back as 1.
+#[apply(socket_types)]
 #[rstest]
 #[parallel]
 fn so_passcred_reads_back_as_a_boolean(
-    #[values(SockType::Stream, SockType::Dgram, SockType::Seqpacket)] ty: SockType,
-    #[values(1, 5, -1)] value: c_int,
+    #[case] ty: SockType,
+    #[values(
+        /// one
+        1,
+        /// five
+        5,
+        /// minus_one
+        -1
+    )]
+    value: libc::c_int,
 ) {
     let (a, _b) = socketpair(ty, 0);
-    assert_eq!(getsockopt_int(&a, libc::SO_PASSCRED), Ok(0));
-    setsockopt_int(&a, libc::SO_PASSCRED, value).unwrap();
-    assert_eq!(getsockopt_int(&a, libc::SO_PASSCRED), Ok(1));
-    setsockopt_int(&a, libc::SO_PASSCRED, 0).unwrap();
-    assert_eq!(getsockopt_int(&a, libc::SO_PASSCRED), Ok(0));
+    assert_eq!(getsockopt_int(&a, libc::SOL_SOCKET, libc::SO_PASSCRED), Ok(0));
+    setsockopt_int(&a, libc::SOL_SOCKET, libc::SO_PASSCRED, value).unwrap();
+    assert_eq!(getsockopt_int(&a, libc::SOL_SOCKET, libc::SO_PASSCRED), Ok(1));
+    setsockopt_int(&a, libc::SOL_SOCKET, libc::SO_PASSCRED, 0).unwrap();
+    assert_eq!(getsockopt_int(&a, libc::SOL_SOCKET, libc::SO_PASSCRED), Ok(0));
 }
 
 /// unix(7), SO_PASSCRED: "Enabling this socket option causes receipt of the credentials of
@@ -44,13 +61,11 @@ fn so_passcred_reads_back_as_a_boolean(
 /// SCM_CREDENTIALS, or a default that includes the sender's PID, real user ID, and real group
 /// ID". A child sends plain data; the receiver gets the child's pid and ids with every
 /// message.
+#[apply(socket_types)]
 #[rstest]
 #[serial]
-fn so_passcred_attaches_the_senders_credentials(
-    #[values(SockType::Stream, SockType::Dgram, SockType::Seqpacket)] ty: SockType,
-) {
-    let (a, b) = socketpair(ty, 0);
-    setsockopt_int(&b, libc::SO_PASSCRED, 1).unwrap();
+fn so_passcred_attaches_the_senders_credentials(#[case] ty: SockType) {
+    let (a, b) = passcred_pair(ty);
     let sender = spawn("sender", || {
         assert_eq!(sendmsg(&a, b"1", &[], 0), Ok(1));
         assert_eq!(sendmsg(&a, b"2", &[], 0), Ok(1));
@@ -60,6 +75,7 @@ fn so_passcred_attaches_the_senders_credentials(
     for data in [b"1", b"2"] {
         let r = recvmsg(&b, 1, 64, 0).unwrap();
         assert_eq!(r.data, data);
+        // variant: none — getuid/getgid give the expected ids (the child's are the test's).
         assert_eq!(r.creds(), Some((pid, getuid().as_raw(), getgid().as_raw())));
     }
 }
@@ -67,12 +83,10 @@ fn so_passcred_attaches_the_senders_credentials(
 /// unix(7), SCM_CREDENTIALS: "To receive a struct ucred message, the SO_PASSCRED option must
 /// be enabled on the socket." Without it nothing arrives — neither the default credentials
 /// nor ones the sender states explicitly.
+#[apply(socket_types)]
 #[rstest]
 #[parallel]
-fn without_so_passcred_no_credentials_arrive(
-    #[values(SockType::Stream, SockType::Dgram, SockType::Seqpacket)] ty: SockType,
-    #[values(false, true)] explicit: bool,
-) {
+fn without_so_passcred_no_credentials_arrive(#[case] ty: SockType, #[values(false, true)] explicit: bool) {
     let (a, b) = socketpair(ty, 0);
     let (pid, uid, gid) = me();
     let cmsgs = if explicit { vec![credentials(pid, uid, gid)] } else { vec![] };
@@ -82,25 +96,29 @@ fn without_so_passcred_no_credentials_arrive(
     assert!(!r.ctrunc());
 }
 
-/// unix(7), SO_PASSCRED: credentials come "in each subsequently received message" — the
-/// kernel attaches them when the message is queued, if either socket had SO_PASSCRED then
-/// (net/unix/af_unix.c, maybe_add_creds()). A message queued before the receiver enabled it
-/// carries none: it is received with an SCM_CREDENTIALS holding pid 0 and the overflow ids
-/// (/proc/sys/kernel/overflowuid, overflowgid), not the sender's. If the sender's own socket
-/// had SO_PASSCRED, the real credentials were attached anyway.
+/// unix(7), SO_PASSCRED: credentials come "in each subsequently received message" — Linux
+/// differs from unix(7): the kernel attaches them when the message is queued, if either socket
+/// had SO_PASSCRED then (net/unix/af_unix.c, maybe_add_creds()). A message queued before the
+/// receiver enabled it carries none: it is received with an SCM_CREDENTIALS holding pid 0 and
+/// the overflow ids (/proc/sys/kernel/overflowuid, overflowgid), not the sender's. If the
+/// sender's own socket had SO_PASSCRED, the real credentials were attached anyway. See
+/// docs/findings.md.
+#[apply(socket_types)]
 #[rstest]
 #[parallel]
 fn credentials_are_attached_when_the_message_is_queued(
-    #[values(SockType::Stream, SockType::Dgram, SockType::Seqpacket)] ty: SockType,
+    #[case] ty: SockType,
     #[values(false, true)] sender_passcred: bool,
 ) {
     let (a, b) = socketpair(ty, 0);
     if sender_passcred {
-        setsockopt_int(&a, libc::SO_PASSCRED, 1).unwrap();
+        setsockopt_int(&a, libc::SOL_SOCKET, libc::SO_PASSCRED, 1).unwrap();
     }
     assert_eq!(sendmsg(&a, b"early", &[], 0), Ok(5));
-    setsockopt_int(&b, libc::SO_PASSCRED, 1).unwrap();
+    setsockopt_int(&b, libc::SOL_SOCKET, libc::SO_PASSCRED, 1).unwrap();
     let r = recvmsg(&b, 8, 64, 0).unwrap();
+    // variant: none — the overflow ids are read, not assumed; the branch is the case's
+    // parameter, not the environment.
     let expected = if sender_passcred {
         me()
     } else {
@@ -119,12 +137,12 @@ fn credentials_are_attached_when_the_message_is_queued(
 #[test]
 #[serial]
 fn default_credentials_carry_the_real_ids() {
-    require!(root_with_setid());
-    let (a, b) = socketpair(SockType::Dgram, 0);
-    setsockopt_int(&b, libc::SO_PASSCRED, 1).unwrap();
+    needs!(root, cap(SETUID), cap(SETGID));
+    let (a, b) = passcred_pair(SockType::Dgram);
     let sender = spawn("sender with euid 65534", || {
         nix::unistd::setegid(nix::unistd::Gid::from_raw(NOBODY)).unwrap();
         nix::unistd::seteuid(nix::unistd::Uid::from_raw(NOBODY)).unwrap();
+        fixtures::child::arm_parent_death(); // cleared by the id change (prctl(2))
         assert_eq!(sendmsg(&a, b"x", &[], 0), Ok(1));
     });
     let pid = sender.pid().as_raw();
@@ -136,13 +154,11 @@ fn default_credentials_carry_the_real_ids() {
 /// ID, effective user ID, or saved set-user-ID ..., and its real group ID, effective group
 /// ID, or saved set-group-ID". Stating exactly its own pid, uid and gid is always allowed,
 /// and the receiver gets those values.
+#[apply(socket_types)]
 #[rstest]
 #[parallel]
-fn a_sender_may_state_its_own_credentials(
-    #[values(SockType::Stream, SockType::Dgram, SockType::Seqpacket)] ty: SockType,
-) {
-    let (a, b) = socketpair(ty, 0);
-    setsockopt_int(&b, libc::SO_PASSCRED, 1).unwrap();
+fn a_sender_may_state_its_own_credentials(#[case] ty: SockType) {
+    let (a, b) = passcred_pair(ty);
     let (pid, uid, gid) = me();
     assert_eq!(sendmsg(&a, b"x", &[credentials(pid, uid, gid)], 0), Ok(1));
     assert_eq!(recvmsg(&b, 4, 64, 0).unwrap().creds(), Some((pid, uid, gid)));
@@ -161,14 +177,22 @@ enum Claim {
 /// sender must state its own pid "unless it has the capability CAP_SYS_ADMIN", its own uid
 /// "unless it has CAP_SETUID", its own gid "unless it has CAP_SETGID". A child running as
 /// nobody claiming uid 0, gid 0 or its parent's pid fails with EPERM, and nothing is sent.
+#[apply(socket_types)]
 #[rstest]
 #[serial]
 fn an_unprivileged_sender_claiming_other_ids_fails_eperm(
-    #[values(SockType::Stream, SockType::Dgram, SockType::Seqpacket)] ty: SockType,
-    #[values(Claim::Uid, Claim::Gid, Claim::Pid)] claim: Claim,
+    #[case] ty: SockType,
+    #[values(
+        /// uid
+        Claim::Uid,
+        /// gid
+        Claim::Gid,
+        /// pid
+        Claim::Pid
+    )]
+    claim: Claim,
 ) {
-    let (a, b) = socketpair(ty, 0);
-    setsockopt_int(&b, libc::SO_PASSCRED, 1).unwrap();
+    let (a, b) = passcred_pair(ty);
     let parent = getpid().as_raw();
     run_in_child("sender as nobody", || {
         drop_to_nobody();
@@ -191,15 +215,16 @@ fn an_unprivileged_sender_claiming_other_ids_fails_eperm(
 #[test]
 #[serial]
 fn an_unprivileged_sender_may_state_its_real_effective_or_saved_ids() {
-    require!(root_with_setid());
-    let (a, b) = socketpair(SockType::Dgram, 0);
-    setsockopt_int(&b, libc::SO_PASSCRED, 1).unwrap();
+    needs!(root, cap(SETUID), cap(SETGID));
+    let (a, b) = passcred_pair(SockType::Dgram);
     run_in_child("sender with distinct ids", || {
         let (r, e, s, other) = (65534u32, 65533u32, 65532u32, 65531u32);
         nix::unistd::setgroups(&[]).unwrap();
         use nix::unistd::{Gid, Uid};
         nix::unistd::setresgid(Gid::from_raw(r), Gid::from_raw(e), Gid::from_raw(s)).unwrap();
         nix::unistd::setresuid(Uid::from_raw(r), Uid::from_raw(e), Uid::from_raw(s)).unwrap();
+        fixtures::child::arm_parent_death(); // cleared by the id change (prctl(2))
+        // variant: none — checks the set-up (no capability left), not an environment branch.
         assert_eq!(fixtures::gate::effective_caps(), 0);
         let pid = getpid().as_raw();
         for id in [r, e, s] {
@@ -222,15 +247,12 @@ fn an_unprivileged_sender_may_state_its_real_effective_or_saved_ids() {
 /// match its own" — with CAP_SYS_ADMIN "the PID of any existing process", with CAP_SETUID and
 /// CAP_SETGID any ids. Root states pid 1 and uid/gid 12345/23456; the receiver gets exactly
 /// those.
+#[apply(socket_types)]
 #[rstest]
 #[parallel]
-fn a_privileged_sender_may_state_other_credentials(
-    #[values(SockType::Stream, SockType::Dgram, SockType::Seqpacket)] ty: SockType,
-) {
-    require!(root_with_setid());
-    require!(capability(Cap::SYS_ADMIN));
-    let (a, b) = socketpair(ty, 0);
-    setsockopt_int(&b, libc::SO_PASSCRED, 1).unwrap();
+fn a_privileged_sender_may_state_other_credentials(#[case] ty: SockType) {
+    needs!(root, cap(SETUID), cap(SETGID), cap(SYS_ADMIN));
+    let (a, b) = passcred_pair(ty);
     assert_eq!(sendmsg(&a, b"x", &[credentials(1, 12345, 23456)], 0), Ok(1));
     assert_eq!(recvmsg(&b, 4, 64, 0).unwrap().creds(), Some((1, 12345, 23456)));
 }
@@ -242,9 +264,8 @@ fn a_privileged_sender_may_state_other_credentials(
 #[test]
 #[parallel]
 fn stating_a_pid_that_does_not_exist_fails_esrch() {
-    require!(capability(Cap::SYS_ADMIN));
-    let (a, b) = socketpair(SockType::Dgram, 0);
-    setsockopt_int(&b, libc::SO_PASSCRED, 1).unwrap();
+    needs!(cap(SYS_ADMIN));
+    let (a, _b) = passcred_pair(SockType::Dgram);
     let missing = fixtures::sysctl::read_u64("kernel/pid_max") as i32;
     let (_, uid, gid) = me();
     assert_errno!(sendmsg(&a, b"x", &[credentials(missing, uid, gid)], 0), Errno::ESRCH);
@@ -252,13 +273,11 @@ fn stating_a_pid_that_does_not_exist_fails_esrch() {
 
 /// unix(7), "Ancillary messages": both kinds can travel in one message (only one "of each of
 /// the above types"): descriptors and credentials arrive together.
+#[apply(socket_types)]
 #[rstest]
 #[parallel]
-fn descriptors_and_credentials_travel_together(
-    #[values(SockType::Stream, SockType::Dgram, SockType::Seqpacket)] ty: SockType,
-) {
-    let (a, b) = socketpair(ty, 0);
-    setsockopt_int(&b, libc::SO_PASSCRED, 1).unwrap();
+fn descriptors_and_credentials_travel_together(#[case] ty: SockType) {
+    let (a, b) = passcred_pair(ty);
     let (_rx, tx) = pipe();
     let (pid, uid, gid) = me();
     assert_eq!(sendmsg(&a, b"x", &[credentials(pid, uid, gid), rights(&[tx.as_raw_fd()])], 0), Ok(1));
@@ -266,7 +285,7 @@ fn descriptors_and_credentials_travel_together(
     assert!(!r.ctrunc());
     assert_eq!(r.creds(), Some((pid, uid, gid)));
     assert_eq!(r.fds.len(), 1);
-    assert_eq!(file_id(&r.fds[0]), file_id(&tx));
+    assert!(same_description(&r.fds[0], &tx));
 }
 
 /// unix(7), SO_PASSCRED: it "causes receipt of the credentials of the sending process in an
@@ -280,7 +299,7 @@ fn descriptors_and_credentials_travel_together(
 fn with_so_passcred_a_stream_read_does_not_join_different_senders(#[values(false, true)] passcred: bool) {
     let (a, b) = socketpair(SockType::Stream, 0);
     if passcred {
-        setsockopt_int(&b, libc::SO_PASSCRED, 1).unwrap();
+        setsockopt_int(&b, libc::SOL_SOCKET, libc::SO_PASSCRED, 1).unwrap();
     }
     assert_eq!(sendmsg(&a, b"ab", &[], 0), Ok(2));
     let (sent, wait_sent) = channel();
@@ -301,4 +320,78 @@ fn with_so_passcred_a_stream_read_does_not_join_different_senders(#[values(false
     let second = recvmsg(&b, 16, 64, libc::MSG_DONTWAIT).unwrap();
     assert_eq!(second.data, b"cd");
     assert_eq!(second.creds().map(|c| c.0), Some(pid));
+}
+
+/// SO_PASSCRED and SO_PASSSEC are for sockets that can receive SCM_CREDENTIALS /
+/// SCM_SECURITY (AF_UNIX, AF_NETLINK, AF_BLUETOOTH), SO_PASSPIDFD only for AF_UNIX: since
+/// commit 7d8d93fdde50 ("net: Restrict SO_PASS{CRED,PIDFD,SEC} to AF_{UNIX,NETLINK,
+/// BLUETOOTH}", 6.16) setsockopt(2) and getsockopt(2) on a TCP or UDP socket fail EOPNOTSUPP.
+/// Before, socket(7)'s generic code accepted them silently (the flag reads back 1 and means
+/// nothing: variant `absent`); SO_PASSPIDFD before 6.5 is unknown (ENOPROTOOPT).
+///
+/// Kernel change: 6.16, commit 7d8d93fdde50 — SO_PASSCRED, SO_PASSSEC and SO_PASSPIDFD on TCP/UDP fail EOPNOTSUPP instead of being accepted.
+#[rstest]
+#[parallel]
+#[case::passcred_tcp(libc::SO_PASSCRED, libc::SOCK_STREAM)]
+#[case::passcred_udp(libc::SO_PASSCRED, libc::SOCK_DGRAM)]
+#[case::passsec_tcp(libc::SO_PASSSEC, libc::SOCK_STREAM)]
+#[case::passpidfd_tcp(ancillary::SO_PASSPIDFD, libc::SOCK_STREAM)]
+#[case::passpidfd_udp(ancillary::SO_PASSPIDFD, libc::SOCK_DGRAM)]
+fn pass_options_on_an_inet_socket_fail_eopnotsupp(#[case] opt: libc::c_int, #[case] ty: libc::c_int) {
+    let fd = fixtures::net::socket(libc::AF_INET, ty, 0).unwrap();
+    let set = setsockopt_int(&fd, libc::SOL_SOCKET, opt, 1);
+    if variant::since(6, 16, "the AF_UNIX/NETLINK/BLUETOOTH restriction of SO_PASS*") {
+        assert_errno!(set, Errno::EOPNOTSUPP);
+        assert_errno!(getsockopt_int(&fd, libc::SOL_SOCKET, opt), Errno::EOPNOTSUPP);
+    } else if opt == ancillary::SO_PASSPIDFD && !fixtures::kernel_at_least(6, 5) {
+        // variant: none beyond `absent` above — SO_PASSPIDFD itself dates from 6.5.
+        assert_errno!(set, Errno::ENOPROTOOPT);
+    } else {
+        assert_eq!(set, Ok(()), "accepted silently before 6.16");
+        assert_eq!(getsockopt_int(&fd, libc::SOL_SOCKET, opt), Ok(1));
+    }
+}
+
+/// When an accepted socket gets the listener's SO_PASSCRED: since commit 3f84d577b79d
+/// ("af_unix: Inherit sk_flags at connect()", 6.16) the flags are copied to the new socket
+/// when the client connects (unix_stream_connect), so SO_PASSCRED set on the listener after
+/// connect(2) but before accept(2) is not on the accepted socket (variant `at-connect`);
+/// before, accept(2) copied them (unix_sock_inherit_flags) and it is (variant `at-accept`).
+/// Set before connect(2), it is inherited on every kernel. unix(7) does not say; socket(7)
+/// and accept(2) ("does not inherit file status flags") are silent on socket options.
+///
+/// Kernel change: 6.16, commit 3f84d577b79d — an accepted AF_UNIX socket takes SO_PASSCRED from the listener at connect() time, not at accept() time.
+#[apply(connection_types)]
+#[rstest]
+#[parallel]
+fn so_passcred_of_the_listener_is_copied_at_connect_time(#[case] ty: SockType) {
+    use fixtures::net::{SockAddr, accept4, bind, connect, listen, socket};
+    let addr = SockAddr::unique_abstract("passcred");
+    let l = socket(libc::AF_UNIX, ty.raw(), 0).unwrap();
+    bind(&l, &addr).unwrap();
+    listen(&l, 4).unwrap();
+    // Set before connect: inherited everywhere.
+    setsockopt_int(&l, libc::SOL_SOCKET, libc::SO_PASSCRED, 1).unwrap();
+    let early = socket(libc::AF_UNIX, ty.raw(), 0).unwrap();
+    connect(&early, &addr).unwrap();
+    let early_served = accept4(&l, libc::SOCK_CLOEXEC).unwrap();
+    assert_eq!(getsockopt_int(&early_served, libc::SOL_SOCKET, libc::SO_PASSCRED), Ok(1));
+    // Set after connect, before accept.
+    setsockopt_int(&l, libc::SOL_SOCKET, libc::SO_PASSCRED, 0).unwrap();
+    let late = socket(libc::AF_UNIX, ty.raw(), 0).unwrap();
+    connect(&late, &addr).unwrap();
+    setsockopt_int(&l, libc::SOL_SOCKET, libc::SO_PASSCRED, 1).unwrap();
+    let late_served = accept4(&l, libc::SOCK_CLOEXEC).unwrap();
+    let v = fixtures::kernel_version();
+    match getsockopt_int(&late_served, libc::SOL_SOCKET, libc::SO_PASSCRED) {
+        Ok(0) => {
+            assert!(fixtures::kernel_at_least(6, 16), "flags taken at connect() on {v}, before 3f84d577b79d (6.16)");
+            variant::observed("at-connect", format_args!("the listener's flags are copied at connect(); kernel {v}"));
+        }
+        Ok(1) => {
+            assert!(!fixtures::kernel_at_least(6, 16), "flags taken at accept() on {v}, which has 3f84d577b79d (6.16)");
+            variant::observed("at-accept", format_args!("accept() copies the listener's flags; kernel {v}"));
+        }
+        other => panic!("SO_PASSCRED of the accepted socket: {other:?}"),
+    }
 }

@@ -3,22 +3,25 @@
 
 use std::os::fd::{AsRawFd, OwnedFd};
 
-use ancillary::*;
+use ancillary::cases::socket_types;
+use ancillary::cmsg::{recv_fds, recvmsg, send_fds};
+use ancillary::{SCM_MAX_FD, SockType, pipe, socketpair};
 use fixtures::gate::{Cap, has_cap};
+use fixtures::limits::set_nofile_soft_limit;
 use fixtures::privilege::{become_user, can_switch_user};
-use fixtures::{assert_errno, require, run_in_child};
+use fixtures::{assert_errno, needs, run_in_child, variant};
 use nix::errno::Errno;
 use rstest::rstest;
+use rstest_reuse::apply;
 use serial_test::{parallel, serial};
 
 /// unix(7), SCM_RIGHTS: "The kernel constant SCM_MAX_FD defines a limit on the number of file
 /// descriptors in the array ... SCM_MAX_FD has the value 253". An array of exactly 253 is
 /// delivered whole.
+#[apply(socket_types)]
 #[rstest]
 #[parallel]
-fn an_array_of_scm_max_fd_descriptors_passes(
-    #[values(SockType::Stream, SockType::Dgram, SockType::Seqpacket)] ty: SockType,
-) {
+fn an_array_of_scm_max_fd_descriptors_passes(#[case] ty: SockType) {
     let (a, b) = socketpair(ty, 0);
     let (_rx, tx) = pipe();
     assert_eq!(send_fds(&a, b"x", &[tx.as_raw_fd(); SCM_MAX_FD]), Ok(1));
@@ -29,11 +32,10 @@ fn an_array_of_scm_max_fd_descriptors_passes(
 
 /// unix(7), SCM_RIGHTS: "Attempting to send an array larger than this limit causes
 /// sendmsg(2) to fail with the error EINVAL." Nothing is sent — not even the data.
+#[apply(socket_types)]
 #[rstest]
 #[parallel]
-fn an_array_above_scm_max_fd_fails_einval(
-    #[values(SockType::Stream, SockType::Dgram, SockType::Seqpacket)] ty: SockType,
-) {
+fn an_array_above_scm_max_fd_fails_einval(#[case] ty: SockType) {
     let (a, b) = socketpair(ty, 0);
     let (_rx, tx) = pipe();
     assert_errno!(send_fds(&a, b"x", &[tx.as_raw_fd(); SCM_MAX_FD + 1]), Errno::EINVAL);
@@ -44,11 +46,18 @@ fn an_array_above_scm_max_fd_fails_einval(
 /// as ancillary data over a UNIX domain socket ... and indicates that the file descriptor
 /// number that is being sent is not valid (e.g., it is not an open file descriptor)." One
 /// bad entry spoils the whole message: nothing is sent.
+#[apply(socket_types)]
 #[rstest]
 #[parallel]
 fn a_bad_descriptor_in_the_array_fails_ebadf(
-    #[values(SockType::Stream, SockType::Dgram, SockType::Seqpacket)] ty: SockType,
-    #[values("closed", "negative")] bad: &str,
+    #[case] ty: SockType,
+    #[values(
+        /// closed
+        "closed",
+        /// negative
+        "negative"
+    )]
+    bad: &str,
 ) {
     let (a, b) = socketpair(ty, 0);
     let (_rx, tx) = pipe();
@@ -86,12 +95,18 @@ fn send_until_refused(a: &OwnedFd, fd: &OwnedFd, bound: usize) -> (usize, Errno)
 /// The sender is a child without privileges. Run as root it switches to a uid of its own, so
 /// that no other process adds to the per-user count and the numbers are exact; run as
 /// nobody, other processes of that user may have descriptors in flight at the same moment,
-/// so only the upper bound (at most L + 1) and the errno are asserted.
+/// so only the upper bound (at most L + 1) and the errno are asserted. Reports which:
+/// `root` (exact counts, private uid) or `unprivileged` (upper bound only).
 #[test]
 #[serial]
 fn descriptors_in_flight_count_against_the_senders_rlimit_nofile() {
     const LIMIT: u64 = 16;
     let private_uid = can_switch_user();
+    if private_uid {
+        variant::observed("root", "the sender switched to a private uid: exact counts (L + 1, one more after a receive) asserted");
+    } else {
+        variant::observed("unprivileged", "no user switch possible: the uid's count may be shared, only the upper bound L + 1 and ETOOMANYREFS asserted");
+    }
     run_in_child("unprivileged sender", move || {
         let (a, b) = socketpair(SockType::Stream, libc::SOCK_CLOEXEC);
         let (_rx, tx) = pipe();
@@ -118,19 +133,18 @@ fn descriptors_in_flight_count_against_the_senders_rlimit_nofile() {
 
 /// unix(7), ETOOMANYREFS: the limit applies only if "the caller does not have the
 /// CAP_SYS_RESOURCE capability": a privileged sender with the same low RLIMIT_NOFILE puts
-/// four times as many descriptors in flight. The kernel exempts CAP_SYS_ADMIN as well
-/// (too_many_unix_fds(): `!capable(CAP_SYS_RESOURCE) && !capable(CAP_SYS_ADMIN)`), which
-/// unix(7) does not mention; either capability opens this test.
+/// four times as many descriptors in flight. Linux differs from unix(7) in also exempting
+/// CAP_SYS_ADMIN (too_many_unix_fds(): `!capable(CAP_SYS_RESOURCE) && !capable(CAP_SYS_ADMIN)`),
+/// which unix(7) does not mention; either capability opens this test (docs/findings.md).
 #[test]
 #[serial]
 fn a_sender_with_cap_sys_resource_or_cap_sys_admin_is_not_limited() {
-    require!(
-        if has_cap(Cap::SYS_RESOURCE) || has_cap(Cap::SYS_ADMIN) {
-            Ok(())
-        } else {
-            Err("requires CAP_SYS_RESOURCE or CAP_SYS_ADMIN".to_string())
-        }
-    );
+    // variant: none — has_cap only gates the test (a SKIP without the privilege to check it).
+    needs!(gate(if has_cap(Cap::SYS_RESOURCE) || has_cap(Cap::SYS_ADMIN) {
+        Ok(())
+    } else {
+        Err("requires CAP_SYS_RESOURCE or CAP_SYS_ADMIN".to_string())
+    }));
     const LIMIT: u64 = 16;
     run_in_child("privileged sender", move || {
         let (a, b) = socketpair(SockType::Stream, libc::SOCK_CLOEXEC);

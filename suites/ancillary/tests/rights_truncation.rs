@@ -6,18 +6,50 @@
 
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 
-use ancillary::*;
+use ancillary::cases::socket_types;
+use ancillary::cmsg::{cmsg_len, recv_fds, recvmsg, send_fds};
+use ancillary::{
+    SockType, lowest_free_fds, open_fd_count, pipe, pipe_has_a_writer_now, pipe_hits_eof_within, socketpair,
+};
+use fixtures::io::{read_exact, write_once};
+use fixtures::limits::set_nofile_soft_limit;
 use fixtures::{DEFAULT_DEADLINE, run_in_child};
 use rstest::rstest;
+use rstest_reuse::apply;
 use serial_test::serial;
 
-/// Send the write ends of `n` fresh pipes in one message over `a` and close them here;
-/// returns the read ends, in the same order.
-fn send_pipe_writers(a: &OwnedFd, n: usize) -> Vec<OwnedFd> {
+/// The write ends of `n` fresh pipes in flight: sent in one message (with the byte "x") over
+/// a new socket pair of `ty` and closed here. Returns the pair (sender, receiver) and the
+/// pipes' read ends, in the order of the array.
+fn pipe_writers_in_flight(ty: SockType, n: usize) -> (OwnedFd, OwnedFd, Vec<OwnedFd>) {
+    let (a, b) = socketpair(ty, libc::SOCK_CLOEXEC);
     let pipes: Vec<(OwnedFd, OwnedFd)> = (0..n).map(|_| pipe()).collect();
     let writers: Vec<RawFd> = pipes.iter().map(|(_, w)| w.as_raw_fd()).collect();
-    assert_eq!(send_fds(a, b"x", &writers), Ok(1));
-    pipes.into_iter().map(|(r, _w)| r).collect()
+    assert_eq!(send_fds(&a, b"x", &writers), Ok(1));
+    (a, b, pipes.into_iter().map(|(r, _w)| r).collect())
+}
+
+/// The one descriptor received is the first write end of the array (its pipe has a writer,
+/// and what is written through the received descriptor comes out of that pipe), and the
+/// other write ends were released (their pipes reach end of file).
+#[track_caller]
+fn assert_only_the_first_arrived(received: &OwnedFd, readers: &[OwnedFd]) {
+    assert!(pipe_has_a_writer_now(&readers[0]), "the first write end was released");
+    assert_eq!(write_once(received, b"1st"), Ok(3));
+    assert_eq!(read_exact(&readers[0], 3), b"1st", "the received descriptor is not the first of the array");
+    for (i, rd) in readers.iter().enumerate().skip(1) {
+        assert!(pipe_hits_eof_within(rd, DEFAULT_DEADLINE), "descriptor {i} was not released");
+    }
+}
+
+/// No descriptor was installed in this process's table (it still has `before`) and every
+/// passed write end was released (its pipe reaches end of file).
+#[track_caller]
+fn assert_none_installed_and_all_released(before: usize, readers: &[OwnedFd]) {
+    assert_eq!(open_fd_count(), before, "a descriptor was installed");
+    for (i, rd) in readers.iter().enumerate() {
+        assert!(pipe_hits_eof_within(rd, DEFAULT_DEADLINE), "descriptor {i} was not released");
+    }
 }
 
 /// unix(7), SCM_RIGHTS: "If the buffer used to receive the ancillary data containing file
@@ -27,23 +59,18 @@ fn send_pipe_writers(a: &OwnedFd, n: usize) -> Vec<OwnedFd> {
 /// lack of space in the buffer for ancillary data." With room for one int of three: one
 /// descriptor arrives, MSG_CTRUNC is set, the table grows by exactly one, and the two other
 /// files are released.
+#[apply(socket_types)]
 #[rstest]
 #[serial]
-fn a_short_control_buffer_keeps_the_first_descriptors_and_closes_the_rest(
-    #[values(SockType::Stream, SockType::Dgram, SockType::Seqpacket)] ty: SockType,
-) {
+fn a_short_control_buffer_keeps_the_first_descriptors_and_closes_the_rest(#[case] ty: SockType) {
     run_in_child("receiver", move || {
-        let (a, b) = socketpair(ty, libc::SOCK_CLOEXEC);
-        let readers = send_pipe_writers(&a, 3);
+        let (_a, b, readers) = pipe_writers_in_flight(ty, 3);
         let before = open_fd_count();
-        let r = recvmsg(&b, 4, cmsg_len(std::mem::size_of::<c_int>()), 0).unwrap();
+        let r = recvmsg(&b, 4, cmsg_len(std::mem::size_of::<libc::c_int>()), 0).unwrap();
         assert!(r.ctrunc(), "MSG_CTRUNC, flags {:#x}", r.flags);
         assert_eq!(r.fds.len(), 1);
         assert_eq!(open_fd_count(), before + 1, "only the delivered descriptor was installed");
-        assert_eq!(file_id(&r.fds[0]), file_id(&readers[0]), "the first of the array");
-        assert!(pipe_has_a_writer_now(&readers[0]));
-        assert!(pipe_hits_eof_within(&readers[1], DEFAULT_DEADLINE), "second descriptor released");
-        assert!(pipe_hits_eof_within(&readers[2], DEFAULT_DEADLINE), "third descriptor released");
+        assert_only_the_first_arrived(&r.fds[0], &readers);
     })
     .expect_success();
 }
@@ -52,22 +79,17 @@ fn a_short_control_buffer_keeps_the_first_descriptors_and_closes_the_rest(
 /// the msg_control field of the msghdr structure supplied to recvmsg(2) is NULL), then the
 /// incoming ancillary data is discarded. In both of these cases, the MSG_CTRUNC flag will be
 /// set". The data still arrives; no descriptor is installed; every passed file is released.
+#[apply(socket_types)]
 #[rstest]
 #[serial]
-fn without_a_control_buffer_every_descriptor_is_closed(
-    #[values(SockType::Stream, SockType::Dgram, SockType::Seqpacket)] ty: SockType,
-) {
+fn without_a_control_buffer_every_descriptor_is_closed(#[case] ty: SockType) {
     run_in_child("receiver", move || {
-        let (a, b) = socketpair(ty, libc::SOCK_CLOEXEC);
-        let readers = send_pipe_writers(&a, 3);
+        let (_a, b, readers) = pipe_writers_in_flight(ty, 3);
         let before = open_fd_count();
         let r = recvmsg(&b, 4, 0, 0).unwrap();
         assert_eq!(r.data, b"x");
         assert!(r.ctrunc());
-        assert_eq!(open_fd_count(), before);
-        for (i, rd) in readers.iter().enumerate() {
-            assert!(pipe_hits_eof_within(rd, DEFAULT_DEADLINE), "descriptor {i} released");
-        }
+        assert_none_installed_and_all_released(before, &readers);
     })
     .expect_success();
 }
@@ -81,14 +103,12 @@ fn without_a_control_buffer_every_descriptor_is_closed(
 #[case::less_than_a_header(cmsg_len(0) - 4)]
 fn a_buffer_without_room_for_one_descriptor_gets_none(#[case] control_len: usize) {
     run_in_child("receiver", move || {
-        let (a, b) = socketpair(SockType::Dgram, libc::SOCK_CLOEXEC);
-        let readers = send_pipe_writers(&a, 2);
+        let (_a, b, readers) = pipe_writers_in_flight(SockType::Dgram, 2);
         let before = open_fd_count();
         let r = recvmsg(&b, 4, control_len, 0).unwrap();
         assert!(r.ctrunc());
         assert!(r.fds.is_empty());
-        assert_eq!(open_fd_count(), before);
-        assert!(readers.iter().all(|rd| pipe_hits_eof_within(rd, DEFAULT_DEADLINE)));
+        assert_none_installed_and_all_released(before, &readers);
     })
     .expect_success();
 }
@@ -98,22 +118,18 @@ fn a_buffer_without_room_for_one_descriptor_gets_none(#[case] control_len: usize
 /// the excess file descriptors are automatically closed in the receiving process." The child
 /// leaves itself one free descriptor below its soft limit and receives three: one arrives,
 /// MSG_CTRUNC reports the loss (net/core/scm.c, scm_detach_fds()), the others are released.
+#[apply(socket_types)]
 #[rstest]
 #[serial]
-fn descriptors_beyond_rlimit_nofile_are_closed(
-    #[values(SockType::Stream, SockType::Dgram, SockType::Seqpacket)] ty: SockType,
-) {
+fn descriptors_beyond_rlimit_nofile_are_closed(#[case] ty: SockType) {
     run_in_child("receiver at its limit", move || {
-        let (a, b) = socketpair(ty, libc::SOCK_CLOEXEC);
-        let readers = send_pipe_writers(&a, 3);
+        let (_a, b, readers) = pipe_writers_in_flight(ty, 3);
         let free = lowest_free_fds(1)[0];
         set_nofile_soft_limit(free as u64 + 1);
         let r = recv_fds(&b, 4, 3, 0).unwrap();
         assert_eq!(r.fd_numbers(), vec![free], "only the one number below the limit");
         assert!(r.ctrunc(), "MSG_CTRUNC, flags {:#x}", r.flags);
-        assert!(pipe_has_a_writer_now(&readers[0]));
-        assert!(pipe_hits_eof_within(&readers[1], DEFAULT_DEADLINE));
-        assert!(pipe_hits_eof_within(&readers[2], DEFAULT_DEADLINE));
+        assert_only_the_first_arrived(&r.fds[0], &readers);
     })
     .expect_success();
 }

@@ -5,10 +5,14 @@
 
 use std::os::fd::{AsRawFd, OwnedFd};
 
-use ancillary::*;
+use ancillary::cases::socket_types;
+use ancillary::cmsg::send_fds;
+use ancillary::{SockType, pipe, socketpair};
 use fixtures::exec::exec_probe;
-use fixtures::{Outcome, Scratch, spawn, within};
+use fixtures::io::read_to_eof;
+use fixtures::{Outcome, Scratch, spawn};
 use rstest::rstest;
+use rstest_reuse::apply;
 use serial_test::serial;
 
 /// unix(7), SCM_RIGHTS: "Send or receive a set of open file descriptors from another process
@@ -17,11 +21,10 @@ use serial_test::serial;
 /// the client could not name (it only knows the socket number), sends the descriptor and
 /// closes its own; the exec'd client receives it and prints the file; its stdout equals the
 /// file's content and it exits 0.
+#[apply(socket_types)]
 #[rstest]
 #[serial]
-fn a_server_hands_an_exec_d_client_an_open_file(
-    #[values(SockType::Stream, SockType::Dgram, SockType::Seqpacket)] ty: SockType,
-) {
+fn a_server_hands_an_exec_d_client_an_open_file(#[case] ty: SockType) {
     let s = Scratch::new();
     let content: Vec<u8> = (0..20_000u32).flat_map(|i| format!("line {i}\n").into_bytes()).collect();
     let path = s.file("served.txt", &content);
@@ -42,18 +45,7 @@ fn a_server_hands_an_exec_d_client_an_open_file(
     let file: OwnedFd = std::fs::File::open(&path).unwrap().into();
     assert_eq!(send_fds(&server, b"f", &[file.as_raw_fd()]), Ok(1));
     drop(file);
-    let printed = within("reading the client's stdout", || {
-        let mut all = Vec::new();
-        let mut buf = vec![0u8; 65536];
-        loop {
-            match nix::unistd::read(&out_rx, &mut buf) {
-                Ok(0) => break all,
-                Ok(n) => all.extend_from_slice(&buf[..n]),
-                Err(nix::errno::Errno::EINTR) => {}
-                Err(e) => panic!("read: {e}"),
-            }
-        }
-    });
+    let printed = read_to_eof(&out_rx);
     assert_eq!(client.join(), Outcome::Exited(0));
     assert_eq!(printed.len(), content.len());
     assert!(printed == content, "the client printed something else than the file");

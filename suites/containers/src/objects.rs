@@ -6,13 +6,13 @@
 //! refused" (EACCES) is the whole point of a namespace claim.
 
 use std::ffi::CStr;
-use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use fixtures::{sys, sys_size};
 use nix::errno::Errno;
 
-use crate::sandbox::owned;
+use fixtures::io::owned;
 
 /// Small queues: the bytes of every queue of a user count against one RLIMIT_MSGQUEUE.
 pub const MQ_MAXMSG: libc::c_long = 4;
@@ -48,20 +48,20 @@ pub fn mq_unlink(name: &CStr) -> Result<(), Errno> {
 
 /// mq_send(3) at priority 0; panics on failure.
 #[track_caller]
-pub fn mq_send(fd: &OwnedFd, msg: &[u8]) {
+pub fn mq_send(fd: impl AsFd, msg: &[u8]) {
     // SAFETY: valid buffer.
-    let r = sys(unsafe { libc::mq_send(fd.as_raw_fd(), msg.as_ptr().cast(), msg.len(), 0) });
+    let r = sys(unsafe { libc::mq_send(fd.as_fd().as_raw_fd(), msg.as_ptr().cast(), msg.len(), 0) });
     if let Err(e) = r {
         panic!("mq_send: {e:?}");
     }
 }
 
 /// mq_receive(3) on a nonblocking queue (EAGAIN when empty).
-pub fn mq_receive(fd: &OwnedFd) -> Result<Vec<u8>, Errno> {
+pub fn mq_receive(fd: impl AsFd) -> Result<Vec<u8>, Errno> {
     let mut buf = vec![0u8; 16384];
     // SAFETY: buffer of the given size; priority pointer may be null.
     let n = sys_size(unsafe {
-        libc::mq_receive(fd.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len(), std::ptr::null_mut())
+        libc::mq_receive(fd.as_fd().as_raw_fd(), buf.as_mut_ptr().cast(), buf.len(), std::ptr::null_mut())
     })?;
     buf.truncate(n);
     Ok(buf)
@@ -81,12 +81,17 @@ pub fn shm_open_existing(name: &CStr) -> Result<OwnedFd, Errno> {
 
 /// pread(2) of `n` bytes at offset 0.
 #[track_caller]
-pub fn read_at_start(fd: &OwnedFd, n: usize) -> Vec<u8> {
+pub fn read_at_start(fd: impl AsFd, n: usize) -> Vec<u8> {
     let mut buf = vec![0u8; n];
-    // SAFETY: buffer of n bytes.
-    let got = sys_size(unsafe { libc::pread(fd.as_raw_fd(), buf.as_mut_ptr().cast(), n, 0) }).expect("pread");
+    let got = nix::sys::uio::pread(fd, &mut buf, 0).expect("pread");
     buf.truncate(got);
     buf
+}
+
+/// pwrite(2) of all of `b` at offset 0.
+#[track_caller]
+pub fn write_at_start(fd: impl AsFd, b: &[u8]) {
+    assert_eq!(nix::sys::uio::pwrite(fd, b, 0), Ok(b.len()), "pwrite at offset 0");
 }
 
 /// The System V IPC mechanisms (sysvipc(7)).

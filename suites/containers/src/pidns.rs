@@ -3,54 +3,28 @@
 //! pid_namespaces(7): after unshare(CLONE_NEWPID) the caller stays where it is, and its
 //! first child is PID 1 of the new namespace. That child's getppid() is 0, so it cannot be
 //! made with `fixtures::spawn` (whose child checks that its parent is still the forker).
-//! [`spawn_init`] therefore forks a "holder" with `fixtures::spawn`, which unshares the PID
-//! namespace and forks the init with a plain fork(2), then mirrors the init's end (exit
-//! status or signal) as its own. A panic in the init reaches the test through the holder's
-//! report pipe, which the init inherits.
+//! [`spawn_init`] therefore starts a "holder" agent ([`fixtures::Agent::spawn`]), which
+//! unshares the PID namespace and forks the init with a plain fork(2), then mirrors the
+//! init's end (exit status or signal) as its own. The init inherits the agent's pipes: it
+//! reports ready and waits for its release through them, and a panic or a skip in it reaches
+//! the test through the holder's report pipe, which it inherits too.
 
 use std::panic::AssertUnwindSafe;
 
-use fixtures::Forked;
+use fixtures::Agent;
+use fixtures::agent::Serve;
 use fixtures::child::{PANIC_EXIT_CODE, exit_now};
 use nix::errno::Errno;
-use nix::sched::CloneFlags;
 use nix::unistd::Pid;
 
-/// PID 1 of a new PID namespace, seen from outside.
-pub struct PidNsInit {
-    holder: Forked,
-    outer: Pid,
-}
-
-impl PidNsInit {
-    /// The init's pid in the creator's PID namespace (what fork(2) returned there).
-    pub fn outer_pid(&self) -> Pid {
-        self.outer
-    }
-
-    /// The holder, whose outcome is the init's outcome.
-    pub fn forked(&mut self) -> &mut Forked {
-        &mut self.holder
-    }
-
-    /// The holder and the init's outer pid, for code that handles any child alike.
-    pub fn into_parts(self) -> (Forked, Pid) {
-        (self.holder, self.outer)
-    }
-
-    /// Join (bounded); success, skip propagation or failure as [`crate::Settle`].
-    #[track_caller]
-    pub fn settle(self) {
-        crate::Settle::settle(self.holder);
-    }
-}
-
-/// Start `f` as PID 1 of a new PID namespace (in a sandbox child).
+/// Start `body` as PID 1 of a new PID namespace (in a sandbox child). Returns the agent —
+/// whose outcome is the init's — and the init's pid in the creator's PID namespace, which
+/// the init reports first, before `body` runs (readlink of /proc/self: /proc is the
+/// creator's). `body` gets the agent's [`Serve`] to report ready and wait for its release.
 #[track_caller]
-pub fn spawn_init<F: FnOnce()>(what: &str, f: F) -> PidNsInit {
-    let (tx, rx) = fixtures::sync::channel();
-    let holder = fixtures::spawn(what, || {
-        crate::sandbox::enter(CloneFlags::CLONE_NEWPID);
+pub fn spawn_init<F: FnOnce(&mut Serve<(), ()>)>(what: &str, body: F) -> (Agent<(), ()>, Pid) {
+    let init = Agent::spawn(what, |serve| {
+        crate::sandbox::enter(libc::CLONE_NEWPID);
         // SAFETY: the init only runs the closure and leaves through _exit.
         let pid = unsafe { libc::fork() };
         if pid < 0 {
@@ -59,14 +33,22 @@ pub fn spawn_init<F: FnOnce()>(what: &str, f: F) -> PidNsInit {
         if pid == 0 {
             // SAFETY: plain prctl.
             unsafe { libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) };
-            let r = std::panic::catch_unwind(AssertUnwindSafe(f));
+            let r = std::panic::catch_unwind(AssertUnwindSafe(|| {
+                serve.ready(outer_pid_of_self());
+                body(serve);
+            }));
             exit_now(if r.is_ok() { 0 } else { PANIC_EXIT_CODE });
         }
-        tx.send_u64(pid as u64);
         mirror(pid)
     });
-    let outer = Pid::from_raw(rx.recv_u64() as i32);
-    PidNsInit { holder, outer }
+    let outer = init.ready::<Pid>();
+    (init, outer)
+}
+
+/// This process's pid as the procfs mounted on /proc counts it.
+fn outer_pid_of_self() -> Pid {
+    let link = std::fs::read_link("/proc/self").expect("readlink /proc/self");
+    Pid::from_raw(link.to_string_lossy().parse().unwrap_or_else(|_| panic!("/proc/self -> {link:?}")))
 }
 
 /// Wait for `pid` and end this process the same way.

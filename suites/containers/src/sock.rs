@@ -1,82 +1,54 @@
-//! AF_UNIX sockets with raw system calls: abstract and pathname addresses, SO_PEERCRED,
-//! and SCM_CREDENTIALS sent and received with sendmsg(2)/recvmsg(2) (unix(7)).
+//! AF_UNIX sockets with raw system calls: SO_PEERCRED, and SCM_CREDENTIALS sent and
+//! received with sendmsg(2)/recvmsg(2) (unix(7)). Addresses (abstract and pathname) are
+//! [`fixtures::net::SockAddr`]s, the plain socket calls [`fixtures::net`]'s.
 
-use std::os::fd::{AsRawFd, OwnedFd};
-use std::path::Path;
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 
 use fixtures::net::{self, SockAddr};
 use fixtures::{sys, sys_size};
 use nix::errno::Errno;
 
-/// An AF_UNIX address with its length (the length decides where an abstract name ends):
-/// the harness's [`SockAddr`].
-#[derive(Clone, Copy)]
-pub struct UnixAddress(pub SockAddr);
-
-impl UnixAddress {
-    /// An abstract address: sun_path[0] is '\0', the name follows (unix(7), "abstract").
-    pub fn abstract_name(name: &str) -> UnixAddress {
-        UnixAddress(SockAddr::abstract_unix(name.as_bytes()))
-    }
-
-    /// A pathname address (null-terminated, length includes the terminator).
-    pub fn path(p: &Path) -> UnixAddress {
-        UnixAddress(SockAddr::unix(p))
-    }
-}
-
-/// socket(AF_UNIX, `ty` | SOCK_CLOEXEC, 0).
+/// A new AF_UNIX socket of `ty`, panicking on failure.
 #[track_caller]
-pub fn socket(ty: libc::c_int) -> OwnedFd {
+pub fn unix_socket(ty: libc::c_int) -> OwnedFd {
     net::socket(libc::AF_UNIX, ty, 0).expect("socket(AF_UNIX)")
 }
 
-/// socketpair(AF_UNIX, `ty` | SOCK_CLOEXEC, 0).
+/// A new AF_UNIX stream socket connected to `a`, panicking on failure.
 #[track_caller]
-pub fn socketpair(ty: libc::c_int) -> (OwnedFd, OwnedFd) {
-    net::socketpair(ty).expect("socketpair")
+pub fn connected_to(a: &SockAddr) -> OwnedFd {
+    let c = unix_socket(libc::SOCK_STREAM);
+    net::connect(&c, a).unwrap_or_else(|e| panic!("connect to {a:?}: {e:?}"));
+    c
 }
 
-pub fn bind(fd: &OwnedFd, a: &UnixAddress) -> Result<(), Errno> {
-    net::bind(fd, &a.0)
-}
-
-pub fn connect(fd: &OwnedFd, a: &UnixAddress) -> Result<(), Errno> {
-    net::connect(fd, &a.0)
+/// accept4(2) of the next connection of a listener, panicking on failure.
+#[track_caller]
+pub fn accept(l: impl AsFd) -> OwnedFd {
+    net::accept4(l, 0).expect("accept4")
 }
 
 /// A socket of `ty` bound to `a`, listening unless it is a datagram socket.
 #[track_caller]
-pub fn listener(ty: libc::c_int, a: &UnixAddress) -> OwnedFd {
-    let fd = socket(ty);
-    bind(&fd, a).unwrap_or_else(|e| panic!("bind: {e:?}"));
+pub fn listener(ty: libc::c_int, a: &SockAddr) -> OwnedFd {
+    let fd = unix_socket(ty);
+    net::bind(&fd, a).unwrap_or_else(|e| panic!("bind: {e:?}"));
     if ty != libc::SOCK_DGRAM {
         net::listen(&fd, 8).expect("listen");
     }
     fd
 }
 
-/// accept4(2) with SOCK_CLOEXEC (blocking; the caller knows a peer is connecting).
-#[track_caller]
-pub fn accept(fd: &OwnedFd) -> OwnedFd {
-    net::accept4(fd, 0).expect("accept4")
-}
-
 /// send(2) the whole buffer.
 #[track_caller]
-pub fn send(fd: &OwnedFd, b: &[u8]) {
+pub fn send(fd: impl AsFd, b: &[u8]) {
     let n = net::send(fd, b, libc::MSG_NOSIGNAL).expect("send");
     assert_eq!(n, b.len(), "short send");
 }
 
-/// sendto(2) of a datagram to `a`.
-pub fn sendto(fd: &OwnedFd, b: &[u8], a: &UnixAddress) -> Result<usize, Errno> {
-    net::send_to(fd, b, libc::MSG_NOSIGNAL, &a.0)
-}
-
 /// recv(2) of at most `n` bytes (blocking).
 #[track_caller]
-pub fn recv(fd: &OwnedFd, n: usize) -> Vec<u8> {
+pub fn recv(fd: impl AsFd, n: usize) -> Vec<u8> {
     let mut b = vec![0u8; n];
     let got = net::recv(fd, &mut b, 0).expect("recv");
     b.truncate(got);
@@ -85,19 +57,13 @@ pub fn recv(fd: &OwnedFd, n: usize) -> Vec<u8> {
 
 /// SO_PEERCRED of a connected socket.
 #[track_caller]
-pub fn peer_cred(fd: &OwnedFd) -> libc::ucred {
+pub fn peer_cred(fd: impl AsFd) -> libc::ucred {
     let mut c = libc::ucred { pid: -1, uid: u32::MAX, gid: u32::MAX };
     let mut len = std::mem::size_of::<libc::ucred>() as libc::socklen_t;
     // SAFETY: the option value buffer is a ucred of the given length.
-    sys(unsafe { libc::getsockopt(fd.as_raw_fd(), libc::SOL_SOCKET, libc::SO_PEERCRED, (&mut c as *mut libc::ucred).cast(), &mut len) })
+    sys(unsafe { libc::getsockopt(fd.as_fd().as_raw_fd(), libc::SOL_SOCKET, libc::SO_PEERCRED, (&mut c as *mut libc::ucred).cast(), &mut len) })
         .expect("getsockopt(SO_PEERCRED)");
     c
-}
-
-/// Enable SO_PASSCRED (receive SCM_CREDENTIALS with every message).
-#[track_caller]
-pub fn pass_cred(fd: &OwnedFd) {
-    net::setsockopt_int(fd, libc::SOL_SOCKET, libc::SO_PASSCRED, 1).expect("setsockopt(SO_PASSCRED)");
 }
 
 /// Room for one cmsg carrying a ucred, aligned for cmsghdr.
@@ -106,7 +72,7 @@ struct CredBuf([u8; 64]);
 
 /// sendmsg(2) of `data`, with an explicit SCM_CREDENTIALS message when `creds` is given
 /// (otherwise the kernel attaches the sender's own credentials if the receiver asked).
-pub fn send_with_creds(fd: &OwnedFd, data: &[u8], creds: Option<libc::ucred>) -> Result<usize, Errno> {
+pub fn send_with_creds(fd: impl AsFd, data: &[u8], creds: Option<libc::ucred>) -> Result<usize, Errno> {
     let mut iov = libc::iovec { iov_base: data.as_ptr() as *mut libc::c_void, iov_len: data.len() };
     let mut buf = CredBuf([0; 64]);
     // SAFETY: zeroed msghdr is valid; fields are set below to our buffers.
@@ -127,12 +93,12 @@ pub fn send_with_creds(fd: &OwnedFd, data: &[u8], creds: Option<libc::ucred>) ->
         }
     }
     // SAFETY: msg points to live buffers.
-    sys_size(unsafe { libc::sendmsg(fd.as_raw_fd(), &msg, libc::MSG_NOSIGNAL) })
+    sys_size(unsafe { libc::sendmsg(fd.as_fd().as_raw_fd(), &msg, libc::MSG_NOSIGNAL) })
 }
 
 /// recvmsg(2) of one message (blocking) and the SCM_CREDENTIALS that came with it.
 #[track_caller]
-pub fn recv_with_creds(fd: &OwnedFd) -> (Vec<u8>, Option<libc::ucred>) {
+pub fn recv_with_creds(fd: impl AsFd) -> (Vec<u8>, Option<libc::ucred>) {
     let mut data = vec![0u8; 256];
     let mut iov = libc::iovec { iov_base: data.as_mut_ptr().cast(), iov_len: data.len() };
     let mut buf = CredBuf([0; 64]);
@@ -143,7 +109,7 @@ pub fn recv_with_creds(fd: &OwnedFd) -> (Vec<u8>, Option<libc::ucred>) {
     msg.msg_control = buf.0.as_mut_ptr().cast();
     msg.msg_controllen = buf.0.len();
     // SAFETY: msg points to live buffers.
-    let n = sys_size(unsafe { libc::recvmsg(fd.as_raw_fd(), &mut msg, libc::MSG_CMSG_CLOEXEC) }).expect("recvmsg");
+    let n = sys_size(unsafe { libc::recvmsg(fd.as_fd().as_raw_fd(), &mut msg, libc::MSG_CMSG_CLOEXEC) }).expect("recvmsg");
     data.truncate(n);
     let mut creds = None;
     // SAFETY: walking the control buffer the kernel filled, with the CMSG_* macros.

@@ -5,23 +5,21 @@
 //! same host directory bind-mounted into it, as `docker run -v` does — exclude each other
 //! with flock(2), POSIX record locks and open file description locks alike.
 
-use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 use containers::pidns::spawn_init;
-use containers::sandbox::{bind_mount, mount_tmpfs};
-use containers::{Pause, Settle, enter, sandbox, wait_from};
-use fixtures::sync::channel;
-use fixtures::{Scratch, assert_errno, spawn, sys};
+use containers::sandbox::{bind_mount, enter, mount_tmpfs, namespaces, sandbox};
+use fixtures::agent::Serve;
+use fixtures::{Agent, Scratch, assert_errno, needs, spawn, sys};
 use nix::errno::Errno;
-use nix::sched::CloneFlags;
 use rstest::rstest;
 
 /// In a child: become a container whose root `root` is a private tmpfs with the shared
 /// `volume` bind-mounted at `root`/vol; returns the data file's path inside.
 fn become_container(root: &Path, volume: &Path) -> PathBuf {
-    enter(CloneFlags::CLONE_NEWNS);
+    enter(libc::CLONE_NEWNS);
     mount_tmpfs(root, "mode=0755");
     let vol = root.join("vol");
     std::fs::create_dir(&vol).unwrap();
@@ -29,8 +27,21 @@ fn become_container(root: &Path, volume: &Path) -> PathBuf {
     vol.join("data")
 }
 
+/// A scratch directory holding the host side of a volume, `volume/data` ("shared"), and the
+/// empty directories `a` and `b` that become the two containers' roots.
+fn volume_and_two_roots() -> (Scratch, PathBuf, PathBuf, PathBuf) {
+    let s = Scratch::new();
+    let volume = s.join("volume");
+    let (root_a, root_b) = (s.join("a"), s.join("b"));
+    for dir in [&volume, &root_a, &root_b] {
+        std::fs::create_dir(dir).unwrap();
+    }
+    std::fs::write(volume.join("data"), b"shared").unwrap();
+    (s, volume, root_a, root_b)
+}
+
 fn open_rw(p: &Path) -> OwnedFd {
-    OwnedFd::from(std::fs::OpenOptions::new().read(true).write(true).open(p).unwrap_or_else(|e| panic!("open {}: {e}", p.display())))
+    fixtures::io::open_cloexec(p, libc::O_RDWR).unwrap_or_else(|e| panic!("open {}: {e}", p.display()))
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -49,7 +60,8 @@ fn whole_file_write_lock() -> libc::flock {
 }
 
 /// Take an exclusive lock of `kind` on the whole file, waiting or not.
-fn lock(fd: &OwnedFd, kind: Lock, wait: bool) -> Result<(), Errno> {
+fn lock(fd: impl AsFd, kind: Lock, wait: bool) -> Result<(), Errno> {
+    let fd = fd.as_fd();
     let fl = whole_file_write_lock();
     // SAFETY: plain system calls with a valid flock.
     sys(unsafe {
@@ -74,38 +86,31 @@ fn lock(fd: &OwnedFd, kind: Lock, wait: bool) -> Result<(), Errno> {
 #[case::posix_record_lock(Lock::Posix)]
 #[case::ofd_lock(Lock::Ofd)]
 fn lock_conflicts_across_containers_sharing_a_bind_mounted_file(#[case] kind: Lock) {
-    let s = Scratch::new();
-    let volume = s.join("volume");
-    std::fs::create_dir(&volume).unwrap();
-    std::fs::write(volume.join("data"), b"shared").unwrap();
-    let (root_a, root_b) = (s.join("a"), s.join("b"));
-    std::fs::create_dir(&root_a).unwrap();
-    std::fs::create_dir(&root_b).unwrap();
+    needs!(available(namespaces()));
+    let (_s, volume, root_a, root_b) = volume_and_two_roots();
     let host_ino = std::fs::metadata(volume.join("data")).unwrap().ino();
     sandbox("locks across mount namespaces", || {
-        let p = Pause::new();
-        let mut a = spawn("container A holding the lock", || {
+        let a = Agent::<(), ()>::spawn("container A holding the lock", |serve| {
             let path = become_container(&root_a, &volume);
             let fd = open_rw(&path);
             lock(&fd, kind, false).expect("A takes the lock");
-            p.ready_and_wait();
+            serve.ready(());
+            serve.wait_release();
         });
-        p.wait_ready(&mut a);
-        let (trying_tx, trying_rx) = channel();
-        let mut b = spawn("container B", || {
+        a.ready::<()>();
+        let b = Agent::<(), ()>::spawn("container B", |serve| {
             let path = become_container(&root_b, &volume);
             assert_eq!(std::fs::metadata(&path).unwrap().ino(), host_ino, "the same inode through B's mount");
             let fd = open_rw(&path);
             assert_errno!(lock(&fd, kind, false), Errno::EAGAIN, "{kind:?} nonblocking attempt while A holds it");
-            trying_tx.notify();
+            serve.ready(());
             lock(&fd, kind, true).expect("B gets the lock once A is gone");
         });
-        wait_from(&trying_rx, 1, &mut b);
-        b.assert_blocked(&format!("{kind:?} waiting lock"));
+        b.ready::<()>();
+        b.assert_blocked_in(&[libc::SYS_fcntl, libc::SYS_flock], &format!("{kind:?} waiting lock"));
         assert!(!root_a.join("vol").exists() && !root_b.join("vol").exists(), "the containers' mounts leaked out");
-        p.release();
-        a.settle();
-        b.settle();
+        a.expect_success();
+        b.expect_success();
     });
 }
 
@@ -119,28 +124,23 @@ fn lock_conflicts_across_containers_sharing_a_bind_mounted_file(#[case] kind: Lo
 #[case::holder_in_a_child_pid_namespace(true, false)]
 #[case::querier_in_a_child_pid_namespace(false, true)]
 fn f_getlk_reports_the_holder_pid_in_the_callers_pid_namespace(#[case] holder_inside: bool, #[case] querier_inside: bool) {
-    let s = Scratch::new();
-    let volume = s.join("volume");
-    std::fs::create_dir(&volume).unwrap();
-    std::fs::write(volume.join("data"), b"shared").unwrap();
-    let (root_a, root_b) = (s.join("a"), s.join("b"));
-    std::fs::create_dir(&root_a).unwrap();
-    std::fs::create_dir(&root_b).unwrap();
+    needs!(available(namespaces()));
+    let (_s, volume, root_a, root_b) = volume_and_two_roots();
     sandbox("F_GETLK across namespaces", || {
-        let p = Pause::new();
-        let hold = || {
+        let hold = |serve: &mut Serve<(), ()>| {
             let fd = open_rw(&become_container(&root_a, &volume));
             lock(&fd, Lock::Posix, false).expect("take the record lock");
-            p.ready_and_wait();
+            serve.ready(());
+            serve.wait_release();
         };
-        let (mut holder, holder_pid) = if holder_inside {
-            spawn_init("holder init", hold).into_parts()
+        let (holder, holder_pid) = if holder_inside {
+            spawn_init("holder init", hold)
         } else {
-            let h = spawn("holder", hold);
+            let h = Agent::spawn("holder", hold);
             let pid = h.pid();
             (h, pid)
         };
-        p.wait_ready(&mut holder);
+        holder.ready::<()>();
         let expected = if querier_inside { 0 } else { holder_pid.as_raw() };
         let query = || {
             let fd = open_rw(&become_container(&root_b, &volume));
@@ -150,8 +150,7 @@ fn f_getlk_reports_the_holder_pid_in_the_callers_pid_namespace(#[case] holder_in
             assert_eq!(fl.l_type, libc::F_WRLCK as libc::c_short, "a conflicting write lock is reported");
             assert_eq!(fl.l_pid, expected, "l_pid of the holder");
         };
-        if querier_inside { spawn_init("querier init", query).settle() } else { spawn("querier", query).settle() }
-        p.release();
-        holder.settle();
+        if querier_inside { spawn_init("querier init", |_| query()).0.expect_success() } else { spawn("querier", query).expect_success() }
+        holder.expect_success();
     });
 }

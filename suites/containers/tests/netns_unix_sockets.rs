@@ -7,20 +7,20 @@
 
 use std::path::Path;
 
-use containers::sandbox::{mount_tmpfs, ns_inode};
-use containers::sock::{UnixAddress, accept, bind, connect, listener, recv, send, sendto, socket};
-use containers::{Pause, Settle, enter, join_ns, sandbox};
+use containers::sandbox::{enter, mount_tmpfs, namespaces, sandbox};
+use containers::sock::{accept, connected_to, listener, recv, send, unix_socket};
 use fixtures::names::unique;
-use fixtures::{Scratch, assert_errno, spawn};
+use fixtures::net::{SockAddr, bind, connect, send_to};
+use fixtures::ns::{join, ns_inode};
+use fixtures::{Agent, Scratch, assert_errno, needs, spawn};
 use nix::errno::Errno;
-use nix::sched::CloneFlags;
 use rstest::rstest;
 
 /// Reach `a` from a fresh socket of `ty`: connect(2) for stream and seqpacket, a datagram
 /// sent with sendto(2) for dgram.
-fn reach(ty: libc::c_int, a: &UnixAddress) -> Result<(), Errno> {
-    let s = socket(ty);
-    if ty == libc::SOCK_DGRAM { sendto(&s, b"ping", a).map(|_| ()) } else { connect(&s, a) }
+fn reach(ty: libc::c_int, a: &SockAddr) -> Result<(), Errno> {
+    let s = unix_socket(ty);
+    if ty == libc::SOCK_DGRAM { send_to(&s, b"ping", libc::MSG_NOSIGNAL, a).map(drop) } else { connect(&s, a) }
 }
 
 /// network_namespaces(7) and unix(7): an abstract name bound in one network namespace does
@@ -33,17 +33,18 @@ fn reach(ty: libc::c_int, a: &UnixAddress) -> Result<(), Errno> {
 #[case::seqpacket(libc::SOCK_SEQPACKET)]
 #[case::dgram(libc::SOCK_DGRAM)]
 fn abstract_name_is_unreachable_from_another_network_namespace(#[case] ty: libc::c_int) {
-    let a = UnixAddress::abstract_name(&unique("abstract"));
+    needs!(available(namespaces()));
+    let a = SockAddr::abstract_unix(unique("abstract").as_bytes());
     sandbox("abstract name across network namespaces", || {
         let _l = listener(ty, &a);
         reach(ty, &a).expect("reachable in its own network namespace");
         spawn("in a new network namespace", || {
             let before = ns_inode("self", "net");
-            enter(CloneFlags::CLONE_NEWNET);
+            enter(libc::CLONE_NEWNET);
             assert_ne!(ns_inode("self", "net"), before);
             assert_errno!(reach(ty, &a), Errno::ECONNREFUSED, "abstract name of another network namespace");
         })
-        .settle();
+        .expect_success();
     });
 }
 
@@ -53,30 +54,25 @@ fn abstract_name_is_unreachable_from_another_network_namespace(#[case] ty: libc:
 /// EADDRINUSE), and a client in each namespace reaches its own namespace's socket.
 #[test]
 fn same_abstract_name_binds_once_in_each_network_namespace() {
-    let a = UnixAddress::abstract_name(&unique("twice"));
+    needs!(available(namespaces()));
+    let a = SockAddr::abstract_unix(unique("twice").as_bytes());
     sandbox("one abstract name, two namespaces", || {
         let outer = listener(libc::SOCK_STREAM, &a);
-        assert_errno!(bind(&socket(libc::SOCK_STREAM), &a), Errno::EADDRINUSE, "second bind in the same namespace");
-        let p = Pause::new();
-        let mut inner = spawn("server in a new network namespace", || {
-            enter(CloneFlags::CLONE_NEWNET);
+        assert_errno!(bind(unix_socket(libc::SOCK_STREAM), &a), Errno::EADDRINUSE, "second bind in the same namespace");
+        let inner = Agent::<(), ()>::spawn("server in a new network namespace", |serve| {
+            enter(libc::CLONE_NEWNET);
             let l = listener(libc::SOCK_STREAM, &a);
-            p.ready_and_wait();
-            let client = spawn("client inside", || {
-                let c = socket(libc::SOCK_STREAM);
-                connect(&c, &a).expect("connect inside");
-                assert_eq!(recv(&c, 16), b"inner server");
-            });
-            send(&accept(&l), b"inner server");
-            client.settle();
+            serve.ready(());
+            serve.wait_release();
+            let client = spawn("client inside", || assert_eq!(recv(connected_to(&a), 16), b"inner server"));
+            send(accept(&l), b"inner server");
+            client.expect_success();
         });
-        p.wait_ready(&mut inner);
-        let c = socket(libc::SOCK_STREAM);
-        connect(&c, &a).expect("connect outside");
-        send(&accept(&outer), b"outer server");
+        inner.ready::<()>();
+        let c = connected_to(&a);
+        send(accept(&outer), b"outer server");
         assert_eq!(recv(&c, 16), b"outer server");
-        p.release();
-        inner.settle();
+        inner.expect_success();
     });
 }
 
@@ -84,54 +80,53 @@ fn same_abstract_name_binds_once_in_each_network_namespace() {
 /// reaches that namespace's abstract sockets, and no longer its old one's.
 #[test]
 fn abstract_name_is_reachable_after_setns_into_its_network_namespace() {
-    let a = UnixAddress::abstract_name(&unique("joined"));
+    needs!(available(namespaces()));
+    let a = SockAddr::abstract_unix(unique("joined").as_bytes());
     sandbox("setns into the server's network namespace", || {
-        let p = Pause::new();
-        let mut server = spawn("server in a new network namespace", || {
-            enter(CloneFlags::CLONE_NEWNET);
+        let server = Agent::<(), ()>::spawn("server in a new network namespace", |serve| {
+            enter(libc::CLONE_NEWNET);
             let l = listener(libc::SOCK_STREAM, &a);
-            p.ready_and_wait();
-            send(&accept(&l), b"joined");
+            serve.ready(());
+            send(accept(&l), b"joined");
         });
-        p.wait_ready(&mut server);
-        assert_errno!(connect(&socket(libc::SOCK_STREAM), &a), Errno::ECONNREFUSED, "outside, before joining");
+        server.ready::<()>();
+        assert_errno!(connect(unix_socket(libc::SOCK_STREAM), &a), Errno::ECONNREFUSED, "outside, before joining");
         let pid = server.pid();
         spawn("joiner", || {
-            join_ns(pid, "net", CloneFlags::CLONE_NEWNET);
-            let c = socket(libc::SOCK_STREAM);
-            connect(&c, &a).expect("connect after setns(CLONE_NEWNET)");
-            p.release();
-            assert_eq!(recv(&c, 16), b"joined");
+            join(pid, "net", libc::CLONE_NEWNET);
+            assert_eq!(recv(connected_to(&a), 16), b"joined");
         })
-        .settle();
-        server.settle();
+        .expect_success();
+        server.expect_success();
     });
 }
 
 /// unix(7): a pathname socket is "bound to a filesystem pathname"; the network namespace
-/// plays no part in finding it. A client in a new network namespace connects (stream) or
-/// sends (datagram) to a socket bound outside, through the shared path, and the bytes
-/// arrive.
+/// plays no part in finding it. A client in a new network namespace connects (stream,
+/// seqpacket) or sends (datagram) to a socket bound outside, through the shared path, and
+/// the bytes arrive.
 #[rstest]
 #[case::stream(libc::SOCK_STREAM)]
+#[case::seqpacket(libc::SOCK_SEQPACKET)]
 #[case::dgram(libc::SOCK_DGRAM)]
 fn pathname_socket_is_reachable_across_network_namespaces(#[case] ty: libc::c_int) {
+    needs!(available(namespaces()));
     let s = Scratch::new();
-    let a = UnixAddress::path(&s.join("sock"));
+    let a = SockAddr::unix(&s.join("sock"));
     sandbox("pathname socket across network namespaces", || {
         let l = listener(ty, &a);
         spawn("client in a new network namespace", || {
-            enter(CloneFlags::CLONE_NEWNET);
-            let c = socket(ty);
+            enter(libc::CLONE_NEWNET);
+            let c = unix_socket(ty);
             if ty == libc::SOCK_DGRAM {
-                assert_eq!(sendto(&c, b"across", &a), Ok(6));
+                assert_eq!(send_to(&c, b"across", libc::MSG_NOSIGNAL, &a), Ok(6));
             } else {
                 connect(&c, &a).expect("connect through the path");
                 send(&c, b"across");
             }
         })
-        .settle();
-        let got = if ty == libc::SOCK_DGRAM { recv(&l, 16) } else { recv(&accept(&l), 16) };
+        .expect_success();
+        let got = if ty == libc::SOCK_DGRAM { recv(&l, 16) } else { recv(accept(&l), 16) };
         assert_eq!(got, b"across");
     });
 }
@@ -142,32 +137,29 @@ fn pathname_socket_is_reachable_across_network_namespaces(#[case] ty: libc::c_in
 /// client that stays in its own network namespace while the server is in another.
 #[test]
 fn pathname_socket_follows_the_mount_namespace() {
+    needs!(available(namespaces()));
     let s = Scratch::new();
     let dir = s.join("private");
     std::fs::create_dir(&dir).unwrap();
-    let a = UnixAddress::path(&dir.join("sock"));
+    let a = SockAddr::unix(&dir.join("sock"));
     sandbox("pathname socket in a private mount", || {
-        let p = Pause::new();
-        let mut server = spawn("server in new mount and network namespaces", || {
-            enter(CloneFlags::CLONE_NEWNS | CloneFlags::CLONE_NEWNET);
+        let server = Agent::<(), ()>::spawn("server in new mount and network namespaces", |serve| {
+            enter(libc::CLONE_NEWNS | libc::CLONE_NEWNET);
             mount_tmpfs(Path::new(&dir), "mode=0700");
             let l = listener(libc::SOCK_STREAM, &a);
-            p.ready_and_wait();
-            send(&accept(&l), b"private");
+            serve.ready(());
+            send(accept(&l), b"private");
         });
-        p.wait_ready(&mut server);
-        assert_errno!(connect(&socket(libc::SOCK_STREAM), &a), Errno::ENOENT, "outside the server's mount namespace");
+        server.ready::<()>();
+        assert_errno!(connect(unix_socket(libc::SOCK_STREAM), &a), Errno::ENOENT, "outside the server's mount namespace");
         let pid = server.pid();
         spawn("joiner of the mount namespace only", || {
             let net = ns_inode("self", "net");
-            join_ns(pid, "mnt", CloneFlags::CLONE_NEWNS);
+            join(pid, "mnt", libc::CLONE_NEWNS);
             assert_eq!(ns_inode("self", "net"), net, "still in the outer network namespace");
-            let c = socket(libc::SOCK_STREAM);
-            connect(&c, &a).expect("connect after joining the mount namespace");
-            p.release();
-            assert_eq!(recv(&c, 16), b"private");
+            assert_eq!(recv(connected_to(&a), 16), b"private");
         })
-        .settle();
-        server.settle();
+        .expect_success();
+        server.expect_success();
     });
 }

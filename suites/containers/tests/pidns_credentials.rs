@@ -11,12 +11,15 @@
 
 use containers::objects::{mq_create, mq_open_existing, mq_send};
 use containers::pidns::spawn_init;
-use containers::sock::{UnixAddress, accept, connect, listener, pass_cred, peer_cred, recv_with_creds, send, send_with_creds, socket, socketpair};
-use containers::{Pause, Settle, sandbox, wait_from};
+use containers::sandbox::{namespaces, sandbox};
+use containers::sock::{accept, connected_to, listener, peer_cred, recv_with_creds, send, send_with_creds};
+use fixtures::agent::Serve;
 use fixtures::names::unique;
+use fixtures::net::{SockAddr, setsockopt_int, socketpair};
 use fixtures::signals::{SignalCatcher, count, install_counter, is_blocked, pending_of, set_default, unblock};
 use fixtures::sync::channel;
-use fixtures::{IpcName, NEGATIVE_WAIT, spawn, sys};
+use fixtures::blocked::{self, Expect, Seen};
+use fixtures::{Agent, IpcName, NEGATIVE_WAIT, needs, sys};
 use nix::sys::signal::{SaFlags, Signal, kill};
 use nix::unistd::{Pid, getgid, getpid, getuid};
 use rstest::rstest;
@@ -52,23 +55,22 @@ fn disposition(sig: Signal) -> libc::sighandler_t {
 /// pid, then 1.
 #[test]
 fn first_process_of_a_new_pid_namespace_is_pid_1() {
+    needs!(available(namespaces()));
     sandbox("PID 1", || {
-        let p = Pause::new();
-        let mut init = spawn_init("init", || {
+        let (init, outer) = spawn_init("init", |serve| {
             assert_eq!(getpid(), Pid::from_raw(1), "getpid() of the first process");
             assert_eq!(nix::unistd::getppid(), Pid::from_raw(0), "getppid() of the first process");
-            p.ready_and_wait();
+            serve.ready(());
+            serve.wait_release();
         });
-        p.wait_ready(init.forked());
-        let outer = init.outer_pid();
+        init.ready::<()>();
         assert_ne!(outer, Pid::from_raw(1));
         let status = std::fs::read_to_string(format!("/proc/{outer}/status")).expect("the init's /proc status");
         let nspid = status.lines().find_map(|l| l.strip_prefix("NSpid:")).expect("an NSpid line (Linux >= 4.1)");
         let ids: Vec<&str> = nspid.split_whitespace().collect();
         assert_eq!(ids.last(), Some(&"1"), "innermost pid in NSpid: {nspid:?}");
         assert_eq!(ids[ids.len() - 2], outer.to_string(), "the pid seen here in NSpid: {nspid:?}");
-        p.release();
-        init.settle();
+        init.expect_success();
     });
 }
 
@@ -81,38 +83,35 @@ fn first_process_of_a_new_pid_namespace_is_pid_1() {
 #[case::listener_outside(false)]
 #[case::listener_inside(true)]
 fn so_peercred_pid_is_translated_into_the_readers_pid_namespace(#[case] listener_inside: bool) {
-    let a = UnixAddress::abstract_name(&unique("peercred"));
+    needs!(available(namespaces()));
+    let a = SockAddr::abstract_unix(unique("peercred").as_bytes());
     sandbox("SO_PEERCRED across PID namespaces", || {
         let outer_listener = (!listener_inside).then(|| listener(libc::SOCK_STREAM, &a));
-        let p = Pause::new();
-        let mut init = spawn_init("init", || {
+        let (init, outer) = spawn_init("init", |serve| {
             let s = if listener_inside {
                 let l = listener(libc::SOCK_STREAM, &a);
-                p.ready_and_wait();
+                serve.ready(());
                 accept(&l)
             } else {
-                let c = socket(libc::SOCK_STREAM);
-                connect(&c, &a).expect("connect to the outer listener");
-                c
+                connected_to(&a)
             };
             let cred = peer_cred(&s);
             assert_eq!(cred.pid, 0, "the outer peer's pid, seen from inside");
+            // variant: none — the expected ids are the test's own (the same inside and outside
+            // the PID namespace), whichever they are.
             assert_eq!((cred.uid, cred.gid), (getuid().as_raw(), getgid().as_raw()));
             send(&s, b"x");
         });
         let s = match outer_listener {
             Some(l) => accept(&l),
             None => {
-                p.wait_ready(init.forked());
-                let c = socket(libc::SOCK_STREAM);
-                connect(&c, &a).expect("connect to the inner listener");
-                p.release();
-                c
+                init.ready::<()>();
+                connected_to(&a)
             }
         };
         let cred = peer_cred(&s);
-        assert_eq!(cred.pid, init.outer_pid().as_raw(), "the inner peer's pid, seen from outside");
-        init.settle();
+        assert_eq!(cred.pid, outer.as_raw(), "the inner peer's pid, seen from outside");
+        init.expect_success();
     });
 }
 
@@ -125,12 +124,16 @@ fn so_peercred_pid_is_translated_into_the_readers_pid_namespace(#[case] listener
 #[case::explicit_creds_from_inside(true, true)]
 #[case::default_creds_from_outside(false, false)]
 fn scm_credentials_pid_is_translated_into_the_receivers_pid_namespace(#[case] from_inside: bool, #[case] explicit: bool) {
+    needs!(available(namespaces()));
     sandbox("SCM_CREDENTIALS across PID namespaces", || {
-        let (outer_end, inner_end) = socketpair(libc::SOCK_DGRAM);
-        pass_cred(&outer_end);
-        pass_cred(&inner_end);
-        let init = spawn_init("init", || {
+        let (outer_end, inner_end) = socketpair(libc::SOCK_DGRAM).expect("socketpair");
+        for end in [&outer_end, &inner_end] {
+            setsockopt_int(end, libc::SOL_SOCKET, libc::SO_PASSCRED, 1).expect("setsockopt(SO_PASSCRED)");
+        }
+        let (init, outer) = spawn_init("init", |_| {
             if from_inside {
+                // variant: none — the expected ids are the test's own (the same inside and outside
+                // the PID namespace), whichever they are.
                 let creds = explicit.then(|| libc::ucred { pid: 1, uid: getuid().as_raw(), gid: getgid().as_raw() });
                 assert_eq!(send_with_creds(&inner_end, b"in", creds), Ok(2), "sendmsg from the init");
             } else {
@@ -145,11 +148,11 @@ fn scm_credentials_pid_is_translated_into_the_receivers_pid_namespace(#[case] fr
             let (data, cred) = recv_with_creds(&outer_end);
             assert_eq!(data, b"in");
             let cred = cred.expect("SCM_CREDENTIALS with SO_PASSCRED set");
-            assert_eq!(cred.pid, init.outer_pid().as_raw(), "the init's pid, received outside");
+            assert_eq!(cred.pid, outer.as_raw(), "the init's pid, received outside");
         } else {
             assert_eq!(send_with_creds(&outer_end, b"out", None), Ok(3));
         }
-        init.settle();
+        init.expect_success();
     });
 }
 
@@ -162,12 +165,12 @@ fn scm_credentials_pid_is_translated_into_the_receivers_pid_namespace(#[case] fr
 #[case::registrant_inside(true)]
 #[case::registrant_outside(false)]
 fn mq_notify_si_pid_is_translated_into_the_registrants_pid_namespace(#[case] registrant_inside: bool) {
+    needs!(available(namespaces()));
     let q = IpcName::mq("notify");
     sandbox("mq_notify across PID namespaces", || {
         let _q = mq_create(q.as_cstr()).expect("create the queue");
-        let registered = Pause::new();
-        let (si_pid_tx, si_pid_rx) = channel();
-        let register_and_wait = || {
+        let (registered, wait_registered) = channel();
+        let register_and_wait = |serve: &mut Serve<(), ()>| {
             let fd = mq_open_existing(q.as_cstr()).unwrap();
             let catcher = SignalCatcher::new(&[Signal::SIGUSR1]);
             // SAFETY: zeroed sigevent, then the fields of SIGEV_SIGNAL.
@@ -175,29 +178,26 @@ fn mq_notify_si_pid_is_translated_into_the_registrants_pid_namespace(#[case] reg
             ev.sigev_notify = libc::SIGEV_SIGNAL;
             ev.sigev_signo = libc::SIGUSR1;
             sys(unsafe { libc::mq_notify(std::os::fd::AsRawFd::as_raw_fd(&fd), &ev) }).expect("mq_notify");
-            registered.ready_and_wait();
+            registered.notify();
             let info = catcher.wait();
             assert_eq!((info.signo, info.code), (libc::SIGUSR1, libc::SI_MESGQ));
-            si_pid_tx.send_u64(info.pid() as u32 as u64);
+            serve.ready(info.pid());
         };
         let send_one = || {
-            registered.wait_ready_from_sibling();
-            registered.release();
-            mq_send(&mq_open_existing(q.as_cstr()).unwrap(), b"wake");
+            wait_registered.wait();
+            mq_send(mq_open_existing(q.as_cstr()).unwrap(), b"wake");
         };
         if registrant_inside {
-            let mut init = spawn_init("registrant init", register_and_wait);
+            let (init, _) = spawn_init("registrant init", register_and_wait);
             send_one();
-            let si_pid = u64::from_ne_bytes(wait_from(&si_pid_rx, 8, init.forked()).try_into().unwrap());
-            assert_eq!(si_pid, 0, "si_pid of an outer sender, inside");
-            init.settle();
+            assert_eq!(init.ready::<i32>(), 0, "si_pid of an outer sender, inside");
+            init.expect_success();
         } else {
-            let registrant = spawn("registrant outside", register_and_wait);
-            let init = spawn_init("sender init", send_one);
-            let outer = init.outer_pid().as_raw() as u32 as u64;
-            assert_eq!(si_pid_rx.recv_u64(), outer, "si_pid of the init sender, outside");
-            init.settle();
-            registrant.settle();
+            let registrant = Agent::spawn("registrant outside", register_and_wait);
+            let (init, outer) = spawn_init("sender init", |_| send_one());
+            assert_eq!(registrant.ready::<i32>(), outer.as_raw(), "si_pid of the init sender, outside");
+            init.expect_success();
+            registrant.expect_success();
         }
     });
 }
@@ -209,20 +209,22 @@ fn mq_notify_si_pid_is_translated_into_the_registrants_pid_namespace(#[case] reg
 /// arrives as SI_USER with si_pid 0.
 #[test]
 fn signal_from_an_ancestor_namespace_reaches_init_with_si_pid_0() {
+    needs!(available(namespaces()));
     sandbox("kill(2) into a PID namespace", || {
-        let p = Pause::new();
-        let mut init = spawn_init("init with a handler", || {
+        let (init, outer) = spawn_init("init with a handler", |serve| {
             install_counter(Signal::SIGUSR1, SaFlags::empty());
             let catcher = SignalCatcher::new(&[Signal::SIGUSR1]);
-            p.ready_and_wait();
+            serve.ready(());
+            serve.wait_release();
             let info = catcher.wait();
             assert_eq!((info.signo, info.code, info.pid()), (libc::SIGUSR1, libc::SI_USER, 0), "siginfo from the ancestor");
+            // variant: none — the expected ids are the test's own (the same inside and outside
+            // the PID namespace), whichever they are.
             assert_eq!(info.uid(), getuid().as_raw(), "si_uid");
         });
-        p.wait_ready(init.forked());
-        kill(init.outer_pid(), Signal::SIGUSR1).expect("kill the init");
-        p.release();
-        init.settle();
+        init.ready::<()>();
+        kill(outer, Signal::SIGUSR1).expect("kill the init");
+        init.expect_success();
     });
 }
 
@@ -246,9 +248,9 @@ fn signal_from_an_ancestor_namespace_reaches_init_with_si_pid_0() {
 #[case::sigusr1_is_dropped(Signal::SIGUSR1)]
 #[case::sigkill_is_delivered(Signal::SIGKILL)]
 fn init_without_a_handler_gets_only_sigkill_from_an_ancestor(#[case] sig: Signal) {
+    needs!(available(namespaces()));
     sandbox("signals to an init without handlers", || {
-        let p = Pause::new();
-        let mut init = spawn_init("init with default dispositions", || {
+        let (mut init, outer) = spawn_init("init with default dispositions", |serve| {
             if sig != Signal::SIGKILL {
                 // Both halves of the precondition, whatever was inherited, checked before
                 // "ready": the signal is only sent after it.
@@ -257,21 +259,39 @@ fn init_without_a_handler_gets_only_sigkill_from_an_ancestor(#[case] sig: Signal
                 assert_eq!(disposition(sig), libc::SIG_DFL, "{sig}: the init's disposition");
                 assert!(!is_blocked(sig), "{sig} is still blocked in the init");
             }
-            p.ready_and_wait();
+            serve.ready(());
+            serve.wait_release();
             assert_eq!(pending_here() & bit(sig), 0, "{sig} is pending for the init instead of dropped");
             // Dropped, not kept: a handler installed now is not run for it.
             install_counter(sig, SaFlags::empty());
             assert_eq!(count(sig), 0, "{sig} from outside was delivered to a handler installed afterwards");
         });
-        p.wait_ready(init.forked());
-        kill(init.outer_pid(), sig).expect("kill the init");
+        init.ready::<()>();
+        // The kernel's evidence (fixtures::blocked): the init asleep in read(2) of its request
+        // pipe (waiting to be released) before the signal, and in that same read once kill(2)
+        // has returned (a signal that kills would have woken it by then): not killed. Where the
+        // kernel shows nothing, the timed proof: still running after NEGATIVE_WAIT.
+        let waiting = match blocked::observe(outer, outer, Expect::In(blocked::calls::READ)) {
+            Seen::Asleep(site) => Some(site),
+            Seen::NoEvidence => None,
+            other => panic!("the init was not seen waiting to be released: {other:?}"),
+        };
+        kill(outer, sig).expect("kill the init");
         if sig == Signal::SIGKILL {
             init.forked().join().expect_signal(Signal::SIGKILL);
             return;
         }
-        assert!(init.forked().still_running_after(NEGATIVE_WAIT), "{sig} from outside killed an init without a handler");
-        assert_eq!(pending_of(init.outer_pid()) & bit(sig), 0, "{sig} is pending for the init instead of dropped");
-        p.release();
-        init.settle();
+        match waiting {
+            Some(site) => assert!(
+                matches!(blocked::observe(outer, outer, Expect::At(&site)), Seen::Asleep(_)),
+                "{sig} from outside killed an init without a handler (or woke it out of its read)"
+            ),
+            None => assert!(
+                init.forked().still_running_after(NEGATIVE_WAIT),
+                "{sig} from outside killed an init without a handler"
+            ),
+        }
+        assert_eq!(pending_of(outer) & bit(sig), 0, "{sig} is pending for the init instead of dropped");
+        init.expect_success();
     });
 }

@@ -14,46 +14,39 @@
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::path::Path;
 
+use containers::dev_shm::{dev_shm, statfs_dev_shm};
 use containers::objects::shm_create;
-use containers::sandbox::mount_tmpfs;
-use containers::{Settle, enter, sandbox, skip_in_child};
+use containers::sandbox::{enter, mount_tmpfs, namespaces, sandbox};
+use fixtures::io::{ftruncate, write_once};
+use fixtures::memory::page_size;
 use fixtures::sync::channel;
-use fixtures::{IpcName, assert_errno, spawn, sys, sys_size};
+use fixtures::{IpcName, assert_errno, needs, spawn, sys};
 use nix::errno::Errno;
-use nix::sched::CloneFlags;
 use nix::sys::signal::Signal;
 
 /// Pages in the test tmpfs.
 const PAGES: usize = 16;
 
-/// tmpfs's f_type (statfs(2): TMPFS_MAGIC 0x01021994).
-const TMPFS_MAGIC: i64 = 0x0102_1994;
-
-fn page() -> usize {
-    // SAFETY: sysconf has no memory arguments.
-    unsafe { libc::sysconf(libc::_SC_PAGESIZE) as usize }
+/// Run `body` in a child of the sandbox that is a "container with a 16-page /dev/shm": a
+/// private mount namespace whose /dev/shm is a tmpfs of `PAGES` pages.
+#[track_caller]
+fn in_small_dev_shm(what: &str, body: impl FnOnce()) {
+    sandbox(what, || {
+        spawn("container with a 16-page /dev/shm", || {
+            enter(libc::CLONE_NEWNS);
+            mount_tmpfs(Path::new("/dev/shm"), &format!("size={},mode=1777,huge=never", PAGES * page_size()));
+            body();
+        })
+        .expect_success();
+    });
 }
 
-/// In a child: a private mount namespace whose /dev/shm is a tmpfs of `PAGES` pages.
-fn small_dev_shm() {
-    if !Path::new("/dev/shm").is_dir() {
-        skip_in_child("there is no /dev/shm here to mount a small tmpfs on");
-    }
-    enter(CloneFlags::CLONE_NEWNS);
-    mount_tmpfs(Path::new("/dev/shm"), &format!("size={},mode=1777,huge=never", PAGES * page()));
-}
-
-fn statfs_dev_shm() -> libc::statfs {
-    // SAFETY: zeroed statfs is a valid out-parameter.
-    let mut st: libc::statfs = unsafe { std::mem::zeroed() };
-    // SAFETY: valid path and buffer.
-    sys(unsafe { libc::statfs(c"/dev/shm".as_ptr(), &mut st) }).expect("statfs /dev/shm");
-    st
-}
-
-fn ftruncate(fd: &OwnedFd, len: usize) -> Result<(), Errno> {
-    // SAFETY: plain system call.
-    sys(unsafe { libc::ftruncate(fd.as_raw_fd(), len as libc::off_t) }).map(|_| ())
+/// [`in_small_dev_shm`] with a new POSIX shared memory object there (named after `tag`),
+/// given to `body`.
+#[track_caller]
+fn with_object_in_small_dev_shm(tag: &str, body: impl FnOnce(OwnedFd)) {
+    let name = IpcName::shm(tag);
+    in_small_dev_shm(tag, || body(shm_create(name.as_cstr()).expect("shm_open(O_CREAT) in the small /dev/shm")));
 }
 
 /// tmpfs(5), "size=bytes": the mount reports its limit through statfs(2): f_type is
@@ -61,15 +54,12 @@ fn ftruncate(fd: &OwnedFd, len: usize) -> Result<(), Errno> {
 /// This is how a program (or the docker_modes tests) reads a container's --shm-size.
 #[test]
 fn small_dev_shm_reports_its_size_through_statfs() {
-    sandbox("statfs of a small /dev/shm", || {
-        spawn("container with a 16-page /dev/shm", || {
-            small_dev_shm();
-            let st = statfs_dev_shm();
-            assert_eq!({ st.f_type }, TMPFS_MAGIC, "f_type");
-            assert_eq!(st.f_blocks as usize * st.f_bsize as usize, PAGES * page(), "size in bytes");
-            assert_eq!(st.f_bfree, st.f_blocks, "nothing allocated yet");
-        })
-        .settle();
+    needs!(available(namespaces()), available(dev_shm()));
+    in_small_dev_shm("statfs of a small /dev/shm", || {
+        let (kind, size, free, blocks) = statfs_dev_shm();
+        assert_eq!(kind, libc::TMPFS_MAGIC, "f_type");
+        assert_eq!(size, (PAGES * page_size()) as u64, "size in bytes");
+        assert_eq!(free, blocks, "nothing allocated yet");
     });
 }
 
@@ -79,22 +69,15 @@ fn small_dev_shm_reports_its_size_through_statfs() {
 /// /dev/shm later, from SIGBUS.
 #[test]
 fn ftruncate_beyond_the_dev_shm_size_succeeds_without_allocating() {
-    let name = IpcName::shm("sparse");
-    sandbox("ftruncate beyond /dev/shm", || {
-        spawn("container with a 16-page /dev/shm", || {
-            small_dev_shm();
-            let fd = shm_create(name.as_cstr()).unwrap();
-            let len = 64 * PAGES * page();
-            assert_eq!(ftruncate(&fd, len), Ok(()), "ftruncate to 64 times the filesystem size");
-            // SAFETY: zeroed stat is a valid out-parameter.
-            let mut st: libc::stat = unsafe { std::mem::zeroed() };
-            sys(unsafe { libc::fstat(fd.as_raw_fd(), &mut st) }).unwrap();
-            assert_eq!(st.st_size as usize, len);
-            assert_eq!(st.st_blocks, 0, "no blocks allocated by ftruncate");
-            let fs = statfs_dev_shm();
-            assert_eq!(fs.f_bfree, fs.f_blocks, "the filesystem is still empty");
-        })
-        .settle();
+    needs!(available(namespaces()), available(dev_shm()));
+    with_object_in_small_dev_shm("sparse", |fd| {
+        let len = 64 * PAGES * page_size();
+        assert_eq!(ftruncate(&fd, len as i64), Ok(()), "ftruncate to 64 times the filesystem size");
+        let st = nix::sys::stat::fstat(&fd).unwrap();
+        assert_eq!(st.st_size as usize, len);
+        assert_eq!(st.st_blocks, 0, "no blocks allocated by ftruncate");
+        let (_, _, free, blocks) = statfs_dev_shm();
+        assert_eq!(free, blocks, "the filesystem is still empty");
     });
 }
 
@@ -104,33 +87,28 @@ fn ftruncate_beyond_the_dev_shm_size_succeeds_without_allocating() {
 /// SIGBUS. The writer reports each page done through a pipe, so the count is exact.
 #[test]
 fn touching_pages_beyond_the_dev_shm_size_raises_sigbus() {
-    let name = IpcName::shm("sigbus");
-    sandbox("SIGBUS beyond /dev/shm", || {
-        spawn("container with a 16-page /dev/shm", || {
-            small_dev_shm();
-            let fd = shm_create(name.as_cstr()).unwrap();
-            let len = 2 * PAGES * page();
-            ftruncate(&fd, len).unwrap();
-            // SAFETY: a shared mapping of the object's whole length.
-            let p = unsafe {
-                libc::mmap(std::ptr::null_mut(), len, libc::PROT_READ | libc::PROT_WRITE, libc::MAP_SHARED, fd.as_raw_fd(), 0)
-            };
-            assert_ne!(p, libc::MAP_FAILED, "mmap: {}", Errno::last());
-            let (done_tx, done_rx) = channel();
-            let mut writer = spawn("writer touching every page", || {
-                fixtures::signals::set_default(Signal::SIGBUS);
-                for i in 0..2 * PAGES {
-                    // SAFETY: inside the mapping; the store is what may raise SIGBUS.
-                    unsafe { std::ptr::write_volatile(p.cast::<u8>().add(i * page()), 0xa5) };
-                    done_tx.send(&[i as u8]);
-                }
-            });
-            writer.join().expect_signal(Signal::SIGBUS);
-            drop(done_tx);
-            let done = done_rx.recv_within(2 * PAGES, std::time::Duration::ZERO).unwrap_err();
-            assert_eq!(done, PAGES, "pages written before SIGBUS");
-        })
-        .settle();
+    needs!(available(namespaces()), available(dev_shm()));
+    with_object_in_small_dev_shm("sigbus", |fd| {
+        let len = 2 * PAGES * page_size();
+        ftruncate(&fd, len as i64).unwrap();
+        // SAFETY: a shared mapping of the object's whole length.
+        let p = unsafe {
+            libc::mmap(std::ptr::null_mut(), len, libc::PROT_READ | libc::PROT_WRITE, libc::MAP_SHARED, fd.as_raw_fd(), 0)
+        };
+        assert_ne!(p, libc::MAP_FAILED, "mmap: {}", Errno::last());
+        let (done_tx, done_rx) = channel();
+        let mut writer = spawn("writer touching every page", || {
+            fixtures::signals::set_default(Signal::SIGBUS);
+            for i in 0..2 * PAGES {
+                // SAFETY: inside the mapping; the store is what may raise SIGBUS.
+                unsafe { std::ptr::write_volatile(p.cast::<u8>().add(i * page_size()), 0xa5) };
+                done_tx.send(&[i as u8]);
+            }
+        });
+        writer.join().expect_signal(Signal::SIGBUS);
+        drop(done_tx);
+        let done = done_rx.recv_within(2 * PAGES, std::time::Duration::ZERO).unwrap_err();
+        assert_eq!(done, PAGES, "pages written before SIGBUS");
     });
 }
 
@@ -138,20 +116,11 @@ fn touching_pages_beyond_the_dev_shm_size_raises_sigbus() {
 /// its size (a short write of 16 pages), and the next write fails with ENOSPC.
 #[test]
 fn write_beyond_the_dev_shm_size_is_short_then_enospc() {
-    let name = IpcName::shm("enospc");
-    sandbox("ENOSPC on /dev/shm", || {
-        spawn("container with a 16-page /dev/shm", || {
-            small_dev_shm();
-            let fd = shm_create(name.as_cstr()).unwrap();
-            let buf = vec![0x5au8; (PAGES + 4) * page()];
-            // SAFETY: valid buffer.
-            let n = sys_size(unsafe { libc::write(fd.as_raw_fd(), buf.as_ptr().cast(), buf.len()) });
-            assert_eq!(n, Ok(PAGES * page()), "a short write of exactly the filesystem's size");
-            // SAFETY: valid buffer.
-            let again = sys_size(unsafe { libc::write(fd.as_raw_fd(), buf.as_ptr().cast(), 1) });
-            assert_errno!(again, Errno::ENOSPC, "write on the full /dev/shm");
-        })
-        .settle();
+    needs!(available(namespaces()), available(dev_shm()));
+    with_object_in_small_dev_shm("enospc", |fd| {
+        let buf = vec![0x5au8; (PAGES + 4) * page_size()];
+        assert_eq!(write_once(&fd, &buf), Ok(PAGES * page_size()), "a short write of exactly the filesystem's size");
+        assert_errno!(write_once(&fd, &buf[..1]), Errno::ENOSPC, "write on the full /dev/shm");
     });
 }
 
@@ -159,20 +128,15 @@ fn write_beyond_the_dev_shm_size_is_short_then_enospc() {
 /// referred to by fd." Reserving the whole tmpfs succeeds, one page more fails with ENOSPC.
 #[test]
 fn fallocate_beyond_the_dev_shm_size_fails_enospc() {
-    let name = IpcName::shm("fallocate");
-    sandbox("fallocate on /dev/shm", || {
-        spawn("container with a 16-page /dev/shm", || {
-            small_dev_shm();
-            let fd = shm_create(name.as_cstr()).unwrap();
-            let all = (PAGES * page()) as libc::off_t;
-            // SAFETY: plain system calls.
-            sys(unsafe { libc::fallocate(fd.as_raw_fd(), 0, 0, all) }).expect("fallocate of the whole filesystem");
-            assert_errno!(
-                sys(unsafe { libc::fallocate(fd.as_raw_fd(), 0, all, page() as libc::off_t) }),
-                Errno::ENOSPC,
-                "fallocate of one page more"
-            );
-        })
-        .settle();
+    needs!(available(namespaces()), available(dev_shm()));
+    with_object_in_small_dev_shm("fallocate", |fd| {
+        let all = (PAGES * page_size()) as libc::off_t;
+        // SAFETY: plain system calls.
+        sys(unsafe { libc::fallocate(fd.as_raw_fd(), 0, 0, all) }).expect("fallocate of the whole filesystem");
+        assert_errno!(
+            sys(unsafe { libc::fallocate(fd.as_raw_fd(), 0, all, page_size() as libc::off_t) }),
+            Errno::ENOSPC,
+            "fallocate of one page more"
+        );
     });
 }

@@ -10,12 +10,11 @@
 //! The processes here map only their own ids (what an unprivileged process may do), to a
 //! different number inside (5, 7), so that a missing translation shows.
 
-use containers::sandbox::enter_user_ns;
-use containers::sock::{UnixAddress, accept, connect, listener, pass_cred, peer_cred, recv_with_creds, send_with_creds, socket, socketpair};
-use containers::{Pause, Settle, sandbox};
+use containers::sandbox::{enter_user_ns, namespaces, sandbox};
+use containers::sock::{accept, connected_to, listener, peer_cred, recv_with_creds, send_with_creds};
 use fixtures::names::unique;
-use fixtures::sysctl;
-use fixtures::spawn;
+use fixtures::net::{SockAddr, setsockopt_int, socketpair};
+use fixtures::{Agent, needs, spawn, sysctl};
 use nix::unistd::{getegid, geteuid, getgid, getuid};
 use rstest::rstest;
 
@@ -34,9 +33,12 @@ fn overflow_ids() -> (u32, u32) {
 #[case::default_creds(false)]
 #[case::explicit_creds(true)]
 fn scm_credentials_of_a_sender_in_a_user_namespace_are_its_outer_ids(#[case] explicit: bool) {
+    needs!(available(namespaces()));
     sandbox("SCM_CREDENTIALS out of a user namespace", || {
-        let (outer, inner) = socketpair(libc::SOCK_DGRAM);
-        pass_cred(&outer);
+        let (outer, inner) = socketpair(libc::SOCK_DGRAM).expect("socketpair");
+        setsockopt_int(&outer, libc::SOL_SOCKET, libc::SO_PASSCRED, 1).expect("setsockopt(SO_PASSCRED)");
+        // variant: none — the expected ids are this process's own (root, or the sandbox's
+        // mapped root), whichever they are; the claim is the same for every uid.
         let me = (geteuid().as_raw(), getegid().as_raw());
         spawn("sender in a user namespace mapping itself to 5", || {
             enter_user_ns(Some((5, 5)));
@@ -44,7 +46,7 @@ fn scm_credentials_of_a_sender_in_a_user_namespace_are_its_outer_ids(#[case] exp
             let creds = explicit.then(|| libc::ucred { pid: nix::unistd::getpid().as_raw(), uid: 5, gid: 5 });
             assert_eq!(send_with_creds(&inner, b"hi", creds), Ok(2));
         })
-        .settle();
+        .expect_success();
         let (data, cred) = recv_with_creds(&outer);
         assert_eq!(data, b"hi");
         let cred = cred.expect("SCM_CREDENTIALS with SO_PASSCRED set");
@@ -57,22 +59,21 @@ fn scm_credentials_of_a_sender_in_a_user_namespace_are_its_outer_ids(#[case] exp
 /// outside.
 #[test]
 fn scm_credentials_are_mapped_into_the_receivers_user_namespace() {
+    needs!(available(namespaces()));
     sandbox("SCM_CREDENTIALS into a user namespace", || {
-        let (outer, inner) = socketpair(libc::SOCK_DGRAM);
-        let p = Pause::new();
-        let mut receiver = spawn("receiver in a user namespace mapping our ids to 7", || {
+        let (outer, inner) = socketpair(libc::SOCK_DGRAM).expect("socketpair");
+        let receiver = Agent::<(), ()>::spawn("receiver in a user namespace mapping our ids to 7", |serve| {
             enter_user_ns(Some((7, 7)));
-            pass_cred(&inner);
-            p.ready_and_wait();
+            setsockopt_int(&inner, libc::SOL_SOCKET, libc::SO_PASSCRED, 1).expect("setsockopt(SO_PASSCRED)");
+            serve.ready(());
             let (data, cred) = recv_with_creds(&inner);
             assert_eq!(data, b"hi");
             let cred = cred.expect("SCM_CREDENTIALS with SO_PASSCRED set");
             assert_eq!((cred.uid, cred.gid), (7, 7), "the outer sender's ids, mapped");
         });
-        p.wait_ready(&mut receiver);
-        p.release();
+        receiver.ready::<()>();
         assert_eq!(send_with_creds(&outer, b"hi", None), Ok(2));
-        receiver.settle();
+        receiver.expect_success();
     });
 }
 
@@ -82,25 +83,25 @@ fn scm_credentials_are_mapped_into_the_receivers_user_namespace() {
 /// reads the listener's ids as 5 (the same outer ids, mapped into its namespace).
 #[test]
 fn so_peercred_ids_are_translated_into_the_readers_user_namespace() {
-    let a = UnixAddress::abstract_name(&unique("userns-peercred"));
+    needs!(available(namespaces()));
+    let a = SockAddr::abstract_unix(unique("userns-peercred").as_bytes());
     sandbox("SO_PEERCRED across user namespaces", || {
         let l = listener(libc::SOCK_STREAM, &a);
+        // variant: none — the expected ids are this process's own (root, or the sandbox's
+        // mapped root), whichever they are; the claim is the same for every uid.
         let me = (geteuid().as_raw(), getegid().as_raw());
-        let p = Pause::new();
-        let mut client = spawn("client in a user namespace mapping itself to 5", || {
+        let client = Agent::<(), ()>::spawn("client in a user namespace mapping itself to 5", |serve| {
             enter_user_ns(Some((5, 5)));
-            let c = socket(libc::SOCK_STREAM);
-            connect(&c, &a).expect("connect");
+            let c = connected_to(&a);
             let cred = peer_cred(&c);
             assert_eq!((cred.uid, cred.gid), (5, 5), "the listener's ids, seen inside");
-            p.ready_and_wait();
+            serve.ready(());
+            serve.wait_release();
         });
-        p.wait_ready(&mut client);
-        let s = accept(&l);
-        let cred = peer_cred(&s);
+        client.ready::<()>();
+        let cred = peer_cred(accept(&l));
         assert_eq!((cred.uid, cred.gid), me, "the client's ids, seen outside");
-        p.release();
-        client.settle();
+        client.expect_success();
     });
 }
 
@@ -113,32 +114,33 @@ fn so_peercred_ids_are_translated_into_the_readers_user_namespace() {
 #[case::scm_credentials(false)]
 #[case::so_peercred(true)]
 fn unmapped_peer_ids_show_as_the_overflow_ids(#[case] peercred: bool) {
-    let a = UnixAddress::abstract_name(&unique("unmapped"));
+    needs!(available(namespaces()));
+    let a = SockAddr::abstract_unix(unique("unmapped").as_bytes());
     sandbox("credentials into an unmapped user namespace", || {
+        // variant: none — the reader's own ids are compared with the overflow ids it reads
+        // from /proc/sys/kernel/overflow{u,g}id, whatever they are set to.
         let overflow = overflow_ids();
-        let (outer, inner) = socketpair(libc::SOCK_DGRAM);
-        let p = Pause::new();
-        let mut reader = spawn("reader in a user namespace without mappings", || {
+        let (outer, inner) = socketpair(libc::SOCK_DGRAM).expect("socketpair");
+        let reader = Agent::<(), ()>::spawn("reader in a user namespace without mappings", |serve| {
             enter_user_ns(None);
             assert_eq!((getuid().as_raw(), getgid().as_raw()), overflow, "own ids before any mapping");
             let cred = if peercred {
                 let l = listener(libc::SOCK_STREAM, &a);
-                p.ready_and_wait();
-                peer_cred(&accept(&l))
+                serve.ready(());
+                peer_cred(accept(&l))
             } else {
-                pass_cred(&inner);
-                p.ready_and_wait();
+                setsockopt_int(&inner, libc::SOL_SOCKET, libc::SO_PASSCRED, 1).expect("setsockopt(SO_PASSCRED)");
+                serve.ready(());
                 recv_with_creds(&inner).1.expect("SCM_CREDENTIALS with SO_PASSCRED set")
             };
             assert_eq!((cred.uid, cred.gid), overflow, "the peer's unmapped ids");
         });
-        p.wait_ready(&mut reader);
-        p.release();
+        reader.ready::<()>();
         if peercred {
-            connect(&socket(libc::SOCK_STREAM), &a).expect("connect");
+            connected_to(&a);
         } else {
             assert_eq!(send_with_creds(&outer, b"hi", None), Ok(2));
         }
-        reader.settle();
+        reader.expect_success();
     });
 }

@@ -1,18 +1,22 @@
 //! The errors process_vm_readv(2) lists: EFAULT for local memory, EINVAL, ESRCH.
 
-use cross_memory::*;
+use cross_memory::calls::{iov, iov_of, vm_read, vm_read_n, vm_readv_allowed, vm_write, vm_writev_allowed};
+use cross_memory::ptrace_access::child_access;
+use cross_memory::target::Target;
 use fixtures::memory::Mapping;
 use fixtures::procfs::nonexistent_pid;
-use fixtures::{assert_errno, run_in_child, spawn};
+use fixtures::{assert_errno, needs, run_in_child, spawn};
 use nix::errno::Errno;
 use nix::unistd::Pid;
+use cross_memory::cases::iovec_sides;
 use rstest::rstest;
+use rstest_reuse::apply;
 
 /// A target holding 16 bytes of 'r' at the returned address.
 fn target() -> (Mapping, Target) {
     let m = Mapping::pages(1, libc::PROT_READ | libc::PROT_WRITE);
     m.bytes().fill(b'r');
-    let t = Target::start(|| 0);
+    let t = Target::start(|| {});
     (m, t)
 }
 
@@ -32,8 +36,7 @@ fn inaccessible_local() -> Mapping {
 #[case::prot_none_page(None)]
 #[case::kernel_address(Some(0xffff_ffff_ff00_0000usize))]
 fn readv_into_inaccessible_local_memory_fails_efault(#[case] addr: Option<usize>) {
-    fixtures::require!(vm_readv_allowed());
-    fixtures::require!(child_access());
+    needs!(available(vm_readv_allowed()), available(child_access()));
     let (m, t) = target();
     let bad = inaccessible_local();
     let local = [iov(addr.unwrap_or(bad.addr()), 16)];
@@ -48,8 +51,7 @@ fn readv_into_inaccessible_local_memory_fails_efault(#[case] addr: Option<usize>
 /// a partial 8 with the good element filled. Asserted as Linux behaves; see Findings.
 #[test]
 fn readv_with_an_inaccessible_second_local_iovec_is_partial() {
-    fixtures::require!(vm_readv_allowed());
-    fixtures::require!(child_access());
+    needs!(available(vm_readv_allowed()), available(child_access()));
     let (m, t) = target();
     let bad = inaccessible_local();
     let mut good = [0u8; 8];
@@ -62,19 +64,17 @@ fn readv_with_an_inaccessible_second_local_iovec_is_partial() {
 /// process_vm_readv(2): "The count arguments and local_iov are checked before doing any
 /// transfers": a local_iov or remote_iov *array* pointer to inaccessible memory fails with
 /// EFAULT (the arrays are copied in first).
+#[apply(iovec_sides)]
 #[rstest]
-#[case::local_array(true)]
-#[case::remote_array(false)]
-fn an_inaccessible_iovec_array_fails_efault(#[case] local_bad: bool) {
-    fixtures::require!(vm_readv_allowed());
-    fixtures::require!(child_access());
+fn an_inaccessible_iovec_array_fails_efault(#[case] on_local_side: bool) {
+    needs!(available(vm_readv_allowed()), available(child_access()));
     let (m, t) = target();
     let bad = inaccessible_local();
     let mut buf = [0u8; 16];
     let good_local = [iov_of(&mut buf)];
     let good_remote = [iov(m.addr(), 16)];
     let bad_arr = bad.addr() as *const libc::iovec;
-    let (l, r) = if local_bad { (bad_arr, good_remote.as_ptr()) } else { (good_local.as_ptr(), bad_arr) };
+    let (l, r) = if on_local_side { (bad_arr, good_remote.as_ptr()) } else { (good_local.as_ptr(), bad_arr) };
     assert_errno!(vm_read_n(t.pid(), l, 1, r, 1, 0), Errno::EFAULT);
     assert_eq!(buf, [0u8; 16]);
     t.finish();
@@ -84,9 +84,7 @@ fn an_inaccessible_iovec_array_fails_efault(#[case] local_bad: bool) {
 /// ERRORS: "EINVAL flags is not 0." — for both calls.
 #[rstest]
 fn nonzero_flags_fail_einval(#[values(1, 0x8000_0000)] flags: libc::c_ulong) {
-    fixtures::require!(vm_readv_allowed());
-    fixtures::require!(vm_writev_allowed());
-    fixtures::require!(child_access());
+    needs!(available(vm_readv_allowed()), available(vm_writev_allowed()), available(child_access()));
     let (m, t) = target();
     let mut buf = [0u8; 4];
     let remote = [iov(m.addr(), 4)];
@@ -99,10 +97,10 @@ fn nonzero_flags_fail_einval(#[values(1, 0x8000_0000)] flags: libc::c_ulong) {
 /// less than or equal to IOV_MAX (defined in <limits.h> or accessible via the call
 /// sysconf(_SC_IOV_MAX))"; ERRORS: "EINVAL liovcnt or riovcnt is too large." IOV_MAX
 /// single-byte elements on either side are accepted; one more fails.
+#[apply(iovec_sides)]
 #[rstest]
-fn more_than_iov_max_iovecs_fail_einval(#[values(true, false)] on_local_side: bool) {
-    fixtures::require!(vm_readv_allowed());
-    fixtures::require!(child_access());
+fn more_than_iov_max_iovecs_fail_einval(#[case] on_local_side: bool) {
+    needs!(available(vm_readv_allowed()), available(child_access()));
     let max = nix::unistd::sysconf(nix::unistd::SysconfVar::IOV_MAX).unwrap().unwrap() as usize;
     let (m, t) = target();
     let mut buf = vec![0u8; max + 1];
@@ -121,10 +119,10 @@ fn more_than_iov_max_iovecs_fail_einval(#[values(true, false)] on_local_side: bo
 /// process_vm_readv(2), ERRORS: "EINVAL The sum of the iov_len values of either local_iov or
 /// remote_iov overflows a ssize_t value." A single iov_len above SSIZE_MAX already does,
 /// on either side.
+#[apply(iovec_sides)]
 #[rstest]
-fn an_iov_len_above_ssize_max_fails_einval(#[values(true, false)] on_local_side: bool) {
-    fixtures::require!(vm_readv_allowed());
-    fixtures::require!(child_access());
+fn an_iov_len_above_ssize_max_fails_einval(#[case] on_local_side: bool) {
+    needs!(available(vm_readv_allowed()), available(child_access()));
     let (m, t) = target();
     let mut buf = [0u8; 16];
     let huge = isize::MAX as usize + 1;
@@ -145,8 +143,7 @@ fn an_iov_len_above_ssize_max_fails_einval(#[values(true, false)] on_local_side:
 /// is full. Asserted as Linux behaves; see Findings.
 #[test]
 fn iov_lengths_whose_sum_overflows_ssize_max_do_not_give_einval() {
-    fixtures::require!(vm_readv_allowed());
-    fixtures::require!(child_access());
+    needs!(available(vm_readv_allowed()), available(child_access()));
     let (m, t) = target();
     let mut buf = [0u8; 16];
     let half = isize::MAX as usize / 2 + 1;
@@ -162,8 +159,7 @@ fn iov_lengths_whose_sum_overflows_ssize_max_do_not_give_einval() {
 /// process can have (pid_max), and for a child that has exited and been reaped.
 #[test]
 fn a_nonexistent_or_reaped_process_fails_esrch() {
-    fixtures::require!(vm_readv_allowed());
-    fixtures::require!(vm_writev_allowed());
+    needs!(available(vm_readv_allowed()), available(vm_writev_allowed()));
     let m = Mapping::pages(1, libc::PROT_READ | libc::PROT_WRITE);
     let mut buf = [0u8; 4];
     let remote = [iov(m.addr(), 4)];
@@ -180,7 +176,7 @@ fn a_nonexistent_or_reaped_process_fails_esrch() {
 /// (mm/process_vm_access.c: a task without an mm gives -ESRCH).
 #[test]
 fn a_zombie_process_fails_esrch() {
-    fixtures::require!(vm_readv_allowed());
+    needs!(available(vm_readv_allowed()));
     run_in_child("parent of a zombie", || {
         let m = Mapping::pages(1, libc::PROT_READ | libc::PROT_WRITE);
         // SAFETY: fork in a single-threaded child; the grandchild exits at once.

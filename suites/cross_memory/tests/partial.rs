@@ -5,8 +5,10 @@
 //! parent's copy of the layout stays intact and nothing else can be mapped into the hole
 //! (the target is single-threaded and maps nothing afterwards).
 
-use cross_memory::*;
-use fixtures::assert_errno;
+use cross_memory::calls::{iov, iov_of, vm_read, vm_readv_allowed, vm_write, vm_writev_allowed};
+use cross_memory::ptrace_access::child_access;
+use cross_memory::target::Target;
+use fixtures::{assert_errno, needs};
 use fixtures::memory::{Mapping, page_size};
 use nix::errno::Errno;
 
@@ -24,7 +26,6 @@ fn target_with_gap(hole: bool) -> (Mapping, Target) {
         } else {
             m.protect(1, 1, libc::PROT_NONE);
         }
-        0
     });
     (m, t)
 }
@@ -37,8 +38,7 @@ fn target_with_gap(hole: bool) -> (Mapping, Target) {
 /// buffer untouched.
 #[test]
 fn readv_stops_at_the_first_remote_iovec_that_is_not_mapped() {
-    fixtures::require!(vm_readv_allowed());
-    fixtures::require!(child_access());
+    needs!(available(vm_readv_allowed()), available(child_access()));
     let (m, t) = target_with_gap(true);
     let pg = page_size();
     let mut local = [0u8; 30];
@@ -55,8 +55,7 @@ fn readv_stops_at_the_first_remote_iovec_that_is_not_mapped() {
 /// PROT_NONE page alike.
 #[test]
 fn readv_fails_efault_when_the_first_remote_iovec_is_inaccessible() {
-    fixtures::require!(vm_readv_allowed());
-    fixtures::require!(child_access());
+    needs!(available(vm_readv_allowed()), available(child_access()));
     for hole in [true, false] {
         let (m, t) = target_with_gap(hole);
         let pg = page_size();
@@ -76,8 +75,7 @@ fn readv_fails_efault_when_the_first_remote_iovec_is_inaccessible() {
 /// before the first fault). Asserted as Linux behaves; see Findings.
 #[test]
 fn readv_splits_a_remote_iovec_at_the_first_inaccessible_page() {
-    fixtures::require!(vm_readv_allowed());
-    fixtures::require!(child_access());
+    needs!(available(vm_readv_allowed()), available(child_access()));
     let (m, t) = target_with_gap(true);
     let pg = page_size();
     let mut local = vec![0u8; pg];
@@ -95,15 +93,13 @@ fn readv_splits_a_remote_iovec_at_the_first_inaccessible_page() {
 /// writable element first, that element is written and its size returned.
 #[test]
 fn writev_into_a_read_only_remote_mapping_fails_efault() {
-    fixtures::require!(vm_writev_allowed());
-    fixtures::require!(child_access());
+    needs!(available(vm_writev_allowed()), available(child_access()));
     let m = Mapping::pages(2, libc::PROT_READ | libc::PROT_WRITE);
     let pg = page_size();
     m.bytes().fill(b'o');
     let t = Target::start_with(
         || {
             m.protect(1, 1, libc::PROT_READ);
-            0
         },
         || {
             assert_eq!(&m.bytes()[..5], b"WRITE", "the writable element was written");
@@ -125,9 +121,7 @@ fn writev_into_a_read_only_remote_mapping_fails_efault() {
 /// returns the first element only, and a write to it fails with EFAULT.
 #[test]
 fn transfers_stop_at_a_prot_none_remote_page() {
-    fixtures::require!(vm_readv_allowed());
-    fixtures::require!(vm_writev_allowed());
-    fixtures::require!(child_access());
+    needs!(available(vm_readv_allowed()), available(vm_writev_allowed()), available(child_access()));
     let (m, t) = target_with_gap(false);
     let pg = page_size();
     let mut local = [0u8; 8];

@@ -6,10 +6,12 @@
 //! Readers that must lack privilege run in children that drop to uid 65534 with no
 //! capabilities, so the claims hold in the root and in the unprivileged run alike.
 
-use cross_memory::*;
+use cross_memory::calls::{iov, iov_of, vm_read, vm_readv_allowed, vm_write, vm_writev_allowed};
+use cross_memory::ptrace_access::{dumpable, report_yama_scope, set_dumpable, uid_of, yama_scope};
+use cross_memory::target::Target;
 use fixtures::memory::Mapping;
 use fixtures::sync::channel;
-use fixtures::{assert_errno, privilege, require, run_in_child, skip, spawn};
+use fixtures::{assert_errno, needs, privilege, run_in_child, skip, spawn, variant};
 use nix::errno::Errno;
 use nix::unistd::Pid;
 use rstest::rstest;
@@ -32,10 +34,10 @@ fn read4(pid: Pid, addr: usize) -> Result<[u8; 4], Errno> {
 /// nobody the target is PID 1 when it belongs to another user.
 #[test]
 fn transfers_with_a_process_of_another_user_fail_eperm() {
-    fixtures::require!(vm_readv_allowed());
-    fixtures::require!(vm_writev_allowed());
-    require!(privilege::other_user_reachable());
+    needs!(available(vm_readv_allowed()), available(vm_writev_allowed()), other_user);
     let me = Pid::this();
+    // variant: none — root or not only picks the target (this root process, or PID 1 of
+    // another user); EPERM is asserted for a reader without capabilities either way.
     let target = if nix::unistd::getuid().is_root() {
         me
     } else {
@@ -63,7 +65,10 @@ fn transfers_with_a_process_of_another_user_fail_eperm() {
 /// caller does not have the CAP_SYS_PTRACE capability". A reader without capabilities and
 /// a target of the same uid that is its own child (so Yama's default "descendant" rule
 /// allows it): the read succeeds while the target is dumpable, and fails with EPERM once it
-/// called prctl(PR_SET_DUMPABLE, 0).
+/// called prctl(PR_SET_DUMPABLE, 0). With Yama's ptrace_scope 2 or 3 the reader, lacking
+/// CAP_SYS_PTRACE, may not attach to anything: both cases then assert EPERM and report the
+/// lacking variant `blocked` (the dumpable rule is masked by Yama); otherwise nothing is
+/// reported.
 #[rstest]
 #[case::dumpable(1, Ok(*b"data"))]
 #[case::not_dumpable(0, Err(Errno::EPERM))]
@@ -71,18 +76,20 @@ fn a_non_dumpable_process_of_the_same_user_cannot_be_read(
     #[case] target_dumpable: libc::c_ulong,
     #[case] expected: Result<[u8; 4], Errno>,
 ) {
-    fixtures::require!(vm_readv_allowed());
-    require!(privilege::other_user_reachable());
-    if expected.is_ok() && yama_scope().unwrap_or(0) >= 2 {
-        skip!("Yama ptrace_scope {} denies attaching without CAP_SYS_PTRACE", yama_scope().unwrap());
-    }
+    needs!(available(vm_readv_allowed()), other_user);
+    let expected = match yama_scope() {
+        Some(scope @ (2 | 3)) => {
+            variant::blocked(format_args!("Yama ptrace_scope {scope} denies attaching without CAP_SYS_PTRACE: EPERM whatever the dumpable flag"));
+            Err(Errno::EPERM)
+        }
+        _ => expected,
+    };
     let buf = Mapping::pages(1, libc::PROT_READ | libc::PROT_WRITE);
     run_in_child("unprivileged reader", || {
         privilege::drop_to_nobody();
         let t = Target::start(|| {
             buf.bytes()[..4].copy_from_slice(b"data");
             set_dumpable(target_dumpable);
-            0
         });
         assert_eq!(read4(t.pid(), buf.addr()), expected);
         t.finish();
@@ -92,22 +99,24 @@ fn a_non_dumpable_process_of_the_same_user_cannot_be_read(
 
 /// ptrace(2), steps (3) and (4) both yield to "the CAP_SYS_PTRACE capability": a root
 /// reader reads a target that runs as another user *and* is not dumpable. Needs root.
+/// Yama's ptrace_scope 3 ("No process may trace any other process") denies even that: the
+/// read's EPERM is then asserted and the lacking variant `blocked` reported.
 #[test]
 fn cap_sys_ptrace_overrides_uid_and_dumpable_checks() {
-    fixtures::require!(vm_readv_allowed());
-    require!(fixtures::gate::capability(fixtures::gate::Cap::SYS_PTRACE));
-    require!(privilege::other_user_reachable());
-    if yama_scope() == Some(3) {
-        skip!("Yama ptrace_scope 3 forbids attaching for everyone");
-    }
+    needs!(available(vm_readv_allowed()), cap(SYS_PTRACE), other_user);
+    let expected = if yama_scope() == Some(3) {
+        variant::blocked("Yama ptrace_scope 3 forbids attaching for everyone, CAP_SYS_PTRACE included: EPERM");
+        Err(Errno::EPERM)
+    } else {
+        Ok(*b"priv")
+    };
     let buf = Mapping::pages(1, libc::PROT_READ | libc::PROT_WRITE);
     let t = Target::start(|| {
         privilege::drop_to_nobody();
         set_dumpable(0);
         buf.bytes()[..4].copy_from_slice(b"priv");
-        0
     });
-    assert_eq!(read4(t.pid(), buf.addr()), Ok(*b"priv"));
+    assert_eq!(read4(t.pid(), buf.addr()), expected);
     t.finish();
 }
 
@@ -118,12 +127,20 @@ fn cap_sys_ptrace_overrides_uid_and_dumpable_checks() {
 /// suid_dumpable afterwards; unless that is 1, an unprivileged reader of the same uid is
 /// then refused with EPERM, and allowed once the target sets dumpable back to 1. (Reader
 /// and target are siblings: with Yama ptrace_scope >= 1 the positive half is skipped.)
+/// Variants: the value seen, `suid-dumpable-0`, `suid-dumpable-1` (the EPERM half is not
+/// checked) or `suid-dumpable-2`, and the Yama scope ([`report_yama_scope`]: with anything
+/// but `no-yama`/`yama-0` the positive half is not checked).
 #[test]
 fn changing_uid_resets_dumpable_to_suid_dumpable() {
-    fixtures::require!(vm_readv_allowed());
-    require!(fixtures::gate::root(), "the target must change its uid");
-    require!(privilege::other_user_reachable());
+    needs!(available(vm_readv_allowed()), root, other_user);
     let suid_dumpable = fixtures::sysctl::read_u64("fs/suid_dumpable") as i32;
+    let why = format!("fs/suid_dumpable is {suid_dumpable}: dumpable after the uid change");
+    match suid_dumpable {
+        0 => variant::observed("suid-dumpable-0", &why),
+        1 => variant::observed("suid-dumpable-1", &why),
+        2 => variant::observed("suid-dumpable-2", &why),
+        other => panic!("fs/suid_dumpable {other} is not one of the documented values 0, 1, 2"),
+    }
     let buf = Mapping::pages(1, libc::PROT_READ | libc::PROT_WRITE);
     let (report, reported) = channel();
     let (go, wait_go) = channel();
@@ -141,7 +158,7 @@ fn changing_uid_resets_dumpable_to_suid_dumpable() {
     });
     assert_eq!(reported.recv_u64() as i32, suid_dumpable, "dumpable after setresuid");
     let tpid = target.pid();
-    let sibling_ok = yama_scope().unwrap_or(0) == 0;
+    let sibling_ok = report_yama_scope().unwrap_or(0) == 0;
     run_in_child("unprivileged reader", || {
         privilege::drop_to_nobody();
         if suid_dumpable != 1 {
@@ -165,12 +182,11 @@ fn changing_uid_resets_dumpable_to_suid_dumpable() {
 /// be a descendant of the caller"; 2 "Only processes with CAP_SYS_PTRACE"; 3 "No process
 /// may trace". Without Yama the classic rules apply, as with 0. A reader without
 /// capabilities reads a dumpable *sibling* of the same uid: allowed with no Yama or scope
-/// 0, EPERM otherwise.
+/// 0, EPERM otherwise. Variant: the scope ([`report_yama_scope`]).
 #[test]
 fn a_sibling_of_the_same_user_may_be_read_only_as_yama_permits() {
-    fixtures::require!(vm_readv_allowed());
-    require!(privilege::other_user_reachable());
-    let scope = yama_scope();
+    needs!(available(vm_readv_allowed()), other_user);
+    let scope = report_yama_scope();
     let expected = if scope.unwrap_or(0) == 0 { Ok(*b"sibl") } else { Err(Errno::EPERM) };
     let buf = Mapping::pages(1, libc::PROT_READ | libc::PROT_WRITE);
     let (ready, wait_ready) = channel();
@@ -196,14 +212,43 @@ fn a_sibling_of_the_same_user_may_be_read_only_as_yama_permits() {
 /// ptrace(2), Yama scope 1: a process may name another as its tracer with
 /// prctl(PR_SET_PTRACER, pid) (prctl(2): "This is only meaningful when the Yama LSM is
 /// enabled and in mode 1"), which lets that non-ancestor attach — and so read its memory.
-/// Only meaningful with ptrace_scope 1; skipped otherwise.
+/// Variants: `present` (scope 1: the named sibling reads, the claim proper); `absent`
+/// (lacking: no Yama, where PR_SET_PTRACER is an unknown option and fails with EINVAL,
+/// asserted); `yama-0` (scope 0: the sibling reads, named or not); `yama-2` / `yama-3`
+/// (lacking: only CAP_SYS_PTRACE, or nobody, may attach, so the named sibling gets EPERM,
+/// asserted).
 #[test]
 fn pr_set_ptracer_lets_a_named_sibling_read_under_yama_scope_1() {
-    fixtures::require!(vm_readv_allowed());
-    require!(privilege::other_user_reachable());
-    if yama_scope() != Some(1) {
-        skip!("Yama ptrace_scope is {:?}, not 1", yama_scope());
-    }
+    needs!(available(vm_readv_allowed()), other_user);
+    let expected = match yama_scope() {
+        None => {
+            run_in_child("PR_SET_PTRACER without Yama", || {
+                // SAFETY: plain prctl; without Yama no LSM knows the option.
+                let r = unsafe { libc::prctl(libc::PR_SET_PTRACER, 0 as libc::c_ulong, 0, 0, 0) };
+                assert_eq!((r, Errno::last()), (-1, Errno::EINVAL), "prctl(PR_SET_PTRACER) without Yama");
+            })
+            .expect_success();
+            variant::absent("Yama is not active here: prctl(PR_SET_PTRACER) fails EINVAL (asserted)");
+            return;
+        }
+        Some(0) => {
+            variant::observed("yama-0", "Yama ptrace_scope 0: a same-uid sibling may read, named or not");
+            Ok(*b"name")
+        }
+        Some(1) => {
+            variant::present("Yama ptrace_scope 1: PR_SET_PTRACER lets the named sibling attach");
+            Ok(*b"name")
+        }
+        Some(2) => {
+            variant::lacking("yama-2", "Yama ptrace_scope 2: only CAP_SYS_PTRACE may attach; the named sibling gets EPERM");
+            Err(Errno::EPERM)
+        }
+        Some(3) => {
+            variant::lacking("yama-3", "Yama ptrace_scope 3: nobody may attach; the named sibling gets EPERM");
+            Err(Errno::EPERM)
+        }
+        Some(n) => panic!("Yama ptrace_scope {n} is not one of the documented values 0..=3"),
+    };
     let buf = Mapping::pages(1, libc::PROT_READ | libc::PROT_WRITE);
     let (reader_pid, wait_reader_pid) = channel();
     let (ready, wait_ready) = channel();
@@ -223,7 +268,7 @@ fn pr_set_ptracer_lets_a_named_sibling_read_under_yama_scope_1() {
         privilege::drop_to_nobody();
         reader_pid.send_u64(Pid::this().as_raw() as u64);
         wait_ready.wait();
-        assert_eq!(read4(tpid, buf.addr()), Ok(*b"name"));
+        assert_eq!(read4(tpid, buf.addr()), expected);
     })
     .expect_success();
     done.notify();

@@ -5,9 +5,11 @@
 
 use std::os::unix::fs::FileExt;
 
-use cross_memory::*;
+use cross_memory::calls::{iov, iov_of, vm_read, vm_readv_allowed, vm_write, vm_writev_allowed};
+use cross_memory::ptrace_access::{child_access, uid_of};
+use cross_memory::target::Target;
 use fixtures::memory::{Mapping, page_size};
-use fixtures::{privilege, require, run_in_child, skip};
+use fixtures::{needs, privilege, run_in_child, skip, variant};
 use nix::unistd::Pid;
 
 fn open_mem(pid: Pid, write: bool) -> std::io::Result<std::fs::File> {
@@ -19,13 +21,11 @@ fn open_mem(pid: Pid, write: bool) -> std::io::Result<std::fs::File> {
 /// boundary.
 #[test]
 fn pread_of_proc_pid_mem_returns_the_processs_bytes() {
-    fixtures::require!(vm_readv_allowed());
-    fixtures::require!(child_access());
+    needs!(available(vm_readv_allowed()), available(child_access()));
     let pg = page_size();
     let m = Mapping::pages(2, libc::PROT_READ | libc::PROT_WRITE);
     let t = Target::start(|| {
         m.bytes()[pg - 3..pg + 3].copy_from_slice(b"across");
-        0
     });
     let f = open_mem(t.pid(), false).expect("open /proc/<child>/mem");
     let mut via_file = [0u8; 6];
@@ -62,6 +62,7 @@ fn force_override() -> Result<ForceOverride, String> {
         Some("never") => return Ok(ForceOverride::Never),
         _ => {}
     }
+    // variant: none here — the caller reports the setting (`always`, `ptrace`, `never`).
     let c = fixtures::gate::kernel_config()?;
     let options = ["CONFIG_PROC_MEM_ALWAYS_FORCE", "CONFIG_PROC_MEM_FORCE_PTRACE", "CONFIG_PROC_MEM_NO_FORCE"];
     Ok(match options.map(|o| c.enabled(o)) {
@@ -102,15 +103,23 @@ fn unseize(pid: Pid) {
 /// running kernel's setting: a write by a process that is not the target's ptracer
 /// overrides with "always" and fails with EIO otherwise; the same write by the target's
 /// attached ptracer (PTRACE_SEIZE) overrides with "always" and "ptrace" and fails with EIO
-/// with "never". Skipped when the kernel's configuration cannot be read.
+/// with "never". Skipped when the kernel's configuration cannot be read. Variant: the
+/// setting, `always` (also a kernel that predates the option: it always forces), `ptrace`,
+/// or `never` (lacking: no write through /proc/<pid>/mem overrides a protection).
+///
+/// Kernel change: 6.12, commit 41e8149c8892 — proc_mem.force_override (always, ptrace, never) decides whether a write through /proc/<pid>/mem overrides a protection.
 #[test]
 fn a_write_through_proc_pid_mem_overrides_read_only_protection() {
-    fixtures::require!(vm_writev_allowed());
-    fixtures::require!(child_access());
+    needs!(available(vm_writev_allowed()), available(child_access()));
     let mode = match force_override() {
         Ok(m) => m,
         Err(reason) => skip!("{reason}"),
     };
+    match mode {
+        ForceOverride::Always => variant::observed("always", "proc_mem.force_override is always (or predates the option): every writer overrides"),
+        ForceOverride::Ptrace => variant::observed("ptrace", "proc_mem.force_override is ptrace: only the target's ptracer overrides"),
+        ForceOverride::Never => variant::lacking("never", "proc_mem.force_override is never: no write through /proc/<pid>/mem overrides a protection"),
+    }
     let by_other_ok = mode == ForceOverride::Always;
     let by_tracer_ok = mode != ForceOverride::Never;
     let m = Mapping::pages(1, libc::PROT_READ | libc::PROT_WRITE);
@@ -125,7 +134,6 @@ fn a_write_through_proc_pid_mem_overrides_read_only_protection() {
     let t = Target::start_with(
         || {
             m.protect(0, 1, libc::PROT_READ);
-            0
         },
         || assert_eq!(&m.bytes()[..16], &want, "the read-only page after the writes ({mode:?})"),
     );
@@ -148,7 +156,9 @@ fn a_write_through_proc_pid_mem_overrides_read_only_protection() {
 /// became nobody; as nobody, PID 1 when it belongs to another user.
 #[test]
 fn proc_pid_mem_of_another_users_process_cannot_be_opened() {
-    require!(privilege::other_user_reachable());
+    needs!(other_user);
+    // variant: none — root or not only picks the target (this root process, or PID 1 of
+    // another user); EACCES is asserted for an opener without capabilities either way.
     let target = if nix::unistd::getuid().is_root() {
         Pid::this()
     } else {
@@ -170,12 +180,10 @@ fn proc_pid_mem_of_another_users_process_cannot_be_opened() {
 /// where process_vm_readv(2) reports EFAULT.
 #[test]
 fn pread_of_proc_pid_mem_at_an_unmapped_address_fails_eio() {
-    fixtures::require!(vm_readv_allowed());
-    fixtures::require!(child_access());
+    needs!(available(vm_readv_allowed()), available(child_access()));
     let m = Mapping::pages(1, libc::PROT_READ | libc::PROT_WRITE);
     let t = Target::start(|| {
         m.unmap(0, 1);
-        0
     });
     let f = open_mem(t.pid(), false).unwrap();
     let mut b = [0u8; 4];

@@ -1,7 +1,10 @@
 //! Moving data between address spaces with process_vm_readv(2) and process_vm_writev(2).
 
-use cross_memory::*;
+use cross_memory::calls::{iov, iov_of, vm_read, vm_readv_allowed, vm_write, vm_writev_allowed};
+use cross_memory::ptrace_access::{child_access, set_dumpable};
+use cross_memory::target::Target;
 use fixtures::memory::{Mapping, page_size};
+use fixtures::needs;
 use nix::unistd::Pid;
 
 fn pattern(len: usize, seed: u8) -> Vec<u8> {
@@ -16,13 +19,11 @@ fn pattern(len: usize, seed: u8) -> Vec<u8> {
 /// unchanged copy.
 #[test]
 fn readv_sees_the_childs_writes_after_fork_not_the_parents_copy() {
-    fixtures::require!(vm_readv_allowed());
-    fixtures::require!(child_access());
+    needs!(available(vm_readv_allowed()), available(child_access()));
     let buf = Mapping::pages(1, libc::PROT_READ | libc::PROT_WRITE);
     buf.bytes()[..6].copy_from_slice(b"parent");
     let t = Target::start(|| {
         buf.bytes()[..6].copy_from_slice(b"child!");
-        0
     });
     let mut got = [0u8; 6];
     assert_eq!(vm_read(t.pid(), &[iov_of(&mut got)], &[iov(buf.addr(), 6)], 0), Ok(6));
@@ -39,14 +40,12 @@ fn readv_sees_the_childs_writes_after_fork_not_the_parents_copy() {
 /// in local pieces of 3 and 9 bytes as "hel" and "lo world!".
 #[test]
 fn readv_gathers_remote_pieces_in_array_order_into_local_pieces() {
-    fixtures::require!(vm_readv_allowed());
-    fixtures::require!(child_access());
+    needs!(available(vm_readv_allowed()), available(child_access()));
     let buf = Mapping::pages(1, libc::PROT_READ | libc::PROT_WRITE);
     let t = Target::start(|| {
         buf.bytes()[100..106].copy_from_slice(b" world");
         buf.bytes()[106] = b'!';
         buf.bytes()[10..15].copy_from_slice(b"hello");
-        0
     });
     let (mut a, mut b) = ([0u8; 3], [0u8; 9]);
     let remote = [iov(buf.addr() + 10, 5), iov(buf.addr() + 100, 7)];
@@ -63,12 +62,11 @@ fn readv_gathers_remote_pieces_in_array_order_into_local_pieces() {
 /// parent's copy untouched.
 #[test]
 fn writev_scatters_local_pieces_in_array_order_over_remote_pieces() {
-    fixtures::require!(vm_writev_allowed());
-    fixtures::require!(child_access());
+    needs!(available(vm_writev_allowed()), available(child_access()));
     let buf = Mapping::pages(1, libc::PROT_READ | libc::PROT_WRITE);
     buf.bytes().fill(b'.');
     let t = Target::start_with(
-        || 0,
+        || {},
         || {
             let b = buf.bytes();
             assert_eq!(&b[20..23], b"abc");
@@ -92,14 +90,12 @@ fn writev_scatters_local_pieces_in_array_order_over_remote_pieces() {
 /// itself starts at an odd offset.
 #[test]
 fn readv_transfers_more_than_a_page_across_page_boundaries() {
-    fixtures::require!(vm_readv_allowed());
-    fixtures::require!(child_access());
+    needs!(available(vm_readv_allowed()), available(child_access()));
     let pg = page_size();
     let len = 3 * pg + 100;
     let buf = Mapping::pages(5, libc::PROT_READ | libc::PROT_WRITE);
     let t = Target::start(|| {
         buf.bytes()[100..100 + len].copy_from_slice(&pattern(len, 7));
-        0
     });
     let mut local = vec![0u8; len + 1];
     assert_eq!(vm_read(t.pid(), &[iov(local.as_mut_ptr() as usize + 1, len)], &[iov(buf.addr() + 100, len)], 0), Ok(len));
@@ -111,14 +107,13 @@ fn readv_transfers_more_than_a_page_across_page_boundaries() {
 /// two remote iovecs of different lengths, each crossing a page boundary.
 #[test]
 fn writev_transfers_more_than_a_page_across_page_boundaries() {
-    fixtures::require!(vm_writev_allowed());
-    fixtures::require!(child_access());
+    needs!(available(vm_writev_allowed()), available(child_access()));
     let pg = page_size();
     let len = 2 * pg + 1;
     let buf = Mapping::pages(4, libc::PROT_READ | libc::PROT_WRITE);
     let split = pg + 17;
     let t = Target::start_with(
-        || 0,
+        || {},
         || {
             let want = pattern(len, 3);
             assert_eq!(&buf.bytes()[pg - 5..pg - 5 + split], &want[..split]);
@@ -138,12 +133,10 @@ fn writev_transfers_more_than_a_page_across_page_boundaries() {
 /// [NULL/0, 8] move 8 bytes.
 #[test]
 fn zero_length_iovecs_are_skipped_on_both_sides() {
-    fixtures::require!(vm_readv_allowed());
-    fixtures::require!(child_access());
+    needs!(available(vm_readv_allowed()), available(child_access()));
     let buf = Mapping::pages(1, libc::PROT_READ | libc::PROT_WRITE);
     let t = Target::start(|| {
         buf.bytes()[..8].copy_from_slice(b"12345678");
-        0
     });
     let (mut a, mut b, mut empty) = ([0u8; 4], [0u8; 4], [0u8; 0]);
     let local = [iov_of(&mut empty), iov_of(&mut a), iov(0, 0), iov_of(&mut b)];
@@ -157,10 +150,8 @@ fn zero_length_iovecs_are_skipped_on_both_sides() {
 /// empty or there are none.
 #[test]
 fn a_transfer_of_nothing_returns_0() {
-    fixtures::require!(vm_readv_allowed());
-    fixtures::require!(vm_writev_allowed());
-    fixtures::require!(child_access());
-    let t = Target::start(|| 0);
+    needs!(available(vm_readv_allowed()), available(vm_writev_allowed()), available(child_access()));
+    let t = Target::start(|| {});
     let mut x = [0u8; 1];
     assert_eq!(vm_read(t.pid(), &[], &[], 0), Ok(0));
     assert_eq!(vm_read(t.pid(), &[iov(x.as_mut_ptr() as usize, 0)], &[iov(0x1000, 0)], 0), Ok(0));
@@ -173,8 +164,7 @@ fn a_transfer_of_nothing_returns_0() {
 /// writes its own memory through its own pid even when it is not dumpable.
 #[test]
 fn a_process_may_always_transfer_to_and_from_itself() {
-    fixtures::require!(vm_readv_allowed());
-    fixtures::require!(vm_writev_allowed());
+    needs!(available(vm_readv_allowed()), available(vm_writev_allowed()));
     fixtures::run_in_child("self access", || {
         set_dumpable(0);
         let me = Pid::this();

@@ -1,18 +1,12 @@
 //! epoll_create(2) and epoll_create1(2).
 
-use std::os::fd::{FromRawFd, OwnedFd};
-
 use epoll::IN;
+use fixtures::io::{fd_flags, owned};
 use fixtures::kinds::Kind;
-use fixtures::poll::Epoll;
+use fixtures::poll::{Epoll, poll1};
 use fixtures::{assert_errno, sys};
 use nix::errno::Errno;
 use rstest::rstest;
-
-fn owned(fd: i32) -> OwnedFd {
-    // SAFETY: a fresh fd from a successful call.
-    unsafe { OwnedFd::from_raw_fd(fd) }
-}
 
 /// epoll_create(2): "the size argument is ignored, but must be greater than zero";
 /// ERRORS: "EINVAL size is not positive."
@@ -34,7 +28,7 @@ fn the_size_argument_is_ignored() {
     let pairs: Vec<_> = (0..4).map(|_| Kind::Pipe.pair()).collect();
     for (i, p) in pairs.iter().enumerate() {
         fixtures::poll::epoll_ctl(
-            std::os::fd::AsRawFd::as_raw_fd(&ep),
+            &ep,
             libc::EPOLL_CTL_ADD,
             p.rx(),
             Some((IN, i as u64)),
@@ -44,7 +38,7 @@ fn the_size_argument_is_ignored() {
     for p in &pairs {
         p.send(b"x");
     }
-    let got = fixtures::poll::epoll_wait(std::os::fd::AsRawFd::as_raw_fd(&ep), 8, 0).unwrap();
+    let got = fixtures::poll::epoll_wait(&ep, 8, 0).unwrap();
     assert_eq!(got.len(), 4);
 }
 
@@ -75,12 +69,7 @@ fn epoll_cloexec_sets_fd_cloexec(#[case] flags: Option<i32>, #[case] expected: i
         }
     })
     .unwrap();
-    let fd = owned(fd);
-    let raw = std::os::fd::AsRawFd::as_raw_fd(&fd);
-    assert_eq!(
-        sys(unsafe { libc::fcntl(raw, libc::F_GETFD) }),
-        Ok(expected)
-    );
+    assert_eq!(fd_flags(owned(fd)), expected);
 }
 
 /// epoll(7): the instance is "an in-kernel data structure"; its descriptor is an anonymous
@@ -101,18 +90,10 @@ fn an_epoll_fd_is_an_eventpoll_anon_inode() {
 fn an_epoll_fd_polls_readable_when_events_are_waiting() {
     let ep = Epoll::new();
     let p = Kind::Pipe.pair();
-    let poll = |fd| {
-        let mut f = libc::pollfd {
-            fd,
-            events: libc::POLLIN | libc::POLLOUT,
-            revents: 0,
-        };
-        // SAFETY: one valid pollfd.
-        sys(unsafe { libc::poll(&mut f, 1, 0) }).map(|n| (n, f.revents))
-    };
-    assert_eq!(poll(ep.fd()), Ok((0, 0)));
+    let poll = || poll1(&ep, libc::POLLIN | libc::POLLOUT, 0);
+    assert_eq!(poll(), Ok((0, 0)));
     ep.add(p.rx(), IN, 1).unwrap();
-    assert_eq!(poll(ep.fd()), Ok((0, 0)));
+    assert_eq!(poll(), Ok((0, 0)));
     p.send(b"x");
-    assert_eq!(poll(ep.fd()), Ok((1, libc::POLLIN)));
+    assert_eq!(poll(), Ok((1, libc::POLLIN)));
 }

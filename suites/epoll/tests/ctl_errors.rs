@@ -2,10 +2,10 @@
 
 use std::os::fd::AsRawFd;
 
-use epoll::{ERR, ET, EXCLUSIVE, HUP, IN, ONESHOT, OUT, PRI, RDHUP};
+use epoll::{ERR, ET, EXCLUSIVE, HUP, IN, ONESHOT, OUT, PRI, RDHUP, watching};
 use fixtures::kinds::Kind;
 use fixtures::poll::{Epoll, epoll_ctl};
-use fixtures::{Scratch, assert_errno, run_in_child, sys};
+use fixtures::{Scratch, assert_errno, run_in_child, variant};
 use nix::errno::Errno;
 use rstest::rstest;
 
@@ -13,9 +13,8 @@ use rstest::rstest;
 /// already registered with this epoll instance."
 #[test]
 fn adding_a_registered_fd_again_fails_eexist() {
-    let ep = Epoll::new();
     let p = Kind::Pipe.pair();
-    ep.add(p.rx(), IN, 1).unwrap();
+    let ep = watching(p.rx(), IN, 1);
     assert_errno!(ep.add(p.rx(), IN, 2), Errno::EEXIST);
     assert_errno!(ep.add(p.rx(), OUT | ET, 3), Errno::EEXIST);
 }
@@ -43,12 +42,11 @@ fn a_closed_epfd_or_fd_fails_ebadf(#[case] close_epfd: bool) {
     let p = Kind::Pipe.pair();
     run_in_child("epoll_ctl with a closed fd", || {
         let ep = Epoll::new();
-        let closed = sys(unsafe { libc::dup(p.rx()) }).unwrap();
-        sys(unsafe { libc::close(closed) }).unwrap();
+        let closed = p.rx().try_clone_to_owned().unwrap().as_raw_fd(); // closed again at once
         let (epfd, fd) = if close_epfd {
-            (closed, p.rx())
+            (fixtures::io::raw_fd(closed), p.rx())
         } else {
-            (ep.fd(), closed)
+            (ep.fd(), fixtures::io::raw_fd(closed))
         };
         assert_errno!(
             epoll_ctl(epfd, libc::EPOLL_CTL_ADD, fd, Some((IN, 0))),
@@ -71,7 +69,7 @@ fn a_regular_file_or_directory_fails_eperm(#[case] directory: bool) {
         std::fs::File::open(s.file("f", b"x")).unwrap()
     };
     let ep = Epoll::new();
-    assert_errno!(ep.add(f.as_raw_fd(), IN, 0), Errno::EPERM);
+    assert_errno!(ep.add(&f, IN, 0), Errno::EPERM);
 }
 
 /// epoll_ctl(2): "EINVAL epfd is not an epoll file descriptor".
@@ -132,6 +130,11 @@ fn has_epoll_depth_fix() -> Option<bool> {
     fixtures::gate::has_fix((6, 17), &[(6, 1, 149), (6, 12, 43)], &[(5, 10)])
 }
 
+/// The running kernel and its stable patch level, for the variants' why.
+fn running_kernel() -> String {
+    format!("kernel {} (stable patch level {})", fixtures::kernel_version(), fixtures::gate::stable_patch_level())
+}
+
 /// epoll_ctl(2): ELOOP also when the operation "would result in ... a nesting depth of
 /// epoll instances greater than 5" (fs/eventpoll.c, EP_MAX_NESTS = 4 levels below the top).
 /// Built from the innermost instance (which watches a pipe) outwards: a chain of five
@@ -139,6 +142,10 @@ fn has_epoll_depth_fix() -> Option<bool> {
 /// commit f2e467a48287 ("eventpoll: Fix semi-unbounded recursion", 6.17; in stable 6.1.149
 /// and 6.12.43, not in 5.10) refuse the sixth level in ep_insert()'s reverse path check
 /// instead, with EINVAL (the errno LTP's epoll_ctl04 expected before that commit).
+/// Variant: `eloop` (the fix is there) or `einval` (it is not; the sixth level is refused
+/// all the same). A series whose backport status was not verified SKIPs, no variant.
+///
+/// Kernel change: 6.17, commit f2e467a48287 — a sixth level of nested epoll instances fails ELOOP, not EINVAL (stable 6.1.149, 6.12.43).
 #[test]
 fn a_chain_of_more_than_five_instances_fails_eloop() {
     let Some(fixed) = has_epoll_depth_fix() else {
@@ -152,7 +159,14 @@ fn a_chain_of_more_than_five_instances_fails_eloop() {
             .add(eps[i - 1].fd(), IN, i as u64)
             .unwrap_or_else(|e| panic!("nesting level {i}: {e}"));
     }
-    let refused = if fixed { Errno::ELOOP } else { Errno::EINVAL };
+    let kernel = running_kernel();
+    let refused = if fixed {
+        variant::observed("eloop", format_args!("f2e467a48287 (6.17, 6.1.149, 6.12.43) refuses the sixth level; {kernel}"));
+        Errno::ELOOP
+    } else {
+        variant::observed("einval", format_args!("no f2e467a48287: ep_insert's path check refuses the sixth level; {kernel}"));
+        Errno::EINVAL
+    };
     assert_errno!(eps[5].add(eps[4].fd(), IN, 5), refused);
     // The five-instance chain works end to end.
     p.send(b"x");
@@ -164,6 +178,10 @@ fn a_chain_of_more_than_five_instances_fails_eloop() {
 /// before commit f2e467a48287 ("eventpoll: Fix semi-unbounded recursion", 6.17; backported
 /// to stable 6.1.149 and 6.12.43, not to 5.10) checked only the depth below the added
 /// instance and accept such a chain: there the sixth level is asserted to be accepted.
+/// Variant: `eloop` (the fix is there) or `accepted` (lacking: without it nothing limits a
+/// chain grown inwards). A series whose backport status was not verified SKIPs, no variant.
+///
+/// Kernel change: 6.17, commit f2e467a48287 — the nesting depth counts the levels above the added instance too: a chain grown inwards fails ELOOP at the sixth level (stable 6.1.149, 6.12.43).
 #[test]
 fn a_chain_grown_inwards_is_limited_to_five_instances_too() {
     let Some(fixed) = has_epoll_depth_fix() else {
@@ -176,9 +194,12 @@ fn a_chain_grown_inwards_is_limited_to_five_instances_too() {
             .add(eps[i - 1].fd(), IN, i as u64)
             .unwrap_or_else(|e| panic!("adding level {}: {e}", i - 1));
     }
+    let kernel = running_kernel();
     if fixed {
+        variant::observed("eloop", format_args!("f2e467a48287 (6.17, 6.1.149, 6.12.43) counts the levels above; {kernel}"));
         assert_errno!(eps[1].add(eps[0].fd(), IN, 1), Errno::ELOOP);
     } else {
+        variant::lacking("accepted", format_args!("no f2e467a48287: only the depth below is checked; {kernel}"));
         eps[1]
             .add(eps[0].fd(), IN, 1)
             .expect("without f2e467a48287 the depth above the added instance is not counted");
@@ -188,9 +209,8 @@ fn a_chain_grown_inwards_is_limited_to_five_instances_too() {
 /// epoll_ctl(2): "EINVAL op was EPOLL_CTL_MOD and events included EPOLLEXCLUSIVE."
 #[test]
 fn mod_with_epollexclusive_fails_einval() {
-    let ep = Epoll::new();
     let p = Kind::Pipe.pair();
-    ep.add(p.rx(), IN, 0).unwrap();
+    let ep = watching(p.rx(), IN, 0);
     assert_errno!(ep.modify(p.rx(), IN | EXCLUSIVE, 0), Errno::EINVAL);
 }
 
@@ -198,9 +218,8 @@ fn mod_with_epollexclusive_fails_einval() {
 /// been applied to this epfd, fd pair" — even a MOD that does not mention it; DEL works.
 #[test]
 fn mod_of_an_exclusive_registration_fails_einval() {
-    let ep = Epoll::new();
     let p = Kind::Pipe.pair();
-    ep.add(p.rx(), IN | EXCLUSIVE, 0).unwrap();
+    let ep = watching(p.rx(), IN | EXCLUSIVE, 0);
     assert_errno!(ep.modify(p.rx(), IN, 1), Errno::EINVAL);
     ep.delete(p.rx()).unwrap();
 }

@@ -5,25 +5,24 @@
 //! Claims about fd numbers run in forked (single-threaded) children, where no other thread
 //! can take a number that was just closed.
 
-use epoll::{IN, inode_of, watches};
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+
+use epoll::{IN, blocked_waiter, watches};
+use fixtures::io::{raw_fd, write_once};
 use fixtures::kinds::Kind;
 use fixtures::poll::Epoll;
-use fixtures::{assert_errno, run_in_child, spawn, sync, sys};
+use fixtures::{assert_errno, run_in_child, spawn};
 use nix::errno::Errno;
 
-fn raw_pipe() -> (i32, i32) {
-    let mut fds = [0; 2];
-    // SAFETY: pipe2 fills two ints.
-    sys(unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_NONBLOCK) }).unwrap();
-    (fds[0], fds[1])
-}
-
-fn write1(fd: i32) {
-    // SAFETY: writing one byte we own.
-    assert_eq!(
-        fixtures::sys_size(unsafe { libc::write(fd, b"x".as_ptr().cast(), 1) }),
-        Ok(1)
-    );
+/// In a single-threaded child: a pipe whose read end was registered in `ep` with `data`,
+/// then duplicated and closed. Returns (the closed number, the duplicate, the write end).
+fn orphaned_registration(ep: &Epoll, data: u64) -> (RawFd, OwnedFd, OwnedFd) {
+    let (r, w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_NONBLOCK | nix::fcntl::OFlag::O_CLOEXEC).unwrap();
+    ep.add(&r, IN, data).unwrap();
+    let d = r.try_clone().unwrap();
+    let closed = r.as_raw_fd();
+    drop(r);
+    (closed, d, w)
 }
 
 /// epoll(7), Q&A "Will closing a file descriptor cause it to be removed from all epoll
@@ -31,24 +30,17 @@ fn write1(fd: i32) {
 /// the file descriptors referring to the underlying open file description have been
 /// closed. This means that even after a file descriptor that is part of an interest list
 /// has been closed, events may be reported for that file descriptor". Registered, dup'd,
-/// closed: the registration still reports, with its data.
+/// closed: the registration still reports, with its data, and fdinfo lists it under the
+/// closed number.
 #[test]
 fn a_registration_outlives_its_fd_while_a_duplicate_is_open() {
     run_in_child("dup and close", || {
         let ep = Epoll::new();
-        let (r, w) = raw_pipe();
-        ep.add(r, IN, 0xfeed).unwrap();
-        let d = sys(unsafe { libc::dup(r) }).unwrap();
-        sys(unsafe { libc::close(r) }).unwrap();
-        write1(w);
+        let (closed, _d, w) = orphaned_registration(&ep, 0xfeed);
+        assert_eq!(write_once(&w, b"x"), Ok(1));
         assert_eq!(ep.ready(), vec![(IN, 0xfeed)]);
-        let listed = watches(ep.fd());
-        assert_eq!(listed.len(), 1);
-        assert_eq!(
-            (listed[0].tfd, listed[0].ino),
-            (r, inode_of(d)),
-            "still listed under the closed number"
-        );
+        let listed: Vec<RawFd> = watches(&ep).iter().map(|w| w.tfd).collect();
+        assert_eq!(listed, vec![closed], "still listed under the closed number");
     })
     .expect_success();
 }
@@ -66,14 +58,11 @@ fn a_registration_outlives_its_fd_while_a_duplicate_is_open() {
 fn an_orphaned_registration_cannot_be_deleted_through_the_duplicate() {
     run_in_child("dup and close", || {
         let ep = Epoll::new();
-        let (r, w) = raw_pipe();
-        ep.add(r, IN, 1).unwrap();
-        let d = sys(unsafe { libc::dup(r) }).unwrap();
-        sys(unsafe { libc::close(r) }).unwrap();
-        assert_errno!(ep.delete(r), Errno::EBADF);
-        assert_errno!(ep.delete(d), Errno::ENOENT);
-        ep.add(d, IN, 2).unwrap();
-        write1(w);
+        let (closed, d, w) = orphaned_registration(&ep, 1);
+        assert_errno!(ep.delete(raw_fd(closed)), Errno::EBADF);
+        assert_errno!(ep.delete(&d), Errno::ENOENT);
+        ep.add(&d, IN, 2).unwrap();
+        assert_eq!(write_once(&w, b"x"), Ok(1));
         let mut got = ep.ready();
         got.sort_by_key(|e| e.1);
         assert_eq!(got, vec![(IN, 1), (IN, 2)]);
@@ -87,15 +76,12 @@ fn an_orphaned_registration_cannot_be_deleted_through_the_duplicate() {
 fn closing_every_descriptor_removes_the_registration() {
     run_in_child("close all copies", || {
         let ep = Epoll::new();
-        let (r, w) = raw_pipe();
-        ep.add(r, IN, 1).unwrap();
-        let d = sys(unsafe { libc::dup(r) }).unwrap();
-        sys(unsafe { libc::close(r) }).unwrap();
-        assert_eq!(watches(ep.fd()).len(), 1);
-        sys(unsafe { libc::close(d) }).unwrap();
-        assert_eq!(watches(ep.fd()), vec![]);
+        let (_closed, d, w) = orphaned_registration(&ep, 1);
+        assert_eq!(watches(&ep).len(), 1);
+        drop(d);
+        assert_eq!(watches(&ep), vec![]);
         assert_eq!(ep.ready(), vec![]);
-        sys(unsafe { libc::close(w) }).unwrap();
+        drop(w);
     })
     .expect_success();
 }
@@ -133,13 +119,9 @@ fn a_waiter_sees_a_ready_fd_added_while_it_blocks() {
     let ep = Epoll::new();
     let p = Kind::EventFd.pair();
     p.send(b"x");
-    let (ready, wait_ready) = sync::channel();
-    let mut child = spawn("waiter on an empty interest list", || {
-        ready.notify();
+    let child = blocked_waiter("epoll_wait on an empty interest list", || {
         assert_eq!(ep.wait(4, -1), Ok(vec![(IN, 9)]));
     });
-    wait_ready.wait();
-    child.assert_blocked("epoll_wait on an empty interest list");
     ep.add(p.rx(), IN, 9).unwrap();
     child.expect_success();
 }

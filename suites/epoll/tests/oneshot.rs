@@ -3,10 +3,9 @@
 //! will be reported by the epoll interface. The user must call epoll_ctl() with
 //! EPOLL_CTL_MOD to rearm the file descriptor with a new event mask."
 
-use epoll::{ET, IN, ONESHOT};
+use epoll::{ET, IN, ONESHOT, watching};
 use fixtures::assert_errno;
 use fixtures::kinds::Kind;
-use fixtures::poll::Epoll;
 use nix::errno::Errno;
 use rstest::rstest;
 
@@ -18,9 +17,8 @@ use rstest::rstest;
 #[case::level_triggered(0)]
 #[case::edge_triggered(ET)]
 fn oneshot_disables_the_registration_after_one_event(#[case] mode: u32) {
-    let ep = Epoll::new();
     let p = Kind::UnixStream.pair();
-    ep.add(p.rx(), IN | ONESHOT | mode, 1).unwrap();
+    let ep = watching(p.rx(), IN | ONESHOT | mode, 1);
     p.send(b"x");
     assert_eq!(ep.ready(), vec![(IN, 1)]);
     assert_eq!(ep.ready(), vec![]);
@@ -38,9 +36,8 @@ fn oneshot_disables_the_registration_after_one_event(#[case] mode: u32) {
 /// disabled again after it.
 #[test]
 fn epoll_ctl_mod_re_arms_a_oneshot_registration() {
-    let ep = Epoll::new();
     let p = Kind::Pipe.pair();
-    ep.add(p.rx(), IN | ONESHOT, 1).unwrap();
+    let ep = watching(p.rx(), IN | ONESHOT, 1);
     p.send(b"x");
     assert_eq!(ep.ready(), vec![(IN, 1)]);
     assert_eq!(ep.ready(), vec![]);
@@ -56,9 +53,8 @@ fn epoll_ctl_mod_re_arms_a_oneshot_registration() {
 /// EPOLL_CTL_DEL succeeds, after which ADD works again.
 #[test]
 fn a_disabled_oneshot_registration_is_still_registered() {
-    let ep = Epoll::new();
     let p = Kind::Pipe.pair();
-    ep.add(p.rx(), IN | ONESHOT, 1).unwrap();
+    let ep = watching(p.rx(), IN | ONESHOT, 1);
     p.send(b"x");
     assert_eq!(ep.ready(), vec![(IN, 1)]);
     assert_errno!(ep.add(p.rx(), IN, 2), Errno::EEXIST);

@@ -2,6 +2,7 @@
 //! file descriptor (proc(5), /proc/pid/fdinfo/, "For epoll file descriptors (see epoll(7)),
 //! we see (since Linux 3.8) the following fields").
 
+use std::os::fd::AsRawFd;
 use epoll::{ERR, HUP, IN, OUT, WAKEUP, inode_of, watches};
 use fixtures::kinds::Kind;
 use fixtures::poll::Epoll;
@@ -32,17 +33,17 @@ fn fdinfo_lists_each_registration() {
     let b = Kind::UnixStream.pair();
     ep.add(a.rx(), IN, 0x1122_3344_5566_7788).unwrap();
     ep.add(b.tx(), OUT, 42).unwrap();
-    let mut got = watches(ep.fd());
+    let mut got = watches(&ep);
     got.sort_by_key(|w| w.tfd);
     let mut want = vec![
         epoll::Watch {
-            tfd: a.rx(),
+            tfd: a.rx().as_raw_fd(),
             events: IN | HUP | ERR,
             data: 0x1122_3344_5566_7788,
             ino: inode_of(a.rx()),
         },
         epoll::Watch {
-            tfd: b.tx(),
+            tfd: b.tx().as_raw_fd(),
             events: OUT | HUP | ERR,
             data: 42,
             ino: inode_of(b.tx()),
@@ -67,7 +68,7 @@ fn epollwakeup_is_silently_dropped_without_cap_block_suspend() {
         let ep = Epoll::new();
         ep.add(p.rx(), IN | WAKEUP, 1)
             .expect("EPOLLWAKEUP is ignored, not refused");
-        let w = watches(ep.fd());
+        let w = watches(&ep);
         assert_eq!(w.len(), 1);
         assert_eq!(w[0].events, IN | HUP | ERR);
     })

@@ -2,81 +2,48 @@
 //! returned events. epoll(7): "when used as a level-triggered interface (the default, when
 //! EPOLLET is not specified), epoll is simply a faster poll(2)".
 
-use std::os::fd::{FromRawFd, OwnedFd};
+use std::os::fd::AsRawFd;
 
-use epoll::{ERR, HUP, IN, OUT, PRI, RDHUP};
+use epoll::cases::every_kind;
+use epoll::{ERR, HUP, IN, OUT, PRI, RDHUP, watching};
 use fixtures::kinds::Kind;
 use fixtures::poll::Epoll;
-use fixtures::{require, sys};
+use fixtures::{DEFAULT_DEADLINE, needs};
+use nix::sys::socket::{Shutdown, shutdown};
 use rstest::rstest;
+use rstest_reuse::apply;
 
 /// epoll_ctl(2), EPOLLIN: "The associated file is available for read(2) operations." One
 /// write makes the read end report exactly EPOLLIN with its registration's data.
+#[apply(every_kind)]
 #[rstest]
-fn epollin_is_reported_when_input_is_available(
-    #[values(
-        Kind::Pipe,
-        Kind::Fifo,
-        Kind::UnixStream,
-        Kind::UnixDgram,
-        Kind::Tcp,
-        Kind::EventFd,
-        Kind::Pty,
-        Kind::Mq
-    )]
-    kind: Kind,
-) {
-    require!(kind.available());
-    let ep = Epoll::new();
+fn epollin_is_reported_when_input_is_available(#[case] kind: Kind) {
+    needs!(available(kind.availability()));
     let p = kind.pair();
-    ep.add(p.rx(), IN | PRI | RDHUP, 7).unwrap();
+    let ep = watching(p.rx(), IN | PRI | RDHUP, 7);
     assert_eq!(ep.ready(), vec![]);
     p.send(b"x");
     assert_eq!(ep.ready(), vec![(IN, 7)]);
 }
 
 /// epoll_ctl(2), EPOLLOUT: "The associated file is available for write(2) operations."
+#[apply(every_kind)]
 #[rstest]
-fn epollout_is_reported_on_a_writable_end(
-    #[values(
-        Kind::Pipe,
-        Kind::Fifo,
-        Kind::UnixStream,
-        Kind::UnixDgram,
-        Kind::Tcp,
-        Kind::EventFd,
-        Kind::Pty,
-        Kind::Mq
-    )]
-    kind: Kind,
-) {
-    require!(kind.available());
-    let ep = Epoll::new();
+fn epollout_is_reported_on_a_writable_end(#[case] kind: Kind) {
+    needs!(available(kind.availability()));
     let p = kind.pair();
-    ep.add(p.tx(), OUT, 9).unwrap();
+    let ep = watching(p.tx(), OUT, 9);
     assert_eq!(ep.ready(), vec![(OUT, 9)]);
 }
 
 /// epoll(7): level-triggered epoll has poll's semantics: readiness is reported on every
 /// epoll_wait while data remains, and not after it has been read.
+#[apply(every_kind)]
 #[rstest]
-fn level_triggered_readiness_repeats_until_the_data_is_read(
-    #[values(
-        Kind::Pipe,
-        Kind::Fifo,
-        Kind::UnixStream,
-        Kind::UnixDgram,
-        Kind::Tcp,
-        Kind::EventFd,
-        Kind::Pty,
-        Kind::Mq
-    )]
-    kind: Kind,
-) {
-    require!(kind.available());
-    let ep = Epoll::new();
+fn level_triggered_readiness_repeats_until_the_data_is_read(#[case] kind: Kind) {
+    needs!(available(kind.availability()));
     let p = kind.pair();
-    ep.add(p.rx(), IN, 1).unwrap();
+    let ep = watching(p.rx(), IN, 1);
     p.send(b"x");
     assert_eq!(ep.ready(), vec![(IN, 1)]);
     assert_eq!(ep.ready(), vec![(IN, 1)]);
@@ -107,9 +74,8 @@ fn the_data_field_is_returned_untouched(#[case] data: u64) {
 /// readable and writable eventfd registered for both gives one entry with EPOLLIN|EPOLLOUT.
 #[test]
 fn events_of_one_registration_are_combined_in_one_entry() {
-    let ep = Epoll::new();
     let p = Kind::EventFd.pair();
-    ep.add(p.rx(), IN | OUT, 5).unwrap();
+    let ep = watching(p.rx(), IN | OUT, 5);
     p.send(b"x");
     p.send(b"y");
     assert_eq!(ep.ready(), vec![(IN | OUT, 5)]);
@@ -146,10 +112,9 @@ fn maxevents_bounds_the_number_of_events_returned() {
 #[case::unix_stream(Kind::UnixStream)]
 #[case::pty(Kind::Pty)]
 fn epollhup_is_reported_unrequested(#[case] kind: Kind) {
-    require!(kind.available());
-    let ep = Epoll::new();
+    needs!(available(kind.availability()));
     let mut p = kind.pair();
-    ep.add(p.rx(), 0, 3).unwrap();
+    let ep = watching(p.rx(), 0, 3);
     p.send(b"x");
     assert_eq!(ep.ready(), vec![], "events 0: input alone is not reported");
     p.close_tx();
@@ -163,9 +128,8 @@ fn epollhup_is_reported_unrequested(#[case] kind: Kind) {
 #[case::pipe(Kind::Pipe)]
 #[case::fifo(Kind::Fifo)]
 fn epollerr_is_reported_unrequested(#[case] kind: Kind) {
-    let ep = Epoll::new();
     let mut p = kind.pair();
-    ep.add(p.tx(), IN, 4).unwrap();
+    let ep = watching(p.tx(), IN, 4);
     assert_eq!(ep.ready(), vec![]);
     p.close_rx();
     assert_eq!(ep.ready(), vec![(ERR, 4)]);
@@ -183,9 +147,9 @@ fn epollrdhup_reports_the_peer_shutting_down_writing(#[case] kind: Kind) {
     let p = kind.pair();
     with.add(p.rx(), IN | RDHUP, 1).unwrap();
     without.add(p.rx(), IN, 2).unwrap();
-    sys(unsafe { libc::shutdown(p.tx(), libc::SHUT_WR) }).unwrap();
+    shutdown(p.tx().as_raw_fd(), Shutdown::Write).unwrap();
     // The FIN of a TCP peer is processed asynchronously: wait (bounded) on both instances.
-    let limit = fixtures::deadline::poll_ms(fixtures::DEFAULT_DEADLINE);
+    let limit = fixtures::deadline::poll_ms(DEFAULT_DEADLINE);
     assert_eq!(with.wait(4, limit), Ok(vec![(IN | RDHUP, 1)]));
     assert_eq!(without.wait(4, limit), Ok(vec![(IN, 2)]));
 }
@@ -195,19 +159,11 @@ fn epollrdhup_reports_the_peer_shutting_down_writing(#[case] kind: Kind) {
 /// ordinary input, so EPOLLPRI comes without EPOLLIN.
 #[test]
 fn epollpri_reports_tcp_urgent_data() {
-    let ep = Epoll::new();
     let p = Kind::Tcp.pair();
-    ep.add(p.rx(), IN | PRI, 1).unwrap();
-    let byte = b'!';
-    // SAFETY: sending one byte we own.
+    let ep = watching(p.rx(), IN | PRI, 1);
+    assert_eq!(fixtures::net::send(p.tx(), b"!", libc::MSG_OOB), Ok(1));
     assert_eq!(
-        fixtures::sys_size(unsafe {
-            libc::send(p.tx(), (&byte as *const u8).cast(), 1, libc::MSG_OOB)
-        }),
-        Ok(1)
-    );
-    assert_eq!(
-        ep.wait(4, fixtures::deadline::poll_ms(fixtures::DEFAULT_DEADLINE)),
+        ep.wait(4, fixtures::deadline::poll_ms(DEFAULT_DEADLINE)),
         Ok(vec![(PRI, 1)])
     );
 }
@@ -216,9 +172,8 @@ fn epollpri_reports_tcp_urgent_data() {
 /// interest list": a ready fd is no longer reported.
 #[test]
 fn a_deleted_registration_reports_nothing() {
-    let ep = Epoll::new();
     let p = Kind::Pipe.pair();
-    ep.add(p.rx(), IN, 1).unwrap();
+    let ep = watching(p.rx(), IN, 1);
     p.send(b"x");
     assert_eq!(ep.ready(), vec![(IN, 1)]);
     ep.delete(p.rx()).unwrap();
@@ -246,11 +201,9 @@ fn two_instances_watching_one_fd_both_report() {
 fn a_duplicate_fd_can_be_added_with_its_own_mask() {
     let ep = Epoll::new();
     let p = Kind::EventFd.pair();
-    let dup = sys(unsafe { libc::fcntl(p.rx(), libc::F_DUPFD_CLOEXEC, 0) }).unwrap();
-    let dup = unsafe { OwnedFd::from_raw_fd(dup) };
+    let dup = p.rx().try_clone_to_owned().unwrap(); // fcntl(F_DUPFD_CLOEXEC)
     ep.add(p.rx(), IN, 1).unwrap();
-    ep.add(std::os::fd::AsRawFd::as_raw_fd(&dup), OUT, 2)
-        .unwrap();
+    ep.add(&dup, OUT, 2).unwrap();
     p.send(b"x");
     let mut got = ep.ready();
     got.sort_by_key(|e| e.1);

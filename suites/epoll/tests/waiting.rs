@@ -1,17 +1,26 @@
 //! epoll_wait(2), epoll_pwait(2), epoll_pwait2(2): timeouts, errors, signals.
+//!
+//! Variants: every test (or case) of epoll_pwait2 reports `present` (5.11+, the call works
+//! and the claim was checked), `absent` (before 5.11: the call's ENOSYS is what the probe
+//! got, and the test passes) or `blocked` (5.11+, but a seccomp filter answers
+//! ENOSYS/EPERM: skipped).
 
+use std::os::fd::AsRawFd;
 use std::time::{Duration, Instant};
 
-use epoll::{ET, IN, epoll_pwait, epoll_pwait2, has_epoll_pwait2};
+use epoll::cases::every_kind;
+use epoll::{ET, IN, blocked_waiter, epoll_pwait, epoll_pwait2, epoll_pwait2_probe, watching};
 use fixtures::child::await_child_state;
 use fixtures::clock::timespec;
+use fixtures::facility::{self, Availability};
 use fixtures::kinds::Kind;
 use fixtures::poll::{Epoll, epoll_wait};
 use fixtures::signals::{block, count, install_counter, is_blocked, is_pending, sigset};
-use fixtures::{assert_errno, gate, kernel_at_least, require, run_in_child, skip, spawn, sync};
+use fixtures::{assert_errno, needs, run_in_child, variant};
 use nix::errno::Errno;
 use nix::sys::signal::{SaFlags, Signal, raise};
 use rstest::rstest;
+use rstest_reuse::apply;
 
 /// The three waiting calls, for claims that span them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -30,26 +39,47 @@ impl Call {
     ) -> Result<Vec<fixtures::poll::Event>, Errno> {
         match self {
             Call::EpollWait => ep.wait(4, -1),
-            Call::EpollPwait => epoll_pwait(ep.fd(), 4, -1, mask),
-            Call::EpollPwait2 => epoll_pwait2(ep.fd(), 4, None, mask),
+            Call::EpollPwait => epoll_pwait(ep, 4, -1, mask),
+            Call::EpollPwait2 => epoll_pwait2(ep, 4, None, mask),
         }
     }
+}
 
-    fn available(self) -> Result<(), String> {
-        if self == Call::EpollPwait2 && !has_epoll_pwait2() {
-            return Err("epoll_pwait2 is not available here (kernel < 5.11 or filtered)".into());
+/// Go on with a test of epoll_pwait2 only where the call exists, reporting the variant.
+/// [`epoll_pwait2_probe`] (a zero timeout on an empty instance) asks the kernel, and
+/// `fixtures::facility::syscall_with` sorts the answer: the call works: `present`. ENOSYS
+/// on 5.11+, or EPERM under a seccomp filter: `blocked` (older container profiles), SKIP.
+/// ENOSYS before 5.11 is the documented absence: `absent`, and the test returns (it
+/// passes).
+macro_rules! require_epoll_pwait2 {
+    () => {
+        match facility::syscall_with("epoll_pwait2", (5, 11), epoll_pwait2_probe) {
+            Availability::Absent(why) => {
+                variant::absent(why);
+                return;
+            }
+            other => needs!(available(other)),
         }
-        Ok(())
-    }
+    };
+}
+
+/// In a child: SIGUSR1 gets a counting handler and is blocked and pending when `f` runs.
+fn with_sigusr1_blocked_and_pending(f: impl FnOnce()) {
+    run_in_child("SIGUSR1 blocked and pending", || {
+        install_counter(Signal::SIGUSR1, SaFlags::empty());
+        block(Signal::SIGUSR1);
+        raise(Signal::SIGUSR1).unwrap();
+        f();
+    })
+    .expect_success();
 }
 
 /// epoll_wait(2): "specifying a timeout equal to zero cause epoll_wait() to return
 /// immediately, even if no events are available."
 #[test]
 fn a_zero_timeout_returns_at_once() {
-    let ep = Epoll::new();
     let p = Kind::Pipe.pair();
-    ep.add(p.rx(), IN, 1).unwrap();
+    let ep = watching(p.rx(), IN, 1);
     assert_eq!(
         fixtures::within("epoll_wait with timeout 0", || ep.wait(4, 0)),
         Ok(vec![])
@@ -60,9 +90,8 @@ fn a_zero_timeout_returns_at_once() {
 /// "will be rounded up to the system clock granularity": never less than asked.
 #[test]
 fn a_positive_timeout_expires_after_at_least_that_long() {
-    let ep = Epoll::new();
     let p = Kind::Pipe.pair();
-    ep.add(p.rx(), IN, 1).unwrap();
+    let ep = watching(p.rx(), IN, 1);
     let start = Instant::now();
     assert_eq!(ep.wait(4, 30), Ok(vec![]));
     assert!(
@@ -76,31 +105,13 @@ fn a_positive_timeout_expires_after_at_least_that_long() {
 /// until "a file descriptor delivers an event". A child blocked in epoll_wait(-1) stays
 /// blocked until the peer sends, for every kind (each kind wakes the epoll callback from
 /// its own code path).
+#[apply(every_kind)]
 #[rstest]
-fn an_infinite_timeout_waits_for_an_event(
-    #[values(
-        Kind::Pipe,
-        Kind::Fifo,
-        Kind::UnixStream,
-        Kind::UnixDgram,
-        Kind::Tcp,
-        Kind::EventFd,
-        Kind::Pty,
-        Kind::Mq
-    )]
-    kind: Kind,
-) {
-    require!(kind.available());
-    let ep = Epoll::new();
+fn an_infinite_timeout_waits_for_an_event(#[case] kind: Kind) {
+    needs!(available(kind.availability()));
     let p = kind.pair();
-    ep.add(p.rx(), IN | ET, 5).unwrap();
-    let (ready, wait_ready) = sync::channel();
-    let mut child = spawn("waiter", || {
-        ready.notify();
-        assert_eq!(ep.wait(4, -1), Ok(vec![(IN, 5)]));
-    });
-    wait_ready.wait();
-    child.assert_blocked("epoll_wait(-1)");
+    let ep = watching(p.rx(), IN | ET, 5);
+    let child = blocked_waiter("epoll_wait(-1)", || assert_eq!(ep.wait(4, -1), Ok(vec![(IN, 5)])));
     p.send(b"x");
     child.expect_success();
 }
@@ -115,7 +126,7 @@ fn maxevents_not_positive_fails_einval(#[case] max: libc::c_int) {
     let mut evs = [libc::epoll_event { events: 0, u64: 0 }; 1];
     // SAFETY: a valid buffer; the kernel must reject maxevents before using it.
     assert_errno!(
-        fixtures::sys(unsafe { libc::epoll_wait(ep.fd(), evs.as_mut_ptr(), max, 0) }),
+        fixtures::sys(unsafe { libc::epoll_wait(ep.0.as_raw_fd(), evs.as_mut_ptr(), max, 0) }),
         Errno::EINVAL
     );
 }
@@ -127,9 +138,8 @@ fn waiting_on_a_non_epoll_or_closed_fd_fails() {
     let p = Kind::Pipe.pair();
     assert_errno!(epoll_wait(p.rx(), 1, 0), Errno::EINVAL);
     run_in_child("closed epfd", || {
-        let closed = fixtures::sys(unsafe { libc::dup(p.rx()) }).unwrap();
-        fixtures::sys(unsafe { libc::close(closed) }).unwrap();
-        assert_errno!(epoll_wait(closed, 1, 0), Errno::EBADF);
+        let closed = p.rx().try_clone_to_owned().unwrap().as_raw_fd(); // closed again at once
+        assert_errno!(epoll_wait(fixtures::io::raw_fd(closed), 1, 0), Errno::EBADF);
     })
     .expect_success();
 }
@@ -140,13 +150,12 @@ fn waiting_on_a_non_epoll_or_closed_fd_fails() {
 /// returned by the next call.
 #[test]
 fn an_unwritable_events_buffer_fails_efault_and_keeps_the_event() {
-    let ep = Epoll::new();
     let p = Kind::Pipe.pair();
-    ep.add(p.rx(), IN | ET, 3).unwrap();
+    let ep = watching(p.rx(), IN | ET, 3);
     p.send(b"x");
     // SAFETY: the kernel must check the user address it writes to (page 0 is unmapped).
     assert_errno!(
-        fixtures::sys(unsafe { libc::epoll_wait(ep.fd(), 8 as *mut libc::epoll_event, 1, 0) }),
+        fixtures::sys(unsafe { libc::epoll_wait(ep.0.as_raw_fd(), 8 as *mut libc::epoll_event, 1, 0) }),
         Errno::EFAULT
     );
     assert_eq!(ep.ready(), vec![(IN, 3)]);
@@ -156,30 +165,21 @@ fn an_unwritable_events_buffer_fails_efault_and_keeps_the_event() {
 /// after being interrupted by a signal handler, regardless of the use of SA_RESTART; they
 /// always fail with the error EINTR".
 #[rstest]
-fn a_handler_interrupts_the_wait_with_eintr(
-    #[values(Call::EpollWait, Call::EpollPwait, Call::EpollPwait2)] call: Call,
-    #[values(true, false)] sa_restart: bool,
-) {
-    require!(call.available());
-    let ep = Epoll::new();
+#[case::epoll_wait(Call::EpollWait)]
+#[case::epoll_pwait(Call::EpollPwait)]
+#[case::epoll_pwait2(Call::EpollPwait2)]
+fn a_handler_interrupts_the_wait_with_eintr(#[case] call: Call, #[values(true, false)] sa_restart: bool) {
+    if call == Call::EpollPwait2 {
+        require_epoll_pwait2!();
+    }
     let p = Kind::Pipe.pair();
-    ep.add(p.rx(), IN, 1).unwrap();
-    let (ready, wait_ready) = sync::channel();
-    let mut child = spawn("waiter", || {
-        install_counter(
-            Signal::SIGUSR1,
-            if sa_restart {
-                SaFlags::SA_RESTART
-            } else {
-                SaFlags::empty()
-            },
-        );
-        ready.notify();
+    let ep = watching(p.rx(), IN, 1);
+    let child = blocked_waiter("an epoll wait without timeout", || {
+        let flags = if sa_restart { SaFlags::SA_RESTART } else { SaFlags::empty() };
+        install_counter(Signal::SIGUSR1, flags);
         assert_eq!(call.forever(&ep, None), Err(Errno::EINTR));
         assert_eq!(count(Signal::SIGUSR1), 1);
     });
-    wait_ready.wait();
-    child.assert_blocked("an epoll wait without timeout");
     child.signal(Signal::SIGUSR1);
     child.expect_success();
 }
@@ -190,19 +190,14 @@ fn a_handler_interrupts_the_wait_with_eintr(
 /// resumed via SIGCONT ... epoll_wait(2), epoll_pwait(2)". (poll and select, by contrast,
 /// resume: see poll_select::interruption.)
 #[rstest]
-fn a_stop_and_continue_fails_the_wait_with_eintr(
-    #[values(Call::EpollWait, Call::EpollPwait)] call: Call,
-) {
-    let ep = Epoll::new();
+#[case::epoll_wait(Call::EpollWait)]
+#[case::epoll_pwait(Call::EpollPwait)]
+fn a_stop_and_continue_fails_the_wait_with_eintr(#[case] call: Call) {
     let p = Kind::Pipe.pair();
-    ep.add(p.rx(), IN, 1).unwrap();
-    let (ready, wait_ready) = sync::channel();
-    let mut child = spawn("waiter", || {
-        ready.notify();
+    let ep = watching(p.rx(), IN, 1);
+    let child = blocked_waiter("an epoll wait without timeout", || {
         assert_eq!(call.forever(&ep, None), Err(Errno::EINTR));
     });
-    wait_ready.wait();
-    child.assert_blocked("an epoll wait without timeout");
     child.signal(Signal::SIGSTOP);
     await_child_state(child.pid(), libc::WSTOPPED, "the child to stop");
     child.signal(Signal::SIGCONT);
@@ -214,32 +209,24 @@ fn a_stop_and_continue_fails_the_wait_with_eintr(
 /// call's mask, interrupts it at once with EINTR (the handler ran once) although no fd is
 /// ready and the timeout is long; afterwards the caller's mask is back.
 #[rstest]
-fn a_pending_signal_unblocked_by_the_mask_interrupts_at_once(
-    #[values(Call::EpollPwait, Call::EpollPwait2)] call: Call,
-) {
-    require!(call.available());
-    let ep = Epoll::new();
+#[case::epoll_pwait(Call::EpollPwait)]
+#[case::epoll_pwait2(Call::EpollPwait2)]
+fn a_pending_signal_unblocked_by_the_mask_interrupts_at_once(#[case] call: Call) {
+    if call == Call::EpollPwait2 {
+        require_epoll_pwait2!();
+    }
     let p = Kind::Pipe.pair();
-    ep.add(p.rx(), IN, 1).unwrap();
-    run_in_child("mask switch", || {
-        install_counter(Signal::SIGUSR1, SaFlags::empty());
-        block(Signal::SIGUSR1);
-        raise(Signal::SIGUSR1).unwrap();
+    let ep = watching(p.rx(), IN, 1);
+    with_sigusr1_blocked_and_pending(|| {
         let open = sigset(&[]);
         let r = match call {
-            Call::EpollPwait => epoll_pwait(ep.fd(), 4, 5000, Some(&open)),
-            _ => epoll_pwait2(
-                ep.fd(),
-                4,
-                Some(&timespec(Duration::from_secs(5))),
-                Some(&open),
-            ),
+            Call::EpollPwait => epoll_pwait(&ep, 4, 5000, Some(&open)),
+            _ => epoll_pwait2(&ep, 4, Some(&timespec(Duration::from_secs(5))), Some(&open)),
         };
         assert_errno!(r, Errno::EINTR);
         assert_eq!(count(Signal::SIGUSR1), 1);
         assert!(is_blocked(libc::SIGUSR1), "the caller's mask is restored");
-    })
-    .expect_success();
+    });
 }
 
 /// epoll_wait(2): the call blocks until "a file descriptor delivers an event; the call is
@@ -251,18 +238,13 @@ fn a_pending_signal_unblocked_by_the_mask_interrupts_at_once(
 /// the signal stays pending.
 #[test]
 fn a_blocked_pending_signal_does_not_interrupt_epoll_wait() {
-    let ep = Epoll::new();
     let p = Kind::Pipe.pair();
-    ep.add(p.rx(), IN, 1).unwrap();
-    run_in_child("blocked signal", || {
-        install_counter(Signal::SIGUSR1, SaFlags::empty());
-        block(Signal::SIGUSR1);
-        raise(Signal::SIGUSR1).unwrap();
+    let ep = watching(p.rx(), IN, 1);
+    with_sigusr1_blocked_and_pending(|| {
         assert_eq!(ep.wait(4, 20), Ok(vec![]));
         assert_eq!(count(Signal::SIGUSR1), 0);
         assert!(is_pending(Signal::SIGUSR1));
-    })
-    .expect_success();
+    });
 }
 
 /// epoll_wait(2), epoll_pwait(): the call "is equivalent to atomically executing"
@@ -273,50 +255,33 @@ fn a_blocked_pending_signal_does_not_interrupt_epoll_wait() {
 /// restored, the handler runs.
 #[test]
 fn the_epoll_pwait_mask_blocks_a_signal_only_during_the_call() {
-    let ep = Epoll::new();
     let p = Kind::Pipe.pair();
-    ep.add(p.rx(), IN, 1).unwrap();
-    let (ready, wait_ready) = sync::channel();
-    let mut child = spawn("waiter with SIGUSR1 blocked by the call", || {
+    let ep = watching(p.rx(), IN, 1);
+    let mut child = blocked_waiter("epoll_pwait with SIGUSR1 blocked", || {
         install_counter(Signal::SIGUSR1, SaFlags::empty());
         let blocking = sigset(&[libc::SIGUSR1]);
-        ready.notify();
-        assert_eq!(
-            epoll_pwait(ep.fd(), 4, -1, Some(&blocking)),
-            Ok(vec![(IN, 1)])
-        );
+        assert_eq!(epoll_pwait(&ep, 4, -1, Some(&blocking)), Ok(vec![(IN, 1)]));
         assert_eq!(count(Signal::SIGUSR1), 1);
     });
-    wait_ready.wait();
-    child.assert_blocked("epoll_pwait with SIGUSR1 blocked");
     child.signal(Signal::SIGUSR1);
-    child.assert_blocked("epoll_pwait after SIGUSR1 was sent");
+    child.assert_still_blocked("epoll_pwait after SIGUSR1 was sent");
     p.send(b"x");
     child.expect_success();
 }
 
 /// epoll_wait(2), VERSIONS: "epoll_pwait2() was added in Linux 5.11." It takes a timespec:
 /// a 20 ms timeout expires with no events after at least 20 ms. Before 5.11 the system
-/// call does not exist: ENOSYS.
+/// call does not exist: ENOSYS (variant `absent`, the test passes). On 5.11+ an ENOSYS or
+/// EPERM is a seccomp filter hiding the call (variant `blocked`, SKIP).
+///
+/// Kernel change: 5.11 — epoll_pwait2(2) waits with a timespec timeout (ENOSYS before).
 #[test]
 fn epoll_pwait2_takes_a_timespec_timeout_since_5_11() {
-    let ep = Epoll::new();
+    require_epoll_pwait2!();
     let p = Kind::Pipe.pair();
-    ep.add(p.rx(), IN, 1).unwrap();
-    let ts = timespec(Duration::from_millis(20));
+    let ep = watching(p.rx(), IN, 1);
     let start = Instant::now();
-    let r = epoll_pwait2(ep.fd(), 4, Some(&ts), None);
-    if !kernel_at_least(5, 11) {
-        assert_errno!(r, Errno::ENOSYS);
-        return;
-    }
-    if matches!(r, Err(Errno::ENOSYS) | Err(Errno::EPERM)) {
-        skip!(
-            "epoll_pwait2 is filtered here ({:?}) although the kernel is >= 5.11",
-            r
-        );
-    }
-    assert_eq!(r, Ok(vec![]));
+    assert_eq!(epoll_pwait2(&ep, 4, Some(&timespec(Duration::from_millis(20))), None), Ok(vec![]));
     assert!(
         start.elapsed() >= Duration::from_millis(20),
         "returned after {:?}",
@@ -325,38 +290,32 @@ fn epoll_pwait2_takes_a_timespec_timeout_since_5_11() {
 }
 
 /// epoll_wait(2): the epoll_pwait2 timeout "functions the same as in pselect(2) and
-/// ppoll(2)", which reject a negative or non-normalised timespec with EINVAL.
+/// ppoll(2)", which reject a negative or non-normalised timespec with EINVAL. Before 5.11:
+/// ENOSYS (variant `absent`).
 #[rstest]
 #[case::negative_seconds(-1, 0)]
 #[case::negative_nanoseconds(0, -1)]
 #[case::a_billion_nanoseconds(0, 1_000_000_000)]
 fn epoll_pwait2_rejects_an_invalid_timespec(#[case] sec: libc::time_t, #[case] nsec: libc::c_long) {
-    require!(gate::kernel(5, 11), "epoll_pwait2");
-    require!(Call::EpollPwait2.available());
+    require_epoll_pwait2!();
     let ep = Epoll::new();
     let ts = libc::timespec {
         tv_sec: sec,
         tv_nsec: nsec,
     };
-    assert_errno!(epoll_pwait2(ep.fd(), 4, Some(&ts), None), Errno::EINVAL);
+    assert_errno!(epoll_pwait2(&ep, 4, Some(&ts), None), Errno::EINVAL);
 }
 
 /// epoll_wait(2): "If timeout is NULL, then epoll_pwait2() can block indefinitely": a child
-/// blocks until the peer sends.
+/// blocks until the peer sends. Before 5.11: ENOSYS (variant `absent`).
 #[test]
 fn epoll_pwait2_with_a_null_timeout_waits_for_an_event() {
-    require!(gate::kernel(5, 11), "epoll_pwait2");
-    require!(Call::EpollPwait2.available());
-    let ep = Epoll::new();
+    require_epoll_pwait2!();
     let p = Kind::UnixStream.pair();
-    ep.add(p.rx(), IN, 8).unwrap();
-    let (ready, wait_ready) = sync::channel();
-    let mut child = spawn("epoll_pwait2 waiter", || {
-        ready.notify();
-        assert_eq!(epoll_pwait2(ep.fd(), 4, None, None), Ok(vec![(IN, 8)]));
+    let ep = watching(p.rx(), IN, 8);
+    let child = blocked_waiter("epoll_pwait2 with a NULL timeout", || {
+        assert_eq!(epoll_pwait2(&ep, 4, None, None), Ok(vec![(IN, 8)]));
     });
-    wait_ready.wait();
-    child.assert_blocked("epoll_pwait2 with a NULL timeout");
     p.send(b"x");
     child.expect_success();
 }

@@ -19,22 +19,21 @@
 //!   eventfd-semaphore (6.5+).
 //! - `across_processes.rs`: blocking read woken by another process's write; an eventfd
 //!   waking an epoll loop in another process.
+//! - `access.rs`: an eventfd has no name: its /proc/<pid>/fd link cannot be opened again (ENXIO;
+//!   EACCES for another user).
 //!
 //! Sources: eventfd(2), proc(5), poll(2), select(2), epoll(7), io_submit(2), and the
 //! kernel's fs/eventfd.c with the commits cited in the tests.
 //!
 //! Helpers shared by the test files live here: creating an eventfd and reading or writing
 //! its counter. Raw I/O, poll(2) and the epoll observer come from [`fixtures::io`] and
-//! [`fixtures::poll`].
+//! [`fixtures::poll`]; the counter's maximum is `fixtures::kinds::EVENTFD_MAX`.
 
-use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::fd::{AsFd, OwnedFd};
 
 use fixtures::io::{owned, read_once, write_once};
 use fixtures::sys;
 use nix::errno::Errno;
-
-/// The largest value the counter can hold through write(2).
-pub const MAX: u64 = fixtures::kinds::EVENTFD_MAX;
 
 /// eventfd(initval, flags) as an owned fd (EFD_CLOEXEC is *not* added: callers decide).
 pub fn eventfd(initval: u32, flags: libc::c_int) -> Result<OwnedFd, Errno> {
@@ -44,11 +43,16 @@ pub fn eventfd(initval: u32, flags: libc::c_int) -> Result<OwnedFd, Errno> {
 
 /// A nonblocking, close-on-exec eventfd with `initval`.
 pub fn nonblocking(initval: u32) -> OwnedFd {
-    eventfd(initval, libc::EFD_NONBLOCK | libc::EFD_CLOEXEC).expect("eventfd")
+    let fd = eventfd(initval, libc::EFD_NONBLOCK | libc::EFD_CLOEXEC).expect("eventfd");
+    // eventfd(2): "EFD_NONBLOCK: Set the O_NONBLOCK file status flag on the open file
+    // description". Checked here, so that a kernel that ignores the flag fails the test at
+    // once instead of blocking in its first read.
+    assert!(fixtures::io::is_nonblocking(&fd), "eventfd(EFD_NONBLOCK) without O_NONBLOCK");
+    fd
 }
 
 /// read(2) of 8 bytes, as a u64.
-pub fn read_u64(fd: &impl AsRawFd) -> Result<u64, Errno> {
+pub fn read_u64(fd: impl AsFd) -> Result<u64, Errno> {
     let mut b = [0u8; 8];
     let n = read_once(fd, &mut b)?;
     assert_eq!(n, 8, "a successful eventfd read returned {n} bytes");
@@ -56,16 +60,6 @@ pub fn read_u64(fd: &impl AsRawFd) -> Result<u64, Errno> {
 }
 
 /// write(2) of `v` as 8 bytes.
-pub fn write_u64(fd: &impl AsRawFd, v: u64) -> Result<usize, Errno> {
+pub fn write_u64(fd: impl AsFd, v: u64) -> Result<usize, Errno> {
     write_once(fd, &v.to_ne_bytes())
-}
-
-/// What poll(2) reports right now (timeout 0), for all of POLLIN|POLLOUT|POLLERR.
-pub fn readiness(fd: &impl AsRawFd) -> libc::c_short {
-    fixtures::poll::revents_now(fd, libc::POLLIN | libc::POLLOUT)
-}
-
-/// The counter as /proc/self/fdinfo shows it ("eventfd-count", hexadecimal).
-pub fn fdinfo_count(fd: &impl AsRawFd) -> u64 {
-    fixtures::procfs::fdinfo_hex(fd.as_raw_fd(), "eventfd-count")
 }

@@ -20,11 +20,11 @@ use fixtures::{DEFAULT_DEADLINE, run_in_child, spawn};
 fn a_blocked_read_in_one_process_is_woken_by_a_write_in_another() {
     let e = eventfd(0, libc::EFD_CLOEXEC).unwrap();
     let mut reader = spawn("blocked reader", || assert_eq!(read_u64(&e), Ok(7)));
-    reader.assert_blocked("read(2) of a zero eventfd");
+    reader.assert_blocked_in(fixtures::blocked::calls::READ, "read(2) of a zero eventfd");
     assert_eq!(write_u64(&e, 7), Ok(8));
     reader.expect_success();
     run_in_child("writer", || assert_eq!(write_u64(&e, 11), Ok(8))).expect_success();
-    let n = eventfd::fdinfo_count(&e);
+    let n = fixtures::procfs::fdinfo_hex(&e, "eventfd-count");
     assert_eq!(n, 11, "the child's write is not in the parent's counter");
     assert_eq!(read_u64(&e), Ok(11));
 }
@@ -37,13 +37,13 @@ fn a_blocked_read_in_one_process_is_woken_by_a_write_in_another() {
 fn an_eventfd_wakes_an_epoll_loop_in_another_process() {
     let e = nonblocking(0);
     let ep = Epoll::new();
-    ep.add(e.as_raw_fd(), libc::EPOLLIN as u32, e.as_raw_fd() as u64).unwrap();
+    ep.add(&e, libc::EPOLLIN as u32, e.as_raw_fd() as u64).unwrap();
     let mut looper = spawn("epoll loop", || {
         let evs = ep.wait(8, poll_ms(DEFAULT_DEADLINE * 2)).unwrap();
         assert_eq!(evs, vec![(libc::EPOLLIN as u32, e.as_raw_fd() as u64)]);
         assert_eq!(read_u64(&e), Ok(42));
     });
-    looper.assert_blocked("epoll_wait(2) on an idle eventfd");
+    looper.assert_blocked_in(fixtures::blocked::calls::EPOLL_WAIT, "epoll_wait(2) on an idle eventfd");
     assert_eq!(write_u64(&e, 42), Ok(8));
     looper.expect_success();
 }

@@ -8,8 +8,9 @@
 
 use std::os::fd::AsRawFd;
 
-use eventfd::{MAX, eventfd, fdinfo_count, nonblocking, read_u64, readiness, write_u64};
-use fixtures::{Scratch, assert_errno, spawn, sys};
+use eventfd::{eventfd, nonblocking, read_u64, write_u64};
+use fixtures::kinds::EVENTFD_MAX as MAX;
+use fixtures::{Scratch, assert_errno, spawn, sys, variant};
 use nix::errno::Errno;
 
 /// eventfd(2): the counter can hold 0xfffffffffffffffe, reached from any value by a write
@@ -18,7 +19,7 @@ use nix::errno::Errno;
 fn the_counter_holds_up_to_0xfffffffffffffffe() {
     let e = nonblocking(10);
     assert_eq!(write_u64(&e, MAX - 10), Ok(8));
-    assert_eq!(fdinfo_count(&e), MAX);
+    assert_eq!(fixtures::procfs::fdinfo_hex(&e, "eventfd-count"), MAX);
     assert_eq!(read_u64(&e), Ok(MAX));
     assert_eq!(write_u64(&e, MAX), Ok(8), "MAX in a single write to a zero counter");
     assert_eq!(read_u64(&e), Ok(MAX));
@@ -33,7 +34,7 @@ fn the_counter_holds_up_to_0xfffffffffffffffe() {
 fn writing_0xffffffffffffffff_fails_einval(#[case] flags: libc::c_int) {
     let e = eventfd(0, flags | libc::EFD_CLOEXEC).unwrap();
     assert_errno!(write_u64(&e, u64::MAX), Errno::EINVAL);
-    assert_eq!(fdinfo_count(&e), 0);
+    assert_eq!(fixtures::procfs::fdinfo_hex(&e, "eventfd-count"), 0);
 }
 
 /// eventfd(2): a write that would take the counter past the maximum "fails with the error
@@ -46,7 +47,7 @@ fn a_write_past_the_maximum_fails_eagain_when_nonblocking() {
     assert_errno!(write_u64(&e, 2), Errno::EAGAIN, "MAX - 1 + 2");
     assert_eq!(write_u64(&e, 1), Ok(8), "MAX - 1 + 1 is exactly the maximum");
     assert_errno!(write_u64(&e, 1), Errno::EAGAIN, "MAX + 1");
-    assert_eq!(fdinfo_count(&e), MAX, "a refused write changed the counter");
+    assert_eq!(fixtures::procfs::fdinfo_hex(&e, "eventfd-count"), MAX, "a refused write changed the counter");
     assert_eq!(read_u64(&e), Ok(MAX));
     assert_eq!(write_u64(&e, 1), Ok(8));
 }
@@ -58,8 +59,8 @@ fn a_write_past_the_maximum_blocks_until_a_read() {
     let e = eventfd(0, libc::EFD_CLOEXEC).unwrap();
     assert_eq!(write_u64(&e, MAX), Ok(8));
     let mut writer = spawn("overflowing writer", || assert_eq!(write_u64(&e, 5), Ok(8)));
-    writer.assert_blocked("write(2) that would overflow the counter");
-    assert_eq!(fdinfo_count(&e), MAX, "the blocked write added something");
+    writer.assert_blocked_in(fixtures::blocked::calls::WRITE, "write(2) that would overflow the counter");
+    assert_eq!(fixtures::procfs::fdinfo_hex(&e, "eventfd-count"), MAX, "the blocked write added something");
     assert_eq!(read_u64(&e), Ok(MAX));
     writer.expect_success();
     assert_eq!(read_u64(&e), Ok(5));
@@ -111,15 +112,25 @@ impl Drop for AioContext {
 /// However an overflow can occur if 2^64 eventfd "signal posts" were performed by the KAIO
 /// subsystem ... If an overflow has occurred, then read(2) will return that maximum uint64_t
 /// value (i.e., 0xffffffffffffffff)." One KAIO completion (io_submit(2), IOCB_FLAG_RESFD)
-/// posted to a counter at 0xfffffffffffffffe takes it there.
+/// posted to a counter at 0xfffffffffffffffe takes it there. Variant: `present` (Linux AIO
+/// works and the overflow was checked), `absent` (a kernel built without CONFIG_AIO:
+/// io_setup ENOSYS and no /proc/sys/fs/aio-max-nr: the KAIO posts the claim is about
+/// cannot happen; SKIP) or `blocked` (the kernel has AIO but io_setup fails ENOSYS/EPERM: a
+/// seccomp filter; SKIP). An exhausted aio-max-nr SKIPs without a variant.
 #[test]
 fn a_kernel_side_overflow_gives_pollerr_and_reads_all_ones() {
     let mut ctx: libc::c_ulong = 0;
     // SAFETY: io_setup with a valid out pointer.
     let r = sys(unsafe { libc::syscall(libc::SYS_io_setup, 1, &mut ctx as *mut libc::c_ulong) } as libc::c_int);
     match r {
-        Ok(_) => {}
-        Err(e @ (Errno::ENOSYS | Errno::EPERM)) => fixtures::skip!("Linux AIO is not available here: io_setup {e}"),
+        Ok(_) => variant::present("Linux AIO: io_setup works"),
+        // fs/aio.c registers fs/aio-max-nr only in a kernel built with CONFIG_AIO.
+        Err(e @ (Errno::ENOSYS | Errno::EPERM)) if std::path::Path::new("/proc/sys/fs/aio-max-nr").exists() => {
+            fixtures::skip_blocked!("io_setup fails {e} although the kernel has Linux AIO (fs/aio-max-nr): a seccomp filter")
+        }
+        Err(e @ (Errno::ENOSYS | Errno::EPERM)) => {
+            fixtures::skip_absent!("io_setup fails {e} and there is no /proc/sys/fs/aio-max-nr: a kernel without CONFIG_AIO")
+        }
         Err(Errno::EAGAIN) => fixtures::skip!("io_setup EAGAIN: /proc/sys/fs/aio-max-nr is exhausted"),
         Err(e) => panic!("io_setup: {e}"),
     }
@@ -128,7 +139,7 @@ fn a_kernel_side_overflow_gives_pollerr_and_reads_all_ones() {
     let file = std::fs::File::open(s.file("f", b"aio data")).unwrap();
     let e = nonblocking(0);
     assert_eq!(write_u64(&e, MAX), Ok(8));
-    assert_eq!(readiness(&e), libc::POLLIN, "at the maximum: readable, not writable, no error");
+    assert_eq!(fixtures::poll::revents_now(&e, libc::POLLIN | libc::POLLOUT), libc::POLLIN, "at the maximum: readable, not writable, no error");
 
     let mut buf = [0u8; 8];
     let mut cb = Iocb {
@@ -153,7 +164,7 @@ fn a_kernel_side_overflow_gives_pollerr_and_reads_all_ones() {
     assert_eq!(&buf, b"aio data");
 
     // Buffered reads complete inside io_submit, so the post has happened.
-    assert_eq!(readiness(&e), libc::POLLIN | libc::POLLERR, "poll after the overflow");
+    assert_eq!(fixtures::poll::revents_now(&e, libc::POLLIN | libc::POLLOUT), libc::POLLIN | libc::POLLERR, "poll after the overflow");
     // select(2): both readable and writable.
     // SAFETY: fd_set manipulation on a zeroed set, fd below FD_SETSIZE.
     unsafe {
@@ -168,5 +179,5 @@ fn a_kernel_side_overflow_gives_pollerr_and_reads_all_ones() {
         assert!(libc::FD_ISSET(fd, &r) && libc::FD_ISSET(fd, &w), "select must report readable and writable");
     }
     assert_eq!(read_u64(&e), Ok(u64::MAX), "the read after an overflow");
-    assert_eq!(readiness(&e), libc::POLLOUT, "after the read the counter is 0 again");
+    assert_eq!(fixtures::poll::revents_now(&e, libc::POLLIN | libc::POLLOUT), libc::POLLOUT, "after the read the counter is 0 again");
 }

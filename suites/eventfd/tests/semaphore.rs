@@ -3,8 +3,8 @@
 
 use std::time::{Duration, Instant};
 
-use eventfd::{eventfd, fdinfo_count, read_u64, write_u64};
-use fixtures::{DEFAULT_DEADLINE, NEGATIVE_WAIT, assert_errno, scaled, spawn};
+use eventfd::{eventfd, read_u64, write_u64};
+use fixtures::{DEFAULT_DEADLINE, assert_errno, scaled, spawn};
 use nix::errno::Errno;
 
 /// eventfd(2): "If EFD_SEMAPHORE was specified and the eventfd counter has a nonzero value,
@@ -13,9 +13,10 @@ use nix::errno::Errno;
 #[test]
 fn a_semaphore_read_returns_1_and_decrements_the_counter() {
     let e = eventfd(3, libc::EFD_SEMAPHORE | libc::EFD_NONBLOCK | libc::EFD_CLOEXEC).unwrap();
+    assert!(fixtures::io::is_nonblocking(&e), "EFD_NONBLOCK must set O_NONBLOCK");
     for left in [2, 1, 0] {
         assert_eq!(read_u64(&e), Ok(1));
-        assert_eq!(fdinfo_count(&e), left);
+        assert_eq!(fixtures::procfs::fdinfo_hex(&e, "eventfd-count"), left);
     }
     assert_errno!(read_u64(&e), Errno::EAGAIN);
 }
@@ -25,6 +26,7 @@ fn a_semaphore_read_returns_1_and_decrements_the_counter() {
 #[test]
 fn a_semaphore_write_of_n_allows_exactly_n_reads() {
     let e = eventfd(0, libc::EFD_SEMAPHORE | libc::EFD_NONBLOCK | libc::EFD_CLOEXEC).unwrap();
+    assert!(fixtures::io::is_nonblocking(&e), "EFD_NONBLOCK must set O_NONBLOCK");
     assert_eq!(write_u64(&e, 5), Ok(8));
     for _ in 0..5 {
         assert_eq!(read_u64(&e), Ok(1));
@@ -40,8 +42,8 @@ fn one_posted_unit_wakes_exactly_one_of_two_blocked_readers() {
     let reader = || assert_eq!(read_u64(&e), Ok(1));
     let mut a = spawn("reader a", reader);
     let mut b = spawn("reader b", reader);
-    a.assert_blocked("read(2) of a zero semaphore");
-    b.assert_blocked("read(2) of a zero semaphore");
+    a.assert_blocked_in(fixtures::blocked::calls::READ, "read(2) of a zero semaphore");
+    b.assert_blocked_in(fixtures::blocked::calls::READ, "read(2) of a zero semaphore");
     assert_eq!(write_u64(&e, 1), Ok(8));
     // Wait (bounded) for one of them to finish.
     let deadline = Instant::now() + scaled(DEFAULT_DEADLINE);
@@ -55,8 +57,10 @@ fn one_posted_unit_wakes_exactly_one_of_two_blocked_readers() {
         assert!(Instant::now() < deadline, "no reader woke up after a write of 1");
     };
     done.expect_success();
-    assert!(other.still_running_after(NEGATIVE_WAIT), "one unit woke both readers");
-    assert_eq!(fdinfo_count(&e), 0);
+    // The write has returned, so both readers were woken; the other one found the count 0
+    // again and must be back asleep in the same read(2): else one unit woke both readers.
+    other.assert_still_blocked("read(2) of the second reader after one unit (one unit woke both readers?)");
+    assert_eq!(fixtures::procfs::fdinfo_hex(&e, "eventfd-count"), 0);
     assert_eq!(write_u64(&e, 1), Ok(8));
     other.expect_success();
 }

@@ -4,11 +4,11 @@
 //! Claims about a specific closed number run in a forked child (single-threaded), so no
 //! other thread can open that number in between.
 
-use std::os::fd::{AsRawFd, IntoRawFd};
+use std::os::fd::IntoRawFd;
 
-use fds::{close, dup, fcntl};
+use fds::{TempFile, close, fcntl};
 use fixtures::io::{open, read_once, write_once};
-use fixtures::{Scratch, assert_errno, run_in_child, sys};
+use fixtures::{Scratch, assert_errno, run_in_child, sys, sys_size};
 use nix::errno::Errno;
 
 /// A system call given a descriptor number.
@@ -26,15 +26,16 @@ enum Op {
 
 fn apply(op: Op, fd: libc::c_int) -> Result<i64, Errno> {
     let mut buf = [0u8; 4];
+    // The raw calls: -1 is one of the numbers checked, and it cannot be a BorrowedFd.
     // SAFETY: each call gets valid buffers; fd may be anything.
     unsafe {
         match op {
             Op::Close => close(fd).map(i64::from),
-            Op::FcntlGetfd => fcntl(fd, libc::F_GETFD, 0).map(i64::from),
-            Op::FcntlGetfl => fcntl(fd, libc::F_GETFL, 0).map(i64::from),
-            Op::Read => read_once(fd, &mut buf).map(|n| n as i64),
-            Op::Write => write_once(fd, b"x").map(|n| n as i64),
-            Op::Dup => dup(fd).map(i64::from),
+            Op::FcntlGetfd => sys(libc::fcntl(fd, libc::F_GETFD)).map(i64::from),
+            Op::FcntlGetfl => sys(libc::fcntl(fd, libc::F_GETFL)).map(i64::from),
+            Op::Read => sys_size(libc::read(fd, buf.as_mut_ptr().cast(), buf.len())).map(|n| n as i64),
+            Op::Write => sys_size(libc::write(fd, b"x".as_ptr().cast(), 1)).map(|n| n as i64),
+            Op::Dup => sys(libc::dup(fd)).map(i64::from),
             Op::Fstat => {
                 let mut st: libc::stat = std::mem::zeroed();
                 sys(libc::fstat(fd, &mut st)).map(i64::from)
@@ -52,9 +53,15 @@ fn apply(op: Op, fd: libc::c_int) -> Result<i64, Errno> {
 /// dup(2), fstat(2) and lseek(2) likewise. Checked on a number that was open and was
 /// closed, and on -1.
 #[rstest::rstest]
-fn a_closed_or_negative_fd_fails_ebadf(
-    #[values(Op::Close, Op::FcntlGetfd, Op::FcntlGetfl, Op::Read, Op::Write, Op::Dup, Op::Fstat, Op::Lseek)] op: Op,
-) {
+#[case::close(Op::Close)]
+#[case::fcntl_getfd(Op::FcntlGetfd)]
+#[case::fcntl_getfl(Op::FcntlGetfl)]
+#[case::read(Op::Read)]
+#[case::write(Op::Write)]
+#[case::dup(Op::Dup)]
+#[case::fstat(Op::Fstat)]
+#[case::lseek(Op::Lseek)]
+fn a_closed_or_negative_fd_fails_ebadf(#[case] op: Op) {
     let s = Scratch::new();
     let path = s.file("f", b"data");
     run_in_child("ops on a closed fd", || {
@@ -80,7 +87,7 @@ fn closing_an_fd_twice_fails_ebadf_the_second_time() {
         assert_eq!(close(fd), Ok(0));
         assert_errno!(close(fd), Errno::EBADF);
         let mut b = [0u8; 1];
-        assert_eq!(read_once(rx.as_raw_fd(), &mut b), Ok(0), "the first close did not close the write end");
+        assert_eq!(read_once(&rx, &mut b), Ok(0), "the first close did not close the write end");
     })
     .expect_success();
 }
@@ -91,16 +98,14 @@ fn closing_an_fd_twice_fails_ebadf_the_second_time() {
 #[case::read_from_write_only(libc::O_WRONLY, true)]
 #[case::write_to_read_only(libc::O_RDONLY, false)]
 fn io_against_the_access_mode_fails_ebadf(#[case] mode: libc::c_int, #[case] reading: bool) {
-    let s = Scratch::new();
-    let p = s.file("f", b"content");
-    let f = open(&p, mode | libc::O_CLOEXEC).unwrap();
+    let f = TempFile::open(b"content", mode | libc::O_CLOEXEC);
     let mut buf = [0u8; 4];
     if reading {
-        assert_errno!(read_once(f.as_raw_fd(), &mut buf), Errno::EBADF);
+        assert_errno!(read_once(&f, &mut buf), Errno::EBADF);
     } else {
-        assert_errno!(write_once(f.as_raw_fd(), b"x"), Errno::EBADF);
+        assert_errno!(write_once(&f, b"x"), Errno::EBADF);
     }
-    assert_eq!(std::fs::read(&p).unwrap(), b"content");
+    assert_eq!(std::fs::read(f.path()).unwrap(), b"content");
 }
 
 /// open(2), O_PATH: "Obtain a file descriptor that can be used for two purposes: to
@@ -111,14 +116,13 @@ fn io_against_the_access_mode_fails_ebadf(#[case] mode: libc::c_int, #[case] rea
 #[case::read(true)]
 #[case::write(false)]
 fn io_on_an_o_path_fd_fails_ebadf(#[case] reading: bool) {
-    let s = Scratch::new();
-    let f = open(&s.file("f", b"content"), libc::O_PATH | libc::O_CLOEXEC).unwrap();
+    let f = TempFile::open(b"content", libc::O_PATH | libc::O_CLOEXEC);
     let mut buf = [0u8; 4];
     if reading {
-        assert_errno!(read_once(f.as_raw_fd(), &mut buf), Errno::EBADF);
+        assert_errno!(read_once(&f, &mut buf), Errno::EBADF);
     } else {
-        assert_errno!(write_once(f.as_raw_fd(), b"x"), Errno::EBADF);
+        assert_errno!(write_once(&f, b"x"), Errno::EBADF);
     }
     // "operations that act purely at the file descriptor level" work.
-    assert_eq!(fcntl(f.as_raw_fd(), libc::F_GETFD, 0), Ok(libc::FD_CLOEXEC));
+    assert_eq!(fcntl(&f, libc::F_GETFD, 0), Ok(libc::FD_CLOEXEC));
 }

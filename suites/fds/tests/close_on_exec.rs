@@ -5,32 +5,25 @@
 //! descriptors that are marked close-on-exec are closed; see the description of
 //! FD_CLOEXEC in fcntl(2)."
 
-use std::os::fd::{AsRawFd, RawFd};
+use std::os::fd::AsRawFd;
 
-use fds::{close, dup, fcntl, open_after_exec, status_flags_after_exec};
-use fixtures::Scratch;
-use fixtures::io::{getfd, open};
-
-fn plain_fd(s: &Scratch) -> std::os::fd::OwnedFd {
-    open(&s.file("f", b""), libc::O_RDWR).unwrap()
-}
+use fds::{TempFile, close, dup, dup2, dup3, fcntl, open_after_exec, status_flags_after_exec};
+use fixtures::io::getfd;
 
 /// execve(2): "By default, file descriptors remain open across an execve()": an fd opened
 /// without O_CLOEXEC is open in the new program, at the same number.
 #[test]
 fn an_fd_without_close_on_exec_stays_open_across_exec() {
-    let s = Scratch::new();
-    let f = plain_fd(&s);
-    assert_eq!(getfd(f.as_raw_fd()), Ok(0));
+    let f = TempFile::open(b"", libc::O_RDWR);
+    assert_eq!(getfd(&f), Ok(0));
     assert!(open_after_exec(f.as_raw_fd()), "fd {} was closed by exec", f.as_raw_fd());
 }
 
 /// open(2), O_CLOEXEC: "Enable the close-on-exec flag for the new file descriptor."
 #[test]
 fn o_cloexec_at_open_closes_the_fd_at_exec() {
-    let s = Scratch::new();
-    let f = open(&s.file("f", b""), libc::O_RDWR | libc::O_CLOEXEC).unwrap();
-    assert_eq!(getfd(f.as_raw_fd()), Ok(libc::FD_CLOEXEC));
+    let f = TempFile::open(b"", libc::O_RDWR | libc::O_CLOEXEC);
+    assert_eq!(getfd(&f), Ok(libc::FD_CLOEXEC));
     assert!(!open_after_exec(f.as_raw_fd()), "an O_CLOEXEC fd survived exec");
 }
 
@@ -45,9 +38,8 @@ fn f_setfd_decides_whether_the_fd_survives_exec(
     #[case] fd_flags: libc::c_int,
     #[case] survives: bool,
 ) {
-    let s = Scratch::new();
-    let f = open(&s.file("f", b""), libc::O_RDWR | open_flag).unwrap();
-    fcntl(f.as_raw_fd(), libc::F_SETFD, fd_flags).unwrap();
+    let f = TempFile::open(b"", libc::O_RDWR | open_flag);
+    fcntl(&f, libc::F_SETFD, fd_flags).unwrap();
     assert_eq!(open_after_exec(f.as_raw_fd()), survives);
 }
 
@@ -74,23 +66,18 @@ enum How {
 #[case::f_dupfd(How::FDupfd, true)]
 #[case::f_dupfd_cloexec(How::FDupfdCloexec, false)]
 fn a_duplicate_survives_exec_unless_made_close_on_exec(#[case] how: How, #[case] survives: bool) {
-    let s = Scratch::new();
-    let f = open(&s.file("f", b""), libc::O_RDWR | libc::O_CLOEXEC).unwrap();
-    let old = f.as_raw_fd();
-    let spare = dup(old).unwrap(); // a number of our own to dup2/dup3 onto
-    // SAFETY: dup family calls on our own fds.
-    let d: RawFd = unsafe {
-        match how {
-            How::Dup => libc::dup(old),
-            How::Dup2 => libc::dup2(old, spare),
-            How::Dup3 => libc::dup3(old, spare, 0),
-            How::Dup3Cloexec => libc::dup3(old, spare, libc::O_CLOEXEC),
-            How::FDupfd => libc::fcntl(old, libc::F_DUPFD, 0),
-            How::FDupfdCloexec => libc::fcntl(old, libc::F_DUPFD_CLOEXEC, 0),
-        }
-    };
-    assert!(d >= 0, "{how:?} failed: {}", nix::errno::Errno::last());
-    assert!(!open_after_exec(old), "the O_CLOEXEC original survived exec");
+    let f = TempFile::open(b"", libc::O_RDWR | libc::O_CLOEXEC);
+    let spare = dup(&f).unwrap(); // a number of our own to dup2/dup3 onto
+    let d = match how {
+        How::Dup => dup(&f),
+        How::Dup2 => dup2(&f, spare),
+        How::Dup3 => dup3(&f, spare, 0),
+        How::Dup3Cloexec => dup3(&f, spare, libc::O_CLOEXEC),
+        How::FDupfd => fcntl(&f, libc::F_DUPFD, 0),
+        How::FDupfdCloexec => fcntl(&f, libc::F_DUPFD_CLOEXEC, 0),
+    }
+    .unwrap_or_else(|e| panic!("{how:?} failed: {e}"));
+    assert!(!open_after_exec(f.as_raw_fd()), "the O_CLOEXEC original survived exec");
     assert_eq!(open_after_exec(d), survives, "{how:?} duplicate {d}");
     close(d).unwrap();
     if d != spare {
@@ -102,9 +89,8 @@ fn a_duplicate_survives_exec_unless_made_close_on_exec(#[case] how: How, #[case]
 /// flags (open(2): O_APPEND, O_NONBLOCK) are the same in the new program.
 #[test]
 fn status_flags_survive_exec() {
-    let s = Scratch::new();
-    let f = open(&s.file("f", b""), libc::O_WRONLY | libc::O_APPEND | libc::O_NONBLOCK).unwrap();
-    let flags = status_flags_after_exec(f.as_raw_fd());
+    let f = TempFile::open(b"", libc::O_WRONLY | libc::O_APPEND | libc::O_NONBLOCK);
+    let flags = status_flags_after_exec(&f);
     assert_eq!(flags & libc::O_ACCMODE, libc::O_WRONLY, "access mode after exec: {flags:#o}");
     assert_eq!(flags & libc::O_APPEND, libc::O_APPEND, "O_APPEND lost at exec: {flags:#o}");
     assert_eq!(flags & libc::O_NONBLOCK, libc::O_NONBLOCK, "O_NONBLOCK lost at exec: {flags:#o}");

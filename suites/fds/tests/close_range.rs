@@ -3,14 +3,20 @@
 //! On a kernel without the call (before 5.9) it fails with ENOSYS, which is asserted
 //! there instead of skipping.
 //!
+//! Variants: every test reports `present` (close_range(2) works), `absent` (before 5.9:
+//! ENOSYS asserted, the test passes) or `blocked` (5.9+ but a seccomp filter answers
+//! ENOSYS/EPERM: skipped); the CLOSE_RANGE_CLOEXEC test reports on that flag instead
+//! (`present` from 5.11, `absent` before: EINVAL asserted).
+//!
 //! Everything runs in a forked child, which owns its fd table and can close numbers freely.
 
-use std::os::fd::AsRawFd;
+use std::os::fd::AsFd;
 
-use fds::dup2;
-use fixtures::io::{getfd, open};
+use fds::{TempFile, dup2, vacate};
+use fixtures::facility::{self, Availability};
+use fixtures::io::{getfd, raw_fd};
 use fixtures::procfs::fd_is_open;
-use fixtures::{Scratch, assert_errno, kernel_at_least, run_in_child, sys};
+use fixtures::{assert_errno, run_in_child, sys, variant};
 use nix::errno::Errno;
 
 fn close_range(first: libc::c_uint, last: libc::c_uint, flags: libc::c_uint) -> Result<libc::c_int, Errno> {
@@ -18,31 +24,46 @@ fn close_range(first: libc::c_uint, last: libc::c_uint, flags: libc::c_uint) -> 
     sys(unsafe { libc::syscall(libc::SYS_close_range, first, last, flags) } as libc::c_int)
 }
 
-/// Whether close_range(2) can be tested here. A call that closes nothing (first = last =
-/// ~0U) probes it. Before 5.9 it must fail ENOSYS: asserted, and the test ends there (it
-/// passes: the old behaviour is the documented one). From 5.9 on, ENOSYS or EPERM means a
-/// seccomp filter (e.g. an older container runtime's profile) hides it: skip, naming that.
-macro_rules! require_close_range {
+/// close_range(2) here, probed with a call that closes nothing (first = last = ~0U) and
+/// sorted by [`facility::syscall_with`]: `Present` (the kernel answers), `Absent` (ENOSYS
+/// before 5.9, which added the call), `Blocked` (ENOSYS on 5.9+, or EPERM under a seccomp
+/// filter, e.g. an older container runtime's profile).
+fn close_range_here() -> Availability {
+    facility::syscall_with("close_range(2)", (5, 9), || close_range(libc::c_uint::MAX, libc::c_uint::MAX, 0))
+}
+
+/// The prerequisite of every test here, `needs!(available(close_range_here()))` — except
+/// that a kernel without the call is not skipped: its ENOSYS is the documented behaviour
+/// before 5.9, so the test reports `absent` and passes. `(reporting_its_own_variant)`: for
+/// the CLOSE_RANGE_CLOEXEC test, which reports on that flag instead of `present`.
+macro_rules! needs_close_range {
     () => {
-        let probe = close_range(libc::c_uint::MAX, libc::c_uint::MAX, 0);
-        if !kernel_at_least(5, 9) {
-            assert_errno!(probe, Errno::ENOSYS, "close_range before 5.9");
-            return;
+        match close_range_here() {
+            Availability::Absent(why) => {
+                variant::absent(why);
+                return;
+            }
+            here => fixtures::needs!(available(here)),
         }
-        match probe {
-            Ok(0) => {}
-            Err(e @ (Errno::ENOSYS | Errno::EPERM)) => fixtures::skip!("close_range(2) is blocked here ({e}), e.g. by seccomp"),
-            other => panic!("close_range(~0U, ~0U, 0) = {other:?}"),
+    };
+    (reporting_its_own_variant) => {
+        match close_range_here() {
+            Availability::Absent(why) => {
+                variant::absent(why);
+                return;
+            }
+            Availability::Present(_) => {}
+            here => fixtures::needs!(available(here)),
         }
     };
 }
 
 /// Put copies of `fd` at each number in `at`, after freeing the neighbourhood the tests
 /// look at (anything the child inherited there).
-fn place(fd: i32, at: &[i32]) {
-    fds::vacate(at.iter().flat_map(|n| n - 2..=n + 2));
+fn place(fd: impl AsFd, at: &[i32]) {
+    vacate(at.iter().flat_map(|n| n - 2..=n + 2));
     for &n in at {
-        assert_eq!(dup2(fd, n), Ok(n));
+        assert_eq!(dup2(fd.as_fd(), n), Ok(n));
     }
 }
 
@@ -51,16 +72,15 @@ fn place(fd: i32, at: &[i32]) {
 /// holes inside the range are not an error.
 #[test]
 fn close_range_closes_every_fd_from_first_to_last() {
-    let s = Scratch::new();
-    let f = open(&s.file("f", b""), libc::O_RDWR).unwrap();
-    require_close_range!();
+    needs_close_range!();
+    let f = TempFile::new(b"");
     run_in_child("close_range", || {
-        place(f.as_raw_fd(), &[99, 100, 101, 103, 105, 106]);
+        place(&f, &[99, 100, 101, 103, 105, 106]);
         assert_eq!(close_range(100, 105, 0), Ok(0));
         for n in [100, 101, 103, 105] {
-            assert!(!fd_is_open(n), "fd {n} inside the range is still open");
+            assert!(!fd_is_open(raw_fd(n)), "fd {n} inside the range is still open");
         }
-        assert!(fd_is_open(99) && fd_is_open(106), "an fd outside the range was closed");
+        assert!(fd_is_open(raw_fd(99)) && fd_is_open(raw_fd(106)), "an fd outside the range was closed");
         // A range with nothing open in it is fine.
         assert_eq!(close_range(200, 300, 0), Ok(0));
     })
@@ -71,14 +91,13 @@ fn close_range_closes_every_fd_from_first_to_last() {
 /// may be far above the highest open fd.
 #[test]
 fn close_range_up_to_uint_max_closes_everything_above_first() {
-    let s = Scratch::new();
-    let f = open(&s.file("f", b""), libc::O_RDWR).unwrap();
-    require_close_range!();
+    needs_close_range!();
+    let f = TempFile::new(b"");
     run_in_child("close_range to ~0", || {
-        place(f.as_raw_fd(), &[300, 301, 5000]);
+        place(&f, &[300, 301, 5000]);
         assert_eq!(close_range(300, libc::c_uint::MAX, 0), Ok(0));
-        assert!(!fd_is_open(300) && !fd_is_open(301) && !fd_is_open(5000));
-        assert!(fd_is_open(f.as_raw_fd()), "an fd below first was closed");
+        assert!(!fd_is_open(raw_fd(300)) && !fd_is_open(raw_fd(301)) && !fd_is_open(raw_fd(5000)));
+        assert!(fd_is_open(&f), "an fd below first was closed");
     })
     .expect_success();
 }
@@ -86,23 +105,26 @@ fn close_range_up_to_uint_max_closes_everything_above_first() {
 /// close_range(2), CLOSE_RANGE_CLOEXEC (since Linux 5.11): "Set the close-on-exec flag on
 /// the specified file descriptors, rather than immediately closing them." On 5.9/5.10 the
 /// flag is unknown and the call fails EINVAL ("flags is not valid"), changing nothing.
+/// Variant: `present` (5.11+), `absent` (EINVAL on 5.9/5.10, ENOSYS before 5.9), `blocked`.
+///
+/// Kernel change: 5.11 — close_range(2) takes CLOSE_RANGE_CLOEXEC, setting FD_CLOEXEC instead of closing (EINVAL on 5.9/5.10).
 #[test]
 fn close_range_cloexec_sets_the_flag_instead_of_closing() {
-    let s = Scratch::new();
-    let f = open(&s.file("f", b""), libc::O_RDWR).unwrap();
-    require_close_range!();
+    needs_close_range!(reporting_its_own_variant);
+    let f = TempFile::new(b"");
+    let has_flag = variant::since(5, 11, "CLOSE_RANGE_CLOEXEC");
     run_in_child("CLOSE_RANGE_CLOEXEC", || {
-        place(f.as_raw_fd(), &[110, 111, 112]);
+        place(&f, &[110, 111, 112]);
         let r = close_range(110, 111, libc::CLOSE_RANGE_CLOEXEC);
-        if kernel_at_least(5, 11) {
+        if has_flag {
             assert_eq!(r, Ok(0));
-            assert_eq!(getfd(110), Ok(libc::FD_CLOEXEC));
-            assert_eq!(getfd(111), Ok(libc::FD_CLOEXEC));
+            assert_eq!(getfd(raw_fd(110)), Ok(libc::FD_CLOEXEC));
+            assert_eq!(getfd(raw_fd(111)), Ok(libc::FD_CLOEXEC));
         } else {
             assert_errno!(r, Errno::EINVAL, "CLOSE_RANGE_CLOEXEC before 5.11");
-            assert_eq!(getfd(110), Ok(0));
+            assert_eq!(getfd(raw_fd(110)), Ok(0));
         }
-        assert_eq!(getfd(112), Ok(0), "fd 112 is outside the range");
+        assert_eq!(getfd(raw_fd(112)), Ok(0), "fd 112 is outside the range");
     })
     .expect_success();
 }
@@ -118,13 +140,12 @@ fn close_range_with_invalid_arguments_fails_einval(
     #[case] last: libc::c_uint,
     #[case] flags: libc::c_uint,
 ) {
-    let s = Scratch::new();
-    let f = open(&s.file("f", b""), libc::O_RDWR).unwrap();
-    require_close_range!();
+    needs_close_range!();
+    let f = TempFile::new(b"");
     run_in_child("close_range EINVAL", || {
-        place(f.as_raw_fd(), &[120, 121]);
+        place(&f, &[120, 121]);
         assert_errno!(close_range(first, last, flags), Errno::EINVAL);
-        assert!(fd_is_open(120) && fd_is_open(121), "a failed close_range closed fds");
+        assert!(fd_is_open(raw_fd(120)) && fd_is_open(raw_fd(121)), "a failed close_range closed fds");
     })
     .expect_success();
 }
@@ -134,14 +155,13 @@ fn close_range_with_invalid_arguments_fails_einval(
 /// is accepted and the range is closed as usual.
 #[test]
 fn close_range_unshare_closes_the_range_in_an_unshared_table() {
-    let s = Scratch::new();
-    let f = open(&s.file("f", b""), libc::O_RDWR).unwrap();
-    require_close_range!();
+    needs_close_range!();
+    let f = TempFile::new(b"");
     run_in_child("CLOSE_RANGE_UNSHARE", || {
-        place(f.as_raw_fd(), &[130, 131]);
+        place(&f, &[130, 131]);
         assert_eq!(close_range(130, 130, libc::CLOSE_RANGE_UNSHARE), Ok(0));
-        assert!(!fd_is_open(130));
-        assert!(fd_is_open(131));
+        assert!(!fd_is_open(raw_fd(130)));
+        assert!(fd_is_open(raw_fd(131)));
     })
     .expect_success();
 }

@@ -4,51 +4,31 @@
 //! Claims about fd numbers ("the lowest free number") are checked inside a forked child: a
 //! child is single-threaded, so no other thread can take a number in between.
 
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::AsRawFd;
 
+use fds::{TempFile, close, dup, dup2, dup3, offset, seek_to};
+use fixtures::io::{getfd, getfl, raw_fd, read_once, setfl};
 use fixtures::procfs::{fd_is_open, lowest_free_fd};
-use fixtures::{Scratch, assert_errno, run_in_child, sys};
+use fixtures::{assert_errno, run_in_child};
 use nix::errno::Errno;
-
-fn open_file(scratch: &Scratch, content: &[u8]) -> OwnedFd {
-    let p = scratch.file("f", content);
-    OwnedFd::from(std::fs::OpenOptions::new().read(true).write(true).open(p).unwrap())
-}
-
-fn raw_dup(fd: RawFd) -> Result<RawFd, Errno> {
-    sys(unsafe { libc::dup(fd) })
-}
-
-fn raw_dup2(old: RawFd, new: RawFd) -> Result<RawFd, Errno> {
-    sys(unsafe { libc::dup2(old, new) })
-}
-
-fn raw_dup3(old: RawFd, new: RawFd, flags: libc::c_int) -> Result<RawFd, Errno> {
-    sys(unsafe { libc::dup3(old, new, flags) })
-}
-
-fn offset(fd: RawFd) -> i64 {
-    unsafe { libc::lseek(fd, 0, libc::SEEK_CUR) }
-}
 
 /// dup(2): "The new file descriptor number is guaranteed to be the lowest-numbered file
 /// descriptor that was unused in the calling process." A hole below the current maximum is
 /// reused first.
 #[test]
 fn dup_returns_the_lowest_unused_number() {
-    let s = Scratch::new();
-    let f = open_file(&s, b"x");
+    let f = TempFile::new(b"x");
     run_in_child("dup in a single-threaded child", || {
         let first_free = lowest_free_fd();
-        let a = raw_dup(f.as_raw_fd()).unwrap();
+        let a = dup(&f).unwrap();
         assert_eq!(a, first_free, "dup must take the lowest free number");
-        let b = raw_dup(f.as_raw_fd()).unwrap();
-        let c = raw_dup(f.as_raw_fd()).unwrap();
+        let b = dup(&f).unwrap();
+        let c = dup(&f).unwrap();
         assert!(a < b && b < c);
         // a, b, c were each the lowest free number, so the only hole below c is b.
-        unsafe { libc::close(b) };
+        close(b).unwrap();
         assert_eq!(lowest_free_fd(), b);
-        assert_eq!(raw_dup(f.as_raw_fd()), Ok(b), "dup must fill the lowest hole");
+        assert_eq!(dup(&f), Ok(b), "dup must fill the lowest hole");
     })
     .expect_success();
 }
@@ -57,43 +37,39 @@ fn dup_returns_the_lowest_unused_number() {
 /// offset seen through the other.
 #[test]
 fn dup_shares_the_file_offset() {
-    let s = Scratch::new();
-    let f = open_file(&s, b"0123456789");
-    let d = raw_dup(f.as_raw_fd()).unwrap();
+    let f = TempFile::new(b"0123456789");
+    let d = dup(&f).unwrap();
     let mut buf = [0u8; 4];
-    assert_eq!(nix::unistd::read(&f, &mut buf), Ok(4));
-    assert_eq!(offset(d), 4, "the read through the original moved the duplicate's offset");
-    assert_eq!(unsafe { libc::lseek(d, 7, libc::SEEK_SET) }, 7);
-    assert_eq!(nix::unistd::read(&f, &mut buf), Ok(3));
+    assert_eq!(read_once(&f, &mut buf), Ok(4));
+    assert_eq!(offset(raw_fd(d)), 4, "the read through the original moved the duplicate's offset");
+    seek_to(raw_fd(d), 7);
+    assert_eq!(read_once(&f, &mut buf), Ok(3));
     assert_eq!(&buf[..3], b"789");
-    unsafe { libc::close(d) };
+    close(d).unwrap();
 }
 
 /// dup(2): the descriptors share "file status flags": O_APPEND set with F_SETFL on the
 /// duplicate is seen by F_GETFL on the original.
 #[test]
 fn dup_shares_the_file_status_flags() {
-    let s = Scratch::new();
-    let f = open_file(&s, b"");
-    let d = raw_dup(f.as_raw_fd()).unwrap();
-    let fl = sys(unsafe { libc::fcntl(d, libc::F_GETFL) }).unwrap();
-    sys(unsafe { libc::fcntl(d, libc::F_SETFL, fl | libc::O_APPEND) }).unwrap();
-    let orig = sys(unsafe { libc::fcntl(f.as_raw_fd(), libc::F_GETFL) }).unwrap();
-    assert_eq!(orig & libc::O_APPEND, libc::O_APPEND);
-    unsafe { libc::close(d) };
+    let f = TempFile::new(b"");
+    let d = dup(&f).unwrap();
+    let fl = getfl(raw_fd(d)).unwrap();
+    setfl(raw_fd(d), fl | libc::O_APPEND).unwrap();
+    assert_eq!(getfl(&f).unwrap() & libc::O_APPEND, libc::O_APPEND);
+    close(d).unwrap();
 }
 
 /// dup(2): "The close-on-exec flag (FD_CLOEXEC ...) for the duplicate descriptor is off",
 /// even when it is set on the original: descriptor flags are not shared.
 #[test]
 fn dup_clears_close_on_exec_on_the_duplicate() {
-    let s = Scratch::new();
-    let f = open_file(&s, b""); // std opens with O_CLOEXEC
-    assert_eq!(sys(unsafe { libc::fcntl(f.as_raw_fd(), libc::F_GETFD) }), Ok(libc::FD_CLOEXEC));
-    let d = raw_dup(f.as_raw_fd()).unwrap();
-    assert_eq!(sys(unsafe { libc::fcntl(d, libc::F_GETFD) }), Ok(0));
-    assert_eq!(sys(unsafe { libc::fcntl(f.as_raw_fd(), libc::F_GETFD) }), Ok(libc::FD_CLOEXEC));
-    unsafe { libc::close(d) };
+    let f = TempFile::new(b""); // opened with O_CLOEXEC
+    assert_eq!(getfd(&f), Ok(libc::FD_CLOEXEC));
+    let d = dup(&f).unwrap();
+    assert_eq!(getfd(raw_fd(d)), Ok(0));
+    assert_eq!(getfd(&f), Ok(libc::FD_CLOEXEC));
+    close(d).unwrap();
 }
 
 /// dup(2), ERRORS: "EBADF oldfd isn't an open file descriptor."
@@ -102,12 +78,11 @@ fn dup_of_a_closed_fd_fails_ebadf() {
     // The number is closed in the child itself: in the test process another thread could
     // reuse it between the close and the fork.
     run_in_child("dup of closed fd", || {
-        let s = Scratch::new();
-        let f = open_file(&s, b"");
-        let raw = f.as_raw_fd();
+        let f = TempFile::new(b"");
+        let closed = f.as_raw_fd();
         drop(f);
-        assert!(!fd_is_open(raw));
-        assert_errno!(raw_dup(raw), Errno::EBADF);
+        assert!(!fd_is_open(raw_fd(closed)));
+        assert_errno!(dup(raw_fd(closed)), Errno::EBADF);
     })
     .expect_success();
 }
@@ -117,52 +92,43 @@ fn dup_of_a_closed_fd_fails_ebadf() {
 /// that reference (a pipe whose only write end was newfd reaches EOF).
 #[test]
 fn dup2_closes_an_open_target_first() {
-    let s = Scratch::new();
-    let f = open_file(&s, b"abc");
+    let f = TempFile::new(b"abc");
     let (rx, tx) = nix::unistd::pipe().unwrap();
     let target = tx.as_raw_fd();
     std::mem::forget(tx); // the raw number is now managed by hand
-    assert_eq!(raw_dup2(f.as_raw_fd(), target), Ok(target));
+    assert_eq!(dup2(&f, target), Ok(target));
     let mut buf = [0u8; 8];
-    assert_eq!(nix::unistd::read(&rx, &mut buf), Ok(0), "the pipe's only write end must have been closed");
-    assert_eq!(sys_size_read(target, &mut buf), Ok(3));
+    assert_eq!(read_once(&rx, &mut buf), Ok(0), "the pipe's only write end must have been closed");
+    assert_eq!(read_once(raw_fd(target), &mut buf), Ok(3));
     assert_eq!(&buf[..3], b"abc");
-    unsafe { libc::close(target) };
-}
-
-fn sys_size_read(fd: RawFd, buf: &mut [u8]) -> Result<usize, Errno> {
-    fixtures::sys_size(unsafe { libc::read(fd, buf.as_mut_ptr().cast(), buf.len()) })
+    close(target).unwrap();
 }
 
 /// dup2(2): "If oldfd is a valid file descriptor, and newfd has the same value as oldfd,
 /// then dup2() does nothing, and returns newfd" — in particular FD_CLOEXEC stays set.
 #[test]
 fn dup2_onto_itself_does_nothing() {
-    let s = Scratch::new();
-    let f = open_file(&s, b"");
+    let f = TempFile::new(b"");
     let fd = f.as_raw_fd();
-    assert_eq!(raw_dup2(fd, fd), Ok(fd));
-    assert_eq!(sys(unsafe { libc::fcntl(fd, libc::F_GETFD) }), Ok(libc::FD_CLOEXEC));
+    assert_eq!(dup2(&f, fd), Ok(fd));
+    assert_eq!(getfd(&f), Ok(libc::FD_CLOEXEC));
 }
 
 /// dup2(2): "If oldfd is not a valid file descriptor, then the call fails, and newfd is not
 /// closed."
 #[test]
 fn dup2_with_a_bad_oldfd_fails_ebadf_and_keeps_newfd() {
-    let s = Scratch::new();
-    let f = open_file(&s, b"");
-    let newfd = f.as_raw_fd();
-    let bad = 1_000_000; // above any RLIMIT_NOFILE in use
-    assert_errno!(raw_dup2(bad, newfd), Errno::EBADF);
-    assert!(fd_is_open(newfd), "dup2 closed newfd although oldfd was bad");
+    let f = TempFile::new(b"");
+    let bad = raw_fd(1_000_000); // above any RLIMIT_NOFILE in use
+    assert_errno!(dup2(bad, f.as_raw_fd()), Errno::EBADF);
+    assert!(fd_is_open(&f), "dup2 closed newfd although oldfd was bad");
 }
 
 /// dup3(2): "If oldfd equals newfd, then dup3() fails with the error EINVAL."
 #[test]
 fn dup3_onto_itself_fails_einval() {
-    let s = Scratch::new();
-    let f = open_file(&s, b"");
-    assert_errno!(raw_dup3(f.as_raw_fd(), f.as_raw_fd(), 0), Errno::EINVAL);
+    let f = TempFile::new(b"");
+    assert_errno!(dup3(&f, f.as_raw_fd(), 0), Errno::EINVAL);
 }
 
 /// dup3(2): "The caller can force the close-on-exec flag to be set for the new file
@@ -171,20 +137,18 @@ fn dup3_onto_itself_fails_einval() {
 #[case::with_cloexec(libc::O_CLOEXEC, libc::FD_CLOEXEC)]
 #[case::without_flags(0, 0)]
 fn dup3_sets_close_on_exec_only_when_asked(#[case] flags: libc::c_int, #[case] expected: libc::c_int) {
-    let s = Scratch::new();
-    let f = open_file(&s, b"");
-    let target = unsafe { OwnedFd::from_raw_fd(raw_dup(f.as_raw_fd()).unwrap()) };
+    let f = TempFile::new(b"");
+    let target = fixtures::io::owned(dup(&f).unwrap());
     let t = target.as_raw_fd();
-    assert_eq!(raw_dup3(f.as_raw_fd(), t, flags), Ok(t));
-    assert_eq!(sys(unsafe { libc::fcntl(t, libc::F_GETFD) }), Ok(expected));
+    assert_eq!(dup3(&f, t, flags), Ok(t));
+    assert_eq!(getfd(&target), Ok(expected));
 }
 
 /// dup3(2), ERRORS: "EINVAL (dup3()) flags contain an invalid value" — anything but
 /// O_CLOEXEC, e.g. O_NONBLOCK.
 #[test]
 fn dup3_with_an_invalid_flag_fails_einval() {
-    let s = Scratch::new();
-    let f = open_file(&s, b"");
-    let target = unsafe { OwnedFd::from_raw_fd(raw_dup(f.as_raw_fd()).unwrap()) };
-    assert_errno!(raw_dup3(f.as_raw_fd(), target.as_raw_fd(), libc::O_NONBLOCK), Errno::EINVAL);
+    let f = TempFile::new(b"");
+    let target = fixtures::io::owned(dup(&f).unwrap());
+    assert_errno!(dup3(&f, target.as_raw_fd(), libc::O_NONBLOCK), Errno::EINVAL);
 }

@@ -9,9 +9,9 @@
 
 use std::os::fd::AsRawFd;
 
-use fds::{close, dup, offset, open_rw, seek_to};
-use fixtures::io::{getfd, getfl, open, read_once, setfl, write_once};
-use fixtures::{Scratch, assert_errno};
+use fds::{TempFile, close, dup, fcntl, offset, seek_to};
+use fixtures::io::{getfd, getfl, open_cloexec, raw_fd, read_once, setfl, write_once};
+use fixtures::assert_errno;
 use nix::errno::Errno;
 
 /// dup(2): duplicates "share ... file status flags": O_NONBLOCK set through one is seen
@@ -19,15 +19,15 @@ use nix::errno::Errno;
 #[test]
 fn o_nonblock_set_on_a_duplicate_applies_to_the_original() {
     let (rx, _tx) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).unwrap();
-    let d = dup(rx.as_raw_fd()).unwrap();
-    let fl = getfl(d).unwrap();
-    setfl(d, fl | libc::O_NONBLOCK).unwrap();
-    assert_eq!(getfl(rx.as_raw_fd()).unwrap() & libc::O_NONBLOCK, libc::O_NONBLOCK);
+    let d = dup(&rx).unwrap();
+    let fl = getfl(raw_fd(d)).unwrap();
+    setfl(raw_fd(d), fl | libc::O_NONBLOCK).unwrap();
+    assert_eq!(getfl(&rx).unwrap() & libc::O_NONBLOCK, libc::O_NONBLOCK);
     let mut b = [0u8; 1];
-    assert_errno!(read_once(rx.as_raw_fd(), &mut b), Errno::EAGAIN, "read of the empty pipe through the original");
+    assert_errno!(read_once(&rx, &mut b), Errno::EAGAIN, "read of the empty pipe through the original");
     // Clearing it through the original clears it for the duplicate as well.
-    setfl(rx.as_raw_fd(), fl).unwrap();
-    assert_eq!(getfl(d).unwrap() & libc::O_NONBLOCK, 0);
+    setfl(&rx, fl).unwrap();
+    assert_eq!(getfl(raw_fd(d)).unwrap() & libc::O_NONBLOCK, 0);
     close(d).unwrap();
 }
 
@@ -36,16 +36,15 @@ fn o_nonblock_set_on_a_duplicate_applies_to_the_original() {
 /// on the original leaves the duplicate set.
 #[test]
 fn fd_cloexec_is_per_descriptor_not_shared_by_duplicates() {
-    let s = Scratch::new();
-    let f = open(&s.file("f", b""), libc::O_RDWR).unwrap();
-    let d = dup(f.as_raw_fd()).unwrap();
-    assert_eq!(getfd(f.as_raw_fd()), Ok(0));
-    fds::fcntl(d, libc::F_SETFD, libc::FD_CLOEXEC).unwrap();
-    assert_eq!(getfd(d), Ok(libc::FD_CLOEXEC));
-    assert_eq!(getfd(f.as_raw_fd()), Ok(0), "F_SETFD on the duplicate changed the original");
-    fds::fcntl(f.as_raw_fd(), libc::F_SETFD, libc::FD_CLOEXEC).unwrap();
-    fds::fcntl(f.as_raw_fd(), libc::F_SETFD, 0).unwrap();
-    assert_eq!(getfd(d), Ok(libc::FD_CLOEXEC), "F_SETFD on the original changed the duplicate");
+    let f = TempFile::open(b"", libc::O_RDWR);
+    let d = dup(&f).unwrap();
+    assert_eq!(getfd(&f), Ok(0));
+    fcntl(raw_fd(d), libc::F_SETFD, libc::FD_CLOEXEC).unwrap();
+    assert_eq!(getfd(raw_fd(d)), Ok(libc::FD_CLOEXEC));
+    assert_eq!(getfd(&f), Ok(0), "F_SETFD on the duplicate changed the original");
+    fcntl(&f, libc::F_SETFD, libc::FD_CLOEXEC).unwrap();
+    fcntl(&f, libc::F_SETFD, 0).unwrap();
+    assert_eq!(getfd(raw_fd(d)), Ok(libc::FD_CLOEXEC), "F_SETFD on the original changed the duplicate");
     close(d).unwrap();
 }
 
@@ -54,15 +53,13 @@ fn fd_cloexec_is_per_descriptor_not_shared_by_duplicates() {
 /// have independent offsets.
 #[test]
 fn a_second_open_of_the_same_file_has_its_own_offset() {
-    let s = Scratch::new();
-    let p = s.file("f", b"0123456789");
-    let a = open_rw(&p);
-    let b = open_rw(&p);
+    let a = TempFile::new(b"0123456789");
+    let b = open_cloexec(a.path(), libc::O_RDWR).unwrap();
     let mut buf = [0u8; 6];
-    assert_eq!(read_once(a.as_raw_fd(), &mut buf), Ok(6));
-    assert_eq!(offset(a.as_raw_fd()), 6);
-    assert_eq!(offset(b.as_raw_fd()), 0, "the read through the first open moved the second's offset");
-    assert_eq!(read_once(b.as_raw_fd(), &mut buf[..2]), Ok(2));
+    assert_eq!(read_once(&a, &mut buf), Ok(6));
+    assert_eq!(offset(&a), 6);
+    assert_eq!(offset(&b), 0, "the read through the first open moved the second's offset");
+    assert_eq!(read_once(&b, &mut buf[..2]), Ok(2));
     assert_eq!(&buf[..2], b"01");
 }
 
@@ -71,15 +68,13 @@ fn a_second_open_of_the_same_file_has_its_own_offset() {
 /// the other one lands at its own offset.
 #[test]
 fn a_second_open_of_the_same_file_has_its_own_status_flags() {
-    let s = Scratch::new();
-    let p = s.file("f", b"0123456789");
-    let a = open_rw(&p);
-    let b = open_rw(&p);
-    setfl(a.as_raw_fd(), getfl(a.as_raw_fd()).unwrap() | libc::O_APPEND).unwrap();
-    assert_eq!(getfl(b.as_raw_fd()).unwrap() & libc::O_APPEND, 0);
-    assert_eq!(write_once(b.as_raw_fd(), b"XY"), Ok(2));
-    assert_eq!(write_once(a.as_raw_fd(), b"Z"), Ok(1));
-    assert_eq!(std::fs::read(&p).unwrap(), b"XY23456789Z");
+    let a = TempFile::new(b"0123456789");
+    let b = open_cloexec(a.path(), libc::O_RDWR).unwrap();
+    setfl(&a, getfl(&a).unwrap() | libc::O_APPEND).unwrap();
+    assert_eq!(getfl(&b).unwrap() & libc::O_APPEND, 0);
+    assert_eq!(write_once(&b, b"XY"), Ok(2));
+    assert_eq!(write_once(&a, b"Z"), Ok(1));
+    assert_eq!(std::fs::read(a.path()).unwrap(), b"XY23456789Z");
 }
 
 /// open(2), O_APPEND: "the file offset is positioned at the end of the file" before each
@@ -87,14 +82,12 @@ fn a_second_open_of_the_same_file_has_its_own_status_flags() {
 /// appends too, and leaves the shared offset at the new end of file.
 #[test]
 fn o_append_applies_to_writes_through_a_duplicate() {
-    let s = Scratch::new();
-    let p = s.file("f", b"abc");
-    let a = open(&p, libc::O_RDWR | libc::O_APPEND | libc::O_CLOEXEC).unwrap();
-    let d = dup(a.as_raw_fd()).unwrap();
-    seek_to(d, 0);
-    assert_eq!(write_once(d, b"de"), Ok(2));
-    assert_eq!(std::fs::read(&p).unwrap(), b"abcde");
-    assert_eq!(offset(a.as_raw_fd()), 5);
+    let a = TempFile::open(b"abc", libc::O_RDWR | libc::O_APPEND | libc::O_CLOEXEC);
+    let d = dup(&a).unwrap();
+    seek_to(raw_fd(d), 0);
+    assert_eq!(write_once(raw_fd(d), b"de"), Ok(2));
+    assert_eq!(std::fs::read(a.path()).unwrap(), b"abcde");
+    assert_eq!(offset(&a), 5);
     close(d).unwrap();
 }
 
@@ -107,15 +100,41 @@ fn closing_one_duplicate_keeps_the_description_open() {
     // In a child: no other thread can fork and hold a copy of the write end meanwhile.
     fixtures::run_in_child("pipe write end duplicates", || {
         let (rx, tx) = nix::unistd::pipe().unwrap();
-        fds::fcntl(rx.as_raw_fd(), libc::F_SETFL, libc::O_NONBLOCK).unwrap();
-        let d = dup(tx.as_raw_fd()).unwrap();
+        fcntl(&rx, libc::F_SETFL, libc::O_NONBLOCK).unwrap();
+        let d = dup(&tx).unwrap();
         drop(tx);
         let mut b = [0u8; 1];
-        assert_errno!(read_once(rx.as_raw_fd(), &mut b), Errno::EAGAIN, "a writer is still open");
-        assert_eq!(write_once(d, b"k"), Ok(1));
-        assert_eq!(read_once(rx.as_raw_fd(), &mut b), Ok(1));
+        assert_errno!(read_once(&rx, &mut b), Errno::EAGAIN, "a writer is still open");
+        assert_eq!(write_once(raw_fd(d), b"k"), Ok(1));
+        assert_eq!(read_once(&rx, &mut b), Ok(1));
         close(d).unwrap();
-        assert_eq!(read_once(rx.as_raw_fd(), &mut b), Ok(0), "the last writer is closed: EOF");
+        assert_eq!(read_once(&rx, &mut b), Ok(0), "the last writer is closed: EOF");
     })
     .expect_success();
+}
+
+/// pwritev2(2) with RWF_NOAPPEND (preadv2(2) of man-pages 6.20: "RWF_NOAPPEND (since Linux
+/// 6.9) ... ignore the O_APPEND open(2) flag for this write"): through a descriptor whose
+/// description has O_APPEND, the write goes to the offset given instead of the end of the
+/// file, and the description keeps O_APPEND for the next write(2). Before 6.9 the flag is
+/// unknown: EOPNOTSUPP, nothing written (variant `absent`).
+///
+/// Kernel change: 6.9 — pwritev2(RWF_NOAPPEND) writes at the given offset despite O_APPEND (EOPNOTSUPP before).
+#[test]
+fn rwf_noappend_writes_at_the_offset_despite_o_append() {
+    let f = TempFile::open(b"abcdef", libc::O_RDWR | libc::O_APPEND | libc::O_CLOEXEC);
+    let data = *b"XY";
+    let iov = libc::iovec { iov_base: data.as_ptr() as *mut libc::c_void, iov_len: data.len() };
+    // SAFETY: one iovec over a buffer that outlives the call.
+    let r = fixtures::sys_size(unsafe { libc::pwritev2(f.as_raw_fd(), &iov, 1, 1, libc::RWF_NOAPPEND) });
+    if !fixtures::variant::since(6, 9, "RWF_NOAPPEND") {
+        assert_errno!(r, Errno::EOPNOTSUPP);
+        assert_eq!(std::fs::read(f.path()).unwrap(), b"abcdef");
+        return;
+    }
+    assert_eq!(r, Ok(2));
+    assert_eq!(std::fs::read(f.path()).unwrap(), b"aXYdef", "written at offset 1");
+    assert_eq!(write_once(&f, b"!"), Ok(1));
+    assert_eq!(std::fs::read(f.path()).unwrap(), b"aXYdef!", "O_APPEND still applies to write(2)");
+    assert_eq!(getfl(&f).unwrap() & libc::O_APPEND, libc::O_APPEND);
 }

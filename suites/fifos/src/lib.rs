@@ -14,6 +14,8 @@
 //! - `lifetime.rs`: the one pipe object behind a FIFO: EOF and SIGPIPE across several opens,
 //!   many readers and writers, data discarded with the last close, unlink while open.
 //! - `file_ops.rs`: what a FIFO is not: ftruncate, lseek; F_GETPIPE_SZ, fstat, poll quirk.
+//! - `openat2.rs`: openat2(2) flags of the newest kernels: OPENAT2_REGULAR refuses a FIFO
+//!   with EFTYPE (7.2), O_EMPTYPATH reopens an O_PATH FIFO read-write.
 //!
 //! Sources: fifo(7), pipe(7), mkfifo(3), mknod(2), open(2) ("FIFOs", ENXIO, EINTR),
 //! signal(7), POSIX.1-2024 read() and open(), fs/pipe.c (fifo_open) where the kernel is the
@@ -23,28 +25,50 @@
 //! single-threaded child ([`fixtures::isolated`]): under plain `cargo test` another thread
 //! may fork a child that holds copies of this test's descriptors.
 //!
-//! Helpers shared by the test files live here: opening a FIFO with the exact errno and a
-//! bound, and chmod. Raw I/O comes from [`fixtures::io`], the announcing signal handler
-//! from [`fixtures::signals`].
+//! What the test files share lives here: [`TempFifo`], a FIFO in a scratch directory of its
+//! own, with an open(2) that must not block (bounded, exact errno). Raw I/O comes from [`fixtures::io`], modes from [`fixtures::names::ModeGuard`],
+//! the announcing signal handler from [`fixtures::signals`].
 
 use std::os::fd::OwnedFd;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
+use fixtures::Scratch;
 use nix::errno::Errno;
 
-/// open(2) of `path` with `flags` plus O_CLOEXEC, with the exact errno on failure.
-pub fn open_fifo(path: &Path, flags: libc::c_int) -> Result<OwnedFd, Errno> {
-    fixtures::io::open_cloexec(path, flags)
+/// A FIFO special file made with mode 0600 (mkfifo(3)) in a scratch directory of its own;
+/// both are removed when it is dropped.
+pub struct TempFifo {
+    path: PathBuf,
+    dir: Scratch,
 }
 
-/// open(2) that must not block: bounded by the fixtures' deadline.
-#[track_caller]
-pub fn open_now(path: &Path, flags: libc::c_int) -> Result<OwnedFd, Errno> {
-    fixtures::within("an open(2) of a FIFO that must not block", || open_fifo(path, flags))
+impl TempFifo {
+    pub fn new() -> TempFifo {
+        let dir = Scratch::new();
+        let path = dir.fifo("f", 0o600);
+        TempFifo { path, dir }
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The scratch directory the FIFO is in (`fifo.dir().open_to_all()` for a child that
+    /// drops privileges).
+    pub fn dir(&self) -> &Scratch {
+        &self.dir
+    }
+
+    /// open(2) of the FIFO (close-on-exec) that must not block: its exact result, bounded
+    /// by the fixtures' deadline.
+    #[track_caller]
+    pub fn open_now(&self, flags: libc::c_int) -> Result<OwnedFd, Errno> {
+        fixtures::within("an open(2) of a FIFO that must not block", || fixtures::io::open_cloexec(&self.path, flags))
+    }
 }
 
-/// Set the permission bits of `path` exactly (no umask involved).
-pub fn chmod(path: &Path, mode: u32) {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).expect("chmod");
+impl Default for TempFifo {
+    fn default() -> Self {
+        TempFifo::new()
+    }
 }

@@ -4,20 +4,20 @@
 //!
 //! The bodies run isolated: each claim depends on exactly which descriptors are open.
 
-use std::os::fd::{AsFd, OwnedFd};
+use std::os::fd::OwnedFd;
 
-use fifos::{open_fifo, open_now};
+use fifos::TempFifo;
 use fixtures::io::{fionread, pipe_size, read_once, read_to_eof, set_pipe_size, write_once};
 use fixtures::sync::channel;
 use fixtures::signals;
-use fixtures::{Outcome, Scratch, assert_errno, children, isolated, run_in_child};
+use fixtures::{Outcome, assert_errno, children, isolated, run_in_child};
 use nix::errno::Errno;
 use nix::sys::signal::Signal;
 
 /// A reader opened first (nonblocking, so it does not wait) and then a blocking writer.
-fn open_pair(path: &std::path::Path) -> (OwnedFd, OwnedFd) {
-    let r = open_now(path, libc::O_RDONLY | libc::O_NONBLOCK).unwrap();
-    let w = open_now(path, libc::O_WRONLY).unwrap();
+fn open_pair(fifo: &TempFifo) -> (OwnedFd, OwnedFd) {
+    let r = fifo.open_now(libc::O_RDONLY | libc::O_NONBLOCK).unwrap();
+    let w = fifo.open_now(libc::O_WRONLY).unwrap();
     (r, w)
 }
 
@@ -29,19 +29,18 @@ fn open_pair(path: &std::path::Path) -> (OwnedFd, OwnedFd) {
 #[test]
 fn eof_comes_when_every_writer_of_the_fifo_has_closed() {
     isolated(|| {
-        let s = Scratch::new();
-        let path = s.fifo("f", 0o600);
-        let (r, w1) = open_pair(&path);
-        let w2 = open_now(&path, libc::O_WRONLY).unwrap();
-        assert_eq!(write_once(w1.as_fd(), b"a"), Ok(1));
-        assert_eq!(write_once(w2.as_fd(), b"b"), Ok(1));
+        let fifo = TempFifo::new();
+        let (r, w1) = open_pair(&fifo);
+        let w2 = fifo.open_now(libc::O_WRONLY).unwrap();
+        assert_eq!(write_once(&w1, b"a"), Ok(1));
+        assert_eq!(write_once(&w2, b"b"), Ok(1));
         drop(w1);
         let mut buf = [0u8; 8];
-        assert_eq!(read_once(r.as_fd(), &mut buf), Ok(2));
+        assert_eq!(read_once(&r, &mut buf), Ok(2));
         assert_eq!(&buf[..2], b"ab");
-        assert_errno!(read_once(r.as_fd(), &mut buf), Errno::EAGAIN, "the second writer is still open");
+        assert_errno!(read_once(&r, &mut buf), Errno::EAGAIN, "the second writer is still open");
         drop(w2);
-        assert_eq!(read_once(r.as_fd(), &mut buf), Ok(0));
+        assert_eq!(read_once(&r, &mut buf), Ok(0));
     });
 }
 
@@ -52,16 +51,15 @@ fn eof_comes_when_every_writer_of_the_fifo_has_closed() {
 #[test]
 fn a_writer_is_killed_by_sigpipe_once_every_reader_has_closed() {
     isolated(|| {
-        let s = Scratch::new();
-        let path = s.fifo("f", 0o600);
-        let (r1, w) = open_pair(&path);
-        let r2 = open_now(&path, libc::O_RDONLY).expect("a writer is open: no wait");
+        let fifo = TempFifo::new();
+        let (r1, w) = open_pair(&fifo);
+        let r2 = fifo.open_now(libc::O_RDONLY).expect("a writer is open: no wait");
         drop(r1);
-        assert_eq!(write_once(w.as_fd(), b"still read"), Ok(10));
+        assert_eq!(write_once(&w, b"still read"), Ok(10));
         drop(r2);
         let outcome = run_in_child("writer with SIGPIPE at SIG_DFL", || {
             signals::set_default(Signal::SIGPIPE);
-            let r = write_once(w.as_fd(), b"x");
+            let r = write_once(&w, b"x");
             panic!("write(2) returned {r:?} instead of the process being killed");
         });
         assert_eq!(outcome, Outcome::Signaled(Signal::SIGPIPE));
@@ -73,12 +71,11 @@ fn a_writer_is_killed_by_sigpipe_once_every_reader_has_closed() {
 #[test]
 fn a_write_fails_epipe_once_every_reader_has_closed_and_sigpipe_is_ignored() {
     isolated(|| {
-        let s = Scratch::new();
-        let path = s.fifo("f", 0o600);
-        let (r, w) = open_pair(&path);
+        let fifo = TempFifo::new();
+        let (r, w) = open_pair(&fifo);
         drop(r);
         signals::ignore(Signal::SIGPIPE);
-        assert_errno!(write_once(w.as_fd(), b"x"), Errno::EPIPE);
+        assert_errno!(write_once(&w, b"x"), Errno::EPIPE);
     });
 }
 
@@ -95,11 +92,10 @@ const READERS: usize = 2;
 #[test]
 fn many_writers_and_many_readers_share_one_stream() {
     isolated(|| {
-        let s = Scratch::new();
-        let path = s.fifo("f", 0o600);
+        let fifo = TempFifo::new();
         // Holding the FIFO open read-write until everyone has opened it keeps late readers
         // from blocking in open(2) forever and early readers from seeing EOF too soon.
-        let anchor = open_now(&path, libc::O_RDWR).unwrap();
+        let anchor = fifo.open_now(libc::O_RDWR).unwrap();
         let anchor_raw = std::os::fd::AsRawFd::as_raw_fd(&anchor);
         // Each child inherits the anchor and must drop it, or the readers never see EOF.
         let close_anchor = || unsafe {
@@ -109,13 +105,13 @@ fn many_writers_and_many_readers_share_one_stream() {
         let (counts_tx, counts_rx) = channel();
         let readers = children(READERS, "reader", |_| {
             close_anchor();
-            let fd = open_fifo(&path, libc::O_RDONLY).unwrap();
+            let fd = fixtures::io::open_cloexec(fifo.path(), libc::O_RDONLY).unwrap();
             opened.notify();
             let mut last = [None::<u32>; WRITERS];
             let mut count = [0u64; WRITERS];
             let mut rec = [0u8; RECORD];
             loop {
-                match read_once(fd.as_fd(), &mut rec) {
+                match read_once(&fd, &mut rec) {
                     Ok(0) => break,
                     Ok(n) => {
                         assert_eq!(n, RECORD, "a read of one record returned a part of one");
@@ -136,12 +132,12 @@ fn many_writers_and_many_readers_share_one_stream() {
         });
         let writers = children(WRITERS, "writer", |i| {
             close_anchor();
-            let fd = open_fifo(&path, libc::O_WRONLY).unwrap();
+            let fd = fixtures::io::open_cloexec(fifo.path(), libc::O_WRONLY).unwrap();
             opened.notify();
             for seq in 0..RECORDS_PER_WRITER {
                 let mut rec = [i as u8; RECORD];
                 rec[1..5].copy_from_slice(&seq.to_ne_bytes());
-                assert_eq!(write_once(fd.as_fd(), &rec), Ok(RECORD));
+                assert_eq!(write_once(&fd, &rec), Ok(RECORD));
             }
         });
         wait_opened.wait_n(READERS + WRITERS);
@@ -166,16 +162,15 @@ fn many_writers_and_many_readers_share_one_stream() {
 #[test]
 fn data_left_in_a_fifo_is_discarded_with_the_last_close() {
     isolated(|| {
-        let s = Scratch::new();
-        let path = s.fifo("f", 0o600);
-        let rw = open_now(&path, libc::O_RDWR).unwrap();
-        assert_eq!(write_once(rw.as_fd(), b"stale"), Ok(5));
-        assert_eq!(fionread(rw.as_fd()), Ok(5));
+        let fifo = TempFifo::new();
+        let rw = fifo.open_now(libc::O_RDWR).unwrap();
+        assert_eq!(write_once(&rw, b"stale"), Ok(5));
+        assert_eq!(fionread(&rw), Ok(5));
         drop(rw);
-        let again = open_now(&path, libc::O_RDWR | libc::O_NONBLOCK).unwrap();
-        assert_eq!(fionread(again.as_fd()), Ok(0));
+        let again = fifo.open_now(libc::O_RDWR | libc::O_NONBLOCK).unwrap();
+        assert_eq!(fionread(&again), Ok(0));
         let mut buf = [0u8; 8];
-        assert_errno!(read_once(again.as_fd(), &mut buf), Errno::EAGAIN, "stale data survived the last close");
+        assert_errno!(read_once(&again, &mut buf), Errno::EAGAIN, "stale data survived the last close");
     });
 }
 
@@ -185,14 +180,13 @@ fn data_left_in_a_fifo_is_discarded_with_the_last_close() {
 #[test]
 fn data_stays_while_any_descriptor_is_open() {
     isolated(|| {
-        let s = Scratch::new();
-        let path = s.fifo("f", 0o600);
-        let (r, w) = open_pair(&path);
-        assert_eq!(write_once(w.as_fd(), b"kept"), Ok(4));
+        let fifo = TempFifo::new();
+        let (r, w) = open_pair(&fifo);
+        assert_eq!(write_once(&w, b"kept"), Ok(4));
         drop(r);
-        let r2 = open_now(&path, libc::O_RDONLY).expect("a writer is open: no wait");
+        let r2 = fifo.open_now(libc::O_RDONLY).expect("a writer is open: no wait");
         drop(w);
-        assert_eq!(read_to_eof(r2.as_fd()), b"kept");
+        assert_eq!(read_to_eof(&r2), b"kept");
     });
 }
 
@@ -203,16 +197,15 @@ fn data_stays_while_any_descriptor_is_open() {
 #[test]
 fn every_open_joins_the_same_pipe_until_the_last_close() {
     isolated(|| {
-        let s = Scratch::new();
-        let path = s.fifo("f", 0o600);
-        let a = open_now(&path, libc::O_RDWR).unwrap();
-        let default = pipe_size(a.as_fd()).unwrap();
-        assert_eq!(set_pipe_size(a.as_fd(), 4096), Ok(4096));
-        let b = open_now(&path, libc::O_RDONLY).unwrap();
-        assert_eq!(pipe_size(b.as_fd()), Ok(4096), "a second open reaches the same pipe");
+        let fifo = TempFifo::new();
+        let a = fifo.open_now(libc::O_RDWR).unwrap();
+        let default = pipe_size(&a).unwrap();
+        assert_eq!(set_pipe_size(&a, 4096), Ok(4096));
+        let b = fifo.open_now(libc::O_RDONLY).unwrap();
+        assert_eq!(pipe_size(&b), Ok(4096), "a second open reaches the same pipe");
         drop((a, b));
-        let c = open_now(&path, libc::O_RDWR).unwrap();
-        assert_eq!(pipe_size(c.as_fd()), Ok(default), "the reopened FIFO has a new pipe");
+        let c = fifo.open_now(libc::O_RDWR).unwrap();
+        assert_eq!(pipe_size(&c), Ok(default), "the reopened FIFO has a new pipe");
     });
 }
 
@@ -223,14 +216,13 @@ fn every_open_joins_the_same_pipe_until_the_last_close() {
 #[test]
 fn an_unlinked_fifo_keeps_working_for_its_open_ends() {
     isolated(|| {
-        let s = Scratch::new();
-        let path = s.fifo("f", 0o600);
-        let (r, w) = open_pair(&path);
-        std::fs::remove_file(&path).unwrap();
-        assert!(std::fs::symlink_metadata(&path).is_err(), "the name must be gone");
-        assert_errno!(open_fifo(&path, libc::O_RDONLY | libc::O_NONBLOCK), Errno::ENOENT);
-        assert_eq!(write_once(w.as_fd(), b"orphan"), Ok(6));
+        let fifo = TempFifo::new();
+        let (r, w) = open_pair(&fifo);
+        std::fs::remove_file(fifo.path()).unwrap();
+        assert!(std::fs::symlink_metadata(fifo.path()).is_err(), "the name must be gone");
+        assert_errno!(fixtures::io::open_cloexec(fifo.path(), libc::O_RDONLY | libc::O_NONBLOCK), Errno::ENOENT);
+        assert_eq!(write_once(&w, b"orphan"), Ok(6));
         drop(w);
-        assert_eq!(read_to_eof(r.as_fd()), b"orphan");
+        assert_eq!(read_to_eof(&r), b"orphan");
     });
 }

@@ -8,13 +8,11 @@
 //! The child reports through a pipe that its handler is installed, and again from inside the
 //! handler, so the test knows exactly when the signal has been handled.
 
-use std::os::fd::AsFd;
-
-use fifos::{open_fifo, open_now};
+use fifos::TempFifo;
 use fixtures::io::{read_once, read_to_eof, write_once};
 use fixtures::signals::{announced, install_announcing_handler};
 use fixtures::sync::channel;
-use fixtures::{Scratch, assert_errno, isolated, spawn};
+use fixtures::{assert_errno, isolated, spawn};
 use nix::errno::Errno;
 use nix::sys::signal::{SaFlags, Signal};
 use rstest::rstest;
@@ -51,32 +49,31 @@ impl Side {
 #[case::open_for_writing(Side::Writer)]
 fn a_blocked_open_interrupted_by_a_handler_fails_eintr(#[case] side: Side) {
     isolated(|| {
-        let s = Scratch::new();
-        let path = s.fifo("f", 0o600);
+        let fifo = TempFifo::new();
         let (ready, is_ready) = channel();
         let (note, _notes) = channel();
         let mut opener = spawn("opener interrupted by SIGUSR1", || {
             install_announcing_handler(Signal::SIGUSR1, SaFlags::empty(), note.as_fd());
             ready.notify();
-            assert_errno!(open_fifo(&path, side.flags()), Errno::EINTR);
+            assert_errno!(fixtures::io::open_cloexec(fifo.path(), side.flags()), Errno::EINTR);
             assert_eq!(announced(), 1);
             match side {
                 Side::Reader => {
                     assert_errno!(
-                        open_fifo(&path, libc::O_WRONLY | libc::O_NONBLOCK),
+                        fixtures::io::open_cloexec(fifo.path(), libc::O_WRONLY | libc::O_NONBLOCK),
                         Errno::ENXIO,
                         "a reader was left behind"
                     );
                 }
                 Side::Writer => {
-                    let r = open_now(&path, libc::O_RDONLY | libc::O_NONBLOCK).unwrap();
+                    let r = fifo.open_now(libc::O_RDONLY | libc::O_NONBLOCK).unwrap();
                     let mut buf = [0u8; 1];
-                    assert_eq!(read_once(r.as_fd(), &mut buf), Ok(0), "a writer was left behind");
+                    assert_eq!(read_once(&r, &mut buf), Ok(0), "a writer was left behind");
                 }
             }
         });
         is_ready.wait();
-        opener.assert_blocked("open(2) of a FIFO without a partner");
+        opener.assert_blocked_in(fixtures::blocked::calls::OPEN, "open(2) of a FIFO without a partner");
         opener.signal(Signal::SIGUSR1);
         opener.expect_success();
     });
@@ -89,32 +86,31 @@ fn a_blocked_open_interrupted_by_a_handler_fails_eintr(#[case] side: Side) {
 #[case::open_for_reading(Side::Reader)]
 #[case::open_for_writing(Side::Writer)]
 fn a_blocked_open_is_restarted_after_an_sa_restart_handler(#[case] side: Side) {
-    let s = Scratch::new();
-    let path = s.fifo("f", 0o600);
+    let fifo = TempFifo::new();
     let (ready, is_ready) = channel();
     let (note, handler_ran) = channel();
     let mut opener = spawn("opener with an SA_RESTART handler", || {
         install_announcing_handler(Signal::SIGUSR1, SaFlags::SA_RESTART, note.as_fd());
         ready.notify();
-        let fd = open_fifo(&path, side.flags()).expect("a restarted open must succeed once released");
+        let fd = fixtures::io::open_cloexec(fifo.path(), side.flags()).expect("a restarted open must succeed once released");
         assert_eq!(announced(), 1);
         match side {
-            Side::Reader => assert_eq!(read_to_eof(fd.as_fd()), b"ok"),
-            Side::Writer => assert_eq!(write_once(fd.as_fd(), b"ok"), Ok(2)),
+            Side::Reader => assert_eq!(read_to_eof(&fd), b"ok"),
+            Side::Writer => assert_eq!(write_once(&fd, b"ok"), Ok(2)),
         }
     });
     is_ready.wait();
-    opener.assert_blocked("open(2) of a FIFO without a partner");
+    opener.assert_blocked_in(fixtures::blocked::calls::OPEN, "open(2) of a FIFO without a partner");
     opener.signal(Signal::SIGUSR1);
     handler_ran.wait();
-    opener.assert_blocked("open(2) restarted after the SA_RESTART handler");
-    let peer = open_now(&path, side.peer_flags()).expect("the blocked opener is a partner: no wait");
+    opener.assert_still_blocked("open(2) restarted after the SA_RESTART handler");
+    let peer = fifo.open_now(side.peer_flags()).expect("the blocked opener is a partner: no wait");
     match side {
         Side::Reader => {
-            assert_eq!(write_once(peer.as_fd(), b"ok"), Ok(2));
+            assert_eq!(write_once(&peer, b"ok"), Ok(2));
             drop(peer);
         }
-        Side::Writer => assert_eq!(read_to_eof(peer.as_fd()), b"ok"),
+        Side::Writer => assert_eq!(read_to_eof(&peer), b"ok"),
     }
     opener.expect_success();
 }

@@ -6,16 +6,15 @@
 //! Linux, opening a FIFO for read and write will succeed both in blocking and nonblocking
 //! mode. POSIX leaves this behavior undefined."
 //!
-//! A call that must block is made in a child and proven blocked with `assert_blocked`; a call
-//! the test process makes that must not block is bounded (`open_now`).
+//! A call that must block is made in a child and proven blocked with `assert_blocked_in` (the
+//! kernel shows it asleep in open(2)); a call
+//! the test process makes that must not block is bounded (`TempFifo::open_now`).
 
-use std::os::fd::AsFd;
-
-use fifos::{chmod, open_fifo, open_now};
-use fixtures::io::{fionread, read_once, read_to_eof, set_nonblocking, write_once};
+use fifos::TempFifo;
+use fixtures::io::{fionread, getfl, read_once, read_to_eof, set_nonblocking, write_once};
+use fixtures::names::ModeGuard;
 use fixtures::privilege::drop_to_nobody;
-use fixtures::sync::channel;
-use fixtures::{Scratch, assert_errno, isolated, run_in_child, spawn};
+use fixtures::{Agent, assert_errno, isolated, run_in_child, spawn};
 use nix::errno::Errno;
 use rstest::rstest;
 
@@ -25,15 +24,14 @@ use rstest::rstest;
 /// releases it, the open returns a descriptor, and data then flows.
 #[test]
 fn open_rdonly_blocks_until_a_writer_opens() {
-    let s = Scratch::new();
-    let path = s.fifo("f", 0o600);
+    let fifo = TempFifo::new();
     let mut reader = spawn("reader opening O_RDONLY", || {
-        let fd = open_fifo(&path, libc::O_RDONLY).expect("the blocked open must succeed once released");
-        assert_eq!(read_to_eof(fd.as_fd()), b"hello");
+        let fd = fixtures::io::open_cloexec(fifo.path(), libc::O_RDONLY).expect("the blocked open must succeed once released");
+        assert_eq!(read_to_eof(&fd), b"hello");
     });
-    reader.assert_blocked("open(2) O_RDONLY of a FIFO without writers");
-    let w = open_now(&path, libc::O_WRONLY).expect("a waiting reader is a reader: O_WRONLY must not block");
-    assert_eq!(write_once(w.as_fd(), b"hello"), Ok(5));
+    reader.assert_blocked_in(fixtures::blocked::calls::OPEN, "open(2) O_RDONLY of a FIFO without writers");
+    let w = fifo.open_now(libc::O_WRONLY).expect("a waiting reader is a reader: O_WRONLY must not block");
+    assert_eq!(write_once(&w, b"hello"), Ok(5));
     drop(w);
     reader.expect_success();
 }
@@ -42,15 +40,14 @@ fn open_rdonly_blocks_until_a_writer_opens() {
 /// there is no reader; the reader's open releases it and the written data arrives.
 #[test]
 fn open_wronly_blocks_until_a_reader_opens() {
-    let s = Scratch::new();
-    let path = s.fifo("f", 0o600);
+    let fifo = TempFifo::new();
     let mut writer = spawn("writer opening O_WRONLY", || {
-        let fd = open_fifo(&path, libc::O_WRONLY).expect("the blocked open must succeed once released");
-        assert_eq!(write_once(fd.as_fd(), b"hello"), Ok(5));
+        let fd = fixtures::io::open_cloexec(fifo.path(), libc::O_WRONLY).expect("the blocked open must succeed once released");
+        assert_eq!(write_once(&fd, b"hello"), Ok(5));
     });
-    writer.assert_blocked("open(2) O_WRONLY of a FIFO without readers");
-    let r = open_now(&path, libc::O_RDONLY).expect("a waiting writer is a writer: O_RDONLY must not block");
-    assert_eq!(read_to_eof(r.as_fd()), b"hello");
+    writer.assert_blocked_in(fixtures::blocked::calls::OPEN, "open(2) O_WRONLY of a FIFO without readers");
+    let r = fifo.open_now(libc::O_RDONLY).expect("a waiting writer is a writer: O_RDONLY must not block");
+    assert_eq!(read_to_eof(&r), b"hello");
     writer.expect_success();
 }
 
@@ -59,10 +56,9 @@ fn open_wronly_blocks_until_a_reader_opens() {
 /// the open returns at once with a read-only, nonblocking descriptor.
 #[test]
 fn open_rdonly_nonblock_succeeds_without_a_writer() {
-    let s = Scratch::new();
-    let path = s.fifo("f", 0o600);
-    let fd = open_now(&path, libc::O_RDONLY | libc::O_NONBLOCK).expect("O_RDONLY|O_NONBLOCK");
-    let fl = unsafe { libc::fcntl(std::os::fd::AsRawFd::as_raw_fd(&fd), libc::F_GETFL) };
+    let fifo = TempFifo::new();
+    let fd = fifo.open_now(libc::O_RDONLY | libc::O_NONBLOCK).expect("O_RDONLY|O_NONBLOCK");
+    let fl = getfl(&fd).unwrap();
     assert_eq!(fl & (libc::O_ACCMODE | libc::O_NONBLOCK), libc::O_RDONLY | libc::O_NONBLOCK);
 }
 
@@ -74,13 +70,12 @@ fn open_rdonly_nonblock_succeeds_without_a_writer() {
 #[test]
 fn a_reader_that_never_saw_a_writer_reads_eof() {
     isolated(|| {
-        let s = Scratch::new();
-        let path = s.fifo("f", 0o600);
-        let fd = open_now(&path, libc::O_RDONLY | libc::O_NONBLOCK).unwrap();
+        let fifo = TempFifo::new();
+        let fd = fifo.open_now(libc::O_RDONLY | libc::O_NONBLOCK).unwrap();
         let mut buf = [0u8; 8];
-        assert_eq!(read_once(fd.as_fd(), &mut buf), Ok(0));
-        set_nonblocking(fd.as_fd(), false);
-        let r = fixtures::within("a blocking read of a FIFO without writers", || read_once(fd.as_fd(), &mut buf));
+        assert_eq!(read_once(&fd, &mut buf), Ok(0));
+        set_nonblocking(&fd, false);
+        let r = fixtures::within("a blocking read of a FIFO without writers", || read_once(&fd, &mut buf));
         assert_eq!(r, Ok(0));
     });
 }
@@ -92,12 +87,11 @@ fn a_reader_that_never_saw_a_writer_reads_eof() {
 #[test]
 fn open_wronly_nonblock_without_a_reader_fails_enxio() {
     isolated(|| {
-        let s = Scratch::new();
-        let path = s.fifo("f", 0o600);
-        assert_errno!(open_fifo(&path, libc::O_WRONLY | libc::O_NONBLOCK), Errno::ENXIO, "new FIFO");
-        let r = open_now(&path, libc::O_RDONLY | libc::O_NONBLOCK).unwrap();
+        let fifo = TempFifo::new();
+        assert_errno!(fixtures::io::open_cloexec(fifo.path(), libc::O_WRONLY | libc::O_NONBLOCK), Errno::ENXIO, "new FIFO");
+        let r = fifo.open_now(libc::O_RDONLY | libc::O_NONBLOCK).unwrap();
         drop(r);
-        assert_errno!(open_fifo(&path, libc::O_WRONLY | libc::O_NONBLOCK), Errno::ENXIO, "after the reader closed");
+        assert_errno!(fixtures::io::open_cloexec(fifo.path(), libc::O_WRONLY | libc::O_NONBLOCK), Errno::ENXIO, "after the reader closed");
     });
 }
 
@@ -106,13 +100,12 @@ fn open_wronly_nonblock_without_a_reader_fails_enxio() {
 /// the reader receives what is written.
 #[test]
 fn open_wronly_nonblock_succeeds_when_a_reader_is_open() {
-    let s = Scratch::new();
-    let path = s.fifo("f", 0o600);
-    let r = open_now(&path, libc::O_RDONLY | libc::O_NONBLOCK).unwrap();
-    let w = open_now(&path, libc::O_WRONLY | libc::O_NONBLOCK).expect("a reader is open");
-    assert_eq!(write_once(w.as_fd(), b"hi"), Ok(2));
+    let fifo = TempFifo::new();
+    let r = fifo.open_now(libc::O_RDONLY | libc::O_NONBLOCK).unwrap();
+    let w = fifo.open_now(libc::O_WRONLY | libc::O_NONBLOCK).expect("a reader is open");
+    assert_eq!(write_once(&w, b"hi"), Ok(2));
     let mut buf = [0u8; 8];
-    assert_eq!(read_once(r.as_fd(), &mut buf), Ok(2));
+    assert_eq!(read_once(&r, &mut buf), Ok(2));
 }
 
 /// fifo(7): "the other end has already been opened" includes a reader that is still blocked
@@ -121,15 +114,14 @@ fn open_wronly_nonblock_succeeds_when_a_reader_is_open() {
 /// reader, which then reads the data.
 #[test]
 fn open_wronly_nonblock_succeeds_while_a_reader_waits_in_open() {
-    let s = Scratch::new();
-    let path = s.fifo("f", 0o600);
+    let fifo = TempFifo::new();
     let mut reader = spawn("reader blocked in open", || {
-        let fd = open_fifo(&path, libc::O_RDONLY).expect("released by the writer's open");
-        assert_eq!(read_to_eof(fd.as_fd()), b"hi");
+        let fd = fixtures::io::open_cloexec(fifo.path(), libc::O_RDONLY).expect("released by the writer's open");
+        assert_eq!(read_to_eof(&fd), b"hi");
     });
-    reader.assert_blocked("open(2) O_RDONLY of a FIFO without writers");
-    let w = open_now(&path, libc::O_WRONLY | libc::O_NONBLOCK).expect("a reader waiting in open(2) is a reader");
-    assert_eq!(write_once(w.as_fd(), b"hi"), Ok(2));
+    reader.assert_blocked_in(fixtures::blocked::calls::OPEN, "open(2) O_RDONLY of a FIFO without writers");
+    let w = fifo.open_now(libc::O_WRONLY | libc::O_NONBLOCK).expect("a reader waiting in open(2) is a reader");
+    assert_eq!(write_once(&w, b"hi"), Ok(2));
     drop(w);
     reader.expect_success();
 }
@@ -142,12 +134,11 @@ fn open_wronly_nonblock_succeeds_while_a_reader_waits_in_open() {
 #[case::blocking(0)]
 #[case::nonblocking(libc::O_NONBLOCK)]
 fn open_rdwr_does_not_block(#[case] extra: libc::c_int) {
-    let s = Scratch::new();
-    let path = s.fifo("f", 0o600);
-    let fd = open_now(&path, libc::O_RDWR | extra).expect("O_RDWR must open at once");
-    assert_eq!(write_once(fd.as_fd(), b"self"), Ok(4));
+    let fifo = TempFifo::new();
+    let fd = fifo.open_now(libc::O_RDWR | extra).expect("O_RDWR must open at once");
+    assert_eq!(write_once(&fd, b"self"), Ok(4));
     let mut buf = [0u8; 8];
-    assert_eq!(read_once(fd.as_fd(), &mut buf), Ok(4));
+    assert_eq!(read_once(&fd, &mut buf), Ok(4));
     assert_eq!(&buf[..4], b"self");
 }
 
@@ -157,11 +148,10 @@ fn open_rdwr_does_not_block(#[case] extra: libc::c_int) {
 /// once.
 #[test]
 fn an_rdwr_descriptor_counts_as_a_reader_and_a_writer() {
-    let s = Scratch::new();
-    let path = s.fifo("f", 0o600);
-    let _both = open_now(&path, libc::O_RDWR).unwrap();
-    open_now(&path, libc::O_RDONLY).expect("O_RDONLY with an O_RDWR writer present");
-    open_now(&path, libc::O_WRONLY | libc::O_NONBLOCK).expect("O_WRONLY|O_NONBLOCK with an O_RDWR reader present");
+    let fifo = TempFifo::new();
+    let _both = fifo.open_now(libc::O_RDWR).unwrap();
+    fifo.open_now(libc::O_RDONLY).expect("O_RDONLY with an O_RDWR writer present");
+    fifo.open_now(libc::O_WRONLY | libc::O_NONBLOCK).expect("O_WRONLY|O_NONBLOCK with an O_RDWR reader present");
 }
 
 /// pipe(7): "A FIFO ... has a name within the filesystem ... Any process may open a FIFO,
@@ -170,14 +160,13 @@ fn an_rdwr_descriptor_counts_as_a_reader_and_a_writer() {
 /// rendezvouses with the test's open.
 #[test]
 fn unrelated_processes_meet_through_the_path() {
-    let s = Scratch::new();
-    let path = s.fifo("f", 0o600);
+    let fifo = TempFifo::new();
     let writer = spawn("writer knowing only the path", || {
-        let fd = open_fifo(&path, libc::O_WRONLY).expect("open by path");
-        assert_eq!(write_once(fd.as_fd(), b"from afar"), Ok(9));
+        let fd = fixtures::io::open_cloexec(fifo.path(), libc::O_WRONLY).expect("open by path");
+        assert_eq!(write_once(&fd, b"from afar"), Ok(9));
     });
-    let r = fixtures::within("open(2) O_RDONLY until the writer arrives", || open_fifo(&path, libc::O_RDONLY)).unwrap();
-    assert_eq!(read_to_eof(r.as_fd()), b"from afar");
+    let r = fixtures::within("open(2) O_RDONLY until the writer arrives", || fixtures::io::open_cloexec(fifo.path(), libc::O_RDONLY)).unwrap();
+    assert_eq!(read_to_eof(&r), b"from afar");
     writer.expect_success();
 }
 
@@ -191,15 +180,14 @@ fn unrelated_processes_meet_through_the_path() {
 #[case::read_write_without_write_permission(0o444, libc::O_RDWR, Some(Errno::EACCES))]
 #[case::read_write_with_both_permissions(0o666, libc::O_RDWR, None)]
 fn open_checks_the_fifo_permissions(#[case] mode: u32, #[case] flags: libc::c_int, #[case] expected: Option<Errno>) {
-    let s = Scratch::new();
-    s.open_to_all();
-    let path = s.fifo("f", 0o600);
-    chmod(&path, mode);
+    let fifo = TempFifo::new();
+    fifo.dir().open_to_all();
+    let _mode = ModeGuard::set(fifo.path(), mode, 0o600);
     run_in_child("unprivileged opener", || {
         drop_to_nobody();
         match expected {
-            Some(e) => assert_errno!(open_now(&path, flags), e),
-            None => drop(open_now(&path, flags).expect("permitted open")),
+            Some(e) => assert_errno!(fifo.open_now(flags), e),
+            None => drop(fifo.open_now(flags).expect("permitted open")),
         }
     })
     .expect_success();
@@ -211,28 +199,24 @@ fn open_checks_the_fifo_permissions(#[case] mode: u32, #[case] flags: libc::c_in
 /// by the same process now fails with EACCES.
 #[test]
 fn fifo_permissions_are_checked_only_at_open_time() {
-    let s = Scratch::new();
-    s.open_to_all();
-    let path = s.fifo("f", 0o600);
-    chmod(&path, 0o666);
-    let r = open_now(&path, libc::O_RDONLY | libc::O_NONBLOCK).unwrap();
-    let (opened, wait_opened) = channel();
-    let (revoked, wait_revoked) = channel();
-    let writer = spawn("unprivileged writer", || {
+    let fifo = TempFifo::new();
+    fifo.dir().open_to_all();
+    let open_mode = ModeGuard::set(fifo.path(), 0o666, 0o600);
+    let r = fifo.open_now(libc::O_RDONLY | libc::O_NONBLOCK).unwrap();
+    let writer = Agent::<(), ()>::spawn("unprivileged writer", |serve| {
         drop_to_nobody();
-        let w = open_now(&path, libc::O_WRONLY).expect("open while permitted");
-        opened.notify();
-        wait_revoked.wait();
-        assert_eq!(write_once(w.as_fd(), b"x"), Ok(1), "an open descriptor survives chmod 000");
-        assert_errno!(open_now(&path, libc::O_WRONLY | libc::O_NONBLOCK), Errno::EACCES);
+        let w = fifo.open_now(libc::O_WRONLY).expect("open while permitted");
+        serve.ready(());
+        serve.wait_release();
+        assert_eq!(write_once(&w, b"x"), Ok(1), "an open descriptor survives chmod 000");
+        assert_errno!(fifo.open_now(libc::O_WRONLY | libc::O_NONBLOCK), Errno::EACCES);
     });
-    wait_opened.wait();
-    chmod(&path, 0o000);
-    revoked.notify();
+    writer.ready::<()>();
+    let _revoked_mode = ModeGuard::set(fifo.path(), 0o000, 0o600);
     writer.expect_success();
-    chmod(&path, 0o600);
+    drop(open_mode);
     let mut buf = [0u8; 4];
-    assert_eq!(read_once(r.as_fd(), &mut buf), Ok(1));
+    assert_eq!(read_once(&r, &mut buf), Ok(1));
 }
 
 /// open(2), O_TRUNC: "If the file is a FIFO or terminal device file, the O_TRUNC flag is
@@ -240,14 +224,13 @@ fn fifo_permissions_are_checked_only_at_open_time() {
 /// leaves them there.
 #[test]
 fn o_trunc_is_ignored_on_a_fifo() {
-    let s = Scratch::new();
-    let path = s.fifo("f", 0o600);
-    let rw = open_now(&path, libc::O_RDWR).unwrap();
-    assert_eq!(write_once(rw.as_fd(), b"keep"), Ok(4));
-    let t = open_now(&path, libc::O_WRONLY | libc::O_TRUNC).expect("O_WRONLY|O_TRUNC with a reader present");
-    assert_eq!(fionread(rw.as_fd()), Ok(4));
+    let fifo = TempFifo::new();
+    let rw = fifo.open_now(libc::O_RDWR).unwrap();
+    assert_eq!(write_once(&rw, b"keep"), Ok(4));
+    let t = fifo.open_now(libc::O_WRONLY | libc::O_TRUNC).expect("O_WRONLY|O_TRUNC with a reader present");
+    assert_eq!(fionread(&rw), Ok(4));
     drop(t);
     let mut buf = [0u8; 8];
-    assert_eq!(read_once(rw.as_fd(), &mut buf), Ok(4));
+    assert_eq!(read_once(&rw, &mut buf), Ok(4));
     assert_eq!(&buf[..4], b"keep");
 }

@@ -2,34 +2,29 @@
 
 use std::os::fd::{AsRawFd, OwnedFd};
 
-use file_locks::*;
-use fixtures::exec::exec_probe;
-use fixtures::signals::{self, install_counter};
+use file_locks::exec::ExecdHolder;
+use file_locks::interrupt::signal_a_waiting_lock_request;
+use file_locks::locks::{flock, open_file, open_rw, scratch_file};
+use file_locks::owner::Owner;
+use fixtures::io::raw_fd;
 use fixtures::sync::channel;
-use fixtures::{DEFAULT_DEADLINE, Scratch, assert_errno, spawn};
-use fixtures::isolated;
+use fixtures::{Scratch, assert_errno, isolated, spawn};
 use nix::errno::Errno;
-use nix::sys::signal::{SaFlags, Signal};
+use nix::sys::signal::Signal;
 use rstest::rstest;
 
 const SH_NB: libc::c_int = libc::LOCK_SH | libc::LOCK_NB;
 const EX_NB: libc::c_int = libc::LOCK_EX | libc::LOCK_NB;
 
-fn scratch_file() -> (Scratch, std::path::PathBuf) {
-    let s = Scratch::new();
-    let p = s.file("locked", b"0123456789");
-    (s, p)
-}
-
 /// flock(2): "LOCK_SH Place a shared lock. More than one process may hold a shared lock for a
 /// given file at a given time."
 #[test]
 fn shared_locks_of_two_processes_coexist() {
-    let (_s, path) = scratch_file();
+    let (_s, path) = scratch_file(b"0123456789");
     let other = Owner::new("shared holder", &path);
     assert_eq!(other.flock(libc::LOCK_SH), Ok(()));
     let fd = open_rw(&path);
-    assert_eq!(flock(fd.as_raw_fd(), SH_NB), Ok(()));
+    assert_eq!(flock(&fd, SH_NB), Ok(()));
 }
 
 /// flock(2): "LOCK_EX Place an exclusive lock. Only one process may hold an exclusive lock
@@ -41,11 +36,11 @@ fn shared_locks_of_two_processes_coexist() {
 #[case::exclusive_blocks_exclusive(libc::LOCK_EX, EX_NB)]
 #[case::shared_blocks_exclusive(libc::LOCK_SH, EX_NB)]
 fn incompatible_flock_with_lock_nb_fails_ewouldblock(#[case] held: libc::c_int, #[case] wanted: libc::c_int) {
-    let (_s, path) = scratch_file();
+    let (_s, path) = scratch_file(b"0123456789");
     let other = Owner::new("holder", &path);
     assert_eq!(other.flock(held), Ok(()));
     let fd = open_rw(&path);
-    assert_errno!(flock(fd.as_raw_fd(), wanted), Errno::EWOULDBLOCK);
+    assert_errno!(flock(&fd, wanted), Errno::EWOULDBLOCK);
 }
 
 /// flock(2): "A call to flock() may block if an incompatible lock is held by another process";
@@ -56,10 +51,10 @@ fn incompatible_flock_with_lock_nb_fails_ewouldblock(#[case] held: libc::c_int, 
 #[case::lock_un("LOCK_UN")]
 #[case::holder_exits("exit")]
 fn blocked_flock_is_granted_when_the_holder_releases(#[case] how: &str) {
-    let (_s, path) = scratch_file();
+    let (_s, path) = scratch_file(b"0123456789");
     let holder = Owner::new("holder", &path);
     assert_eq!(holder.flock(libc::LOCK_EX), Ok(()));
-    let mut waiter = Owner::new("waiter", &path);
+    let waiter = Owner::new("waiter", &path);
     waiter.start_flock(libc::LOCK_EX);
     waiter.assert_blocked("flock(LOCK_EX) on a locked file");
     match how {
@@ -76,16 +71,16 @@ fn blocked_flock_is_granted_when_the_holder_releases(#[case] how: &str) {
 /// exclusive lock.
 #[test]
 fn failed_shared_to_exclusive_conversion_loses_the_shared_lock() {
-    let (_s, path) = scratch_file();
+    let (_s, path) = scratch_file(b"0123456789");
     isolated(|| {
         let a = open_rw(&path);
         let b = open_rw(&path);
         let c = open_rw(&path);
-        flock(a.as_raw_fd(), libc::LOCK_SH).unwrap();
-        flock(b.as_raw_fd(), libc::LOCK_SH).unwrap();
-        assert_errno!(flock(a.as_raw_fd(), EX_NB), Errno::EWOULDBLOCK);
-        flock(b.as_raw_fd(), libc::LOCK_UN).unwrap();
-        assert_eq!(flock(c.as_raw_fd(), EX_NB), Ok(()), "the failed conversion kept a's shared lock");
+        flock(&a, libc::LOCK_SH).unwrap();
+        flock(&b, libc::LOCK_SH).unwrap();
+        assert_errno!(flock(&a, EX_NB), Errno::EWOULDBLOCK);
+        flock(&b, libc::LOCK_UN).unwrap();
+        assert_eq!(flock(&c, EX_NB), Ok(()), "the failed conversion kept a's shared lock");
     });
 }
 
@@ -95,8 +90,8 @@ fn failed_shared_to_exclusive_conversion_loses_the_shared_lock() {
 /// exclusive request from a third description fails.
 #[test]
 fn exclusive_to_shared_conversion_admits_a_waiting_shared_request() {
-    let (_s, path) = scratch_file();
-    let mut waiter = Owner::new("shared waiter", &path);
+    let (_s, path) = scratch_file(b"0123456789");
+    let waiter = Owner::new("shared waiter", &path);
     let holder = Owner::new("holder", &path);
     assert_eq!(holder.flock(libc::LOCK_EX), Ok(()));
     waiter.start_flock(libc::LOCK_SH);
@@ -104,7 +99,7 @@ fn exclusive_to_shared_conversion_admits_a_waiting_shared_request() {
     assert_eq!(holder.flock(libc::LOCK_SH), Ok(()));
     assert_eq!(waiter.reply().result, Ok(()));
     let fd = open_rw(&path);
-    assert_errno!(flock(fd.as_raw_fd(), EX_NB), Errno::EWOULDBLOCK);
+    assert_errno!(flock(&fd, EX_NB), Errno::EWOULDBLOCK);
 }
 
 /// flock(2): "duplicate file descriptors (created by, for example, fork(2) or dup(2)) refer to
@@ -112,14 +107,14 @@ fn exclusive_to_shared_conversion_admits_a_waiting_shared_request() {
 /// descriptors."
 #[test]
 fn lock_un_through_a_dup_releases_the_lock() {
-    let (_s, path) = scratch_file();
+    let (_s, path) = scratch_file(b"0123456789");
     isolated(|| {
         let fd = open_rw(&path);
-        flock(fd.as_raw_fd(), libc::LOCK_EX).unwrap();
+        flock(&fd, libc::LOCK_EX).unwrap();
         let dup: OwnedFd = fd.try_clone().unwrap();
-        flock(dup.as_raw_fd(), libc::LOCK_UN).unwrap();
+        flock(&dup, libc::LOCK_UN).unwrap();
         let other = open_rw(&path);
-        assert_eq!(flock(other.as_raw_fd(), EX_NB), Ok(()));
+        assert_eq!(flock(&other, EX_NB), Ok(()));
     });
 }
 
@@ -127,16 +122,16 @@ fn lock_un_through_a_dup_releases_the_lock() {
 /// one of two duplicates keeps it.
 #[test]
 fn the_lock_survives_until_the_last_duplicate_closes() {
-    let (_s, path) = scratch_file();
+    let (_s, path) = scratch_file(b"0123456789");
     isolated(|| {
         let fd = open_rw(&path);
-        flock(fd.as_raw_fd(), libc::LOCK_EX).unwrap();
+        flock(&fd, libc::LOCK_EX).unwrap();
         let dup = fd.try_clone().unwrap();
         drop(fd);
         let other = open_rw(&path);
-        assert_errno!(flock(other.as_raw_fd(), EX_NB), Errno::EWOULDBLOCK);
+        assert_errno!(flock(&other, EX_NB), Errno::EWOULDBLOCK);
         drop(dup);
-        assert_eq!(flock(other.as_raw_fd(), EX_NB), Ok(()));
+        assert_eq!(flock(&other, EX_NB), Ok(()));
     });
 }
 
@@ -144,18 +139,18 @@ fn the_lock_survives_until_the_last_duplicate_closes() {
 /// closes its descriptor, the child's inherited copy keeps the lock until the child exits.
 #[test]
 fn a_forked_child_keeps_the_parents_flock_alive() {
-    let (_s, path) = scratch_file();
+    let (_s, path) = scratch_file(b"0123456789");
     isolated(|| {
         let fd = open_rw(&path);
-        flock(fd.as_raw_fd(), libc::LOCK_EX).unwrap();
+        flock(&fd, libc::LOCK_EX).unwrap();
         let (release, wait_release) = channel();
         let child = spawn("child with the inherited fd", || wait_release.wait());
         drop(fd);
         let other = open_rw(&path);
-        assert_errno!(flock(other.as_raw_fd(), EX_NB), Errno::EWOULDBLOCK);
+        assert_errno!(flock(&other, EX_NB), Errno::EWOULDBLOCK);
         release.notify();
         child.expect_success();
-        assert_eq!(flock(other.as_raw_fd(), EX_NB), Ok(()));
+        assert_eq!(flock(&other, EX_NB), Ok(()));
     });
 }
 
@@ -163,13 +158,13 @@ fn a_forked_child_keeps_the_parents_flock_alive() {
 /// descriptors": a forked child's LOCK_UN on its inherited copy releases the parent's lock.
 #[test]
 fn a_forked_child_can_release_the_parents_flock() {
-    let (_s, path) = scratch_file();
+    let (_s, path) = scratch_file(b"0123456789");
     isolated(|| {
         let fd = open_rw(&path);
-        flock(fd.as_raw_fd(), libc::LOCK_EX).unwrap();
-        spawn("child", || flock(fd.as_raw_fd(), libc::LOCK_UN).unwrap()).expect_success();
+        flock(&fd, libc::LOCK_EX).unwrap();
+        spawn("child", || flock(&fd, libc::LOCK_UN).unwrap()).expect_success();
         let other = open_rw(&path);
-        assert_eq!(flock(other.as_raw_fd(), EX_NB), Ok(()));
+        assert_eq!(flock(&other, EX_NB), Ok(()));
     });
 }
 
@@ -179,11 +174,11 @@ fn a_forked_child_can_release_the_parents_flock() {
 /// calling process has already placed via another file descriptor."
 #[test]
 fn a_second_open_in_the_same_process_conflicts() {
-    let (_s, path) = scratch_file();
+    let (_s, path) = scratch_file(b"0123456789");
     let first = open_rw(&path);
     let second = open_rw(&path);
-    flock(first.as_raw_fd(), libc::LOCK_EX).unwrap();
-    assert_errno!(flock(second.as_raw_fd(), SH_NB), Errno::EWOULDBLOCK);
+    flock(&first, libc::LOCK_EX).unwrap();
+    assert_errno!(flock(&second, SH_NB), Errno::EWOULDBLOCK);
 }
 
 /// flock(2): "A shared or exclusive lock can be placed on a file regardless of the mode in
@@ -193,11 +188,11 @@ fn a_second_open_in_the_same_process_conflicts() {
 #[case::read_only(libc::O_RDONLY)]
 #[case::write_only(libc::O_WRONLY)]
 fn exclusive_flock_works_regardless_of_the_open_mode(#[case] mode: libc::c_int) {
-    let (_s, path) = scratch_file();
+    let (_s, path) = scratch_file(b"0123456789");
     let fd = open_file(&path, mode);
-    assert_eq!(flock(fd.as_raw_fd(), libc::LOCK_EX), Ok(()));
+    assert_eq!(flock(&fd, libc::LOCK_EX), Ok(()));
     let other = open_rw(&path);
-    assert_errno!(flock(other.as_raw_fd(), SH_NB), Errno::EWOULDBLOCK);
+    assert_errno!(flock(&other, SH_NB), Errno::EWOULDBLOCK);
 }
 
 /// flock(2), ERRORS: "EINVAL operation is invalid." Neither LOCK_SH, LOCK_EX nor LOCK_UN (0,
@@ -207,33 +202,33 @@ fn exclusive_flock_works_regardless_of_the_open_mode(#[case] mode: libc::c_int) 
 #[case::lock_nb_alone(libc::LOCK_NB)]
 #[case::shared_and_exclusive(libc::LOCK_SH | libc::LOCK_EX)]
 fn invalid_flock_operation_fails_einval(#[case] op: libc::c_int) {
-    let (_s, path) = scratch_file();
+    let (_s, path) = scratch_file(b"0123456789");
     let fd = open_rw(&path);
-    assert_errno!(flock(fd.as_raw_fd(), op), Errno::EINVAL);
+    assert_errno!(flock(&fd, op), Errno::EINVAL);
 }
 
 /// flock(2), ERRORS: "EBADF fd is not an open file descriptor." open(2), O_PATH: operations
 /// other than the listed fd-level ones "fail with the error EBADF" — flock included.
 #[test]
 fn flock_on_a_closed_or_o_path_descriptor_fails_ebadf() {
-    let (_s, path) = scratch_file();
+    let (_s, path) = scratch_file(b"0123456789");
     let fd = open_rw(&path);
     let raw = fd.as_raw_fd();
     let opath = open_file(&path, libc::O_PATH);
-    assert_errno!(flock(opath.as_raw_fd(), libc::LOCK_SH), Errno::EBADF);
+    assert_errno!(flock(&opath, libc::LOCK_SH), Errno::EBADF);
     drop(fd);
-    fixtures::run_in_child("closed fd", || assert_errno!(flock(raw, libc::LOCK_SH), Errno::EBADF)).expect_success();
+    fixtures::run_in_child("closed fd", || assert_errno!(flock(raw_fd(raw), libc::LOCK_SH), Errno::EBADF)).expect_success();
 }
 
 /// flock(2): LOCK_UN "Remove an existing lock held by this process" — with no lock held it
 /// succeeds, and re-requesting the lock mode already held succeeds too.
 #[test]
 fn unlocking_an_unlocked_file_and_relocking_the_same_mode_succeed() {
-    let (_s, path) = scratch_file();
+    let (_s, path) = scratch_file(b"0123456789");
     let fd = open_rw(&path);
-    assert_eq!(flock(fd.as_raw_fd(), libc::LOCK_UN), Ok(()));
-    assert_eq!(flock(fd.as_raw_fd(), libc::LOCK_EX), Ok(()));
-    assert_eq!(flock(fd.as_raw_fd(), EX_NB), Ok(()));
+    assert_eq!(flock(&fd, libc::LOCK_UN), Ok(()));
+    assert_eq!(flock(&fd, libc::LOCK_EX), Ok(()));
+    assert_eq!(flock(&fd, EX_NB), Ok(()));
 }
 
 /// flock(2), ERRORS: "EINTR While waiting to acquire a lock, the call was interrupted by
@@ -245,30 +240,12 @@ fn unlocking_an_unlocked_file_and_relocking_the_same_mode_succeed() {
 #[case::without_sa_restart(false)]
 #[case::with_sa_restart(true)]
 fn signal_during_a_blocked_flock(#[case] restart: bool) {
-    let (_s, path) = scratch_file();
+    let (_s, path) = scratch_file(b"0123456789");
     let holder = Owner::new("holder", &path);
     assert_eq!(holder.flock(libc::LOCK_EX), Ok(()));
-    let (ready, wait_ready) = channel();
-    let mut waiter = spawn("waiter", || {
-        install_counter(Signal::SIGUSR1, if restart { SaFlags::SA_RESTART } else { SaFlags::empty() });
-        let fd = open_rw(&path);
-        ready.notify();
-        let r = flock(fd.as_raw_fd(), libc::LOCK_EX);
-        assert_eq!(signals::count(Signal::SIGUSR1), 1);
-        if restart {
-            assert_eq!(r, Ok(()));
-        } else {
-            assert_errno!(r, Errno::EINTR);
-        }
-    });
-    wait_ready.wait();
-    waiter.assert_blocked("flock(LOCK_EX)");
-    waiter.signal(Signal::SIGUSR1);
-    if restart {
-        waiter.assert_blocked("flock(LOCK_EX) restarted after the handler");
+    signal_a_waiting_lock_request(&path, "flock(LOCK_EX)", restart, |fd| flock(fd, libc::LOCK_EX), || {
         assert_eq!(holder.flock(libc::LOCK_UN), Ok(()));
-    }
-    waiter.expect_success();
+    });
 }
 
 /// flock(2) NOTES: "flock() does not detect deadlock." Two processes each holding one file
@@ -285,26 +262,26 @@ fn flock_does_not_detect_deadlock() {
     let mut first = spawn("holds a, wants b", || {
         let fa = open_rw(&a);
         let fb = open_rw(&b);
-        flock(fa.as_raw_fd(), libc::LOCK_EX).unwrap();
+        flock(&fa, libc::LOCK_EX).unwrap();
         r1.notify();
         wait_go.wait();
-        let r = flock(fb.as_raw_fd(), libc::LOCK_EX);
+        let r = flock(&fb, libc::LOCK_EX);
         panic!("the deadlocked flock returned {r:?}");
     });
     let mut second = spawn("holds b, wants a", || {
         let fa = open_rw(&a);
         let fb = open_rw(&b);
-        flock(fb.as_raw_fd(), libc::LOCK_EX).unwrap();
+        flock(&fb, libc::LOCK_EX).unwrap();
         r2.notify();
         wait_go.wait();
-        assert_eq!(flock(fa.as_raw_fd(), libc::LOCK_EX), Ok(()), "flock reported a deadlock");
+        assert_eq!(flock(&fa, libc::LOCK_EX), Ok(()), "flock reported a deadlock");
     });
     w1.wait();
     w2.wait();
     go.notify(); // one "go" byte for each child
     go.notify();
-    first.assert_blocked("flock of b held by the second");
-    second.assert_blocked("flock of a held by the first");
+    first.assert_blocked_in(&[libc::SYS_flock], "flock of b held by the second");
+    second.assert_blocked_in(&[libc::SYS_flock], "flock of a held by the first");
     first.signal(Signal::SIGKILL);
     assert_eq!(first.join(), fixtures::Outcome::Signaled(Signal::SIGKILL));
     second.expect_success();
@@ -315,7 +292,7 @@ fn flock_does_not_detect_deadlock() {
 /// an unlocked descriptor succeeds while another process holds LOCK_EX.
 #[test]
 fn flock_is_advisory_io_ignores_it() {
-    let (_s, path) = scratch_file();
+    let (_s, path) = scratch_file(b"0123456789");
     let holder = Owner::new("holder", &path);
     assert_eq!(holder.flock(libc::LOCK_EX), Ok(()));
     let fd = open_rw(&path);
@@ -328,31 +305,13 @@ fn flock_is_advisory_io_ignores_it() {
 /// close-on-exec pipe) the lock is still held, and it goes away when the probe exits.
 #[test]
 fn flock_is_preserved_across_execve() {
-    let (_s, path) = scratch_file();
+    let (_s, path) = scratch_file(b"0123456789");
     isolated(|| {
-        let (exec_tx, exec_rx) = channel();
-        let (hold_r, hold_w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).unwrap();
-        let child = spawn("exec'd holder", || {
-            let fd = open_rw(&path);
-            flock(fd.as_raw_fd(), libc::LOCK_EX).unwrap();
-            // SAFETY: clearing FD_CLOEXEC on the locked description and on the read end of the
-            // pipe the probe waits on, so both survive the exec.
-            unsafe {
-                libc::fcntl(fd.as_raw_fd(), libc::F_SETFD, 0);
-                libc::fcntl(hold_r.as_raw_fd(), libc::F_SETFD, 0);
-            }
-            std::mem::forget(fd);
-            let _keep = &exec_tx;
-            exec_probe(&["hold", &hold_r.as_raw_fd().to_string()]);
-        });
-        drop(exec_tx);
-        drop(hold_r);
-        assert!(closed_within(&exec_rx, DEFAULT_DEADLINE), "the child never exec'd");
+        let holder = ExecdHolder::start(&path, |fd| flock(fd, libc::LOCK_EX).unwrap());
         let other = open_rw(&path);
-        assert_errno!(flock(other.as_raw_fd(), EX_NB), Errno::EWOULDBLOCK);
-        drop(hold_w);
-        child.expect_success();
-        assert_eq!(flock(other.as_raw_fd(), EX_NB), Ok(()));
+        assert_errno!(flock(&other, EX_NB), Errno::EWOULDBLOCK);
+        holder.release();
+        assert_eq!(flock(&other, EX_NB), Ok(()));
     });
 }
 
@@ -364,10 +323,10 @@ fn flock_is_preserved_across_execve() {
 fn flock_on_a_pipe_locks_the_pipe_inode() {
     isolated(|| {
         let (r, w) = nix::unistd::pipe().unwrap();
-        assert_eq!(flock(r.as_raw_fd(), libc::LOCK_EX), Ok(()));
-        assert_errno!(flock(w.as_raw_fd(), EX_NB), Errno::EWOULDBLOCK);
-        assert_eq!(flock(r.as_raw_fd(), libc::LOCK_UN), Ok(()));
-        assert_eq!(flock(w.as_raw_fd(), EX_NB), Ok(()));
+        assert_eq!(flock(&r, libc::LOCK_EX), Ok(()));
+        assert_errno!(flock(&w, EX_NB), Errno::EWOULDBLOCK);
+        assert_eq!(flock(&r, libc::LOCK_UN), Ok(()));
+        assert_eq!(flock(&w, EX_NB), Ok(()));
     });
 }
 
@@ -383,7 +342,42 @@ fn flock_on_a_socket_works_and_socketpair_ends_are_independent() {
             nix::sys::socket::SockFlag::empty(),
         )
         .unwrap();
-        assert_eq!(flock(a.as_raw_fd(), libc::LOCK_EX), Ok(()));
-        assert_eq!(flock(b.as_raw_fd(), EX_NB), Ok(()));
+        assert_eq!(flock(&a, libc::LOCK_EX), Ok(()));
+        assert_eq!(flock(&b, EX_NB), Ok(()));
+    });
+}
+
+/// LOCK_MAND (include/uapi/asm-generic/fcntl.h: "LOCK_MAND support has been removed from the
+/// kernel. We leave the symbols here to not break legacy builds"): commit 90f7d7a0d0d6 (5.15)
+/// makes flock(fd, LOCK_MAND |
+/// LOCK_READ) return 0 without taking any lock (fs/locks.c: "Just ignore these requests now,
+/// to preserve legacy behavior"): no /proc/locks line appears for the file (variant `ignored`,
+/// lacking). Before, the call recorded a lock that /proc/locks listed as "FLOCK MSNFS READ"
+/// with the caller's pid (variant `recorded`). On either kernel it never conflicts: another
+/// description then takes LOCK_EX | LOCK_NB.
+///
+/// Kernel change: 5.15, commit 90f7d7a0d0d6 — flock(LOCK_MAND) is accepted and ignored (before: a lock listed as MSNFS in /proc/locks).
+#[test]
+fn flock_with_lock_mand_is_ignored_since_5_15() {
+    const LOCK_MAND: libc::c_int = 32;
+    const LOCK_READ: libc::c_int = 64;
+    isolated(|| {
+        let (_s, path) = scratch_file(b"x");
+        let fd = open_rw(&path);
+        let id = file_locks::proc_locks::proc_locks_id(&fd);
+        assert_eq!(flock(&fd, LOCK_MAND | LOCK_READ), Ok(()));
+        let lines = file_locks::proc_locks::proc_locks_for(&id);
+        let v = fixtures::kernel_version();
+        if fixtures::kernel_at_least(5, 15) {
+            fixtures::variant::lacking("ignored", format_args!("LOCK_MAND is ignored since 5.15; kernel {v}"));
+            assert_eq!(lines, vec![], "a LOCK_MAND request left a lock");
+        } else {
+            fixtures::variant::observed("recorded", format_args!("LOCK_MAND records an MSNFS lock before 5.15; kernel {v}"));
+            let got: Vec<(&str, &str, &str, i64)> =
+                lines.iter().map(|l| (l.class.as_str(), l.mode.as_str(), l.access.as_str(), l.pid)).collect();
+            assert_eq!(got, vec![("FLOCK", "MSNFS", "READ", nix::unistd::getpid().as_raw() as i64)]);
+        }
+        let other = open_rw(&path);
+        assert_eq!(flock(&other, EX_NB), Ok(()), "LOCK_MAND never conflicts");
     });
 }

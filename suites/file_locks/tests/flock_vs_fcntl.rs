@@ -3,40 +3,34 @@
 //! implementation, there is no interaction between the types of lock placed by flock() and
 //! fcntl(2)" — on local filesystems (NFS and CIFS emulate flock with byte-range locks).
 
-use std::os::fd::AsRawFd;
-
-use file_locks::*;
-use fixtures::Scratch;
+use file_locks::cases::{RecordLock, record_lock_kinds};
+use file_locks::locks::{flock, getlk, open_rw, scratch_file, setlk};
+use file_locks::owner::Owner;
 use rstest::rstest;
+use rstest_reuse::apply;
 
 /// flock(2), NOTES: "there is no interaction between the types of lock placed by flock()
 /// and fcntl(2)". A process holding an exclusive flock does not stop another process's
 /// fcntl write lock
 /// (classic or OFD) on the whole file, and F_GETLK / F_OFD_GETLK do not report the flock.
-#[rstest]
-#[case::posix_lock(libc::F_SETLK, libc::F_GETLK)]
-#[case::ofd_lock(libc::F_OFD_SETLK, libc::F_OFD_GETLK)]
-fn an_exclusive_flock_does_not_stop_fcntl_locks(#[case] set: libc::c_int, #[case] get: libc::c_int) {
-    let s = Scratch::new();
-    let path = s.file("f", b"data");
+#[apply(record_lock_kinds)]
+fn an_exclusive_flock_does_not_stop_fcntl_locks(#[case] kind: RecordLock) {
+    let (_s, path) = scratch_file(b"data");
     let holder = Owner::new("flock holder", &path);
     assert_eq!(holder.flock(libc::LOCK_EX), Ok(()));
     let fd = open_rw(&path);
-    assert!(getlk(fd.as_raw_fd(), get, libc::F_WRLCK, 0, 0).is_unlocked());
-    assert_eq!(setlk(fd.as_raw_fd(), set, libc::F_WRLCK, 0, 0), Ok(()));
+    assert!(getlk(&fd, kind.get, libc::F_WRLCK, 0, 0).is_unlocked());
+    assert_eq!(setlk(&fd, kind.set, libc::F_WRLCK, 0, 0), Ok(()));
 }
 
 /// flock(2), NOTES: "there is no interaction between the types of lock placed by flock()
 /// and fcntl(2)" — the other direction: a whole-file fcntl write lock (classic or OFD) held
 /// by another process does not stop an exclusive flock.
-#[rstest]
-#[case::posix_lock(libc::F_SETLK)]
-#[case::ofd_lock(libc::F_OFD_SETLK)]
-fn fcntl_write_locks_do_not_stop_an_exclusive_flock(#[case] set: libc::c_int) {
-    let s = Scratch::new();
-    let path = s.file("f", b"data");
+#[apply(record_lock_kinds)]
+fn fcntl_write_locks_do_not_stop_an_exclusive_flock(#[case] kind: RecordLock) {
+    let (_s, path) = scratch_file(b"data");
     let holder = Owner::new("fcntl holder", &path);
-    assert_eq!(holder.setlk(set, libc::F_WRLCK, 0, 0), Ok(()));
+    assert_eq!(holder.setlk(kind.set, libc::F_WRLCK, 0, 0), Ok(()));
     let fd = open_rw(&path);
-    assert_eq!(flock(fd.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB), Ok(()));
+    assert_eq!(flock(&fd, libc::LOCK_EX | libc::LOCK_NB), Ok(()));
 }

@@ -1,13 +1,16 @@
 //! fcntl(2), "Leases": F_SETLEASE / F_GETLEASE, who may take a lease, and what a conflicting
 //! open does.
+//!
+//! Variants: every test reports `enabled` (fs/leases-enable is 1: the claim was checked) or
+//! the lacking `disabled` (it is 0: F_SETLEASE fails EINVAL, which is asserted, and the test
+//! passes; see [`leases_variant`]).
 
-use std::os::fd::AsRawFd;
-
-use file_locks::*;
+use file_locks::leases::{get_lease, leases_variant, set_lease};
+use file_locks::locks::{open_file, scratch_file};
+use fixtures::io::open_cloexec;
 use fixtures::signals::SignalCatcher;
 use fixtures::sync::channel;
-use fixtures::{Scratch, assert_errno, require, spawn};
-use fixtures::isolated;
+use fixtures::{Scratch, assert_errno, isolated, spawn};
 use nix::errno::Errno;
 use nix::sys::signal::Signal;
 use rstest::rstest;
@@ -17,15 +20,16 @@ use rstest::rstest;
 /// "F_UNLCK Remove our lease from the file."
 #[test]
 fn a_read_lease_is_reported_by_f_getlease_until_removed() {
-    require!(leases_enabled());
-    let s = Scratch::new();
-    let path = s.file("leased", b"x");
+    if !leases_variant() {
+        return;
+    }
+    let (_s, path) = scratch_file(b"x");
     let fd = open_file(&path, libc::O_RDONLY);
-    assert_eq!(get_lease(fd.as_raw_fd()), Ok(libc::F_UNLCK));
-    assert_eq!(set_lease(fd.as_raw_fd(), libc::F_RDLCK), Ok(()));
-    assert_eq!(get_lease(fd.as_raw_fd()), Ok(libc::F_RDLCK));
-    assert_eq!(set_lease(fd.as_raw_fd(), libc::F_UNLCK), Ok(()));
-    assert_eq!(get_lease(fd.as_raw_fd()), Ok(libc::F_UNLCK));
+    assert_eq!(get_lease(&fd), Ok(libc::F_UNLCK));
+    assert_eq!(set_lease(&fd, libc::F_RDLCK), Ok(()));
+    assert_eq!(get_lease(&fd), Ok(libc::F_RDLCK));
+    assert_eq!(set_lease(&fd, libc::F_UNLCK), Ok(()));
+    assert_eq!(get_lease(&fd), Ok(libc::F_UNLCK));
 }
 
 /// fcntl(2): "A read lease can be placed only on a file descriptor that is opened read-only."
@@ -36,12 +40,13 @@ fn a_read_lease_is_reported_by_f_getlease_until_removed() {
 #[case::descriptor_opened_read_write(true)]
 #[case::another_descriptor_open_for_writing(false)]
 fn a_read_lease_on_a_file_open_for_writing_fails_eagain(#[case] own_rw: bool) {
-    require!(leases_enabled());
-    let s = Scratch::new();
-    let path = s.file("leased", b"x");
+    if !leases_variant() {
+        return;
+    }
+    let (_s, path) = scratch_file(b"x");
     let fd = open_file(&path, if own_rw { libc::O_RDWR } else { libc::O_RDONLY });
     let _writer = (!own_rw).then(|| open_file(&path, libc::O_WRONLY));
-    assert_errno!(set_lease(fd.as_raw_fd(), libc::F_RDLCK), Errno::EAGAIN);
+    assert_errno!(set_lease(&fd, libc::F_RDLCK), Errno::EAGAIN);
 }
 
 /// fcntl(2): "A write lease may be placed on a file only if there are no other open file
@@ -49,17 +54,18 @@ fn a_read_lease_on_a_file_open_for_writing_fails_eagain(#[case] own_rw: bool) {
 /// (EAGAIN, fs/locks.c check_conflicting_open); once it is closed the write lease is granted.
 #[test]
 fn a_write_lease_needs_the_only_open_descriptor() {
-    require!(leases_enabled());
-    let s = Scratch::new();
-    let path = s.file("leased", b"x");
+    if !leases_variant() {
+        return;
+    }
+    let (_s, path) = scratch_file(b"x");
     // Isolated: a copy of `other` inherited by a neighbour's child would keep it open.
     isolated(|| {
         let fd = open_file(&path, libc::O_RDONLY);
         let other = open_file(&path, libc::O_RDONLY);
-        assert_errno!(set_lease(fd.as_raw_fd(), libc::F_WRLCK), Errno::EAGAIN);
+        assert_errno!(set_lease(&fd, libc::F_WRLCK), Errno::EAGAIN);
         drop(other);
-        assert_eq!(set_lease(fd.as_raw_fd(), libc::F_WRLCK), Ok(()));
-        assert_eq!(get_lease(fd.as_raw_fd()), Ok(libc::F_WRLCK));
+        assert_eq!(set_lease(&fd, libc::F_WRLCK), Ok(()));
+        assert_eq!(get_lease(&fd), Ok(libc::F_WRLCK));
     });
 }
 
@@ -69,11 +75,15 @@ fn a_write_lease_needs_the_only_open_descriptor() {
 /// but does not own (fs/locks.c, vfs_setlease).
 #[test]
 fn a_lease_on_another_users_file_fails_eacces() {
-    require!(leases_enabled());
+    if !leases_variant() {
+        return;
+    }
     let s = Scratch::new();
     let own = s.file("mine", b"x");
     // A file owned by someone else: ours when we can switch to nobody, else the test binary
     // (installed by another user); skip when neither is available.
+    // variant: none — root or not only picks which file belongs to another user; EACCES is
+    // asserted for an unprivileged taker either way.
     let path = if fixtures::privilege::can_switch_user() {
         std::fs::set_permissions(&own, std::os::unix::fs::PermissionsExt::from_mode(0o644)).unwrap();
         s.open_to_all();
@@ -89,7 +99,7 @@ fn a_lease_on_another_users_file_fails_eacces() {
     fixtures::run_in_child("unprivileged lease taker", || {
         fixtures::privilege::drop_to_nobody();
         let fd = open_file(&path, libc::O_RDONLY);
-        assert_errno!(set_lease(fd.as_raw_fd(), libc::F_RDLCK), Errno::EACCES);
+        assert_errno!(set_lease(&fd, libc::F_RDLCK), Errno::EACCES);
     })
     .expect_success();
 }
@@ -103,24 +113,25 @@ fn a_lease_on_another_users_file_fails_eacces() {
 /// holder removed it, the open succeeds.
 #[test]
 fn opening_for_write_breaks_a_read_lease() {
-    require!(leases_enabled());
-    let s = Scratch::new();
-    let path = s.file("leased", b"x");
+    if !leases_variant() {
+        return;
+    }
+    let (_s, path) = scratch_file(b"x");
     let (ready, wait_ready) = channel();
     let (released, wait_released) = channel();
     let holder = spawn("lease holder", || {
         let catcher = SignalCatcher::new(&[Signal::SIGIO]);
         let fd = open_file(&path, libc::O_RDONLY);
-        set_lease(fd.as_raw_fd(), libc::F_RDLCK).unwrap();
+        set_lease(&fd, libc::F_RDLCK).unwrap();
         ready.notify();
         assert_eq!(catcher.wait().signo, libc::SIGIO);
-        assert_eq!(get_lease(fd.as_raw_fd()), Ok(libc::F_UNLCK), "the break's target type");
-        set_lease(fd.as_raw_fd(), libc::F_UNLCK).unwrap();
+        assert_eq!(get_lease(&fd), Ok(libc::F_UNLCK), "the break's target type");
+        set_lease(&fd, libc::F_UNLCK).unwrap();
         released.notify();
     });
     wait_ready.wait();
-    assert_errno!(try_open(&path, libc::O_WRONLY | libc::O_NONBLOCK), Errno::EWOULDBLOCK);
+    assert_errno!(open_cloexec(&path, libc::O_WRONLY | libc::O_NONBLOCK), Errno::EWOULDBLOCK);
     wait_released.wait();
-    assert!(try_open(&path, libc::O_WRONLY | libc::O_NONBLOCK).is_ok(), "the open still conflicts after the lease was removed");
+    assert!(open_cloexec(&path, libc::O_WRONLY | libc::O_NONBLOCK).is_ok(), "the open still conflicts after the lease was removed");
     holder.expect_success();
 }

@@ -14,57 +14,45 @@
 //! only), marks a file for mandatory locking, has a grandchild write-lock it, and writes to
 //! the locked range with O_NONBLOCK.
 
-use std::ffi::CString;
-use std::os::fd::AsRawFd;
-
-use file_locks::*;
+use file_locks::locks::{open_file, open_rw, setlk};
+use file_locks::proc_locks::{proc_locks_for, proc_locks_id};
+use fixtures::ns::{make_mounts_private, mount, unshare_exact};
 use fixtures::sync::channel;
-use fixtures::{Outcome, Scratch, gate, kernel_at_least, require, run_in_child, skip, spawn, sys};
+use fixtures::{Scratch, kernel_at_least, kernel_version, needs, require_child, run_in_child, skip, spawn, variant};
 use nix::errno::Errno;
-
-/// Exit codes the namespace child uses to ask for a skip.
-const NO_MOUNT_NAMESPACE: i32 = 77;
-const MAND_NOT_CONFIGURED: i32 = 78;
-
-fn mount(source: &str, target: &std::path::Path, fstype: Option<&str>, flags: libc::c_ulong, data: &str) -> Result<(), Errno> {
-    let source = CString::new(source).unwrap();
-    let target = CString::new(target.as_os_str().as_encoded_bytes()).unwrap();
-    let fstype = fstype.map(|t| CString::new(t).unwrap());
-    let data = CString::new(data).unwrap();
-    // SAFETY: valid C strings (or null for the type).
-    sys(unsafe {
-        libc::mount(
-            source.as_ptr(),
-            target.as_ptr(),
-            fstype.as_ref().map_or(std::ptr::null(), |t| t.as_ptr()),
-            flags,
-            data.as_ptr().cast(),
-        )
-    })
-    .map(|_| ())
-}
+use nix::mount::MsFlags;
 
 /// On Linux >= 5.15 mount(2) with MS_MANDLOCK succeeds but the option is ignored: a write to a
 /// range another process has write-locked, on a setgid/no-group-execute file, succeeds, and
 /// /proc/locks calls the lock ADVISORY. On older kernels built with mandatory locking the same
 /// write fails with EAGAIN (fcntl(2): "If the O_NONBLOCK flag is enabled, then the system call
-/// fails with the error EAGAIN") and the lock is listed as MANDATORY.
+/// fails with the error EAGAIN") and the lock is listed as MANDATORY. Variants: `ignored`
+/// (lacking: 5.15+, mandatory locking is gone), `enforced` (an older kernel built with it),
+/// `absent` (lacking: an older kernel built without CONFIG_MANDATORY_FILE_LOCKING, where the
+/// mount's EPERM is asserted and the test passes).
+///
+/// Kernel change: 5.15, commit f7e33bdbd6d1 — the mand mount option is accepted and ignored: mandatory locks are no longer enforced.
 #[test]
 fn the_mand_mount_option_is_ignored_since_linux_5_15() {
-    require!(gate::capability(gate::Cap::SYS_ADMIN), "mount(2) in a private mount namespace");
+    needs!(cap(SYS_ADMIN));
     let s = Scratch::new();
     let mnt = s.join("mnt");
     std::fs::create_dir(&mnt).unwrap();
     let ignored = kernel_at_least(5, 15);
     let outcome = run_in_child("private mount namespace", || {
-        // SAFETY: unshare in this single-threaded child.
-        if unsafe { libc::unshare(libc::CLONE_NEWNS) } != 0 {
-            fixtures::child::exit_now(NO_MOUNT_NAMESPACE);
+        if let Err(e) = unshare_exact(libc::CLONE_NEWNS) {
+            skip!("unshare(CLONE_NEWNS) is not permitted here: {e}");
         }
-        mount("none", std::path::Path::new("/"), None, libc::MS_REC | libc::MS_PRIVATE, "").expect("make / private");
-        match mount("ipcspec", &mnt, Some("tmpfs"), libc::MS_MANDLOCK, "size=1m") {
+        make_mounts_private().expect("make / private");
+        match mount(Some("ipcspec"), &mnt, Some("tmpfs"), MsFlags::MS_MANDLOCK, Some("size=1m")) {
             Ok(()) => {}
-            Err(Errno::EPERM) if !ignored => fixtures::child::exit_now(MAND_NOT_CONFIGURED),
+            Err(Errno::EPERM) if !ignored => {
+                variant::absent(format_args!(
+                    "kernel {} (< 5.15) built without CONFIG_MANDATORY_FILE_LOCKING: mount -o mand fails EPERM (asserted)",
+                    kernel_version()
+                ));
+                return;
+            }
             Err(e) => panic!("mount -o mand: {e}"),
         }
         let path = mnt.join("mandatory");
@@ -75,28 +63,26 @@ fn the_mand_mount_option_is_ignored_since_linux_5_15() {
         let (release, wait_release) = channel();
         let holder = spawn("lock holder", || {
             let fd = open_rw(&path);
-            setlk(fd.as_raw_fd(), libc::F_SETLK, libc::F_WRLCK, 0, 10).unwrap();
+            setlk(&fd, libc::F_SETLK, libc::F_WRLCK, 0, 10).unwrap();
             locked.notify();
             wait_release.wait();
         });
         wait_locked.wait();
         let fd = open_file(&path, libc::O_RDWR | libc::O_NONBLOCK);
         let wrote = nix::unistd::write(&fd, b"X");
-        let id = proc_locks_id(fd.as_raw_fd());
+        let id = proc_locks_id(&fd);
         let mode = proc_locks_for(&id).first().map(|l| l.mode.clone());
         release.notify();
         holder.expect_success();
         if ignored {
             assert_eq!(wrote, Ok(1), "a write to a locked range was refused: mandatory locking is active");
             assert_eq!(mode.as_deref(), Some("ADVISORY"));
+            variant::lacking("ignored", format_args!("kernel {} (>= 5.15): the mand option is accepted and ignored, the locked write succeeded", kernel_version()));
         } else {
             assert_eq!(wrote, Err(Errno::EAGAIN), "mandatory locking did not stop the write");
             assert_eq!(mode.as_deref(), Some("MANDATORY"));
+            variant::observed("enforced", format_args!("kernel {} (< 5.15, mandatory locking built in): the locked write failed EAGAIN", kernel_version()));
         }
     });
-    match outcome {
-        Outcome::Exited(NO_MOUNT_NAMESPACE) => skip!("unshare(CLONE_NEWNS) is not permitted here"),
-        Outcome::Exited(MAND_NOT_CONFIGURED) => skip!("kernel < 5.15 built without CONFIG_MANDATORY_FILE_LOCKING (mount -o mand: EPERM)"),
-        o => o.expect_success(),
-    }
+    require_child!(outcome).expect_success();
 }

@@ -2,10 +2,11 @@
 //! leases (fcntl(2))", one line per lock: class, ADVISORY/MANDATORY, READ/WRITE, the owner's
 //! PID, "major:minor:inode", first and last byte ("EOF" for to the end of the file).
 
-use std::os::fd::AsRawFd;
-
-use file_locks::*;
-use fixtures::{Scratch, kernel_at_least, require};
+use file_locks::leases::{leases_variant, set_lease};
+use file_locks::locks::{open_file, open_rw, range, scratch_file};
+use file_locks::owner::Owner;
+use file_locks::proc_locks::{ProcLock, proc_locks_for, proc_locks_id};
+use fixtures::{kernel_at_least, kernel_version, variant};
 use rstest::rstest;
 
 #[derive(Clone, Copy, Debug)]
@@ -24,7 +25,10 @@ enum Kind {
 /// displayed in this field for OFD locks. (Before Linux 4.14, a bug meant that the PID of the
 /// process that initially acquired the lock was displayed instead of the value -1.)"; the
 /// range, where "For BSD locks, this value is always 0" and "the value shown is always EOF".
-/// The line disappears when the owner exits.
+/// The line disappears when the owner exits. Variant (the `ofd_write` case only): `fixed`
+/// (4.14+: -1) or `unfixed` (older: the pid of the process that took the lock).
+///
+/// Kernel change: 4.14 — /proc/locks shows -1 as the pid of an OFD lock (before: the pid of the process that took it).
 #[rstest]
 #[case::flock_shared(Kind::FlockShared, ("FLOCK", "READ", "0", "EOF"))]
 #[case::flock_exclusive(Kind::FlockExclusive, ("FLOCK", "WRITE", "0", "EOF"))]
@@ -32,8 +36,7 @@ enum Kind {
 #[case::posix_read_to_eof(Kind::PosixReadToEof, ("POSIX", "READ", "5", "EOF"))]
 #[case::ofd_write(Kind::OfdWrite, ("OFDLCK", "WRITE", "10", "19"))]
 fn proc_locks_shows_each_kind_of_lock(#[case] kind: Kind, #[case] expected: (&str, &str, &str, &str)) {
-    let s = Scratch::new();
-    let path = s.file("shown", b"0123456789");
+    let (_s, path) = scratch_file(b"0123456789");
     let owner = Owner::new("lock owner", &path);
     let r = match kind {
         Kind::FlockShared => owner.flock(libc::LOCK_SH),
@@ -43,9 +46,16 @@ fn proc_locks_shows_each_kind_of_lock(#[case] kind: Kind, #[case] expected: (&st
         Kind::OfdWrite => owner.setlk(libc::F_OFD_SETLK, libc::F_WRLCK, 10, 10),
     };
     assert_eq!(r, Ok(()));
-    let id = proc_locks_id(open_rw(&path).as_raw_fd());
+    let id = proc_locks_id(open_rw(&path));
     let pid = match kind {
-        Kind::OfdWrite if kernel_at_least(4, 14) => -1,
+        Kind::OfdWrite if kernel_at_least(4, 14) => {
+            variant::observed("fixed", format_args!("the OFD lock's pid field is -1 (fixed in 4.14), kernel {}", kernel_version()));
+            -1
+        }
+        Kind::OfdWrite => {
+            variant::observed("unfixed", format_args!("before 4.14 the OFD lock shows the pid that took it, kernel {}", kernel_version()));
+            owner.pid() as i64
+        }
         _ => owner.pid() as i64,
     };
     let (class, access, start, end) = expected;
@@ -71,10 +81,9 @@ fn proc_locks_shows_each_kind_of_lock(#[case] kind: Kind, #[case] expected: (&st
 #[case::posix_waiter(false)]
 #[case::flock_waiter(true)]
 fn proc_locks_lists_a_blocked_request_with_an_arrow(#[case] use_flock: bool) {
-    let s = Scratch::new();
-    let path = s.file("contended", b"0123456789");
+    let (_s, path) = scratch_file(b"0123456789");
     let holder = Owner::new("holder", &path);
-    let mut waiter = Owner::new("waiter", &path);
+    let waiter = Owner::new("waiter", &path);
     if use_flock {
         assert_eq!(holder.flock(libc::LOCK_EX), Ok(()));
         waiter.start_flock(libc::LOCK_SH);
@@ -83,7 +92,7 @@ fn proc_locks_lists_a_blocked_request_with_an_arrow(#[case] use_flock: bool) {
         waiter.start_fcntl(libc::F_SETLKW, range(libc::F_RDLCK, 5, 1));
     }
     waiter.assert_blocked("the waiting lock request");
-    let id = proc_locks_id(open_rw(&path).as_raw_fd());
+    let id = proc_locks_id(open_rw(&path));
     let lines = proc_locks_for(&id);
     assert_eq!(lines.len(), 2, "{lines:?}");
     let (class, held_range, wanted_range) =
@@ -102,15 +111,17 @@ fn proc_locks_lists_a_blocked_request_with_an_arrow(#[case] use_flock: bool) {
 
 /// proc(5): /proc/locks shows "leases (fcntl(2))" as well: class LEASE, state ACTIVE (not being
 /// broken), READ for a read lease, the pid of the process that took it, 0 to EOF (fs/locks.c,
-/// lock_get_status).
+/// lock_get_status). Variant: `enabled`, or `disabled` (lacking: fs/leases-enable is 0, the
+/// refused F_SETLEASE is asserted instead; see [`leases_variant`]).
 #[test]
 fn proc_locks_shows_a_lease() {
-    require!(leases_enabled());
-    let s = Scratch::new();
-    let path = s.file("leased", b"x");
+    if !leases_variant() {
+        return;
+    }
+    let (_s, path) = scratch_file(b"x");
     let fd = open_file(&path, libc::O_RDONLY);
-    assert_eq!(set_lease(fd.as_raw_fd(), libc::F_RDLCK), Ok(()));
-    let id = proc_locks_id(fd.as_raw_fd());
+    assert_eq!(set_lease(&fd, libc::F_RDLCK), Ok(()));
+    let id = proc_locks_id(&fd);
     let lines = proc_locks_for(&id);
     assert_eq!(lines.len(), 1, "{lines:?}");
     let l = &lines[0];

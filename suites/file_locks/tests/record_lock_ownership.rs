@@ -2,42 +2,33 @@
 //! across execve, shared by the threads of a process, and all of a process's locks on a file
 //! go away when it closes any descriptor of that file or exits.
 
-use std::os::fd::AsRawFd;
-
-use file_locks::*;
-use fixtures::exec::exec_probe;
-use fixtures::sync::channel;
-use fixtures::{DEFAULT_DEADLINE, Scratch, assert_errno, run_in_child, spawn};
-use fixtures::isolated;
+use file_locks::exec::ExecdHolder;
+use file_locks::locks::{LockInfo, getlk, open_rw, scratch_file, setlk};
+use file_locks::owner::Owner;
+use fixtures::{assert_errno, isolated, run_in_child};
 use nix::errno::Errno;
 use rstest::rstest;
 
 const WR: libc::c_int = libc::F_WRLCK;
 
-fn file() -> (Scratch, std::path::PathBuf) {
-    let s = Scratch::new();
-    let p = s.file("records", b"0123456789");
-    (s, p)
-}
-
 fn probe(path: &std::path::Path) -> LockInfo {
     let fd = open_rw(path);
-    getlk(fd.as_raw_fd(), libc::F_GETLK, WR, 0, 10)
+    getlk(&fd, libc::F_GETLK, WR, 0, 10)
 }
 
 /// fcntl(2): "Record locks are not inherited by a child created via fork(2)". The child sees
 /// its parent's lock as a conflict held by the parent's pid and cannot take the range itself.
 #[test]
 fn record_locks_are_not_inherited_by_fork() {
-    let (_s, path) = file();
+    let (_s, path) = scratch_file(b"0123456789");
     run_in_child("parent", || {
         let fd = open_rw(&path);
-        setlk(fd.as_raw_fd(), libc::F_SETLK, WR, 0, 10).unwrap();
+        setlk(&fd, libc::F_SETLK, WR, 0, 10).unwrap();
         let parent = std::process::id() as i32;
         run_in_child("child", || {
-            let got = getlk(fd.as_raw_fd(), libc::F_GETLK, WR, 0, 10);
+            let got = getlk(&fd, libc::F_GETLK, WR, 0, 10);
             assert_eq!(got.conflict(), (WR, 0, 10, parent));
-            assert_errno!(setlk(fd.as_raw_fd(), libc::F_SETLK, WR, 0, 10), Errno::EAGAIN);
+            assert_errno!(setlk(&fd, libc::F_SETLK, WR, 0, 10), Errno::EAGAIN);
         })
         .expect_success();
     })
@@ -50,30 +41,12 @@ fn record_locks_are_not_inherited_by_fork() {
 /// when the probe exits, the lock is gone.
 #[test]
 fn record_locks_are_preserved_across_execve() {
-    let (_s, path) = file();
-    // Isolated: the pipes below must have no copies in children of other test threads.
+    let (_s, path) = scratch_file(b"0123456789");
+    // Isolated: the holder's pipes must have no copies in children of other test threads.
     isolated(|| {
-        let (exec_tx, exec_rx) = channel();
-        let (hold_r, hold_w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).unwrap();
-        let child = spawn("exec'd holder", || {
-            let fd = open_rw(&path);
-            setlk(fd.as_raw_fd(), libc::F_SETLK, WR, 0, 10).unwrap();
-            // SAFETY: clearing FD_CLOEXEC: closing the locked file at exec would release the
-            // lock, and the probe waits on the pipe's read end.
-            unsafe {
-                libc::fcntl(fd.as_raw_fd(), libc::F_SETFD, 0);
-                libc::fcntl(hold_r.as_raw_fd(), libc::F_SETFD, 0);
-            }
-            std::mem::forget(fd);
-            let _keep = &exec_tx;
-            exec_probe(&["hold", &hold_r.as_raw_fd().to_string()]);
-        });
-        drop(exec_tx);
-        drop(hold_r);
-        assert!(closed_within(&exec_rx, DEFAULT_DEADLINE), "the child never exec'd");
-        assert_eq!(probe(&path).conflict(), (WR, 0, 10, child.pid().as_raw()));
-        drop(hold_w);
-        child.expect_success();
+        let holder = ExecdHolder::start(&path, |fd| setlk(fd, libc::F_SETLK, WR, 0, 10).unwrap());
+        assert_eq!(probe(&path).conflict(), (WR, 0, 10, holder.pid().as_raw()));
+        holder.release();
         assert!(probe(&path).is_unlocked());
     });
 }
@@ -86,7 +59,7 @@ fn record_locks_are_preserved_across_execve() {
 #[case::another_open_descriptor(true)]
 #[case::a_duplicate(false)]
 fn closing_any_descriptor_of_the_file_releases_all_its_locks(#[case] reopen: bool) {
-    let (_s, path) = file();
+    let (_s, path) = scratch_file(b"0123456789");
     let owner = Owner::new("owner", &path);
     assert_eq!(owner.setlk(libc::F_SETLK, WR, 0, 5), Ok(()));
     assert_eq!(owner.setlk(libc::F_SETLK, libc::F_RDLCK, 7, 2), Ok(()));
@@ -102,7 +75,7 @@ fn closing_any_descriptor_of_the_file_releases_all_its_locks(#[case] reopen: boo
 /// fcntl(2): "record locks are automatically released when the process terminates."
 #[test]
 fn record_locks_are_released_when_the_process_exits() {
-    let (_s, path) = file();
+    let (_s, path) = scratch_file(b"0123456789");
     let owner = Owner::new("owner", &path);
     assert_eq!(owner.setlk(libc::F_SETLK, WR, 0, 10), Ok(()));
     let pid = owner.pid();
@@ -117,15 +90,15 @@ fn record_locks_are_released_when_the_process_exits() {
 /// the range the first thread write-locked, and F_GETLK shows it no conflict.
 #[test]
 fn threads_of_a_process_share_record_locks() {
-    let (_s, path) = file();
+    let (_s, path) = scratch_file(b"0123456789");
     run_in_child("two threads", || {
         let fd = open_rw(&path);
-        setlk(fd.as_raw_fd(), libc::F_SETLK, WR, 0, 10).unwrap();
+        setlk(&fd, libc::F_SETLK, WR, 0, 10).unwrap();
         let p = path.clone();
         std::thread::spawn(move || {
             let own = open_rw(&p);
-            assert!(getlk(own.as_raw_fd(), libc::F_GETLK, WR, 0, 10).is_unlocked());
-            assert_eq!(setlk(own.as_raw_fd(), libc::F_SETLK, WR, 0, 10), Ok(()));
+            assert!(getlk(&own, libc::F_GETLK, WR, 0, 10).is_unlocked());
+            assert_eq!(setlk(&own, libc::F_SETLK, WR, 0, 10), Ok(()));
             std::mem::forget(own); // closing it would drop the process's locks
         })
         .join()

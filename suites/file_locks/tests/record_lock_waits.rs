@@ -1,42 +1,34 @@
 //! Waiting for record locks: F_SETLKW and F_OFD_SETLKW blocking, wake-up, signals, and
 //! deadlock detection (fcntl(2), "Advisory record locking", "Open file description locks").
 
-use file_locks::*;
-use fixtures::signals::{self, install_counter};
-use fixtures::sync::channel;
-use fixtures::{Scratch, assert_errno, spawn};
+use file_locks::cases::{RecordLock, record_lock_kinds};
+use file_locks::interrupt::signal_a_waiting_lock_request;
+use file_locks::locks::{range, scratch_file, setlk};
+use file_locks::owner::Owner;
+use fixtures::assert_errno;
 use nix::errno::Errno;
-use nix::sys::signal::{SaFlags, Signal};
+use nix::sys::signal::Signal;
 use rstest::rstest;
-use std::os::fd::AsRawFd;
+use rstest_reuse::apply;
 
 const WR: libc::c_int = libc::F_WRLCK;
 const UN: libc::c_int = libc::F_UNLCK;
 
-fn file() -> (Scratch, std::path::PathBuf) {
-    let s = Scratch::new();
-    let p = s.file("records", b"");
-    (s, p)
-}
-
 /// fcntl(2), F_SETLKW: "As for F_SETLK, but if a conflicting lock is held on the file, then
 /// wait for that lock to be released." The waiter stays blocked (bounded proof) until the
 /// holder unlocks, then owns the lock (another process sees its pid). Same for F_OFD_SETLKW.
-#[rstest]
-#[case::f_setlkw(libc::F_SETLK, libc::F_SETLKW, true)]
-#[case::f_ofd_setlkw(libc::F_OFD_SETLK, libc::F_OFD_SETLKW, false)]
-fn setlkw_waits_until_the_conflicting_lock_is_released(#[case] set: libc::c_int, #[case] wait: libc::c_int, #[case] reports_pid: bool) {
-    let (_s, path) = file();
+#[apply(record_lock_kinds)]
+fn setlkw_waits_until_the_conflicting_lock_is_released(#[case] kind: RecordLock) {
+    let (_s, path) = scratch_file(b"");
     let holder = Owner::new("holder", &path);
-    assert_eq!(holder.setlk(set, WR, 0, 10), Ok(()));
-    let mut waiter = Owner::new("waiter", &path);
-    waiter.start_fcntl(wait, range(WR, 5, 1));
+    assert_eq!(holder.setlk(kind.set, WR, 0, 10), Ok(()));
+    let waiter = Owner::new("waiter", &path);
+    waiter.start_fcntl(kind.wait, range(WR, 5, 1));
     waiter.assert_blocked("F_SETLKW on a locked range");
-    assert_eq!(holder.setlk(set, UN, 0, 10), Ok(()));
+    assert_eq!(holder.setlk(kind.set, UN, 0, 10), Ok(()));
     assert_eq!(waiter.reply().result, Ok(()));
     let got = holder.getlk(libc::F_GETLK, WR, 0, 10);
-    let pid = if reports_pid { waiter.pid() } else { -1 };
-    assert_eq!(got.conflict(), (WR, 5, 1, pid));
+    assert_eq!(got.conflict(), (WR, 5, 1, kind.reported_pid(waiter.pid())));
 }
 
 /// fcntl(2), F_SETLKW waits for "that lock to be released": releasing part of the holder's
@@ -44,14 +36,14 @@ fn setlkw_waits_until_the_conflicting_lock_is_released(#[case] set: libc::c_int,
 /// it needs grants it.
 #[test]
 fn setlkw_waits_until_its_own_range_is_free() {
-    let (_s, path) = file();
+    let (_s, path) = scratch_file(b"");
     let holder = Owner::new("holder", &path);
     assert_eq!(holder.setlk(libc::F_SETLK, WR, 0, 20), Ok(()));
-    let mut waiter = Owner::new("waiter", &path);
+    let waiter = Owner::new("waiter", &path);
     waiter.start_fcntl(libc::F_SETLKW, range(WR, 10, 1));
     waiter.assert_blocked("F_SETLKW on [10,11)");
     assert_eq!(holder.setlk(libc::F_SETLK, UN, 0, 5), Ok(()));
-    waiter.assert_blocked("F_SETLKW on [10,11) after [0,5) was released");
+    waiter.assert_still_blocked("F_SETLKW on [10,11) after [0,5) was released");
     assert_eq!(holder.setlk(libc::F_SETLK, UN, 10, 5), Ok(()));
     assert_eq!(waiter.reply().result, Ok(()));
 }
@@ -61,36 +53,14 @@ fn setlkw_waits_until_its_own_range_is_free() {
 /// errno set to EINTR". signal(7) lists "the F_SETLKW and F_OFD_SETLKW operations of fcntl(2)"
 /// among the calls restarted under SA_RESTART: then the wait goes on (bounded proof after the
 /// signal) until the lock is released.
-#[rstest]
-fn signal_during_setlkw(
-    #[values((libc::F_SETLK, libc::F_SETLKW), (libc::F_OFD_SETLK, libc::F_OFD_SETLKW))] cmds: (libc::c_int, libc::c_int),
-    #[values(false, true)] restart: bool,
-) {
-    let (set, wait) = cmds;
-    let (_s, path) = file();
+#[apply(record_lock_kinds)]
+fn signal_during_setlkw(#[case] kind: RecordLock, #[values(false, true)] restart: bool) {
+    let (_s, path) = scratch_file(b"");
     let holder = Owner::new("holder", &path);
-    assert_eq!(holder.setlk(set, WR, 0, 1), Ok(()));
-    let (ready, wait_ready) = channel();
-    let mut waiter = spawn("waiter", || {
-        install_counter(Signal::SIGUSR1, if restart { SaFlags::SA_RESTART } else { SaFlags::empty() });
-        let fd = open_rw(&path);
-        ready.notify();
-        let r = setlk(fd.as_raw_fd(), wait, WR, 0, 1);
-        assert_eq!(signals::count(Signal::SIGUSR1), 1);
-        if restart {
-            assert_eq!(r, Ok(()));
-        } else {
-            assert_errno!(r, Errno::EINTR);
-        }
+    assert_eq!(holder.setlk(kind.set, WR, 0, 1), Ok(()));
+    signal_a_waiting_lock_request(&path, "F_SETLKW", restart, |fd| setlk(fd, kind.wait, WR, 0, 1), || {
+        assert_eq!(holder.setlk(kind.set, UN, 0, 1), Ok(()));
     });
-    wait_ready.wait();
-    waiter.assert_blocked("F_SETLKW");
-    waiter.signal(Signal::SIGUSR1);
-    if restart {
-        waiter.assert_blocked("F_SETLKW restarted after the handler");
-        assert_eq!(holder.setlk(set, UN, 0, 1), Ok(()));
-    }
-    waiter.expect_success();
 }
 
 /// fcntl(2): "When placing locks with F_SETLKW, the kernel detects deadlocks, whereby two or
@@ -100,8 +70,8 @@ fn signal_during_setlkw(
 /// B's request fails at once, and when B lets go A gets its lock.
 #[test]
 fn f_setlkw_detects_a_two_process_deadlock() {
-    let (_s, path) = file();
-    let mut a = Owner::new("A", &path);
+    let (_s, path) = scratch_file(b"");
+    let a = Owner::new("A", &path);
     let b = Owner::new("B", &path);
     assert_eq!(a.setlk(libc::F_SETLK, WR, 0, 1), Ok(()));
     assert_eq!(b.setlk(libc::F_SETLK, WR, 1, 1), Ok(()));
@@ -116,9 +86,9 @@ fn f_setlkw_detects_a_two_process_deadlock() {
 /// for B, B waits for C; C's request for A's byte closes the circle and fails with EDEADLK.
 #[test]
 fn f_setlkw_detects_a_three_process_deadlock() {
-    let (_s, path) = file();
-    let mut a = Owner::new("A", &path);
-    let mut b = Owner::new("B", &path);
+    let (_s, path) = scratch_file(b"");
+    let a = Owner::new("A", &path);
+    let b = Owner::new("B", &path);
     let c = Owner::new("C", &path);
     for (o, byte) in [(&a, 0), (&b, 1), (&c, 2)] {
         assert_eq!(o.setlk(libc::F_SETLK, WR, byte, 1), Ok(()));
@@ -137,9 +107,9 @@ fn f_setlkw_detects_a_three_process_deadlock() {
 /// (bounded proof); killing one lets the other through.
 #[test]
 fn ofd_locks_have_no_deadlock_detection() {
-    let (_s, path) = file();
-    let mut a = Owner::new("A", &path);
-    let mut b = Owner::new("B", &path);
+    let (_s, path) = scratch_file(b"");
+    let a = Owner::new("A", &path);
+    let b = Owner::new("B", &path);
     assert_eq!(a.setlk(libc::F_OFD_SETLK, WR, 0, 1), Ok(()));
     assert_eq!(b.setlk(libc::F_OFD_SETLK, WR, 1, 1), Ok(()));
     a.start_fcntl(libc::F_OFD_SETLKW, range(WR, 1, 1));

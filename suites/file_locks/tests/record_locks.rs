@@ -7,8 +7,11 @@
 
 use std::os::fd::AsRawFd;
 
-use file_locks::*;
-use fixtures::{Scratch, assert_errno};
+use file_locks::cases::{RecordLock, record_lock_kinds};
+use file_locks::locks::{LockInfo, fcntl_lock, getlk, open_file, open_rw, scratch_file, setlk, with_whence};
+use file_locks::owner::Owner;
+use fixtures::assert_errno;
+use rstest_reuse::apply;
 use nix::errno::Errno;
 use rstest::rstest;
 
@@ -16,16 +19,10 @@ const RD: libc::c_int = libc::F_RDLCK;
 const WR: libc::c_int = libc::F_WRLCK;
 const UN: libc::c_int = libc::F_UNLCK;
 
-fn file(content: &[u8]) -> (Scratch, std::path::PathBuf) {
-    let s = Scratch::new();
-    let p = s.file("records", content);
-    (s, p)
-}
-
 /// F_GETLK from the test process on a one-byte range.
 fn probe(path: &std::path::Path, l_type: libc::c_int, at: i64) -> LockInfo {
     let fd = open_rw(path);
-    getlk(fd.as_raw_fd(), libc::F_GETLK, l_type, at, 1)
+    getlk(&fd, libc::F_GETLK, l_type, at, 1)
 }
 
 /// fcntl(2): "Any number of processes may hold a read lock (shared lock) on a file region, but
@@ -39,11 +36,11 @@ fn probe(path: &std::path::Path, l_type: libc::c_int, at: i64) -> LockInfo {
 #[case::write_then_read(WR, RD, Err(Errno::EAGAIN))]
 #[case::write_then_write(WR, WR, Err(Errno::EAGAIN))]
 fn f_setlk_conflict_matrix(#[case] held: libc::c_int, #[case] wanted: libc::c_int, #[case] expected: Result<(), Errno>) {
-    let (_s, path) = file(b"0123456789");
+    let (_s, path) = scratch_file(b"0123456789");
     let owner = Owner::new("holder", &path);
     assert_eq!(owner.setlk(libc::F_SETLK, held, 0, 10), Ok(()));
     let fd = open_rw(&path);
-    assert_eq!(setlk(fd.as_raw_fd(), libc::F_SETLK, wanted, 5, 1), expected);
+    assert_eq!(setlk(&fd, libc::F_SETLK, wanted, 5, 1), expected);
 }
 
 /// fcntl(2): "If l_len is positive, then the range to be locked covers bytes l_start up to and
@@ -51,12 +48,12 @@ fn f_setlk_conflict_matrix(#[case] held: libc::c_int, #[case] wanted: libc::c_in
 /// so both are granted; [9,10) overlaps the first and is refused.
 #[test]
 fn adjacent_ranges_do_not_conflict() {
-    let (_s, path) = file(b"");
+    let (_s, path) = scratch_file(b"");
     let owner = Owner::new("holder", &path);
     assert_eq!(owner.setlk(libc::F_SETLK, WR, 0, 10), Ok(()));
     let fd = open_rw(&path);
-    assert_eq!(setlk(fd.as_raw_fd(), libc::F_SETLK, WR, 10, 10), Ok(()));
-    assert_errno!(setlk(fd.as_raw_fd(), libc::F_SETLK, WR, 9, 1), Errno::EAGAIN);
+    assert_eq!(setlk(&fd, libc::F_SETLK, WR, 10, 10), Ok(()));
+    assert_errno!(setlk(&fd, libc::F_SETLK, WR, 9, 1), Errno::EAGAIN);
 }
 
 /// fcntl(2), F_GETLK: "If one or more incompatible locks would prevent this lock being placed,
@@ -65,11 +62,11 @@ fn adjacent_ranges_do_not_conflict() {
 /// record lock, then the l_pid field is set to the PID of the process holding that lock."
 #[test]
 fn f_getlk_reports_the_conflicting_lock_and_its_pid() {
-    let (_s, path) = file(b"");
+    let (_s, path) = scratch_file(b"");
     let owner = Owner::new("holder", &path);
     assert_eq!(owner.setlk(libc::F_SETLK, WR, 10, 10), Ok(()));
     let fd = open_rw(&path);
-    let got = getlk(fd.as_raw_fd(), libc::F_GETLK, RD, 0, 100);
+    let got = getlk(&fd, libc::F_GETLK, RD, 0, 100);
     assert_eq!(got, LockInfo { l_type: WR, l_whence: libc::SEEK_SET, l_start: 10, l_len: 10, l_pid: owner.pid() });
 }
 
@@ -79,13 +76,13 @@ fn f_getlk_reports_the_conflicting_lock_and_its_pid() {
 /// for l_type; compatible read locks of another process do not count; and nothing was placed.
 #[test]
 fn f_getlk_without_conflict_returns_f_unlck_and_leaves_the_other_fields() {
-    let (_s, path) = file(b"0123456789");
+    let (_s, path) = scratch_file(b"0123456789");
     let owner = Owner::new("reader", &path);
     assert_eq!(owner.setlk(libc::F_SETLK, RD, 0, 0), Ok(()));
     let fd = open_rw(&path);
     let mut fl = with_whence(RD, libc::SEEK_CUR, 3, 7);
     fl.l_pid = 4242;
-    fcntl_lock(fd.as_raw_fd(), libc::F_GETLK, &mut fl).unwrap();
+    fcntl_lock(&fd, libc::F_GETLK, &mut fl).unwrap();
     assert_eq!(LockInfo::from_flock(&fl), LockInfo { l_type: UN, l_whence: libc::SEEK_CUR, l_start: 3, l_len: 7, l_pid: 4242 });
     assert!(owner.getlk(libc::F_GETLK, WR, 0, 0).is_unlocked(), "F_GETLK placed a lock");
 }
@@ -100,18 +97,18 @@ fn f_getlk_without_conflict_returns_f_unlck_and_leaves_the_other_fields() {
 #[case::seek_cur(libc::SEEK_CUR, 10, 110)]
 #[case::seek_end(libc::SEEK_END, -10, 40)]
 fn l_whence_decides_where_l_start_counts_from(#[case] whence: libc::c_int, #[case] start: i64, #[case] absolute: i64) {
-    let (_s, path) = file(&[b'x'; 50]);
+    let (_s, path) = scratch_file(&[b'x'; 50]);
     fixtures::run_in_child("holder", || {
         let fd = open_rw(&path);
         // SAFETY: positioning our own descriptor.
         assert_eq!(unsafe { libc::lseek(fd.as_raw_fd(), 100, libc::SEEK_SET) }, 100);
-        fcntl_lock(fd.as_raw_fd(), libc::F_SETLK, &mut with_whence(WR, whence, start, 5)).unwrap();
+        fcntl_lock(&fd, libc::F_SETLK, &mut with_whence(WR, whence, start, 5)).unwrap();
         // Ask from another process while this one holds the lock.
         fixtures::run_in_child("observer", || {
             let got = probe(&path, WR, 0);
             assert!(got.is_unlocked(), "byte 0 is locked: {got:?}");
             let fd = open_rw(&path);
-            let got = getlk(fd.as_raw_fd(), libc::F_GETLK, WR, 0, 1000);
+            let got = getlk(&fd, libc::F_GETLK, WR, 0, 1000);
             assert_eq!((got.l_type, got.l_whence, got.l_start, got.l_len), (WR, libc::SEEK_SET, absolute, 5));
         })
         .expect_success();
@@ -125,7 +122,7 @@ fn l_whence_decides_where_l_start_counts_from(#[case] whence: libc::c_int, #[cas
 /// reported with l_len 0), not byte 9.
 #[test]
 fn l_len_zero_locks_through_end_of_file_and_beyond() {
-    let (_s, path) = file(b"0123456789abcdef");
+    let (_s, path) = scratch_file(b"0123456789abcdef");
     let owner = Owner::new("holder", &path);
     assert_eq!(owner.setlk(libc::F_SETLK, WR, 10, 0), Ok(()));
     assert_eq!(probe(&path, RD, 1 << 40).conflict(), (WR, 10, 0, owner.pid()));
@@ -138,7 +135,7 @@ fn l_len_zero_locks_through_end_of_file_and_beyond() {
 /// start 100, len -10 locks [90,100); F_GETLK reports it normalised (start 90, len 10).
 #[test]
 fn negative_l_len_locks_the_bytes_before_l_start() {
-    let (_s, path) = file(b"");
+    let (_s, path) = scratch_file(b"");
     let owner = Owner::new("holder", &path);
     assert_eq!(owner.setlk(libc::F_SETLK, WR, 100, -10), Ok(()));
     assert_eq!(probe(&path, RD, 99).conflict(), (WR, 90, 10, owner.pid()));
@@ -155,16 +152,16 @@ fn negative_l_len_locks_the_bytes_before_l_start() {
 #[case::seek_cur_before_zero(libc::SEEK_CUR, -1, 1)]
 #[case::negative_len_below_zero(libc::SEEK_SET, 5, -10)]
 fn a_range_before_the_start_of_the_file_fails_einval(#[case] whence: libc::c_int, #[case] start: i64, #[case] len: i64) {
-    let (_s, path) = file(b"0123456789");
+    let (_s, path) = scratch_file(b"0123456789");
     let fd = open_rw(&path);
-    assert_errno!(fcntl_lock(fd.as_raw_fd(), libc::F_SETLK, &mut with_whence(WR, whence, start, len)), Errno::EINVAL);
+    assert_errno!(fcntl_lock(&fd, libc::F_SETLK, &mut with_whence(WR, whence, start, len)), Errno::EINVAL);
 }
 
 /// fcntl(2): "Bytes past the end of the file may be locked". An empty file gets a write lock
 /// on [1000,1010), visible to another process.
 #[test]
 fn bytes_past_end_of_file_can_be_locked() {
-    let (_s, path) = file(b"");
+    let (_s, path) = scratch_file(b"");
     let owner = Owner::new("holder", &path);
     assert_eq!(owner.setlk(libc::F_SETLK, WR, 1000, 10), Ok(()));
     assert_eq!(probe(&path, RD, 1005).conflict(), (WR, 1000, 10, owner.pid()));
@@ -174,7 +171,7 @@ fn bytes_past_end_of_file_can_be_locked() {
 /// lock". Unlocking [40,60) of a lock on [0,100) leaves two locks, [0,40) and [60,100).
 #[test]
 fn unlocking_the_middle_of_a_lock_splits_it() {
-    let (_s, path) = file(b"");
+    let (_s, path) = scratch_file(b"");
     let owner = Owner::new("holder", &path);
     assert_eq!(owner.setlk(libc::F_SETLK, WR, 0, 100), Ok(()));
     assert_eq!(owner.setlk(libc::F_SETLK, UN, 40, 20), Ok(()));
@@ -188,7 +185,7 @@ fn unlocking_the_middle_of_a_lock_splits_it() {
 /// posix_lock_inode merges adjacent locks of the same owner and type).
 #[test]
 fn adjacent_locks_of_one_owner_and_type_coalesce() {
-    let (_s, path) = file(b"");
+    let (_s, path) = scratch_file(b"");
     let owner = Owner::new("holder", &path);
     assert_eq!(owner.setlk(libc::F_SETLK, WR, 0, 10), Ok(()));
     assert_eq!(owner.setlk(libc::F_SETLK, WR, 10, 10), Ok(()));
@@ -202,7 +199,7 @@ fn adjacent_locks_of_one_owner_and_type_coalesce() {
 /// [10,20), read [20,30): another process may read-lock the outer parts but not the middle.
 #[test]
 fn a_write_lock_inside_a_read_lock_splits_it_in_three() {
-    let (_s, path) = file(b"");
+    let (_s, path) = scratch_file(b"");
     let owner = Owner::new("holder", &path);
     assert_eq!(owner.setlk(libc::F_SETLK, RD, 0, 30), Ok(()));
     assert_eq!(owner.setlk(libc::F_SETLK, WR, 10, 10), Ok(()));
@@ -219,13 +216,13 @@ fn a_write_lock_inside_a_read_lock_splits_it_in_three() {
 /// finds no conflict.
 #[test]
 fn a_processs_own_lock_is_converted_not_conflicting() {
-    let (_s, path) = file(b"");
+    let (_s, path) = scratch_file(b"");
     let owner = Owner::new("holder", &path);
     assert_eq!(owner.setlk(libc::F_SETLK, WR, 0, 100), Ok(()));
     assert!(owner.getlk(libc::F_GETLK, WR, 0, 100).is_unlocked(), "its own lock conflicts");
     assert_eq!(owner.setlk(libc::F_SETLK, RD, 0, 100), Ok(()));
     let fd = open_rw(&path);
-    assert_eq!(setlk(fd.as_raw_fd(), libc::F_SETLK, RD, 50, 1), Ok(()));
+    assert_eq!(setlk(&fd, libc::F_SETLK, RD, 50, 1), Ok(()));
     assert_eq!(probe(&path, WR, 0).conflict(), (RD, 0, 100, owner.pid()));
 }
 
@@ -233,24 +230,30 @@ fn a_processs_own_lock_is_converted_not_conflicting() {
 /// write lock, fd must be open for writing"; ERRORS: "EBADF cmd is F_SETLK or F_SETLKW and the
 /// file descriptor open mode doesn't match with the type of lock requested." The same holds
 /// for OFD locks (fs/locks.c, do_lock_file_wait callers check f_mode for both).
-#[rstest]
-#[case::write_lock_on_read_only(libc::O_RDONLY, WR, libc::F_SETLK)]
-#[case::read_lock_on_write_only(libc::O_WRONLY, RD, libc::F_SETLK)]
-#[case::ofd_write_lock_on_read_only(libc::O_RDONLY, WR, libc::F_OFD_SETLK)]
-#[case::ofd_read_lock_on_write_only(libc::O_WRONLY, RD, libc::F_OFD_SETLK)]
-fn lock_type_not_matching_the_open_mode_fails_ebadf(#[case] mode: libc::c_int, #[case] l_type: libc::c_int, #[case] cmd: libc::c_int) {
-    let (_s, path) = file(b"0123456789");
+#[apply(record_lock_kinds)]
+fn lock_type_not_matching_the_open_mode_fails_ebadf(
+    #[case] kind: RecordLock,
+    #[values(
+        /// write_lock_on_read_only
+        (libc::O_RDONLY, WR),
+        /// read_lock_on_write_only
+        (libc::O_WRONLY, RD),
+    )]
+    mismatch: (libc::c_int, libc::c_int),
+) {
+    let (mode, l_type) = mismatch;
+    let (_s, path) = scratch_file(b"0123456789");
     let fd = open_file(&path, mode);
-    assert_errno!(setlk(fd.as_raw_fd(), cmd, l_type, 0, 1), Errno::EBADF);
+    assert_errno!(setlk(&fd, kind.set, l_type, 0, 1), Errno::EBADF);
 }
 
 /// fcntl(2): F_UNLCK releases "the bytes specified"; releasing bytes that are not locked is
 /// not an error.
 #[test]
 fn unlocking_an_unlocked_range_succeeds() {
-    let (_s, path) = file(b"");
+    let (_s, path) = scratch_file(b"");
     let fd = open_rw(&path);
-    assert_eq!(setlk(fd.as_raw_fd(), libc::F_SETLK, UN, 0, 100), Ok(()));
+    assert_eq!(setlk(&fd, libc::F_SETLK, UN, 0, 100), Ok(()));
 }
 
 /// fcntl(2): l_type is one of "F_RDLCK, F_WRLCK, F_UNLCK"; anything else is rejected with
@@ -260,7 +263,7 @@ fn unlocking_an_unlocked_range_succeeds() {
 #[case::f_setlk(libc::F_SETLK)]
 #[case::f_getlk(libc::F_GETLK)]
 fn an_invalid_l_type_fails_einval(#[case] cmd: libc::c_int) {
-    let (_s, path) = file(b"");
+    let (_s, path) = scratch_file(b"");
     let fd = open_rw(&path);
-    assert_errno!(setlk(fd.as_raw_fd(), cmd, 42, 0, 1), Errno::EINVAL);
+    assert_errno!(setlk(&fd, cmd, 42, 0, 1), Errno::EINVAL);
 }

@@ -1,7 +1,13 @@
 //! SO_REUSEADDR and SO_REUSEPORT (socket(7), ip(7)).
 
-use fixtures::{assert_errno, privilege, require, run_in_child};
-use inet_sockets::*;
+use fixtures::io::read_to_eof;
+use fixtures::net::{accept_ready, bind, connect, listen, local_addr, setsockopt_int};
+use fixtures::{assert_errno, needs, privilege, run_in_child};
+use inet_sockets::addr::{Family, Proto};
+use inet_sockets::sockets::socket;
+use inet_sockets::tcp::{TCP_TIME_WAIT, set_linger};
+use inet_sockets::cases::{families, families_and_transports, transports};
+use rstest_reuse::apply;
 use nix::errno::Errno;
 use rstest::rstest;
 
@@ -34,9 +40,11 @@ fn proc_net_tcp_has(fam: Family, port: u16, st: u8) -> bool {
 /// as the local port of another process's outgoing connection, whose bound socket would
 /// then make the SO_REUSEADDR bind fail (seen once in a VM running many tests at once).
 /// Where no namespace can be made (a container), the claim runs in the shared one.
-#[rstest]
-fn so_reuseaddr_allows_binding_a_port_held_in_time_wait(#[values(Family::V4, Family::V6)] fam: Family) {
-    require_family!(fam);
+#[apply(families)]
+fn so_reuseaddr_allows_binding_a_port_held_in_time_wait(#[case] fam: Family) {
+    needs!(available(fam.availability()));
+    // variant: none — the private namespace only shields the port from other processes;
+    // the same assertions run in it and in the shared one.
     let private = fixtures::ns::netns_available().is_ok();
     run_in_child("TIME_WAIT on the server port", || {
         if private {
@@ -69,15 +77,19 @@ fn so_reuseaddr_allows_binding_a_port_held_in_time_wait(#[values(Family::V4, Fam
 /// when there is an active listening socket bound to the address." Both sockets have
 /// SO_REUSEADDR: while the first is only bound, the second may bind the same address; once
 /// the first listens, the second bind fails with EADDRINUSE.
-#[rstest]
-#[case::first_only_bound(false, Ok(()))]
-#[case::first_listening(true, Err(Errno::EADDRINUSE))]
+#[apply(families)]
 fn so_reuseaddr_does_not_allow_binding_over_an_active_listener(
-    #[values(Family::V4, Family::V6)] fam: Family,
-    #[case] first_listens: bool,
-    #[case] expected: Result<(), Errno>,
+    #[case] fam: Family,
+    #[values(
+        /// only_bound
+        (false, Ok(())),
+        /// listening
+        (true, Err(Errno::EADDRINUSE)),
+    )]
+    first_socket: (bool, Result<(), Errno>),
 ) {
-    require_family!(fam);
+    needs!(available(fam.availability()));
+    let (first_listens, expected) = first_socket;
     let a = reuse_socket(fam, Proto::Tcp, libc::SO_REUSEADDR);
     bind(&a, &fam.loopback(0)).unwrap();
     if first_listens {
@@ -91,12 +103,9 @@ fn so_reuseaddr_does_not_allow_binding_over_an_active_listener(
 /// identical socket address. This option must be set on each socket (including the first
 /// socket) prior to calling bind(2) ... This option can be employed with both TCP and UDP
 /// sockets." Two sockets with the option share the address (and both TCP ones can listen).
-#[rstest]
-fn so_reuseport_lets_two_sockets_bind_the_same_address(
-    #[values(Family::V4, Family::V6)] fam: Family,
-    #[values(Proto::Tcp, Proto::Udp)] proto: Proto,
-) {
-    require_family!(fam);
+#[apply(families_and_transports)]
+fn so_reuseport_lets_two_sockets_bind_the_same_address(#[case] fam: Family, #[case] proto: Proto) {
+    needs!(available(fam.availability()));
     let a = reuse_socket(fam, proto, libc::SO_REUSEPORT);
     bind(&a, &fam.loopback(0)).unwrap();
     let addr = local_addr(&a);
@@ -112,14 +121,18 @@ fn so_reuseport_lets_two_sockets_bind_the_same_address(
 /// socket(7), SO_REUSEPORT: "This option must be set on each socket (including the first
 /// socket) prior to calling bind(2)": if either socket lacks it, the second bind fails
 /// with EADDRINUSE.
-#[rstest]
-#[case::first_lacks_it(false, true)]
-#[case::second_lacks_it(true, false)]
+#[apply(transports)]
 fn so_reuseport_must_be_set_on_every_socket(
-    #[values(Proto::Tcp, Proto::Udp)] proto: Proto,
-    #[case] on_first: bool,
-    #[case] on_second: bool,
+    #[case] proto: Proto,
+    #[values(
+        /// first
+        (false, true),
+        /// second
+        (true, false),
+    )]
+    without_it: (bool, bool),
 ) {
+    let (on_first, on_second) = without_it;
     let fam = Family::V4;
     let a = socket(fam, proto);
     setsockopt_int(&a, libc::SOL_SOCKET, libc::SO_REUSEPORT, on_first as i32).unwrap();
@@ -133,14 +146,9 @@ fn so_reuseport_must_be_set_on_every_socket(
 /// same address must have the same effective UID." A child running as another user
 /// (nobody) with SO_REUSEPORT set cannot bind the address a root-owned SO_REUSEPORT socket
 /// holds: EADDRINUSE. Needs root (to have a second uid).
-#[rstest]
-fn so_reuseport_is_refused_to_another_user(
-    #[values(Family::V4, Family::V6)] fam: Family,
-    #[values(Proto::Tcp, Proto::Udp)] proto: Proto,
-) {
-    require_family!(fam);
-    require!(fixtures::gate::root(), "a socket owned by another uid than the child's");
-    require!(privilege::other_user_reachable());
+#[apply(families_and_transports)]
+fn so_reuseport_is_refused_to_another_user(#[case] fam: Family, #[case] proto: Proto) {
+    needs!(available(fam.availability()), root, other_user);
     let a = reuse_socket(fam, proto, libc::SO_REUSEPORT);
     bind(&a, &fam.loopback(0)).unwrap();
     let addr = local_addr(&a);

@@ -1,16 +1,16 @@
 //! Nonblocking connect(2) on TCP sockets: EINPROGRESS, completion reported by poll and
 //! SO_ERROR, EALREADY, EISCONN.
 
-use fixtures::{NEGATIVE_WAIT, assert_errno};
-use inet_sockets::*;
+use fixtures::net::{accept_ready, connect, so_error};
+use fixtures::poll::{revents, wait_for_events};
+use fixtures::{NEGATIVE_WAIT, assert_errno, needs};
+use inet_sockets::addr::Family;
+use inet_sockets::sockets::{closed_tcp_port, connecting, listener};
+use inet_sockets::tcp::{TCP_CLOSE, TCP_ESTABLISHED, TCP_SYN_SENT, tcp_state};
+use inet_sockets::cases::families;
+use rstest_reuse::apply;
 use nix::errno::Errno;
 use rstest::rstest;
-
-fn nonblocking_tcp(fam: Family) -> std::os::fd::OwnedFd {
-    let s = socket(fam, Proto::Tcp);
-    fixtures::io::set_nonblocking(&s, true);
-    s
-}
 
 /// connect(2), EINPROGRESS: "The socket is nonblocking and the connection cannot be
 /// completed immediately. ... It is possible to select(2) or poll(2) for completion by
@@ -18,14 +18,11 @@ fn nonblocking_tcp(fam: Family) -> std::os::fd::OwnedFd {
 /// getsockopt(2) to read the SO_ERROR option ... to determine whether connect() completed
 /// successfully (SO_ERROR is zero)". Linux returns EINPROGRESS even over loopback: the
 /// handshake is finished only after connect returns, when the socket lock is released.
-#[rstest]
-fn nonblocking_connect_returns_einprogress_then_becomes_writable_with_no_error(
-    #[values(Family::V4, Family::V6)] fam: Family,
-) {
-    require_family!(fam);
+#[apply(families)]
+fn nonblocking_connect_returns_einprogress_then_becomes_writable_with_no_error(#[case] fam: Family) {
+    needs!(available(fam.availability()));
     let (l, addr) = listener(fam);
-    let c = nonblocking_tcp(fam);
-    assert_errno!(connect(&c, &addr), Errno::EINPROGRESS);
+    let c = connecting(fam, &addr);
     let r = wait_for_events(&c, libc::POLLOUT, "the connection to complete");
     assert_eq!(r & (libc::POLLOUT | libc::POLLERR | libc::POLLHUP), libc::POLLOUT);
     assert_eq!(so_error(&c), 0);
@@ -36,12 +33,11 @@ fn nonblocking_connect_returns_einprogress_then_becomes_writable_with_no_error(
 /// connect(2): after a failed asynchronous connect SO_ERROR "is one of the usual error codes
 /// listed here, explaining the reason for the failure" — ECONNREFUSED when nobody listens;
 /// socket(7), SO_ERROR: "Get and clear the pending socket error": a second read gives 0.
-#[rstest]
-fn a_refused_nonblocking_connect_reports_econnrefused_in_so_error(#[values(Family::V4, Family::V6)] fam: Family) {
-    require_family!(fam);
+#[apply(families)]
+fn a_refused_nonblocking_connect_reports_econnrefused_in_so_error(#[case] fam: Family) {
+    needs!(available(fam.availability()));
     let (_keeper, target) = closed_tcp_port(fam);
-    let c = nonblocking_tcp(fam);
-    assert_errno!(connect(&c, &target), Errno::EINPROGRESS);
+    let c = connecting(fam, &target);
     let r = wait_for_events(&c, libc::POLLOUT, "the connection attempt to end");
     assert_ne!(r & libc::POLLERR, 0, "revents {r:#x} lack POLLERR");
     assert_eq!(so_error(&c), libc::ECONNREFUSED);
@@ -56,12 +52,10 @@ fn a_refused_nonblocking_connect_reports_econnrefused_in_so_error(#[values(Famil
 #[test]
 fn a_second_connect_while_the_first_is_in_progress_fails_ealready() {
     let fam = Family::V4;
-    let (l, addr) = listener_on(fam.loopback(0), 0);
-    let first = nonblocking_tcp(fam);
-    assert_errno!(connect(&first, &addr), Errno::EINPROGRESS);
+    let (l, addr) = fixtures::net::listener(&fam.loopback(0), 0, 0);
+    let first = connecting(fam, &addr);
     wait_for_events(&first, libc::POLLOUT, "the queued connection");
-    let pending = nonblocking_tcp(fam);
-    assert_errno!(connect(&pending, &addr), Errno::EINPROGRESS);
+    let pending = connecting(fam, &addr);
     assert_eq!(revents(&pending, libc::POLLOUT, fixtures::deadline::poll_ms(NEGATIVE_WAIT)), 0, "the pending connection completed");
     assert_eq!(tcp_state(&pending), TCP_SYN_SENT);
     assert_errno!(connect(&pending, &addr), Errno::EALREADY);
@@ -72,14 +66,14 @@ fn a_second_connect_while_the_first_is_in_progress_fails_ealready() {
 /// After an asynchronous connect has completed, the next connect(2) on the socket returns 0
 /// and only a further one fails with EISCONN: Linux reports the completion once
 /// (net/ipv4/af_inet.c, __inet_stream_connect(): a socket still marked SS_CONNECTING whose
-/// TCP state is ESTABLISHED becomes SS_CONNECTED with err = 0). POSIX connect() would give
-/// EISCONN at once ("The specified socket is connection-mode and is already connected").
-#[rstest]
-fn connect_after_an_asynchronous_connect_completed_returns_0_then_eisconn(#[values(Family::V4, Family::V6)] fam: Family) {
-    require_family!(fam);
+/// TCP state is ESTABLISHED becomes SS_CONNECTED with err = 0). Linux differs from POSIX
+/// connect(), which would give EISCONN at once ("The specified socket is connection-mode and
+/// is already connected"; see docs/findings.md).
+#[apply(families)]
+fn connect_after_an_asynchronous_connect_completed_returns_0_then_eisconn(#[case] fam: Family) {
+    needs!(available(fam.availability()));
     let (l, addr) = listener(fam);
-    let c = nonblocking_tcp(fam);
-    assert_errno!(connect(&c, &addr), Errno::EINPROGRESS);
+    let c = connecting(fam, &addr);
     wait_for_events(&c, libc::POLLOUT, "the connection to complete");
     assert_eq!(connect(&c, &addr), Ok(()), "the first connect after completion");
     assert_errno!(connect(&c, &addr), Errno::EISCONN);

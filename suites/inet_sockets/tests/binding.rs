@@ -1,20 +1,22 @@
 //! bind(2) for IP sockets: wildcard and loopback addresses, the loopback network, ephemeral
 //! ports, and the errors ip(7) lists for bind (EADDRINUSE, EADDRNOTAVAIL, EACCES).
 
-use fixtures::{assert_errno, privilege, require, run_in_child};
-use inet_sockets::*;
+use fixtures::io::read_exact;
+use fixtures::net::{SockAddr, accept_ready, bind, connect, listen, local_addr, peer_addr, send, send_to};
+use fixtures::{assert_errno, needs, privilege, run_in_child, variant};
+use inet_sockets::addr::{Family, Proto};
+use inet_sockets::sockets::{ephemeral_range, listener, socket, udp_bound};
+use inet_sockets::cases::{families, families_and_transports};
+use rstest_reuse::apply;
 use nix::errno::Errno;
 use rstest::rstest;
 
 /// ip(7): "When INADDR_ANY is specified in the bind call, the socket will be bound to all
 /// local interfaces"; ipv6(7): the wildcard is in6addr_any. getsockname(2) reports the
 /// wildcard address itself (not some local address) and the port the kernel chose.
-#[rstest]
-fn bind_to_wildcard_is_reported_as_wildcard(
-    #[values(Family::V4, Family::V6)] fam: Family,
-    #[values(Proto::Tcp, Proto::Udp)] proto: Proto,
-) {
-    require_family!(fam);
+#[apply(families_and_transports)]
+fn bind_to_wildcard_is_reported_as_wildcard(#[case] fam: Family, #[case] proto: Proto) {
+    needs!(available(fam.availability()));
     let s = socket(fam, proto);
     bind(&s, &fam.any(0)).unwrap();
     let a = local_addr(&s);
@@ -25,12 +27,9 @@ fn bind_to_wildcard_is_reported_as_wildcard(
 
 /// ip(7): "INADDR_LOOPBACK (127.0.0.1) always refers to the local host via the loopback
 /// device"; ipv6(7): "The IPv6 loopback address (::1)". A socket bound to it reports it.
-#[rstest]
-fn bind_to_loopback_is_reported_as_loopback(
-    #[values(Family::V4, Family::V6)] fam: Family,
-    #[values(Proto::Tcp, Proto::Udp)] proto: Proto,
-) {
-    require_family!(fam);
+#[apply(families_and_transports)]
+fn bind_to_loopback_is_reported_as_loopback(#[case] fam: Family, #[case] proto: Proto) {
+    needs!(available(fam.availability()));
     let s = socket(fam, proto);
     bind(&s, &fam.loopback(0)).unwrap();
     let a = local_addr(&s);
@@ -42,10 +41,10 @@ fn bind_to_loopback_is_reported_as_loopback(
 /// connection itself has one specific local address: getsockname(2) on the accepted socket
 /// reports the address the client connected to, while the listener still reports the
 /// wildcard.
-#[rstest]
-fn accepted_socket_of_a_wildcard_listener_reports_the_specific_local_address(#[values(Family::V4, Family::V6)] fam: Family) {
-    require_family!(fam);
-    let (l, la) = listener_on(fam.any(0), 4);
+#[apply(families)]
+fn accepted_socket_of_a_wildcard_listener_reports_the_specific_local_address(#[case] fam: Family) {
+    needs!(available(fam.availability()));
+    let (l, la) = fixtures::net::listener(&fam.any(0), 4, 0);
     let c = socket(fam, Proto::Tcp);
     let target = fam.loopback(la.port());
     connect(&c, &target).unwrap();
@@ -61,7 +60,7 @@ fn accepted_socket_of_a_wildcard_listener_reports_the_specific_local_address(#[v
 /// 127.1.2.3 and a client connects to it; the server sees a peer from the same network.
 #[test]
 fn any_address_in_127_0_0_0_8_can_be_bound_and_connected_to() {
-    let (l, la) = listener_on(SockAddr::v4([127, 1, 2, 3], 0), 4);
+    let (l, la) = fixtures::net::listener(&SockAddr::v4([127, 1, 2, 3], 0), 4, 0);
     assert_eq!(la.ip(), vec![127, 1, 2, 3]);
     let c = socket(Family::V4, Proto::Tcp);
     connect(&c, &la).unwrap();
@@ -75,12 +74,9 @@ fn any_address_in_127_0_0_0_8_can_be_bound_and_connected_to() {
 
 /// ip(7): "only one IP socket may be bound to any given local (address, port) pair";
 /// ERRORS: "EADDRINUSE Tried to bind to an address already in use."
-#[rstest]
-fn binding_an_address_in_use_fails_eaddrinuse(
-    #[values(Family::V4, Family::V6)] fam: Family,
-    #[values(Proto::Tcp, Proto::Udp)] proto: Proto,
-) {
-    require_family!(fam);
+#[apply(families_and_transports)]
+fn binding_an_address_in_use_fails_eaddrinuse(#[case] fam: Family, #[case] proto: Proto) {
+    needs!(available(fam.availability()));
     let a = socket(fam, proto);
     bind(&a, &fam.loopback(0)).unwrap();
     let taken = local_addr(&a);
@@ -96,19 +92,27 @@ fn binding_an_address_in_use_fails_eaddrinuse(
 /// connect(2) was called on a socket that was not previously bound; sendto(2) is called on
 /// a datagram socket that was not previously bound." "Allocation of ephemeral ports starts
 /// with the first number in ip_local_port_range and ends with the second number."
-#[rstest]
-#[case::bind_port_0_tcp(Proto::Tcp, "bind")]
-#[case::bind_port_0_udp(Proto::Udp, "bind")]
-#[case::listen_unbound(Proto::Tcp, "listen")]
-#[case::connect_unbound_tcp(Proto::Tcp, "connect")]
-#[case::connect_unbound_udp(Proto::Udp, "connect")]
-#[case::sendto_unbound(Proto::Udp, "sendto")]
+#[apply(families)]
 fn an_ephemeral_port_comes_from_ip_local_port_range(
-    #[values(Family::V4, Family::V6)] fam: Family,
-    #[case] proto: Proto,
-    #[case] how: &str,
+    #[case] fam: Family,
+    #[values(
+        /// bind_port_0_tcp
+        (Proto::Tcp, "bind"),
+        /// bind_port_0_udp
+        (Proto::Udp, "bind"),
+        /// listen_unbound
+        (Proto::Tcp, "listen"),
+        /// connect_unbound_tcp
+        (Proto::Tcp, "connect"),
+        /// connect_unbound_udp
+        (Proto::Udp, "connect"),
+        /// sendto_unbound
+        (Proto::Udp, "sendto"),
+    )]
+    how: (Proto, &str),
 ) {
-    require_family!(fam);
+    needs!(available(fam.availability()));
+    let (proto, how) = how;
     let (lo, hi) = ephemeral_range();
     let s = socket(fam, proto);
     let _peer; // keeps a connect/sendto target alive
@@ -139,9 +143,9 @@ fn an_ephemeral_port_comes_from_ip_local_port_range(
 /// ip(7): "When listen(2) is called on an unbound socket, the socket is automatically bound
 /// to a random free port with the local address set to INADDR_ANY" — and such a listener
 /// takes connections on loopback.
-#[rstest]
-fn listen_on_an_unbound_socket_binds_the_wildcard(#[values(Family::V4, Family::V6)] fam: Family) {
-    require_family!(fam);
+#[apply(families)]
+fn listen_on_an_unbound_socket_binds_the_wildcard(#[case] fam: Family) {
+    needs!(available(fam.availability()));
     let l = socket(fam, Proto::Tcp);
     listen(&l, 1).unwrap();
     let a = local_addr(&l);
@@ -156,17 +160,21 @@ fn listen_on_an_unbound_socket_binds_the_wildcard(#[values(Family::V4, Family::V
 /// source address was not local." Binding a TEST-NET address (RFC 5737 192.0.2.0/24,
 /// RFC 3849 2001:db8::/32) that no interface has fails — unless ip_nonlocal_bind is set
 /// ("allows processes to bind(2) to nonlocal IP addresses", ip(7)), in which case it
-/// succeeds. Nothing is sent: the socket is only bound.
+/// succeeds. Nothing is sent: the socket is only bound. Reports `present` (refused with
+/// EADDRNOTAVAIL) or the lacking `nonlocal-bind` (the sysctl allows the bind, so the claim's
+/// refusal is not there).
 #[rstest]
 #[case::v4(Family::V4, SockAddr::v4([192, 0, 2, 1], 0), "net/ipv4/ip_nonlocal_bind")]
 #[case::v6(Family::V6, SockAddr::v6([0x20, 1, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1], 0), "net/ipv6/ip_nonlocal_bind")]
 fn binding_a_non_local_address_fails_eaddrnotavail(#[case] fam: Family, #[case] addr: SockAddr, #[case] sysctl: &str) {
-    require_family!(fam);
+    needs!(available(fam.availability()));
     let s = socket(fam, Proto::Udp);
     let nonlocal_allowed = std::fs::read_to_string(format!("/proc/sys/{sysctl}")).map(|v| v.trim() != "0").unwrap_or(false);
     if nonlocal_allowed {
+        variant::lacking("nonlocal-bind", format_args!("{sysctl} is set: a non-local address may be bound"));
         assert_eq!(bind(&s, &addr), Ok(()), "{sysctl} is set: binding {addr:?} must succeed");
     } else {
+        variant::present(format_args!("{sysctl} is 0 (or unreadable): a non-local bind is refused"));
         assert_errno!(bind(&s, &addr), Errno::EADDRNOTAVAIL, "bind to {addr:?}");
     }
 }
@@ -178,18 +186,20 @@ fn binding_a_non_local_address_fails_eaddrnotavail(#[case] fam: Family, #[case] 
 /// /proc/sys/net/ipv4/ip_unprivileged_port_start (Documentation/networking/ip-sysctl.rst:
 /// "the first port in the unprivileged range"). A child without capabilities binding the
 /// port just below it gets EACCES (the permission check comes before any port lookup, so
-/// nothing is ever bound).
-#[rstest]
-fn binding_a_privileged_port_without_capability_fails_eacces(
-    #[values(Family::V4, Family::V6)] fam: Family,
-    #[values(Proto::Tcp, Proto::Udp)] proto: Proto,
-) {
-    require_family!(fam);
-    require!(privilege::other_user_reachable());
+/// nothing is ever bound). Reports `present` (ports below the sysctl are privileged) or,
+/// with the sysctl at 0 ("To disable all privileged ports, set this to 0"; Docker does so in
+/// its containers), `absent` and skips: no port is privileged, so there is nothing to bind.
+#[apply(families_and_transports)]
+fn binding_a_privileged_port_without_capability_fails_eacces(#[case] fam: Family, #[case] proto: Proto) {
+    needs!(available(fam.availability()), other_user);
     let start = fixtures::sysctl::read_u64("net/ipv4/ip_unprivileged_port_start");
-    if start == 0 || start > 65535 {
-        fixtures::skip!("ip_unprivileged_port_start is {start}: no port is privileged here");
+    if start == 0 {
+        fixtures::skip_absent!("ip_unprivileged_port_start is 0: no port is privileged here");
     }
+    if start > 65535 {
+        fixtures::skip!("ip_unprivileged_port_start is {start}: no port number just below it");
+    }
+    variant::present(format_args!("ip_unprivileged_port_start is {start}: ports below it are privileged"));
     let port = (start - 1) as u16;
     run_in_child("unprivileged bind", || {
         privilege::drop_to_nobody();
@@ -201,12 +211,9 @@ fn binding_a_privileged_port_without_capability_fails_eacces(
 
 /// getpeername(2), ERRORS: "ENOTCONN The socket is not connected." — for a fresh TCP socket
 /// and for a UDP socket that has sent datagrams with sendto(2) but never connected.
-#[rstest]
-fn getpeername_of_an_unconnected_socket_fails_enotconn(
-    #[values(Family::V4, Family::V6)] fam: Family,
-    #[values(Proto::Tcp, Proto::Udp)] proto: Proto,
-) {
-    require_family!(fam);
+#[apply(families_and_transports)]
+fn getpeername_of_an_unconnected_socket_fails_enotconn(#[case] fam: Family, #[case] proto: Proto) {
+    needs!(available(fam.availability()));
     let s = socket(fam, proto);
     assert_errno!(peer_addr(&s), Errno::ENOTCONN);
     bind(&s, &fam.loopback(0)).unwrap();

@@ -1,51 +1,21 @@
-//! byteorder(3) and the on-wire representation of ports and addresses: "network byte order"
-//! is big-endian, and sockaddr_in/sockaddr_in6 hold port and address in it (ip(7), ipv6(7)).
+//! The representation of ports and addresses the kernel hands out: "network byte order"
+//! (byteorder(3): "the Internet number byte order, the most significant byte first"), in
+//! which sockaddr_in/sockaddr_in6 hold port and address (ip(7), ipv6(7)). htonl(3) and
+//! friends themselves are the C library's arithmetic and are not tested here.
 
-use inet_sockets::*;
+use fixtures::needs;
+use fixtures::net::{local_addr, recv_from_ready, send_to};
+use inet_sockets::addr::{Family, Proto, V6_LOOPBACK};
+use inet_sockets::sockets::{socket, udp_bound};
+use inet_sockets::cases::families;
+use rstest_reuse::apply;
 use rstest::rstest;
-
-unsafe extern "C" {
-    fn htons(v: u16) -> u16;
-    fn htonl(v: u32) -> u32;
-    fn ntohs(v: u16) -> u16;
-    fn ntohl(v: u32) -> u32;
-}
-
-/// byteorder(3): "The htonl() function converts the unsigned integer hostlong from host byte
-/// order to network byte order" and ntohl() converts back; likewise htons()/ntohs() for
-/// 16 bits. Asserted: the round trip is the identity, and the value htonl()/htons() produce
-/// is stored in memory most significant byte first ("the Internet number byte order, the
-/// most significant byte first").
-#[rstest]
-#[case::zero(0)]
-#[case::one(1)]
-#[case::asymmetric(0x1234_5678)]
-#[case::loopback(0x7f00_0001)]
-#[case::all_ones(0xffff_ffff)]
-fn htonl_stores_most_significant_byte_first_and_ntohl_inverts_it(#[case] v: u32) {
-    let n = unsafe { htonl(v) };
-    assert_eq!(n.to_ne_bytes(), v.to_be_bytes(), "htonl({v:#x}) in memory");
-    assert_eq!(unsafe { ntohl(n) }, v);
-}
-
-/// byteorder(3): htons()/ntohs() convert "the unsigned short integer" between host and
-/// network byte order. Asserted: memory order of htons(v) is big-endian; ntohs inverts it.
-#[rstest]
-#[case::zero(0)]
-#[case::http(80)]
-#[case::asymmetric(0x1234)]
-#[case::max(0xffff)]
-fn htons_stores_most_significant_byte_first_and_ntohs_inverts_it(#[case] v: u16) {
-    let n = unsafe { htons(v) };
-    assert_eq!(n.to_ne_bytes(), v.to_be_bytes(), "htons({v:#x}) in memory");
-    assert_eq!(unsafe { ntohs(n) }, v);
-}
 
 /// ip(7), "Address format": "sin_port contains the port in network byte order" and s_addr
 /// "contains the host interface address in network byte order". Asserted on the raw bytes of
 /// the address getsockname(2) returns for a socket bound to 127.0.0.1 port 0: family in
 /// host order, then the port big-endian, then 127, 0, 0, 1 — the port matching the one
-/// the kernel reports through ntohs.
+/// the kernel reports.
 #[test]
 fn getsockname_ipv4_port_and_address_bytes_are_big_endian() {
     let (u, _) = udp_bound(Family::V4);
@@ -55,11 +25,11 @@ fn getsockname_ipv4_port_and_address_bytes_are_big_endian() {
     assert_eq!(u16::from_ne_bytes([b[0], b[1]]), libc::AF_INET as u16, "sin_family");
     // SAFETY: the storage holds a sockaddr_in.
     let sin = unsafe { &*(a.as_ptr() as *const libc::sockaddr_in) };
-    let port = unsafe { ntohs(sin.sin_port) };
+    let port = u16::from_be(sin.sin_port);
     assert_ne!(port, 0, "the kernel chose no port");
     assert_eq!([b[2], b[3]], port.to_be_bytes(), "sin_port bytes");
     assert_eq!(&b[4..8], &[127, 0, 0, 1], "sin_addr bytes");
-    assert_eq!(unsafe { ntohl(sin.sin_addr.s_addr) }, libc::INADDR_LOOPBACK);
+    assert_eq!(u32::from_be(sin.sin_addr.s_addr), libc::INADDR_LOOPBACK);
 }
 
 /// ipv6(7), "Address format": sin6_port is "the protocol port (see sin_port in ip(7))",
@@ -69,7 +39,7 @@ fn getsockname_ipv4_port_and_address_bytes_are_big_endian() {
 /// zero bytes then 1, scope id 0.
 #[test]
 fn getsockname_ipv6_port_and_address_bytes_are_big_endian() {
-    require_family!(Family::V6);
+    needs!(available(Family::V6.availability()));
     let (u, _) = udp_bound(Family::V6);
     let a = local_addr(&u);
     let b = a.raw_bytes();
@@ -77,7 +47,7 @@ fn getsockname_ipv6_port_and_address_bytes_are_big_endian() {
     assert_eq!(u16::from_ne_bytes([b[0], b[1]]), libc::AF_INET6 as u16, "sin6_family");
     // SAFETY: the storage holds a sockaddr_in6.
     let sin6 = unsafe { &*(a.as_ptr() as *const libc::sockaddr_in6) };
-    let port = unsafe { ntohs(sin6.sin6_port) };
+    let port = u16::from_be(sin6.sin6_port);
     assert_ne!(port, 0);
     assert_eq!([b[2], b[3]], port.to_be_bytes(), "sin6_port bytes");
     assert_eq!(&b[4..8], &[0, 0, 0, 0], "sin6_flowinfo");
@@ -88,9 +58,9 @@ fn getsockname_ipv6_port_and_address_bytes_are_big_endian() {
 /// ip(7): "you need to call htons(3) on the number that is assigned to a port". A
 /// destination whose port bytes are written big-endian from the port number reaches the
 /// socket bound to that number: the datagram arrives at the receiver.
-#[rstest]
-fn a_port_written_big_endian_is_the_port_the_peer_sees(#[values(Family::V4, Family::V6)] fam: Family) {
-    require_family!(fam);
+#[apply(families)]
+fn a_port_written_big_endian_is_the_port_the_peer_sees(#[case] fam: Family) {
+    needs!(available(fam.availability()));
     let (rx, rx_addr) = udp_bound(fam);
     let tx = socket(fam, Proto::Udp);
     // Build the address from the port number, not by copying the kernel's bytes.

@@ -1,20 +1,37 @@
 //! IPv6 sockets and IPv4 peers: v4-mapped addresses and IPV6_V6ONLY (ipv6(7)).
 
-use fixtures::{assert_errno, ns, require, run_in_child};
-use inet_sockets::*;
+use fixtures::net::{SockAddr, accept_ready, bind, connect, getsockopt_int, listen, local_addr, recv_from_ready, send_to, setsockopt_int};
+use fixtures::{assert_errno, needs, ns, run_in_child, variant};
+use inet_sockets::addr::{Family, Proto, v4_mapped};
+use inet_sockets::sockets::{socket, udp_bound};
+use inet_sockets::cases::transports;
+use rstest_reuse::apply;
 use nix::errno::Errno;
 use rstest::rstest;
 
-fn v6only(fd: &impl std::os::fd::AsRawFd) -> i32 {
+fn v6only(fd: &impl std::os::fd::AsFd) -> i32 {
     getsockopt_int(fd, libc::IPPROTO_IPV6, libc::IPV6_V6ONLY).expect("getsockopt(IPV6_V6ONLY)")
 }
 
+/// An IPv6 socket of `proto` with IPV6_V6ONLY set to `only` (0 or 1).
+fn ipv6_socket(proto: Proto, only: i32) -> std::os::fd::OwnedFd {
+    let s = socket(Family::V6, proto);
+    setsockopt_int(&s, libc::IPPROTO_IPV6, libc::IPV6_V6ONLY, only).expect("setsockopt(IPV6_V6ONLY)");
+    s
+}
+
 /// ipv6(7), IPV6_V6ONLY: "The default value for this flag is defined by the contents of the
-/// file /proc/sys/net/ipv6/bindv6only."
+/// file /proc/sys/net/ipv6/bindv6only." Reports the value seen: `bindv6only-0` (new IPv6
+/// sockets are dual-stack, Linux's default) or `bindv6only-1` (they are v6-only).
 #[test]
 fn ipv6_v6only_defaults_to_bindv6only() {
-    require_family!(Family::V6);
+    needs!(available(Family::V6.availability()));
     let default = fixtures::sysctl::read_u64("net/ipv6/bindv6only") as i32;
+    if default == 0 {
+        variant::observed("bindv6only-0", "net.ipv6.bindv6only is 0: new IPv6 sockets accept IPv4-mapped traffic by default");
+    } else {
+        variant::observed("bindv6only-1", format_args!("net.ipv6.bindv6only is {default}: new IPv6 sockets are v6-only by default"));
+    }
     for proto in [Proto::Tcp, Proto::Udp] {
         let s = socket(Family::V6, proto);
         assert_eq!(v6only(&s), default, "{proto:?} socket");
@@ -29,9 +46,8 @@ fn ipv6_v6only_defaults_to_bindv6only() {
 /// port, and the accepted socket's own address as ::ffff:127.0.0.1.
 #[test]
 fn ipv6_wildcard_listener_accepts_ipv4_clients_as_v4_mapped_peers() {
-    require_family!(Family::V6);
-    let l = socket(Family::V6, Proto::Tcp);
-    setsockopt_int(&l, libc::IPPROTO_IPV6, libc::IPV6_V6ONLY, 0).unwrap();
+    needs!(available(Family::V6.availability()));
+    let l = ipv6_socket(Proto::Tcp, 0);
     bind(&l, &Family::V6.any(0)).unwrap();
     listen(&l, 4).unwrap();
     let port = local_addr(&l).port();
@@ -49,9 +65,8 @@ fn ipv6_wildcard_listener_accepts_ipv4_clients_as_v4_mapped_peers() {
 /// that mapped address reaches the IPv4 socket.
 #[test]
 fn ipv6_wildcard_udp_socket_sees_ipv4_senders_as_v4_mapped() {
-    require_family!(Family::V6);
-    let u = socket(Family::V6, Proto::Udp);
-    setsockopt_int(&u, libc::IPPROTO_IPV6, libc::IPV6_V6ONLY, 0).unwrap();
+    needs!(available(Family::V6.availability()));
+    let u = ipv6_socket(Proto::Udp, 0);
     bind(&u, &Family::V6.any(0)).unwrap();
     let port = local_addr(&u).port();
     let (v4, v4addr) = udp_bound(Family::V4);
@@ -77,14 +92,13 @@ fn ipv6_wildcard_udp_socket_sees_ipv4_senders_as_v4_mapped() {
 /// then another port is tried (a bounded number of times).
 #[test]
 fn ipv6_v6only_listener_does_not_accept_ipv4_clients() {
-    require_family!(Family::V6);
+    needs!(available(Family::V6.availability()));
     let mut attempts = 0;
     let (l, keeper, port) = loop {
         let keeper = socket(Family::V4, Proto::Tcp);
         bind(&keeper, &Family::V4.loopback(0)).unwrap();
         let port = local_addr(&keeper).port();
-        let l = socket(Family::V6, Proto::Tcp);
-        setsockopt_int(&l, libc::IPPROTO_IPV6, libc::IPV6_V6ONLY, 1).unwrap();
+        let l = ipv6_socket(Proto::Tcp, 1);
         match bind(&l, &Family::V6.any(port)) {
             Ok(()) => break (l, keeper, port),
             Err(Errno::EADDRINUSE) if attempts < 16 => attempts += 1,
@@ -107,20 +121,22 @@ fn ipv6_v6only_listener_does_not_accept_ipv4_clients() {
 /// In a private network namespace: the port the kernel picks for the v6-only socket is free
 /// only for IPv6, and on a shared machine another process's IPv4 socket may hold it (seen
 /// under load: EADDRINUSE for the v6-only case). Alone in a namespace, nothing else does.
-#[rstest]
-#[case::dual_stack(0, Err(Errno::EADDRINUSE))]
-#[case::v6only(1, Ok(()))]
+#[apply(transports)]
 fn ipv4_bind_to_the_port_of_an_ipv6_wildcard_socket_depends_on_v6only(
-    #[values(Proto::Tcp, Proto::Udp)] proto: Proto,
-    #[case] only: i32,
-    #[case] expected: Result<(), Errno>,
+    #[case] proto: Proto,
+    #[values(
+        /// off
+        (0, Err(Errno::EADDRINUSE)),
+        /// on
+        (1, Ok(())),
+    )]
+    ipv6_v6only: (i32, Result<(), Errno>),
 ) {
-    require_family!(Family::V6);
-    require!(ns::netns_available());
+    needs!(available(Family::V6.availability()), gate(ns::netns_available()));
+    let (only, expected) = ipv6_v6only;
     run_in_child("binding both families in a private netns", || {
         ns::enter_netns().unwrap();
-        let s6 = socket(Family::V6, proto);
-        setsockopt_int(&s6, libc::IPPROTO_IPV6, libc::IPV6_V6ONLY, only).unwrap();
+        let s6 = ipv6_socket(proto, only);
         bind(&s6, &Family::V6.any(0)).expect("binding [::]:0 in the private namespace");
         let port = local_addr(&s6).port();
         let s4 = socket(Family::V4, proto);
@@ -136,13 +152,11 @@ fn ipv4_bind_to_the_port_of_an_ipv6_wildcard_socket_depends_on_v6only(
 /// ipv6_only_sock() is refused with -ENETUNREACH; tcp_v6_connect() does the same).
 #[test]
 fn a_v6only_socket_cannot_reach_a_v4_mapped_address() {
-    require_family!(Family::V6);
+    needs!(available(Family::V6.availability()));
     let (_v4, v4addr) = udp_bound(Family::V4);
     let mapped = SockAddr::v6(v4_mapped([127, 0, 0, 1]), v4addr.port());
-    let dual = socket(Family::V6, Proto::Udp);
-    setsockopt_int(&dual, libc::IPPROTO_IPV6, libc::IPV6_V6ONLY, 0).unwrap();
+    let dual = ipv6_socket(Proto::Udp, 0);
     assert_eq!(connect(&dual, &mapped), Ok(()));
-    let only = socket(Family::V6, Proto::Udp);
-    setsockopt_int(&only, libc::IPPROTO_IPV6, libc::IPV6_V6ONLY, 1).unwrap();
+    let only = ipv6_socket(Proto::Udp, 1);
     assert_errno!(connect(&only, &mapped), Errno::ENETUNREACH);
 }

@@ -1,7 +1,14 @@
-//! recv(2) flags on TCP and UDP sockets: MSG_PEEK, MSG_DONTWAIT, MSG_TRUNC.
+//! recv(2) flags on TCP and UDP sockets: MSG_PEEK (and the peek offset SO_PEEK_OFF, on
+//! TCP since 6.10), MSG_DONTWAIT, MSG_TRUNC.
 
-use fixtures::assert_errno;
-use inet_sockets::*;
+use fixtures::io::read_exact;
+use fixtures::net::{connect, getsockopt_int, recv, recv_msg, send, setsockopt_int};
+use fixtures::poll::wait_for_events;
+use fixtures::{assert_errno, needs, variant};
+use inet_sockets::addr::{Family, Proto};
+use inet_sockets::sockets::{socket, tcp_pair, udp_bound};
+use inet_sockets::cases::{families, families_and_transports, transports};
+use rstest_reuse::apply;
 use nix::errno::Errno;
 use rstest::rstest;
 
@@ -21,12 +28,9 @@ fn connected(fam: Family, proto: Proto) -> (std::os::fd::OwnedFd, std::os::fd::O
 /// recv(2): "MSG_PEEK This flag causes the receive operation to return data from the
 /// beginning of the receive queue without removing that data from the queue. Thus, a
 /// subsequent receive call will return the same data."
-#[rstest]
-fn msg_peek_returns_data_without_consuming_it(
-    #[values(Family::V4, Family::V6)] fam: Family,
-    #[values(Proto::Tcp, Proto::Udp)] proto: Proto,
-) {
-    require_family!(fam);
+#[apply(families_and_transports)]
+fn msg_peek_returns_data_without_consuming_it(#[case] fam: Family, #[case] proto: Proto) {
+    needs!(available(fam.availability()));
     let (tx, rx) = connected(fam, proto);
     send(&tx, b"peekaboo", 0).unwrap();
     wait_for_events(&rx, libc::POLLIN, "the data");
@@ -45,8 +49,8 @@ fn msg_peek_returns_data_without_consuming_it(
 /// recv(2): "MSG_DONTWAIT Enables nonblocking operation; if the operation would block, the
 /// call fails with the error EAGAIN or EWOULDBLOCK" — on a blocking socket with nothing
 /// queued.
-#[rstest]
-fn msg_dontwait_on_an_empty_socket_fails_eagain(#[values(Proto::Tcp, Proto::Udp)] proto: Proto) {
+#[apply(transports)]
+fn msg_dontwait_on_an_empty_socket_fails_eagain(#[case] proto: Proto) {
     let (_tx, rx) = connected(Family::V4, proto);
     let mut b = [0u8; 4];
     assert_errno!(recv(&rx, &mut b, libc::MSG_DONTWAIT), Errno::EAGAIN);
@@ -57,9 +61,9 @@ fn msg_dontwait_on_an_empty_socket_fails_eagain(#[values(Proto::Tcp, Proto::Udp)
 /// truncated and the MSG_TRUNC flag is set." recvmsg(2): "MSG_TRUNC indicates that the
 /// trailing portion of a datagram was discarded because the datagram was larger than the
 /// buffer supplied." The rest is gone: the next receive gets the next datagram.
-#[rstest]
-fn a_truncated_datagram_sets_msg_trunc_and_loses_its_tail(#[values(Family::V4, Family::V6)] fam: Family) {
-    require_family!(fam);
+#[apply(families)]
+fn a_truncated_datagram_sets_msg_trunc_and_loses_its_tail(#[case] fam: Family) {
+    needs!(available(fam.availability()));
     let (tx, rx) = connected(fam, Proto::Udp);
     send(&tx, b"0123456789", 0).unwrap();
     let mut b = [0u8; 4];
@@ -77,9 +81,9 @@ fn a_truncated_datagram_sets_msg_trunc_and_loses_its_tail(#[values(Family::V4, F
 /// recv(2): "MSG_TRUNC (since Linux 2.2) For raw (AF_PACKET), Internet datagram (since
 /// Linux 2.4.27/2.6.8), ... sockets: return the real length of the packet or datagram, even
 /// when it was longer than the passed buffer."
-#[rstest]
-fn recv_with_msg_trunc_returns_the_real_datagram_length(#[values(Family::V4, Family::V6)] fam: Family) {
-    require_family!(fam);
+#[apply(families)]
+fn recv_with_msg_trunc_returns_the_real_datagram_length(#[case] fam: Family) {
+    needs!(available(fam.availability()));
     let (tx, rx) = connected(fam, Proto::Udp);
     send(&tx, &[7u8; 1000], 0).unwrap();
     let mut b = [0u8; 10];
@@ -102,4 +106,40 @@ fn tcp_recv_with_msg_trunc_discards_the_bytes() {
     assert_eq!(recv(&s, &mut b, libc::MSG_TRUNC), Ok(7));
     assert_eq!(b, [0xee; 7], "MSG_TRUNC must not copy the data");
     assert_eq!(read_exact(&s, 4), b"keep");
+}
+
+/// socket(7), SO_PEEK_OFF: "When this option is enabled, ... MSG_PEEK ... will cause data to
+/// be read from the position in the queue specified by this option's value, and the peek
+/// offset is advanced by the number of bytes peeked"; a normal read moves it back by the
+/// bytes read; -1 (the initial value) disables it. TCP takes it since commit 05ea491641d3
+/// ("tcp: add support for SO_PEEK_OFF socket option", 6.10; TCP over IPv6 by a later fix,
+/// version not verified): with offset 0 and "abcdef" queued, two peeks of 3 return "abc" then
+/// "def" (offset 6), a read of 6 returns "abcdef" and the offset is 0 again. Before, TCP has no
+/// peek offset: setsockopt(2) and getsockopt(2) fail EOPNOTSUPP (variant `absent`).
+///
+/// Kernel change: 6.10, commit 05ea491641d3 — SO_PEEK_OFF works on TCP sockets (EOPNOTSUPP before).
+#[apply(families)]
+fn so_peek_off_on_tcp_makes_successive_peeks_advance(#[case] fam: Family) {
+    needs!(available(fam.availability()));
+    let (tx, rx) = tcp_pair(fam);
+    let set = setsockopt_int(&rx, libc::SOL_SOCKET, libc::SO_PEEK_OFF, 0);
+    if !variant::since(6, 10, "SO_PEEK_OFF on TCP") {
+        assert_errno!(set, Errno::EOPNOTSUPP);
+        assert_errno!(getsockopt_int(&rx, libc::SOL_SOCKET, libc::SO_PEEK_OFF), Errno::EOPNOTSUPP);
+        return;
+    }
+    assert_eq!(set, Ok(()));
+    send(&tx, b"abcdef", 0).unwrap();
+    nix::sys::socket::shutdown(std::os::fd::AsRawFd::as_raw_fd(&tx), nix::sys::socket::Shutdown::Write).unwrap();
+    wait_for_events(&rx, libc::POLLRDHUP, "all the data and the FIN");
+    let mut b = [0u8; 3];
+    assert_eq!(recv(&rx, &mut b, libc::MSG_PEEK | libc::MSG_DONTWAIT), Ok(3));
+    assert_eq!(&b, b"abc");
+    assert_eq!(recv(&rx, &mut b, libc::MSG_PEEK | libc::MSG_DONTWAIT), Ok(3));
+    assert_eq!(&b, b"def", "the second peek starts where the first ended");
+    assert_eq!(getsockopt_int(&rx, libc::SOL_SOCKET, libc::SO_PEEK_OFF), Ok(6));
+    let mut all = [0u8; 8];
+    assert_eq!(recv(&rx, &mut all, libc::MSG_DONTWAIT), Ok(6));
+    assert_eq!(&all[..6], b"abcdef", "a read starts at the head of the queue");
+    assert_eq!(getsockopt_int(&rx, libc::SOL_SOCKET, libc::SO_PEEK_OFF), Ok(0));
 }

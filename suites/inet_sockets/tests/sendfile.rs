@@ -1,26 +1,28 @@
 //! sendfile(2) from a regular file to a TCP socket.
 
 use std::io::Write;
-use std::os::fd::AsRawFd;
+use std::os::fd::{AsFd, AsRawFd};
 
+use fixtures::io::read_exact;
 use fixtures::Scratch;
-use inet_sockets::*;
+use inet_sockets::addr::Family;
+use inet_sockets::sockets::tcp_pair;
 
 fn data() -> Vec<u8> {
     (0..100_000u32).map(|i| (i % 251) as u8).collect()
 }
 
-fn sendfile(out: &impl AsRawFd, input: &impl AsRawFd, offset: Option<&mut libc::off_t>, count: usize) -> usize {
+fn sendfile(out: &impl AsFd, input: &impl AsFd, offset: Option<&mut libc::off_t>, count: usize) -> usize {
     let p = offset.map_or(std::ptr::null_mut(), |o| o as *mut libc::off_t);
     // SAFETY: valid fds and offset pointer (or null).
     fixtures::within("sendfile to a TCP socket", || {
-        fixtures::sys_size(unsafe { libc::sendfile(out.as_raw_fd(), input.as_raw_fd(), p, count) }).expect("sendfile")
+        fixtures::sys_size(unsafe { libc::sendfile(out.as_fd().as_raw_fd(), input.as_fd().as_raw_fd(), p, count) }).expect("sendfile")
     })
 }
 
-fn cur(fd: &impl AsRawFd) -> i64 {
+fn cur(fd: &impl AsFd) -> i64 {
     // SAFETY: lseek on our own fd.
-    unsafe { libc::lseek(fd.as_raw_fd(), 0, libc::SEEK_CUR) }
+    unsafe { libc::lseek(fd.as_fd().as_raw_fd(), 0, libc::SEEK_CUR) }
 }
 
 fn file_with(content: &[u8]) -> (Scratch, std::fs::File) {

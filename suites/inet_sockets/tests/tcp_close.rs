@@ -7,9 +7,16 @@
 
 use std::os::fd::AsRawFd;
 
+use fixtures::io::{read_exact, read_to_eof};
+use fixtures::net::{recv, recv_ready, send, so_error};
+use fixtures::poll::wait_for_events;
 use fixtures::signals;
-use fixtures::{assert_errno, run_in_child, spawn};
-use inet_sockets::*;
+use fixtures::{assert_errno, needs, run_in_child, spawn};
+use inet_sockets::addr::{Family, Proto};
+use inet_sockets::sockets::{socket, tcp_pair};
+use inet_sockets::tcp::set_linger;
+use inet_sockets::cases::families;
+use rstest_reuse::apply;
 use nix::errno::Errno;
 use nix::sys::signal::Signal;
 use nix::sys::socket::{Shutdown, shutdown};
@@ -30,9 +37,9 @@ fn reset_by_peer(fam: Family) -> std::os::fd::OwnedFd {
 /// reads the data and then EOF (0), yet can still send back, and the half-closed side
 /// still receives; its own send now fails with EPIPE (tcp(7), EPIPE "a read is executed on
 /// a shut down socket" / ip(7) EPIPE; MSG_NOSIGNAL suppresses SIGPIPE).
-#[rstest]
-fn shutdown_wr_gives_the_peer_eof_but_keeps_the_other_direction_open(#[values(Family::V4, Family::V6)] fam: Family) {
-    require_family!(fam);
+#[apply(families)]
+fn shutdown_wr_gives_the_peer_eof_but_keeps_the_other_direction_open(#[case] fam: Family) {
+    needs!(available(fam.availability()));
     let (c, s) = tcp_pair(fam);
     send(&c, b"request", 0).unwrap();
     shutdown(c.as_raw_fd(), Shutdown::Write).unwrap();
@@ -56,11 +63,19 @@ fn shutdown_of_an_unconnected_tcp_socket_fails_enotconn() {
 /// received data is still unread resets it. The peer's next recv(2) fails with ECONNRESET
 /// (the pending error, reported once), after which it reads 0; a close without unread
 /// data sends a FIN and the peer reads plain EOF.
-#[rstest]
-#[case::unread_data(true)]
-#[case::all_read(false)]
-fn close_with_unread_data_resets_the_connection(#[values(Family::V4, Family::V6)] fam: Family, #[case] unread: bool) {
-    require_family!(fam);
+#[apply(families)]
+fn close_with_unread_data_resets_the_connection(
+    #[case] fam: Family,
+    #[values(
+        /// unread_data
+        true,
+        /// all_read
+        false,
+    )]
+    close_with: bool,
+) {
+    needs!(available(fam.availability()));
+    let unread = close_with;
     run_in_child("close with/without unread data", || {
         let (c, s) = tcp_pair(fam);
         send(&c, b"never read", 0).unwrap();
@@ -89,9 +104,9 @@ fn close_with_unread_data_resets_the_connection(#[values(Family::V4, Family::V6)
 /// instead of FIN; net/ipv4/tcp.c, tcp_close(): "Check zero linger _after_ checking for
 /// unread data" -> tcp_disconnect()), and the peer gets ECONNRESET although it has nothing
 /// unread on either side.
-#[rstest]
-fn close_with_so_linger_zero_resets_the_connection(#[values(Family::V4, Family::V6)] fam: Family) {
-    require_family!(fam);
+#[apply(families)]
+fn close_with_so_linger_zero_resets_the_connection(#[case] fam: Family) {
+    needs!(available(fam.availability()));
     run_in_child("abortive close", || {
         let c = reset_by_peer(fam);
         let mut b = [0u8; 4];
@@ -105,9 +120,9 @@ fn close_with_so_linger_zero_resets_the_connection(#[values(Family::V4, Family::
 /// fails with EPIPE and, with SIGPIPE at its default disposition, kills the process with
 /// SIGPIPE (send(2): "EPIPE ... In this case, the process will also receive a SIGPIPE
 /// unless MSG_NOSIGNAL is set"; net/core/stream.c, sk_stream_error()).
-#[rstest]
-fn after_a_reset_send_fails_econnreset_then_epipe_with_sigpipe(#[values(Family::V4, Family::V6)] fam: Family) {
-    require_family!(fam);
+#[apply(families)]
+fn after_a_reset_send_fails_econnreset_then_epipe_with_sigpipe(#[case] fam: Family) {
+    needs!(available(fam.availability()));
     let child = spawn("writer after RST", || {
         let c = reset_by_peer(fam);
         signals::set_default(Signal::SIGPIPE);

@@ -1,8 +1,15 @@
 //! Establishing TCP connections and the byte stream: connect(2), listen(2), accept(2),
 //! tcp(7).
 
-use fixtures::{NEGATIVE_WAIT, assert_errno};
-use inet_sockets::*;
+use fixtures::io::read_exact;
+use fixtures::net::{accept_ready, bind, connect, listen, local_addr, peer_addr, recv, send, so_error};
+use fixtures::poll::{revents, wait_for_events};
+use fixtures::{NEGATIVE_WAIT, assert_errno, needs};
+use inet_sockets::addr::{Family, Proto};
+use inet_sockets::sockets::{closed_tcp_port, connecting, socket, tcp_pair};
+use inet_sockets::tcp::{TCP_ESTABLISHED, TCP_SYN_SENT, tcp_state};
+use inet_sockets::cases::families;
+use rstest_reuse::apply;
 use nix::errno::Errno;
 use rstest::rstest;
 
@@ -11,10 +18,10 @@ use rstest::rstest;
 /// accepted". The three-way handshake is done by the kernel: connect(2) returns 0 and the
 /// client is ESTABLISHED (TCP_INFO) and can even send data before the server calls
 /// accept(2); accept then returns that connection with the data waiting.
-#[rstest]
-fn connect_completes_into_the_accept_queue_before_accept_is_called(#[values(Family::V4, Family::V6)] fam: Family) {
-    require_family!(fam);
-    let (l, addr) = listener_on(fam.loopback(0), 1);
+#[apply(families)]
+fn connect_completes_into_the_accept_queue_before_accept_is_called(#[case] fam: Family) {
+    needs!(available(fam.availability()));
+    let (l, addr) = fixtures::net::listener(&fam.loopback(0), 1, 0);
     let c = socket(fam, Proto::Tcp);
     assert_eq!(fixtures::within("blocking connect to a listener", || connect(&c, &addr)), Ok(()));
     assert_eq!(tcp_state(&c), TCP_ESTABLISHED, "client state before accept");
@@ -35,23 +42,14 @@ fn connect_completes_into_the_accept_queue_before_accept_is_called(#[values(Fami
 #[test]
 fn a_full_accept_queue_leaves_further_clients_in_syn_sent() {
     let fam = Family::V4;
-    let (l, addr) = listener_on(fam.loopback(0), 1);
-    let clients: Vec<_> = (0..2)
-        .map(|_| {
-            let c = socket(fam, Proto::Tcp);
-            fixtures::io::set_nonblocking(&c, true);
-            assert_errno!(connect(&c, &addr), Errno::EINPROGRESS);
-            c
-        })
-        .collect();
+    let (l, addr) = fixtures::net::listener(&fam.loopback(0), 1, 0);
+    let clients = [connecting(fam, &addr), connecting(fam, &addr)];
     for c in &clients {
         wait_for_events(c, libc::POLLOUT, "a queued connection to complete");
         assert_eq!(so_error(c), 0);
         assert_eq!(tcp_state(c), TCP_ESTABLISHED);
     }
-    let third = socket(fam, Proto::Tcp);
-    fixtures::io::set_nonblocking(&third, true);
-    assert_errno!(connect(&third, &addr), Errno::EINPROGRESS);
+    let third = connecting(fam, &addr);
     assert_eq!(revents(&third, libc::POLLOUT, fixtures::deadline::poll_ms(NEGATIVE_WAIT)), 0, "the third connection completed or failed");
     assert_eq!(tcp_state(&third), TCP_SYN_SENT);
     assert_eq!(so_error(&third), 0, "the third connection was refused");
@@ -60,18 +58,18 @@ fn a_full_accept_queue_leaves_further_clients_in_syn_sent() {
 
 /// connect(2), ERRORS: "ECONNREFUSED A connect() on a stream socket found no one listening
 /// on the remote address." The target port is bound by a socket that does not listen.
-#[rstest]
-fn connect_to_a_port_without_listener_fails_econnrefused(#[values(Family::V4, Family::V6)] fam: Family) {
-    require_family!(fam);
+#[apply(families)]
+fn connect_to_a_port_without_listener_fails_econnrefused(#[case] fam: Family) {
+    needs!(available(fam.availability()));
     let (_keeper, target) = closed_tcp_port(fam);
     let c = socket(fam, Proto::Tcp);
     assert_errno!(fixtures::within("connect to a closed port", || connect(&c, &target)), Errno::ECONNREFUSED);
 }
 
 /// connect(2), ERRORS: "EISCONN The socket is already connected."
-#[rstest]
-fn connect_on_a_connected_socket_fails_eisconn(#[values(Family::V4, Family::V6)] fam: Family) {
-    require_family!(fam);
+#[apply(families)]
+fn connect_on_a_connected_socket_fails_eisconn(#[case] fam: Family) {
+    needs!(available(fam.availability()));
     let (c, _s) = tcp_pair(fam);
     let peer = peer_addr(&c).unwrap();
     assert_errno!(connect(&c, &peer), Errno::EISCONN);
@@ -80,9 +78,9 @@ fn connect_on_a_connected_socket_fails_eisconn(#[values(Family::V4, Family::V6)]
 /// tcp(7): "TCP does not preserve record boundaries." Two sends of 3 bytes are read back by
 /// one recv(2) of 6 once both have arrived (the sender's FIN, seen as POLLRDHUP, comes after
 /// all data).
-#[rstest]
-fn tcp_does_not_preserve_record_boundaries(#[values(Family::V4, Family::V6)] fam: Family) {
-    require_family!(fam);
+#[apply(families)]
+fn tcp_does_not_preserve_record_boundaries(#[case] fam: Family) {
+    needs!(available(fam.availability()));
     let (c, s) = tcp_pair(fam);
     assert_eq!(send(&c, b"abc", 0), Ok(3));
     assert_eq!(send(&c, b"def", 0), Ok(3));
@@ -95,9 +93,9 @@ fn tcp_does_not_preserve_record_boundaries(#[values(Family::V4, Family::V6)] fam
 
 /// tcp(7): "TCP guarantees that the data arrives in order". A child writes 2 MiB of a
 /// position-dependent pattern in odd-sized chunks; the parent reads it all back unchanged.
-#[rstest]
-fn tcp_delivers_a_large_stream_complete_and_in_order(#[values(Family::V4, Family::V6)] fam: Family) {
-    require_family!(fam);
+#[apply(families)]
+fn tcp_delivers_a_large_stream_complete_and_in_order(#[case] fam: Family) {
+    needs!(available(fam.availability()));
     const LEN: usize = 2 << 20;
     let pattern = |i: usize| (i as u32).wrapping_mul(2_654_435_761).to_le_bytes()[1];
     let (c, s) = tcp_pair(fam);
@@ -119,9 +117,10 @@ fn tcp_delivers_a_large_stream_complete_and_in_order(#[values(Family::V4, Family
 }
 
 /// tcp(7): "Data cannot be transmitted on listening or not yet connected sockets." Linux
+/// differs from POSIX send(), which specifies ENOTCONN ("The socket is not connected"): it
 /// fails send(2) on such a socket with EPIPE (net/core/stream.c, sk_stream_wait_connect():
-/// a socket not in SYN_SENT/SYN_RECV gives -EPIPE; POSIX send() specifies ENOTCONN), while
-/// recv(2) fails with ENOTCONN. MSG_NOSIGNAL keeps the EPIPE from raising SIGPIPE.
+/// a socket not in SYN_SENT/SYN_RECV gives -EPIPE), while recv(2) fails with ENOTCONN (see
+/// docs/findings.md). MSG_NOSIGNAL keeps the EPIPE from raising SIGPIPE.
 #[rstest]
 fn io_on_an_unconnected_or_listening_tcp_socket_fails(#[values(false, true)] listening: bool) {
     let s = socket(Family::V4, Proto::Tcp);
@@ -144,4 +143,57 @@ fn a_connection_is_full_duplex() {
     assert_eq!(send(&s, b"from server", 0), Ok(11));
     assert_eq!(read_exact(&s, 11), b"from client");
     assert_eq!(read_exact(&c, 11), b"from server");
+}
+
+/// The listener's accept-queue length and backlog as the kernel reports them in TCP_INFO
+/// (net/ipv4/tcp.c tcp_get_info: for a LISTEN socket "tcpi_unacked -> Number of children
+/// ready for accept(), tcpi_sacked -> max backlog"; what `ss -lnt` shows as Recv-Q and
+/// Send-Q): (tcpi_unacked, tcpi_sacked), the u32 fields at offsets 24 and 28.
+fn listen_queue(l: &std::os::fd::OwnedFd) -> (u32, u32) {
+    let (r, len, b) = inet_sockets::msg::getsockopt_bytes(l, libc::IPPROTO_TCP, libc::TCP_INFO, 256);
+    assert_eq!(r, Ok(()));
+    assert!(len >= 32, "struct tcp_info of {len} bytes");
+    assert_eq!(b[0], inet_sockets::tcp::TCP_LISTEN, "tcpi_state");
+    let u = |at: usize| u32::from_ne_bytes(b[at..at + 4].try_into().unwrap());
+    (u(24), u(28))
+}
+
+/// listen(2): backlog "defines the maximum length to which the queue of pending connections
+/// for sockfd may grow"; "If the backlog argument is greater than the value in
+/// /proc/sys/net/core/somaxconn, then it is silently capped to that value." listen(2) on a
+/// socket that already listens takes the new backlog (net/ipv4/af_inet.c inet_listen: for a
+/// socket already in LISTEN only sk_max_ack_backlog changes) and keeps the connections
+/// queued: backlog 1 with two clients queued, then listen(5) again: the queue still holds
+/// the two and the backlog reads 5; a backlog above somaxconn reads as somaxconn. (nginx
+/// calls listen() again on inherited sockets on reload to apply a changed backlog.)
+#[apply(families)]
+fn listen_again_changes_the_backlog_and_keeps_the_queue(#[case] fam: Family) {
+    needs!(available(fam.availability()));
+    let l = socket(fam, Proto::Tcp);
+    bind(&l, &fam.loopback(0)).unwrap();
+    listen(&l, 1).unwrap();
+    assert_eq!(listen_queue(&l), (0, 1));
+    let addr = local_addr(&l);
+    let clients: Vec<_> = (0..2)
+        .map(|_| {
+            let c = socket(fam, Proto::Tcp);
+            connect(&c, &addr).unwrap();
+            c
+        })
+        .collect();
+    assert_eq!(listen_queue(&l), (2, 1), "two connections queued, backlog 1");
+    assert_eq!(listen(&l, 5), Ok(()), "listen on a listening socket");
+    assert_eq!(listen_queue(&l), (2, 5), "the queue is kept, the backlog is the new one");
+    // variant: none — somaxconn only supplies the cap expected.
+    if std::path::Path::new("/proc/sys/net/core/somaxconn").exists() {
+        let max = fixtures::sysctl::read_u64("net/core/somaxconn");
+        if max < i32::MAX as u64 {
+            assert_eq!(listen(&l, max as i32 + 1), Ok(()));
+            assert_eq!(listen_queue(&l), (2, max as u32), "capped at somaxconn");
+        }
+    }
+    for _ in &clients {
+        let (_a, _) = accept_ready(&l);
+    }
+    assert_eq!(listen_queue(&l).0, 0, "accepted");
 }

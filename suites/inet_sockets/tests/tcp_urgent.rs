@@ -5,8 +5,13 @@
 
 use std::os::fd::{AsRawFd, OwnedFd};
 
+use fixtures::io::read_to_eof;
+use fixtures::net::{recv, send, setsockopt_int};
+use fixtures::poll::{revents, wait_for_events};
 use fixtures::assert_errno;
-use inet_sockets::*;
+use inet_sockets::addr::Family;
+use inet_sockets::sockets::tcp_pair;
+use inet_sockets::tcp::at_mark;
 use nix::errno::Errno;
 use nix::sys::socket::{Shutdown, shutdown};
 
@@ -14,10 +19,6 @@ fn pair() -> (OwnedFd, OwnedFd) {
     let (c, s) = tcp_pair(Family::V4);
     setsockopt_int(&c, libc::IPPROTO_TCP, libc::TCP_NODELAY, 1).unwrap();
     (c, s)
-}
-
-fn at_mark(fd: &OwnedFd) -> i32 {
-    ioctl_int(fd, SIOCATMARK).expect("ioctl(SIOCATMARK)")
 }
 
 /// tcp(7): "TCP provides limited support for out-of-band data, in the form of (a single
@@ -107,11 +108,12 @@ fn newer_urgent_data_turns_older_urgent_data_into_normal_data() {
 }
 
 /// tcp(7), "Sockets API": "if the other end sends newer out-of-band data the older urgent
-/// data is inserted as normal data into the stream". The exception to that claim
+/// data is inserted as normal data into the stream". Linux differs from tcp(7) in one case
 /// (net/ipv4/tcp_input.c, tcp_check_urg(): when new urgent data arrives while the old
 /// urgent byte is the very next byte to be read, that byte is skipped — the comment calls
 /// relying on either outcome "buggy"). Sending urgent "x" then urgent "y" with nothing
-/// before them: "x" is neither urgent nor normal data; the stream holds only what follows.
+/// before them: "x" is neither urgent nor normal data; the stream holds only what follows
+/// (see docs/findings.md).
 #[test]
 fn an_older_urgent_byte_at_the_read_position_is_dropped_by_newer_urgent_data() {
     let (c, s) = pair();

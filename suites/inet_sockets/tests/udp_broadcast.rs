@@ -4,8 +4,10 @@
 //! sent). Broadcasts that are actually sent are sent only inside a private network
 //! namespace made by a child, whose only interface is its own loopback.
 
-use fixtures::{assert_errno, ns, require, run_in_child};
-use inet_sockets::*;
+use fixtures::net::{SockAddr, bind, connect, getsockopt_int, local_addr, recv_from_ready, send_to, setsockopt_int};
+use fixtures::{assert_errno, needs, ns, run_in_child};
+use inet_sockets::addr::{Family, Proto};
+use inet_sockets::sockets::socket;
 use nix::errno::Errno;
 use rstest::rstest;
 
@@ -42,7 +44,7 @@ fn connecting_udp_to_a_broadcast_address_without_so_broadcast_fails_eacces() {
 /// wildcard address on that port, from the sender's address.
 #[test]
 fn with_so_broadcast_a_broadcast_datagram_is_delivered() {
-    require!(ns::netns_available());
+    needs!(gate(ns::netns_available()));
     run_in_child("broadcast in a private netns", || {
         ns::enter_netns().unwrap();
         let rx = socket(Family::V4, Proto::Udp);

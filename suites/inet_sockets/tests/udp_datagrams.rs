@@ -1,17 +1,22 @@
 //! UDP datagram semantics: boundaries, empty datagrams, size limits, connected sockets
 //! (udp(7), ip(7), connect(2)).
 
-use fixtures::{NEGATIVE_WAIT, assert_errno};
-use inet_sockets::*;
+use fixtures::net::{SockAddr, connect, local_addr, peer_addr, recv, recv_from_ready, send, send_to, setsockopt_int};
+use fixtures::poll::revents;
+use fixtures::{NEGATIVE_WAIT, assert_errno, needs};
+use inet_sockets::addr::{Family, Proto};
+use inet_sockets::sockets::{socket, udp_bound};
+use inet_sockets::cases::families;
+use rstest_reuse::apply;
 use nix::errno::Errno;
 use rstest::rstest;
 
 /// udp(7): "All receive operations return only one packet." Datagrams of 3, 1 and 5 bytes
 /// sent one after another come back as three receives of exactly those sizes, however
 /// large the buffer. (Each is sent after the previous one was received: UDP may reorder.)
-#[rstest]
-fn udp_preserves_message_boundaries(#[values(Family::V4, Family::V6)] fam: Family) {
-    require_family!(fam);
+#[apply(families)]
+fn udp_preserves_message_boundaries(#[case] fam: Family) {
+    needs!(available(fam.availability()));
     let (rx, addr) = udp_bound(fam);
     let tx = socket(fam, Proto::Udp);
     for msg in [&b"one"[..], b"2", b"three"] {
@@ -25,9 +30,9 @@ fn udp_preserves_message_boundaries(#[values(Family::V4, Family::V6)] fam: Famil
 /// udp(7): "When the packet is smaller than the passed buffer, only that much data is
 /// returned" — for a zero-length datagram that is 0 bytes, and it is a datagram: poll
 /// reports it readable, recvfrom returns 0 with the sender's address and consumes it.
-#[rstest]
-fn a_zero_length_datagram_is_delivered_as_an_empty_message(#[values(Family::V4, Family::V6)] fam: Family) {
-    require_family!(fam);
+#[apply(families)]
+fn a_zero_length_datagram_is_delivered_as_an_empty_message(#[case] fam: Family) {
+    needs!(available(fam.availability()));
     let (rx, addr) = udp_bound(fam);
     let (tx, txaddr) = udp_bound(fam);
     assert_eq!(send_to(&tx, b"", 0, &addr), Ok(0));
@@ -48,7 +53,7 @@ fn a_zero_length_datagram_is_delivered_as_an_empty_message(#[values(Family::V4, 
 #[case::v4(Family::V4, 65507)]
 #[case::v6(Family::V6, 65527)]
 fn a_udp_datagram_larger_than_the_ip_limit_fails_emsgsize(#[case] fam: Family, #[case] max: usize) {
-    require_family!(fam);
+    needs!(available(fam.availability()));
     let (rx, addr) = udp_bound(fam);
     setsockopt_int(&rx, libc::SOL_SOCKET, libc::SO_RCVBUF, 1 << 20).unwrap();
     let tx = socket(fam, Proto::Udp);
@@ -67,9 +72,9 @@ fn a_udp_datagram_larger_than_the_ip_limit_fails_emsgsize(#[case] fam: Family, #
 /// socket the address "is the address to which datagrams are sent by default, and the only
 /// address from which datagrams are received." A datagram from a third socket is dropped;
 /// the peer's datagram arrives, and nothing else follows within the negative wait.
-#[rstest]
-fn a_connected_udp_socket_receives_only_from_its_peer(#[values(Family::V4, Family::V6)] fam: Family) {
-    require_family!(fam);
+#[apply(families)]
+fn a_connected_udp_socket_receives_only_from_its_peer(#[case] fam: Family) {
+    needs!(available(fam.availability()));
     let (a, a_addr) = udp_bound(fam);
     let (peer, peer_addr) = udp_bound(fam);
     connect(&a, &peer_addr).unwrap();
@@ -93,9 +98,9 @@ fn a_connected_udp_socket_receives_only_from_its_peer(#[values(Family::V4, Famil
 /// "The socket is not connection-mode, and no peer address is set"), and a datagram from a
 /// sender other than the old peer is received again (to the port sendto(2) bound: see the
 /// next test for why the port changes).
-#[rstest]
-fn connecting_udp_to_af_unspec_dissolves_the_association(#[values(Family::V4, Family::V6)] fam: Family) {
-    require_family!(fam);
+#[apply(families)]
+fn connecting_udp_to_af_unspec_dissolves_the_association(#[case] fam: Family) {
+    needs!(available(fam.availability()));
     let (a, _) = udp_bound(fam);
     let (_peer, paddr) = udp_bound(fam);
     connect(&a, &paddr).unwrap();
@@ -117,9 +122,9 @@ fn connecting_udp_to_af_unspec_dissolves_the_association(#[values(Family::V4, Fa
 /// and zeroes its port unless the port was set explicitly (SOCK_BINDPORT_LOCK), while an
 /// explicitly bound address is kept (SOCK_BINDADDR_LOCK). Undocumented in connect(2);
 /// asserted because programs that rely on keeping the port are surprised by it.
-#[rstest]
-fn dissolving_a_udp_association_gives_up_a_kernel_chosen_port(#[values(Family::V4, Family::V6)] fam: Family) {
-    require_family!(fam);
+#[apply(families)]
+fn dissolving_a_udp_association_gives_up_a_kernel_chosen_port(#[case] fam: Family) {
+    needs!(available(fam.availability()));
     let (a, a_addr) = udp_bound(fam);
     let (_peer, paddr) = udp_bound(fam);
     connect(&a, &paddr).unwrap();
@@ -140,4 +145,81 @@ fn a_connected_udp_socket_can_still_sendto_another_address() {
     let mut b = [0u8; 16];
     let (n, from) = recv_from_ready(&other, &mut b);
     assert_eq!((&b[..n], from), (&b"elsewhere"[..], a_addr));
+}
+
+/// socket(7), "I/O on sockets": POLLIN "New data arrived". For UDP that is a queued datagram:
+/// poll(2) for POLLIN on a bound socket with an empty queue reports nothing (a zero-timeout
+/// poll returns 0), then exactly POLLIN once a datagram has been sent to it, and nothing
+/// again after that one datagram was received.
+#[test]
+fn poll_reports_pollin_on_a_udp_socket_only_while_a_datagram_is_queued() {
+    let (rx, addr) = udp_bound(Family::V4);
+    let tx = socket(Family::V4, Proto::Udp);
+    assert_eq!(fixtures::poll::poll1(&rx, libc::POLLIN, 0), Ok((0, 0)), "empty queue");
+    assert_eq!(send_to(&tx, b"datagram", 0, &addr), Ok(8));
+    assert_eq!(fixtures::poll::wait_for_events(&rx, libc::POLLIN, "the datagram"), libc::POLLIN);
+    let mut b = [0u8; 16];
+    assert_eq!(recv(&rx, &mut b, libc::MSG_DONTWAIT), Ok(8));
+    assert_eq!(fixtures::poll::poll1(&rx, libc::POLLIN, 0), Ok((0, 0)), "queue drained");
+}
+
+/// One recvmsg(2) with MSG_DONTWAIT: the datagram's length and the SO_RXQ_OVFL count
+/// attached to it (None without that control message).
+fn recv_with_drop_count(fd: &std::os::fd::OwnedFd) -> Result<(usize, Option<u32>), Errno> {
+    use std::os::fd::AsRawFd;
+    let mut data = [0u8; 2048];
+    let mut iov = libc::iovec { iov_base: data.as_mut_ptr().cast(), iov_len: data.len() };
+    let mut control = [0u64; 8];
+    // SAFETY: a zeroed msghdr pointing at buffers that live for the call.
+    let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
+    msg.msg_iov = &mut iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control.as_mut_ptr().cast();
+    msg.msg_controllen = std::mem::size_of_val(&control);
+    // SAFETY: a valid msghdr.
+    let n = fixtures::sys_size(unsafe { libc::recvmsg(fd.as_raw_fd(), &mut msg, libc::MSG_DONTWAIT) })?;
+    let mut drops = None;
+    // SAFETY: walking the control buffer the kernel filled.
+    unsafe {
+        let mut c = libc::CMSG_FIRSTHDR(&msg);
+        while !c.is_null() {
+            if (*c).cmsg_level == libc::SOL_SOCKET && (*c).cmsg_type == libc::SO_RXQ_OVFL {
+                drops = Some(std::ptr::read_unaligned(libc::CMSG_DATA(c).cast::<u32>()));
+            }
+            c = libc::CMSG_NXTHDR(&msg, c);
+        }
+    }
+    Ok((n, drops))
+}
+
+/// udp(7): UDP "implements a connectionless, unreliable datagram packet service"; a datagram
+/// that does not fit the receiver's buffer (socket(7), SO_RCVBUF) is dropped, and the sender
+/// is not told; socket(7), SO_RXQ_OVFL: a control message on received datagrams gives "the
+/// number of packets dropped by the socket since its creation". Asserted with the receiver's
+/// SO_RCVBUF at its minimum and nobody reading: 200 sendto(2)s of 1000 bytes all return 1000;
+/// fewer than 200 (and at least 1) are then queued; a datagram sent after draining reports
+/// exactly 200 minus that number as dropped.
+#[test]
+fn udp_drops_datagrams_the_receiver_cannot_queue_and_so_rxq_ovfl_counts_them() {
+    let (rx, addr) = udp_bound(Family::V4);
+    setsockopt_int(&rx, libc::SOL_SOCKET, libc::SO_RCVBUF, 0).unwrap();
+    setsockopt_int(&rx, libc::SOL_SOCKET, libc::SO_RXQ_OVFL, 1).unwrap();
+    let tx = socket(Family::V4, Proto::Udp);
+    let payload = [0x42u8; 1000];
+    for i in 0..200 {
+        assert_eq!(send_to(&tx, &payload, 0, &addr), Ok(1000), "send {i}");
+    }
+    let mut queued = 0u32;
+    loop {
+        match recv_with_drop_count(&rx) {
+            Ok((n, _)) => assert_eq!(n, 1000),
+            Err(Errno::EAGAIN) => break,
+            Err(e) => panic!("recvmsg after {queued} datagrams: {e:?}"),
+        }
+        queued += 1;
+    }
+    assert!((1..200).contains(&queued), "{queued} of 200 datagrams were queued with the minimum SO_RCVBUF");
+    assert_eq!(send_to(&tx, b"after", 0, &addr), Ok(5));
+    fixtures::poll::wait_for_events(&rx, libc::POLLIN, "the datagram sent after draining");
+    assert_eq!(recv_with_drop_count(&rx), Ok((5, Some(200 - queued))), "SO_RXQ_OVFL after {queued} were queued");
 }

@@ -7,8 +7,13 @@
 
 use std::os::fd::{AsRawFd, OwnedFd};
 
-use fixtures::{NEGATIVE_WAIT, assert_errno};
-use inet_sockets::*;
+use fixtures::net::{connect, recv, send, send_to, setsockopt_int, so_error};
+use fixtures::poll::{revents, wait_for_events};
+use fixtures::{NEGATIVE_WAIT, assert_errno, needs};
+use inet_sockets::addr::{Family, Proto};
+use inet_sockets::sockets::{closed_udp_port, socket};
+use inet_sockets::cases::families;
+use rstest_reuse::apply;
 use nix::errno::Errno;
 use rstest::rstest;
 
@@ -28,12 +33,20 @@ fn connected_and_refused(fam: Family) -> (OwnedFd, OwnedFd) {
 /// This might be caused by a previous packet sent over the socket." On a connected socket
 /// the ICMP port unreachable of an earlier datagram is reported once, by whichever call
 /// comes next — send(2), recv(2) or getsockopt(SO_ERROR) — and is then cleared.
-#[rstest]
+#[apply(families)]
 fn connected_udp_reports_port_unreachable_as_econnrefused_once(
-    #[values(Family::V4, Family::V6)] fam: Family,
-    #[values("send", "recv", "so_error")] reported_by: &str,
+    #[case] fam: Family,
+    #[values(
+        /// send
+        "send",
+        /// recv
+        "recv",
+        /// so_error
+        "so_error",
+    )]
+    reported_by: &str,
 ) {
-    require_family!(fam);
+    needs!(available(fam.availability()));
     let (u, _keeper) = connected_and_refused(fam);
     let mut b = [0u8; 8];
     match reported_by {
@@ -48,15 +61,15 @@ fn connected_udp_reports_port_unreachable_as_econnrefused_once(
 
 /// udp(7), "Error handling" says "All fatal errors will be passed to the user as an error
 /// return even when the socket is not connected. This includes asynchronous errors received
-/// from the network." Linux does not do that for ICMP errors on an unconnected socket
-/// without IP_RECVERR (net/ipv4/udp.c, __udp4_lib_err(): "if (!harderr ||
+/// from the network." Linux differs from udp(7) here: it does not do that for ICMP errors on
+/// an unconnected socket without IP_RECVERR (net/ipv4/udp.c, __udp4_lib_err(): "if (!harderr ||
 /// sk->sk_state != TCP_ESTABLISHED) goto out" unless recverr is set; net/ipv6/udp.c the
 /// same). Asserted: a connected socket sending to the same closed port gets its error (so
 /// the ICMP machinery works), but the unconnected sender never sees POLLERR within the
-/// negative wait and its SO_ERROR stays 0. See Findings.
-#[rstest]
-fn unconnected_udp_does_not_report_port_unreachable(#[values(Family::V4, Family::V6)] fam: Family) {
-    require_family!(fam);
+/// negative wait and its SO_ERROR stays 0. See docs/findings.md.
+#[apply(families)]
+fn unconnected_udp_does_not_report_port_unreachable(#[case] fam: Family) {
+    needs!(available(fam.availability()));
     let (_keeper, target) = closed_udp_port(fam);
     let u = socket(fam, Proto::Udp);
     assert_eq!(send_to(&u, b"probe", 0, &target), Ok(5));
@@ -76,9 +89,9 @@ fn unconnected_udp_does_not_report_port_unreachable(#[values(Family::V4, Family:
 /// the error is returned as normal data." For IPv6 the same with IPV6_RECVERR,
 /// SO_EE_ORIGIN_ICMP6 and ICMPv6 type 1 (destination unreachable) code 4 (port
 /// unreachable, RFC 4443); for IPv4 ICMP type 3 code 3 (RFC 792).
-#[rstest]
-fn ip_recverr_queues_the_port_unreachable_of_an_unconnected_socket(#[values(Family::V4, Family::V6)] fam: Family) {
-    require_family!(fam);
+#[apply(families)]
+fn ip_recverr_queues_the_port_unreachable_of_an_unconnected_socket(#[case] fam: Family) {
+    needs!(available(fam.availability()));
     let (_keeper, target) = closed_udp_port(fam);
     let u = socket(fam, Proto::Udp);
     let (level, opt, origin, icmp_type, icmp_code) = match fam {

@@ -1,19 +1,20 @@
 //! Nonblocking accept(2) and connect(2) on TCP loopback and UNIX stream sockets.
 
-use std::os::fd::AsRawFd;
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+use std::path::PathBuf;
 
 use fixtures::deadline::{poll_ms, wait_until};
 use fixtures::io::status_flags;
-use fixtures::net::{SockAddr, accept4, connect, listener, local_addr, so_error, socket};
+use fixtures::net::{SockAddr, accept4, bind, connect, listener, local_addr, so_error, socket};
 use fixtures::poll::revents;
 use fixtures::{DEFAULT_DEADLINE, NEGATIVE_WAIT, Scratch, assert_errno, spawn, within};
 use nix::errno::Errno;
-use nonblocking_io::accept_queue_len;
+use rstest::rstest;
 
 /// A listener of either family, and a way to connect a new client to it.
 enum Listener {
-    Tcp(std::os::fd::OwnedFd, SockAddr),
-    Unix(std::os::fd::OwnedFd, Scratch),
+    Tcp(OwnedFd, SockAddr),
+    Unix(OwnedFd, Scratch),
 }
 
 impl Listener {
@@ -28,14 +29,14 @@ impl Listener {
         }
     }
 
-    fn fd(&self) -> i32 {
+    fn fd(&self) -> std::os::fd::BorrowedFd<'_> {
         match self {
-            Listener::Tcp(l, _) | Listener::Unix(l, _) => l.as_raw_fd(),
+            Listener::Tcp(l, _) | Listener::Unix(l, _) => l.as_fd(),
         }
     }
 
     /// A blocking client, connected (the connection is queued on the listener).
-    fn connect_client(&self) -> std::os::fd::OwnedFd {
+    fn connect_client(&self) -> OwnedFd {
         match self {
             Listener::Tcp(_, a) => {
                 let c = socket(libc::AF_INET, libc::SOCK_STREAM, 0).unwrap();
@@ -57,9 +58,44 @@ impl Listener {
     }
 }
 
+/// The number of established connections waiting in a TCP listener's accept queue
+/// (TCP_INFO on a listening socket reports sk_ack_backlog as `tcpi_unacked`, which is what
+/// `ss -lnt` shows as Recv-Q).
+fn accept_queue_len(listener: impl AsFd) -> u32 {
+    // SAFETY: zeroed tcp_info, valid length.
+    unsafe {
+        let mut info: libc::tcp_info = std::mem::zeroed();
+        let mut len = std::mem::size_of::<libc::tcp_info>() as libc::socklen_t;
+        let fd = listener.as_fd().as_raw_fd();
+        let r = libc::getsockopt(fd, libc::IPPROTO_TCP, libc::TCP_INFO, (&mut info as *mut libc::tcp_info).cast(), &mut len);
+        assert_eq!(r, 0, "getsockopt(TCP_INFO): {}", nix::errno::Errno::last());
+        info.tcpi_unacked
+    }
+}
+
+/// A UNIX stream listener with backlog 1 at `s`/sock, its path, and the nonblocking clients
+/// connected to it until a connect failed — with EAGAIN (connect(2), see below) after at
+/// least one accepted connection. The clients keep the backlog full.
+fn full_unix_listener(s: &Scratch) -> (OwnedFd, PathBuf, Vec<OwnedFd>) {
+    let path = s.join("sock");
+    let (l, _) = listener(&SockAddr::unix(&path), 1, 0);
+    let mut clients = Vec::new();
+    let err = loop {
+        let c = socket(libc::AF_UNIX, libc::SOCK_STREAM | libc::SOCK_NONBLOCK, 0).unwrap();
+        match connect(&c, &SockAddr::unix(&path)) {
+            Ok(()) => clients.push(c),
+            Err(e) => break e,
+        }
+        assert!(clients.len() <= 8, "a backlog of 1 took {} connections", clients.len());
+    };
+    assert_eq!(err, Errno::EAGAIN, "a nonblocking connect to a full backlog");
+    assert!(!clients.is_empty(), "the first connection was refused");
+    (l, path, clients)
+}
+
 /// accept(2), ERRORS: "EAGAIN or EWOULDBLOCK The socket is marked nonblocking and no
 /// connections are present to be accepted." Once a client connects, accept succeeds.
-#[rstest::rstest]
+#[rstest]
 #[case::tcp(false)]
 #[case::unix_stream(true)]
 fn nonblocking_accept_without_a_pending_connection_fails_eagain(#[case] unix: bool) {
@@ -74,7 +110,7 @@ fn nonblocking_accept_without_a_pending_connection_fails_eagain(#[case] unix: bo
 /// accept(2), NOTES: "On Linux, the new socket returned by accept() does not inherit file
 /// status flags such as O_NONBLOCK and O_ASYNC from the listening socket." accept4(2) with
 /// SOCK_NONBLOCK: "Set the O_NONBLOCK file status flag on the open file description".
-#[rstest::rstest]
+#[rstest]
 #[case::tcp_accept(false, 0, 0)]
 #[case::tcp_accept4_sock_nonblock(false, libc::SOCK_NONBLOCK, libc::O_NONBLOCK)]
 #[case::unix_accept(true, 0, 0)]
@@ -89,7 +125,7 @@ fn the_accepted_socket_is_nonblocking_only_with_accept4_sock_nonblock(
     let _c = l.connect_client();
     l.wait_pending();
     let s = accept4(l.fd(), accept_flags).unwrap();
-    assert_eq!(status_flags(s.as_raw_fd()) & libc::O_NONBLOCK, expected);
+    assert_eq!(status_flags(&s) & libc::O_NONBLOCK, expected);
 }
 
 /// connect(2): "EINPROGRESS The socket is nonblocking and the connection cannot be
@@ -97,21 +133,22 @@ fn the_accepted_socket_is_nonblocking_only_with_accept4_sock_nonblock(
 /// selecting the socket for writing. After select(2) indicates writability, use
 /// getsockopt(2) to read the SO_ERROR option at level SOL_SOCKET to determine whether
 /// connect() completed successfully (SO_ERROR is zero)". A TCP connect needs a handshake,
-/// so it cannot complete within the call. Linux quirk (net/ipv4/af_inet.c,
-/// __inet_stream_connect): the first connect(2) after the handshake completed returns 0
-/// (it moves the socket to SS_CONNECTED) where POSIX would say EISCONN; only the next one
-/// fails EISCONN. See docs/suites/nonblocking_io.md, Findings.
+/// so it cannot complete within the call. Linux differs from POSIX connect() ("[EISCONN] The
+/// specified socket is connection-mode and is already connected"): the first connect(2)
+/// after the handshake completed returns 0 (net/ipv4/af_inet.c, __inet_stream_connect moves
+/// the socket to SS_CONNECTED); only the next one fails EISCONN. Pinned as observed, not as
+/// conformance (docs/findings.md).
 #[test]
 fn nonblocking_tcp_connect_reports_einprogress_then_pollout_and_so_error_zero() {
     let (l, addr) = listener(&SockAddr::loopback_v4(0), 4, 0);
     let c = socket(libc::AF_INET, libc::SOCK_STREAM | libc::SOCK_NONBLOCK, 0).unwrap();
     assert_errno!(connect(&c, &addr), Errno::EINPROGRESS);
-    let ev = revents(c.as_raw_fd(), libc::POLLOUT, poll_ms(DEFAULT_DEADLINE));
+    let ev = revents(&c, libc::POLLOUT, poll_ms(DEFAULT_DEADLINE));
     assert_eq!(ev & libc::POLLOUT, libc::POLLOUT, "the connection never became writable");
-    assert_eq!(so_error(c.as_raw_fd()), 0);
+    assert_eq!(so_error(&c), 0);
     assert_eq!(connect(&c, &addr).map(|()| 0), Ok(0), "Linux: the first connect after completion returns 0");
     assert_errno!(connect(&c, &addr), Errno::EISCONN);
-    assert!(accept4(l.as_raw_fd(), 0).is_ok());
+    assert!(accept4(&l, 0).is_ok());
 }
 
 /// connect(2): after EINPROGRESS, SO_ERROR "is one of the usual error codes listed here,
@@ -121,21 +158,14 @@ fn nonblocking_tcp_connect_reports_einprogress_then_pollout_and_so_error_zero() 
 fn nonblocking_tcp_connect_to_a_closed_port_reports_econnrefused_in_so_error() {
     // A bound, non-listening socket holds the port so that nobody else can listen on it.
     let holder = socket(libc::AF_INET, libc::SOCK_STREAM, 0).unwrap();
-    // SAFETY: bind to 127.0.0.1, port chosen by the kernel.
-    unsafe {
-        let mut addr: libc::sockaddr_in = std::mem::zeroed();
-        addr.sin_family = libc::AF_INET as libc::sa_family_t;
-        addr.sin_addr.s_addr = u32::from_ne_bytes([127, 0, 0, 1]);
-        let len = std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t;
-        assert_eq!(libc::bind(holder.as_raw_fd(), (&addr as *const libc::sockaddr_in).cast(), len), 0);
-    }
+    bind(&holder, &SockAddr::loopback_v4(0)).unwrap();
     let target = local_addr(&holder);
     let c = socket(libc::AF_INET, libc::SOCK_STREAM | libc::SOCK_NONBLOCK, 0).unwrap();
     match connect(&c, &target) {
         Err(Errno::EINPROGRESS) => {
-            let ev = revents(c.as_raw_fd(), libc::POLLOUT, poll_ms(DEFAULT_DEADLINE));
+            let ev = revents(&c, libc::POLLOUT, poll_ms(DEFAULT_DEADLINE));
             assert_ne!(ev & (libc::POLLOUT | libc::POLLERR), 0, "the refused connect never completed");
-            assert_eq!(so_error(c.as_raw_fd()), libc::ECONNREFUSED);
+            assert_eq!(so_error(&c), libc::ECONNREFUSED);
         }
         other => panic!("expected EINPROGRESS from a nonblocking TCP connect, got {other:?}"),
     }
@@ -158,15 +188,15 @@ fn a_second_connect_while_one_is_in_progress_fails_ealready() {
             c
         })
         .collect();
-    wait_until("two connections in the accept queue", || accept_queue_len(l.as_raw_fd()) == 2);
+    wait_until("two connections in the accept queue", || accept_queue_len(&l) == 2);
     let c = socket(libc::AF_INET, libc::SOCK_STREAM | libc::SOCK_NONBLOCK, 0).unwrap();
     // Bounded although it must not block: a connect that ignored O_NONBLOCK would wait for
     // the SYN retries (minutes) and the test would hang instead of failing.
     assert_errno!(within("a nonblocking connect to a full accept queue", || connect(&c, &addr)), Errno::EINPROGRESS);
     assert_errno!(connect(&c, &addr), Errno::EALREADY);
-    assert_eq!(revents(c.as_raw_fd(), libc::POLLOUT, poll_ms(NEGATIVE_WAIT)), 0, "the pending connect became writable");
+    assert_eq!(revents(&c, libc::POLLOUT, poll_ms(NEGATIVE_WAIT)), 0, "the pending connect became writable");
     assert_errno!(connect(&c, &addr), Errno::EALREADY, "still pending");
-    assert_eq!(accept_queue_len(l.as_raw_fd()), 2, "the third connection was queued");
+    assert_eq!(accept_queue_len(&l), 2, "the third connection was queued");
     drop(queued);
 }
 
@@ -176,23 +206,11 @@ fn a_second_connect_while_one_is_in_progress_fails_ealready() {
 #[test]
 fn nonblocking_unix_connect_to_a_full_backlog_fails_eagain() {
     let s = Scratch::new();
-    let path = s.join("sock");
-    let (l, _) = listener(&SockAddr::unix(&path), 1, 0);
-    let mut clients = Vec::new();
-    let err = loop {
-        let c = socket(libc::AF_UNIX, libc::SOCK_STREAM | libc::SOCK_NONBLOCK, 0).unwrap();
-        match connect(&c, &SockAddr::unix(&path)) {
-            Ok(_) => clients.push(c),
-            Err(e) => break e,
-        }
-        assert!(clients.len() <= 8, "a backlog of 1 took {} connections", clients.len());
-    };
-    assert_eq!(err, Errno::EAGAIN);
-    assert!(!clients.is_empty(), "the first connection was refused");
+    let (l, path, clients) = full_unix_listener(&s);
     // Accepting one makes room again.
     let queued = clients.len();
     for _ in 0..queued {
-        accept4(l.as_raw_fd(), 0).unwrap();
+        accept4(&l, 0).unwrap();
     }
     let c = socket(libc::AF_UNIX, libc::SOCK_STREAM | libc::SOCK_NONBLOCK, 0).unwrap();
     assert_eq!(connect(&c, &SockAddr::unix(&path)).map(|()| 0), Ok(0), "connect after the queue was drained");
@@ -203,23 +221,12 @@ fn nonblocking_unix_connect_to_a_full_backlog_fails_eagain() {
 #[test]
 fn blocking_unix_connect_to_a_full_backlog_waits_for_accept() {
     let s = Scratch::new();
-    let path = s.join("sock");
-    let (l, _) = listener(&SockAddr::unix(&path), 1, 0);
-    let mut clients = Vec::new();
-    loop {
-        let c = socket(libc::AF_UNIX, libc::SOCK_STREAM | libc::SOCK_NONBLOCK, 0).unwrap();
-        match connect(&c, &SockAddr::unix(&path)) {
-            Ok(_) => clients.push(c),
-            Err(Errno::EAGAIN) => break,
-            Err(e) => panic!("connect: {e}"),
-        }
-        assert!(clients.len() <= 8);
-    }
+    let (l, path, _clients) = full_unix_listener(&s);
     let mut waiter = spawn("blocking connect", || {
         let c = socket(libc::AF_UNIX, libc::SOCK_STREAM, 0).unwrap();
         assert_eq!(connect(&c, &SockAddr::unix(&path)).map(|()| 0), Ok(0));
     });
-    waiter.assert_blocked("connect(2) to a full backlog");
-    accept4(l.as_raw_fd(), 0).unwrap();
+    waiter.assert_blocked_in(fixtures::blocked::calls::CONNECT, "connect(2) to a full backlog");
+    accept4(&l, 0).unwrap();
     waiter.expect_success();
 }

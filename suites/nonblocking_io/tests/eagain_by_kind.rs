@@ -10,9 +10,25 @@
 //! set for the message queue description referred to by mqdes").
 
 use fixtures::io::{is_nonblocking, set_nonblocking, status_flags};
-use fixtures::{require, spawn};
+use fixtures::kinds::{Kind, NonblockMode as Mode, Pair};
+use fixtures::{needs, spawn};
 use nix::errno::Errno;
-use nonblocking_io::{Kind, Mode};
+use nonblocking_io::cases::every_kind;
+use nonblocking_io::pair;
+use rstest::rstest;
+use rstest_reuse::apply;
+
+/// A read of the empty `ends` in a child blocks (the kernel shows it asleep in the read, naming `what` in a failure) until one
+/// unit is written, and then returns data.
+fn read_blocks_until_a_write(ends: &Pair, what: &str) {
+    let mut reader = spawn("blocked reader", || {
+        let n = ends.read_once().unwrap_or_else(|e| panic!("{what}: {e}"));
+        assert!(n > 0, "{what}: read returned 0");
+    });
+    reader.assert_blocked_in(ends.kind.recv_calls(), what);
+    assert!(ends.write_unit().is_ok());
+    reader.expect_success();
+}
 
 /// read(2), ERRORS: "EAGAIN The file descriptor fd refers to a file other than a socket and
 /// has been marked nonblocking (O_NONBLOCK), and the read would block" (and "EAGAIN or
@@ -21,15 +37,12 @@ use nonblocking_io::{Kind, Mode};
 /// EAGAIN." With O_NONBLOCK set (by the creating call, or later by F_SETFL), a read with
 /// nothing to read fails EAGAIN at once; after one unit is written the read succeeds, and
 /// the next one fails EAGAIN again.
-#[rstest::rstest]
-fn read_with_nothing_to_read_fails_eagain(
-    #[values(Kind::Pipe, Kind::Fifo, Kind::UnixStream, Kind::UnixDgram, Kind::Tcp, Kind::Eventfd, Kind::PtyMaster, Kind::Mq)]
-    kind: Kind,
-    #[values(Mode::AtCreation, Mode::ViaFcntl)] mode: Mode,
-) {
-    let ends = kind.open(mode);
-    require!(ends.as_ref().map(|_| ()).map_err(|e| e.clone()));
-    let ends = ends.unwrap();
+#[apply(every_kind)]
+#[rstest]
+fn read_with_nothing_to_read_fails_eagain(#[case] kind: Kind, #[values(false, true)] via_fcntl: bool) {
+    needs!(available(kind.availability()));
+    let mode = if via_fcntl { Mode::ViaFcntl } else { Mode::AtCreation };
+    let ends = pair(kind, mode).expect("a usable kind");
     // The premise, checked first: were O_NONBLOCK missing, the read below would block
     // instead of failing, and the test would hang instead of naming the defect.
     assert!(is_nonblocking(ends.rx()), "{kind:?}: O_NONBLOCK is not set on the read end ({mode:?})");
@@ -49,18 +62,17 @@ fn read_with_nothing_to_read_fails_eagain(
 /// "EAGAIN or EWOULDBLOCK The socket is marked nonblocking and the requested operation
 /// would block"; eventfd(2) a write that would overflow "fails with the error EAGAIN if the
 /// file descriptor has been made nonblocking"; mq_send(3) "EAGAIN The queue was full".
-#[rstest::rstest]
-fn write_with_no_room_fails_eagain(
-    #[values(Kind::Pipe, Kind::Fifo, Kind::UnixStream, Kind::UnixDgram, Kind::Tcp, Kind::Eventfd, Kind::PtyMaster, Kind::Mq)]
-    kind: Kind,
-) {
-    let ends = kind.open(Mode::AtCreation);
-    require!(ends.as_ref().map(|_| ()).map_err(|e| e.clone()));
-    let ends = ends.unwrap();
+#[apply(every_kind)]
+#[rstest]
+fn write_with_no_room_fails_eagain(#[case] kind: Kind) {
+    needs!(available(kind.availability()));
+    let ends = pair(kind, Mode::AtCreation).expect("a usable kind");
     // Fill until a write fails. Some kinds move data on asynchronously (the pty's flip
     // buffer, TCP's send queue and ACKs), which can free room after the first EAGAIN: after
     // each fill, give them NEGATIVE_WAIT (a bounded poll for POLLOUT) and fill again, until
-    // a fill fails EAGAIN on its very first write.
+    // a fill fails EAGAIN on its very first write. The others free room only when someone
+    // reads: for them the poll does not wait (`Kind::moves_data_later`).
+    let settle = if kind.moves_data_later() { fixtures::deadline::poll_ms(fixtures::NEGATIVE_WAIT) } else { 0 };
     let mut written = 0;
     for round in 0.. {
         let (n, err) = fixtures::within("filling the channel", || ends.fill_until_error());
@@ -70,14 +82,14 @@ fn write_with_no_room_fails_eagain(
             break;
         }
         assert!(round < 100, "{kind:?}: room kept appearing while nobody reads");
-        fixtures::poll::revents(ends.tx(), libc::POLLOUT, fixtures::deadline::poll_ms(fixtures::NEGATIVE_WAIT));
+        fixtures::poll::revents(ends.tx(), libc::POLLOUT, settle);
     }
     assert!(written > 0, "{kind:?}: nothing could be written at all");
     fixtures::assert_errno!(ends.write_unit(), Errno::EAGAIN, "{kind:?}: write to a full channel");
     if kind == Kind::Mq {
-        assert_eq!(written, 4 * nonblocking_io::MSG_SIZE as u64, "a queue of mq_maxmsg 4 holds 4 messages");
+        assert_eq!(written, 4 * fixtures::kinds::MSG_SIZE as u64, "a queue of mq_maxmsg 4 holds 4 messages");
     }
-    if kind == Kind::Eventfd {
+    if kind == Kind::EventFd {
         assert_eq!(written, u64::MAX - 1, "the eventfd counter holds at most 0xfffffffffffffffe");
     }
 }
@@ -89,41 +101,24 @@ fn write_with_no_room_fails_eagain(
 /// queue is empty, then, by default, mq_receive() blocks until a message becomes
 /// available". The same operations without O_NONBLOCK block: the EAGAIN above is due to the
 /// flag. A read with nothing to read stays blocked (bounded proof) until a unit is written.
-#[rstest::rstest]
-fn read_with_nothing_to_read_blocks_without_o_nonblock(
-    #[values(Kind::Pipe, Kind::Fifo, Kind::UnixStream, Kind::UnixDgram, Kind::Tcp, Kind::Eventfd, Kind::PtyMaster, Kind::Mq)]
-    kind: Kind,
-) {
-    let ends = kind.open(Mode::Blocking);
-    require!(ends.as_ref().map(|_| ()).map_err(|e| e.clone()));
-    let ends = ends.unwrap();
+#[apply(every_kind)]
+#[rstest]
+fn read_with_nothing_to_read_blocks_without_o_nonblock(#[case] kind: Kind) {
+    needs!(available(kind.availability()));
+    let ends = pair(kind, Mode::Blocking).expect("a usable kind");
     assert!(!is_nonblocking(ends.rx()));
-    let mut reader = spawn("blocked reader", || {
-        let n = ends.read_once().unwrap_or_else(|e| panic!("blocking read: {e}"));
-        assert!(n > 0);
-    });
-    reader.assert_blocked("a read with nothing to read");
-    assert!(ends.write_unit().is_ok());
-    reader.expect_success();
+    read_blocks_until_a_write(&ends, "a read with nothing to read");
 }
 
 /// fcntl(2), F_SETFL can change O_NONBLOCK: clearing it on a descriptor created
 /// nonblocking (SOCK_NONBLOCK, EFD_NONBLOCK, pipe2(O_NONBLOCK), ...) makes reads block.
-#[rstest::rstest]
-fn clearing_o_nonblock_with_f_setfl_makes_the_read_block(
-    #[values(Kind::Pipe, Kind::Fifo, Kind::UnixStream, Kind::UnixDgram, Kind::Tcp, Kind::Eventfd, Kind::PtyMaster, Kind::Mq)]
-    kind: Kind,
-) {
-    let ends = kind.open(Mode::AtCreation);
-    require!(ends.as_ref().map(|_| ()).map_err(|e| e.clone()));
-    let ends = ends.unwrap();
+#[apply(every_kind)]
+#[rstest]
+fn clearing_o_nonblock_with_f_setfl_makes_the_read_block(#[case] kind: Kind) {
+    needs!(available(kind.availability()));
+    let ends = pair(kind, Mode::AtCreation).expect("a usable kind");
     set_nonblocking(ends.rx(), false);
-    let mut reader = spawn("reader after clearing O_NONBLOCK", || {
-        assert!(ends.read_once().unwrap() > 0);
-    });
-    reader.assert_blocked("a read after F_SETFL cleared O_NONBLOCK");
-    assert!(ends.write_unit().is_ok());
-    reader.expect_success();
+    read_blocks_until_a_write(&ends, "a read after F_SETFL cleared O_NONBLOCK");
 }
 
 /// Each creating call's nonblocking flag sets O_NONBLOCK on the open file description, as
@@ -131,15 +126,12 @@ fn clearing_o_nonblock_with_f_setfl_makes_the_read_block(
 /// descriptions referred to by the new file descriptors"; socket(2)/socketpair(2)/accept4(2)
 /// SOCK_NONBLOCK likewise; eventfd(2) EFD_NONBLOCK; open(2) O_NONBLOCK (FIFO, /dev/ptmx);
 /// mq_open(3) O_NONBLOCK. Without the flag, O_NONBLOCK is clear.
-#[rstest::rstest]
-fn the_creation_flag_sets_o_nonblock_in_the_status_flags(
-    #[values(Kind::Pipe, Kind::Fifo, Kind::UnixStream, Kind::UnixDgram, Kind::Tcp, Kind::Eventfd, Kind::PtyMaster, Kind::Mq)]
-    kind: Kind,
-) {
+#[apply(every_kind)]
+#[rstest]
+fn the_creation_flag_sets_o_nonblock_in_the_status_flags(#[case] kind: Kind) {
+    needs!(available(kind.availability()));
     for (mode, expected) in [(Mode::AtCreation, libc::O_NONBLOCK), (Mode::Blocking, 0)] {
-        let ends = kind.open(mode);
-        require!(ends.as_ref().map(|_| ()).map_err(|e| e.clone()));
-        let ends = ends.unwrap();
+        let ends = pair(kind, mode).expect("a usable kind");
         assert_eq!(status_flags(ends.rx()) & libc::O_NONBLOCK, expected, "{kind:?} {mode:?}: read end");
         assert_eq!(status_flags(ends.tx()) & libc::O_NONBLOCK, expected, "{kind:?} {mode:?}: write end");
     }

@@ -7,28 +7,36 @@
 //! The writers are separate processes writing concurrently through inherited descriptors;
 //! the test process reads everything until end-of-file.
 
-use std::os::fd::{AsFd, AsRawFd};
-
-use fixtures::io::{read_to_eof, write_once};
-use fixtures::{children, isolated};
-use pipes::{PIPE_BUF, PipeKind};
+use fixtures::io::{fionread, read_to_eof, write_once};
+use fixtures::kinds::Kind;
+use fixtures::memory::page_size;
+use fixtures::{assert_errno, children, isolated};
+use nix::errno::Errno;
+use pipes::cases::pipe_kinds;
+use pipes::{PIPE_BUF, blocking_pair, with_room};
 use rstest::rstest;
+use rstest_reuse::apply;
 
 const WRITERS: usize = 4;
 
-/// pipe(7), "PIPE_BUF": "(On Linux, PIPE_BUF is 4096 bytes.)", at least the POSIX minimum of
-/// 512; POSIX fpathconf(): _PC_PIPE_BUF gives the value for a pipe or FIFO. Asserted: the
-/// constant and fpathconf() on both ends agree on 4096.
+/// pipe(7), "PIPE_BUF": "(On Linux, PIPE_BUF is 4096 bytes.)"; for a nonblocking write,
+/// "n <= PIPE_BUF: If there is room to write n bytes to the pipe, then write(2) succeeds
+/// immediately, writing all n bytes; otherwise write(2) fails, with errno set to EAGAIN",
+/// while for "n > PIPE_BUF ... from 1 to n bytes may be written". The kernel's PIPE_BUF is
+/// where a write that does not fit stops being all-or-nothing. Asserted with 4095 bytes of
+/// room: a write of 4096 bytes fails with EAGAIN and writes nothing, a write of 4097 bytes is
+/// partial (Linux puts its last 4097 % 4096 = 1 byte into the room; fs/pipe.c, pipe_write()).
+/// (libc's PIPE_BUF and glibc's fpathconf(_PC_PIPE_BUF) are constants the C library answers
+/// without asking the kernel, so they are not what is checked.)
+#[apply(pipe_kinds)]
 #[rstest]
-#[case::anonymous(PipeKind::Anonymous)]
-#[case::fifo(PipeKind::Fifo)]
-fn pipe_buf_is_4096_on_linux(#[case] kind: PipeKind) {
-    assert_eq!(PIPE_BUF, 4096);
-    let p = kind.open();
-    for fd in [p.rx.as_raw_fd(), p.tx.as_raw_fd()] {
-        let v = unsafe { libc::fpathconf(fd, libc::_PC_PIPE_BUF) };
-        assert_eq!(v, 4096, "fpathconf(_PC_PIPE_BUF) on fd {fd}");
-    }
+fn pipe_buf_is_4096_on_linux(#[case] kind: Kind) {
+    assert_eq!(page_size(), 4096, "the room is counted for 4 KiB pages");
+    let (p, cap) = with_room(kind, 4095);
+    assert_errno!(write_once(p.tx(), &[b'b'; 4096]), Errno::EAGAIN, "a write of 4096 bytes with 4095 bytes of room");
+    assert_eq!(fionread(p.rx()), Ok(cap - 4095), "the refused write of 4096 bytes wrote nothing");
+    assert_eq!(write_once(p.tx(), &[b'c'; 4097]), Ok(1), "a write of 4097 bytes may be partial");
+    assert_eq!(fionread(p.rx()), Ok(cap - 4094));
 }
 
 /// pipe(7), "PIPE_BUF", "O_NONBLOCK disabled, n <= PIPE_BUF: All n bytes are written
@@ -36,24 +44,20 @@ fn pipe_buf_is_4096_on_linux(#[case] kind: PipeKind) {
 /// own byte, concurrently and with the pipe running full, the stream read back consists of
 /// whole uniform chunks only, and each writer's chunk count is exact. Sizes include values
 /// that do not divide the page size, so chunks straddle buffer pages.
+#[apply(pipe_kinds)]
 #[rstest]
-#[case::anonymous(PipeKind::Anonymous)]
-#[case::fifo(PipeKind::Fifo)]
-fn writes_of_at_most_pipe_buf_bytes_never_interleave(
-    #[case] kind: PipeKind,
-    #[values(512, 1000, 3000, 4096)] size: usize,
-) {
+fn writes_of_at_most_pipe_buf_bytes_never_interleave(#[case] kind: Kind, #[values(512, 1000, 3000, 4096)] size: usize) {
     isolated(|| {
-        let p = kind.open();
+        let mut p = blocking_pair(kind);
         let rounds = 4 * 65536 / size;
         let writers = children(WRITERS, "atomic writer", |i| {
             let chunk = vec![b'A' + i as u8; size];
             for _ in 0..rounds {
-                assert_eq!(write_once(p.tx.as_fd(), &chunk), Ok(size), "a blocking write of n <= PIPE_BUF is complete");
+                assert_eq!(write_once(p.tx(), &chunk), Ok(size), "a blocking write of n <= PIPE_BUF is complete");
             }
         });
-        drop(p.tx);
-        let data = read_to_eof(p.rx.as_fd());
+        p.close_tx();
+        let data = read_to_eof(p.rx());
         writers.expect_all_success();
         assert_eq!(data.len(), WRITERS * rounds * size);
         let mut per_writer = [0usize; WRITERS];
@@ -77,12 +81,11 @@ fn writes_of_at_most_pipe_buf_bytes_never_interleave(
 /// reported, never asserted. Asserted: every write returns n, no byte is lost or duplicated,
 /// and each writer's bytes arrive in the order written (each byte carries its writer in the
 /// high nibble and a running sequence number in the low nibble).
+#[apply(pipe_kinds)]
 #[rstest]
-#[case::anonymous(PipeKind::Anonymous)]
-#[case::fifo(PipeKind::Fifo)]
-fn writes_larger_than_pipe_buf_arrive_whole_and_in_order_but_may_interleave(#[case] kind: PipeKind) {
+fn writes_larger_than_pipe_buf_arrive_whole_and_in_order_but_may_interleave(#[case] kind: Kind) {
     isolated(|| {
-        let p = kind.open();
+        let mut p = blocking_pair(kind);
         let size = 3 * PIPE_BUF + 123;
         let rounds = 24;
         let writers = children(WRITERS, "large writer", |i| {
@@ -96,14 +99,14 @@ fn writes_larger_than_pipe_buf_arrive_whole_and_in_order_but_may_interleave(#[ca
                     })
                     .collect();
                 assert_eq!(
-                    write_once(p.tx.as_fd(), &chunk),
+                    write_once(p.tx(), &chunk),
                     Ok(size),
                     "a blocking write blocks until n bytes are written"
                 );
             }
         });
-        drop(p.tx);
-        let data = read_to_eof(p.rx.as_fd());
+        p.close_tx();
+        let data = read_to_eof(p.rx());
         writers.expect_all_success();
         assert_eq!(data.len(), WRITERS * rounds * size);
         let mut next = [0u8; WRITERS];

@@ -6,31 +6,58 @@
 //! Claims that depend on /proc/sys/fs/pipe-max-size or the per-user limits are in the
 //! global_*.rs files, which run one at a time with the tests that change those values.
 
-use std::os::fd::AsFd;
-
-use fixtures::assert_errno;
 use fixtures::gate::{Cap, has_cap};
-use fixtures::io::{
-    fionread, pipe_size, read_exact, set_nonblocking, set_pipe_size, write_all, write_once,
-};
+use fixtures::io::{fionread, pipe_size, read_exact, set_nonblocking, set_pipe_size, write_all, write_once};
+use fixtures::kinds::Kind;
 use fixtures::memory::page_size;
+use fixtures::{assert_errno, needs, variant};
 use nix::errno::Errno;
-use pipes::{PIPE_BUF, PipeKind, default_capacity, fill_nonblocking};
+use pipes::cases::pipe_kinds;
+use pipes::{PIPE_BUF, blocking_pair, default_capacity, fill_nonblocking};
 use rstest::rstest;
+use rstest_reuse::apply;
+
+/// Gate: this process may set a pipe's capacity to `bytes`. fcntl(2) F_SETPIPE_SZ: "Attempts
+/// by an unprivileged process to set the pipe capacity above the limit in
+/// /proc/sys/fs/pipe-max-size yield the error EPERM" (a privileged one, CAP_SYS_RESOURCE,
+/// "can override the limit"). Without the privilege the claims above the limit cannot be
+/// checked here (a plain SKIP).
+fn may_set_capacity(bytes: usize) -> Result<(), String> {
+    // variant: none — without CAP_SYS_RESOURCE a size above pipe-max-size cannot be requested
+    // (no privilege to check the claim: SKIP); whenever the test runs it asserts the same sizes.
+    let max = fixtures::sysctl::read_u64("fs/pipe-max-size") as usize;
+    if bytes > max && !has_cap(Cap::SYS_RESOURCE) {
+        return Err(format!("{bytes} bytes exceed pipe-max-size {max} for this unprivileged process"));
+    }
+    Ok(())
+}
 
 /// pipe(7), "Pipe capacity": "the default pipe capacity is 16 pages", capped for an
 /// unprivileged process by pipe-max-size ("Since Linux 4.9, the value on this file also acts
 /// as a ceiling on the default capacity of a new pipe or newly opened FIFO"). Asserted:
-/// F_GETPIPE_SZ on both ends returns exactly that (65536 with 4 KiB pages).
+/// F_GETPIPE_SZ on both ends returns exactly that (65536 with 4 KiB pages). Variant:
+/// `sixteen-pages`, or `capped-by-pipe-max-size` for a process without CAP_SYS_RESOURCE when
+/// pipe-max-size is below 16 pages.
+#[apply(pipe_kinds)]
 #[rstest]
-#[case::anonymous(PipeKind::Anonymous)]
-#[case::fifo(PipeKind::Fifo)]
-fn the_default_capacity_is_sixteen_pages(#[case] kind: PipeKind) {
+fn the_default_capacity_is_sixteen_pages(#[case] kind: Kind) {
     let max = fixtures::sysctl::read_u64("fs/pipe-max-size") as usize;
-    let expected = if has_cap(Cap::SYS_RESOURCE) { default_capacity() } else { default_capacity().min(max) };
-    let p = kind.open();
-    assert_eq!(pipe_size(p.rx.as_fd()), Ok(expected), "F_GETPIPE_SZ on the read end");
-    assert_eq!(pipe_size(p.tx.as_fd()), Ok(expected), "F_GETPIPE_SZ on the write end");
+    let privileged = has_cap(Cap::SYS_RESOURCE);
+    let expected = if privileged { default_capacity() } else { default_capacity().min(max) };
+    if expected == default_capacity() {
+        variant::observed(
+            "sixteen-pages",
+            format_args!("{expected} bytes: pipe-max-size {max}, CAP_SYS_RESOURCE {privileged}"),
+        );
+    } else {
+        variant::observed(
+            "capped-by-pipe-max-size",
+            format_args!("{expected} bytes: pipe-max-size {max} caps a process without CAP_SYS_RESOURCE"),
+        );
+    }
+    let p = blocking_pair(kind);
+    assert_eq!(pipe_size(p.rx()), Ok(expected), "F_GETPIPE_SZ on the read end");
+    assert_eq!(pipe_size(p.tx()), Ok(expected), "F_GETPIPE_SZ on the write end");
 }
 
 /// pipe(7): "If the pipe is full, then a write(2) will block or fail, depending on whether
@@ -38,17 +65,17 @@ fn the_default_capacity_is_sixteen_pages(#[case] kind: PipeKind) {
 /// Asserted: a nonblocking writer gets exactly F_GETPIPE_SZ bytes in, whether in page-sized
 /// writes or in one oversized write, and then fails with EAGAIN; FIONREAD agrees.
 #[rstest]
-#[case::anonymous_in_page_writes(PipeKind::Anonymous, 4096)]
-#[case::anonymous_in_one_oversized_write(PipeKind::Anonymous, 1 << 20)]
-#[case::fifo_in_page_writes(PipeKind::Fifo, 4096)]
-#[case::fifo_in_one_oversized_write(PipeKind::Fifo, 1 << 20)]
-fn a_nonblocking_writer_fills_exactly_the_capacity(#[case] kind: PipeKind, #[case] chunk: usize) {
-    let p = kind.open();
-    let cap = pipe_size(p.tx.as_fd()).unwrap();
-    set_nonblocking(p.tx.as_fd(), true);
-    assert_eq!(fill_nonblocking(p.tx.as_fd(), chunk), cap);
-    assert_eq!(fionread(p.rx.as_fd()), Ok(cap));
-    assert_errno!(write_once(p.tx.as_fd(), b"x"), Errno::EAGAIN);
+#[case::pipe_in_page_writes(Kind::Pipe, 4096)]
+#[case::pipe_in_one_oversized_write(Kind::Pipe, 1 << 20)]
+#[case::fifo_in_page_writes(Kind::Fifo, 4096)]
+#[case::fifo_in_one_oversized_write(Kind::Fifo, 1 << 20)]
+fn a_nonblocking_writer_fills_exactly_the_capacity(#[case] kind: Kind, #[case] chunk: usize) {
+    let p = blocking_pair(kind);
+    let cap = pipe_size(p.tx()).unwrap();
+    set_nonblocking(p.tx(), true);
+    assert_eq!(fill_nonblocking(p.tx(), chunk), cap);
+    assert_eq!(fionread(p.rx()), Ok(cap));
+    assert_errno!(write_once(p.tx(), b"x"), Errno::EAGAIN);
 }
 
 /// fcntl(2) F_SETPIPE_SZ: "Attempts to set the pipe capacity below the page size are silently
@@ -66,13 +93,10 @@ fn a_nonblocking_writer_fills_exactly_the_capacity(#[case] kind: PipeKind, #[cas
 #[case::seventeen_pages(17 * 4096, 32)]
 fn f_setpipe_sz_rounds_up_to_a_power_of_two_number_of_pages(#[case] request: usize, #[case] pages: usize) {
     assert_eq!(page_size(), 4096, "the cases are written for 4 KiB pages");
-    let max = fixtures::sysctl::read_u64("fs/pipe-max-size") as usize;
-    if pages * 4096 > max && !has_cap(Cap::SYS_RESOURCE) {
-        fixtures::skip!("{} bytes exceed pipe-max-size {max} for this unprivileged process", pages * 4096);
-    }
-    let (rx, tx) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).unwrap();
-    assert_eq!(set_pipe_size(tx.as_fd(), request), Ok(pages * 4096));
-    assert_eq!(pipe_size(rx.as_fd()), Ok(pages * 4096));
+    needs!(gate(may_set_capacity(pages * 4096)));
+    let p = blocking_pair(Kind::Pipe);
+    assert_eq!(set_pipe_size(p.tx(), request), Ok(pages * 4096));
+    assert_eq!(pipe_size(p.rx()), Ok(pages * 4096));
 }
 
 /// fcntl(2): F_SETPIPE_SZ changes "the capacity of the pipe referred to by fd" — a property
@@ -80,52 +104,47 @@ fn f_setpipe_sz_rounds_up_to_a_power_of_two_number_of_pages(#[case] request: usi
 /// F_GETPIPE_SZ reports through the other, and a nonblocking writer then fits exactly that many
 /// bytes, for a smaller and a larger capacity.
 #[rstest]
-#[case::anonymous_shrunk_to_one_page(PipeKind::Anonymous, 4096)]
-#[case::anonymous_grown_to_32_pages(PipeKind::Anonymous, 32 * 4096)]
-#[case::fifo_shrunk_to_one_page(PipeKind::Fifo, 4096)]
-#[case::fifo_grown_to_32_pages(PipeKind::Fifo, 32 * 4096)]
-fn a_resized_pipe_holds_exactly_its_new_capacity(#[case] kind: PipeKind, #[case] size: usize) {
-    let max = fixtures::sysctl::read_u64("fs/pipe-max-size") as usize;
-    if size > max && !has_cap(Cap::SYS_RESOURCE) {
-        fixtures::skip!("{size} bytes exceed pipe-max-size {max} for this unprivileged process");
-    }
-    let p = kind.open();
-    assert_eq!(set_pipe_size(p.rx.as_fd(), size), Ok(size));
-    assert_eq!(pipe_size(p.tx.as_fd()), Ok(size));
-    set_nonblocking(p.tx.as_fd(), true);
-    assert_eq!(fill_nonblocking(p.tx.as_fd(), PIPE_BUF), size);
+#[case::pipe_shrunk_to_one_page(Kind::Pipe, 4096)]
+#[case::pipe_grown_to_32_pages(Kind::Pipe, 32 * 4096)]
+#[case::fifo_shrunk_to_one_page(Kind::Fifo, 4096)]
+#[case::fifo_grown_to_32_pages(Kind::Fifo, 32 * 4096)]
+fn a_resized_pipe_holds_exactly_its_new_capacity(#[case] kind: Kind, #[case] size: usize) {
+    needs!(gate(may_set_capacity(size)));
+    let p = blocking_pair(kind);
+    assert_eq!(set_pipe_size(p.rx(), size), Ok(size));
+    assert_eq!(pipe_size(p.tx()), Ok(size));
+    set_nonblocking(p.tx(), true);
+    assert_eq!(fill_nonblocking(p.tx(), PIPE_BUF), size);
 }
 
 /// fcntl(2) F_SETPIPE_SZ: "Attempting to set the pipe capacity smaller than the amount of
 /// buffer space currently used to store data produces the error EBUSY." Asserted: with two
 /// pages of data, shrinking to one page fails with EBUSY, the capacity is unchanged and the
 /// data is intact.
+#[apply(pipe_kinds)]
 #[rstest]
-#[case::anonymous(PipeKind::Anonymous)]
-#[case::fifo(PipeKind::Fifo)]
-fn shrinking_below_the_buffered_data_fails_ebusy(#[case] kind: PipeKind) {
-    let p = kind.open();
-    let before = pipe_size(p.tx.as_fd()).unwrap();
+fn shrinking_below_the_buffered_data_fails_ebusy(#[case] kind: Kind) {
+    let p = blocking_pair(kind);
+    let before = pipe_size(p.tx()).unwrap();
     let data: Vec<u8> = (0..2 * 4096).map(|i| (i % 253) as u8).collect();
-    write_all(p.tx.as_fd(), &data);
-    assert_errno!(set_pipe_size(p.tx.as_fd(), 4096), Errno::EBUSY);
-    assert_eq!(pipe_size(p.tx.as_fd()), Ok(before));
-    assert_eq!(read_exact(p.rx.as_fd(), data.len()), data);
+    write_all(p.tx(), &data);
+    assert_errno!(set_pipe_size(p.tx(), 4096), Errno::EBUSY);
+    assert_eq!(pipe_size(p.tx()), Ok(before));
+    assert_eq!(read_exact(p.rx(), data.len()), data);
 }
 
 /// fcntl(2) F_SETPIPE_SZ: EBUSY only when the new capacity is "smaller than the amount of
 /// buffer space currently used"; otherwise the pipe shrinks. Asserted: with 100 bytes
 /// buffered, shrinking to one page succeeds and the 100 bytes are still there.
+#[apply(pipe_kinds)]
 #[rstest]
-#[case::anonymous(PipeKind::Anonymous)]
-#[case::fifo(PipeKind::Fifo)]
-fn shrinking_to_a_size_that_holds_the_data_keeps_it(#[case] kind: PipeKind) {
-    let p = kind.open();
+fn shrinking_to_a_size_that_holds_the_data_keeps_it(#[case] kind: Kind) {
+    let p = blocking_pair(kind);
     let data: Vec<u8> = (0..100u8).collect();
-    write_all(p.tx.as_fd(), &data);
-    assert_eq!(set_pipe_size(p.tx.as_fd(), 4096), Ok(4096));
-    assert_eq!(fionread(p.rx.as_fd()), Ok(100));
-    assert_eq!(read_exact(p.rx.as_fd(), 100), data);
+    write_all(p.tx(), &data);
+    assert_eq!(set_pipe_size(p.tx(), 4096), Ok(4096));
+    assert_eq!(fionread(p.rx()), Ok(100));
+    assert_eq!(read_exact(p.rx(), 100), data);
 }
 
 /// fcntl(2): F_GETPIPE_SZ/F_SETPIPE_SZ apply to "the pipe referred to by fd"; for any other
@@ -134,6 +153,6 @@ fn shrinking_to_a_size_that_holds_the_data_keeps_it(#[case] kind: PipeKind) {
 #[test]
 fn f_getpipe_sz_on_a_regular_file_fails_ebadf() {
     let f = tempfile::tempfile().unwrap();
-    assert_errno!(pipe_size(f.as_fd()), Errno::EBADF);
-    assert_errno!(set_pipe_size(f.as_fd(), 4096), Errno::EBADF);
+    assert_errno!(pipe_size(&f), Errno::EBADF);
+    assert_errno!(set_pipe_size(&f, 4096), Errno::EBADF);
 }

@@ -6,64 +6,64 @@
 //!
 //! Every body runs [`isolated`]: the claims depend on exactly which write ends exist.
 
-use std::os::fd::AsFd;
+use std::os::fd::AsRawFd;
 
 use fixtures::io::{read_once, set_nonblocking, write_all};
+use fixtures::kinds::Kind;
 use fixtures::sync::channel;
 use fixtures::{assert_errno, isolated, spawn};
 use nix::errno::Errno;
-use pipes::PipeKind;
+use pipes::blocking_pair;
+use pipes::cases::pipe_kinds;
 use rstest::rstest;
+use rstest_reuse::apply;
 
 /// pipe(7): all write ends closed -> "read(2) will return 0". Asserted: with the only write
 /// end closed, a read of the empty pipe returns 0 at once (and again on the next call).
+#[apply(pipe_kinds)]
 #[rstest]
-#[case::anonymous(PipeKind::Anonymous)]
-#[case::fifo(PipeKind::Fifo)]
-fn read_returns_eof_once_the_only_write_end_is_closed(#[case] kind: PipeKind) {
+fn read_returns_eof_once_the_only_write_end_is_closed(#[case] kind: Kind) {
     isolated(|| {
-        let p = kind.open();
-        drop(p.tx);
-        set_nonblocking(p.rx.as_fd(), true); // a wrong kernel would say EAGAIN, not hang
+        let mut p = blocking_pair(kind);
+        p.close_tx();
+        set_nonblocking(p.rx(), true); // a wrong kernel would say EAGAIN, not hang
         let mut buf = [0u8; 8];
-        assert_eq!(read_once(p.rx.as_fd(), &mut buf), Ok(0));
-        assert_eq!(read_once(p.rx.as_fd(), &mut buf), Ok(0), "EOF is not a one-time event");
+        assert_eq!(read_once(p.rx(), &mut buf), Ok(0));
+        assert_eq!(read_once(p.rx(), &mut buf), Ok(0), "EOF is not a one-time event");
     });
 }
 
 /// pipe(7): end-of-file comes only when *all* file descriptors referring to the write end are
 /// closed. Asserted: data written before the close is read in full first, then 0.
+#[apply(pipe_kinds)]
 #[rstest]
-#[case::anonymous(PipeKind::Anonymous)]
-#[case::fifo(PipeKind::Fifo)]
-fn data_written_before_the_last_close_is_read_before_eof(#[case] kind: PipeKind) {
+fn data_written_before_the_last_close_is_read_before_eof(#[case] kind: Kind) {
     isolated(|| {
-        let p = kind.open();
-        write_all(p.tx.as_fd(), b"last words");
-        drop(p.tx);
+        let mut p = blocking_pair(kind);
+        write_all(p.tx(), b"last words");
+        p.close_tx();
         let mut buf = [0u8; 64];
-        assert_eq!(read_once(p.rx.as_fd(), &mut buf), Ok(10));
+        assert_eq!(read_once(p.rx(), &mut buf), Ok(10));
         assert_eq!(&buf[..10], b"last words");
-        assert_eq!(read_once(p.rx.as_fd(), &mut buf), Ok(0));
+        assert_eq!(read_once(p.rx(), &mut buf), Ok(0));
     });
 }
 
 /// pipe(7): "all file descriptors referring to the write end" includes duplicates made with
 /// dup(2) in the same process. Asserted: after closing the original, a nonblocking read gives
 /// EAGAIN (a writer still exists), and 0 only after the duplicate is closed too.
+#[apply(pipe_kinds)]
 #[rstest]
-#[case::anonymous(PipeKind::Anonymous)]
-#[case::fifo(PipeKind::Fifo)]
-fn eof_waits_for_a_duplicate_of_the_write_end(#[case] kind: PipeKind) {
+fn eof_waits_for_a_duplicate_of_the_write_end(#[case] kind: Kind) {
     isolated(|| {
-        let p = kind.open();
-        let dup = p.tx.try_clone().expect("dup of the write end");
-        drop(p.tx);
-        set_nonblocking(p.rx.as_fd(), true);
+        let mut p = blocking_pair(kind);
+        let dup = p.tx().try_clone_to_owned().expect("dup of the write end");
+        p.close_tx();
+        set_nonblocking(p.rx(), true);
         let mut buf = [0u8; 8];
-        assert_errno!(read_once(p.rx.as_fd(), &mut buf), Errno::EAGAIN, "a dup'd write end is still open");
+        assert_errno!(read_once(p.rx(), &mut buf), Errno::EAGAIN, "a dup'd write end is still open");
         drop(dup);
-        assert_eq!(read_once(p.rx.as_fd(), &mut buf), Ok(0));
+        assert_eq!(read_once(p.rx(), &mut buf), Ok(0));
     });
 }
 
@@ -71,12 +71,11 @@ fn eof_waits_for_a_duplicate_of_the_write_end(#[case] kind: PipeKind) {
 /// suitable close(2) calls to close unnecessary duplicate file descriptors"). Asserted: while
 /// a child holds its inherited write end, the parent's read gives EAGAIN, not EOF; once the
 /// child has exited, the read gives 0.
+#[apply(pipe_kinds)]
 #[rstest]
-#[case::anonymous(PipeKind::Anonymous)]
-#[case::fifo(PipeKind::Fifo)]
-fn eof_waits_for_a_write_end_held_by_a_child(#[case] kind: PipeKind) {
+fn eof_waits_for_a_write_end_held_by_a_child(#[case] kind: Kind) {
     isolated(|| {
-        let p = kind.open();
+        let mut p = blocking_pair(kind);
         let (ready, wait_ready) = channel();
         let (release, wait_release) = channel();
         let holder = spawn("child holding an inherited write end", || {
@@ -84,32 +83,31 @@ fn eof_waits_for_a_write_end_held_by_a_child(#[case] kind: PipeKind) {
             wait_release.wait();
         });
         wait_ready.wait();
-        drop(p.tx);
-        set_nonblocking(p.rx.as_fd(), true);
+        p.close_tx();
+        set_nonblocking(p.rx(), true);
         let mut buf = [0u8; 8];
-        assert_errno!(read_once(p.rx.as_fd(), &mut buf), Errno::EAGAIN, "the child's copy is still open");
+        assert_errno!(read_once(p.rx(), &mut buf), Errno::EAGAIN, "the child's copy is still open");
         release.notify();
         holder.expect_success();
-        assert_eq!(read_once(p.rx.as_fd(), &mut buf), Ok(0));
+        assert_eq!(read_once(p.rx(), &mut buf), Ok(0));
     });
 }
 
 /// pipe(7): a reader blocked on an empty pipe ("read(2) will block until data is available")
 /// sees end-of-file when the last write end is closed. Asserted: the blocked read returns 0.
+#[apply(pipe_kinds)]
 #[rstest]
-#[case::anonymous(PipeKind::Anonymous)]
-#[case::fifo(PipeKind::Fifo)]
-fn a_blocked_reader_is_woken_with_eof_by_the_last_close(#[case] kind: PipeKind) {
+fn a_blocked_reader_is_woken_with_eof_by_the_last_close(#[case] kind: Kind) {
     isolated(|| {
-        let p = kind.open();
+        let mut p = blocking_pair(kind);
         let mut reader = spawn("reader blocked on an empty pipe", || {
             // The child must not keep a write end of its own.
-            unsafe { libc::close(std::os::fd::AsRawFd::as_raw_fd(&p.tx)) };
+            unsafe { libc::close(p.tx().as_raw_fd()) };
             let mut buf = [0u8; 8];
-            assert_eq!(read_once(p.rx.as_fd(), &mut buf), Ok(0));
+            assert_eq!(read_once(p.rx(), &mut buf), Ok(0));
         });
-        reader.assert_blocked("read(2) of an empty pipe");
-        drop(p.tx);
+        reader.assert_blocked_in(fixtures::blocked::calls::READ, "read(2) of an empty pipe");
+        p.close_tx();
         reader.expect_success();
     });
 }

@@ -5,28 +5,26 @@
 //! Where a test lowers the value, it lowers it only as far as the claim needs and only for
 //! the few calls that observe it.
 
-use std::os::fd::AsFd;
-
 use fixtures::assert_errno;
+use fixtures::facility::capability;
+use fixtures::gate::Cap;
 use fixtures::io::{pipe_size, set_pipe_size};
+use fixtures::kinds::Kind;
 use fixtures::memory::page_size;
-use fixtures::privilege::{can_switch_user, drop_to_nobody};
+use fixtures::privilege::drop_to_nobody;
 use fixtures::sysctl::{self, SysctlGuard};
-use fixtures::{require, run_in_child};
+use fixtures::{needs, run_in_child};
 use nix::errno::Errno;
-use pipes::default_capacity;
+use pipes::{blocking_pair, default_capacity};
 use serial_test::serial;
 
 const PIPE_MAX_SIZE: &str = "fs/pipe-max-size";
 
-fn new_pipe() -> (std::os::fd::OwnedFd, std::os::fd::OwnedFd) {
-    nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).expect("pipe2")
-}
-
-fn require_root_that_can_switch_user() -> Result<(), String> {
-    sysctl::writable(PIPE_MAX_SIZE)?;
-    if can_switch_user() { Ok(()) } else { Err("needs CAP_SETUID/CAP_SETGID to run a child as nobody".into()) }
-}
+// The tests that lower the limit need `gate(sysctl::writable(PIPE_MAX_SIZE))` and a child
+// that can become nobody (`cap(SETUID), cap(SETGID)`): set-up gates, reported as plain SKIPs
+// (no variant). Their claims are about pipes under a given limit, not about changing it, and
+// whenever they run they assert the same outcome. Only the tests of the knob itself state it
+// with `sysctl(..)`, which reports `present`/`blocked`/`absent`.
 
 /// pipe(7), "/proc/sys/fs/pipe-max-size" says a value below the page size makes write(2)
 /// fail with EINVAL; every kernel this suite targets instead rounds it up to the page size
@@ -35,11 +33,13 @@ fn require_root_that_can_switch_user() -> Result<(), String> {
 #[test]
 #[serial(pipe_max_size)]
 fn pipe_max_size_below_page_size_is_rounded_up_to_a_page() {
-    require!(sysctl::writable("fs/pipe-max-size"));
-    let _restore = SysctlGuard::save("fs/pipe-max-size");
-    let page = nix::unistd::sysconf(nix::unistd::SysconfVar::PAGE_SIZE).unwrap().unwrap();
-    assert_eq!(sysctl::write("fs/pipe-max-size", &(page - 1).to_string()), Ok(()));
-    assert_eq!(sysctl::read_u64("fs/pipe-max-size"), page as u64);
+    // SKIP without root (no privilege to check); `blocked` when root cannot write it (a
+    // container's read-only /proc/sys: the kernel has the knob, this environment denies it).
+    needs!(sysctl(PIPE_MAX_SIZE));
+    let _restore = SysctlGuard::save(PIPE_MAX_SIZE);
+    let page = page_size() as u64;
+    assert_eq!(sysctl::write(PIPE_MAX_SIZE, &(page - 1).to_string()), Ok(()));
+    assert_eq!(sysctl::read_u64(PIPE_MAX_SIZE), page);
 }
 
 /// pipe(7), "/proc/sys/fs/pipe-max-size": "The value assigned to this file may be rounded
@@ -49,7 +49,9 @@ fn pipe_max_size_below_page_size_is_rounded_up_to_a_page() {
 #[test]
 #[serial(pipe_max_size)]
 fn pipe_max_size_is_rounded_up_to_a_power_of_two_number_of_pages() {
-    require!(sysctl::writable(PIPE_MAX_SIZE));
+    // SKIP without root (no privilege to check); `blocked` when root cannot write it (a
+    // container's read-only /proc/sys: the kernel has the knob, this environment denies it).
+    needs!(sysctl(PIPE_MAX_SIZE));
     let page = page_size() as u64;
     let _restore = SysctlGuard::save(PIPE_MAX_SIZE);
     assert_eq!(sysctl::write(PIPE_MAX_SIZE, &(16 * page + 1).to_string()), Ok(()));
@@ -65,14 +67,14 @@ fn pipe_max_size_is_rounded_up_to_a_power_of_two_number_of_pages() {
 #[test]
 #[serial(pipe_max_size)]
 fn unprivileged_f_setpipe_sz_above_pipe_max_size_fails_eperm() {
-    require!(fixtures::privilege::other_user_reachable());
+    needs!(other_user);
     let max = sysctl::read_u64(PIPE_MAX_SIZE) as usize;
     run_in_child("unprivileged resizer", || {
         drop_to_nobody();
-        let (_rx, tx) = new_pipe();
-        let before = pipe_size(tx.as_fd()).unwrap();
-        assert_errno!(set_pipe_size(tx.as_fd(), max + 1), Errno::EPERM);
-        assert_eq!(pipe_size(tx.as_fd()), Ok(before));
+        let p = blocking_pair(Kind::Pipe);
+        let before = pipe_size(p.tx()).unwrap();
+        assert_errno!(set_pipe_size(p.tx(), max + 1), Errno::EPERM);
+        assert_eq!(pipe_size(p.tx()), Ok(before));
     })
     .expect_success();
 }
@@ -85,19 +87,15 @@ fn unprivileged_f_setpipe_sz_above_pipe_max_size_fails_eperm() {
 #[test]
 #[serial(pipe_max_size)]
 fn unprivileged_f_setpipe_sz_up_to_pipe_max_size_succeeds() {
-    require!(require_root_that_can_switch_user());
+    needs!(gate(sysctl::writable(PIPE_MAX_SIZE)), cap(SETUID), cap(SETGID));
     let limit = default_capacity();
     let _restore = SysctlGuard::set(PIPE_MAX_SIZE, &limit.to_string());
     run_in_child("unprivileged resizer", || {
         drop_to_nobody();
-        let (_rx, tx) = new_pipe();
-        assert_eq!(
-            set_pipe_size(tx.as_fd(), 4096),
-            Ok(4096),
-            "shrinking first, so that growing to the limit is a change"
-        );
-        assert_eq!(set_pipe_size(tx.as_fd(), limit), Ok(limit));
-        assert_errno!(set_pipe_size(tx.as_fd(), limit + 1), Errno::EPERM);
+        let p = blocking_pair(Kind::Pipe);
+        assert_eq!(set_pipe_size(p.tx(), 4096), Ok(4096), "shrinking first, so that growing to the limit is a change");
+        assert_eq!(set_pipe_size(p.tx(), limit), Ok(limit));
+        assert_errno!(set_pipe_size(p.tx(), limit + 1), Errno::EPERM);
     })
     .expect_success();
 }
@@ -108,19 +106,19 @@ fn unprivileged_f_setpipe_sz_up_to_pipe_max_size_succeeds() {
 #[test]
 #[serial(pipe_max_size)]
 fn cap_sys_resource_may_exceed_pipe_max_size() {
-    require!(require_root_that_can_switch_user());
-    require!(fixtures::gate::capability(fixtures::gate::Cap::SYS_RESOURCE));
+    // The claim is about CAP_SYS_RESOURCE: `blocked` when root lacks it here.
+    needs!(gate(sysctl::writable(PIPE_MAX_SIZE)), cap(SETUID), cap(SETGID), available(capability(Cap::SYS_RESOURCE)));
     let limit = default_capacity();
     let _restore = SysctlGuard::set(PIPE_MAX_SIZE, &limit.to_string());
     run_in_child("privileged resizer", || {
-        let (_rx, tx) = new_pipe();
-        assert_eq!(set_pipe_size(tx.as_fd(), 2 * limit), Ok(2 * limit));
+        let p = blocking_pair(Kind::Pipe);
+        assert_eq!(set_pipe_size(p.tx(), 2 * limit), Ok(2 * limit));
     })
     .expect_success();
     run_in_child("unprivileged resizer", || {
         drop_to_nobody();
-        let (_rx, tx) = new_pipe();
-        assert_errno!(set_pipe_size(tx.as_fd(), 2 * limit), Errno::EPERM);
+        let p = blocking_pair(Kind::Pipe);
+        assert_errno!(set_pipe_size(p.tx(), 2 * limit), Errno::EPERM);
     })
     .expect_success();
 }
@@ -131,13 +129,12 @@ fn cap_sys_resource_may_exceed_pipe_max_size() {
 #[test]
 #[serial(pipe_max_size)]
 fn pipe_max_size_caps_the_default_capacity_of_unprivileged_pipes() {
-    require!(require_root_that_can_switch_user());
+    needs!(gate(sysctl::writable(PIPE_MAX_SIZE)), cap(SETUID), cap(SETGID));
     let limit = 4 * page_size();
     let _restore = SysctlGuard::set(PIPE_MAX_SIZE, &limit.to_string());
     run_in_child("unprivileged pipe creator", || {
         drop_to_nobody();
-        let (rx, _tx) = new_pipe();
-        assert_eq!(pipe_size(rx.as_fd()), Ok(limit));
+        assert_eq!(pipe_size(blocking_pair(Kind::Pipe).rx()), Ok(limit));
     })
     .expect_success();
 }
@@ -150,13 +147,12 @@ fn pipe_max_size_caps_the_default_capacity_of_unprivileged_pipes() {
 #[test]
 #[serial(pipe_max_size)]
 fn cap_sys_resource_is_exempt_from_the_default_capacity_ceiling() {
-    require!(sysctl::writable(PIPE_MAX_SIZE));
-    require!(fixtures::gate::capability(fixtures::gate::Cap::SYS_RESOURCE));
+    // The claim is about CAP_SYS_RESOURCE: `blocked` when root lacks it here.
+    needs!(gate(sysctl::writable(PIPE_MAX_SIZE)), available(capability(Cap::SYS_RESOURCE)));
     let limit = 4 * page_size();
     let _restore = SysctlGuard::set(PIPE_MAX_SIZE, &limit.to_string());
     run_in_child("privileged pipe creator", || {
-        let (rx, _tx) = new_pipe();
-        assert_eq!(pipe_size(rx.as_fd()), Ok(default_capacity()));
+        assert_eq!(pipe_size(blocking_pair(Kind::Pipe).rx()), Ok(default_capacity()));
     })
     .expect_success();
 }
@@ -167,20 +163,19 @@ fn cap_sys_resource_is_exempt_from_the_default_capacity_ceiling() {
 #[test]
 #[serial(pipe_max_size)]
 fn lowering_pipe_max_size_leaves_existing_pipes_alone() {
-    require!(require_root_that_can_switch_user());
+    needs!(gate(sysctl::writable(PIPE_MAX_SIZE)), cap(SETUID), cap(SETGID));
     let limit = 4 * page_size();
     let _restore = SysctlGuard::save(PIPE_MAX_SIZE);
     let (lowered, wait_lowered) = fixtures::sync::channel();
     let (made, wait_made) = fixtures::sync::channel();
     let mut child = fixtures::spawn("unprivileged pipe holder", || {
         drop_to_nobody();
-        let (old_rx, _old_tx) = new_pipe();
-        assert_eq!(pipe_size(old_rx.as_fd()), Ok(default_capacity()));
+        let old = blocking_pair(Kind::Pipe);
+        assert_eq!(pipe_size(old.rx()), Ok(default_capacity()));
         made.notify();
         wait_lowered.wait();
-        assert_eq!(pipe_size(old_rx.as_fd()), Ok(default_capacity()), "the existing pipe was shrunk");
-        let (new_rx, _new_tx) = new_pipe();
-        assert_eq!(pipe_size(new_rx.as_fd()), Ok(limit));
+        assert_eq!(pipe_size(old.rx()), Ok(default_capacity()), "the existing pipe was shrunk");
+        assert_eq!(pipe_size(blocking_pair(Kind::Pipe).rx()), Ok(limit));
     });
     wait_made.wait();
     assert_eq!(sysctl::write(PIPE_MAX_SIZE, &limit.to_string()), Ok(()));

@@ -6,17 +6,20 @@ use std::os::fd::{AsFd, OwnedFd};
 
 use fixtures::assert_errno;
 use fixtures::io::{fionread, read_once, set_nonblocking, set_status_flag, status_flags, write_once};
+use fixtures::kinds::Kind;
 use nix::errno::Errno;
 use nix::fcntl::OFlag;
-use pipes::{PIPE_BUF, PipeKind};
+use pipes::cases::pipe_kinds;
+use pipes::{PIPE_BUF, blocking_pair};
 use rstest::rstest;
+use rstest_reuse::apply;
 
 fn packet_pipe() -> (OwnedFd, OwnedFd) {
     nix::unistd::pipe2(OFlag::O_DIRECT | OFlag::O_CLOEXEC).expect("pipe2(O_DIRECT)")
 }
 
 /// Read once with a buffer of `cap` bytes and return what came.
-fn read_with(fd: std::os::fd::BorrowedFd<'_>, cap: usize) -> Vec<u8> {
+fn read_with(fd: impl AsFd, cap: usize) -> Vec<u8> {
     let mut buf = vec![0u8; cap];
     let n = read_once(fd, &mut buf).expect("read");
     buf.truncate(n);
@@ -31,11 +34,11 @@ fn each_write_becomes_one_packet() {
     let (rx, tx) = packet_pipe();
     let msgs: Vec<Vec<u8>> = (1..=10u8).map(|i| vec![b'a' + i - 1; i as usize]).collect();
     for m in &msgs {
-        assert_eq!(write_once(tx.as_fd(), m), Ok(m.len()));
+        assert_eq!(write_once(&tx, m), Ok(m.len()));
     }
-    assert_eq!(fionread(rx.as_fd()), Ok(55));
+    assert_eq!(fionread(&rx), Ok(55));
     for m in &msgs {
-        assert_eq!(&read_with(rx.as_fd(), PIPE_BUF), m);
+        assert_eq!(&read_with(&rx, PIPE_BUF), m);
     }
 }
 
@@ -48,13 +51,16 @@ fn each_write_becomes_one_packet() {
 #[case::byte_stream(0, &[b"abcde".as_slice()])]
 fn a_read_returns_at_most_one_packet(#[case] flags: libc::c_int, #[case] expected_reads: &[&[u8]]) {
     let (rx, tx) = nix::unistd::pipe2(OFlag::from_bits_truncate(flags) | OFlag::O_CLOEXEC | OFlag::O_NONBLOCK).unwrap();
-    assert_eq!(write_once(tx.as_fd(), b"ab"), Ok(2));
-    assert_eq!(write_once(tx.as_fd(), b"cde"), Ok(3));
+    // pipe2(2): O_NONBLOCK is set on both new open file descriptions; checked first, so
+    // that a kernel ignoring it fails here rather than blocking in the last read.
+    assert!(fixtures::io::is_nonblocking(&rx) && fixtures::io::is_nonblocking(&tx), "pipe2(O_NONBLOCK)");
+    assert_eq!(write_once(&tx, b"ab"), Ok(2));
+    assert_eq!(write_once(&tx, b"cde"), Ok(3));
     for want in expected_reads {
-        assert_eq!(&read_with(rx.as_fd(), 100), want);
+        assert_eq!(&read_with(&rx, 100), want);
     }
     let mut buf = [0u8; 100];
-    assert_errno!(read_once(rx.as_fd(), &mut buf), Errno::EAGAIN, "the pipe must be empty now");
+    assert_errno!(read_once(&rx, &mut buf), Errno::EAGAIN, "the pipe must be empty now");
 }
 
 /// pipe2(2) O_DIRECT: "If a read(2) specifies a buffer size that is smaller than the next
@@ -63,11 +69,11 @@ fn a_read_returns_at_most_one_packet(#[case] flags: libc::c_int, #[case] expecte
 #[test]
 fn a_read_shorter_than_the_packet_discards_the_rest_of_it() {
     let (rx, tx) = packet_pipe();
-    assert_eq!(write_once(tx.as_fd(), b"0123456789"), Ok(10));
-    assert_eq!(write_once(tx.as_fd(), b"next"), Ok(4));
-    assert_eq!(read_with(rx.as_fd(), 4), b"0123");
-    assert_eq!(fionread(rx.as_fd()), Ok(4), "the 6 excess bytes must be gone");
-    assert_eq!(read_with(rx.as_fd(), 100), b"next");
+    assert_eq!(write_once(&tx, b"0123456789"), Ok(10));
+    assert_eq!(write_once(&tx, b"next"), Ok(4));
+    assert_eq!(read_with(&rx, 4), b"0123");
+    assert_eq!(fionread(&rx), Ok(4), "the 6 excess bytes must be gone");
+    assert_eq!(read_with(&rx, 100), b"next");
 }
 
 /// pipe2(2) O_DIRECT: "Writes of greater than PIPE_BUF bytes (see pipe(7)) will be split into
@@ -78,10 +84,10 @@ fn a_read_shorter_than_the_packet_discards_the_rest_of_it() {
 fn a_write_larger_than_pipe_buf_is_split_into_pipe_buf_packets() {
     let (rx, tx) = packet_pipe();
     let data: Vec<u8> = (0..2 * PIPE_BUF + 10).map(|i| (i % 251) as u8).collect();
-    assert_eq!(write_once(tx.as_fd(), &data), Ok(data.len()));
-    let a = read_with(rx.as_fd(), PIPE_BUF);
-    let b = read_with(rx.as_fd(), PIPE_BUF);
-    let c = read_with(rx.as_fd(), PIPE_BUF);
+    assert_eq!(write_once(&tx, &data), Ok(data.len()));
+    let a = read_with(&rx, PIPE_BUF);
+    let b = read_with(&rx, PIPE_BUF);
+    let c = read_with(&rx, PIPE_BUF);
     assert_eq!((a.len(), b.len(), c.len()), (PIPE_BUF, PIPE_BUF, 10));
     assert_eq!([a, b, c].concat(), data);
 }
@@ -92,9 +98,9 @@ fn a_write_larger_than_pipe_buf_is_split_into_pipe_buf_packets() {
 #[test]
 fn a_zero_length_read_returns_zero_and_keeps_the_packet() {
     let (rx, tx) = packet_pipe();
-    assert_eq!(write_once(tx.as_fd(), b"abc"), Ok(3));
-    assert_eq!(read_once(rx.as_fd(), &mut []), Ok(0));
-    assert_eq!(read_with(rx.as_fd(), 100), b"abc");
+    assert_eq!(write_once(&tx, b"abc"), Ok(3));
+    assert_eq!(read_once(&rx, &mut []), Ok(0));
+    assert_eq!(read_with(&rx, 100), b"abc");
 }
 
 /// pipe2(2) O_DIRECT: "Zero-length packets are not supported." Asserted: a write of zero
@@ -103,28 +109,27 @@ fn a_zero_length_read_returns_zero_and_keeps_the_packet() {
 #[test]
 fn a_zero_length_write_creates_no_packet() {
     let (rx, tx) = packet_pipe();
-    set_nonblocking(rx.as_fd(), true);
-    assert_eq!(write_once(tx.as_fd(), b""), Ok(0));
-    assert_eq!(fionread(rx.as_fd()), Ok(0));
+    set_nonblocking(&rx, true);
+    assert_eq!(write_once(&tx, b""), Ok(0));
+    assert_eq!(fionread(&rx), Ok(0));
     let mut buf = [0u8; 16];
-    assert_errno!(read_once(rx.as_fd(), &mut buf), Errno::EAGAIN);
+    assert_errno!(read_once(&rx, &mut buf), Errno::EAGAIN);
 }
 
 /// pipe2(2): "Since Linux 4.5, it is possible to change the O_DIRECT setting of a pipe file
 /// descriptor using fcntl(2)." Asserted on a pipe and a FIFO made without it: F_SETFL O_DIRECT
 /// on the write end is accepted, shows in F_GETFL, and turns later writes into packets.
+#[apply(pipe_kinds)]
 #[rstest]
-#[case::anonymous(PipeKind::Anonymous)]
-#[case::fifo(PipeKind::Fifo)]
-fn o_direct_can_be_switched_on_with_fcntl(#[case] kind: PipeKind) {
-    let p = kind.open();
-    assert_eq!(status_flags(p.tx.as_fd()) & libc::O_DIRECT, 0);
-    assert_eq!(set_status_flag(p.tx.as_fd(), libc::O_DIRECT, true), Ok(()));
-    assert_eq!(status_flags(p.tx.as_fd()) & libc::O_DIRECT, libc::O_DIRECT);
-    assert_eq!(write_once(p.tx.as_fd(), b"ab"), Ok(2));
-    assert_eq!(write_once(p.tx.as_fd(), b"cd"), Ok(2));
-    assert_eq!(read_with(p.rx.as_fd(), 100), b"ab");
-    assert_eq!(read_with(p.rx.as_fd(), 100), b"cd");
+fn o_direct_can_be_switched_on_with_fcntl(#[case] kind: Kind) {
+    let p = blocking_pair(kind);
+    assert_eq!(status_flags(p.tx()) & libc::O_DIRECT, 0);
+    assert_eq!(set_status_flag(p.tx(), libc::O_DIRECT, true), Ok(()));
+    assert_eq!(status_flags(p.tx()) & libc::O_DIRECT, libc::O_DIRECT);
+    assert_eq!(write_once(p.tx(), b"ab"), Ok(2));
+    assert_eq!(write_once(p.tx(), b"cd"), Ok(2));
+    assert_eq!(read_with(p.rx(), 100), b"ab");
+    assert_eq!(read_with(p.rx(), 100), b"cd");
 }
 
 /// pipe2(2) O_DIRECT creates a packet-mode pipe; the mode is the O_DIRECT status flag of the
@@ -134,9 +139,9 @@ fn o_direct_can_be_switched_on_with_fcntl(#[case] kind: PipeKind) {
 #[test]
 fn clearing_o_direct_returns_to_byte_stream_writes() {
     let (rx, tx) = packet_pipe();
-    assert_eq!(status_flags(tx.as_fd()) & libc::O_DIRECT, libc::O_DIRECT);
-    assert_eq!(set_status_flag(tx.as_fd(), libc::O_DIRECT, false), Ok(()));
-    assert_eq!(write_once(tx.as_fd(), b"ab"), Ok(2));
-    assert_eq!(write_once(tx.as_fd(), b"cd"), Ok(2));
-    assert_eq!(read_with(rx.as_fd(), 100), b"abcd");
+    assert_eq!(status_flags(&tx) & libc::O_DIRECT, libc::O_DIRECT);
+    assert_eq!(set_status_flag(&tx, libc::O_DIRECT, false), Ok(()));
+    assert_eq!(write_once(&tx, b"ab"), Ok(2));
+    assert_eq!(write_once(&tx, b"cd"), Ok(2));
+    assert_eq!(read_with(&rx, 100), b"abcd");
 }

@@ -66,7 +66,7 @@ fn the_consumer_waits_while_any_write_end_is_open() {
         let mut consumer = run_probe("consumer: sum", Some(&rx), Some(&out_tx), &["sum"]);
         drop((rx, out_tx));
         producer.expect_success();
-        consumer.assert_blocked("sum reading stdin while the parent still holds a write end");
+        consumer.assert_blocked_in(fixtures::blocked::calls::READ, "sum reading stdin while the parent still holds a write end");
         drop(tx);
         assert_eq!(read_to_eof(out_rx.as_fd()), b"55\n");
         consumer.expect_success();

@@ -8,36 +8,25 @@
 use fixtures::child::await_child_state;
 use fixtures::kinds::Kind;
 use fixtures::signals::{count, ignore, install_counter};
-use fixtures::{spawn, sync};
 use nix::errno::Errno;
 use nix::sys::signal::{SaFlags, Signal};
-use poll_select::Wait;
+use poll_select::cases::every_wait;
+use poll_select::waits::{Wait, blocked_waiter};
 use rstest::rstest;
+use rstest_reuse::apply;
 
 /// signal(7): a handler interrupts the wait with EINTR, with or without SA_RESTART; the
 /// handler ran exactly once.
+#[apply(every_wait)]
 #[rstest]
-fn a_handler_interrupts_the_wait_with_eintr(
-    #[values(Wait::Poll, Wait::Ppoll, Wait::Select, Wait::Pselect)] call: Wait,
-    #[values(true, false)] sa_restart: bool,
-) {
+fn a_handler_interrupts_the_wait_with_eintr(#[case] call: Wait, #[values(true, false)] sa_restart: bool) {
     let p = Kind::Pipe.pair();
-    let (ready, wait_ready) = sync::channel();
-    let mut child = spawn("waiter", || {
-        install_counter(
-            Signal::SIGUSR1,
-            if sa_restart {
-                SaFlags::SA_RESTART
-            } else {
-                SaFlags::empty()
-            },
-        );
-        ready.notify();
+    let child = blocked_waiter("a wait without timeout", || {
+        let flags = if sa_restart { SaFlags::SA_RESTART } else { SaFlags::empty() };
+        install_counter(Signal::SIGUSR1, flags);
         assert_eq!(call.readable(p.rx(), None, None), Err(Errno::EINTR));
         assert_eq!(count(Signal::SIGUSR1), 1);
     });
-    wait_ready.wait();
-    child.assert_blocked("a wait without timeout");
     child.signal(Signal::SIGUSR1);
     child.expect_success();
 }
@@ -47,23 +36,18 @@ fn a_handler_interrupts_the_wait_with_eintr(
 /// a SIGSTOP/SIGCONT without a handler; poll, ppoll, select and pselect are not listed and
 /// are resumed transparently: the child is blocked again after SIGCONT and returns 1 when
 /// the peer writes.
+#[apply(every_wait)]
 #[rstest]
-fn a_stop_and_continue_does_not_interrupt_the_wait(
-    #[values(Wait::Poll, Wait::Ppoll, Wait::Select, Wait::Pselect)] call: Wait,
-) {
+fn a_stop_and_continue_does_not_interrupt_the_wait(#[case] call: Wait) {
     let p = Kind::Pipe.pair();
-    let (ready, wait_ready) = sync::channel();
-    let mut child = spawn("waiter", || {
-        ready.notify();
+    let mut child = blocked_waiter("a wait without timeout", || {
         assert_eq!(call.readable(p.rx(), None, None), Ok(1));
     });
-    wait_ready.wait();
-    child.assert_blocked("a wait without timeout");
     child.signal(Signal::SIGSTOP);
     await_child_state(child.pid(), libc::WSTOPPED, "the child to stop");
     child.signal(Signal::SIGCONT);
     await_child_state(child.pid(), libc::WCONTINUED, "the child to continue");
-    child.assert_blocked("the same wait after SIGCONT");
+    child.assert_still_blocked("the same wait after SIGCONT");
     p.send(b"x");
     child.expect_success();
 }
@@ -73,16 +57,12 @@ fn a_stop_and_continue_does_not_interrupt_the_wait(
 #[test]
 fn an_ignored_signal_does_not_interrupt_poll() {
     let p = Kind::Pipe.pair();
-    let (ready, wait_ready) = sync::channel();
-    let mut child = spawn("waiter ignoring SIGUSR1", || {
+    let mut child = blocked_waiter("poll without timeout", || {
         ignore(Signal::SIGUSR1);
-        ready.notify();
         assert_eq!(Wait::Poll.readable(p.rx(), None, None), Ok(1));
     });
-    wait_ready.wait();
-    child.assert_blocked("poll without timeout");
     child.signal(Signal::SIGUSR1);
-    child.assert_blocked("poll after an ignored SIGUSR1");
+    child.assert_still_blocked("poll after an ignored SIGUSR1");
     p.send(b"x");
     child.expect_success();
 }

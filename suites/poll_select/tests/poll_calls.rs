@@ -1,13 +1,17 @@
 //! poll(2) as a call: its return value, its timeout argument, and its errors.
 
+use std::os::fd::AsRawFd;
 use std::time::{Duration, Instant};
 
 use fixtures::kinds::Kind;
+use fixtures::limits::set_nofile_soft_limit;
 use fixtures::poll::poll1;
-use fixtures::{assert_errno, require, run_in_child, spawn, sync, sys};
+use fixtures::{assert_errno, needs, run_in_child, sys};
 use nix::errno::Errno;
-use poll_select::limit_nofile;
+use poll_select::cases::every_kind;
+use poll_select::waits::{blocked_waiter, poll, pollfd};
 use rstest::rstest;
+use rstest_reuse::apply;
 
 /// poll(2), RETURN VALUE: "the number of elements in the pollfds whose revents fields have
 /// been set to a nonzero value". An eventfd that is both readable and writable counts once,
@@ -18,32 +22,14 @@ fn poll_counts_entries_with_events_not_events() {
     e.send(b"x");
     let idle = Kind::Pipe.pair();
     run_in_child("poll with a closed fd", || {
-        let closed = sys(unsafe { libc::dup(idle.rx()) }).unwrap();
-        sys(unsafe { libc::close(closed) }).unwrap();
+        let closed = idle.rx().try_clone_to_owned().unwrap().as_raw_fd(); // closed again at once
         let mut fds = [
-            libc::pollfd {
-                fd: e.rx(),
-                events: libc::POLLIN | libc::POLLOUT,
-                revents: 0,
-            },
-            libc::pollfd {
-                fd: idle.rx(),
-                events: libc::POLLIN,
-                revents: 0,
-            },
-            libc::pollfd {
-                fd: closed,
-                events: libc::POLLIN,
-                revents: 0,
-            },
-            libc::pollfd {
-                fd: -1,
-                events: libc::POLLIN,
-                revents: 0,
-            },
+            pollfd(e.rx().as_raw_fd(), libc::POLLIN | libc::POLLOUT),
+            pollfd(idle.rx().as_raw_fd(), libc::POLLIN),
+            pollfd(closed, libc::POLLIN),
+            pollfd(-1, libc::POLLIN),
         ];
-        // SAFETY: four valid pollfds.
-        assert_eq!(sys(unsafe { libc::poll(fds.as_mut_ptr(), 4, 0) }), Ok(2));
+        assert_eq!(poll(&mut fds, 0), Ok(2));
         assert_eq!(
             fds.map(|f| f.revents),
             [libc::POLLIN | libc::POLLOUT, 0, libc::POLLNVAL, 0]
@@ -58,25 +44,9 @@ fn poll_counts_entries_with_events_not_events() {
 fn the_same_fd_listed_twice_is_reported_in_each_entry() {
     let p = Kind::Pipe.pair();
     p.send(b"x");
-    let mut fds = [
-        libc::pollfd {
-            fd: p.rx(),
-            events: libc::POLLIN,
-            revents: 0,
-        },
-        libc::pollfd {
-            fd: p.rx(),
-            events: libc::POLLRDNORM,
-            revents: 0,
-        },
-        libc::pollfd {
-            fd: p.rx(),
-            events: libc::POLLPRI,
-            revents: 0,
-        },
-    ];
-    // SAFETY: three valid pollfds.
-    assert_eq!(sys(unsafe { libc::poll(fds.as_mut_ptr(), 3, 0) }), Ok(2));
+    let fd = p.rx().as_raw_fd();
+    let mut fds = [pollfd(fd, libc::POLLIN), pollfd(fd, libc::POLLRDNORM), pollfd(fd, libc::POLLPRI)];
+    assert_eq!(poll(&mut fds, 0), Ok(2));
     assert_eq!(fds.map(|f| f.revents), [libc::POLLIN, libc::POLLRDNORM, 0]);
 }
 
@@ -108,9 +78,7 @@ fn a_positive_timeout_expires_with_zero_after_at_least_that_long() {
 #[test]
 fn nfds_zero_with_a_timeout_is_a_sleep() {
     let start = Instant::now();
-    // SAFETY: nfds 0, the array is never read.
-    let r = sys(unsafe { libc::poll(std::ptr::null_mut(), 0, 30) });
-    assert_eq!(r, Ok(0));
+    assert_eq!(poll(&mut [], 30), Ok(0));
     assert!(
         start.elapsed() >= Duration::from_millis(30),
         "returned after {:?}",
@@ -123,21 +91,10 @@ fn nfds_zero_with_a_timeout_is_a_sleep() {
 /// blocked until the peer sends, then returns 1 with POLLIN — for every kind, each with its
 /// own wakeup path. poll(2), NOTES: poll "is not affected by the O_NONBLOCK flag" (the
 /// pair's fds are nonblocking).
+#[apply(every_kind)]
 #[rstest]
-fn an_infinite_timeout_waits_for_the_peer(
-    #[values(
-        Kind::Pipe,
-        Kind::Fifo,
-        Kind::UnixStream,
-        Kind::UnixDgram,
-        Kind::Tcp,
-        Kind::EventFd,
-        Kind::Pty,
-        Kind::Mq
-    )]
-    kind: Kind,
-) {
-    require!(kind.available());
+fn an_infinite_timeout_waits_for_the_peer(#[case] kind: Kind) {
+    needs!(available(kind.availability()));
     blocks_until_the_peer_sends(kind, -1);
 }
 
@@ -150,13 +107,9 @@ fn any_negative_timeout_is_infinite() {
 
 fn blocks_until_the_peer_sends(kind: Kind, timeout: libc::c_int) {
     let p = kind.pair();
-    let (ready, wait_ready) = sync::channel();
-    let mut child = spawn("poller", || {
-        ready.notify();
+    let child = blocked_waiter("poll with an infinite timeout", || {
         assert_eq!(poll1(p.rx(), libc::POLLIN, timeout), Ok((1, libc::POLLIN)));
     });
-    wait_ready.wait();
-    child.assert_blocked("poll with an infinite timeout");
     p.send(b"x");
     child.expect_success();
 }
@@ -174,18 +127,10 @@ fn an_unmapped_array_fails_efault() {
 #[test]
 fn nfds_above_rlimit_nofile_fails_einval() {
     run_in_child("poll under RLIMIT_NOFILE 16", || {
-        limit_nofile(16);
-        let mut fds = [libc::pollfd {
-            fd: -1,
-            events: 0,
-            revents: 0,
-        }; 17];
-        // SAFETY: 17 valid pollfds; only the first nfds are read.
-        assert_eq!(sys(unsafe { libc::poll(fds.as_mut_ptr(), 16, 0) }), Ok(0));
-        assert_errno!(
-            sys(unsafe { libc::poll(fds.as_mut_ptr(), 17, 0) }),
-            Errno::EINVAL
-        );
+        set_nofile_soft_limit(16);
+        let mut fds = [pollfd(-1, 0); 17];
+        assert_eq!(poll(&mut fds[..16], 0), Ok(0));
+        assert_errno!(poll(&mut fds, 0), Errno::EINVAL);
     })
     .expect_success();
 }

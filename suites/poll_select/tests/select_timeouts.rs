@@ -1,29 +1,40 @@
 //! The timeout arguments of select(2), pselect(2) and ppoll(2): what is written back, what
 //! is rejected, and what an absent timeout means.
 
+use std::os::fd::{AsFd, AsRawFd};
 use std::time::{Duration, Instant};
 
 use fixtures::clock::{duration_of, timespec};
 use fixtures::kinds::Kind;
-use fixtures::{assert_errno, spawn, sync};
+use fixtures::assert_errno;
 use nix::errno::Errno;
-use poll_select::{FdSet, pselect, raw_ppoll, raw_pselect6, select};
+use poll_select::fd_sets::{FdSet, pselect, raw_pselect6, select};
+use poll_select::waits::{Wait, blocked_waiter, pollfd, raw_ppoll};
 use rstest::rstest;
+
+/// select(2) for reading `fd`, with the timeout `tv` (written back by the kernel).
+fn select_readable(fd: impl AsFd, tv: &mut libc::timeval) -> Result<i32, Errno> {
+    let fd = fd.as_fd().as_raw_fd();
+    select(fd + 1, Some(&mut FdSet::of(&[fd])), None, None, Some(tv))
+}
+
+/// glibc's pselect(2) for reading `fd`, with the timeout `ts` (not written back).
+fn pselect_readable(fd: impl AsFd, ts: &libc::timespec) -> Result<i32, Errno> {
+    let fd = fd.as_fd().as_raw_fd();
+    pselect(fd + 1, Some(&mut FdSet::of(&[fd])), Some(ts), None)
+}
+
+fn timeval(tv_sec: libc::time_t, tv_usec: libc::suseconds_t) -> libc::timeval {
+    libc::timeval { tv_sec, tv_usec }
+}
 
 /// select(2): "On Linux, select() modifies timeout to reflect the amount of time not
 /// slept". When the timeout expires nothing is left: {0, 0} is written back.
 #[test]
 fn select_writes_back_zero_when_the_timeout_expires() {
     let p = Kind::Pipe.pair();
-    let mut r = FdSet::of(&[p.rx()]);
-    let mut tv = libc::timeval {
-        tv_sec: 0,
-        tv_usec: 20_000,
-    };
-    assert_eq!(
-        select(p.rx() + 1, Some(&mut r), None, None, Some(&mut tv)),
-        Ok(0)
-    );
+    let mut tv = timeval(0, 20_000);
+    assert_eq!(select_readable(p.rx(), &mut tv), Ok(0));
     assert_eq!((tv.tv_sec, tv.tv_usec), (0, 0));
 }
 
@@ -33,15 +44,8 @@ fn select_writes_back_zero_when_the_timeout_expires() {
 fn select_writes_back_the_time_not_slept() {
     let p = Kind::Pipe.pair();
     p.send(b"x");
-    let mut r = FdSet::of(&[p.rx()]);
-    let mut tv = libc::timeval {
-        tv_sec: 5,
-        tv_usec: 0,
-    };
-    assert_eq!(
-        select(p.rx() + 1, Some(&mut r), None, None, Some(&mut tv)),
-        Ok(1)
-    );
+    let mut tv = timeval(5, 0);
+    assert_eq!(select_readable(p.rx(), &mut tv), Ok(1));
     let left = Duration::from_secs(tv.tv_sec as u64) + Duration::from_micros(tv.tv_usec as u64);
     assert!(
         left > Duration::from_secs(4) && left < Duration::from_secs(5),
@@ -49,23 +53,18 @@ fn select_writes_back_the_time_not_slept() {
     );
 }
 
-/// select(2), ERRORS: "EINVAL The value contained within timeout is invalid" — a tv_usec of a
-/// million or more is not counted as invalid: Linux normalises the timeval instead of
-/// rejecting it (fs/select.c, kern_select: tv_sec + tv_usec / USEC_PER_SEC); the time
-/// written back is a normalised timeval again.
+/// select(2), ERRORS: "EINVAL The value contained within timeout is invalid" — Linux differs
+/// from POSIX select(), whose timeval holds microseconds below a million (and which fails
+/// EINVAL for an invalid timeout): a tv_usec of a million or more is not counted as invalid,
+/// Linux normalises the timeval instead of rejecting it (fs/select.c, kern_select: tv_sec +
+/// tv_usec / USEC_PER_SEC); the time written back is a normalised timeval again. Pinned as
+/// observed (docs/findings.md).
 #[test]
 fn select_accepts_and_normalises_tv_usec_above_a_second() {
     let p = Kind::Pipe.pair();
     p.send(b"x");
-    let mut r = FdSet::of(&[p.rx()]);
-    let mut tv = libc::timeval {
-        tv_sec: 0,
-        tv_usec: 1_500_000,
-    };
-    assert_eq!(
-        select(p.rx() + 1, Some(&mut r), None, None, Some(&mut tv)),
-        Ok(1)
-    );
+    let mut tv = timeval(0, 1_500_000);
+    assert_eq!(select_readable(p.rx(), &mut tv), Ok(1));
     assert!(
         tv.tv_usec < 1_000_000 && tv.tv_sec == 1,
         "written back: {}s {}us",
@@ -81,15 +80,8 @@ fn select_accepts_and_normalises_tv_usec_above_a_second() {
 #[case::negative_microseconds(0, -1)]
 fn select_rejects_a_negative_timeout(#[case] sec: libc::time_t, #[case] usec: libc::suseconds_t) {
     let p = Kind::Pipe.pair();
-    let mut r = FdSet::of(&[p.rx()]);
-    let mut tv = libc::timeval {
-        tv_sec: sec,
-        tv_usec: usec,
-    };
-    assert_errno!(
-        select(p.rx() + 1, Some(&mut r), None, None, Some(&mut tv)),
-        Errno::EINVAL
-    );
+    let mut tv = timeval(sec, usec);
+    assert_errno!(select_readable(p.rx(), &mut tv), Errno::EINVAL);
 }
 
 /// select(2): "pselect() does not change this argument" — the glibc wrapper "hides this
@@ -97,9 +89,8 @@ fn select_rejects_a_negative_timeout(#[case] sec: libc::time_t, #[case] usec: li
 #[test]
 fn glibc_pselect_leaves_the_timeout_unchanged() {
     let p = Kind::Pipe.pair();
-    let mut r = FdSet::of(&[p.rx()]);
     let ts = timespec(Duration::from_millis(20));
-    assert_eq!(pselect(p.rx() + 1, Some(&mut r), Some(&ts), None), Ok(0));
+    assert_eq!(pselect_readable(p.rx(), &ts), Ok(0));
     assert_eq!(duration_of(&ts), Duration::from_millis(20));
 }
 
@@ -108,12 +99,9 @@ fn glibc_pselect_leaves_the_timeout_unchanged() {
 #[test]
 fn the_pselect6_system_call_writes_back_the_timeout() {
     let p = Kind::Pipe.pair();
-    let mut r = FdSet::of(&[p.rx()]);
+    let fd = p.rx().as_raw_fd();
     let mut ts = timespec(Duration::from_millis(20));
-    assert_eq!(
-        raw_pselect6(p.rx() + 1, Some(&mut r), Some(&mut ts), None),
-        Ok(0)
-    );
+    assert_eq!(raw_pselect6(fd + 1, Some(&mut FdSet::of(&[fd])), Some(&mut ts), None), Ok(0));
     assert_eq!((ts.tv_sec, ts.tv_nsec), (0, 0));
 }
 
@@ -124,11 +112,7 @@ fn the_pselect6_system_call_writes_back_the_timeout() {
 fn the_ppoll_system_call_writes_back_the_timeout_but_glibc_ppoll_does_not() {
     let p = Kind::Pipe.pair();
     p.send(b"x");
-    let mut fds = [libc::pollfd {
-        fd: p.rx(),
-        events: libc::POLLIN,
-        revents: 0,
-    }];
+    let mut fds = [pollfd(p.rx().as_raw_fd(), libc::POLLIN)];
     let mut ts = timespec(Duration::from_secs(1));
     assert_eq!(raw_ppoll(&mut fds, Some(&mut ts), None), Ok(1));
     let left = duration_of(&ts);
@@ -162,41 +146,28 @@ fn ppoll_and_pselect_reject_an_invalid_timespec(
         tv_sec: sec,
         tv_nsec: nsec,
     };
-    let mut fds = [libc::pollfd {
-        fd: p.rx(),
-        events: libc::POLLIN,
-        revents: 0,
-    }];
+    let mut fds = [pollfd(p.rx().as_raw_fd(), libc::POLLIN)];
     // SAFETY: one valid pollfd and timespec.
     assert_errno!(
         fixtures::sys(unsafe { libc::ppoll(fds.as_mut_ptr(), 1, &ts, std::ptr::null()) }),
         Errno::EINVAL,
         "ppoll"
     );
-    let mut r = FdSet::of(&[p.rx()]);
-    assert_errno!(
-        pselect(p.rx() + 1, Some(&mut r), Some(&ts), None),
-        Errno::EINVAL,
-        "pselect"
-    );
+    assert_errno!(pselect_readable(p.rx(), &ts), Errno::EINVAL, "pselect");
 }
 
 /// select(2): "If timeout is specified as NULL, select() blocks indefinitely waiting for a
 /// file descriptor to become ready"; poll(2): "If tmo_p is specified as NULL, then ppoll()
 /// can block indefinitely". Each blocks until the peer writes.
 #[rstest]
-#[case::select(poll_select::Wait::Select)]
-#[case::pselect(poll_select::Wait::Pselect)]
-#[case::ppoll(poll_select::Wait::Ppoll)]
-fn a_null_timeout_waits_for_the_peer(#[case] call: poll_select::Wait) {
+#[case::select(Wait::Select)]
+#[case::pselect(Wait::Pselect)]
+#[case::ppoll(Wait::Ppoll)]
+fn a_null_timeout_waits_for_the_peer(#[case] call: Wait) {
     let p = Kind::Pipe.pair();
-    let (ready, wait_ready) = sync::channel();
-    let mut child = spawn("waiter", || {
-        ready.notify();
+    let child = blocked_waiter("a wait without timeout", || {
         assert_eq!(call.readable(p.rx(), None, None), Ok(1));
     });
-    wait_ready.wait();
-    child.assert_blocked("a wait without timeout");
     p.send(b"x");
     child.expect_success();
 }
@@ -206,11 +177,7 @@ fn a_null_timeout_waits_for_the_peer(#[case] call: poll_select::Wait) {
 #[test]
 fn select_with_no_fds_and_a_timeout_is_a_sleep() {
     let start = Instant::now();
-    let mut tv = libc::timeval {
-        tv_sec: 0,
-        tv_usec: 30_000,
-    };
-    assert_eq!(select(0, None, None, None, Some(&mut tv)), Ok(0));
+    assert_eq!(select(0, None, None, None, Some(&mut timeval(0, 30_000))), Ok(0));
     assert!(
         start.elapsed() >= Duration::from_millis(30),
         "returned after {:?}",

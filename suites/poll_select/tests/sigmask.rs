@@ -9,11 +9,22 @@ use std::time::Duration;
 
 use fixtures::kinds::Kind;
 use fixtures::signals::{block, count, current_mask, install_counter, is_pending, set_contains, sigset};
-use fixtures::{assert_errno, run_in_child, spawn, sync};
+use fixtures::{assert_errno, run_in_child};
 use nix::errno::Errno;
 use nix::sys::signal::{SaFlags, Signal, raise};
-use poll_select::Wait;
+use poll_select::waits::{Wait, blocked_waiter};
 use rstest::rstest;
+
+/// In a child: SIGUSR1 gets a counting handler and is blocked and pending when `f` runs.
+fn with_sigusr1_blocked_and_pending(f: impl FnOnce()) {
+    run_in_child("SIGUSR1 blocked and pending", || {
+        install_counter(Signal::SIGUSR1, SaFlags::empty());
+        block(Signal::SIGUSR1);
+        raise(Signal::SIGUSR1).unwrap();
+        f();
+    })
+    .expect_success();
+}
 
 /// select(2): pselect "first replaces the current signal mask by the one pointed to by
 /// sigmask, then does the select function" — atomically. A signal blocked and already
@@ -25,23 +36,16 @@ use rstest::rstest;
 #[case::pselect(Wait::Pselect)]
 fn a_pending_signal_unblocked_by_the_mask_interrupts_at_once(#[case] call: Wait) {
     let p = Kind::Pipe.pair();
-    run_in_child("mask switch", || {
-        install_counter(Signal::SIGUSR1, SaFlags::empty());
-        block(Signal::SIGUSR1);
-        raise(Signal::SIGUSR1).unwrap();
+    with_sigusr1_blocked_and_pending(|| {
         assert!(is_pending(Signal::SIGUSR1));
         let open = sigset(&[]);
-        assert_errno!(
-            call.readable(p.rx(), Some(Duration::from_secs(5)), Some(&open)),
-            Errno::EINTR
-        );
+        assert_errno!(call.readable(p.rx(), Some(Duration::from_secs(5)), Some(&open)), Errno::EINTR);
         assert_eq!(count(Signal::SIGUSR1), 1, "the handler runs once");
         assert!(
             set_contains(&current_mask(), libc::SIGUSR1),
             "the original mask is restored"
         );
-    })
-    .expect_success();
+    });
 }
 
 /// signal(7): "A signal may be blocked, which means that it will not be delivered until it
@@ -59,18 +63,11 @@ fn a_pending_signal_unblocked_by_the_mask_interrupts_at_once(#[case] call: Wait)
 #[case::pselect_null_mask(Wait::Pselect)]
 fn a_blocked_pending_signal_does_not_interrupt(#[case] call: Wait) {
     let p = Kind::Pipe.pair();
-    run_in_child("blocked signal", || {
-        install_counter(Signal::SIGUSR1, SaFlags::empty());
-        block(Signal::SIGUSR1);
-        raise(Signal::SIGUSR1).unwrap();
-        assert_eq!(
-            call.readable(p.rx(), Some(Duration::from_millis(20)), None),
-            Ok(0)
-        );
+    with_sigusr1_blocked_and_pending(|| {
+        assert_eq!(call.readable(p.rx(), Some(Duration::from_millis(20)), None), Ok(0));
         assert_eq!(count(Signal::SIGUSR1), 0);
         assert!(is_pending(Signal::SIGUSR1));
-    })
-    .expect_success();
+    });
 }
 
 /// select(2): "if it is not NULL, then pselect() first replaces the current signal mask by
@@ -85,11 +82,9 @@ fn a_blocked_pending_signal_does_not_interrupt(#[case] call: Wait) {
 #[case::pselect(Wait::Pselect)]
 fn the_mask_blocks_a_signal_only_for_the_duration_of_the_call(#[case] call: Wait) {
     let p = Kind::Pipe.pair();
-    let (ready, wait_ready) = sync::channel();
-    let mut child = spawn("waiter with SIGUSR1 blocked by the call", || {
+    let mut child = blocked_waiter("a wait with SIGUSR1 blocked by its sigmask", || {
         install_counter(Signal::SIGUSR1, SaFlags::empty());
         let blocking = sigset(&[libc::SIGUSR1]);
-        ready.notify();
         assert_eq!(call.readable(p.rx(), None, Some(&blocking)), Ok(1));
         assert_eq!(
             count(Signal::SIGUSR1),
@@ -98,10 +93,8 @@ fn the_mask_blocks_a_signal_only_for_the_duration_of_the_call(#[case] call: Wait
         );
         assert!(!set_contains(&current_mask(), libc::SIGUSR1));
     });
-    wait_ready.wait();
-    child.assert_blocked("a wait with SIGUSR1 blocked by its sigmask");
     child.signal(Signal::SIGUSR1);
-    child.assert_blocked("the same wait after SIGUSR1 was sent");
+    child.assert_still_blocked("the same wait after SIGUSR1 was sent");
     p.send(b"x");
     child.expect_success();
 }

@@ -1,8 +1,11 @@
 //! EBADF: the access mode of a descriptor and invalid descriptors.
 
+use std::os::fd::AsRawFd;
+
 use fixtures::{IpcName, assert_errno, run_in_child};
 use nix::errno::Errno;
-use posix_mq::{SigEvent, create, open};
+use posix_mq::queue::{create, open};
+use posix_mq::sigevent::SigEvent;
 
 /// mq_send(3), ERRORS: "EBADF The descriptor specified in mqdes was invalid or not opened
 /// for writing"; mq_receive(3): "... or not opened for reading". Checked for both
@@ -28,10 +31,10 @@ fn send_needs_write_access_and_receive_needs_read_access() {
 fn calls_on_an_invalid_descriptor_fail_ebadf() {
     let name = IpcName::mq("bad");
     let q = create(&name, 1);
-    let raw = q.raw();
+    let raw = q.as_raw_fd();
     run_in_child("closed descriptor", move || {
         let (_r, w) = nix::unistd::pipe().unwrap();
-        let pipe_fd = std::os::fd::AsRawFd::as_raw_fd(&w);
+        let pipe_fd = w.as_raw_fd();
         // SAFETY: closing the inherited queue descriptor.
         unsafe { libc::close(raw) };
         for fd in [raw, pipe_fd] {

@@ -1,8 +1,8 @@
 //! mq_open(3) attributes, mq_getattr(3) and mq_setattr(3).
 
-use fixtures::{IpcName, assert_errno, require, skip};
+use fixtures::{IpcName, assert_errno, needs, skip};
 use nix::errno::Errno;
-use posix_mq::{MSGSIZE, attr, create, mq_open, open};
+use posix_mq::queue::{MSGSIZE, attr, create, mq_open, open};
 use rstest::rstest;
 
 /// mq_open(3): "The fields of the struct mq_attr pointed to attr specify the maximum number
@@ -45,7 +45,7 @@ fn non_positive_maxmsg_or_msgsize_fails_einval(#[case] maxmsg: i64, #[case] msgs
 #[case::maxmsg_above_hard_msgmax(65_537, 16)]
 #[case::msgsize_above_hard_msgsizemax(1, 16 * 1024 * 1024 + 1)]
 fn even_a_privileged_process_cannot_exceed_the_hard_limits(#[case] maxmsg: i64, #[case] msgsize: i64) {
-    require!(fixtures::gate::capability(fixtures::gate::Cap::SYS_RESOURCE));
+    needs!(cap(SYS_RESOURCE));
     let name = IpcName::mq("hard");
     assert_errno!(
         mq_open(name.as_cstr(), libc::O_CREAT | libc::O_RDWR, 0o600, Some(&attr(maxmsg, msgsize))),
@@ -153,6 +153,8 @@ fn an_unprivileged_process_cannot_exceed_msg_max_or_msgsize_max() {
         assert_errno!(mk(&names[0], msg_max + 1, 16), Errno::EINVAL, "mq_maxmsg = msg_max + 1");
         assert_errno!(mk(&names[1], 1, msgsize_max + 1), Errno::EINVAL, "mq_msgsize = msgsize_max + 1");
         assert_eq!(mk(&names[2], 1, msgsize_max).map(|_| ()), Ok(()), "mq_msgsize = msgsize_max");
+        // variant: none — the claim (msg_max + 1 fails) is asserted on every value; a queue of
+        // msg_max messages is also created when that is small enough for RLIMIT_MSGQUEUE.
         if msg_max <= 64 {
             assert_eq!(mk(&names[3], msg_max, 16).map(|_| ()), Ok(()), "mq_maxmsg = msg_max");
         }
@@ -165,7 +167,7 @@ fn an_unprivileged_process_cannot_exceed_msg_max_or_msgsize_max() {
 /// (CAP_SYS_RESOURCE)". The values are read, not changed.
 #[test]
 fn cap_sys_resource_may_exceed_msg_max_and_msgsize_max() {
-    require!(fixtures::gate::capability(fixtures::gate::Cap::SYS_RESOURCE));
+    needs!(cap(SYS_RESOURCE));
     let msg_max = fixtures::sysctl::read_u64("fs/mqueue/msg_max") as i64;
     let msgsize_max = fixtures::sysctl::read_u64("fs/mqueue/msgsize_max") as i64;
     if msg_max >= 65_536 || msgsize_max >= 16 * 1024 * 1024 {

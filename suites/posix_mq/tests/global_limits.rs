@@ -4,11 +4,19 @@
 //! defaults for queues created with attr NULL, which no other test relies on; the limits
 //! themselves (msg_max, msgsize_max, queues_max) are lowered only inside a new IPC
 //! namespace, so that no concurrent test anywhere on the machine sees them.
+//!
+//! Variants: a test that changes a value states it with `needs!(sysctl(..))`
+//! ([`fixtures::facility::sysctl`]), which reports `present` where root can write it,
+//! `blocked` (SKIP) where root cannot (a read-only /proc/sys, as in containers), or `absent`
+//! (SKIP) where the file does not exist. Without root it SKIPs with no variant (the claim
+//! cannot be set up; nothing was observed).
+//! `queues_max_gives_enospc_to_unprivileged_processes_only` also reports whether the test
+//! process held CAP_SYS_RESOURCE, which decides what it asserts for itself.
 
-use fixtures::sysctl::{SysctlGuard, read_u64, writable};
-use fixtures::{IpcName, assert_errno, require, run_in_child};
+use fixtures::sysctl::{SysctlGuard, read_u64};
+use fixtures::{IpcName, assert_errno, needs, require, run_in_child, variant};
 use nix::errno::Errno;
-use posix_mq::{attr, mq_open};
+use posix_mq::queue::{attr, mq_open};
 use rstest::rstest;
 use serial_test::serial;
 
@@ -40,7 +48,7 @@ fn queues_created_without_attr_get_msg_default_and_msgsize_default() {
 #[test]
 #[serial]
 fn changing_msg_default_and_msgsize_default_changes_new_queues() {
-    require!(writable("fs/mqueue/msg_default"));
+    needs!(sysctl("fs/mqueue/msg_default"));
     let _a = SysctlGuard::set("fs/mqueue/msg_default", "3");
     let _b = SysctlGuard::set("fs/mqueue/msgsize_default", "200");
     assert_eq!(default_attributes(), (3, 200));
@@ -53,12 +61,12 @@ fn changing_msg_default_and_msgsize_default_changes_new_queues() {
 #[test]
 #[serial]
 fn defaults_above_the_limits_are_capped_to_the_limits() {
-    require!(writable("fs/mqueue/msg_default"));
     let msg_max = read_u64("fs/mqueue/msg_max");
     let msgsize_max = read_u64("fs/mqueue/msgsize_max");
     if msg_max >= 65_536 || msgsize_max >= 16 * 1024 * 1024 || msg_max * msgsize_max > 400_000 {
         fixtures::skip!("the limits are too high here for a default-sized queue to fit RLIMIT_MSGQUEUE");
     }
+    needs!(sysctl("fs/mqueue/msg_default"));
     let _a = SysctlGuard::set("fs/mqueue/msg_default", &(msg_max + 1).to_string());
     let _b = SysctlGuard::set("fs/mqueue/msgsize_default", &(msgsize_max + 1).to_string());
     assert_eq!(default_attributes(), (msg_max as i64, msgsize_max as i64));
@@ -78,7 +86,7 @@ fn defaults_above_the_limits_are_capped_to_the_limits() {
 #[case::msgsize_default_below_128("fs/mqueue/msgsize_default", "127")]
 #[serial]
 fn limits_outside_their_documented_range_are_rejected_with_einval(#[case] file: &str, #[case] value: &str) {
-    require!(writable(file));
+    needs!(sysctl(file));
     let guard = SysctlGuard::save(file);
     assert_errno!(fixtures::sysctl::write(file, value), Errno::EINVAL, "writing {value} to {file}");
     assert_eq!(fixtures::sysctl::read(file), guard.saved(), "the value must be unchanged");
@@ -91,7 +99,7 @@ fn limits_outside_their_documented_range_are_rejected_with_einval(#[case] file: 
 #[test]
 #[serial]
 fn limits_at_the_edges_of_their_documented_range_are_accepted() {
-    require!(writable("fs/mqueue/msg_max"));
+    needs!(sysctl("fs/mqueue/msg_max"));
     require!(in_new_ipc_namespace(|| {
         for (file, value) in [
             ("fs/mqueue/msg_max", "1"),
@@ -105,23 +113,19 @@ fn limits_at_the_edges_of_their_documented_range_are_accepted() {
     }));
 }
 
-/// Run `f` in a child that has its own IPC namespace (unshare(CLONE_NEWIPC)); skip when
-/// that is not permitted. The machine's /proc/sys/fs/mqueue values are checked unchanged
-/// afterwards.
+/// Run `f` in a child that has its own IPC namespace (unshare(CLONE_NEWIPC)); `Err` (skip)
+/// when that is not permitted. The machine's /proc/sys/fs/mqueue values are checked
+/// unchanged afterwards.
 fn in_new_ipc_namespace(f: impl FnOnce()) -> Result<(), String> {
-    const REFUSED: i32 = 77;
     let files = ["msg_max", "msgsize_max", "msg_default", "msgsize_default", "queues_max"];
     let before: Vec<String> = files.iter().map(|f| fixtures::sysctl::read(&format!("fs/mqueue/{f}"))).collect();
     let o = run_in_child("child in a new IPC namespace", || {
-        if nix::sched::unshare(nix::sched::CloneFlags::CLONE_NEWIPC).is_err() {
-            fixtures::child::exit_now(REFUSED);
+        if let Err(e) = fixtures::ns::unshare_exact(libc::CLONE_NEWIPC) {
+            fixtures::skip!("unshare(CLONE_NEWIPC) is not permitted here (needs CAP_SYS_ADMIN): {e}");
         }
         f();
     });
-    if o == fixtures::Outcome::Exited(REFUSED) {
-        return Err("unshare(CLONE_NEWIPC) is not permitted here (needs CAP_SYS_ADMIN)".into());
-    }
-    o.expect_success();
+    o.ran()?.expect_success();
     let after: Vec<String> = files.iter().map(|f| fixtures::sysctl::read(&format!("fs/mqueue/{f}"))).collect();
     assert_eq!(before, after, "the machine's mqueue limits must not change");
     Ok(())
@@ -134,12 +138,13 @@ fn in_new_ipc_namespace(f: impl FnOnce()) -> Result<(), String> {
 /// namespace (its own count and limit): with queues_max 1 and one queue, an unprivileged
 /// process gets ENOSPC, a process with CAP_SYS_RESOURCE creates another anyway (root
 /// without that capability, as in some containers, gets ENOSPC too), and raising the
-/// limit lets the unprivileged process create one.
+/// limit lets the unprivileged process create one. Variant (besides `present`/`blocked`):
+/// `cap-sys-resource` (the test process exceeded the limit) or `no-cap-sys-resource` (it
+/// was limited like the unprivileged one).
 #[test]
 #[serial]
 fn queues_max_gives_enospc_to_unprivileged_processes_only() {
-    require!(writable("fs/mqueue/queues_max"));
-    require!(fixtures::privilege::other_user_reachable());
+    needs!(other_user, sysctl("fs/mqueue/queues_max"));
     require!(in_new_ipc_namespace(|| {
         let mk =
             |n: &IpcName| mq_open(n.as_cstr(), libc::O_CREAT | libc::O_EXCL | libc::O_RDWR, 0o600, Some(&attr(1, 16)));
@@ -153,8 +158,10 @@ fn queues_max_gives_enospc_to_unprivileged_processes_only() {
         })
         .expect_success();
         if fixtures::gate::has_cap(fixtures::gate::Cap::SYS_RESOURCE) {
+            variant::observed("cap-sys-resource", "the test process holds CAP_SYS_RESOURCE: it exceeds queues_max");
             assert!(mk(&third).is_ok(), "CAP_SYS_RESOURCE exceeds queues_max");
         } else {
+            variant::observed("no-cap-sys-resource", "root without CAP_SYS_RESOURCE: limited by queues_max too");
             assert_errno!(mk(&third), Errno::ENOSPC, "without CAP_SYS_RESOURCE even root is limited");
         }
         fixtures::sysctl::write("fs/mqueue/queues_max", "1000000").unwrap();

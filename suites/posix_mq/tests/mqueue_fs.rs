@@ -1,34 +1,28 @@
 //! mq_overview(7), "Mounting the message queue filesystem": the queues of the IPC
 //! namespace as files. Each test mounts the filesystem in a child that has a private mount
 //! namespace (unshare(CLONE_NEWNS)), so nothing stays mounted; it needs root
-//! (CAP_SYS_ADMIN) and skips otherwise.
+//! (`needs!(root)`; CAP_SYS_ADMIN) and skips where the mount is refused (`require!` of the
+//! mount's result).
 
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 
 use fixtures::ns::with_mount;
-use fixtures::privilege::{can_switch_user, drop_to_nobody};
-use fixtures::{IpcName, Outcome, Scratch, assert_errno, skip, spawn};
+use fixtures::privilege::drop_to_nobody;
+use fixtures::{IpcName, Outcome, Scratch, assert_errno, needs, require, spawn};
 use nix::errno::Errno;
+use nix::sys::stat::{Mode, fchmod};
 use nix::sys::signal::Signal;
-use posix_mq::{QueueFile, SigEvent, create, mq_open, read_queue_file};
+use posix_mq::queue::{create, mq_open};
+use posix_mq::queue_file::{QueueFile, read_queue_file};
+use posix_mq::sigevent::SigEvent;
 use rstest::rstest;
 
-/// Run `f` with the mqueue filesystem mounted on a scratch directory, in a child. Returns
-/// Err(reason) when the mount is not possible here.
+/// Run `f` with the mqueue filesystem mounted on a scratch directory, in a child with a
+/// private mount namespace. `Err(reason)` when the mount is refused here (the test SKIPs:
+/// nothing about the claim was observed).
 fn in_mqueue_fs(f: impl FnOnce(&std::path::Path)) -> Result<(), String> {
-    if !nix::unistd::geteuid().is_root() {
-        return Err("mounting the mqueue filesystem needs root".into());
-    }
     let dir = Scratch::new();
     with_mount("mqueue", "mqueue", dir.path(), f)
-}
-
-macro_rules! mqueue_fs {
-    ($body:expr) => {
-        if let Err(reason) = in_mqueue_fs($body) {
-            skip!("{reason}");
-        }
-    };
 }
 
 /// mq_overview(7): "After the filesystem has been mounted, the message queues on the
@@ -37,12 +31,13 @@ macro_rules! mqueue_fs {
 /// regular file with its mode and owner.
 #[test]
 fn queues_are_files_in_a_sticky_mqueue_directory() {
+    needs!(root);
     let name = IpcName::mq("listed");
     let q = create(&name, 2);
-    // SAFETY: fchmod of the queue's own descriptor.
-    assert_eq!(unsafe { libc::fchmod(q.fd(), 0o640) }, 0);
+    fchmod(&q, Mode::from_bits_truncate(0o640)).unwrap();
+    // variant: none — the file's owner is compared with the creator's (this process's) euid.
     let uid = nix::unistd::geteuid().as_raw();
-    mqueue_fs!(|dir| {
+    require!(in_mqueue_fs(|dir| {
         let root = std::fs::metadata(dir).unwrap();
         assert_eq!(root.mode() & 0o7777, 0o1777, "the mount directory is sticky and world-writable");
         let names: Vec<String> =
@@ -52,7 +47,7 @@ fn queues_are_files_in_a_sticky_mqueue_directory() {
         assert!(meta.is_file());
         assert_eq!(meta.mode() & 0o777, 0o640);
         assert_eq!(meta.uid(), uid);
-    });
+    }));
 }
 
 /// mq_overview(7): "The contents of each file in the directory consist of a single line
@@ -61,18 +56,19 @@ fn queues_are_files_in_a_sticky_mqueue_directory() {
 /// SIGNO and NOTIFY_PID are 0.
 #[test]
 fn the_queue_file_shows_qsize_as_the_bytes_of_queued_messages() {
+    needs!(root);
     let name = IpcName::mq("qsize");
     let q = create(&name, 4);
     for m in [&b"abc"[..], b"de", b"", b"fghij"] {
         q.send(m, 0).unwrap();
     }
-    mqueue_fs!(|dir| {
+    require!(in_mqueue_fs(|dir| {
         let text = std::fs::read_to_string(dir.join(name.bare())).unwrap();
         assert!(text.starts_with("QSIZE:") && text.ends_with('\n') && text.lines().count() == 1, "{text:?}");
         assert_eq!(QueueFile::parse(&text), QueueFile { qsize: 10, notify: 0, signo: 0, notify_pid: 0 });
         q.receive().unwrap(); // "abc" (all priority 0: FIFO)
         assert_eq!(read_queue_file(dir, &name).qsize, 7);
-    });
+    }));
 }
 
 /// mq_overview(7): "NOTIFY_PID If this is nonzero, then the process with this PID has used
@@ -84,11 +80,12 @@ fn the_queue_file_shows_qsize_as_the_bytes_of_queued_messages() {
 #[case::sigev_none("none", 1, 0)]
 #[case::sigev_thread("thread", 2, 0)]
 fn the_queue_file_shows_the_notification_registration(#[case] how: &str, #[case] notify: i32, #[case] signo: i32) {
+    needs!(root);
     extern "C" fn ignore(_: libc::sigval) {}
     let name = IpcName::mq("notify");
     let _q = create(&name, 2);
-    mqueue_fs!(|dir| {
-        let q = posix_mq::open(name.as_cstr(), libc::O_RDONLY);
+    require!(in_mqueue_fs(|dir| {
+        let q = posix_mq::queue::open(name.as_cstr(), libc::O_RDONLY);
         let ev = match how {
             "signal" => SigEvent::signal(Signal::SIGUSR2, 0),
             "none" => SigEvent::none(),
@@ -99,7 +96,7 @@ fn the_queue_file_shows_the_notification_registration(#[case] how: &str, #[case]
         assert_eq!(read_queue_file(dir, &name), QueueFile { qsize: 0, notify, signo, notify_pid: pid });
         q.notify(None).unwrap();
         assert_eq!(read_queue_file(dir, &name), QueueFile { qsize: 0, notify: 0, signo: 0, notify_pid: 0 });
-    });
+    }));
 }
 
 /// mq_overview(7): queues "can be viewed and manipulated using the commands usually used
@@ -107,9 +104,10 @@ fn the_queue_file_shows_the_notification_registration(#[case] how: &str, #[case]
 /// gone, an open descriptor keeps working.
 #[test]
 fn removing_the_file_unlinks_the_queue() {
+    needs!(root);
     let name = IpcName::mq("rm");
     let q = create(&name, 2);
-    mqueue_fs!(|dir| std::fs::remove_file(dir.join(name.bare())).unwrap());
+    require!(in_mqueue_fs(|dir| std::fs::remove_file(dir.join(name.bare())).unwrap()));
     assert_errno!(mq_open(name.as_cstr(), libc::O_RDWR, 0, None), Errno::ENOENT);
     q.send(b"still", 0).unwrap();
     assert_eq!(q.receive().unwrap().0, b"still");
@@ -119,9 +117,8 @@ fn removing_the_file_unlinks_the_queue() {
 /// decides whether another user may open the queue.
 #[test]
 fn chmod_of_the_file_changes_who_may_open_the_queue() {
-    if !can_switch_user() {
-        skip!("needs root to mount the filesystem and to act as another user");
-    }
+    // Root to mount the filesystem, and a child that becomes another user.
+    needs!(root, cap(SETUID), cap(SETGID));
     let name = IpcName::mq("chmod");
     let _q = create(&name, 2);
     let try_open = || {
@@ -137,8 +134,8 @@ fn chmod_of_the_file_changes_who_may_open_the_queue() {
         .join()
     };
     assert_eq!(try_open(), Outcome::Exited(13), "mode 0600 keeps another user out");
-    mqueue_fs!(|dir| {
+    require!(in_mqueue_fs(|dir| {
         std::fs::set_permissions(dir.join(name.bare()), std::fs::Permissions::from_mode(0o666)).unwrap();
-    });
+    }));
     assert_eq!(try_open(), Outcome::Exited(0), "after chmod 0666 another user may open it");
 }

@@ -2,7 +2,7 @@
 
 use fixtures::{IpcName, assert_errno};
 use nix::errno::Errno;
-use posix_mq::{create, open};
+use posix_mq::queue::{create, open};
 
 /// mq_send(3), ERRORS: "EAGAIN The queue was full, and the O_NONBLOCK flag was set for the
 /// message queue description"; the queue keeps its mq_maxmsg messages.

@@ -2,24 +2,38 @@
 //! Every process that registers is a forked child: signal masks and the SIGEV_THREAD helper
 //! thread of glibc must not touch the test process.
 
+use std::ffi::CStr;
 use std::os::fd::AsRawFd;
 use std::sync::atomic::{AtomicI32, Ordering};
 
 use fixtures::privilege::{can_switch_user, drop_to_nobody};
 use fixtures::signals::SignalCatcher;
-use fixtures::{IpcName, NEGATIVE_WAIT, assert_errno, run_in_child, spawn};
+use fixtures::{Agent, IpcName, NEGATIVE_WAIT, assert_errno, run_in_child, spawn};
 use nix::errno::Errno;
 use nix::sys::signal::Signal;
-use posix_mq::{Mq, SI_MESGQ, SigEvent, create, mq_open, open};
+use nix::sys::stat::{Mode, fchmod};
+use posix_mq::SI_MESGQ;
+use posix_mq::queue::{Mq, create, mq_open, open};
+use posix_mq::sigevent::SigEvent;
 use rstest::rstest;
 
 /// A queue created with mode 0666 (through fchmod, whatever the umask) so that a child
 /// that became nobody can use it too.
 fn shared_queue(name: &IpcName, maxmsg: i64) -> Mq {
     let q = create(name, maxmsg);
-    // SAFETY: fchmod of the queue's own descriptor.
-    assert_eq!(unsafe { libc::fchmod(q.fd(), 0o666) }, 0);
+    fchmod(&q, Mode::from_bits_truncate(0o666)).unwrap();
     q
+}
+
+/// Another process (a child that opens the queue by name) registers with SIGEV_NONE:
+/// `expected` is what mq_notify(3) must answer it (Ok: the queue has no registration left;
+/// EBUSY: "Another process has already registered").
+#[track_caller]
+fn another_process_registers(name: &CStr, expected: Result<(), Errno>) {
+    run_in_child("another process registering", || {
+        assert_eq!(open(name, libc::O_RDONLY).notify(Some(&SigEvent::none())), expected);
+    })
+    .expect_success();
 }
 
 /// mq_notify(3), SIGEV_SIGNAL: "Notify the process by sending the signal specified in
@@ -31,34 +45,33 @@ fn shared_queue(name: &IpcName, maxmsg: i64) -> Mq {
 fn sigev_signal_reports_si_mesgq_the_senders_pid_and_uid_and_the_value() {
     let name = IpcName::mq("signal");
     let _q = shared_queue(&name, 2);
-    let n = name.as_cstr().to_owned();
-    let (ready, wait_ready) = fixtures::sync::channel();
-    let (expect, wait_expect) = fixtures::sync::channel();
-    let mut registrant = spawn("registrant", || {
+    // The registrant is asked for the sender's pid and uid once the message was sent.
+    let registrant = Agent::<(i32, u32), ()>::spawn("registrant", |serve| {
         let c = SignalCatcher::new(&[Signal::SIGUSR1]);
-        let q = open(&n, libc::O_RDONLY);
+        let q = open(name.as_cstr(), libc::O_RDONLY);
         q.notify(Some(&SigEvent::signal(Signal::SIGUSR1, 0x5eed))).unwrap();
-        ready.notify();
+        serve.ready(());
         let info = c.wait();
-        let (pid, uid) = (wait_expect.recv_u64() as i32, wait_expect.recv_u64() as u32);
-        assert_eq!(info.signo, libc::SIGUSR1);
-        assert_eq!(info.code, SI_MESGQ, "si_code");
-        assert_eq!(info.pid(), pid, "si_pid is the sender's pid");
-        assert_eq!(info.uid(), uid, "si_uid is the sender's real uid");
-        assert_eq!(info.value_int(), 0x5eed, "si_value is sigev_value");
-        assert_eq!(q.receive().unwrap().0, b"ping", "the message itself stays in the queue");
+        serve.serve(|(pid, uid)| {
+            assert_eq!(info.signo, libc::SIGUSR1);
+            assert_eq!(info.code, SI_MESGQ, "si_code");
+            assert_eq!(info.pid(), pid, "si_pid is the sender's pid");
+            assert_eq!(info.uid(), uid, "si_uid is the sender's real uid");
+            assert_eq!(info.value_int(), 0x5eed, "si_value is sigev_value");
+            assert_eq!(q.receive().unwrap().0, b"ping", "the message itself stays in the queue");
+        });
     });
-    wait_ready.wait();
-    let n2 = name.as_cstr().to_owned();
-    let mut sender = spawn("sender", move || {
+    registrant.ready::<()>();
+    let mut sender = spawn("sender", || {
         drop_to_nobody();
-        open(&n2, libc::O_WRONLY).send(b"ping", 0).unwrap();
+        open(name.as_cstr(), libc::O_WRONLY).send(b"ping", 0).unwrap();
     });
     sender.join().expect_success();
+    // variant: none — the sender is nobody when run as root and the test's own user
+    // otherwise; either way si_uid is asserted to be the sender's real uid.
     let uid = if can_switch_user() { fixtures::privilege::NOBODY } else { nix::unistd::getuid().as_raw() };
-    expect.send_u64(sender.pid().as_raw() as u64);
-    expect.send_u64(uid as u64);
-    registrant.join().expect_success();
+    registrant.request((sender.pid().as_raw(), uid));
+    registrant.expect_success();
 }
 
 /// mq_notify(3): "Message notification occurs only when a new message arrives and the queue
@@ -76,7 +89,9 @@ fn notification_comes_only_when_the_queue_goes_from_empty_to_non_empty() {
         let q = open(&n, libc::O_RDWR | libc::O_NONBLOCK);
         q.notify(Some(&SigEvent::signal(Signal::SIGUSR1, 1))).unwrap();
         q.send(b"second", 0).unwrap();
-        assert!(c.wait_for(NEGATIVE_WAIT).is_none(), "no notification for a non-empty queue");
+        // mq_send(3) sends the notification itself, before it returns: were one due, it would
+        // be pending now.
+        assert!(c.take_pending().is_none(), "no notification for a non-empty queue");
         while q.receive().is_ok() {}
         q.send(b"third", 0).unwrap();
         assert!(c.wait_for(NEGATIVE_WAIT).is_some(), "empty to non-empty must notify");
@@ -101,7 +116,8 @@ fn the_registration_is_removed_after_one_notification() {
         assert!(c.wait_for(NEGATIVE_WAIT).is_some());
         q.receive().unwrap();
         q.send(b"2", 0).unwrap();
-        assert!(c.wait_for(NEGATIVE_WAIT).is_none(), "a second notification without registering again");
+        // Sent by mq_send(3) before it returns, were it due (see above).
+        assert!(c.take_pending().is_none(), "a second notification without registering again");
         assert_eq!(q.notify(Some(&SigEvent::signal(Signal::SIGUSR1, 2))), Ok(()), "the old registration is gone");
     })
     .expect_success();
@@ -115,35 +131,18 @@ fn the_registration_is_removed_after_one_notification() {
 fn only_one_process_may_register_until_it_unregisters() {
     let name = IpcName::mq("busy");
     let _q = create(&name, 2);
-    let n = name.as_cstr().to_owned();
-    let (registered, wait_registered) = fixtures::sync::channel();
-    let (release, wait_release) = fixtures::sync::channel();
-    let (released, wait_released) = fixtures::sync::channel();
-    let mut first = spawn("first registrant", || {
-        let q = open(&n, libc::O_RDONLY);
+    // The first registrant stays alive (and open) until the end; asked, it unregisters.
+    let first = Agent::<(), Result<(), Errno>>::spawn("first registrant", |serve| {
+        let q = open(name.as_cstr(), libc::O_RDONLY);
         q.notify(Some(&SigEvent::none())).unwrap();
-        registered.notify();
-        wait_release.wait();
-        q.notify(None).unwrap();
-        released.notify();
-        wait_release.wait(); // stay alive (and open) until the end
+        serve.ready(());
+        serve.serve(|()| q.notify(None));
     });
-    wait_registered.wait();
-    let n2 = name.as_cstr().to_owned();
-    run_in_child("second process", || {
-        let q = open(&n2, libc::O_RDONLY);
-        assert_errno!(q.notify(Some(&SigEvent::none())), Errno::EBUSY);
-    })
-    .expect_success();
-    release.notify();
-    wait_released.wait();
-    run_in_child("second process after mq_notify(NULL)", || {
-        let q = open(&n2, libc::O_RDONLY);
-        assert_eq!(q.notify(Some(&SigEvent::none())), Ok(()));
-    })
-    .expect_success();
-    release.notify();
-    first.join().expect_success();
+    first.ready::<()>();
+    another_process_registers(name.as_cstr(), Err(Errno::EBUSY));
+    assert_eq!(first.request(()), Ok(()), "mq_notify(NULL) of the registered process");
+    another_process_registers(name.as_cstr(), Ok(()));
+    first.expect_success();
 }
 
 /// Linux: the registered process itself cannot register a second time either (the queue
@@ -171,27 +170,23 @@ fn the_registered_process_registering_again_gets_ebusy() {
 fn mq_notify_null_from_an_unregistered_process_succeeds_and_changes_nothing() {
     let name = IpcName::mq("nullother");
     let q = create(&name, 2);
-    let n = name.as_cstr().to_owned();
-    let (ready, wait_ready) = fixtures::sync::channel();
-    let (sent, wait_sent) = fixtures::sync::channel();
-    let mut registrant = spawn("registrant", || {
+    // Released once the message was sent, the registrant checks that its signal came.
+    let registrant = Agent::<(), ()>::spawn("registrant", |serve| {
         let c = SignalCatcher::new(&[Signal::SIGUSR1]);
-        let q = open(&n, libc::O_RDONLY);
+        let q = open(name.as_cstr(), libc::O_RDONLY);
         q.notify(Some(&SigEvent::signal(Signal::SIGUSR1, 7))).unwrap();
-        ready.notify();
-        wait_sent.wait();
+        serve.ready(());
+        serve.wait_release();
         let info = c.take_pending().expect("the registration must have survived mq_notify(NULL) of another process");
         assert_eq!(info.value_int(), 7);
     });
-    wait_ready.wait();
-    let n2 = name.as_cstr().to_owned();
-    run_in_child("unregistered process", move || {
-        assert_eq!(open(&n2, libc::O_RDONLY).notify(None), Ok(()));
+    registrant.ready::<()>();
+    run_in_child("unregistered process", || {
+        assert_eq!(open(name.as_cstr(), libc::O_RDONLY).notify(None), Ok(()));
     })
     .expect_success();
     q.send(b"x", 0).unwrap();
-    sent.notify();
-    registrant.join().expect_success();
+    registrant.expect_success();
 }
 
 /// mq_notify(3): "If another process or thread is waiting to read a message from an empty
@@ -202,34 +197,25 @@ fn mq_notify_null_from_an_unregistered_process_succeeds_and_changes_nothing() {
 fn no_notification_while_another_process_waits_in_mq_receive() {
     let name = IpcName::mq("waiter");
     let q = create(&name, 2);
-    let n = name.as_cstr().to_owned();
-    let (ready, wait_ready) = fixtures::sync::channel();
-    let (step, wait_step) = fixtures::sync::channel();
-    let (checked, wait_checked) = fixtures::sync::channel();
-    let mut registrant = spawn("registrant", || {
+    // Asked, the registrant answers whether its notification signal is pending.
+    let registrant = Agent::<(), bool>::spawn("registrant", |serve| {
         let c = SignalCatcher::new(&[Signal::SIGUSR1]);
-        let q = open(&n, libc::O_RDONLY);
+        let q = open(name.as_cstr(), libc::O_RDONLY);
         q.notify(Some(&SigEvent::signal(Signal::SIGUSR1, 1))).unwrap();
-        ready.notify();
-        wait_step.wait(); // the first message went to the blocked receiver
-        assert!(c.take_pending().is_none(), "notified although a receiver was waiting");
-        checked.notify();
-        wait_step.wait(); // a second message arrived with nobody waiting
-        assert!(c.take_pending().is_some(), "the registration must have remained in effect");
+        serve.ready(());
+        serve.serve(|()| c.take_pending().is_some());
     });
-    wait_ready.wait();
-    let n2 = name.as_cstr().to_owned();
-    let mut receiver = spawn("blocked receiver", move || {
-        assert_eq!(open(&n2, libc::O_RDONLY).receive().unwrap().0, b"for the receiver");
+    registrant.ready::<()>();
+    let mut receiver = spawn("blocked receiver", || {
+        assert_eq!(open(name.as_cstr(), libc::O_RDONLY).receive().unwrap().0, b"for the receiver");
     });
-    receiver.assert_blocked("mq_receive(3) on an empty queue");
+    receiver.assert_blocked_in(&[libc::SYS_mq_timedreceive], "mq_receive(3) on an empty queue");
     q.send(b"for the receiver", 0).unwrap();
     receiver.join().expect_success();
-    step.notify();
-    wait_checked.wait();
+    assert!(!registrant.request(()), "notified although a receiver was waiting");
     q.send(b"for the notification", 0).unwrap();
-    step.notify();
-    registrant.join().expect_success();
+    assert!(registrant.request(()), "the registration must have remained in effect");
+    registrant.expect_success();
 }
 
 /// mq_notify(3), SIGEV_NONE: "the calling process is registered as the target for
@@ -240,41 +226,28 @@ fn no_notification_while_another_process_waits_in_mq_receive() {
 fn sigev_none_registers_without_sending_anything() {
     let name = IpcName::mq("none");
     let _q = create(&name, 2);
-    let n = name.as_cstr().to_owned();
-    let (registered, wait_registered) = fixtures::sync::channel();
-    let (go, wait_go) = fixtures::sync::channel();
-    let (sent, wait_sent) = fixtures::sync::channel();
-    let mut registrant = spawn("registrant", || {
+    // Asked, the registrant sends a message itself and checks that no signal is pending.
+    let registrant = Agent::<(), ()>::spawn("registrant", |serve| {
         let mut all = nix::sys::signal::SigSet::all();
         all.remove(Signal::SIGKILL);
         all.thread_block().unwrap();
-        let q = open(&n, libc::O_RDWR);
+        let q = open(name.as_cstr(), libc::O_RDWR);
         q.notify(Some(&SigEvent::none())).unwrap();
-        registered.notify();
-        wait_go.wait();
-        q.send(b"x", 0).unwrap();
-        // SAFETY: sigpending fills a set we own.
-        let mut pending: libc::sigset_t = unsafe { std::mem::zeroed() };
-        unsafe { libc::sigpending(&mut pending) };
-        let any: Vec<i32> = (1..=64).filter(|s| unsafe { libc::sigismember(&pending, *s) } == 1).collect();
-        assert!(any.is_empty(), "SIGEV_NONE sent signals {any:?}");
-        sent.notify();
-        wait_go.wait();
+        serve.ready(());
+        serve.serve(|()| {
+            q.send(b"x", 0).unwrap();
+            // SAFETY: sigpending fills a set we own.
+            let mut pending: libc::sigset_t = unsafe { std::mem::zeroed() };
+            unsafe { libc::sigpending(&mut pending) };
+            let any: Vec<i32> = (1..=64).filter(|s| unsafe { libc::sigismember(&pending, *s) } == 1).collect();
+            assert!(any.is_empty(), "SIGEV_NONE sent signals {any:?}");
+        });
     });
-    wait_registered.wait();
-    let n2 = name.as_cstr().to_owned();
-    run_in_child("other process while registered", || {
-        assert_errno!(open(&n2, libc::O_RDONLY).notify(Some(&SigEvent::none())), Errno::EBUSY);
-    })
-    .expect_success();
-    go.notify();
-    wait_sent.wait();
-    run_in_child("other process after the message", || {
-        assert_eq!(open(&n2, libc::O_RDONLY).notify(Some(&SigEvent::none())), Ok(()));
-    })
-    .expect_success();
-    go.notify();
-    registrant.join().expect_success();
+    registrant.ready::<()>();
+    another_process_registers(name.as_cstr(), Err(Errno::EBUSY));
+    registrant.request(());
+    another_process_registers(name.as_cstr(), Ok(()));
+    registrant.expect_success();
 }
 
 static THREAD_REPORT_FD: AtomicI32 = AtomicI32::new(-1);
@@ -318,26 +291,18 @@ fn sigev_thread_calls_the_function_in_a_new_thread_with_sigev_value() {
 fn mq_close_removes_the_registration_made_through_the_descriptor() {
     let name = IpcName::mq("close");
     let _q = create(&name, 2);
-    let n = name.as_cstr().to_owned();
-    let (closed, wait_closed) = fixtures::sync::channel();
-    let (done, wait_done) = fixtures::sync::channel();
-    let mut registrant = spawn("registrant", || {
-        let keep = open(&n, libc::O_RDONLY);
-        let via = open(&n, libc::O_RDONLY);
+    let registrant = Agent::<(), ()>::spawn("registrant", |serve| {
+        let keep = open(name.as_cstr(), libc::O_RDONLY);
+        let via = open(name.as_cstr(), libc::O_RDONLY);
         via.notify(Some(&SigEvent::none())).unwrap();
         via.close().unwrap();
-        closed.notify();
-        wait_done.wait();
+        serve.ready(());
+        serve.wait_release();
         drop(keep);
     });
-    wait_closed.wait();
-    let n2 = name.as_cstr().to_owned();
-    run_in_child("another process", || {
-        assert_eq!(open(&n2, libc::O_RDONLY).notify(Some(&SigEvent::none())), Ok(()));
-    })
-    .expect_success();
-    done.notify();
-    registrant.join().expect_success();
+    registrant.ready::<()>();
+    another_process_registers(name.as_cstr(), Ok(()));
+    registrant.expect_success();
 }
 
 /// A registration belongs to a process: when the registered process exits (closing its
@@ -355,10 +320,7 @@ fn the_registration_ends_with_the_registered_process() {
         fixtures::child::exit_now(0)
     })
     .expect_success();
-    run_in_child("next registrant", || {
-        assert_eq!(open(&n, libc::O_RDONLY).notify(Some(&SigEvent::none())), Ok(()));
-    })
-    .expect_success();
+    another_process_registers(&n, Ok(()));
 }
 
 /// mq_notify(3), ERRORS: "EINVAL sevp->sigev_notify is not one of the permitted values; or

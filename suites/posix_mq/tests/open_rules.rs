@@ -1,22 +1,26 @@
 //! mq_open(3), mq_close(3), mq_unlink(3): creating, naming, opening and removing queues.
 
-use fixtures::privilege::{
-    can_switch_user, drop_to_nobody, mode_for_other_user, other_user_reachable,
-};
-use fixtures::{IpcName, assert_errno, require, run_in_child, skip, spawn, sys};
+use std::ffi::{CStr, CString};
+use std::os::fd::{AsRawFd, OwnedFd};
+
+use fixtures::io::{fd_flags, owned};
+use fixtures::privilege::{drop_to_nobody, mode_for_other_user};
+use fixtures::{IpcName, assert_errno, needs, run_in_child, spawn, sys, sys_size};
 use nix::errno::Errno;
-use posix_mq::{MSGSIZE, attr, create, mq_open, mq_unlink, open};
+use nix::sys::stat::{Mode, fchmod, fstat};
+use posix_mq::queue::{MSGSIZE, Mq, attr, create, mq_open, mq_unlink, open};
 use rstest::rstest;
 
-fn cstr(s: &str) -> std::ffi::CString {
-    std::ffi::CString::new(s).unwrap()
+fn cstr(s: &str) -> CString {
+    CString::new(s).unwrap()
 }
 
-fn fstat(fd: i32) -> libc::stat {
-    // SAFETY: a zeroed stat is a valid out-parameter.
-    let mut st: libc::stat = unsafe { std::mem::zeroed() };
-    assert_eq!(unsafe { libc::fstat(fd, &mut st) }, 0);
-    st
+/// The mq_open system call itself, without the C library's wrapper (mq_open(3), "C
+/// library/kernel differences").
+fn mq_open_syscall(name: &CStr, oflag: libc::c_int, mode: u32, attr: &libc::mq_attr) -> Result<OwnedFd, Errno> {
+    // SAFETY: a valid C string and mq_attr; the kernel validates the rest.
+    let r = unsafe { libc::syscall(libc::SYS_mq_open, name.as_ptr(), oflag, mode as libc::mode_t, attr as *const libc::mq_attr) };
+    sys_size(r as libc::ssize_t).map(|fd| owned(fd as libc::c_int))
 }
 
 /// mq_open(3): O_CREAT: "Create the message queue if it does not exist"; ERRORS: "ENOENT
@@ -56,12 +60,23 @@ fn o_creat_of_an_existing_queue_ignores_the_new_attributes() {
     assert_eq!((a.mq_maxmsg, a.mq_msgsize, a.mq_curmsgs), (3, MSGSIZE as _, 1));
 }
 
-/// mq_open(3), NOTES: "The library function performs the check that the name starts with a
-/// slash (/), giving the EINVAL error if it does not."
+/// mq_open(3), "C library/kernel differences": "The library function performs the check that
+/// the name starts with a slash (/), giving the EINVAL error if it does not. The kernel system
+/// call expects name to contain no preceding slash, so the C library function passes name
+/// without the preceding slash (i.e., name+1) to the system call." Asserted: the library's
+/// mq_open("NAME") fails with EINVAL, and the system call given the same "NAME" creates the
+/// queue that the library's mq_open("/NAME") opens (a message sent through one descriptor is
+/// received through the other).
 #[test]
 fn a_name_without_a_leading_slash_fails_einval() {
     let name = IpcName::mq("noslash");
-    assert_errno!(mq_open(&cstr(name.bare()), libc::O_CREAT | libc::O_RDWR, 0o600, Some(&attr(4, 64))), Errno::EINVAL);
+    let bare = cstr(name.bare());
+    assert_errno!(mq_open(&bare, libc::O_CREAT | libc::O_RDWR, 0o600, Some(&attr(4, 64))), Errno::EINVAL);
+    let by_kernel = mq_open_syscall(&bare, libc::O_CREAT | libc::O_EXCL | libc::O_RDWR, 0o600, &attr(4, 64))
+        .map(Mq::from)
+        .expect("the mq_open system call with the name without a slash");
+    open(name.as_cstr(), libc::O_WRONLY).send(b"through /NAME", 3).unwrap();
+    assert_eq!(by_kernel.receive().unwrap(), (b"through /NAME".to_vec(), 3), "the same queue");
 }
 
 /// mq_open(3), ERRORS: "ENOENT name was just "/" followed by no other characters."
@@ -105,7 +120,7 @@ fn names_up_to_name_max_characters_are_accepted(#[case] len: usize, #[case] err:
 fn the_descriptor_is_close_on_exec() {
     let name = IpcName::mq("cloexec");
     let q = create(&name, 1);
-    assert_eq!(sys(unsafe { libc::fcntl(q.fd(), libc::F_GETFD) }), Ok(libc::FD_CLOEXEC));
+    assert_eq!(fd_flags(&q), libc::FD_CLOEXEC);
 }
 
 /// mq_open(3), O_CREAT: "The owner (user ID) of the message queue is set to the effective
@@ -121,11 +136,13 @@ fn owner_and_mode_come_from_the_creator_and_its_umask(#[case] umask: u32, #[case
     let name = IpcName::mq("umask");
     let n = name.as_cstr().to_owned();
     run_in_child("creator", move || {
+        // variant: none — the creator is nobody in both runs (dropped from root, or already);
+        // the owner is compared with its own effective ids.
         drop_to_nobody();
         // SAFETY: umask in this child only.
         unsafe { libc::umask(umask as libc::mode_t) };
         let q = mq_open(&n, libc::O_CREAT | libc::O_EXCL | libc::O_RDWR, mode, Some(&attr(1, 16))).unwrap();
-        let st = fstat(q.fd());
+        let st = fstat(&q).unwrap();
         assert_eq!(st.st_mode & 0o777, expected, "mode {mode:o} with umask {umask:o}");
         assert_eq!(st.st_uid, nix::unistd::geteuid().as_raw());
         assert_eq!(st.st_gid, nix::unistd::getegid().as_raw());
@@ -147,11 +164,13 @@ fn another_user_is_checked_against_the_permission_bits(
     #[case] oflag: libc::c_int,
     #[case] allowed: bool,
 ) {
-    require!(other_user_reachable());
+    // variant: none — as root the child becomes nobody and meets the "other" bits, as an
+    // unprivileged user it meets the owner bits set to the same digit: one outcome.
+    needs!(other_user);
     let name = IpcName::mq("perm");
     let q = create(&name, 1);
-    // SAFETY: fchmod of the queue's descriptor sets the mode independent of the umask.
-    assert_eq!(unsafe { libc::fchmod(q.fd(), mode_for_other_user(others)) }, 0);
+    // fchmod of the queue's descriptor sets the mode independent of the umask.
+    fchmod(&q, Mode::from_bits_truncate(mode_for_other_user(others))).unwrap();
     let n = name.as_cstr().to_owned();
     run_in_child("another user", move || {
         drop_to_nobody();
@@ -171,13 +190,11 @@ fn another_user_is_checked_against_the_permission_bits(
 /// own (the kernel says EPERM, glibc reports EACCES); the queue survives.
 #[test]
 fn another_user_cannot_unlink_the_queue() {
-    if !can_switch_user() {
-        skip!("needs root to act as a second user against a queue owned by the first");
-    }
+    // Two distinct users: the owner (root) and a child that becomes nobody.
+    needs!(cap(SETUID), cap(SETGID));
     let name = IpcName::mq("unlinkperm");
     let q = create(&name, 1);
-    // SAFETY: as above.
-    assert_eq!(unsafe { libc::fchmod(q.fd(), 0o666) }, 0);
+    fchmod(&q, Mode::from_bits_truncate(0o666)).unwrap();
     let n = name.as_cstr().to_owned();
     run_in_child("another user", move || {
         drop_to_nobody();
@@ -239,7 +256,7 @@ fn a_forked_child_shares_the_open_queue_description_and_its_flags() {
     let name = IpcName::mq("fork");
     let q = create(&name, 2);
     let separate = open(name.as_cstr(), libc::O_RDWR);
-    let fd = q.raw();
+    let fd = q.as_raw_fd();
     spawn("child", move || {
         let mut a = attr(0, 0);
         a.mq_flags = libc::O_NONBLOCK as _;
@@ -261,7 +278,7 @@ fn a_forked_child_shares_the_open_queue_description_and_its_flags() {
 fn a_closed_descriptor_is_invalid() {
     let name = IpcName::mq("close");
     let q = create(&name, 1);
-    let raw = q.raw();
+    let raw = q.as_raw_fd();
     run_in_child("single-threaded closer", move || {
         // SAFETY: closing the inherited descriptor, then using its number.
         assert_eq!(unsafe { libc::mq_close(raw) }, 0);
@@ -279,7 +296,7 @@ fn a_queue_descriptor_is_a_file_descriptor_that_dup_copies() {
     let name = IpcName::mq("dup");
     let q = create(&name, 2);
     // SAFETY: dup of our descriptor; the copy is closed below.
-    let d = unsafe { libc::dup(q.fd()) };
+    let d = unsafe { libc::dup(q.as_raw_fd()) };
     assert!(d >= 0);
     assert_eq!(unsafe { libc::mq_send(d, b"via dup".as_ptr().cast(), 7, 3) }, 0);
     unsafe { libc::close(d) };

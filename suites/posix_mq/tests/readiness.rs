@@ -3,13 +3,14 @@
 //! can be monitored using select(2), poll(2), or epoll(7)." Readable = a message is
 //! queued; writable = the queue is not full.
 
-use std::os::fd::BorrowedFd;
+use std::os::fd::AsRawFd;
 
 use fixtures::deadline::poll_ms;
 use fixtures::poll::revents;
-use fixtures::{DEFAULT_DEADLINE, IpcName, NEGATIVE_WAIT, spawn};
+use fixtures::blocked::calls;
+use fixtures::{DEFAULT_DEADLINE, IpcName, spawn};
 use nix::sys::epoll::{Epoll, EpollCreateFlags, EpollEvent, EpollFlags};
-use posix_mq::{Mq, create, open};
+use posix_mq::queue::{Mq, create, open};
 use rstest::rstest;
 
 /// poll(2) on a queue descriptor: POLLIN exactly when a message is queued, POLLOUT exactly
@@ -28,7 +29,7 @@ fn poll_reports_pollin_when_non_empty_and_pollout_when_not_full(
     for _ in 0..queued {
         q.send(b"m", 0).unwrap();
     }
-    assert_eq!(revents(q.fd(), libc::POLLIN | libc::POLLOUT, 0), expected);
+    assert_eq!(revents(&q, libc::POLLIN | libc::POLLOUT, 0), expected);
 }
 
 /// A poll(2) for POLLIN on an empty queue waits: nothing is reported within a bounded wait,
@@ -37,16 +38,20 @@ fn poll_reports_pollin_when_non_empty_and_pollout_when_not_full(
 fn poll_for_pollin_blocks_until_another_process_sends() {
     let name = IpcName::mq("pollwait");
     let q = create(&name, 2);
-    assert_eq!(revents(q.fd(), libc::POLLIN, poll_ms(NEGATIVE_WAIT)), 0, "an empty queue is not readable");
-    let n = name.as_cstr().to_owned();
-    let mut poller = spawn("poller", move || {
-        let r = open(&n, libc::O_RDONLY);
-        assert_eq!(revents(r.fd(), libc::POLLIN, poll_ms(DEFAULT_DEADLINE)), libc::POLLIN);
-        assert_eq!(r.receive().unwrap().0, b"ready");
+    assert_eq!(revents(&q, libc::POLLIN, 0), 0, "an empty queue is not readable");
+    woken_by_a_message(&q, &name, calls::POLL, "poll(2) for POLLIN on an empty queue", |r| {
+        assert_eq!(revents(r, libc::POLLIN, poll_ms(DEFAULT_DEADLINE)), libc::POLLIN);
+        assert_eq!(r.receive().unwrap().0, b"wake up");
     });
-    poller.assert_blocked("poll(2) for POLLIN on an empty queue");
-    q.send(b"ready", 0).unwrap();
-    poller.expect_success();
+}
+
+/// Another process opens the queue `name` for reading and waits on it with `wait`; once it
+/// sleeps in the kernel in one of the system calls `nrs`, `q` sends "wake up", and the process must then succeed.
+fn woken_by_a_message(q: &Mq, name: &IpcName, nrs: &[libc::c_long], waiting_in: &str, wait: impl FnOnce(&Mq)) {
+    let mut waiter = spawn(waiting_in, || wait(&open(name.as_cstr(), libc::O_RDONLY)));
+    waiter.assert_blocked_in(nrs, waiting_in);
+    q.send(b"wake up", 0).unwrap();
+    waiter.expect_success();
 }
 
 /// epoll(7) on a queue descriptor: EPOLLIN appears when a message arrives (epoll_wait in
@@ -55,13 +60,9 @@ fn poll_for_pollin_blocks_until_another_process_sends() {
 fn epoll_reports_epollin_for_a_queued_message() {
     let name = IpcName::mq("epoll");
     let q = create(&name, 2);
-    let n = name.as_cstr().to_owned();
-    let mut waiter = spawn("epoll waiter", move || {
-        let r = open(&n, libc::O_RDONLY);
+    woken_by_a_message(&q, &name, calls::EPOLL_WAIT, "epoll_wait(2) on an empty queue", |r| {
         let ep = Epoll::new(EpollCreateFlags::EPOLL_CLOEXEC).unwrap();
-        // SAFETY: the descriptor outlives the registration.
-        let fd = unsafe { BorrowedFd::borrow_raw(r.fd()) };
-        ep.add(fd, EpollEvent::new(EpollFlags::EPOLLIN, 42)).unwrap();
+        ep.add(r, EpollEvent::new(EpollFlags::EPOLLIN, 42)).unwrap();
         let mut evs = [EpollEvent::empty(); 2];
         let n = ep.wait(&mut evs, DEFAULT_DEADLINE.as_millis() as u16).unwrap();
         assert_eq!(n, 1);
@@ -69,9 +70,6 @@ fn epoll_reports_epollin_for_a_queued_message() {
         r.receive().unwrap();
         assert_eq!(ep.wait(&mut evs, 0u8).unwrap(), 0, "a drained queue is not readable");
     });
-    waiter.assert_blocked("epoll_wait(2) on an empty queue");
-    q.send(b"e", 0).unwrap();
-    waiter.expect_success();
 }
 
 /// select(2) on a queue descriptor: readable only with a message queued, writable only
@@ -81,7 +79,7 @@ fn select_reports_readable_and_writable_queues() {
     let name = IpcName::mq("select");
     let q = create(&name, 1);
     let sel = |q: &Mq| -> (bool, bool) {
-        let fd = q.fd();
+        let fd = q.as_raw_fd();
         // SAFETY: fd_set manipulation and select on one valid descriptor, no wait.
         unsafe {
             let mut r: libc::fd_set = std::mem::zeroed();

@@ -1,11 +1,12 @@
 //! RLIMIT_MSGQUEUE (getrlimit(2); mq_overview(7), "Resource limit"). The limit is changed
 //! only in children; the bytes are counted per real user ID.
 
-use fixtures::privilege::{can_switch_user, drop_to_nobody};
-use fixtures::{IpcName, assert_errno, run_in_child, skip};
+use fixtures::privilege::drop_to_nobody;
+use fixtures::{IpcName, assert_errno, needs, run_in_child, skip};
+use nix::sys::stat::{Mode, fchmod};
 use nix::errno::Errno;
 use nix::sys::resource::{Resource, setrlimit};
-use posix_mq::{attr, create, mq_open, open};
+use posix_mq::queue::{attr, create, mq_open, mq_unlink, open};
 
 /// getrlimit(2), RLIMIT_MSGQUEUE: "a limit on the number of bytes that can be allocated for
 /// POSIX message queues for the real user ID of the calling process. This limit is enforced
@@ -34,9 +35,8 @@ fn creating_a_queue_larger_than_rlimit_msgqueue_fails_emfile() {
 /// so that no other queue counts against it.
 #[test]
 fn rlimit_msgqueue_counts_all_queues_of_the_user() {
-    if !can_switch_user() {
-        skip!("needs root to run as a user that owns no other queue");
-    }
+    // A child that becomes a user of its own (a fresh uid), which owns no other queue.
+    needs!(cap(SETUID), cap(SETGID));
     let msgsize = 4096;
     if fixtures::sysctl::read_u64("fs/mqueue/msgsize_max") < msgsize {
         skip!("fs/mqueue/msgsize_max is below {msgsize}");
@@ -55,9 +55,9 @@ fn rlimit_msgqueue_counts_all_queues_of_the_user() {
         let first = mk(&na).unwrap();
         assert_errno!(mk(&nb), Errno::EMFILE, "the second queue exceeds the user's limit");
         drop(first);
-        posix_mq::mq_unlink(&na).unwrap();
+        mq_unlink(&na).unwrap();
         assert!(mk(&nb).is_ok(), "the unlinked queue's bytes are returned");
-        posix_mq::mq_unlink(&nb).unwrap();
+        mq_unlink(&nb).unwrap();
     })
     .expect_success();
 }
@@ -68,8 +68,7 @@ fn rlimit_msgqueue_counts_all_queues_of_the_user() {
 fn rlimit_msgqueue_does_not_limit_the_use_of_an_existing_queue() {
     let name = IpcName::mq("use");
     let q = create(&name, 4);
-    // SAFETY: fchmod of the queue's own descriptor.
-    assert_eq!(unsafe { libc::fchmod(q.fd(), 0o666) }, 0);
+    fchmod(&q, Mode::from_bits_truncate(0o666)).unwrap();
     let n = name.as_cstr().to_owned();
     run_in_child("process with RLIMIT_MSGQUEUE 0", move || {
         drop_to_nobody();

@@ -2,7 +2,7 @@
 
 use fixtures::{IpcName, assert_errno};
 use nix::errno::Errno;
-use posix_mq::{MSGSIZE, create};
+use posix_mq::queue::{MSGSIZE, create};
 
 /// mq_send(3): msg_len "must be less than or equal to the queue's mq_msgsize attribute";
 /// ERRORS: "EMSGSIZE msg_len was greater than the mq_msgsize attribute of the message

@@ -5,7 +5,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use fixtures::{assert_errno, children, within};
 use nix::errno::Errno;
-use posix_sem::{UnnamedSem, post, trywait, value, wait};
+use posix_sem::calls::{post, trywait, value, wait};
+use posix_sem::unnamed::UnnamedSem;
 use rstest::rstest;
 
 const POSTERS: usize = 3;
@@ -16,11 +17,13 @@ const PER: usize = 2000;
 /// POSTERS*PER posts and as many waits spread over concurrent processes (or threads), every
 /// wait completes and the value ends at exactly 0: no post is lost and none counted twice.
 #[rstest]
-fn concurrent_posts_and_waits_lose_no_post(#[values("processes", "threads")] kind: &str) {
-    let s = UnnamedSem::new(kind == "processes", 0);
-    let a = s.as_ptr() as usize;
+#[case::processes(true)]
+#[case::threads(false)]
+fn concurrent_posts_and_waits_lose_no_post(#[case] between_processes: bool) {
+    let s = UnnamedSem::new(between_processes, 0);
+    let a = s.addr();
     let sem = move || a as *mut libc::sem_t;
-    if kind == "processes" {
+    if between_processes {
         let waiters = children(WAITERS, "waiter", |_| {
             for _ in 0..PER * POSTERS / WAITERS {
                 wait(sem()).unwrap();
@@ -67,7 +70,7 @@ const ROUNDS: u64 = 3000;
 #[test]
 fn a_binary_semaphore_protects_a_shared_counter_across_processes() {
     let s = UnnamedSem::new(true, 1);
-    let a = s.as_ptr() as usize;
+    let a = s.addr();
     let counter = s.slot(0) as usize;
     let inside = s.slot(1) as usize;
     children(WORKERS, "worker", |_| {

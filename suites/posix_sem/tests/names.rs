@@ -4,7 +4,7 @@ use std::os::unix::fs::MetadataExt;
 
 use fixtures::{IpcName, assert_errno};
 use nix::errno::Errno;
-use posix_sem::{cstr, dev_shm_path, sem_open, sem_open_existing, sem_unlink};
+use posix_sem::named::{create, cstr, dev_shm_path, sem_open, sem_unlink};
 use rstest::rstest;
 
 /// A unique name of exactly `len` characters after the slash.
@@ -23,7 +23,7 @@ fn a_named_semaphore_is_the_file_sem_dot_name_in_dev_shm() {
     let name = IpcName::sem("file");
     let path = dev_shm_path(&name);
     assert!(!path.exists());
-    let s = posix_sem::create(&name, 0);
+    let s = create(&name, 0);
     let meta = std::fs::metadata(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     assert!(meta.is_file());
     assert!(meta.len() > 0, "the file holds the semaphore");
@@ -51,35 +51,6 @@ fn names_up_to_name_max_minus_4_characters_are_accepted(#[case] len: usize, #[ca
         None => assert!(r.is_ok(), "a name of {len} characters: {r:?}"),
         Some(e) => assert_errno!(r, e, "sem_open of a name of {len} characters"),
     }
-}
-
-/// sem_open(3), ERRORS: "EINVAL name consists of just "/", followed by no other
-/// characters."
-#[test]
-fn a_name_of_only_a_slash_fails_einval() {
-    assert_errno!(sem_open(c"/", libc::O_CREAT, 0o600, 0), Errno::EINVAL);
-}
-
-/// sem_overview(7): the characters after the initial slash are ones "none of which are
-/// slashes". sem_open(3) lists ENOENT for "O_CREAT was specified, but name wasn't well
-/// formed"; glibc (2.36 here) returns EINVAL for a name with an inner slash instead (see
-/// Findings in docs/suites/posix_sem.md).
-#[test]
-fn a_name_with_an_inner_slash_is_rejected_with_einval() {
-    let name = format!("/{}/inner", fixtures::names::unique("slash"));
-    assert_errno!(sem_open(&cstr(&name), libc::O_CREAT, 0o600, 0), Errno::EINVAL);
-}
-
-/// glibc strips the leading slashes of a name (sem_overview(7) asks for one; glibc does
-/// not require it): "name" and "/name" are the same semaphore.
-#[test]
-fn a_name_without_the_leading_slash_names_the_same_semaphore() {
-    let name = IpcName::sem("noslash");
-    let with = posix_sem::create(&name, 5);
-    let without = sem_open_existing(&cstr(name.bare())).unwrap();
-    assert_eq!(without.value(), 5);
-    without.trywait().unwrap();
-    assert_eq!(with.value(), 4);
 }
 
 /// sem_unlink(3), ERRORS: "ENAMETOOLONG name was too long."

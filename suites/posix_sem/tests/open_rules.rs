@@ -2,7 +2,7 @@
 
 use fixtures::{IpcName, assert_errno, spawn};
 use nix::errno::Errno;
-use posix_sem::{SEM_VALUE_MAX, create, sem_open, sem_open_existing};
+use posix_sem::named::{create, dev_shm_path, sem_open, sem_open_existing};
 use rstest::rstest;
 
 /// sem_open(3): "If O_CREAT is specified ... the semaphore is created if it does not
@@ -41,47 +41,9 @@ fn o_creat_of_an_existing_name_ignores_mode_and_value() {
     let first = create(&name, 3);
     let again = sem_open(name.as_cstr(), libc::O_CREAT, 0o666, 9).unwrap();
     assert_eq!(again.value(), 3, "the value argument must be ignored");
-    let mode = std::fs::metadata(posix_sem::dev_shm_path(&name)).unwrap().permissions().mode();
+    let mode = std::fs::metadata(dev_shm_path(&name)).unwrap().permissions().mode();
     assert_eq!(mode & 0o777, 0o600, "the mode argument must be ignored");
     drop(first);
-}
-
-/// sem_open(3), ERRORS: "EINVAL value was greater than SEM_VALUE_MAX"; the value
-/// SEM_VALUE_MAX itself is accepted (POSIX: "value ... shall be less than or equal to
-/// {SEM_VALUE_MAX}").
-#[test]
-fn initial_value_above_sem_value_max_fails_einval() {
-    let name = IpcName::sem("max");
-    assert_errno!(sem_open(name.as_cstr(), libc::O_CREAT, 0o600, SEM_VALUE_MAX + 1), Errno::EINVAL);
-    assert_errno!(sem_open_existing(name.as_cstr()), Errno::ENOENT, "the failed call must not create it");
-    let s = sem_open(name.as_cstr(), libc::O_CREAT, 0o600, SEM_VALUE_MAX).unwrap();
-    assert_eq!(s.value(), i32::MAX);
-}
-
-/// POSIX.1-2024 <limits.h>: SEM_VALUE_MAX is at least _POSIX_SEM_VALUE_MAX (32767); glibc
-/// on Linux makes it INT_MAX and sysconf(_SC_SEM_VALUE_MAX) reports the same.
-#[test]
-fn sem_value_max_is_int_max_and_sysconf_agrees() {
-    // SAFETY: sysconf takes a name.
-    assert_eq!(unsafe { libc::sysconf(libc::_SC_SEM_VALUE_MAX) }, i32::MAX as libc::c_long);
-}
-
-/// glibc keeps a table of the named semaphores a process has mapped: a second
-/// sem_open(3) of the same semaphore returns the same address (POSIX.1-2024 sem_open():
-/// "If a process makes multiple successful calls to sem_open() with the same value for
-/// name, the same semaphore address shall be returned for each such successful call,
-/// provided that there have been no calls to sem_unlink() for this semaphore, and at least
-/// one previous successful sem_open() call for this semaphore has not been matched with a
-/// sem_close() call"). Closing one reference leaves the other usable.
-#[test]
-fn opening_the_same_name_twice_returns_the_same_address() {
-    let name = IpcName::sem("same");
-    let a = create(&name, 2);
-    let b = sem_open_existing(name.as_cstr()).unwrap();
-    assert_eq!(a.as_ptr(), b.as_ptr(), "the same semaphore must have the same address");
-    drop(a);
-    assert_eq!(b.trywait(), Ok(()), "the remaining reference must still work");
-    assert_eq!(b.value(), 1);
 }
 
 /// sem_overview(7): "Two processes can operate on the same named semaphore by passing the

@@ -3,12 +3,10 @@
 
 use std::os::unix::fs::MetadataExt;
 
-use fixtures::privilege::{
-    can_switch_user, drop_to_nobody, mode_for_other_user, other_user_reachable,
-};
-use fixtures::{IpcName, assert_errno, require, run_in_child, skip};
+use fixtures::privilege::{drop_to_nobody, mode_for_other_user};
+use fixtures::{IpcName, assert_errno, needs, run_in_child};
 use nix::errno::Errno;
-use posix_sem::{dev_shm_path, sem_open, sem_open_existing, sem_unlink};
+use posix_sem::named::{create, dev_shm_path, sem_open, sem_open_existing, sem_unlink};
 use rstest::rstest;
 
 /// sem_open(3): "The permissions settings are masked against the process umask."
@@ -41,6 +39,8 @@ fn the_owner_is_the_creators_effective_uid_and_gid() {
     let path = dev_shm_path(&name);
     let p = path.clone();
     run_in_child("creator", move || {
+        // variant: none — the creator is nobody in both runs (dropped from root, or already);
+        // the owner is compared with its own effective ids.
         drop_to_nobody();
         let _s = sem_open(&n, libc::O_CREAT | libc::O_EXCL, 0o600, 0).unwrap();
         let meta = std::fs::metadata(&p).unwrap();
@@ -61,12 +61,14 @@ fn the_owner_is_the_creators_effective_uid_and_gid() {
 #[case::write_only(2, Some(Errno::EACCES))]
 #[case::read_write(6, None)]
 fn another_user_needs_read_and_write_permission(#[case] others: u32, #[case] err: Option<Errno>) {
-    require!(other_user_reachable());
+    // variant: none — as root the child becomes nobody and meets the "other" bits, as an
+    // unprivileged user it meets the owner bits set to the same digit: one outcome.
+    needs!(other_user);
     let name = IpcName::sem("perm");
     let mode = mode_for_other_user(others);
     // Created by the test process (root in the root run): the umask must not get in the
     // way, so set the final mode explicitly through the file.
-    let _s = posix_sem::create(&name, 1);
+    let _s = create(&name, 1);
     std::fs::set_permissions(dev_shm_path(&name), std::os::unix::fs::PermissionsExt::from_mode(mode)).unwrap();
     let n = name.as_cstr().to_owned();
     run_in_child("another user", move || {
@@ -85,11 +87,10 @@ fn another_user_needs_read_and_write_permission(#[case] others: u32, #[case] err
 /// (unlink(2) fails EPERM; glibc reports EACCES), and the semaphore survives.
 #[test]
 fn another_user_cannot_unlink_the_semaphore() {
-    if !can_switch_user() {
-        skip!("needs root to act as a second user against an object owned by the first");
-    }
+    // Two distinct users: the owner (root) and a child that becomes nobody.
+    needs!(cap(SETUID), cap(SETGID));
     let name = IpcName::sem("unlinkperm");
-    let _s = posix_sem::create(&name, 0);
+    let _s = create(&name, 0);
     let n = name.as_cstr().to_owned();
     run_in_child("another user", move || {
         drop_to_nobody();

@@ -2,7 +2,7 @@
 
 use fixtures::{IpcName, assert_errno, spawn};
 use nix::errno::Errno;
-use posix_sem::{create, dev_shm_path, sem_open, sem_open_existing, sem_unlink};
+use posix_sem::named::{create, dev_shm_path, sem_open, sem_open_existing, sem_unlink};
 
 /// sem_unlink(3): "The semaphore name is removed immediately": a later sem_open without
 /// O_CREAT fails ENOENT and /dev/shm/sem.NAME is gone, though the semaphore is still open.

@@ -19,12 +19,15 @@
 //! Sources: shm_overview(7), shm_open(3), mmap(2), ftruncate(2), fstat(2), sem_init(3),
 //! POSIX.1-2024 shm_open() and mmap().
 //!
-//! Helpers shared by the test files: raw shm_open/shm_unlink returning the errno, fstat,
-//! and a probe that an exec'd copy of the test binary runs to open an object by name
-//! (registered with [`fixtures::probe!`]). Mappings come from [`fixtures::memory`].
+//! Helpers shared by the test files: raw shm_open/shm_unlink returning the errno, the file
+//! behind a name, a probe that an exec'd copy of the test binary runs to open an object by
+//! name (registered with [`fixtures::probe!`]), and the parameter set [`cases::open_modes`].
+//! Mappings come from [`fixtures::memory`], fstat(2) from nix.
+
+pub mod cases;
 
 use std::ffi::{CStr, CString};
-use std::os::fd::{OwnedFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 
 use fixtures::io::{ftruncate, owned};
 use fixtures::sys;
@@ -49,14 +52,6 @@ pub fn create(name: &fixtures::IpcName, size: usize) -> OwnedFd {
         .unwrap_or_else(|e| panic!("shm_open({}, O_CREAT|O_EXCL|O_RDWR): {e}", name.as_str()));
     ftruncate(&fd, size as i64).unwrap();
     fd
-}
-
-/// fstat(2).
-pub fn fstat(fd: RawFd) -> libc::stat {
-    // SAFETY: a zeroed stat is a valid out-parameter.
-    let mut st: libc::stat = unsafe { std::mem::zeroed() };
-    assert_eq!(unsafe { libc::fstat(fd, &mut st) }, 0, "fstat({fd}): {}", Errno::last());
-    st
 }
 
 /// /dev/shm/NAME, where Linux keeps the object (shm_overview(7)).
@@ -95,8 +90,8 @@ fn shm_upper(args: &[&str]) -> i32 {
 
 /// In a forked child: exec this test binary as the `shm-upper` probe for `name`, with
 /// stdout on `out`. Never returns.
-pub fn exec_shm_probe(name: &CStr, out: RawFd) -> ! {
+pub fn exec_shm_probe(name: &CStr, out: impl AsFd) -> ! {
     // SAFETY: dup2 onto stdout in the child about to exec.
-    unsafe { libc::dup2(out, 1) };
+    unsafe { libc::dup2(out.as_fd().as_raw_fd(), 1) };
     fixtures::exec::exec_probe(&["shm-upper", &name.to_string_lossy()])
 }

@@ -1,27 +1,31 @@
 //! shm_open(3): the flags and the descriptor it returns.
 
-use std::os::fd::AsRawFd;
+use std::os::fd::{AsFd, AsRawFd};
 
-use fixtures::io::ftruncate;
+use fixtures::io::{fd_flags, ftruncate};
 use fixtures::memory::Mapping;
 use fixtures::procfs::lowest_free_fd;
 use fixtures::{IpcName, assert_errno, run_in_child, sys};
 use nix::errno::Errno;
-use posix_shm::{create, fstat, shm_open};
+use nix::sys::stat::fstat;
+use posix_shm::cases::open_modes;
+use posix_shm::{create, shm_open};
 use rstest::rstest;
+use rstest_reuse::apply;
 
 /// shm_open(3), O_CREAT: "A new shared memory object initially has zero length".
 #[test]
 fn o_creat_creates_an_object_of_size_zero() {
     let name = IpcName::shm("new");
     let fd = shm_open(name.as_cstr(), libc::O_CREAT | libc::O_RDWR, 0o600).unwrap();
-    assert_eq!(fstat(fd.as_raw_fd()).st_size, 0);
+    assert_eq!(fstat(&fd).unwrap().st_size, 0);
 }
 
 /// shm_open(3), ERRORS: "ENOENT An attempt was made to shm_open() a name that did not
 /// exist, and O_CREAT was not specified."
+#[apply(open_modes)]
 #[rstest]
-fn open_without_o_creat_of_a_missing_name_fails_enoent(#[values(libc::O_RDONLY, libc::O_RDWR)] mode: libc::c_int) {
+fn open_without_o_creat_of_a_missing_name_fails_enoent(#[case] mode: libc::c_int) {
     let name = IpcName::shm("missing");
     assert_errno!(shm_open(name.as_cstr(), mode, 0), Errno::ENOENT);
 }
@@ -33,7 +37,7 @@ fn o_creat_o_excl_of_an_existing_name_fails_eexist() {
     let name = IpcName::shm("excl");
     let fd = create(&name, 100);
     assert_errno!(shm_open(name.as_cstr(), libc::O_CREAT | libc::O_EXCL | libc::O_RDWR, 0o600), Errno::EEXIST);
-    assert_eq!(fstat(fd.as_raw_fd()).st_size, 100);
+    assert_eq!(fstat(&fd).unwrap().st_size, 100);
 }
 
 /// shm_open(3), O_EXCL: "The check for the existence of the object, and its creation if it
@@ -72,7 +76,7 @@ fn o_trunc_truncates_an_existing_object_to_zero() {
     let fd = create(&name, 4096);
     Mapping::shared(&fd, 4096).write(0, b"old data");
     let again = shm_open(name.as_cstr(), libc::O_RDWR | libc::O_TRUNC, 0).unwrap();
-    assert_eq!(fstat(again.as_raw_fd()).st_size, 0);
+    assert_eq!(fstat(&again).unwrap().st_size, 0);
     ftruncate(&again, 4096).unwrap();
     assert_eq!(Mapping::shared(&again, 4096).read(0, 8), vec![0; 8]);
 }
@@ -85,8 +89,8 @@ fn o_rdonly_with_o_trunc_truncates_on_linux() {
     let name = IpcName::shm("rdtrunc");
     let fd = create(&name, 8192);
     let ro = shm_open(name.as_cstr(), libc::O_RDONLY | libc::O_TRUNC, 0).unwrap();
-    assert_eq!(fstat(ro.as_raw_fd()).st_size, 0);
-    assert_eq!(fstat(fd.as_raw_fd()).st_size, 0);
+    assert_eq!(fstat(&ro).unwrap().st_size, 0);
+    assert_eq!(fstat(&fd).unwrap().st_size, 0);
 }
 
 /// shm_open(3), O_RDONLY: "A shared memory object opened in this way can be mmap(2)ed only
@@ -98,8 +102,8 @@ fn o_rdonly_descriptor_refuses_a_writable_shared_mapping_with_eacces() {
     let fd = create(&name, 4096);
     Mapping::shared(&fd, 4096).write(0, b"visible");
     let ro = shm_open(name.as_cstr(), libc::O_RDONLY, 0).unwrap();
-    assert_errno!(Mapping::new(4096, libc::PROT_READ | libc::PROT_WRITE, libc::MAP_SHARED, Some(&ro), 0), Errno::EACCES);
-    let r = Mapping::new(4096, libc::PROT_READ, libc::MAP_SHARED, Some(&ro), 0).unwrap();
+    assert_errno!(Mapping::new(4096, libc::PROT_READ | libc::PROT_WRITE, libc::MAP_SHARED, Some(ro.as_fd()), 0), Errno::EACCES);
+    let r = Mapping::new(4096, libc::PROT_READ, libc::MAP_SHARED, Some(ro.as_fd()), 0).unwrap();
     assert_eq!(r.read(0, 7), b"visible");
     // SAFETY: mprotect of our own read-only shared mapping.
     let e = sys(unsafe { libc::mprotect(r.as_ptr().cast(), 4096, libc::PROT_READ | libc::PROT_WRITE) });
@@ -116,19 +120,20 @@ fn private_writable_mapping_of_a_read_only_descriptor_does_not_change_the_object
     let shared = Mapping::shared(&fd, 4096);
     shared.write(0, b"original");
     let ro = shm_open(name.as_cstr(), libc::O_RDONLY, 0).unwrap();
-    let private = Mapping::new(4096, libc::PROT_READ | libc::PROT_WRITE, libc::MAP_PRIVATE, Some(&ro), 0).unwrap();
+    let private = Mapping::new(4096, libc::PROT_READ | libc::PROT_WRITE, libc::MAP_PRIVATE, Some(ro.as_fd()), 0).unwrap();
     private.write(0, b"changed!");
     assert_eq!(private.read(0, 8), b"changed!");
     assert_eq!(shared.read(0, 8), b"original", "a MAP_PRIVATE write must not reach the object");
 }
 
 /// shm_open(3): "The FD_CLOEXEC flag (see fcntl(2)) is set for the file descriptor."
+#[apply(open_modes)]
 #[rstest]
-fn the_descriptor_has_fd_cloexec_set(#[values(libc::O_RDONLY, libc::O_RDWR)] mode: libc::c_int) {
+fn the_descriptor_has_fd_cloexec_set(#[case] mode: libc::c_int) {
     let name = IpcName::shm("cloexec");
     let _c = create(&name, 0);
     let fd = shm_open(name.as_cstr(), mode, 0).unwrap();
-    assert_eq!(sys(unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_GETFD) }), Ok(libc::FD_CLOEXEC));
+    assert_eq!(fd_flags(&fd), libc::FD_CLOEXEC);
 }
 
 /// shm_open(3): "This file descriptor is guaranteed to be the lowest-numbered file
@@ -158,7 +163,7 @@ fn the_descriptor_is_the_lowest_free_number() {
 fn the_object_is_a_regular_file_on_tmpfs() {
     let name = IpcName::shm("tmpfs");
     let fd = create(&name, 0);
-    assert_eq!(fstat(fd.as_raw_fd()).st_mode & libc::S_IFMT, libc::S_IFREG);
+    assert_eq!(fstat(&fd).unwrap().st_mode & libc::S_IFMT, libc::S_IFREG);
     // SAFETY: a zeroed statfs is a valid out-parameter.
     let mut sf: libc::statfs = unsafe { std::mem::zeroed() };
     assert_eq!(unsafe { libc::fstatfs(fd.as_raw_fd(), &mut sf) }, 0);

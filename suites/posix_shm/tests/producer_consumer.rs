@@ -140,7 +140,7 @@ fn the_ring_blocks_the_consumer_when_empty_and_the_producer_when_full() {
             sem_post(&raw mut (*r).free);
         }
     });
-    consumer.assert_blocked("sem_wait on the 'used' semaphore of an empty ring");
+    consumer.assert_blocked_in(fixtures::blocked::calls::FUTEX, "sem_wait on the 'used' semaphore of an empty ring");
     // SAFETY: the parent produces item 0 into slot 0.
     unsafe {
         sem_wait(&raw mut (*ring).free);
@@ -159,7 +159,7 @@ fn the_ring_blocks_the_consumer_when_empty_and_the_producer_when_full() {
             }
         }
     });
-    producer.assert_blocked("sem_wait on the 'free' semaphore of a full ring");
+    producer.assert_blocked_in(fixtures::blocked::calls::FUTEX, "sem_wait on the 'free' semaphore of a full ring");
     // SAFETY: consume one item to free a slot.
     unsafe {
         let mut v = -1;

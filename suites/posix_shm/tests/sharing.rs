@@ -5,7 +5,8 @@ use std::os::fd::AsRawFd;
 use fixtures::memory::Mapping;
 use fixtures::{IpcName, assert_errno, spawn, within};
 use nix::errno::Errno;
-use posix_shm::{create, exec_shm_probe, fstat, shm_open, shm_unlink};
+use nix::sys::stat::fstat;
+use posix_shm::{create, exec_shm_probe, shm_open, shm_unlink};
 
 /// Open `name` (no O_CREAT) and map one page read-write.
 fn open_and_map(name: &std::ffi::CStr) -> Mapping {
@@ -51,7 +52,7 @@ fn an_execd_program_opening_the_name_shares_the_memory() {
     m.write(0, b"hello exec\0");
     let (rx, tx) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).unwrap();
     let n = name.as_cstr().to_owned();
-    let mut child = spawn("exec'd probe", move || exec_shm_probe(&n, tx.as_raw_fd()));
+    let mut child = spawn("exec'd probe", move || exec_shm_probe(&n, &tx));
     let out = within("reading the probe's output", || {
         let mut s = String::new();
         std::io::Read::read_to_string(&mut std::fs::File::from(rx), &mut s).unwrap();
@@ -132,8 +133,8 @@ fn after_shm_unlink_existing_mappings_still_share_and_the_name_is_new() {
     assert_eq!(m.read(0, 12), b"after unlink", "existing mappings stay shared after the unlink");
     child.join().expect_success();
     let new = shm_open(name.as_cstr(), libc::O_CREAT | libc::O_EXCL | libc::O_RDWR, 0o600).unwrap();
-    assert_eq!(fstat(new.as_raw_fd()).st_size, 0, "a new object starts empty");
-    assert_ne!(fstat(new.as_raw_fd()).st_ino, fstat(fd.as_raw_fd()).st_ino);
+    assert_eq!(fstat(&new).unwrap().st_size, 0, "a new object starts empty");
+    assert_ne!(fstat(&new).unwrap().st_ino, fstat(&fd).unwrap().st_ino);
 }
 
 /// mmap(2), MAP_SHARED: "Updates to the mapping are visible to other processes mapping the

@@ -9,24 +9,27 @@ use fixtures::memory::{Mapping, page_size};
 use fixtures::signals::set_default;
 use fixtures::{IpcName, run_in_child, spawn};
 use nix::sys::signal::Signal;
-use posix_shm::{create, fstat};
+use nix::sys::stat::fstat;
+use posix_shm::create;
 use rstest::rstest;
 
 /// mmap(2), ERRORS/signals: touching a page of a MAP_SHARED mapping that lies wholly beyond
 /// the end of the object kills the process with SIGBUS (for a read and for a write). The
 /// object has one page, the mapping two.
 #[rstest]
-fn access_beyond_the_end_of_the_object_raises_sigbus(#[values("read", "write")] access: &str) {
+#[case::read(false)]
+#[case::write(true)]
+fn access_beyond_the_end_of_the_object_raises_sigbus(#[case] write: bool) {
     let name = IpcName::shm("beyond");
     let fd = create(&name, page_size());
     let m = Mapping::shared(&fd, 2 * page_size());
     m.store(page_size() - 1, 1); // the last byte inside the object is fine
     let o = run_in_child("toucher", || {
         set_default(Signal::SIGBUS);
-        if access == "read" {
-            let _ = m.load(page_size());
-        } else {
+        if write {
             m.store(page_size(), 1);
+        } else {
+            let _ = m.load(page_size());
         }
     });
     o.expect_signal(Signal::SIGBUS);
@@ -99,7 +102,7 @@ fn the_partial_page_past_the_end_reads_zero_and_does_not_grow_the_object() {
         m.store(page_size() - 1, 9);
     });
     o.expect_success();
-    assert_eq!(fstat(fd.as_raw_fd()).st_size, 100);
+    assert_eq!(fstat(&fd).unwrap().st_size, 100);
     let mut buf = [0u8; 16];
     // SAFETY: pread into our own buffer.
     let n = unsafe { libc::pread(fd.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len(), 100) };

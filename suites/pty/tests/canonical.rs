@@ -6,17 +6,15 @@
 //! only after the line discipline has processed that byte, so reading the echo back is the
 //! barrier that makes "nothing is readable yet" a deterministic check (a nonblocking read).
 
-use fixtures::{assert_errno, require};
+use fixtures::facility::pty;
+use fixtures::io::{set_nonblocking, write_all};
+use fixtures::{assert_errno, needs};
 use nix::errno::Errno;
-use pty::*;
+use pty::ioctls::ioctl_get_int;
+use pty::pair::Pty;
+use pty::reads::{read_available, read_up_to};
+use pty::termios::{POSIX_VDISABLE, get_termios, tcsetattr, update_termios};
 use rstest::rstest;
-
-/// Write `input` to the master and wait until its echo (`echo`) came back: after this the
-/// slave's line discipline has processed all of `input`.
-fn type_and_wait_for_echo(p: &Pty, input: &[u8], echo: &[u8]) {
-    write_all(p.m(), input);
-    assert_eq!(read_exactly(p.m(), echo.len()), echo, "echo of {input:?}");
-}
 
 /// termios(3): in canonical mode "Input is made available line by line. An input line is
 /// available when one of the line delimiters is typed". After "abc" was processed a
@@ -24,24 +22,24 @@ fn type_and_wait_for_echo(p: &Pty, input: &[u8], echo: &[u8]) {
 /// included.
 #[test]
 fn canonical_read_waits_for_the_newline() {
-    require!(ptmx_available());
+    needs!(available(pty()));
     let p = Pty::open();
-    type_and_wait_for_echo(&p, b"abc", b"abc");
+    p.type_and_wait_for_echo(b"abc", b"abc");
     set_nonblocking(p.s(), true);
-    assert_errno!(read_once(p.s(), 64), Errno::EAGAIN);
-    type_and_wait_for_echo(&p, b"\n", b"\r\n");
-    assert_eq!(read_once(p.s(), 64), Ok(b"abc\n".to_vec()));
+    assert_errno!(read_up_to(p.s(), 64), Errno::EAGAIN);
+    p.type_and_wait_for_echo(b"\n", b"\r\n");
+    assert_eq!(read_up_to(p.s(), 64), Ok(b"abc\n".to_vec()));
 }
 
 /// termios(3): "A read(2) returns at most one line of input". Two complete lines are
 /// buffered; each read returns one.
 #[test]
 fn canonical_read_returns_at_most_one_line() {
-    require!(ptmx_available());
+    needs!(available(pty()));
     let p = Pty::open();
-    type_and_wait_for_echo(&p, b"one\ntwo\n", b"one\r\ntwo\r\n");
-    assert_eq!(read_once(p.s(), 64), Ok(b"one\n".to_vec()));
-    assert_eq!(read_once(p.s(), 64), Ok(b"two\n".to_vec()));
+    p.type_and_wait_for_echo(b"one\ntwo\n", b"one\r\ntwo\r\n");
+    assert_eq!(read_up_to(p.s(), 64), Ok(b"one\n".to_vec()));
+    assert_eq!(read_up_to(p.s(), 64), Ok(b"two\n".to_vec()));
 }
 
 /// termios(3): "if the read(2) requested fewer bytes than are available in the current line
@@ -49,18 +47,18 @@ fn canonical_read_returns_at_most_one_line() {
 /// will be available for a future read(2)."
 #[test]
 fn short_canonical_read_leaves_the_rest_of_the_line() {
-    require!(ptmx_available());
+    needs!(available(pty()));
     let p = Pty::open();
-    type_and_wait_for_echo(&p, b"abcdef\n", b"abcdef\r\n");
-    assert_eq!(read_once(p.s(), 3), Ok(b"abc".to_vec()));
-    assert_eq!(read_once(p.s(), 64), Ok(b"def\n".to_vec()));
+    p.type_and_wait_for_echo(b"abcdef\n", b"abcdef\r\n");
+    assert_eq!(read_up_to(p.s(), 3), Ok(b"abc".to_vec()));
+    assert_eq!(read_up_to(p.s(), 64), Ok(b"def\n".to_vec()));
 }
 
 /// termios(3), VEOF: "this character causes the pending tty buffer to be sent to the waiting
 /// user program without waiting for end-of-line" and it is "not passed as input".
 #[test]
 fn veof_mid_line_delivers_the_line_without_the_eof_character() {
-    require!(ptmx_available());
+    needs!(available(pty()));
     let p = Pty::open();
     write_all(p.m(), b"abc\x04");
     assert_eq!(read_available(p.s(), 64), b"abc");
@@ -71,7 +69,7 @@ fn veof_mid_line_delivers_the_line_without_the_eof_character() {
 /// line is read normally.
 #[test]
 fn veof_at_the_start_of_a_line_reads_zero_bytes() {
-    require!(ptmx_available());
+    needs!(available(pty()));
     let p = Pty::open();
     write_all(p.m(), b"\x04");
     assert_eq!(read_available(p.s(), 64), b"");
@@ -84,19 +82,19 @@ fn veof_at_the_start_of_a_line_reads_zero_bytes() {
 /// read(2)."
 #[test]
 fn veol_ends_a_line_and_is_included_in_it() {
-    require!(ptmx_available());
+    needs!(available(pty()));
     let p = Pty::open();
     update_termios(p.s(), |t| t.c_cc[libc::VEOL] = b';');
-    type_and_wait_for_echo(&p, b"ab;cd\n", b"ab;cd\r\n");
-    assert_eq!(read_once(p.s(), 64), Ok(b"ab;".to_vec()));
-    assert_eq!(read_once(p.s(), 64), Ok(b"cd\n".to_vec()));
+    p.type_and_wait_for_echo(b"ab;cd\n", b"ab;cd\r\n");
+    assert_eq!(read_up_to(p.s(), 64), Ok(b"ab;".to_vec()));
+    assert_eq!(read_up_to(p.s(), 64), Ok(b"cd\n".to_vec()));
 }
 
 /// termios(3), VERASE: "This erases the previous not-yet-erased character ... Recognized when
 /// ICANON is set, and then not passed as input."
 #[test]
 fn verase_erases_the_previous_character() {
-    require!(ptmx_available());
+    needs!(available(pty()));
     let p = Pty::open();
     write_all(p.m(), b"abx\x7fc\n");
     assert_eq!(read_available(p.s(), 64), b"abc\n");
@@ -106,7 +104,7 @@ fn verase_erases_the_previous_character() {
 /// newline leaves the previous (complete) line intact.
 #[test]
 fn verase_does_not_erase_past_the_beginning_of_the_line() {
-    require!(ptmx_available());
+    needs!(available(pty()));
     let p = Pty::open();
     write_all(p.m(), b"ab\n\x7f\x7fc\n");
     assert_eq!(read_available(p.s(), 64), b"ab\n");
@@ -117,7 +115,7 @@ fn verase_does_not_erase_past_the_beginning_of_the_line() {
 /// Recognized when ICANON is set, and then not passed as input."
 #[test]
 fn vkill_erases_the_whole_line() {
-    require!(ptmx_available());
+    needs!(available(pty()));
     let p = Pty::open();
     write_all(p.m(), b"garbage\x15good\n");
     assert_eq!(read_available(p.s(), 64), b"good\n");
@@ -129,7 +127,7 @@ fn vkill_erases_the_whole_line() {
 #[case::with_iexten(true, b"one two \x17three\n", b"one three\n")]
 #[case::without_iexten(false, b"one two \x17three\n", b"one two \x17three\n")]
 fn vwerase_erases_the_previous_word_only_with_iexten(#[case] iexten: bool, #[case] typed: &[u8], #[case] line: &[u8]) {
-    require!(ptmx_available());
+    needs!(available(pty()));
     let p = Pty::open();
     if !iexten {
         update_termios(p.s(), |t| t.c_lflag &= !libc::IEXTEN);
@@ -143,7 +141,7 @@ fn vwerase_erases_the_previous_word_only_with_iexten(#[case] iexten: bool, #[cas
 /// input." A quoted ERASE and a quoted KILL are read as data.
 #[test]
 fn vlnext_quotes_the_next_special_character() {
-    require!(ptmx_available());
+    needs!(available(pty()));
     let p = Pty::open();
     write_all(p.m(), b"a\x16\x7fb\x16\x15\n");
     assert_eq!(read_available(p.s(), 64), b"a\x7fb\x15\n");
@@ -154,7 +152,7 @@ fn vlnext_quotes_the_next_special_character() {
 /// disabled, DEL is ordinary data.
 #[test]
 fn a_disabled_special_character_is_ordinary_data() {
-    require!(ptmx_available());
+    needs!(available(pty()));
     let p = Pty::open();
     update_termios(p.s(), |t| t.c_cc[libc::VERASE] = POSIX_VDISABLE);
     write_all(p.m(), b"ab\x7f\n");
@@ -167,7 +165,7 @@ fn a_disabled_special_character_is_ordinary_data() {
 /// discarded." A 5000-character line reads as 4095 characters plus the newline.
 #[test]
 fn lines_longer_than_4095_characters_are_truncated() {
-    require!(ptmx_available());
+    needs!(available(pty()));
     let p = Pty::open();
     update_termios(p.s(), |t| t.c_lflag &= !libc::ECHO);
     let mut line = vec![b'x'; 5000];
@@ -184,14 +182,12 @@ fn lines_longer_than_4095_characters_are_truncated() {
 /// made."
 #[test]
 fn tcsaflush_discards_received_unread_input() {
-    require!(ptmx_available());
+    needs!(available(pty()));
     let p = Pty::open();
-    type_and_wait_for_echo(&p, b"stale\n", b"stale\r\n");
-    let t = get_termios(p.s());
-    // SAFETY: valid termios pointer.
-    assert_eq!(unsafe { libc::tcsetattr(p.s(), libc::TCSAFLUSH, &t) }, 0);
+    p.type_and_wait_for_echo(b"stale\n", b"stale\r\n");
+    assert_eq!(tcsetattr(p.s(), libc::TCSAFLUSH, &get_termios(p.s())), Ok(()));
     set_nonblocking(p.s(), true);
-    assert_errno!(read_once(p.s(), 64), Errno::EAGAIN);
+    assert_errno!(read_up_to(p.s(), 64), Errno::EAGAIN);
 }
 
 /// ioctl_tty(2), FIONREAD: "Get the number of bytes in the input buffer." In canonical mode
@@ -199,10 +195,10 @@ fn tcsaflush_discards_received_unread_input() {
 /// n_tty_ioctl TIOCINQ: inq_canon()): an unfinished line counts 0.
 #[test]
 fn fionread_counts_only_complete_lines_in_canonical_mode() {
-    require!(ptmx_available());
+    needs!(available(pty()));
     let p = Pty::open();
-    type_and_wait_for_echo(&p, b"ab", b"ab");
+    p.type_and_wait_for_echo(b"ab", b"ab");
     assert_eq!(ioctl_get_int(p.s(), libc::FIONREAD), Ok(0));
-    type_and_wait_for_echo(&p, b"c\nde", b"c\r\nde");
+    p.type_and_wait_for_echo(b"c\nde", b"c\r\nde");
     assert_eq!(ioctl_get_int(p.s(), libc::FIONREAD), Ok(4));
 }

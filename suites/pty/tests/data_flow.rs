@@ -1,9 +1,29 @@
 //! Data between master and slave, and the termios processing applied on the way: output
 //! post-processing on what the slave writes, input mapping on what the master writes.
 
-use fixtures::{require, sys};
-use pty::*;
+use std::os::fd::{AsFd, AsRawFd};
+
+use fixtures::facility::pty;
+use fixtures::io::{read_exact, write_all};
+use fixtures::{needs, sys};
+use pty::pair::Pty;
+use pty::reads::read_available;
+use pty::termios::{get_termios, tcsetattr, update_termios};
 use rstest::rstest;
+
+/// Ask a pty slave for CS7|PARENB (a pty never carries that out) together with clearing ECHO
+/// (carried out), through `set`; then check that the slave kept CS8 without parity and that
+/// ECHO is cleared.
+fn ask_cs7_with_parity_and_no_echo(slave: impl AsFd, set: impl FnOnce(&libc::termios) -> Result<i32, nix::errno::Errno>) {
+    let slave = slave.as_fd();
+    let mut t = get_termios(slave);
+    t.c_cflag = (t.c_cflag & !libc::CSIZE) | libc::CS7 | libc::PARENB;
+    t.c_lflag &= !libc::ECHO;
+    assert_eq!(set(&t), Ok(0), "setting the attributes");
+    let got = get_termios(slave);
+    assert_eq!(got.c_cflag & (libc::CSIZE | libc::PARENB), libc::CS8, "CS8 without PARENB kept");
+    assert_eq!(got.c_lflag & libc::ECHO, 0, "the ECHO change was not carried out");
+}
 
 /// pts(4): "Data written to the slave is presented on the master file descriptor as input.
 /// Data written to the master is presented to the slave as input." With the slave in raw
@@ -13,12 +33,12 @@ use rstest::rstest;
 #[case::master_to_slave(true)]
 #[case::slave_to_master(false)]
 fn all_byte_values_cross_unchanged_in_raw_mode(#[case] master_writes: bool) {
-    require!(ptmx_available());
+    needs!(available(pty()));
     let p = Pty::raw();
     let data: Vec<u8> = (0..=255u8).collect();
     let (from, to) = if master_writes { (p.m(), p.s()) } else { (p.s(), p.m()) };
     write_all(from, &data);
-    assert_eq!(read_exactly(to, data.len()), data);
+    assert_eq!(read_exact(to, data.len()), data);
 }
 
 /// termios(3): "OPOST Enable implementation-defined output processing", "ONLCR (XSI) Map NL
@@ -34,15 +54,15 @@ fn output_processing_maps_what_the_slave_writes(
     #[case] written: &[u8],
     #[case] expected: &[u8],
 ) {
-    require!(ptmx_available());
+    needs!(available(pty()));
     let p = Pty::open();
     update_termios(p.s(), |t| t.c_oflag = oflag);
     write_all(p.s(), written);
-    assert_eq!(read_exactly(p.m(), expected.len()), expected);
+    assert_eq!(read_exact(p.m(), expected.len()), expected);
     // Nothing more than the mapped bytes: the next thing on the master is a marker.
     update_termios(p.s(), |t| t.c_oflag = 0);
     write_all(p.s(), b"#");
-    assert_eq!(read_exactly(p.m(), 1), b"#");
+    assert_eq!(read_exact(p.m(), 1), b"#");
 }
 
 /// termios(3): "ICRNL Translate carriage return to newline on input (unless IGNCR is set)",
@@ -57,7 +77,7 @@ fn input_mapping_applies_to_what_the_master_writes(
     #[case] written: &[u8],
     #[case] expected: &[u8],
 ) {
-    require!(ptmx_available());
+    needs!(available(pty()));
     let p = Pty::open();
     update_termios(p.s(), |t| {
         t.c_iflag = iflag;
@@ -73,7 +93,7 @@ fn input_mapping_applies_to_what_the_master_writes(
 /// ECHO, IEXTEN, ICRNL, IXON, OPOST|ONLCR (the kernel's tty_std_termios).
 #[test]
 fn a_new_slave_has_the_default_termios() {
-    require!(ptmx_available());
+    needs!(available(pty()));
     let p = Pty::open();
     let t = get_termios(p.s());
     let cc = |i: usize| t.c_cc[i];
@@ -100,14 +120,14 @@ fn a_new_slave_has_the_default_termios() {
 /// and takes effect on the slave's input.
 #[test]
 fn termios_set_through_the_master_is_the_slaves() {
-    require!(ptmx_available());
+    needs!(available(pty()));
     let p = Pty::open();
     update_termios(p.m(), |t| t.c_lflag &= !libc::ECHO);
     assert_eq!(get_termios(p.s()).c_lflag & libc::ECHO, 0, "slave still has ECHO");
     write_all(p.m(), b"quiet\n");
     assert_eq!(read_available(p.s(), 64), b"quiet\n");
     write_all(p.s(), b"#");
-    assert_eq!(read_exactly(p.m(), 1), b"#", "the line was echoed although ECHO was cleared");
+    assert_eq!(read_exact(p.m(), 1), b"#", "the line was echoed although ECHO was cleared");
 }
 
 /// A pty slave always keeps CS8|CREAD and never PARENB (drivers/tty/pty.c,
@@ -116,17 +136,10 @@ fn termios_set_through_the_master_is_the_slaves() {
 /// the other changes (ECHO cleared) and silently keeps CS8 without parity.
 #[test]
 fn tcsets_succeeds_but_the_pty_keeps_cs8_without_parity() {
-    require!(ptmx_available());
+    needs!(available(pty()));
     let p = Pty::open();
-    let mut t = get_termios(p.s());
-    t.c_cflag = (t.c_cflag & !libc::CSIZE) | libc::CS7 | libc::PARENB;
-    t.c_lflag &= !libc::ECHO;
     // SAFETY: the kernel reads the (prefix-compatible) struct termios.
-    assert_eq!(sys(unsafe { libc::ioctl(p.s(), libc::TCSETS, &t) }), Ok(0));
-    let got = get_termios(p.s());
-    assert_eq!(got.c_cflag & libc::CSIZE, libc::CS8);
-    assert_eq!(got.c_cflag & libc::PARENB, 0);
-    assert_eq!(got.c_lflag & libc::ECHO, 0, "the ECHO change was not carried out");
+    ask_cs7_with_parity_and_no_echo(p.s(), |t| sys(unsafe { libc::ioctl(p.s().as_raw_fd(), libc::TCSETS, t) }));
 }
 
 /// termios(3), RETURN VALUE: "tcsetattr() returns success if any of the requested changes
@@ -137,14 +150,7 @@ fn tcsets_succeeds_but_the_pty_keeps_cs8_without_parity() {
 /// kept.
 #[test]
 fn tcsetattr_succeeds_when_only_some_changes_are_carried_out() {
-    require!(ptmx_available());
+    needs!(available(pty()));
     let p = Pty::open();
-    let mut t = get_termios(p.s());
-    t.c_cflag = (t.c_cflag & !libc::CSIZE) | libc::CS7 | libc::PARENB;
-    t.c_lflag &= !libc::ECHO;
-    // SAFETY: valid termios pointer.
-    assert_eq!(sys(unsafe { libc::tcsetattr(p.s(), libc::TCSANOW, &t) }), Ok(0));
-    let got = get_termios(p.s());
-    assert_eq!(got.c_lflag & libc::ECHO, 0, "the ECHO change was not carried out");
-    assert_eq!(got.c_cflag & (libc::CSIZE | libc::PARENB), libc::CS8);
+    ask_cs7_with_parity_and_no_echo(p.s(), |t| tcsetattr(p.s(), libc::TCSANOW, t).map(|()| 0));
 }

@@ -6,25 +6,29 @@
 //! a marker the slave writes after reading the line is therefore the next thing the master
 //! sees.
 
-use fixtures::require;
-use pty::*;
+use fixtures::facility::pty;
+use fixtures::io::{read_exact, write_all};
+use fixtures::needs;
+use pty::pair::Pty;
+use pty::reads::read_available;
+use pty::termios::update_termios;
 
 /// After the slave read its line, a marker written by the slave must be the next byte on the
 /// master.
 fn assert_master_sees_marker_next(p: &Pty) {
     update_termios(p.s(), |t| t.c_oflag = 0);
     write_all(p.s(), b"#");
-    assert_eq!(read_exactly(p.m(), 1), b"#", "unexpected echo before the marker");
+    assert_eq!(read_exact(p.m(), 1), b"#", "unexpected echo before the marker");
 }
 
 /// termios(3): "ECHO Echo input characters." Typed input comes back on the master; the
 /// newline is echoed through output processing (ONLCR) as CR NL.
 #[test]
 fn echo_sends_typed_input_back_to_the_master() {
-    require!(ptmx_available());
+    needs!(available(pty()));
     let p = Pty::open();
     write_all(p.m(), b"hi\n");
-    assert_eq!(read_exactly(p.m(), 4), b"hi\r\n");
+    assert_eq!(read_exact(p.m(), 4), b"hi\r\n");
     assert_eq!(read_available(p.s(), 64), b"hi\n");
     assert_master_sees_marker_next(&p);
 }
@@ -32,7 +36,7 @@ fn echo_sends_typed_input_back_to_the_master() {
 /// termios(3), ECHO: with ECHO cleared nothing typed comes back on the master.
 #[test]
 fn without_echo_typed_input_is_not_echoed() {
-    require!(ptmx_available());
+    needs!(available(pty()));
     let p = Pty::open();
     update_termios(p.s(), |t| t.c_lflag &= !libc::ECHO);
     write_all(p.m(), b"secret\n");
@@ -45,12 +49,12 @@ fn without_echo_typed_input_is_not_echoed() {
 /// (drivers/tty/n_tty.c, eraser: "\b \b").
 #[test]
 fn echoe_erases_the_character_on_the_display() {
-    require!(ptmx_available());
+    needs!(available(pty()));
     let p = Pty::open();
     write_all(p.m(), b"ab\x7f");
-    assert_eq!(read_exactly(p.m(), 5), b"ab\x08 \x08");
+    assert_eq!(read_exact(p.m(), 5), b"ab\x08 \x08");
     write_all(p.m(), b"\n");
-    assert_eq!(read_exactly(p.m(), 2), b"\r\n");
+    assert_eq!(read_exact(p.m(), 2), b"\r\n");
     assert_eq!(read_available(p.s(), 64), b"a\n");
 }
 
@@ -59,10 +63,10 @@ fn echoe_erases_the_character_on_the_display() {
 /// 0x40 greater than the special character." The character itself is read unchanged.
 #[test]
 fn echoctl_echoes_control_characters_in_caret_notation() {
-    require!(ptmx_available());
+    needs!(available(pty()));
     let p = Pty::open();
     write_all(p.m(), b"\x01\n");
-    assert_eq!(read_exactly(p.m(), 4), b"^A\r\n");
+    assert_eq!(read_exact(p.m(), 4), b"^A\r\n");
     assert_eq!(read_available(p.s(), 64), b"\x01\n");
 }
 
@@ -70,11 +74,11 @@ fn echoctl_echoes_control_characters_in_caret_notation() {
 /// Only the newline comes back (through ONLCR as CR NL), not the other characters.
 #[test]
 fn echonl_echoes_only_the_newline_without_echo() {
-    require!(ptmx_available());
+    needs!(available(pty()));
     let p = Pty::open();
     update_termios(p.s(), |t| t.c_lflag = (t.c_lflag & !libc::ECHO) | libc::ECHONL);
     write_all(p.m(), b"ab\n");
-    assert_eq!(read_exactly(p.m(), 2), b"\r\n");
+    assert_eq!(read_exact(p.m(), 2), b"\r\n");
     assert_eq!(read_available(p.s(), 64), b"ab\n");
     assert_master_sees_marker_next(&p);
 }

@@ -7,14 +7,19 @@
 
 use std::time::Duration;
 
-use fixtures::deadline::{DEFAULT_DEADLINE, scaled};
+use fixtures::deadline::{DEFAULT_DEADLINE, poll_ms, scaled};
+use fixtures::facility::pty;
+use fixtures::io::{write_all, write_once};
+use fixtures::poll::revents;
 use fixtures::signals::SignalCatcher;
 use fixtures::sync::channel;
-use fixtures::{assert_errno, require, spawn};
-use fixtures::isolated;
+use fixtures::{assert_errno, isolated, needs, spawn};
 use nix::errno::Errno;
 use nix::sys::signal::Signal;
-use pty::*;
+use nix::unistd::tcsetpgrp;
+use pty::pair::Pty;
+use pty::reads::{read_to_end, read_up_to};
+use pty::session::{new_process_group, take_controlling_terminal};
 
 /// The master's view after the slave side closed: what the slave wrote is still delivered,
 /// then read(2) fails with EIO (drivers/tty/n_tty.c, n_tty_read: pending input first, then
@@ -22,13 +27,12 @@ use pty::*;
 /// relays detect the end of their child.
 #[test]
 fn master_reads_pending_output_then_eio_after_the_last_slave_close() {
-    require!(ptmx_available());
+    needs!(available(pty()));
     isolated(|| {
         let Pty { master, slave, .. } = Pty::open();
-        let (m, s) = (std::os::fd::AsRawFd::as_raw_fd(&master), std::os::fd::AsRawFd::as_raw_fd(&slave));
-        write_all(s, b"last words\n");
+        write_all(&slave, b"last words\n");
         drop(slave);
-        let (data, end) = read_to_end(m);
+        let (data, end) = read_to_end(&master);
         assert_eq!(data, b"last words\r\n");
         assert_eq!(end, Err(Errno::EIO));
     });
@@ -39,13 +43,12 @@ fn master_reads_pending_output_then_eio_after_the_last_slave_close() {
 /// EPOLLHUP").
 #[test]
 fn master_polls_pollhup_after_the_last_slave_close() {
-    require!(ptmx_available());
+    needs!(available(pty()));
     isolated(|| {
         let Pty { master, slave, .. } = Pty::open();
-        let m = std::os::fd::AsRawFd::as_raw_fd(&master);
-        assert_eq!(poll_for(m, libc::POLLIN, Duration::ZERO), 0, "POLLHUP/POLLIN while the slave is open");
+        assert_eq!(revents(&master, libc::POLLIN, poll_ms(Duration::ZERO)), 0, "POLLHUP/POLLIN while the slave is open");
         drop(slave);
-        assert_ne!(poll_for(m, libc::POLLIN, DEFAULT_DEADLINE) & libc::POLLHUP, 0);
+        assert_ne!(revents(&master, libc::POLLIN, poll_ms(DEFAULT_DEADLINE)) & libc::POLLHUP, 0);
     });
 }
 
@@ -56,14 +59,13 @@ fn master_polls_pollhup_after_the_last_slave_close() {
 /// reports POLLHUP.
 #[test]
 fn after_the_master_closes_the_slave_reads_eof_and_writes_fail_eio() {
-    require!(ptmx_available());
+    needs!(available(pty()));
     isolated(|| {
         let Pty { master, slave, .. } = Pty::open();
-        let s = std::os::fd::AsRawFd::as_raw_fd(&slave);
         drop(master);
-        assert_ne!(poll_for(s, libc::POLLIN, DEFAULT_DEADLINE) & libc::POLLHUP, 0);
-        assert_eq!(read_once(s, 64), Ok(vec![]));
-        assert_errno!(write_once(s, b"x"), Errno::EIO);
+        assert_ne!(revents(&slave, libc::POLLIN, poll_ms(DEFAULT_DEADLINE)) & libc::POLLHUP, 0);
+        assert_eq!(read_up_to(&slave, 64), Ok(vec![]));
+        assert_errno!(write_once(&slave, b"x"), Errno::EIO);
     });
 }
 
@@ -74,21 +76,21 @@ fn after_the_master_closes_the_slave_reads_eof_and_writes_fail_eio() {
 /// and SIGCONT to the session leader"). The leader's slave then reads end of file.
 #[test]
 fn closing_the_master_sends_sighup_and_sigcont_to_the_session_leader() {
-    require!(ptmx_available());
+    needs!(available(pty()));
     isolated(|| {
         let Pty { master, slave, .. } = Pty::open();
-        let (m, s) = (std::os::fd::AsRawFd::as_raw_fd(&master), std::os::fd::AsRawFd::as_raw_fd(&slave));
+        let m = std::os::fd::AsRawFd::as_raw_fd(&master);
         let (ready, wait_ready) = channel();
         let leader = spawn("session leader", || {
             // SAFETY: dropping the inherited copy of the master, which would keep it open.
             unsafe { libc::close(m) };
             let catcher = SignalCatcher::new(&[Signal::SIGHUP, Signal::SIGCONT]);
-            take_controlling_terminal(s);
+            take_controlling_terminal(&slave);
             ready.notify();
             let mut got = vec![catcher.wait().signo, catcher.wait().signo];
             got.sort();
             assert_eq!(got, vec![libc::SIGHUP, libc::SIGCONT]);
-            assert_eq!(read_once(s, 64), Ok(vec![]), "the hung-up slave must read end of file");
+            assert_eq!(read_up_to(&slave, 64), Ok(vec![]), "the hung-up slave must read end of file");
         });
         wait_ready.wait();
         drop(master);
@@ -105,7 +107,7 @@ fn closing_the_master_sends_sighup_and_sigcont_to_the_session_leader() {
 /// pipe whether SIGHUP arrived (bounded by the default deadline).
 #[test]
 fn session_leader_exit_sends_sighup_to_the_foreground_group() {
-    require!(ptmx_available());
+    needs!(available(pty()));
     isolated(|| {
         // SAFETY: plain prctl on this (single-threaded) child.
         assert_eq!(unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1) }, 0);
@@ -119,14 +121,14 @@ fn session_leader_exit_sends_sighup_to_the_foreground_group() {
                 // SAFETY: plain prctl; the job must survive its parent's exit.
                 unsafe { libc::prctl(libc::PR_SET_PDEATHSIG, 0) };
                 let catcher = SignalCatcher::new(&[Signal::SIGHUP]);
-                setpgid(0, 0).unwrap();
+                new_process_group();
                 job_ready.notify();
                 let got = catcher.wait_for(DEFAULT_DEADLINE).map(|i| i.signo).unwrap_or(0);
                 report.send(&[got as u8]);
                 fixtures::child::exit_now(0);
             });
             wait_job.wait();
-            tcsetpgrp(p.s(), job.pid().as_raw()).expect("tcsetpgrp to the job");
+            tcsetpgrp(p.s(), job.pid()).expect("tcsetpgrp to the job");
             job_pid_tx.send_u64(job.pid().as_raw() as u64);
             std::mem::forget(job); // the job must outlive this leader; the subreaper reaps it
         });
@@ -143,10 +145,11 @@ fn reap_within(pid: libc::pid_t, limit: Duration) {
     // SAFETY: pidfd_open on our own (adopted) child; we own the returned fd.
     let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) } as libc::c_int;
     assert!(fd >= 0, "pidfd_open({pid}): {}", Errno::last());
-    let exited = poll_for(fd, libc::POLLIN, limit) != 0;
-    // SAFETY: closing the pidfd we opened; killing and reaping our own child.
+    let fd = fixtures::io::owned(fd);
+    let exited = revents(&fd, libc::POLLIN, poll_ms(limit)) != 0;
+    drop(fd);
+    // SAFETY: killing and reaping our own child.
     unsafe {
-        libc::close(fd);
         if !exited {
             libc::kill(pid, libc::SIGKILL);
         }

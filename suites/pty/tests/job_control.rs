@@ -7,23 +7,29 @@
 //! of its own and is therefore in the background. The job's group is not orphaned: its
 //! parent (the leader) is in another group of the same session.
 
-use std::os::fd::RawFd;
+use std::os::fd::BorrowedFd;
+
+use fixtures::facility::pty;
+use fixtures::io::{read_exact, write_all, write_once};
 use fixtures::signals::{self, SignalCatcher, install_counter};
 use fixtures::sync::channel;
-use fixtures::{assert_errno, require, run_in_child, spawn};
+use fixtures::{assert_errno, needs, run_in_child, spawn};
 use nix::errno::Errno;
 use nix::sys::signal::{SaFlags, Signal};
-use pty::*;
+use nix::unistd::{getpgrp, tcgetpgrp, tcsetpgrp};
+use pty::pair::Pty;
+use pty::reads::read_up_to;
+use pty::session::{new_process_group, take_controlling_terminal};
+use pty::termios::{get_termios, tcsetattr, update_termios};
 use rstest::rstest;
 
 /// Run `job` in a background process group of the session whose controlling terminal is the
-/// slave; `setup` runs in the session leader first (e.g. to set TOSTOP).
-fn in_background_job(p: &Pty, setup: impl FnOnce(RawFd), job: impl FnOnce(RawFd)) {
+/// slave.
+fn in_background_job(p: &Pty, job: impl FnOnce(BorrowedFd<'_>)) {
     run_in_child("session leader", || {
         take_controlling_terminal(p.s());
-        setup(p.s());
         spawn("background job", || {
-            setpgid(0, 0).unwrap();
+            new_process_group();
             assert_ne!(tcgetpgrp(p.s()), Ok(getpgrp()), "the job is not in the background");
             job(p.s());
         })
@@ -37,11 +43,11 @@ fn in_background_job(p: &Pty, setup: impl FnOnce(RawFd), job: impl FnOnce(RawFd)
 /// with EINTR after the handler ran once.
 #[test]
 fn background_read_sends_sigttin_to_the_job() {
-    require!(ptmx_available());
+    needs!(available(pty()));
     let p = Pty::open();
-    in_background_job(&p, |_| {}, |s| {
+    in_background_job(&p, |s| {
         install_counter(Signal::SIGTTIN, SaFlags::empty());
-        assert_errno!(read_once(s, 64), Errno::EINTR);
+        assert_errno!(read_up_to(s, 64), Errno::EINTR);
         assert_eq!(signals::count(Signal::SIGTTIN), 1);
     });
 }
@@ -51,15 +57,15 @@ fn background_read_sends_sigttin_to_the_job() {
 /// si_status SIGTTIN (sigaction(2), "The siginfo_t argument to a SA_SIGINFO handler").
 #[test]
 fn background_read_stops_the_job_by_default() {
-    require!(ptmx_available());
+    needs!(available(pty()));
     let p = Pty::open();
     run_in_child("session leader", || {
         let chld = SignalCatcher::new(&[Signal::SIGCHLD]);
         take_controlling_terminal(p.s());
         let job = spawn("background job", || {
             signals::set_default(Signal::SIGTTIN);
-            setpgid(0, 0).unwrap();
-            let _ = read_once(p.s(), 64);
+            new_process_group();
+            let _ = read_up_to(p.s(), 64);
         });
         let info = chld.wait();
         assert_eq!((info.code, info.pid(), info.status()), (libc::CLD_STOPPED, job.pid().as_raw(), libc::SIGTTIN));
@@ -75,15 +81,15 @@ fn background_read_stops_the_job_by_default() {
 #[case::sigttin_ignored(true)]
 #[case::sigttin_blocked(false)]
 fn background_read_with_sigttin_ignored_or_blocked_fails_eio(#[case] ignore: bool) {
-    require!(ptmx_available());
+    needs!(available(pty()));
     let p = Pty::open();
-    in_background_job(&p, |_| {}, |s| {
+    in_background_job(&p, |s| {
         if ignore {
             signals::ignore(Signal::SIGTTIN);
         } else {
             signals::block(Signal::SIGTTIN);
         }
-        assert_errno!(read_once(s, 64), Errno::EIO);
+        assert_errno!(read_up_to(s, 64), Errno::EIO);
         assert!(!signals::is_pending(Signal::SIGTTIN), "SIGTTIN was sent anyway");
     });
 }
@@ -94,14 +100,14 @@ fn background_read_with_sigttin_ignored_or_blocked_fails_eio(#[case] ignore: boo
 /// its SIGTTIN handler never runs.
 #[test]
 fn background_read_from_an_orphaned_process_group_fails_eio() {
-    require!(ptmx_available());
+    needs!(available(pty()));
     let p = Pty::open();
     run_in_child("session leader", || {
         take_controlling_terminal(p.s());
         install_counter(Signal::SIGTTIN, SaFlags::empty());
         let (job_ready, wait_job) = channel();
         let job = spawn("foreground job", || {
-            setpgid(0, 0).unwrap();
+            new_process_group();
             job_ready.notify();
             loop {
                 // SAFETY: waiting for the kill that ends this child.
@@ -109,8 +115,8 @@ fn background_read_from_an_orphaned_process_group_fails_eio() {
             }
         });
         wait_job.wait();
-        tcsetpgrp(p.s(), job.pid().as_raw()).expect("tcsetpgrp to the job");
-        assert_errno!(read_once(p.s(), 64), Errno::EIO);
+        tcsetpgrp(p.s(), job.pid()).expect("tcsetpgrp to the job");
+        assert_errno!(read_up_to(p.s(), 64), Errno::EIO);
         assert_eq!(signals::count(Signal::SIGTTIN), 0);
         drop(job);
     })
@@ -122,19 +128,19 @@ fn background_read_from_an_orphaned_process_group_fails_eio() {
 /// handler ran, and nothing reaches the master: the leader's marker is the first byte there.
 #[test]
 fn background_write_with_tostop_sends_sigttou() {
-    require!(ptmx_available());
+    needs!(available(pty()));
     let p = Pty::open();
     update_termios(p.s(), |t| {
         t.c_lflag |= libc::TOSTOP;
         t.c_oflag = 0;
     });
-    in_background_job(&p, |_| {}, |s| {
+    in_background_job(&p, |s| {
         install_counter(Signal::SIGTTOU, SaFlags::empty());
         assert_errno!(write_once(s, b"bg"), Errno::EINTR);
         assert_eq!(signals::count(Signal::SIGTTOU), 1);
     });
     write_all(p.s(), b"#");
-    assert_eq!(read_exactly(p.m(), 1), b"#", "the background write reached the master");
+    assert_eq!(read_exact(p.m(), 1), b"#", "the background write reached the master");
 }
 
 /// credentials(7): "If the TOSTOP flag has been set for the terminal ..., then only the
@@ -147,7 +153,7 @@ fn background_write_with_tostop_sends_sigttou() {
 #[case::tostop_sigttou_ignored(true, Some(true))]
 #[case::tostop_sigttou_blocked(true, Some(false))]
 fn background_write_is_allowed_without_tostop_or_with_sigttou_ignored(#[case] tostop: bool, #[case] ignore: Option<bool>) {
-    require!(ptmx_available());
+    needs!(available(pty()));
     let p = Pty::open();
     update_termios(p.s(), |t| {
         t.c_oflag = 0;
@@ -155,7 +161,7 @@ fn background_write_is_allowed_without_tostop_or_with_sigttou_ignored(#[case] to
             t.c_lflag |= libc::TOSTOP;
         }
     });
-    in_background_job(&p, |_| {}, |s| {
+    in_background_job(&p, |s| {
         match ignore {
             Some(true) => signals::ignore(Signal::SIGTTOU),
             Some(false) => signals::block(Signal::SIGTTOU),
@@ -167,7 +173,7 @@ fn background_write_is_allowed_without_tostop_or_with_sigttou_ignored(#[case] to
             assert_eq!(signals::count(Signal::SIGTTOU), 0);
         }
     });
-    assert_eq!(read_exactly(p.m(), 2), b"bg");
+    assert_eq!(read_exact(p.m(), 2), b"bg");
 }
 
 /// POSIX.1-2017, tcsetattr(): "If this function is called from a process which is a member of
@@ -176,14 +182,13 @@ fn background_write_is_allowed_without_tostop_or_with_sigttou_ignored(#[case] to
 /// ignored) — independent of TOSTOP. The attributes stay unchanged.
 #[test]
 fn background_tcsetattr_sends_sigttou() {
-    require!(ptmx_available());
+    needs!(available(pty()));
     let p = Pty::open();
-    in_background_job(&p, |_| {}, |s| {
+    in_background_job(&p, |s| {
         install_counter(Signal::SIGTTOU, SaFlags::empty());
         let mut t = get_termios(s);
         t.c_lflag &= !libc::ECHO;
-        // SAFETY: valid termios pointer.
-        assert_errno!(fixtures::sys(unsafe { libc::tcsetattr(s, libc::TCSANOW, &t) }), Errno::EINTR);
+        assert_errno!(tcsetattr(s, libc::TCSANOW, &t), Errno::EINTR);
         assert_eq!(signals::count(Signal::SIGTTOU), 1);
         assert_ne!(get_termios(s).c_lflag & libc::ECHO, 0, "the background tcsetattr took effect");
     });
@@ -193,9 +198,9 @@ fn background_tcsetattr_sends_sigttou() {
 /// no signal.
 #[test]
 fn background_tcgetattr_is_allowed() {
-    require!(ptmx_available());
+    needs!(available(pty()));
     let p = Pty::open();
-    in_background_job(&p, |_| {}, |s| {
+    in_background_job(&p, |s| {
         install_counter(Signal::SIGTTOU, SaFlags::empty());
         install_counter(Signal::SIGTTIN, SaFlags::empty());
         let t = get_termios(s);
@@ -213,9 +218,9 @@ fn background_tcgetattr_is_allowed() {
 #[case::sigttou_blocked(true)]
 #[case::sigttou_handled(false)]
 fn background_tcsetpgrp_needs_sigttou_blocked(#[case] blocked: bool) {
-    require!(ptmx_available());
+    needs!(available(pty()));
     let p = Pty::open();
-    in_background_job(&p, |_| {}, |s| {
+    in_background_job(&p, |s| {
         let leader_group = tcgetpgrp(s).unwrap();
         if blocked {
             signals::block(Signal::SIGTTOU);

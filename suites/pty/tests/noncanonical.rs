@@ -6,9 +6,13 @@
 
 use std::time::{Duration, Instant};
 
-use fixtures::{assert_errno, require, spawn};
+use fixtures::facility::pty;
+use fixtures::io::{read_exact, set_nonblocking, write_all};
+use fixtures::{assert_errno, needs, spawn};
 use nix::errno::Errno;
-use pty::*;
+use pty::pair::Pty;
+use pty::reads::read_up_to;
+use pty::termios::update_termios;
 use rstest::rstest;
 
 /// A pair whose slave is noncanonical with the given MIN and TIME; ECHO as requested.
@@ -25,18 +29,13 @@ fn noncanonical(vmin: u8, vtime: u8, echo: bool) -> Pty {
     p
 }
 
-fn type_and_wait_for_echo(p: &Pty, input: &[u8]) {
-    write_all(p.m(), input);
-    assert_eq!(read_exactly(p.m(), input.len()), input, "echo of {input:?}");
-}
-
 /// termios(3), "MIN == 0, TIME == 0 (polling read)": "If no data is available, read(2)
 /// returns 0."
 #[test]
 fn polling_read_without_data_returns_zero_at_once() {
-    require!(ptmx_available());
+    needs!(available(pty()));
     let p = noncanonical(0, 0, true);
-    assert_eq!(read_once(p.s(), 64), Ok(vec![]));
+    assert_eq!(read_up_to(p.s(), 64), Ok(vec![]));
 }
 
 /// termios(3), polling read: "If data is available, read(2) returns immediately, with the
@@ -44,22 +43,22 @@ fn polling_read_without_data_returns_zero_at_once() {
 /// input needs no delimiter: "input is available immediately".
 #[test]
 fn polling_read_returns_the_lesser_of_available_and_requested() {
-    require!(ptmx_available());
+    needs!(available(pty()));
     let p = noncanonical(0, 0, true);
-    type_and_wait_for_echo(&p, b"abcdef");
-    assert_eq!(read_once(p.s(), 4), Ok(b"abcd".to_vec()));
-    assert_eq!(read_once(p.s(), 64), Ok(b"ef".to_vec()));
-    assert_eq!(read_once(p.s(), 64), Ok(vec![]));
+    p.type_and_wait_for_echo(b"abcdef", b"abcdef");
+    assert_eq!(read_up_to(p.s(), 4), Ok(b"abcd".to_vec()));
+    assert_eq!(read_up_to(p.s(), 64), Ok(b"ef".to_vec()));
+    assert_eq!(read_up_to(p.s(), 64), Ok(vec![]));
 }
 
 /// termios(3): "In noncanonical mode ... no input processing is performed, and line editing
 /// is disabled": ERASE and KILL characters are read as data.
 #[test]
 fn noncanonical_input_is_not_line_edited() {
-    require!(ptmx_available());
+    needs!(available(pty()));
     let p = noncanonical(0, 0, false);
     write_all(p.m(), b"a\x7f\x15b");
-    assert_eq!(read_exactly(p.s(), 4), b"a\x7f\x15b");
+    assert_eq!(read_exact(p.s(), 4), b"a\x7f\x15b");
 }
 
 /// termios(3), "MIN > 0, TIME == 0 (blocking read)": "read(2) blocks until MIN bytes are
@@ -67,13 +66,13 @@ fn noncanonical_input_is_not_line_edited() {
 /// available the reader stays blocked (bounded proof); two more bytes release it with all 5.
 #[test]
 fn blocking_read_waits_for_min_bytes() {
-    require!(ptmx_available());
+    needs!(available(pty()));
     let p = noncanonical(5, 0, true);
-    type_and_wait_for_echo(&p, b"abc");
+    p.type_and_wait_for_echo(b"abc", b"abc");
     let mut reader = spawn("reader", || {
-        assert_eq!(read_once(p.s(), 64), Ok(b"abcde".to_vec()));
+        assert_eq!(read_up_to(p.s(), 64), Ok(b"abcde".to_vec()));
     });
-    reader.assert_blocked("read(2) with 3 of VMIN=5 bytes");
+    reader.assert_blocked_in(fixtures::blocked::calls::READ, "read(2) with 3 of VMIN=5 bytes");
     write_all(p.m(), b"de");
     reader.expect_success();
 }
@@ -83,10 +82,10 @@ fn blocking_read_waits_for_min_bytes() {
 /// returns 0 no sooner than that (minus one clock tick of rounding).
 #[test]
 fn timed_read_without_data_returns_zero_after_time_deciseconds() {
-    require!(ptmx_available());
+    needs!(available(pty()));
     let p = noncanonical(0, 1, true);
     let start = Instant::now();
-    assert_eq!(read_once(p.s(), 64), Ok(vec![]));
+    assert_eq!(read_up_to(p.s(), 64), Ok(vec![]));
     let took = start.elapsed();
     assert!(took >= Duration::from_millis(80), "read returned after {took:?}, before VTIME=1 (100 ms)");
 }
@@ -96,11 +95,11 @@ fn timed_read_without_data_returns_zero_after_time_deciseconds() {
 /// with TIME=100 (10 s) and data waiting, the read returns the data at once.
 #[test]
 fn timed_read_with_data_available_returns_at_once() {
-    require!(ptmx_available());
+    needs!(available(pty()));
     let p = noncanonical(0, 100, true);
-    type_and_wait_for_echo(&p, b"xy");
+    p.type_and_wait_for_echo(b"xy", b"xy");
     let start = Instant::now();
-    assert_eq!(read_once(p.s(), 64), Ok(b"xy".to_vec()));
+    assert_eq!(read_up_to(p.s(), 64), Ok(b"xy".to_vec()));
     assert!(start.elapsed() < Duration::from_secs(5), "read waited for the timer: {:?}", start.elapsed());
 }
 
@@ -108,10 +107,10 @@ fn timed_read_with_data_available_returns_at_once() {
 /// interbyte timer expires", so with 2 of MIN=5 bytes it returns those 2 after TIME.
 #[test]
 fn interbyte_timer_returns_fewer_than_min_bytes() {
-    require!(ptmx_available());
+    needs!(available(pty()));
     let p = noncanonical(5, 1, true);
-    type_and_wait_for_echo(&p, b"ab");
-    assert_eq!(read_once(p.s(), 64), Ok(b"ab".to_vec()));
+    p.type_and_wait_for_echo(b"ab", b"ab");
+    assert_eq!(read_up_to(p.s(), 64), Ok(b"ab".to_vec()));
 }
 
 /// termios(3), interbyte timeout: "Because the timer is started only after the initial byte
@@ -119,10 +118,10 @@ fn interbyte_timer_returns_fewer_than_min_bytes() {
 /// blocked well past TIME=1 (bounded proof: 3 x TIME), and the first byte releases it.
 #[test]
 fn interbyte_timer_does_not_start_before_the_first_byte() {
-    require!(ptmx_available());
+    needs!(available(pty()));
     let p = noncanonical(5, 1, false);
     let mut reader = spawn("reader", || {
-        assert_eq!(read_once(p.s(), 64), Ok(b"z".to_vec()));
+        assert_eq!(read_up_to(p.s(), 64), Ok(b"z".to_vec()));
     });
     reader.wait_until_sleeping();
     assert!(reader.still_running_after(Duration::from_millis(300)), "read returned without any input");
@@ -140,11 +139,11 @@ fn interbyte_timer_does_not_start_before_the_first_byte() {
 #[case::vtime_1(0, 1, Err(Errno::EAGAIN))]
 #[case::polling(0, 0, Ok(vec![]))]
 fn nonblocking_noncanonical_read_without_data(#[case] vmin: u8, #[case] vtime: u8, #[case] expected: Result<Vec<u8>, Errno>) {
-    require!(ptmx_available());
+    needs!(available(pty()));
     let p = noncanonical(vmin, vtime, true);
     set_nonblocking(p.s(), true);
     match expected {
-        Err(e) => assert_errno!(read_once(p.s(), 64), e),
-        Ok(v) => assert_eq!(read_once(p.s(), 64), Ok(v)),
+        Err(e) => assert_errno!(read_up_to(p.s(), 64), e),
+        Ok(v) => assert_eq!(read_up_to(p.s(), 64), Ok(v)),
     }
 }

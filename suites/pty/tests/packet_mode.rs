@@ -1,12 +1,22 @@
 //! Packet mode on the master (ioctl_tty(2), TIOCPKT): every read returns either a zero byte
 //! followed by data, or a single control byte describing an event on the slave.
 
+use std::os::fd::AsRawFd;
 use std::time::Duration;
 
-use fixtures::deadline::DEFAULT_DEADLINE;
-use fixtures::{assert_errno, require};
+use fixtures::deadline::{DEFAULT_DEADLINE, poll_ms};
+use fixtures::facility::pty;
+use fixtures::io::{read_exact, write_all};
+use fixtures::poll::revents;
+use fixtures::{assert_errno, needs};
 use nix::errno::Errno;
-use pty::*;
+use pty::ioctls::{
+    TIOCPKT_DATA, TIOCPKT_DOSTOP, TIOCPKT_FLUSHREAD, TIOCPKT_FLUSHWRITE, TIOCPKT_NOSTOP, TIOCPKT_START, TIOCPKT_STOP,
+    ioctl_get_int, ioctl_set_int,
+};
+use pty::pair::Pty;
+use pty::reads::read_available;
+use pty::termios::update_termios;
 use rstest::rstest;
 
 /// A pair with packet mode on and the slave's output unprocessed and unechoed, so that every
@@ -26,7 +36,7 @@ fn packet_pty() -> Pty {
 /// data written on the slave side of the pseudoterminal."
 #[test]
 fn data_packets_start_with_tiocpkt_data() {
-    require!(ptmx_available());
+    needs!(available(pty()));
     let p = packet_pty();
     write_all(p.s(), b"hi");
     assert_eq!(read_available(p.m(), 64), [TIOCPKT_DATA, b'h', b'i']);
@@ -41,10 +51,10 @@ fn data_packets_start_with_tiocpkt_data() {
 #[case::tcoflush(libc::TCOFLUSH, TIOCPKT_FLUSHWRITE)]
 #[case::tcioflush(libc::TCIOFLUSH, TIOCPKT_FLUSHREAD | TIOCPKT_FLUSHWRITE)]
 fn tcflush_on_the_slave_is_reported_as_a_control_packet(#[case] queue: libc::c_int, #[case] status: u8) {
-    require!(ptmx_available());
+    needs!(available(pty()));
     let p = packet_pty();
     // SAFETY: plain call on an fd.
-    assert_eq!(unsafe { libc::tcflush(p.s(), queue) }, 0);
+    assert_eq!(unsafe { libc::tcflush(p.s().as_raw_fd(), queue) }, 0);
     assert_eq!(read_available(p.m(), 64), [status]);
 }
 
@@ -53,7 +63,7 @@ fn tcflush_on_the_slave_is_reported_as_a_control_packet(#[case] queue: libc::c_i
 /// produces these packets.
 #[test]
 fn stop_and_start_characters_are_reported_as_control_packets() {
-    require!(ptmx_available());
+    needs!(available(pty()));
     let p = packet_pty();
     write_all(p.m(), b"\x13");
     assert_eq!(read_available(p.m(), 64), [TIOCPKT_STOP]);
@@ -66,7 +76,7 @@ fn stop_and_start_characters_are_reported_as_control_packets() {
 /// reports NOSTOP, then DOSTOP.
 #[test]
 fn switching_ixon_is_reported_as_nostop_then_dostop() {
-    require!(ptmx_available());
+    needs!(available(pty()));
     let p = packet_pty();
     update_termios(p.s(), |t| t.c_iflag &= !libc::IXON);
     assert_eq!(read_available(p.m(), 64), [TIOCPKT_NOSTOP]);
@@ -79,12 +89,12 @@ fn switching_ixon_is_reported_as_nostop_then_dostop() {
 /// Nothing is pending at first (immediate poll), a flush makes POLLPRI appear.
 #[test]
 fn pending_control_status_is_signalled_by_pollpri() {
-    require!(ptmx_available());
+    needs!(available(pty()));
     let p = packet_pty();
-    assert_eq!(poll_for(p.m(), libc::POLLPRI, Duration::ZERO), 0);
+    assert_eq!(revents(p.m(), libc::POLLPRI, poll_ms(Duration::ZERO)), 0);
     // SAFETY: plain call on an fd.
-    assert_eq!(unsafe { libc::tcflush(p.s(), libc::TCIFLUSH) }, 0);
-    assert_ne!(poll_for(p.m(), libc::POLLPRI, DEFAULT_DEADLINE) & libc::POLLPRI, 0);
+    assert_eq!(unsafe { libc::tcflush(p.s().as_raw_fd(), libc::TCIFLUSH) }, 0);
+    assert_ne!(revents(p.m(), libc::POLLPRI, poll_ms(DEFAULT_DEADLINE)) & libc::POLLPRI, 0);
     assert_eq!(read_available(p.m(), 64), [TIOCPKT_FLUSHREAD]);
 }
 
@@ -93,7 +103,7 @@ fn pending_control_status_is_signalled_by_pollpri() {
 /// TIOCPKT 1, off after TIOCPKT 0 — after which data arrives without a header.
 #[test]
 fn tiocgpkt_reports_the_packet_mode_setting() {
-    require!(ptmx_available());
+    needs!(available(pty()));
     let p = Pty::open();
     update_termios(p.s(), |t| t.c_oflag = 0);
     assert_eq!(ioctl_get_int(p.m(), libc::TIOCGPKT), Ok(0));
@@ -102,14 +112,14 @@ fn tiocgpkt_reports_the_packet_mode_setting() {
     ioctl_set_int(p.m(), libc::TIOCPKT, 0).unwrap();
     assert_eq!(ioctl_get_int(p.m(), libc::TIOCGPKT), Ok(0));
     write_all(p.s(), b"raw");
-    assert_eq!(read_exactly(p.m(), 3), b"raw");
+    assert_eq!(read_exact(p.m(), 3), b"raw");
 }
 
 /// ioctl_tty(2), TIOCPKT: "Can be applied to the master side of a pseudoterminal only (and
 /// will return ENOTTY otherwise)."
 #[test]
 fn tiocpkt_on_the_slave_fails_enotty() {
-    require!(ptmx_available());
+    needs!(available(pty()));
     let p = Pty::open();
     assert_errno!(ioctl_set_int(p.s(), libc::TIOCPKT, 1), Errno::ENOTTY);
 }

@@ -5,15 +5,27 @@
 //! Everything that changes sessions runs in forked children (setsid is per process); the
 //! test process itself always opens slaves with O_NOCTTY.
 
-use std::os::fd::AsRawFd;
+use std::path::Path;
 
+use fixtures::facility::pty;
+use fixtures::io::{open, read_exact, write_all};
 use fixtures::signals::SignalCatcher;
 use fixtures::sync::channel;
-use fixtures::{assert_errno, gate, require, run_in_child, spawn};
+use fixtures::{Agent, assert_errno, needs, run_in_child, spawn};
 use nix::errno::Errno;
 use nix::sys::signal::Signal;
-use pty::*;
+use nix::sys::termios::tcgetsid;
+use nix::unistd::{Pid, getpgrp, getpid, setsid, tcgetpgrp, tcsetpgrp};
+use pty::ioctls::ioctl_arg;
+use pty::pair::Pty;
+use pty::session::{DEV_TTY, dev_tty, new_process_group, session_leader, take_controlling_terminal};
+use pty::termios::update_termios;
 use rstest::rstest;
+
+/// open(2) of /dev/tty with `flags` (and O_CLOEXEC).
+fn open_dev_tty(flags: libc::c_int) -> Result<std::os::fd::OwnedFd, Errno> {
+    open(Path::new(DEV_TTY), flags | libc::O_CLOEXEC)
+}
 
 /// ioctl_tty(2), TIOCSCTTY: "Make the given terminal the controlling terminal of the calling
 /// process. The calling process must be a session leader and not have a controlling terminal
@@ -23,21 +35,19 @@ use rstest::rstest;
 /// master.
 #[test]
 fn tiocsctty_makes_the_slave_the_controlling_terminal() {
-    require!(ptmx_available());
-    require!(gate::path_exists("/dev/tty"));
+    needs!(available(pty()), available(dev_tty()));
     let p = Pty::open();
     run_in_child("session leader", || {
         take_controlling_terminal(p.s());
         let me = getpid();
-        // SAFETY: plain call.
-        assert_eq!(unsafe { libc::tcgetsid(p.s()) }, me);
+        assert_eq!(tcgetsid(p.s()), Ok(me));
         assert_eq!(tcgetpgrp(p.s()), Ok(me));
-        let tty = open_path("/dev/tty", libc::O_RDWR | libc::O_CLOEXEC).expect("open /dev/tty");
+        let tty = open_dev_tty(libc::O_RDWR).expect("open /dev/tty");
         update_termios(p.s(), |t| t.c_oflag = 0);
-        write_all(tty.as_raw_fd(), b"via /dev/tty");
+        write_all(&tty, b"via /dev/tty");
     })
     .expect_success();
-    assert_eq!(read_exactly(p.m(), 12), b"via /dev/tty", "/dev/tty is not this pty");
+    assert_eq!(read_exact(p.m(), 12), b"via /dev/tty", "/dev/tty is not this pty");
 }
 
 /// credentials(7): "The controlling terminal is established when the session leader first
@@ -48,19 +58,18 @@ fn tiocsctty_makes_the_slave_the_controlling_terminal() {
 #[case::acquired_without_o_noctty(false)]
 #[case::not_acquired_with_o_noctty(true)]
 fn a_session_leader_opening_a_terminal_acquires_it_unless_o_noctty(#[case] noctty: bool) {
-    require!(ptmx_available());
-    require!(gate::path_exists("/dev/tty"));
+    needs!(available(pty()), available(dev_tty()));
     let p = Pty::open();
     let path = p.slave_path();
     run_in_child("new session leader", || {
-        nix::unistd::setsid().unwrap();
+        setsid().unwrap();
         let flags = libc::O_RDWR | libc::O_CLOEXEC | if noctty { libc::O_NOCTTY } else { 0 };
-        let s = open_path(&path, flags).expect("open the slave");
+        let s = open(&path, flags).expect("open the slave");
         if noctty {
-            assert_errno!(tcgetpgrp(s.as_raw_fd()), Errno::ENOTTY);
-            assert_errno!(open_path("/dev/tty", libc::O_RDWR), Errno::ENXIO);
+            assert_errno!(tcgetpgrp(&s), Errno::ENOTTY);
+            assert_errno!(open_dev_tty(libc::O_RDWR), Errno::ENXIO);
         } else {
-            assert_eq!(tcgetpgrp(s.as_raw_fd()), Ok(getpid()));
+            assert_eq!(tcgetpgrp(&s), Ok(getpid()));
         }
     })
     .expect_success();
@@ -70,7 +79,7 @@ fn a_session_leader_opening_a_terminal_acquires_it_unless_o_noctty(#[case] noctt
 /// (never a session leader) gets EPERM (drivers/tty/tty_jobctrl.c, tiocsctty).
 #[test]
 fn tiocsctty_by_a_process_that_is_not_a_session_leader_fails_eperm() {
-    require!(ptmx_available());
+    needs!(available(pty()));
     let p = Pty::open();
     run_in_child("not a session leader", || {
         assert_errno!(ioctl_arg(p.s(), libc::TIOCSCTTY, 0), Errno::EPERM);
@@ -80,18 +89,11 @@ fn tiocsctty_by_a_process_that_is_not_a_session_leader_fails_eperm() {
 
 /// Start a session leader that takes the slave as its controlling terminal and stays until
 /// the returned handle is dropped.
-fn hold_as_controlling_terminal(p: &Pty) -> fixtures::Forked {
-    let (ready, wait_ready) = channel();
-    let holder = spawn("first session leader", || {
-        take_controlling_terminal(p.s());
-        ready.notify();
-        loop {
-            // SAFETY: waiting for the kill that ends this child.
-            unsafe { libc::pause() };
-        }
-    });
-    wait_ready.wait();
-    holder
+fn hold_as_controlling_terminal(p: &Pty) -> fixtures::Agent<(), ()> {
+    session_leader(p.s(), &[], |_| loop {
+        // SAFETY: waiting for the kill that ends this child (the handle's drop).
+        unsafe { libc::pause() };
+    })
 }
 
 /// ioctl_tty(2), TIOCSCTTY: "If this terminal is already the controlling terminal of a
@@ -102,9 +104,9 @@ fn hold_as_controlling_terminal(p: &Pty) -> fixtures::Forked {
 #[case::arg_0(0, false)]
 #[case::arg_1_without_cap_sys_admin(1, true)]
 fn tiocsctty_of_another_sessions_terminal_fails_eperm(#[case] arg: libc::c_int, #[case] unprivileged: bool) {
-    require!(ptmx_available());
+    needs!(available(pty()));
     if unprivileged {
-        require!(fixtures::privilege::other_user_reachable());
+        needs!(other_user);
     }
     let p = Pty::open();
     let holder = hold_as_controlling_terminal(&p);
@@ -112,11 +114,11 @@ fn tiocsctty_of_another_sessions_terminal_fails_eperm(#[case] arg: libc::c_int, 
         if unprivileged {
             fixtures::privilege::drop_to_nobody();
         }
-        nix::unistd::setsid().unwrap();
+        setsid().unwrap();
         assert_errno!(ioctl_arg(p.s(), libc::TIOCSCTTY, arg), Errno::EPERM);
     })
     .expect_success();
-    assert_eq!(tiocgsid(p.m()), Ok(holder.pid().as_raw()), "the terminal changed sessions");
+    assert_eq!(tcgetsid(p.m()), Ok(holder.pid()), "the terminal changed sessions");
 }
 
 /// ioctl_tty(2), TIOCSCTTY: with CAP_SYS_ADMIN and arg 1 "the terminal is stolen, and all
@@ -124,23 +126,19 @@ fn tiocsctty_of_another_sessions_terminal_fails_eperm(#[case] arg: libc::c_int, 
 /// session (TIOCGSID).
 #[test]
 fn tiocsctty_with_arg_1_and_cap_sys_admin_steals_the_terminal() {
-    require!(ptmx_available());
-    require!(gate::capability(gate::Cap::SYS_ADMIN));
+    needs!(available(pty()), cap(SYS_ADMIN));
     let p = Pty::open();
     let _holder = hold_as_controlling_terminal(&p);
-    let (stolen, wait_stolen) = channel();
-    let (checked, wait_checked) = channel();
-    let mut thief = spawn("second session leader", || {
-        nix::unistd::setsid().unwrap();
+    let thief = Agent::<(), ()>::spawn("second session leader", |serve| {
+        setsid().unwrap();
         ioctl_arg(p.s(), libc::TIOCSCTTY, 1).expect("steal with TIOCSCTTY 1");
-        stolen.notify();
-        wait_checked.wait();
+        serve.ready(());
+        serve.wait_release();
     });
-    wait_stolen.wait();
-    assert_eq!(tiocgsid(p.m()), Ok(thief.pid().as_raw()));
-    assert_eq!(tiocgpgrp(p.m()), Ok(thief.pid().as_raw()));
-    checked.notify();
-    thief.join().expect_success();
+    thief.ready::<()>();
+    assert_eq!(tcgetsid(p.m()), Ok(thief.pid()));
+    assert_eq!(tcgetpgrp(p.m()), Ok(thief.pid()));
+    thief.expect_success();
 }
 
 /// tcgetpgrp(3), ERRORS: "ENOTTY The calling process does not have a controlling terminal, or
@@ -148,7 +146,7 @@ fn tiocsctty_with_arg_1_and_cap_sys_admin_steals_the_terminal() {
 /// controlling terminal (it opened it with O_NOCTTY).
 #[test]
 fn tcgetpgrp_of_a_terminal_that_is_not_the_controlling_one_fails_enotty() {
-    require!(ptmx_available());
+    needs!(available(pty()));
     let p = Pty::open();
     assert_errno!(tcgetpgrp(p.s()), Errno::ENOTTY);
     assert_errno!(tcsetpgrp(p.s(), getpgrp()), Errno::ENOTTY);
@@ -160,13 +158,13 @@ fn tcgetpgrp_of_a_terminal_that_is_not_the_controlling_one_fails_enotty() {
 /// outside that session.
 #[test]
 fn the_master_reports_the_slaves_session_and_foreground_group() {
-    require!(ptmx_available());
+    needs!(available(pty()));
     let p = Pty::open();
     let holder = hold_as_controlling_terminal(&p);
-    let leader = holder.pid().as_raw();
-    assert_eq!(tiocgsid(p.m()), Ok(leader));
-    assert_eq!(tiocgpgrp(p.m()), Ok(leader));
-    assert_errno!(tiocgsid(p.s()), Errno::ENOTTY);
+    let leader = holder.pid();
+    assert_eq!(tcgetsid(p.m()), Ok(leader));
+    assert_eq!(tcgetpgrp(p.m()), Ok(leader));
+    assert_errno!(tcgetsid(p.s()), Errno::ENOTTY);
 }
 
 /// ioctl_tty(2), TIOCGSID on a master whose slave is nobody's controlling terminal: there is
@@ -174,9 +172,9 @@ fn the_master_reports_the_slaves_session_and_foreground_group() {
 /// "if (!real_tty->session) return -ENOTTY").
 #[test]
 fn tiocgsid_on_a_master_without_a_session_fails_enotty() {
-    require!(ptmx_available());
+    needs!(available(pty()));
     let p = Pty::open();
-    assert_errno!(tiocgsid(p.m()), Errno::ENOTTY);
+    assert_errno!(tcgetsid(p.m()), Errno::ENOTTY);
 }
 
 /// tcgetpgrp(3): tcsetpgrp "makes the process group with process group ID pgrp the
@@ -185,32 +183,25 @@ fn tiocgsid_on_a_master_without_a_session_fails_enotty() {
 /// tcgetpgrp and the master's TIOCGPGRP report.
 #[test]
 fn tcsetpgrp_moves_the_foreground_to_another_group_of_the_session() {
-    require!(ptmx_available());
+    needs!(available(pty()));
     let p = Pty::open();
-    let (moved, wait_moved) = channel();
-    let (checked, wait_checked) = channel();
-    let mut leader = spawn("session leader", || {
+    let leader = Agent::<(), ()>::spawn("session leader", |serve| {
         take_controlling_terminal(p.s());
-        let (job_ready, wait_job) = channel();
-        let (release, wait_release) = channel();
-        let job = spawn("job", || {
-            setpgid(0, 0).unwrap();
-            job_ready.notify();
-            wait_release.wait();
+        let job = Agent::<(), ()>::spawn("job", |serve| {
+            new_process_group();
+            serve.ready(());
+            serve.wait_release();
         });
-        wait_job.wait();
-        let job_pgrp = job.pid().as_raw();
-        tcsetpgrp(p.s(), job_pgrp).expect("tcsetpgrp");
-        assert_eq!(tcgetpgrp(p.s()), Ok(job_pgrp));
-        moved.send_u64(job_pgrp as u64);
-        wait_checked.wait();
-        release.notify();
+        job.ready::<()>();
+        tcsetpgrp(p.s(), job.pid()).expect("tcsetpgrp");
+        assert_eq!(tcgetpgrp(p.s()), Ok(job.pid()));
+        serve.ready(job.pid());
+        serve.wait_release();
         job.expect_success();
     });
-    let job_pgrp = wait_moved.recv_u64() as libc::pid_t;
-    assert_eq!(tiocgpgrp(p.m()), Ok(job_pgrp));
-    checked.notify();
-    leader.join().expect_success();
+    let job_pgrp = leader.ready::<Pid>();
+    assert_eq!(tcgetpgrp(p.m()), Ok(job_pgrp));
+    leader.expect_success();
 }
 
 /// tcgetpgrp(3), ERRORS: "EPERM pgrp has a supported value, but is not the process group ID
@@ -218,13 +209,13 @@ fn tcsetpgrp_moves_the_foreground_to_another_group_of_the_session() {
 /// value" (a negative number).
 #[test]
 fn tcsetpgrp_to_a_group_outside_the_session_fails_eperm_and_negative_einval() {
-    require!(ptmx_available());
+    needs!(available(pty()));
     let p = Pty::open();
     let outside = getpgrp(); // the test process's group, in another session
     run_in_child("session leader", || {
         take_controlling_terminal(p.s());
         assert_errno!(tcsetpgrp(p.s(), outside), Errno::EPERM);
-        assert_errno!(tcsetpgrp(p.s(), -5), Errno::EINVAL);
+        assert_errno!(tcsetpgrp(p.s(), Pid::from_raw(-5)), Errno::EINVAL);
         assert_eq!(tcgetpgrp(p.s()), Ok(getpid()));
     })
     .expect_success();
@@ -235,10 +226,10 @@ fn tcsetpgrp_to_a_group_outside_the_session_fails_eperm_and_negative_einval() {
 /// fails with ENXIO (drivers/tty/tty_io.c, tty_open_current_tty).
 #[test]
 fn dev_tty_without_a_controlling_terminal_fails_enxio() {
-    require!(gate::path_exists("/dev/tty"));
+    needs!(available(dev_tty()));
     run_in_child("new session", || {
-        nix::unistd::setsid().unwrap();
-        assert_errno!(open_path("/dev/tty", libc::O_RDWR), Errno::ENXIO);
+        setsid().unwrap();
+        assert_errno!(open_dev_tty(libc::O_RDWR), Errno::ENXIO);
     })
     .expect_success();
 }
@@ -249,8 +240,7 @@ fn dev_tty_without_a_controlling_terminal_fails_enxio() {
 /// /dev/tty; the leader's tcgetpgrp fails with ENOTTY.
 #[test]
 fn tiocnotty_by_the_leader_hangs_up_the_foreground_group() {
-    require!(ptmx_available());
-    require!(gate::path_exists("/dev/tty"));
+    needs!(available(pty()), available(dev_tty()));
     let p = Pty::open();
     run_in_child("session leader", || {
         take_controlling_terminal(p.s());
@@ -258,7 +248,7 @@ fn tiocnotty_by_the_leader_hangs_up_the_foreground_group() {
         let (notty_done, wait_notty) = channel();
         let job = spawn("foreground job", || {
             let catcher = SignalCatcher::new(&[Signal::SIGHUP, Signal::SIGCONT]);
-            setpgid(0, 0).unwrap();
+            new_process_group();
             job_ready.notify();
             let mut got = vec![catcher.wait().signo, catcher.wait().signo];
             got.sort();
@@ -266,15 +256,48 @@ fn tiocnotty_by_the_leader_hangs_up_the_foreground_group() {
             // The kernel signals the group first and clears the session's terminal after
             // (disassociate_ctty()): look at /dev/tty only once TIOCNOTTY has returned.
             wait_notty.wait();
-            assert_errno!(open_path("/dev/tty", libc::O_RDWR), Errno::ENXIO);
+            assert_errno!(open_dev_tty(libc::O_RDWR), Errno::ENXIO);
         });
         wait_job.wait();
-        tcsetpgrp(p.s(), job.pid().as_raw()).expect("tcsetpgrp to the job");
-        let tty = open_path("/dev/tty", libc::O_RDWR | libc::O_CLOEXEC).expect("open /dev/tty");
-        ioctl_arg(tty.as_raw_fd(), libc::TIOCNOTTY, 0).expect("TIOCNOTTY");
+        tcsetpgrp(p.s(), job.pid()).expect("tcsetpgrp to the job");
+        let tty = open_dev_tty(libc::O_RDWR).expect("open /dev/tty");
+        ioctl_arg(&tty, libc::TIOCNOTTY, 0).expect("TIOCNOTTY");
         notty_done.notify();
         job.expect_success();
         assert_errno!(tcgetpgrp(p.s()), Errno::ENOTTY);
+    })
+    .expect_success();
+}
+
+/// tty(4), TIOCNOTTY: "If the given terminal was the controlling terminal of the calling
+/// process, give up this controlling terminal. If the process was session leader, then send
+/// SIGHUP and SIGCONT to the foreground process group and all processes in the current
+/// session lose their controlling tty." For a process that is *not* the session leader only
+/// the first sentence applies (drivers/tty/tty_jobctrl.c tiocnotty: no_tty() for a
+/// non-leader): a member of the foreground group detaches itself — /dev/tty then fails with
+/// ENXIO for it, it stays in the session — while the leader keeps the terminal (tcgetpgrp,
+/// /dev/tty) and no SIGHUP or SIGCONT is sent to anyone (the kernel would have queued them
+/// before the ioctl returned: both are blocked and checked as pending). (sshd detaches an
+/// inherited controlling terminal this way before setsid.)
+#[test]
+fn tiocnotty_by_a_process_that_is_not_the_leader_only_detaches_it() {
+    needs!(available(pty()), available(dev_tty()));
+    let p = Pty::open();
+    run_in_child("session leader", || {
+        let catcher = SignalCatcher::new(&[Signal::SIGHUP, Signal::SIGCONT]);
+        take_controlling_terminal(p.s());
+        let leader = getpid();
+        spawn("member of the foreground group", || {
+            let tty = open_dev_tty(libc::O_RDWR).expect("open /dev/tty in the member");
+            ioctl_arg(&tty, libc::TIOCNOTTY, 0).expect("TIOCNOTTY by a non-leader");
+            assert_errno!(open_dev_tty(libc::O_RDWR), Errno::ENXIO, "the member has no controlling terminal now");
+            assert_eq!(nix::unistd::getsid(None), Ok(leader), "still in the leader's session");
+            assert_eq!(catcher.take_pending().map(|i| i.signo), None, "a signal reached the member");
+        })
+        .expect_success();
+        assert_eq!(tcgetpgrp(p.s()), Ok(leader), "the leader's terminal and foreground group are unchanged");
+        open_dev_tty(libc::O_RDWR).expect("the leader still has its controlling terminal");
+        assert_eq!(catcher.take_pending().map(|i| i.signo), None, "a signal reached the foreground group");
     })
     .expect_success();
 }

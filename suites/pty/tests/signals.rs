@@ -6,11 +6,17 @@
 //! Signals are taken synchronously with sigtimedwait (blocked first, so a default action
 //! cannot kill the child before it looks).
 
+use fixtures::facility::pty;
+use fixtures::io::write_all;
 use fixtures::signals::SignalCatcher;
 use fixtures::sync::channel;
-use fixtures::{require, spawn};
+use fixtures::{needs, spawn};
 use nix::sys::signal::Signal;
-use pty::*;
+use nix::unistd::{tcgetpgrp, tcsetpgrp};
+use pty::pair::Pty;
+use pty::reads::read_available;
+use pty::session::{new_process_group, session_leader, take_controlling_terminal};
+use pty::termios::{get_termios, get_winsize, set_winsize, update_termios};
 use rstest::rstest;
 
 /// pty(7): "writing the interrupt character (usually control-C) to the master device would
@@ -22,18 +28,11 @@ use rstest::rstest;
 #[case::vquit_sends_sigquit(libc::VQUIT, Signal::SIGQUIT)]
 #[case::vsusp_sends_sigtstp(libc::VSUSP, Signal::SIGTSTP)]
 fn isig_character_signals_the_foreground_process_group(#[case] cc: usize, #[case] sig: Signal) {
-    require!(ptmx_available());
+    needs!(available(pty()));
     let p = Pty::open();
     let ch = get_termios(p.s()).c_cc[cc];
-    let (ready, wait_ready) = channel();
-    let leader = spawn("session leader", || {
-        let catcher = SignalCatcher::new(&[sig]);
-        take_controlling_terminal(p.s());
-        ready.notify();
-        assert_eq!(catcher.wait().signo, sig as i32);
-    });
-    wait_ready.wait();
-    assert_eq!(tiocgpgrp(p.m()), Ok(leader.pid().as_raw()), "the leader's group is the foreground group");
+    let leader = session_leader(p.s(), &[sig], |catcher| assert_eq!(catcher.wait().signo, sig as i32));
+    assert_eq!(tcgetpgrp(p.m()), Ok(leader.pid()), "the leader's group is the foreground group");
     write_all(p.m(), &[ch]);
     leader.expect_success();
 }
@@ -46,7 +45,7 @@ fn isig_character_signals_the_foreground_process_group(#[case] cc: usize, #[case
 #[case::flushes_by_default(false, b"d\n")]
 #[case::keeps_input_with_noflsh(true, b"abcd\n")]
 fn interrupt_character_flushes_pending_input_unless_noflsh(#[case] noflsh: bool, #[case] line: &[u8]) {
-    require!(ptmx_available());
+    needs!(available(pty()));
     let p = Pty::open();
     update_termios(p.s(), |t| {
         t.c_lflag &= !libc::ECHO;
@@ -65,18 +64,13 @@ fn interrupt_character_flushes_pending_input_unless_noflsh(#[case] noflsh: bool,
 /// line was read: the signal would have been generated while the byte was processed).
 #[test]
 fn without_isig_the_interrupt_character_is_data() {
-    require!(ptmx_available());
+    needs!(available(pty()));
     let p = Pty::open();
     update_termios(p.s(), |t| t.c_lflag &= !libc::ISIG);
-    let (ready, wait_ready) = channel();
-    let leader = spawn("session leader", || {
-        let catcher = SignalCatcher::new(&[Signal::SIGINT]);
-        take_controlling_terminal(p.s());
-        ready.notify();
+    let leader = session_leader(p.s(), &[Signal::SIGINT], |catcher| {
         assert_eq!(read_available(p.s(), 64), b"\x03\n");
         assert_eq!(catcher.take_pending().map(|i| i.signo), None, "SIGINT although ISIG is off");
     });
-    wait_ready.wait();
     write_all(p.m(), b"\x03\n");
     leader.expect_success();
 }
@@ -87,7 +81,7 @@ fn without_isig_the_interrupt_character_is_data() {
 /// child and not the (now background) leader.
 #[test]
 fn only_the_foreground_process_group_gets_the_signal() {
-    require!(ptmx_available());
+    needs!(available(pty()));
     let p = Pty::open();
     let (ready, wait_ready) = channel();
     let leader = spawn("session leader", || {
@@ -96,13 +90,12 @@ fn only_the_foreground_process_group_gets_the_signal() {
         let (job_ready, wait_job) = channel();
         let job = spawn("foreground job", || {
             let catcher = SignalCatcher::new(&[Signal::SIGINT]);
-            setpgid(0, 0).unwrap();
+            new_process_group();
             job_ready.notify();
             assert_eq!(catcher.wait().signo, libc::SIGINT);
         });
         wait_job.wait();
-        let job_pid = job.pid().as_raw();
-        tcsetpgrp(p.s(), job_pid).expect("tcsetpgrp to the job's group");
+        tcsetpgrp(p.s(), job.pid()).expect("tcsetpgrp to the job's group");
         ready.notify();
         job.expect_success();
         assert_eq!(leader_catcher.take_pending().map(|i| i.signo), None, "the background leader got SIGINT");
@@ -117,22 +110,15 @@ fn only_the_foreground_process_group_gets_the_signal() {
 /// TIOCGWINSZ reads on both sides.
 #[test]
 fn tiocswinsz_sends_sigwinch_to_the_foreground_group() {
-    require!(ptmx_available());
+    needs!(available(pty()));
     let p = Pty::open();
-    let (ready, wait_ready) = channel();
-    let leader = spawn("session leader", || {
-        let catcher = SignalCatcher::new(&[Signal::SIGWINCH]);
-        take_controlling_terminal(p.s());
-        ready.notify();
+    let leader = session_leader(p.s(), &[Signal::SIGWINCH], |catcher| {
         assert_eq!(catcher.wait().signo, libc::SIGWINCH);
-        let w = get_winsize(p.s()).unwrap();
-        assert_eq!((w.ws_row, w.ws_col), (33, 111));
+        assert_eq!(get_winsize(p.s()), Ok((33, 111, 0, 0)));
     });
-    wait_ready.wait();
     set_winsize(p.m(), 33, 111).unwrap();
     leader.expect_success();
-    let w = get_winsize(p.m()).unwrap();
-    assert_eq!((w.ws_row, w.ws_col), (33, 111));
+    assert_eq!(get_winsize(p.m()), Ok((33, 111, 0, 0)));
 }
 
 /// ioctl_tty(2): SIGWINCH is sent "When the window size changes". Setting the size it
@@ -141,19 +127,14 @@ fn tiocswinsz_sends_sigwinch_to_the_foreground_group() {
 /// TIOCSWINSZ returns, so the child checks for a pending SIGWINCH right after.
 #[test]
 fn setting_the_same_window_size_sends_no_sigwinch() {
-    require!(ptmx_available());
+    needs!(available(pty()));
     let p = Pty::open();
     set_winsize(p.m(), 24, 80).unwrap();
-    let (ready, wait_ready) = channel();
     let (done, wait_done) = channel();
-    let leader = spawn("session leader", || {
-        let catcher = SignalCatcher::new(&[Signal::SIGWINCH]);
-        take_controlling_terminal(p.s());
-        ready.notify();
+    let leader = session_leader(p.s(), &[Signal::SIGWINCH], |catcher| {
         wait_done.wait();
         assert_eq!(catcher.take_pending().map(|i| i.signo), None, "SIGWINCH for an unchanged size");
     });
-    wait_ready.wait();
     set_winsize(p.m(), 24, 80).unwrap();
     done.notify();
     leader.expect_success();
@@ -163,8 +144,7 @@ fn setting_the_same_window_size_sends_no_sigwinch() {
 /// pseudoterminal has no size yet: TIOCGWINSZ reads all zeros.
 #[test]
 fn a_new_pty_has_a_zero_window_size() {
-    require!(ptmx_available());
+    needs!(available(pty()));
     let p = Pty::open();
-    let w = get_winsize(p.s()).unwrap();
-    assert_eq!((w.ws_row, w.ws_col, w.ws_xpixel, w.ws_ypixel), (0, 0, 0, 0));
+    assert_eq!(get_winsize(p.s()), Ok((0, 0, 0, 0)));
 }

@@ -1,10 +1,10 @@
 //! The end of a mapped file: the partial last page, pages beyond it (SIGBUS), and
 //! truncation under a mapping (mmap(2)).
 
-use fixtures::Scratch;
 use fixtures::io::ftruncate;
 use fixtures::memory::{BUS_ADRERR, Fault, Mapping, fault_in_child, page_size};
-use shared_mappings::*;
+use shared_mappings::msync;
+use shared_mappings::files::{ScratchFile, pread, stat};
 
 /// mmap(2), NOTES: "A file is mapped in multiples of the page size. For a file that is not a
 /// multiple of the page size, the remaining bytes in the partial page at the end of the
@@ -14,15 +14,14 @@ use shared_mappings::*;
 #[test]
 fn bytes_past_eof_in_the_last_page_are_zero_and_never_reach_the_file() {
     let pg = page_size();
-    let s = Scratch::new();
-    let (_p, fd) = file_with(&s, "f", &[b'd'; 100]);
-    let m = Mapping::shared(&fd, pg);
+    let file = ScratchFile::new(&[b'd'; 100]);
+    let m = Mapping::shared(&file.fd, pg);
     assert!(m.bytes()[..100].iter().all(|&c| c == b'd'));
     assert!(m.bytes()[100..].iter().all(|&c| c == 0), "the tail of the last page must read as zero");
     m.bytes()[100..105].copy_from_slice(b"extra");
     assert_eq!(msync(m.addr(), pg, libc::MS_SYNC), Ok(()));
-    assert_eq!(stat(&fd).0, 100, "the file size is unchanged");
-    assert_eq!(pread(&fd, 200, 0), vec![b'd'; 100], "read(2) stops at end of file");
+    assert_eq!(stat(&file.fd).0, 100, "the file size is unchanged");
+    assert_eq!(pread(&file.fd, 200, 0), vec![b'd'; 100], "read(2) stops at end of file");
 }
 
 /// mmap(2), ERRORS: "SIGBUS Attempted access to a page of the buffer that lies beyond the
@@ -32,9 +31,8 @@ fn bytes_past_eof_in_the_last_page_are_zero_and_never_reach_the_file() {
 #[test]
 fn an_access_to_a_page_beyond_eof_raises_sigbus() {
     let pg = page_size();
-    let s = Scratch::new();
-    let (_p, fd) = file_with(&s, "f", &[b'd'; 100]);
-    let m = Mapping::shared(&fd, 2 * pg);
+    let file = ScratchFile::new(&[b'd'; 100]);
+    let m = Mapping::shared(&file.fd, 2 * pg);
     assert_eq!(m.load(pg - 1), 0, "the first page is accessible");
     let target = m.addr() + pg + 8;
     let f = fault_in_child(|| {
@@ -50,11 +48,10 @@ fn an_access_to_a_page_beyond_eof_raises_sigbus() {
 #[test]
 fn an_access_after_the_file_was_truncated_raises_sigbus() {
     let pg = page_size();
-    let s = Scratch::new();
-    let (_p, fd) = file_with(&s, "f", &vec![b'x'; 2 * pg]);
-    let m = Mapping::shared(&fd, 2 * pg);
+    let file = ScratchFile::new(&vec![b'x'; 2 * pg]);
+    let m = Mapping::shared(&file.fd, 2 * pg);
     assert_eq!(m.load(pg + 1), b'x');
-    ftruncate(&fd, 10).unwrap();
+    ftruncate(&file.fd, 10).unwrap();
     assert_eq!(m.load(9), b'x');
     assert_eq!(m.load(10), 0, "bytes after the new end of file read as zero");
     let target = m.addr() + pg + 1;
@@ -71,11 +68,10 @@ fn an_access_after_the_file_was_truncated_raises_sigbus() {
 #[test]
 fn extending_the_file_makes_the_page_beyond_the_old_eof_accessible() {
     let pg = page_size();
-    let s = Scratch::new();
-    let (_p, fd) = file_with(&s, "f", &[b'd'; 100]);
-    let m = Mapping::shared(&fd, 2 * pg);
-    ftruncate(&fd, (2 * pg) as i64).unwrap();
+    let file = ScratchFile::new(&[b'd'; 100]);
+    let m = Mapping::shared(&file.fd, 2 * pg);
+    ftruncate(&file.fd, (2 * pg) as i64).unwrap();
     assert!(m.bytes()[pg..].iter().all(|&c| c == 0));
     m.bytes()[pg..pg + 4].copy_from_slice(b"grow");
-    assert_eq!(pread(&fd, 4, pg as i64), b"grow");
+    assert_eq!(pread(&file.fd, 4, pg as i64), b"grow");
 }

@@ -1,8 +1,7 @@
 //! MAP_PRIVATE mappings of a regular file: copy-on-write (mmap(2)).
 
-use fixtures::Scratch;
 use fixtures::memory::{Mapping, page_size};
-use shared_mappings::*;
+use shared_mappings::files::{ScratchFile, pread, pwrite};
 
 /// mmap(2), MAP_PRIVATE: "Create a private copy-on-write mapping. Updates to the mapping are
 /// not visible to other processes mapping the same file, and are not carried through to the
@@ -10,13 +9,12 @@ use shared_mappings::*;
 /// through a shared mapping of the same file, while the private mapping keeps it.
 #[test]
 fn a_store_to_a_private_mapping_reaches_neither_the_file_nor_other_mappings() {
-    let s = Scratch::new();
-    let (_p, fd) = file_with(&s, "f", &[b'f'; 4096]);
-    let shared = Mapping::shared(&fd, 4096);
-    let private = Mapping::private(&fd, 4096);
+    let file = ScratchFile::new(&[b'f'; 4096]);
+    let shared = Mapping::shared(&file.fd, 4096);
+    let private = Mapping::private(&file.fd, 4096);
     private.bytes()[..7].copy_from_slice(b"private");
     assert_eq!(&private.bytes()[..7], b"private");
-    assert_eq!(pread(&fd, 7, 0), b"fffffff", "the file");
+    assert_eq!(pread(&file.fd, 7, 0), b"fffffff", "the file");
     assert_eq!(&shared.bytes()[..7], b"fffffff", "a shared mapping of the file");
 }
 
@@ -28,12 +26,11 @@ fn a_store_to_a_private_mapping_reaches_neither_the_file_nor_other_mappings() {
 #[test]
 fn a_private_mapping_sees_later_file_changes_in_pages_it_has_not_written() {
     let pg = page_size();
-    let s = Scratch::new();
-    let (_p, fd) = file_with(&s, "f", &vec![b'0'; 2 * pg]);
-    let private = Mapping::private(&fd, 2 * pg);
+    let file = ScratchFile::new(&vec![b'0'; 2 * pg]);
+    let private = Mapping::private(&file.fd, 2 * pg);
     assert_eq!(private.load(0), b'0', "page 0 read (not written) before the change");
-    assert_eq!(pwrite(&fd, b"new", 0), Ok(3));
-    assert_eq!(pwrite(&fd, b"NEW", pg as i64), Ok(3));
+    assert_eq!(pwrite(&file.fd, b"new", 0), Ok(3));
+    assert_eq!(pwrite(&file.fd, b"NEW", pg as i64), Ok(3));
     assert_eq!(&private.bytes()[..3], b"new", "an untouched page shows the file's new content");
     assert_eq!(&private.bytes()[pg..pg + 3], b"NEW");
 }
@@ -44,12 +41,11 @@ fn a_private_mapping_sees_later_file_changes_in_pages_it_has_not_written() {
 #[test]
 fn a_privately_written_page_no_longer_follows_the_file() {
     let pg = page_size();
-    let s = Scratch::new();
-    let (_p, fd) = file_with(&s, "f", &vec![b'0'; 2 * pg]);
-    let private = Mapping::private(&fd, 2 * pg);
+    let file = ScratchFile::new(&vec![b'0'; 2 * pg]);
+    let private = Mapping::private(&file.fd, 2 * pg);
     private.store(10, b'P');
-    assert_eq!(pwrite(&fd, b"ABCDEFGHIJKL", 0), Ok(12));
-    assert_eq!(pwrite(&fd, b"xyz", pg as i64), Ok(3));
+    assert_eq!(pwrite(&file.fd, b"ABCDEFGHIJKL", 0), Ok(12));
+    assert_eq!(pwrite(&file.fd, b"xyz", pg as i64), Ok(3));
     assert_eq!(&private.bytes()[..12], b"0000000000P0", "the copied page keeps its own content");
     assert_eq!(&private.bytes()[pg..pg + 3], b"xyz", "the other page still follows the file");
 }

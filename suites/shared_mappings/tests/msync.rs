@@ -1,16 +1,17 @@
 //! msync(2): flags and errors.
 
 use fixtures::memory::{Mapping, page_size};
-use fixtures::{Scratch, assert_errno};
+use fixtures::assert_errno;
 use nix::errno::Errno;
 use rstest::rstest;
-use shared_mappings::*;
+use shared_mappings::msync;
+use shared_mappings::files::{ScratchFile, pread};
 
-fn mapped_file() -> (Scratch, std::os::fd::OwnedFd, Mapping) {
-    let s = Scratch::new();
-    let (_p, fd) = file_with(&s, "f", &vec![0u8; 2 * page_size()]);
-    let m = Mapping::shared(&fd, 2 * page_size());
-    (s, fd, m)
+/// A file of two zeroed pages, mapped shared.
+fn mapped_file() -> (ScratchFile, Mapping) {
+    let file = ScratchFile::new(&vec![0u8; 2 * page_size()]);
+    let m = Mapping::shared(&file, 2 * page_size());
+    (file, m)
 }
 
 /// msync(2): "The flags argument should specify exactly one of MS_ASYNC and MS_SYNC, and may
@@ -22,10 +23,10 @@ fn mapped_file() -> (Scratch, std::os::fd::OwnedFd, Mapping) {
 #[case::sync_invalidate(libc::MS_SYNC | libc::MS_INVALIDATE)]
 #[case::async_invalidate(libc::MS_ASYNC | libc::MS_INVALIDATE)]
 fn msync_accepts_one_of_ms_sync_and_ms_async_with_optional_invalidate(#[case] flags: libc::c_int) {
-    let (_s, fd, m) = mapped_file();
+    let (file, m) = mapped_file();
     m.bytes()[..6].copy_from_slice(b"synced");
     assert_eq!(msync(m.addr(), m.len(), flags), Ok(()));
-    assert_eq!(pread(&fd, 6, 0), b"synced");
+    assert_eq!(pread(&file, 6, 0), b"synced");
 }
 
 /// msync(2), ERRORS: "EINVAL ... any bit other than MS_ASYNC | MS_INVALIDATE | MS_SYNC is set
@@ -34,14 +35,14 @@ fn msync_accepts_one_of_ms_sync_and_ms_async_with_optional_invalidate(#[case] fl
 #[case::sync_and_async(libc::MS_SYNC | libc::MS_ASYNC)]
 #[case::unknown_bit(0x100)]
 fn msync_with_invalid_flags_fails_einval(#[case] flags: libc::c_int) {
-    let (_s, _fd, m) = mapped_file();
+    let (_f, m) = mapped_file();
     assert_errno!(msync(m.addr(), m.len(), flags), Errno::EINVAL);
 }
 
 /// msync(2), ERRORS: "EINVAL addr is not a multiple of PAGESIZE".
 #[test]
 fn msync_of_an_unaligned_address_fails_einval() {
-    let (_s, _fd, m) = mapped_file();
+    let (_f, m) = mapped_file();
     assert_errno!(msync(m.addr() + 1, 10, libc::MS_SYNC), Errno::EINVAL);
 }
 
@@ -51,7 +52,7 @@ fn msync_of_an_unaligned_address_fails_einval() {
 #[test]
 fn msync_of_a_range_that_is_not_mapped_fails_enomem() {
     fixtures::run_in_child("msync over a hole", || {
-        let (_s, _fd, m) = mapped_file();
+        let (_f, m) = mapped_file();
         let pg = page_size();
         // SAFETY: unmapping the second page of our own mapping.
         assert_eq!(unsafe { libc::munmap((m.addr() + pg) as *mut _, pg) }, 0);

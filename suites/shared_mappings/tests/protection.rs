@@ -1,25 +1,25 @@
 //! Access modes and protections: the file's open mode against PROT_* and MAP_SHARED, and the
 //! faults raised by PROT_NONE and read-only mappings (mmap(2), mprotect(2)).
 
+use std::os::fd::AsFd;
 use fixtures::io::open_cloexec;
 use fixtures::memory::{Fault, Mapping, SEGV_ACCERR, SEGV_MAPERR, fault_in_child, page_size};
-use fixtures::{Scratch, assert_errno};
+use fixtures::assert_errno;
 use nix::errno::Errno;
 use rstest::rstest;
-use shared_mappings::*;
+use shared_mappings::files::{ScratchFile, pread};
 
 /// mmap(2), ERRORS: "EACCES ... MAP_SHARED was requested and PROT_WRITE is set, but fd is not
 /// open in read/write (O_RDWR) mode."
 #[test]
 fn a_shared_writable_mapping_of_a_read_only_fd_fails_eacces() {
-    let s = Scratch::new();
-    let p = s.file("f", &[0u8; 4096]);
-    let ro = open_cloexec(&p, libc::O_RDONLY).unwrap();
+    let file = ScratchFile::new(&[0u8; 4096]);
+    let ro = open_cloexec(&file.path, libc::O_RDONLY).unwrap();
     assert_errno!(
-        Mapping::new(4096, libc::PROT_READ | libc::PROT_WRITE, libc::MAP_SHARED, Some(&ro), 0),
+        Mapping::new(4096, libc::PROT_READ | libc::PROT_WRITE, libc::MAP_SHARED, Some(ro.as_fd()), 0),
         Errno::EACCES
     );
-    assert!(Mapping::new(4096, libc::PROT_READ, libc::MAP_SHARED, Some(&ro), 0).is_ok(), "read-only shared is fine");
+    assert!(Mapping::new(4096, libc::PROT_READ, libc::MAP_SHARED, Some(ro.as_fd()), 0).is_ok(), "read-only shared is fine");
 }
 
 /// mmap(2): the EACCES rule names only MAP_SHARED with PROT_WRITE; a MAP_PRIVATE writable
@@ -27,12 +27,11 @@ fn a_shared_writable_mapping_of_a_read_only_fd_fails_eacces() {
 /// file is unchanged by them.
 #[test]
 fn a_private_writable_mapping_of_a_read_only_fd_is_allowed() {
-    let s = Scratch::new();
-    let p = s.file("f", b"original");
-    let ro = open_cloexec(&p, libc::O_RDONLY).unwrap();
-    let m = Mapping::new(4096, libc::PROT_READ | libc::PROT_WRITE, libc::MAP_PRIVATE, Some(&ro), 0).expect("private writable");
+    let file = ScratchFile::new(b"original");
+    let ro = open_cloexec(&file.path, libc::O_RDONLY).unwrap();
+    let m = Mapping::new(4096, libc::PROT_READ | libc::PROT_WRITE, libc::MAP_PRIVATE, Some(ro.as_fd()), 0).expect("private writable");
     m.bytes()[..8].copy_from_slice(b"modified");
-    assert_eq!(std::fs::read(&p).unwrap(), b"original");
+    assert_eq!(std::fs::read(&file.path).unwrap(), b"original");
 }
 
 /// mmap(2), ERRORS: "EACCES A file descriptor refers to a non-regular file. Or a file mapping
@@ -42,10 +41,9 @@ fn a_private_writable_mapping_of_a_read_only_fd_is_allowed() {
 #[case::shared(libc::MAP_SHARED)]
 #[case::private(libc::MAP_PRIVATE)]
 fn mapping_a_write_only_fd_fails_eacces(#[case] kind: libc::c_int) {
-    let s = Scratch::new();
-    let p = s.file("f", &[0u8; 4096]);
-    let wo = open_cloexec(&p, libc::O_WRONLY).unwrap();
-    assert_errno!(Mapping::new(4096, libc::PROT_WRITE, kind, Some(&wo), 0), Errno::EACCES);
+    let file = ScratchFile::new(&[0u8; 4096]);
+    let wo = open_cloexec(&file.path, libc::O_WRONLY).unwrap();
+    assert_errno!(Mapping::new(4096, libc::PROT_WRITE, kind, Some(wo.as_fd()), 0), Errno::EACCES);
 }
 
 /// mprotect(2), ERRORS: "EACCES The memory cannot be given the specified access. This can
@@ -53,10 +51,9 @@ fn mapping_a_write_only_fd_fails_eacces(#[case] kind: libc::c_int) {
 /// mprotect() to mark it PROT_WRITE." (for a MAP_SHARED mapping).
 #[test]
 fn mprotect_to_writable_of_a_shared_mapping_of_a_read_only_fd_fails_eacces() {
-    let s = Scratch::new();
-    let p = s.file("f", &[0u8; 4096]);
-    let ro = open_cloexec(&p, libc::O_RDONLY).unwrap();
-    let m = Mapping::new(4096, libc::PROT_READ, libc::MAP_SHARED, Some(&ro), 0).unwrap();
+    let file = ScratchFile::new(&[0u8; 4096]);
+    let ro = open_cloexec(&file.path, libc::O_RDONLY).unwrap();
+    let m = Mapping::new(4096, libc::PROT_READ, libc::MAP_SHARED, Some(ro.as_fd()), 0).unwrap();
     // SAFETY: changing the protection of our own mapping.
     let r = fixtures::sys(unsafe { libc::mprotect(m.addr() as *mut _, 4096, libc::PROT_READ | libc::PROT_WRITE) });
     assert_errno!(r, Errno::EACCES);
@@ -66,7 +63,9 @@ fn mprotect_to_writable_of_a_shared_mapping_of_a_read_only_fd_fails_eacces() {
 /// "SEGV_ACCERR Invalid permissions for mapped object". A read and a write of a PROT_NONE
 /// page both fault with SEGV_ACCERR at the accessed address.
 #[rstest]
-fn an_access_to_a_prot_none_page_raises_sigsegv_accerr(#[values(false, true)] write: bool) {
+#[case::read(false)]
+#[case::write(true)]
+fn an_access_to_a_prot_none_page_raises_sigsegv_accerr(#[case] write: bool) {
     let m = Mapping::new(page_size(), libc::PROT_NONE, libc::MAP_PRIVATE | libc::MAP_ANONYMOUS, None, 0).unwrap();
     let f = fault_in_child(|| {
         if write {
@@ -82,13 +81,12 @@ fn an_access_to_a_prot_none_page_raises_sigsegv_accerr(#[values(false, true)] wr
 /// file mapping raises SIGSEGV (SEGV_ACCERR); the file is unchanged.
 #[test]
 fn a_store_to_a_read_only_mapping_raises_sigsegv_accerr() {
-    let s = Scratch::new();
-    let (_p, fd) = file_with(&s, "f", &[b'r'; 4096]);
-    let m = Mapping::new(4096, libc::PROT_READ, libc::MAP_SHARED, Some(&fd), 0).unwrap();
+    let file = ScratchFile::new(&[b'r'; 4096]);
+    let m = Mapping::new(4096, libc::PROT_READ, libc::MAP_SHARED, Some(file.as_fd()), 0).unwrap();
     assert_eq!(m.load(7), b'r', "reading is allowed");
     let f = fault_in_child(|| m.store(7, b'w'));
     assert_eq!(f, Fault { signo: libc::SIGSEGV, code: SEGV_ACCERR, addr: m.addr() + 7 });
-    assert_eq!(pread(&fd, 1, 7), b"r");
+    assert_eq!(pread(&file.fd, 1, 7), b"r");
 }
 
 /// munmap(2): "The address range is then unmapped and further references to addresses within

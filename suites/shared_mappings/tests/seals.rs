@@ -3,20 +3,21 @@
 //! Tests that depend on which mappings of the memfd exist run in a child (see the suite
 //! overview in src/lib.rs).
 
-use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::fd::{AsFd, OwnedFd};
 
-use fixtures::io::{ftruncate, open_cloexec, write_once};
+use fixtures::io::{ftruncate, write_once};
 use fixtures::memory::Mapping;
-use fixtures::{IpcName, assert_errno, run_in_child};
+use fixtures::{IpcName, assert_errno, run_in_child, variant};
 use nix::errno::Errno;
-use shared_mappings::*;
+use shared_mappings::files::{pread, pwrite, stat};
+use shared_mappings::memfd::{add_seals, memfd, reopen, seals};
 
 /// A read-only descriptor of the same memfd (a reopen through /proc/self/fd). Read-only
 /// shared mappings are made through it: a PROT_READ MAP_SHARED mapping of an O_RDWR
 /// descriptor may later be mprotect()ed writable (VM_MAYWRITE), and kernels before 6.7
 /// counted such a mapping as writable for the seal checks.
 fn read_only(m: &OwnedFd) -> OwnedFd {
-    open_cloexec(std::path::Path::new(&format!("/proc/self/fd/{}", m.as_raw_fd())), libc::O_RDONLY).unwrap()
+    reopen(m, libc::O_RDONLY).unwrap()
 }
 
 fn sealable(size: i64) -> OwnedFd {
@@ -45,7 +46,7 @@ fn without_mfd_allow_sealing_the_seals_are_locked() {
 #[test]
 fn seals_belong_to_the_inode_and_only_accumulate() {
     let m = sealable(0);
-    let again = open_cloexec(std::path::Path::new(&format!("/proc/self/fd/{}", m.as_raw_fd())), libc::O_RDWR).unwrap();
+    let again = reopen(&m, libc::O_RDWR).unwrap();
     add_seals(&m, libc::F_SEAL_SHRINK).unwrap();
     assert_eq!(seals(&again), Ok(libc::F_SEAL_SHRINK));
     add_seals(&again, libc::F_SEAL_GROW).unwrap();
@@ -96,7 +97,7 @@ fn seals_are_einval_on_a_pipe_and_locked_on_a_tmpfs_file() {
 fn f_seal_write_fails_ebusy_while_a_writable_shared_mapping_exists() {
     run_in_child("mappings of the memfd", || {
         let m = sealable(4096);
-        let ro = Mapping::new(4096, libc::PROT_READ, libc::MAP_SHARED, Some(&read_only(&m)), 0).unwrap();
+        let ro = Mapping::new(4096, libc::PROT_READ, libc::MAP_SHARED, Some(read_only(&m).as_fd()), 0).unwrap();
         let private = Mapping::private(&m, 4096);
         let rw = Mapping::shared(&m, 4096);
         assert_errno!(add_seals(&m, libc::F_SEAL_WRITE), Errno::EBUSY);
@@ -121,8 +122,8 @@ fn f_seal_write_forbids_writes_and_writable_shared_mappings() {
         add_seals(&m, libc::F_SEAL_WRITE).unwrap();
         assert_errno!(pwrite(&m, b"X", 0), Errno::EPERM);
         assert_errno!(write_once(&m, b"X"), Errno::EPERM);
-        assert_errno!(Mapping::new(4096, libc::PROT_READ | libc::PROT_WRITE, libc::MAP_SHARED, Some(&m), 0), Errno::EPERM);
-        let ro = Mapping::new(4096, libc::PROT_READ, libc::MAP_SHARED, Some(&read_only(&m)), 0).expect("read-only shared mapping");
+        assert_errno!(Mapping::new(4096, libc::PROT_READ | libc::PROT_WRITE, libc::MAP_SHARED, Some(m.as_fd()), 0), Errno::EPERM);
+        let ro = Mapping::new(4096, libc::PROT_READ, libc::MAP_SHARED, Some(read_only(&m).as_fd()), 0).expect("read-only shared mapping");
         assert_eq!(&ro.bytes()[..7], b"content");
         assert_eq!(ftruncate(&m, 8192), Ok(()), "growing is still allowed");
         assert_eq!(ftruncate(&m, 3), Ok(()), "shrinking is still allowed");
@@ -156,8 +157,7 @@ fn f_seal_shrink_forbids_only_shrinking() {
     let m = sealable(10);
     add_seals(&m, libc::F_SEAL_SHRINK).unwrap();
     assert_errno!(ftruncate(&m, 9), Errno::EPERM);
-    let path = format!("/proc/self/fd/{}", m.as_raw_fd());
-    assert_errno!(open_cloexec(std::path::Path::new(&path), libc::O_RDWR | libc::O_TRUNC), Errno::EPERM, "open with O_TRUNC");
+    assert_errno!(reopen(&m, libc::O_RDWR | libc::O_TRUNC), Errno::EPERM, "open with O_TRUNC");
     assert_eq!(ftruncate(&m, 20), Ok(()), "growing");
     assert_eq!(stat(&m).0, 20);
 }
@@ -178,10 +178,18 @@ fn f_seal_seal_freezes_the_set_of_seals() {
 /// modified via shared writable mappings that were created prior to the seal being set. Any
 /// attempt to create a new writable mapping on the file via mmap(2) will fail with EPERM.
 /// Likewise, an attempt to write to the file via write(2) will fail with EPERM." Unlike
-/// F_SEAL_WRITE it is accepted while a writable shared mapping exists.
+/// F_SEAL_WRITE it is accepted while a writable shared mapping exists. Variant: `present`
+/// from 5.1; `absent` before, where the seal is an unknown bit and F_ADD_SEALS fails with
+/// EINVAL (fcntl(2): "EINVAL ... cmd is F_ADD_SEALS and arg includes an unrecognized sealing
+/// bit"), asserted.
+///
+/// Kernel change: 5.1 — F_SEAL_FUTURE_WRITE: no new writes or writable mappings, existing writable mappings keep working.
 #[test]
 fn f_seal_future_write_keeps_existing_writable_mappings_working() {
-    fixtures::require!(fixtures::gate::kernel(5, 1), "F_SEAL_FUTURE_WRITE");
+    if !variant::since(5, 1, "F_SEAL_FUTURE_WRITE") {
+        assert_errno!(add_seals(sealable(4096), libc::F_SEAL_FUTURE_WRITE), Errno::EINVAL);
+        return;
+    }
     run_in_child("future-write-sealed memfd", || {
         let m = sealable(4096);
         let rw = Mapping::shared(&m, 4096);
@@ -189,8 +197,62 @@ fn f_seal_future_write_keeps_existing_writable_mappings_working() {
         rw.bytes()[..5].copy_from_slice(b"still");
         assert_eq!(pread(&m, 5, 0), b"still", "the earlier mapping still writes the file");
         assert_errno!(pwrite(&m, b"X", 0), Errno::EPERM);
-        assert_errno!(Mapping::new(4096, libc::PROT_READ | libc::PROT_WRITE, libc::MAP_SHARED, Some(&m), 0), Errno::EPERM);
-        assert!(Mapping::new(4096, libc::PROT_READ, libc::MAP_SHARED, Some(&read_only(&m)), 0).is_ok(), "read-only mappings are fine");
+        assert_errno!(Mapping::new(4096, libc::PROT_READ | libc::PROT_WRITE, libc::MAP_SHARED, Some(m.as_fd()), 0), Errno::EPERM);
+        assert!(Mapping::new(4096, libc::PROT_READ, libc::MAP_SHARED, Some(read_only(&m).as_fd()), 0).is_ok(), "read-only mappings are fine");
+    })
+    .expect_success();
+}
+
+/// fcntl(2), F_SEAL_WRITE: "Furthermore, trying to create new shared, writable memory-mappings
+/// via mmap(2) will also fail with EPERM" — a read-only shared mapping is not writable, and
+/// since commit 158978945f31 ("mm: perform the mapping_map_writable() check after
+/// call_mmap()", 6.7) it is allowed through a descriptor opened O_RDWR too: the kernel drops
+/// the mapping's permission to become writable (VM_MAYWRITE), so a later mprotect(2) to
+/// PROT_WRITE fails with EACCES. Before, such a mapping (which mprotect could make writable)
+/// counted as writable: mmap failed with EPERM. "mm: resolve faulty mmap_region() error path
+/// behaviour" broke it again in 6.12 until "mm: reinstate ability to map write-sealed memfd
+/// mappings read-only" (6.13-rc1; stable 6.12.9, review mail "[PATCH 6.12 152/156]"). The
+/// 6.7 series ("mm: drop the assumption that VM_SHARED always implies writable", "mm: update
+/// memfd seal write check to include F_SEAL_WRITE", and the reinstating patch) was backported
+/// to stable 5.10.241 and 6.1.149 (Debian's changelogs list all three under ChangeLog-5.10.241
+/// and ChangeLog-6.1.149). Asserted: where the ability is known to be (6.7+ except
+/// 6.12.0-6.12.8; 5.10.241+, 6.1.149+) mmap(PROT_READ, MAP_SHARED) of the O_RDWR memfd works,
+/// shows the content, and mprotect to PROT_WRITE fails EACCES (variant `allowed`); where it is
+/// known to be missing, EPERM (variant `eperm`, lacking); a series whose status is not known
+/// (5.15, 6.2-6.6) may show either, and says which.
+///
+/// Kernel change: 6.7, commit 158978945f31 — a write-sealed memfd can be mapped read-only shared through an O_RDWR descriptor.
+#[test]
+fn a_write_sealed_memfd_maps_read_only_shared_through_a_writable_descriptor() {
+    let v = fixtures::kernel_version();
+    let allowed = if (v.major, v.minor) == (6, 12) {
+        Some(fixtures::gate::stable_at_least(6, 12, 9))
+    } else {
+        fixtures::gate::has_fix((6, 7), &[(5, 10, 241), (6, 1, 149)], &[])
+    };
+    run_in_child("write-sealed memfd", || {
+        let m = sealable(0);
+        assert_eq!(write_once(&m, b"sealed"), Ok(6));
+        add_seals(&m, libc::F_SEAL_WRITE).unwrap();
+        let r = Mapping::new(4096, libc::PROT_READ, libc::MAP_SHARED, Some(m.as_fd()), 0);
+        match (allowed, r) {
+            (Some(true) | None, Ok(ro)) => {
+                variant::observed("allowed", "a read-only shared mapping of a write-sealed memfd through an O_RDWR descriptor");
+                assert_eq!(&ro.bytes()[..6], b"sealed");
+                // SAFETY: changing the protection of our own mapping.
+                let p = unsafe { libc::mprotect(ro.as_ptr().cast(), 4096, libc::PROT_READ | libc::PROT_WRITE) };
+                assert_eq!((p, Errno::last()), (-1, Errno::EACCES), "mprotect to PROT_WRITE");
+            }
+            (Some(false) | None, Err(Errno::EPERM)) => {
+                variant::lacking("eperm", "a shared mapping that mprotect could make writable counts as writable");
+            }
+            (allowed, r) => panic!(
+                "mmap(PROT_READ, MAP_SHARED) of a write-sealed O_RDWR memfd: {:?}, but the kernel {} is expected to {}",
+                r.map(|m| m.addr()),
+                fixtures::kernel_version(),
+                match allowed { Some(true) => "allow it", Some(false) => "refuse it (EPERM)", None => "?" }
+            ),
+        }
     })
     .expect_success();
 }

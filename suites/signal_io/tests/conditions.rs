@@ -7,10 +7,11 @@ use fixtures::kinds::Kind;
 use fixtures::net::{self, SockAddr};
 use fixtures::signals::{SignalCatcher, rt};
 use fixtures::uapi::{POLL_HUP, POLL_IN, POLL_OUT, POLL_PRI};
-use fixtures::{run_in_child, sys};
+use fixtures::run_in_child;
+use nix::sys::socket::{Shutdown, shutdown};
 use nix::unistd::getpid;
 use rstest::rstest;
-use signal_io::{enable_signal_io, expected, set_owner, summary};
+use signal_io::{with_pair_catching, queued, enable_signal_io, expected, set_owner, summary};
 
 /// fcntl(2): "a SIGIO signal is sent whenever input or output becomes possible". The write
 /// end of a full pipe (or a UNIX stream socket that refused a write) gets POLL_OUT, with
@@ -21,22 +22,19 @@ use signal_io::{enable_signal_io, expected, set_owner, summary};
 #[case::fifo(Kind::Fifo)]
 #[case::unix_stream(Kind::UnixStream)]
 fn draining_a_full_channel_signals_the_writer_poll_out(#[case] kind: Kind) {
-    run_in_child("writer", || {
-        let sig = rt(1);
-        let c = SignalCatcher::new(&[sig]);
-        let p = kind.pair();
+    let sig = rt(1);
+    with_pair_catching(kind, &[sig], |p, c| {
         enable_signal_io(p.tx(), sig);
         p.fill();
         assert_eq!(c.take_pending(), None, "filling signals nothing");
         p.drain();
-        let got: Vec<_> = c.drain().iter().map(summary).collect();
+        let got = queued(c);
         assert!(!got.is_empty(), "no POLL_OUT after draining");
         assert!(
             got.iter().all(|g| *g == expected(sig, POLL_OUT, p.tx())),
             "{got:?}"
         );
-    })
-    .expect_success();
+    });
 }
 
 /// fcntl(2), F_SETOWN: "a SIGIO signal is sent whenever input or output becomes possible on
@@ -47,16 +45,13 @@ fn draining_a_full_channel_signals_the_writer_poll_out(#[case] kind: Kind) {
 #[case::pipe(Kind::Pipe)]
 #[case::fifo(Kind::Fifo)]
 fn the_last_writer_closing_a_pipe_signals_poll_in(#[case] kind: Kind) {
-    run_in_child("reader", || {
-        let sig = rt(1);
-        let c = SignalCatcher::new(&[sig]);
-        let mut p = kind.pair();
+    let sig = rt(1);
+    with_pair_catching(kind, &[sig], |p, c| {
         enable_signal_io(p.rx(), sig);
         p.close_tx();
-        let got: Vec<_> = c.drain().iter().map(summary).collect();
+        let got = queued(c);
         assert_eq!(got, vec![expected(sig, POLL_IN, p.rx())]);
-    })
-    .expect_success();
+    });
 }
 
 /// sigaction(2): "POLL_HUP Device disconnected." A UNIX stream socket whose peer closes
@@ -65,23 +60,20 @@ fn the_last_writer_closing_a_pipe_signals_poll_in(#[case] kind: Kind) {
 /// shutdown(SHUT_WR) alone is just input (POLL_IN: end of file is readable).
 #[test]
 fn a_unix_stream_peer_closing_signals_poll_hup() {
-    run_in_child("reader", || {
-        let sig = rt(1);
-        let c = SignalCatcher::new(&[sig]);
-        let mut p = Kind::UnixStream.pair();
+    let sig = rt(1);
+    with_pair_catching(Kind::UnixStream, &[sig], |p, c| {
         enable_signal_io(p.rx(), sig);
-        sys(unsafe { libc::shutdown(p.tx(), libc::SHUT_WR) }).unwrap();
+        shutdown(p.tx().as_raw_fd(), Shutdown::Write).unwrap();
         assert_eq!(
-            c.drain().iter().map(summary).collect::<Vec<_>>(),
+            queued(c),
             vec![expected(sig, POLL_IN, p.rx())]
         );
         p.close_tx();
         assert_eq!(
-            c.drain().iter().map(summary).collect::<Vec<_>>(),
+            queued(c),
             vec![expected(sig, POLL_HUP, p.rx())]
         );
-    })
-    .expect_success();
+    });
 }
 
 /// accept(2): "In order to be notified of incoming connections on a socket ...
@@ -96,17 +88,17 @@ fn a_new_connection_signals_the_listening_socket(#[case] tcp: bool) {
         let c = SignalCatcher::new(&[sig]);
         if tcp {
             let (l, addr) = net::loopback_listener();
-            enable_signal_io(l.as_raw_fd(), sig);
+            enable_signal_io(&l, sig);
             let _client = net::connect_to(&addr);
             // The final ACK reaches the listener asynchronously: a bounded wait.
-            assert_eq!(summary(&c.wait()), expected(sig, POLL_IN, l.as_raw_fd()));
+            assert_eq!(summary(&c.wait()), expected(sig, POLL_IN, &l));
         } else {
             let (l, addr) = net::listener(&SockAddr::unique_abstract("sigio-listener"), 4, 0);
-            enable_signal_io(l.as_raw_fd(), sig);
+            enable_signal_io(&l, sig);
             let _client = net::connect_to(&addr);
             assert_eq!(
-                c.drain().iter().map(summary).collect::<Vec<_>>(),
-                vec![expected(sig, POLL_IN, l.as_raw_fd())]
+                queued(&c),
+                vec![expected(sig, POLL_IN, &l)]
             );
         }
     })
@@ -119,15 +111,12 @@ fn a_new_connection_signals_the_listening_socket(#[case] tcp: bool) {
 /// send_sigurg directly); it comes as a plain kernel signal (SI_KERNEL).
 #[test]
 fn tcp_urgent_data_sends_sigurg_to_the_owner_without_o_async() {
-    run_in_child("owner", || {
-        let c = SignalCatcher::new(&[libc::SIGURG, libc::SIGIO]);
-        let p = Kind::Tcp.pair();
+    with_pair_catching(Kind::Tcp, &[libc::SIGURG, libc::SIGIO], |p, c| {
         set_owner(p.rx(), getpid().as_raw()).unwrap();
         p.send_urgent(b'!');
         let got: Vec<_> = c.drain().iter().map(|i| (i.signo, i.code)).collect();
         assert_eq!(got, vec![(libc::SIGURG, libc::SI_KERNEL)]);
-    })
-    .expect_success();
+    });
 }
 
 /// fcntl(2), F_SETOWN: "If the file descriptor fd refers to a socket, F_SETOWN also selects
@@ -137,13 +126,10 @@ fn tcp_urgent_data_sends_sigurg_to_the_owner_without_o_async() {
 /// send_sigurg: no f_owner.pid).
 #[test]
 fn no_sigurg_without_an_owner() {
-    run_in_child("no owner", || {
-        let c = SignalCatcher::new(&[libc::SIGURG]);
-        let p = Kind::Tcp.pair();
+    with_pair_catching(Kind::Tcp, &[libc::SIGURG], |p, c| {
         p.send_urgent(b'!');
         assert_eq!(c.take_pending(), None);
-    })
-    .expect_success();
+    });
 }
 
 /// fcntl(2): "SIGURG is sent in any situation where select(2) would report the socket as
@@ -164,7 +150,7 @@ fn urgent_data_with_f_setsig_also_queues_poll_pri() {
             c.drain().iter().map(|i| i.signo).collect::<Vec<_>>(),
             vec![libc::SIGURG]
         );
-        let queued: Vec<_> = q.drain().iter().map(summary).collect();
+        let queued = queued(&q);
         assert!(
             queued.contains(&expected(sig, POLL_PRI, p.rx())),
             "{queued:?}"

@@ -8,86 +8,64 @@
 //! Pair::send returns once the receiver has been notified (for TCP and ptys it waits for
 //! the delivery), so "no signal" is checked exactly, at once.
 
-use std::os::fd::AsRawFd;
-use std::os::unix::fs::OpenOptionsExt;
+use std::os::fd::AsFd;
 
+use fixtures::io::{open_cloexec, set_status_flag, status_flags};
 use fixtures::kinds::Kind;
 use fixtures::signals::SignalCatcher;
-use fixtures::{Scratch, require, run_in_child};
+use fixtures::{Scratch, needs, run_in_child};
 use nix::unistd::getpid;
 use rstest::rstest;
-use signal_io::{async_flag, get_owner, set_async, set_owner};
+use rstest_reuse::apply;
+use signal_io::cases::fasync_kinds;
+use signal_io::{with_pair_catching, get_owner, set_owner};
 
 /// fcntl(2), F_SETOWN: with an owner and O_ASYNC, input raises SIGIO in the owner. Without
 /// F_SETSIG the signal carries no fd: si_code is SI_KERNEL (fs/fcntl.c, send_sigio_to_task
 /// sends plain SIGIO with SEND_SIG_PRIV).
+#[apply(fasync_kinds)]
 #[rstest]
-fn input_raises_sigio_in_the_owner(
-    #[values(
-        Kind::Pipe,
-        Kind::Fifo,
-        Kind::UnixStream,
-        Kind::UnixDgram,
-        Kind::Tcp,
-        Kind::Pty
-    )]
-    kind: Kind,
-) {
-    require!(kind.available());
-    run_in_child("owner", || {
-        let c = SignalCatcher::new(&[libc::SIGIO]);
-        let p = kind.pair();
+fn input_raises_sigio_in_the_owner(#[case] kind: Kind) {
+    needs!(available(kind.availability()));
+    with_pair_catching(kind, &[libc::SIGIO], |p, c| {
         set_owner(p.rx(), getpid().as_raw()).unwrap();
-        set_async(p.rx(), true);
+        set_status_flag(p.rx(), libc::O_ASYNC, true).unwrap();
         assert!(c.take_pending().is_none(), "no SIGIO before input");
         p.send(b"x");
         let i = c.take_pending().expect("SIGIO after input");
         assert_eq!((i.signo, i.code), (libc::SIGIO, libc::SI_KERNEL));
-    })
-    .expect_success();
+    });
 }
 
 /// fcntl(2): "one must also enable generation of signals": with an owner but without
 /// O_ASYNC, input raises nothing.
+#[apply(fasync_kinds)]
 #[rstest]
-fn no_sigio_without_o_async(
-    #[values(
-        Kind::Pipe,
-        Kind::Fifo,
-        Kind::UnixStream,
-        Kind::UnixDgram,
-        Kind::Tcp,
-        Kind::Pty
-    )]
-    kind: Kind,
-) {
-    require!(kind.available());
-    run_in_child("owner without O_ASYNC", || {
-        let c = SignalCatcher::new(&[libc::SIGIO]);
-        let p = kind.pair();
+fn no_sigio_without_o_async(#[case] kind: Kind) {
+    needs!(available(kind.availability()));
+    with_pair_catching(kind, &[libc::SIGIO], |p, c| {
         set_owner(p.rx(), getpid().as_raw()).unwrap();
         p.send(b"x");
         assert_eq!(c.take_pending(), None);
-    })
-    .expect_success();
+    });
 }
 
 /// fcntl(2): the signal goes to "the process ID or process group ID that will receive
 /// SIGIO"; with O_ASYNC but no owner there is nobody to send it to (fs/fcntl.c,
 /// send_sigio: no f_owner.pid, no signal).
 #[rstest]
-fn no_sigio_without_an_owner(
-    #[values(Kind::Pipe, Kind::Fifo, Kind::UnixStream, Kind::UnixDgram, Kind::Tcp)] kind: Kind,
-) {
-    run_in_child("O_ASYNC without owner", || {
-        let c = SignalCatcher::new(&[libc::SIGIO]);
-        let p = kind.pair();
-        set_async(p.rx(), true);
+#[case::pipe(Kind::Pipe)]
+#[case::fifo(Kind::Fifo)]
+#[case::unix_stream(Kind::UnixStream)]
+#[case::unix_dgram(Kind::UnixDgram)]
+#[case::tcp(Kind::Tcp)]
+fn no_sigio_without_an_owner(#[case] kind: Kind) {
+    with_pair_catching(kind, &[libc::SIGIO], |p, c| {
+        set_status_flag(p.rx(), libc::O_ASYNC, true).unwrap();
         assert_eq!(get_owner(p.rx()), 0);
         p.send(b"x");
         assert_eq!(c.take_pending(), None);
-    })
-    .expect_success();
+    });
 }
 
 /// fcntl(2), F_SETOWN: "As well as setting the file descriptor owner, one must also enable
@@ -98,17 +76,14 @@ fn no_sigio_without_an_owner(
 /// its opener.
 #[test]
 fn o_async_on_a_tty_makes_the_caller_its_owner() {
-    require!(Kind::Pty.available());
-    run_in_child("pty owner", || {
-        let c = SignalCatcher::new(&[libc::SIGIO]);
-        let p = Kind::Pty.pair();
+    needs!(available(Kind::Pty.availability()));
+    with_pair_catching(Kind::Pty, &[libc::SIGIO], |p, c| {
         assert_eq!(get_owner(p.rx()), 0);
-        set_async(p.rx(), true);
+        set_status_flag(p.rx(), libc::O_ASYNC, true).unwrap();
         assert_eq!(get_owner(p.rx()), getpid().as_raw());
         p.send(b"x");
         assert_eq!(c.take_pending().map(|i| i.signo), Some(libc::SIGIO));
-    })
-    .expect_success();
+    });
 }
 
 /// fcntl(2), F_GETOWN: "Return ... the process ID or process group ID currently receiving
@@ -118,18 +93,15 @@ fn o_async_on_a_tty_makes_the_caller_its_owner() {
 /// argument of 0"): F_GETOWN reads 0 and input raises nothing although O_ASYNC is still set.
 #[test]
 fn f_setown_zero_removes_the_owner() {
-    run_in_child("owner removed", || {
-        let c = SignalCatcher::new(&[libc::SIGIO]);
-        let p = Kind::Pipe.pair();
+    with_pair_catching(Kind::Pipe, &[libc::SIGIO], |p, c| {
         set_owner(p.rx(), getpid().as_raw()).unwrap();
-        set_async(p.rx(), true);
+        set_status_flag(p.rx(), libc::O_ASYNC, true).unwrap();
         set_owner(p.rx(), 0).unwrap();
         assert_eq!(get_owner(p.rx()), 0);
-        assert!(async_flag(p.rx()));
+        assert_eq!(status_flags(p.rx()) & libc::O_ASYNC, libc::O_ASYNC);
         p.send(b"x");
         assert_eq!(c.take_pending(), None);
-    })
-    .expect_success();
+    });
 }
 
 /// fcntl(2): signals are enabled "by using the fcntl() F_SETFL command to set the O_ASYNC
@@ -141,19 +113,16 @@ fn f_setown_zero_removes_the_owner() {
 #[case::pipe(Kind::Pipe)]
 #[case::unix_stream(Kind::UnixStream)]
 fn clearing_o_async_stops_the_signals(#[case] kind: Kind) {
-    run_in_child("O_ASYNC cleared", || {
-        let c = SignalCatcher::new(&[libc::SIGIO]);
-        let p = kind.pair();
+    with_pair_catching(kind, &[libc::SIGIO], |p, c| {
         set_owner(p.rx(), getpid().as_raw()).unwrap();
-        set_async(p.rx(), true);
+        set_status_flag(p.rx(), libc::O_ASYNC, true).unwrap();
         p.send(b"x");
         assert!(c.take_pending().is_some());
-        set_async(p.rx(), false);
-        assert!(!async_flag(p.rx()));
+        set_status_flag(p.rx(), libc::O_ASYNC, false).unwrap();
+        assert_eq!(status_flags(p.rx()) & libc::O_ASYNC, 0);
         p.send(b"y");
         assert_eq!(c.take_pending(), None);
-    })
-    .expect_success();
+    });
 }
 
 /// open(2), O_ASYNC: "This feature is available only for terminals, pseudoterminals,
@@ -165,40 +134,35 @@ fn clearing_o_async_stops_the_signals(#[case] kind: Kind) {
 #[case::eventfd(Kind::EventFd)]
 #[case::mq(Kind::Mq)]
 fn o_async_is_not_kept_where_signal_driven_io_is_unsupported(#[case] kind: Kind) {
-    require!(kind.available());
-    run_in_child("O_ASYNC on an unsupported fd", || {
-        let c = SignalCatcher::new(&[libc::SIGIO]);
-        let p = kind.pair();
+    needs!(available(kind.availability()));
+    with_pair_catching(kind, &[libc::SIGIO], |p, c| {
         set_owner(p.rx(), getpid().as_raw()).unwrap();
-        set_async(p.rx(), true);
-        assert!(!async_flag(p.rx()), "F_GETFL reports O_ASYNC on {kind:?}");
+        set_status_flag(p.rx(), libc::O_ASYNC, true).unwrap();
+        assert_eq!(status_flags(p.rx()) & libc::O_ASYNC, 0, "F_GETFL reports O_ASYNC on {kind:?}");
         p.send(b"x");
         assert_eq!(c.take_pending(), None);
-    })
-    .expect_success();
+    });
 }
 
 /// open(2), BUGS: "Currently, it is not possible to enable signal-driven I/O by specifying
-/// O_ASYNC when calling open(); use fcntl(2) to enable this flag." Worse than stated: open
-/// stores the flag, so F_GETFL reports O_ASYNC while no signal is ever raised, and since
-/// the flag already looks set, F_SETFL can neither clear it nor turn signal-driven I/O on
-/// for that open file description (fs/fcntl.c, setfl calls ->fasync only when FASYNC
-/// changes, and FASYNC is not in SETFL_MASK). (Findings.)
+/// O_ASYNC when calling open(); use fcntl(2) to enable this flag." Worse than stated, and
+/// contrary to fcntl(2) (F_GETFL returns "the file status flags"; F_SETFL "can change ...
+/// O_ASYNC"): open stores the flag, so F_GETFL reports O_ASYNC while no signal is ever
+/// raised, and since the flag already looks set, F_SETFL can neither clear it nor turn
+/// signal-driven I/O on for that open file description (fs/fcntl.c, setfl calls ->fasync
+/// only when FASYNC changes, and FASYNC is not in SETFL_MASK). Pinned as observed, not as
+/// conformance (docs/findings.md).
 #[test]
 fn o_async_given_to_open_is_reported_but_never_works() {
     run_in_child("FIFO opened with O_ASYNC", || {
         let c = SignalCatcher::new(&[libc::SIGIO]);
         let s = Scratch::new();
         let path = s.fifo("f", 0o600);
-        let r = std::fs::OpenOptions::new()
-            .read(true)
-            .custom_flags(libc::O_NONBLOCK | libc::O_ASYNC)
-            .open(&path)
-            .unwrap();
-        let w = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
-        let r = r.as_raw_fd();
+        let r = open_cloexec(&path, libc::O_RDONLY | libc::O_NONBLOCK | libc::O_ASYNC).unwrap();
+        let w = open_cloexec(&path, libc::O_WRONLY).unwrap();
+        let r = r.as_fd();
         set_owner(r, getpid().as_raw()).unwrap();
-        assert!(async_flag(r), "open stores O_ASYNC");
+        assert_eq!(status_flags(r) & libc::O_ASYNC, libc::O_ASYNC, "open stores O_ASYNC");
         let write = |b: &[u8]| assert_eq!(nix::unistd::write(&w, b), Ok(b.len()));
         write(b"1");
         assert_eq!(
@@ -206,9 +170,9 @@ fn o_async_given_to_open_is_reported_but_never_works() {
             None,
             "no signal although F_GETFL says O_ASYNC"
         );
-        set_async(r, false);
-        assert!(async_flag(r), "F_SETFL cannot clear it");
-        set_async(r, true);
+        set_status_flag(r, libc::O_ASYNC, false).unwrap();
+        assert_eq!(status_flags(r) & libc::O_ASYNC, libc::O_ASYNC, "F_SETFL cannot clear it");
+        set_status_flag(r, libc::O_ASYNC, true).unwrap();
         write(b"2");
         assert_eq!(
             c.take_pending(),

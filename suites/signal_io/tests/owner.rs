@@ -1,17 +1,18 @@
 //! The owner that receives SIGIO: fcntl(2), F_SETOWN, F_GETOWN, F_SETOWN_EX, F_GETOWN_EX.
 
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::AsRawFd;
 
+use fixtures::io::{set_status_flag, status_flags};
 use fixtures::kinds::Kind;
 use fixtures::procfs::{gettid, nonexistent_pid};
 use fixtures::signals::{SignalCatcher, rt};
 use fixtures::uapi::{FOwnerEx, F_OWNER_PGRP, F_OWNER_PID, F_OWNER_TID, POLL_IN};
-use fixtures::{assert_errno, run_in_child, spawn, sync, sys};
+use fixtures::{assert_errno, run_in_child, spawn, sync, variant};
 use nix::errno::Errno;
 use nix::unistd::{getpgrp, getpid};
 use rstest::rstest;
 use signal_io::{
-    async_flag, expected, get_owner, get_owner_ex, set_async, set_owner, set_owner_ex, set_sig,
+    expected, get_owner, get_owner_ex, set_owner, set_owner_ex, set_sig,
     summary,
 };
 
@@ -74,7 +75,8 @@ fn f_getown_reads_back_a_process_or_a_negative_process_group() {
 /// page names i386, but the x86-64 convention treats -4095..-1 the same way: the raw
 /// system call "fails" with errno = the group ID exactly when the ID is below 4096, while
 /// glibc's fcntl(F_GETOWN) returns -pgrp either way. (Which branch runs depends on the
-/// group ID the test gets.)
+/// group ID the test gets: variant `in-errno-range` for a group ID up to 4095, where the
+/// claim itself is checked, `above-errno-range` otherwise.)
 #[test]
 fn f_getown_of_a_group_id_below_4096_looks_like_an_error() {
     run_in_child("group owner", || {
@@ -84,11 +86,13 @@ fn f_getown_of_a_group_id_below_4096_looks_like_an_error() {
         let raw = signal_io::raw_getown(p.rx());
         if pgrp <= 4095 {
             assert_eq!(raw, Err(pgrp), "group {pgrp}: -1 with errno = the group ID");
+            variant::observed("in-errno-range", format_args!("process group {pgrp} <= 4095: the raw F_GETOWN returned -1, errno {pgrp}"));
         } else {
             assert_eq!(raw, Ok(-pgrp));
+            variant::observed("above-errno-range", format_args!("process group {pgrp} > 4095: the raw F_GETOWN returned -{pgrp}"));
         }
         // SAFETY: F_GETOWN through glibc.
-        assert_eq!(unsafe { libc::fcntl(p.rx(), libc::F_GETOWN) }, -pgrp);
+        assert_eq!(unsafe { libc::fcntl(p.rx().as_raw_fd(), libc::F_GETOWN) }, -pgrp);
     })
     .expect_success();
 }
@@ -159,20 +163,20 @@ fn a_nonexistent_owner_fails_esrch(#[case] group: bool, #[case] ex: bool) {
 #[test]
 fn the_owner_belongs_to_the_open_file_description() {
     let p = Kind::Pipe.pair();
-    let dup = unsafe { OwnedFd::from_raw_fd(sys(libc::dup(p.rx())).unwrap()) };
+    let dup = p.rx().try_clone_to_owned().unwrap();
     let me = getpid().as_raw();
-    set_owner(dup.as_raw_fd(), me).unwrap();
-    set_sig(dup.as_raw_fd(), rt(1) as libc::c_long).unwrap();
-    set_async(dup.as_raw_fd(), true);
+    set_owner(&dup, me).unwrap();
+    set_sig(&dup, rt(1) as libc::c_long).unwrap();
+    set_status_flag(&dup, libc::O_ASYNC, true).unwrap();
     assert_eq!(get_owner(p.rx()), me);
     assert_eq!(signal_io::get_sig(p.rx()), rt(1));
-    assert!(async_flag(p.rx()));
+    assert_eq!(status_flags(p.rx()) & libc::O_ASYNC, libc::O_ASYNC);
     run_in_child("reader of the inherited fd", || {
         assert_eq!(get_owner(p.rx()), me);
         assert_eq!(signal_io::get_sig(p.rx()), rt(1));
     })
     .expect_success();
-    set_async(p.rx(), false); // no signals to this (multi-threaded) test process
+    set_status_flag(p.rx(), libc::O_ASYNC, false).unwrap(); // no signals to this (multi-threaded) test process
 }
 
 /// fcntl(2): F_SETOWN sets "the process ID ... that will receive SIGIO": another process
@@ -193,9 +197,9 @@ fn the_signal_goes_to_the_owner_not_to_the_process_doing_io() {
     run_in_child("writer", || {
         set_owner(p.rx(), owner.pid().as_raw()).unwrap();
         set_sig(p.rx(), sig as libc::c_long).unwrap();
-        set_async(p.rx(), true);
+        set_status_flag(p.rx(), libc::O_ASYNC, true).unwrap();
         p.send(b"x");
-        set_async(p.rx(), false);
+        set_status_flag(p.rx(), libc::O_ASYNC, false).unwrap();
     })
     .expect_success();
     owner.join().expect_success();
@@ -212,8 +216,8 @@ fn a_process_group_owner_signals_every_member(#[case] ex: bool) {
     let (ready, wait_ready) = sync::channel();
     let member = |lead: Option<libc::pid_t>| {
         let c = SignalCatcher::new(&[libc::SIGIO]);
-        let target = lead.unwrap_or(0);
-        sys(unsafe { libc::setpgid(0, target) }).expect("setpgid");
+        let leader = nix::unistd::Pid::from_raw(lead.unwrap_or(0));
+        nix::unistd::setpgid(nix::unistd::Pid::from_raw(0), leader).expect("setpgid");
         ready.notify();
         assert_eq!(c.wait().signo, libc::SIGIO);
     };
@@ -229,9 +233,9 @@ fn a_process_group_owner_signals_every_member(#[case] ex: bool) {
             set_owner(p.rx(), -lead).unwrap();
         }
         assert_eq!(get_owner(p.rx()), -lead);
-        set_async(p.rx(), true);
+        set_status_flag(p.rx(), libc::O_ASYNC, true).unwrap();
         p.send(b"x");
-        set_async(p.rx(), false);
+        set_status_flag(p.rx(), libc::O_ASYNC, false).unwrap();
     })
     .expect_success();
     leader.join().expect_success();
@@ -264,7 +268,7 @@ fn f_owner_tid_targets_one_thread(#[case] kind: libc::c_int) {
         };
         set_owner_ex(p.rx(), kind, id).unwrap();
         set_sig(p.rx(), sig as libc::c_long).unwrap();
-        set_async(p.rx(), true);
+        set_status_flag(p.rx(), libc::O_ASYNC, true).unwrap();
         p.send(b"x");
         let main_saw = c.take_pending().map(|i| summary(&i));
         go_tx.send(()).unwrap();

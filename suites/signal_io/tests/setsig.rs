@@ -4,14 +4,18 @@
 //! sigaction(2): SIGIO/SIGPOLL "fills in si_band and si_fd"; si_code is one of POLL_IN,
 //! POLL_OUT, POLL_MSG, POLL_ERR, POLL_PRI, POLL_HUP.
 
+use std::os::fd::AsRawFd;
+use fixtures::io::{set_status_flag};
 use fixtures::kinds::Kind;
 use fixtures::signals::{SignalCatcher, rt};
 use fixtures::uapi::POLL_IN;
-use fixtures::{assert_errno, require, run_in_child, sys};
+use fixtures::{assert_errno, needs, run_in_child};
 use nix::errno::Errno;
 use nix::unistd::getpid;
 use rstest::rstest;
-use signal_io::{enable_signal_io, expected, get_sig, set_async, set_owner, set_sig, summary};
+use rstest_reuse::apply;
+use signal_io::cases::fasync_kinds;
+use signal_io::{with_pair_catching, queued, enable_signal_io, expected, get_sig, set_owner, set_sig, summary};
 
 /// fcntl(2), F_GETSIG: "A value of zero means SIGIO is sent. Any other value (including
 /// SIGIO) is the signal sent instead" — 0 by default; F_SETSIG values read back as given,
@@ -43,29 +47,17 @@ fn f_setsig_rejects_an_invalid_signal(#[case] sig: libc::c_long) {
 /// siginfo: si_signo the signal, si_fd the file descriptor, si_code POLL_IN for input and
 /// si_band the matching poll bits (POLLIN|POLLRDNORM; fs/fcntl.c band_table) — exactly
 /// one signal for one write.
+#[apply(fasync_kinds)]
 #[rstest]
-fn a_realtime_signal_carries_si_fd_si_band_and_si_code(
-    #[values(
-        Kind::Pipe,
-        Kind::Fifo,
-        Kind::UnixStream,
-        Kind::UnixDgram,
-        Kind::Tcp,
-        Kind::Pty
-    )]
-    kind: Kind,
-) {
-    require!(kind.available());
-    run_in_child("F_SETSIG realtime", || {
-        let sig = rt(1);
-        let c = SignalCatcher::new(&[sig, libc::SIGIO]);
-        let p = kind.pair();
+fn a_realtime_signal_carries_si_fd_si_band_and_si_code(#[case] kind: Kind) {
+    needs!(available(kind.availability()));
+    let sig = rt(1);
+    with_pair_catching(kind, &[sig, libc::SIGIO], |p, c| {
         enable_signal_io(p.rx(), sig);
         p.send(b"x");
-        let got: Vec<_> = c.drain().iter().map(summary).collect();
+        let got = queued(c);
         assert_eq!(got, vec![expected(sig, POLL_IN, p.rx())]);
-    })
-    .expect_success();
+    });
 }
 
 /// fcntl(2): "Any other value (including SIGIO) is the signal to send instead, and in this
@@ -73,17 +65,14 @@ fn a_realtime_signal_carries_si_fd_si_band_and_si_code(
 /// si_fd and si_band, unlike the default 0.
 #[test]
 fn f_setsig_sigio_gives_siginfo() {
-    run_in_child("F_SETSIG SIGIO", || {
-        let c = SignalCatcher::new(&[libc::SIGIO]);
-        let p = Kind::Pipe.pair();
+    with_pair_catching(Kind::Pipe, &[libc::SIGIO], |p, c| {
         enable_signal_io(p.rx(), libc::SIGIO);
         p.send(b"x");
         assert_eq!(
             c.take_pending().map(|i| summary(&i)),
             Some(expected(libc::SIGIO, POLL_IN, p.rx()))
         );
-    })
-    .expect_success();
+    });
 }
 
 /// fcntl(2), F_SETSIG: "A value of zero means to send the default SIGIO signal"; then
@@ -92,9 +81,7 @@ fn f_setsig_sigio_gives_siginfo() {
 /// SI_KERNEL and zero in the si_band and si_fd fields.
 #[test]
 fn f_setsig_zero_sends_plain_sigio_without_an_fd() {
-    run_in_child("F_SETSIG 0", || {
-        let c = SignalCatcher::new(&[libc::SIGIO]);
-        let p = Kind::Pipe.pair();
+    with_pair_catching(Kind::Pipe, &[libc::SIGIO], |p, c| {
         set_sig(p.rx(), rt(1) as libc::c_long).unwrap();
         enable_signal_io(p.rx(), 0);
         p.send(b"x");
@@ -102,20 +89,17 @@ fn f_setsig_zero_sends_plain_sigio_without_an_fd() {
             c.take_pending().map(|i| summary(&i)),
             Some((libc::SIGIO, libc::SI_KERNEL, 0, 0))
         );
-    })
-    .expect_success();
+    });
 }
 
-/// fcntl(2) says the fd is given "If the si_code field indicates the source is SI_SIGIO";
-/// Linux uses SI_SIGIO only for signals that have codes of their own (fs/fcntl.c,
-/// send_sigio_to_task: "In that case use SI_SIGIO instead to remove the ambiguity"), e.g.
-/// SIGCHLD; any other signal gets the POLL_* code (previous tests). si_fd and si_band are
-/// filled in either way.
+/// fcntl(2) says the fd is given "If the si_code field indicates the source is SI_SIGIO".
+/// Linux differs from fcntl(2): it uses SI_SIGIO only for signals that have codes of their
+/// own (fs/fcntl.c, send_sigio_to_task: "In that case use SI_SIGIO instead to remove the
+/// ambiguity"), e.g. SIGCHLD; any other signal gets the POLL_* code (previous tests). si_fd
+/// and si_band are filled in either way. Pinned as observed (docs/findings.md).
 #[test]
 fn a_signal_with_codes_of_its_own_gets_si_sigio() {
-    run_in_child("F_SETSIG SIGCHLD", || {
-        let c = SignalCatcher::new(&[libc::SIGCHLD]);
-        let p = Kind::Pipe.pair();
+    with_pair_catching(Kind::Pipe, &[libc::SIGCHLD], |p, c| {
         enable_signal_io(p.rx(), libc::SIGCHLD);
         p.send(b"x");
         let (signo, code, fd, band) = summary(&c.take_pending().expect("SIGCHLD"));
@@ -124,38 +108,36 @@ fn a_signal_with_codes_of_its_own_gets_si_sigio() {
             (
                 libc::SIGCHLD,
                 libc::SI_SIGIO,
-                p.rx(),
+                p.rx().as_raw_fd(),
                 signal_io::band_of(POLL_IN)
             )
         );
-    })
-    .expect_success();
+    });
 }
 
 /// fcntl(2), F_SETSIG: "the file descriptor provided in si_fd is the one that was specified
-/// during the F_SETSIG operation". Linux records a different one: the fd through which
-/// O_ASYNC was switched on (fs/fcntl.c: si_fd comes from the fasync entry, whose fa_fd is
-/// set by fasync_insert_entry when O_ASYNC is enabled). F_SETSIG through a duplicate B and
-/// O_ASYNC through A give si_fd == A. (Findings.)
+/// during the F_SETSIG operation". Linux differs from fcntl(2): it records the fd through
+/// which O_ASYNC was switched on (fs/fcntl.c: si_fd comes from the fasync entry, whose fa_fd
+/// is set by fasync_insert_entry when O_ASYNC is enabled). F_SETSIG through a duplicate B
+/// and O_ASYNC through A give si_fd == A. Pinned as observed, not as conformance
+/// (docs/findings.md).
 #[test]
 fn si_fd_is_the_fd_o_async_was_enabled_through() {
-    run_in_child("F_SETSIG and O_ASYNC through different fds", || {
-        let sig = rt(1);
-        let c = SignalCatcher::new(&[sig]);
-        let p = Kind::Pipe.pair();
+    let sig = rt(1);
+    with_pair_catching(Kind::Pipe, &[sig], |p, c| {
         let a = p.rx();
-        let b = sys(unsafe { libc::dup(a) }).unwrap();
-        set_owner(b, getpid().as_raw()).unwrap();
-        set_sig(b, sig as libc::c_long).unwrap();
-        set_async(a, true);
+        let b = a.try_clone_to_owned().unwrap();
+        set_owner(&b, getpid().as_raw()).unwrap();
+        set_sig(&b, sig as libc::c_long).unwrap();
+        set_status_flag(a, libc::O_ASYNC, true).unwrap();
         p.send(b"x");
         assert_eq!(
             c.take_pending().map(|i| i.fd()),
-            Some(a),
-            "si_fd of A (O_ASYNC), not B (F_SETSIG = {b})"
+            Some(a.as_raw_fd()),
+            "si_fd of A (O_ASYNC), not B (F_SETSIG = {})",
+            b.as_raw_fd()
         );
-    })
-    .expect_success();
+    });
 }
 
 /// fcntl(2), F_SETSIG: "If the file descriptor is duplicated (dup(2) or similar), and the
@@ -164,41 +146,32 @@ fn si_fd_is_the_fd_o_async_was_enabled_through() {
 /// number stays until O_ASYNC is switched off and on through the duplicate.
 #[test]
 fn si_fd_keeps_a_closed_number_after_dup_and_close() {
-    run_in_child("dup and close", || {
-        let sig = rt(1);
-        let c = SignalCatcher::new(&[sig]);
-        let (mut fds, p) = ([0; 2], Kind::Pipe.pair());
-        sys(unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_NONBLOCK) }).unwrap();
-        drop(p);
-        let (a, w) = (fds[0], fds[1]);
-        enable_signal_io(a, sig);
-        let d = sys(unsafe { libc::dup(a) }).unwrap();
-        sys(unsafe { libc::close(a) }).unwrap();
-        let write = || {
-            assert_eq!(
-                fixtures::sys_size(unsafe { libc::write(w, b"x".as_ptr().cast(), 1) }),
-                Ok(1)
-            )
-        };
+    let sig = rt(1);
+    with_pair_catching(Kind::Pipe, &[sig], |p, c| {
+        let a = p.take_rx();
+        enable_signal_io(&a, sig);
+        let d = a.try_clone().unwrap();
+        let closed = a.as_raw_fd();
+        drop(a);
+        let write = || p.send(b"x");
         write();
         assert_eq!(
             c.take_pending().map(|i| i.fd()),
-            Some(a),
+            Some(closed),
             "events continue, naming the closed fd"
         );
-        set_async(d, true); // already set: no change, still the old number
+        set_status_flag(&d, libc::O_ASYNC, true).unwrap(); // already set: no change, still the old number
         write();
-        assert_eq!(c.take_pending().map(|i| i.fd()), Some(a));
-        set_async(d, false);
-        set_async(d, true);
+        assert_eq!(c.take_pending().map(|i| i.fd()), Some(closed));
+        set_status_flag(&d, libc::O_ASYNC, false).unwrap();
+        set_status_flag(&d, libc::O_ASYNC, true).unwrap();
         write();
         assert_eq!(
             c.take_pending().map(|i| i.fd()),
-            Some(d),
+            Some(d.as_raw_fd()),
             "re-enabled through the duplicate"
         );
-    })
-    .expect_success();
+    });
 }
 
 /// fcntl(2), F_SETSIG: "Linux imposes a limit on the number of real-time signals that may
@@ -211,11 +184,7 @@ fn a_full_realtime_signal_queue_falls_back_to_sigio() {
     run_in_child("RLIMIT_SIGPENDING 0", || {
         let sig = rt(1);
         let c = SignalCatcher::new(&[sig, libc::SIGIO]);
-        let rl = libc::rlimit {
-            rlim_cur: 0,
-            rlim_max: 0,
-        };
-        sys(unsafe { libc::setrlimit(libc::RLIMIT_SIGPENDING, &rl) }).unwrap();
+        nix::sys::resource::setrlimit(nix::sys::resource::Resource::RLIMIT_SIGPENDING, 0, 0).unwrap();
         let p = Kind::UnixDgram.pair();
         enable_signal_io(p.rx(), sig);
         p.send(b"x");

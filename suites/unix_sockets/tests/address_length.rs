@@ -2,11 +2,16 @@
 //! what the kernel does with names that are too long, unterminated, truncated by addrlen or
 //! carry an early NUL, and how it reports them back.
 
+use fixtures::net::{bind, connect};
 use fixtures::{Scratch, assert_errno};
 use nix::errno::Errno;
 use rstest::rstest;
 use serial_test::parallel;
-use unix_sockets::*;
+use unix_sockets::addr::{FAMILY_LEN, SOCKADDR_UN_LEN, SUN_PATH_LEN, UnixAddr, UnixAddrExt, getsockname, try_getsockname};
+use unix_sockets::calls::socket;
+use unix_sockets::{AddrKind, SockType};
+use unix_sockets::pairs::bound_socket;
+use libc::socklen_t;
 
 /// How the address under test is handed to the kernel.
 #[derive(Clone, Copy, Debug)]
@@ -39,21 +44,29 @@ fn path_of_len(s: &Scratch, len: usize) -> Vec<u8> {
 /// sun_family is rejected by bind(2) and connect(2) alike.
 #[rstest]
 #[parallel]
-fn addrlen_shorter_than_sun_family_fails_einval(
-    #[values(0, 1)] len: socklen_t,
-    #[values(Call::Bind, Call::Connect)] c: Call,
-) {
+#[case::bind(Call::Bind)]
+#[case::connect(Call::Connect)]
+fn addrlen_shorter_than_sun_family_fails_einval(#[case] c: Call, #[values(0, 1)] len: socklen_t) {
     assert_errno!(call(c, &UnixAddr::raw(b"\0x", len)), Errno::EINVAL, "addrlen {len}");
 }
 
-/// bind(2) lists "ENAMETOOLONG addr is too long" for the UNIX domain, but an address longer
-/// than sizeof(struct sockaddr_un) is rejected with EINVAL (net/unix/af_unix.c,
-/// unix_validate_addr()), before any path is looked at. See Findings.
+/// Linux differs from bind(2), which lists "ENAMETOOLONG addr is too long" for the UNIX
+/// domain: an address longer than sizeof(struct sockaddr_un) is rejected with EINVAL
+/// (net/unix/af_unix.c, unix_validate_addr()), before any path is looked at. See
+/// docs/findings.md.
 #[rstest]
 #[parallel]
+#[case::bind(Call::Bind)]
+#[case::connect(Call::Connect)]
 fn addrlen_beyond_sockaddr_un_fails_einval_not_enametoolong(
-    #[values(SOCKADDR_UN_LEN + 1, 128)] len: socklen_t,
-    #[values(Call::Bind, Call::Connect)] c: Call,
+    #[case] c: Call,
+    #[values(
+        /// sockaddr_un_plus_one
+        SOCKADDR_UN_LEN + 1,
+        /// sockaddr_storage
+        128
+    )]
+    len: socklen_t,
 ) {
     let s = Scratch::new();
     let mut p = path_of_len(&s, 108);
@@ -66,9 +79,17 @@ fn addrlen_beyond_sockaddr_un_fails_einval_not_enametoolong(
 /// in the sun_type field of passed addresses".
 #[rstest]
 #[parallel]
+#[case::bind(Call::Bind)]
+#[case::connect(Call::Connect)]
 fn a_foreign_address_family_fails_einval(
-    #[values(libc::AF_INET as u16, 0xffff)] family: u16,
-    #[values(Call::Bind, Call::Connect)] c: Call,
+    #[case] c: Call,
+    #[values(
+        /// af_inet
+        libc::AF_INET as u16,
+        /// ffff
+        0xffff
+    )]
+    family: u16,
 ) {
     let addr = UnixAddr::raw_family(family, b"\0ipcspec-family", 2 + 15);
     assert_errno!(call(c, &addr), Errno::EINVAL, "family {family}");
@@ -114,7 +135,9 @@ fn getsockname_of_a_108_byte_path_reports_addrlen_111() {
 /// byte longer than that supplied when the socket was bound."
 #[rstest]
 #[parallel]
-fn an_unterminated_name_comes_back_one_byte_longer(#[values(SockType::Stream, SockType::Dgram)] ty: SockType) {
+#[case::stream(SockType::Stream)]
+#[case::dgram(SockType::Dgram)]
+fn an_unterminated_name_comes_back_one_byte_longer(#[case] ty: SockType) {
     let s = Scratch::new();
     let p = s.join("sock").into_os_string().into_encoded_bytes();
     let supplied = FAMILY_LEN + p.len() as socklen_t;

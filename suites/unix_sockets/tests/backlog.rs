@@ -4,11 +4,20 @@
 
 use std::os::fd::OwnedFd;
 
-use fixtures::{Scratch, assert_errno, require, run_in_child, spawn};
+use fixtures::child::assert_all_blocked_in;
+use fixtures::limits::{nofile_hard_limit, set_nofile_soft_limit};
+use fixtures::net::{connect, listen, send};
+use fixtures::{Scratch, assert_errno, needs, run_in_child, spawn};
 use nix::errno::Errno;
 use rstest::rstest;
 use serial_test::{parallel, serial};
-use unix_sockets::*;
+use unix_sockets::addr::{UnixAddr, getpeername};
+use unix_sockets::calls::{accept, recv_vec, socket};
+use unix_sockets::cases::{connection_types, connection_types_and_named_kinds};
+use unix_sockets::{AddrKind, SockType};
+use unix_sockets::pairs::listener;
+use libc::c_int;
+use rstest_reuse::apply;
 
 /// Connect nonblocking clients to `name` until one fails; returns the connected clients
 /// and the error that stopped it.
@@ -25,15 +34,13 @@ fn connect_until_refused(ty: SockType, name: &UnixAddr, limit: usize) -> (Vec<Ow
 }
 
 /// listen(2): "The backlog argument defines the maximum length to which the queue of pending
-/// connections for sockfd may grow." Linux AF_UNIX admits backlog + 1 connections before the
-/// queue counts as full (net/unix/af_unix.c, unix_recvq_full() compares the queue length
-/// with `>`), so backlog 0 still admits one.
+/// connections for sockfd may grow." Linux differs from listen(2): AF_UNIX admits backlog + 1
+/// connections before the queue counts as full (net/unix/af_unix.c, unix_recvq_full()
+/// compares the queue length with `>`), so backlog 0 still admits one. See docs/findings.md.
+#[apply(connection_types)]
 #[rstest]
 #[parallel]
-fn backlog_n_admits_n_plus_one_connections(
-    #[values(SockType::Stream, SockType::Seqpacket)] ty: SockType,
-    #[values(0, 1, 2, 5)] backlog: c_int,
-) {
+fn backlog_n_admits_n_plus_one_connections(#[case] ty: SockType, #[values(0, 1, 2, 5)] backlog: c_int) {
     let s = Scratch::new();
     let (_l, name) = listener(ty, AddrKind::Abstract, &s, backlog);
     let (clients, err) = connect_until_refused(ty, &name, 64);
@@ -45,12 +52,10 @@ fn backlog_n_admits_n_plus_one_connections(
 /// nonblocking, and the connection cannot be completed immediately" — not ECONNREFUSED,
 /// which listen(2) mentions as a possible indication of a full queue. For every kind of
 /// listener name.
+#[apply(connection_types_and_named_kinds)]
 #[rstest]
 #[parallel]
-fn nonblocking_connect_to_a_full_backlog_fails_eagain(
-    #[values(SockType::Stream, SockType::Seqpacket)] ty: SockType,
-    #[values(AddrKind::Pathname, AddrKind::Abstract, AddrKind::Autobind)] kind: AddrKind,
-) {
+fn nonblocking_connect_to_a_full_backlog_fails_eagain(#[case] ty: SockType, #[case] kind: AddrKind) {
     let s = Scratch::new();
     let (_l, name) = listener(ty, kind, &s, 0);
     let first = socket(ty, libc::SOCK_NONBLOCK);
@@ -64,9 +69,10 @@ fn nonblocking_connect_to_a_full_backlog_fails_eagain(
 /// nonblocking case); it waits for room. One child per kind of listener name blocks in
 /// connect(2); after the server accepts one pending connection, the child's connect
 /// completes and is accepted next.
+#[apply(connection_types)]
 #[rstest]
 #[serial]
-fn blocking_connect_to_a_full_backlog_waits_for_accept(#[values(SockType::Stream, SockType::Seqpacket)] ty: SockType) {
+fn blocking_connect_to_a_full_backlog_waits_for_accept(#[case] ty: SockType) {
     let s = Scratch::new();
     let kinds = [AddrKind::Pathname, AddrKind::Abstract, AddrKind::Autobind];
     let listeners: Vec<(OwnedFd, UnixAddr)> = kinds
@@ -75,7 +81,7 @@ fn blocking_connect_to_a_full_backlog_waits_for_accept(#[values(SockType::Stream
             // Pathname listeners need distinct files.
             let sub = Scratch::new();
             let l = listener(ty, k, if k == AddrKind::Pathname { &s } else { &sub }, 0);
-            assert_eq!(connect(&socket(ty, libc::SOCK_NONBLOCK), &l.1), Ok(()));
+            assert_eq!(connect(socket(ty, libc::SOCK_NONBLOCK), &l.1), Ok(()));
             l
         })
         .collect();
@@ -90,7 +96,7 @@ fn blocking_connect_to_a_full_backlog_waits_for_accept(#[values(SockType::Stream
             })
         })
         .collect();
-    assert_all_blocked(&mut waiters, "connect(2) to a full backlog");
+    assert_all_blocked_in(&mut waiters, fixtures::blocked::calls::CONNECT, "connect(2) to a full backlog");
     for ((l, _), mut w) in listeners.iter().zip(waiters) {
         let first = accept(l).expect("accept the connection that filled the queue");
         w.join().expect_success();
@@ -102,9 +108,10 @@ fn blocking_connect_to_a_full_backlog_waits_for_accept(#[values(SockType::Stream
 
 /// accept(2): "It extracts the first connection request on the queue of pending connections"
 /// — taking one off the queue makes room for exactly one more.
+#[apply(connection_types)]
 #[rstest]
 #[parallel]
-fn accepting_a_connection_frees_one_backlog_slot(#[values(SockType::Stream, SockType::Seqpacket)] ty: SockType) {
+fn accepting_a_connection_frees_one_backlog_slot(#[case] ty: SockType) {
     let s = Scratch::new();
     let (l, name) = listener(ty, AddrKind::Abstract, &s, 2);
     let (clients, err) = connect_until_refused(ty, &name, 64);
@@ -117,9 +124,10 @@ fn accepting_a_connection_frees_one_backlog_slot(#[values(SockType::Stream, Sock
 /// listen(2) on a socket that is already listening sets a new backlog (net/unix/af_unix.c,
 /// unix_listen() updates sk_max_ack_backlog): after listen(0) admits one connection, listen(3)
 /// admits three more (four in all).
+#[apply(connection_types)]
 #[rstest]
 #[parallel]
-fn listen_again_changes_the_backlog(#[values(SockType::Stream, SockType::Seqpacket)] ty: SockType) {
+fn listen_again_changes_the_backlog(#[case] ty: SockType) {
     let s = Scratch::new();
     let (l, name) = listener(ty, AddrKind::Abstract, &s, 0);
     let (first, _) = connect_until_refused(ty, &name, 64);
@@ -139,13 +147,15 @@ fn listen_again_changes_the_backlog(#[values(SockType::Stream, SockType::Seqpack
 #[case::above_somaxconn(None)]
 #[case::negative(Some(-1))]
 fn a_backlog_above_somaxconn_is_capped(#[case] backlog: Option<c_int>) {
-    let somaxconn = proc_sys("net/core/somaxconn");
+    // variant: none — somaxconn only sets the expected count (somaxconn + 1); the
+    // RLIMIT_NOFILE gate is about room for the clients, not about the claim.
+    let somaxconn = fixtures::sysctl::read_u64("net/core/somaxconn");
     let needed = somaxconn + 256;
-    require!(
-        if nofile_hard_limit() >= needed { Ok(()) } else { Err(format!("RLIMIT_NOFILE hard limit below {needed}")) },
-        "{} clients for somaxconn {somaxconn}",
-        somaxconn + 1
-    );
+    needs!(gate(if nofile_hard_limit() >= needed {
+        Ok(())
+    } else {
+        Err(format!("RLIMIT_NOFILE hard limit below {needed} ({} clients for somaxconn {somaxconn})", somaxconn + 1))
+    }));
     let s = Scratch::new();
     run_in_child("filler", || {
         set_nofile_soft_limit(needed);
@@ -161,9 +171,10 @@ fn a_backlog_above_somaxconn_is_capped(#[case] backlog: Option<c_int>) {
 
 /// accept(2): "It extracts the first connection request on the queue of pending
 /// connections": connections are accepted in the order they were made.
+#[apply(connection_types)]
 #[rstest]
 #[parallel]
-fn pending_connections_are_accepted_in_order(#[values(SockType::Stream, SockType::Seqpacket)] ty: SockType) {
+fn pending_connections_are_accepted_in_order(#[case] ty: SockType) {
     let s = Scratch::new();
     let (l, name) = listener(ty, AddrKind::Pathname, &s, 8);
     let clients: Vec<OwnedFd> = (0..5u8)

@@ -1,56 +1,59 @@
 //! listen(2), accept(2) and connect(2) for AF_UNIX: who may connect to what, and the errors
 //! for sockets in the wrong state or of the wrong type.
 
+use fixtures::io::{fd_flags, set_nonblocking, status_flags};
+use fixtures::names::ModeGuard;
+use fixtures::net::{bind, connect, listen, recv, send};
 use fixtures::privilege::drop_to_nobody;
 use fixtures::sync::channel;
 use fixtures::{Scratch, assert_errno, run_in_child, spawn};
 use nix::errno::Errno;
 use rstest::rstest;
 use serial_test::{parallel, serial};
-use unix_sockets::*;
+use unix_sockets::addr::{UnixAddr, UnixAddrExt, getpeername};
+use unix_sockets::calls::{accept, accept4, recv_vec, socket, socketpair};
+use unix_sockets::cases::{connection_types, connection_types_and_kinds, connection_types_and_named_kinds, connection_types_in_both_modes, reaches, socket_types};
+use unix_sockets::{AddrKind, Blocking, SockType};
+use unix_sockets::pairs::{Reach, bound_socket, connected_pair, listener, serve};
+use rstest_reuse::apply;
 
 /// connect(2), ERRORS: "ECONNREFUSED A connect() on a stream socket found no one listening
 /// on the remote address." A bound socket that never called listen(2) refuses, whatever its
 /// kind of name.
+#[apply(connection_types_and_named_kinds)]
 #[rstest]
 #[parallel]
-fn connect_to_a_bound_socket_that_is_not_listening_fails_econnrefused(
-    #[values(SockType::Stream, SockType::Seqpacket)] ty: SockType,
-    #[values(AddrKind::Pathname, AddrKind::Abstract, AddrKind::Autobind)] kind: AddrKind,
-) {
+fn connect_to_a_bound_socket_that_is_not_listening_fails_econnrefused(#[case] ty: SockType, #[case] kind: AddrKind) {
     let s = Scratch::new();
     let (_bound, name) = bound_socket(ty, 0, kind, &s, "server");
-    assert_errno!(connect(&socket(ty, 0), &name), Errno::ECONNREFUSED);
+    assert_errno!(connect(socket(ty, 0), &name), Errno::ECONNREFUSED);
 }
 
 /// unix(7), ERRORS: "ECONNREFUSED The remote address specified by connect(2) was not a
 /// listening socket." After the listener is closed its name refuses connections — for a
 /// pathname even though the socket file is still there.
+#[apply(connection_types_and_named_kinds)]
 #[rstest]
 #[parallel]
-fn connect_after_the_listener_closed_fails_econnrefused(
-    #[values(SockType::Stream, SockType::Seqpacket)] ty: SockType,
-    #[values(AddrKind::Pathname, AddrKind::Abstract, AddrKind::Autobind)] kind: AddrKind,
-) {
+fn connect_after_the_listener_closed_fails_econnrefused(#[case] ty: SockType, #[case] kind: AddrKind) {
     let s = Scratch::new();
     let (l, name) = listener(ty, kind, &s, 4);
-    assert_eq!(connect(&socket(ty, 0), &name), Ok(()));
+    assert_eq!(connect(socket(ty, 0), &name), Ok(()));
     drop(l);
     if kind == AddrKind::Pathname {
         assert!(s.join("listener").exists());
     }
-    assert_errno!(connect(&socket(ty, 0), &name), Errno::ECONNREFUSED);
+    assert_errno!(connect(socket(ty, 0), &name), Errno::ECONNREFUSED);
 }
 
 /// unix(7), ERRORS: "ECONNREFUSED The remote address specified by connect(2) was not a
 /// listening socket." An abstract name nobody bound refuses (there is no file to be missing,
 /// so not ENOENT), for every type.
+#[apply(socket_types)]
 #[rstest]
 #[parallel]
-fn connect_to_an_unbound_abstract_name_fails_econnrefused(
-    #[values(SockType::Stream, SockType::Dgram, SockType::Seqpacket)] ty: SockType,
-) {
-    assert_errno!(connect(&socket(ty, 0), &UnixAddr::unique_abstract("nobody-here")), Errno::ECONNREFUSED);
+fn connect_to_an_unbound_abstract_name_fails_econnrefused(#[case] ty: SockType) {
+    assert_errno!(connect(socket(ty, 0), &UnixAddr::unique_abstract("nobody-here")), Errno::ECONNREFUSED);
 }
 
 /// unix(7), ERRORS: "EPROTOTYPE Remote socket does not match the local socket type
@@ -68,37 +71,8 @@ fn connect_to_an_unbound_abstract_name_fails_econnrefused(
 fn connect_to_a_pathname_socket_of_another_type_fails_eprototype(#[case] server: SockType, #[case] client: SockType) {
     let s = Scratch::new();
     let (srv, name) = bound_socket(server, 0, AddrKind::Pathname, &s, "server");
-    if server.connection_oriented() {
-        listen(&srv, 4).unwrap();
-    }
-    assert_errno!(connect(&socket(client, 0), &name), Errno::EPROTOTYPE);
-}
-
-/// How a permission claim reaches the socket file.
-#[derive(Clone, Copy, Debug)]
-enum Reach {
-    StreamConnect,
-    SeqpacketConnect,
-    DgramConnect,
-    DgramSendto,
-}
-
-impl Reach {
-    fn ty(self) -> SockType {
-        match self {
-            Reach::StreamConnect => SockType::Stream,
-            Reach::SeqpacketConnect => SockType::Seqpacket,
-            _ => SockType::Dgram,
-        }
-    }
-
-    fn attempt(self, addr: &UnixAddr) -> Result<(), Errno> {
-        let fd = socket(self.ty(), 0);
-        match self {
-            Reach::DgramSendto => sendto(&fd, b"x", 0, addr).map(drop),
-            _ => connect(&fd, addr),
-        }
-    }
+    serve(server, &srv);
+    assert_errno!(connect(socket(client, 0), &name), Errno::EPROTOTYPE);
 }
 
 /// unix(7), "Pathname socket ownership and permissions": "On Linux, connecting to a stream
@@ -107,17 +81,14 @@ impl Reach {
 /// For UNIX domain sockets, which are identified by pathname: Write permission is denied on
 /// the socket file". Checked as nobody (a child drops privileges when run as root): with
 /// mode 0777 the call succeeds, with 0555 it fails with EACCES.
+#[apply(reaches)]
 #[rstest]
 #[serial]
-fn reaching_a_socket_file_needs_write_permission(
-    #[values(Reach::StreamConnect, Reach::SeqpacketConnect, Reach::DgramConnect, Reach::DgramSendto)] how: Reach,
-) {
+fn reaching_a_socket_file_needs_write_permission(#[case] how: Reach) {
     let s = Scratch::new();
     s.open_to_all();
     let (srv, name) = bound_socket(how.ty(), 0, AddrKind::Pathname, &s, "server");
-    if how.ty().connection_oriented() {
-        listen(&srv, 8).unwrap();
-    }
+    serve(how.ty(), &srv);
     let file = s.join("server");
     let attempt = |expected: Result<(), Errno>| {
         run_in_child("reach as nobody", || {
@@ -137,9 +108,10 @@ fn reaching_a_socket_file_needs_write_permission(
 /// directory is mode 0666 (readable, writable, not searchable). Checked as nobody.
 #[rstest]
 #[serial]
-fn reaching_a_socket_file_needs_search_permission_on_its_directory(
-    #[values(Reach::StreamConnect, Reach::SeqpacketConnect, Reach::DgramSendto)] how: Reach,
-) {
+#[case::stream_connect(Reach::StreamConnect)]
+#[case::seqpacket_connect(Reach::SeqpacketConnect)]
+#[case::dgram_sendto(Reach::DgramSendto)]
+fn reaching_a_socket_file_needs_search_permission_on_its_directory(#[case] how: Reach) {
     let s = Scratch::new();
     s.open_to_all();
     let dir = s.join("dir");
@@ -149,9 +121,7 @@ fn reaching_a_socket_file_needs_search_permission_on_its_directory(
     let name = UnixAddr::pathname(&dir.join("server"));
     bind(&srv, &name).unwrap();
     let _f = ModeGuard::set(&dir.join("server"), 0o777, 0o777);
-    if how.ty().connection_oriented() {
-        listen(&srv, 8).unwrap();
-    }
+    serve(how.ty(), &srv);
     let _d = ModeGuard::set(&dir, 0o666, 0o777);
     run_in_child("reach as nobody", || {
         drop_to_nobody();
@@ -176,21 +146,31 @@ fn listen_on_a_datagram_socket_fails_eopnotsupp(#[values(false, true)] bound: bo
 /// unix(7), ERRORS: "EINVAL ... the socket was in an invalid state for the applied
 /// operation": AF_UNIX refuses to listen on a socket without an address (it would be
 /// unreachable; net/unix/af_unix.c, unix_listen(): "No listens on an unbound socket").
+#[apply(connection_types)]
 #[rstest]
 #[parallel]
-fn listen_on_an_unbound_socket_fails_einval(#[values(SockType::Stream, SockType::Seqpacket)] ty: SockType) {
+fn listen_on_an_unbound_socket_fails_einval(#[case] ty: SockType) {
     let fd = socket(ty, 0);
     assert_errno!(listen(&fd, 1), Errno::EINVAL);
-    assert_eq!(getsockopt_int(&fd, libc::SO_ACCEPTCONN), Ok(0));
+    assert_eq!(fixtures::net::getsockopt_int(&fd, libc::SOL_SOCKET, libc::SO_ACCEPTCONN), Ok(0));
 }
 
 /// accept(2), ERRORS: "EINVAL Socket is not listening for connections". Unbound, bound and
 /// connected sockets alike.
+#[apply(connection_types)]
 #[rstest]
 #[parallel]
 fn accept_on_a_socket_that_is_not_listening_fails_einval(
-    #[values(SockType::Stream, SockType::Seqpacket)] ty: SockType,
-    #[values("unbound", "bound", "connected")] state: &str,
+    #[case] ty: SockType,
+    #[values(
+        /// unbound
+        "unbound",
+        /// bound
+        "bound",
+        /// connected
+        "connected"
+    )]
+    state: &str,
 ) {
     let fd = match state {
         "unbound" => socket(ty, 0),
@@ -217,12 +197,10 @@ fn accept_on_a_datagram_socket_fails_eopnotsupp() {
 /// unix(7), ERRORS: "EISCONN connect(2) called on an already connected socket". Both ends of
 /// a connection (the connecting and the accepted one, or both ends of a socketpair) refuse a
 /// second connect, even to a valid listener.
+#[apply(connection_types_and_kinds)]
 #[rstest]
 #[parallel]
-fn connect_on_a_connected_socket_fails_eisconn(
-    #[values(SockType::Stream, SockType::Seqpacket)] ty: SockType,
-    #[values(AddrKind::Pathname, AddrKind::Abstract, AddrKind::Socketpair, AddrKind::Autobind)] kind: AddrKind,
-) {
+fn connect_on_a_connected_socket_fails_eisconn(#[case] ty: SockType, #[case] kind: AddrKind) {
     let p = connected_pair(ty, kind);
     let (_other, other_name) = listener(ty, AddrKind::Abstract, &p.scratch, 4);
     assert_errno!(connect(&p.a, &other_name), Errno::EISCONN);
@@ -231,9 +209,10 @@ fn connect_on_a_connected_socket_fails_eisconn(
 
 /// unix(7), ERRORS: "EINVAL ... the socket was in an invalid state for the applied
 /// operation": a listening socket cannot also connect.
+#[apply(connection_types)]
 #[rstest]
 #[parallel]
-fn connect_from_a_listening_socket_fails_einval(#[values(SockType::Stream, SockType::Seqpacket)] ty: SockType) {
+fn connect_from_a_listening_socket_fails_einval(#[case] ty: SockType) {
     let s = Scratch::new();
     let (l, _) = listener(ty, AddrKind::Abstract, &s, 4);
     let (_target, target_name) = listener(ty, AddrKind::Pathname, &s, 4);
@@ -242,14 +221,15 @@ fn connect_from_a_listening_socket_fails_einval(#[values(SockType::Stream, SockT
 
 /// accept(2), NOTES: "On Linux, the new socket returned by accept() does not inherit file
 /// status flags such as O_NONBLOCK and O_ASYNC from the listening socket."
+#[apply(connection_types)]
 #[rstest]
 #[parallel]
-fn accept_does_not_inherit_o_nonblock(#[values(SockType::Stream, SockType::Seqpacket)] ty: SockType) {
+fn accept_does_not_inherit_o_nonblock(#[case] ty: SockType) {
     let l = socket(ty, libc::SOCK_NONBLOCK);
     let name = UnixAddr::unique_abstract("nb");
     bind(&l, &name).unwrap();
     listen(&l, 4).unwrap();
-    connect(&socket(ty, 0), &name).unwrap();
+    connect(socket(ty, 0), &name).unwrap();
     let served = accept(&l).unwrap();
     assert_eq!(status_flags(&served) & libc::O_NONBLOCK, 0);
     assert_eq!(fd_flags(&served) & libc::FD_CLOEXEC, 0);
@@ -259,15 +239,22 @@ fn accept_does_not_inherit_o_nonblock(#[values(SockType::Stream, SockType::Seqpa
 /// can be bitwise ORed in flags: SOCK_NONBLOCK Set the O_NONBLOCK file status flag on the
 /// open file description ... SOCK_CLOEXEC Set the close-on-exec (FD_CLOEXEC) flag on the new
 /// file descriptor."
+#[apply(connection_types)]
 #[rstest]
 #[parallel]
 fn accept4_flags_set_o_nonblock_and_fd_cloexec(
-    #[values(SockType::Stream, SockType::Seqpacket)] ty: SockType,
-    #[values(libc::SOCK_NONBLOCK, libc::SOCK_CLOEXEC)] flag: c_int,
+    #[case] ty: SockType,
+    #[values(
+        /// sock_nonblock
+        libc::SOCK_NONBLOCK,
+        /// sock_cloexec
+        libc::SOCK_CLOEXEC
+    )]
+    flag: libc::c_int,
 ) {
     let s = Scratch::new();
     let (l, name) = listener(ty, AddrKind::Abstract, &s, 4);
-    connect(&socket(ty, 0), &name).unwrap();
+    connect(socket(ty, 0), &name).unwrap();
     let served = accept4(&l, flag).unwrap();
     let nonblock = status_flags(&served) & libc::O_NONBLOCK != 0;
     let cloexec = fd_flags(&served) & libc::FD_CLOEXEC != 0;
@@ -281,7 +268,7 @@ fn accept4_flags_set_o_nonblock_and_fd_cloexec(
 fn accept4_with_an_invalid_flag_fails_einval() {
     let s = Scratch::new();
     let (l, name) = listener(SockType::Stream, AddrKind::Abstract, &s, 4);
-    connect(&socket(SockType::Stream, 0), &name).unwrap();
+    connect(socket(SockType::Stream, 0), &name).unwrap();
     assert_errno!(accept4(&l, libc::O_APPEND), Errno::EINVAL);
     assert!(accept(&l).is_ok(), "the connection is still pending");
 }
@@ -291,12 +278,10 @@ fn accept4_with_an_invalid_flag_fails_einval() {
 /// socket is marked nonblocking and no pending connections are present on the queue,
 /// accept() fails with the error EAGAIN". The blocking case is proven with a child that stays
 /// asleep in accept(2) until a client connects, then returns the connection.
+#[apply(connection_types_in_both_modes)]
 #[rstest]
 #[serial]
-fn accept_without_a_pending_connection(
-    #[values(SockType::Stream, SockType::Seqpacket)] ty: SockType,
-    #[values(Blocking::Blocking, Blocking::Nonblocking)] mode: Blocking,
-) {
+fn accept_without_a_pending_connection(#[case] ty: SockType, mode: Blocking) {
     let s = Scratch::new();
     let (l, name) = listener(ty, AddrKind::Abstract, &s, 4);
     if mode == Blocking::Nonblocking {
@@ -311,7 +296,7 @@ fn accept_without_a_pending_connection(
         assert_eq!(recv_vec(&c, 8, 0).as_deref(), Ok(&b"hi"[..]));
     });
     wait_ready.wait();
-    acceptor.assert_blocked("accept(2) with an empty queue");
+    acceptor.assert_blocked_in(fixtures::blocked::calls::ACCEPT, "accept(2) with an empty queue");
     let c = socket(ty, 0);
     connect(&c, &name).unwrap();
     send(&c, b"hi", 0).unwrap();
@@ -323,12 +308,10 @@ fn accept_without_a_pending_connection(
 /// socket(2)): the client can send at once, even on a nonblocking socket (no EINPROGRESS,
 /// connect(2): "UNIX domain sockets failed with EAGAIN instead" only when it cannot
 /// complete), and the data is waiting on the accepted socket.
+#[apply(connection_types_in_both_modes)]
 #[rstest]
 #[parallel]
-fn a_connection_is_complete_before_accept(
-    #[values(SockType::Stream, SockType::Seqpacket)] ty: SockType,
-    #[values(Blocking::Blocking, Blocking::Nonblocking)] mode: Blocking,
-) {
+fn a_connection_is_complete_before_accept(#[case] ty: SockType, mode: Blocking) {
     let s = Scratch::new();
     let (l, name) = listener(ty, AddrKind::Pathname, &s, 4);
     let c = socket(ty, if mode == Blocking::Nonblocking { libc::SOCK_NONBLOCK } else { 0 });
@@ -342,11 +325,10 @@ fn a_connection_is_complete_before_accept(
 /// unix(7), ERRORS: "ECONNRESET Remote socket was unexpectedly closed." A connection still
 /// waiting in the backlog when the listener is closed is reset: the client's recv(2) fails
 /// with ECONNRESET once, then reports end of file, and send(2) fails with EPIPE.
+#[apply(connection_types)]
 #[rstest]
 #[parallel]
-fn closing_the_listener_resets_connections_not_yet_accepted(
-    #[values(SockType::Stream, SockType::Seqpacket)] ty: SockType,
-) {
+fn closing_the_listener_resets_connections_not_yet_accepted(#[case] ty: SockType) {
     let s = Scratch::new();
     let (l, name) = listener(ty, AddrKind::Abstract, &s, 4);
     let c = socket(ty, 0);

@@ -2,20 +2,27 @@
 //! messages, truncation, zero-length datagrams, the default peer set by connect(2), sending
 //! to names without a socket, a full receiver, and the size limit set by SO_SNDBUF.
 
-use fixtures::{Scratch, assert_errno, spawn};
+use fixtures::io::set_nonblocking;
+use fixtures::net::{bind, connect, listen, recv, send};
+use fixtures::{Scratch, assert_errno, needs, spawn};
 use nix::errno::Errno;
 use rstest::rstest;
 use serial_test::{parallel, serial};
-use unix_sockets::*;
+use unix_sockets::addr::{UnixAddr, UnixAddrExt, getpeername, recvfrom};
+use unix_sockets::calls::{recv_vec, recvmsg, socket};
+use unix_sockets::cases::{address_kinds, message_types_and_kinds, named_kinds, named_kinds_in_both_modes};
+use unix_sockets::{AddrKind, Blocking, SockType};
+use unix_sockets::pairs::{bound_socket, connected_pair};
+use libc::c_int;
+use rstest_reuse::apply;
 
 /// unix(7): SOCK_DGRAM is "a datagram-oriented socket that preserves message boundaries (as
 /// on most UNIX implementations, UNIX domain datagram sockets are always reliable and don't
 /// reorder datagrams)". Datagrams of different lengths each come back whole, in order.
+#[apply(address_kinds)]
 #[rstest]
 #[parallel]
-fn datagrams_arrive_whole_and_in_order(
-    #[values(AddrKind::Pathname, AddrKind::Abstract, AddrKind::Socketpair, AddrKind::Autobind)] kind: AddrKind,
-) {
+fn datagrams_arrive_whole_and_in_order(#[case] kind: AddrKind) {
     let p = connected_pair(SockType::Dgram, kind);
     let msgs: Vec<Vec<u8>> = (1..=8usize).map(|i| vec![i as u8; i * 37]).collect();
     for m in &msgs {
@@ -32,12 +39,10 @@ fn datagrams_arrive_whole_and_in_order(
 /// than the buffer supplied." For datagram and seqpacket sockets: the call returns the
 /// buffer's worth, sets MSG_TRUNC, and the rest is gone — the next receive gets the next
 /// message.
+#[apply(message_types_and_kinds)]
 #[rstest]
 #[parallel]
-fn a_long_message_is_truncated_and_the_rest_discarded(
-    #[values(SockType::Dgram, SockType::Seqpacket)] ty: SockType,
-    #[values(AddrKind::Pathname, AddrKind::Abstract, AddrKind::Socketpair, AddrKind::Autobind)] kind: AddrKind,
-) {
+fn a_long_message_is_truncated_and_the_rest_discarded(#[case] ty: SockType, #[case] kind: AddrKind) {
     let p = connected_pair(ty, kind);
     send(&p.a, b"0123456789", 0).unwrap();
     send(&p.a, b"next", 0).unwrap();
@@ -52,12 +57,10 @@ fn a_long_message_is_truncated_and_the_rest_discarded(
 /// recv(2), flags: "MSG_TRUNC (since Linux 2.2) For ... UNIX datagram (since Linux 3.4)
 /// sockets: return the real length of the packet or datagram, even when it was longer than
 /// the passed buffer." (The same for seqpacket.) Only the buffer's worth is copied.
+#[apply(message_types_and_kinds)]
 #[rstest]
 #[parallel]
-fn msg_trunc_returns_the_real_length(
-    #[values(SockType::Dgram, SockType::Seqpacket)] ty: SockType,
-    #[values(AddrKind::Pathname, AddrKind::Abstract, AddrKind::Socketpair, AddrKind::Autobind)] kind: AddrKind,
-) {
+fn msg_trunc_returns_the_real_length(#[case] ty: SockType, #[case] kind: AddrKind) {
     let p = connected_pair(ty, kind);
     send(&p.a, b"0123456789", 0).unwrap();
     let mut buf = [0xffu8; 6];
@@ -69,16 +72,14 @@ fn msg_trunc_returns_the_real_length(
 /// domains) permit zero-length datagrams. When such a datagram is received, the return value
 /// is 0." It is a message of its own (not end of file — on a seqpacket socket the connection
 /// goes on): the message after it is received next.
+#[apply(message_types_and_kinds)]
 #[rstest]
 #[parallel]
-fn zero_length_messages_are_delivered(
-    #[values(SockType::Dgram, SockType::Seqpacket)] ty: SockType,
-    #[values(AddrKind::Pathname, AddrKind::Abstract, AddrKind::Socketpair, AddrKind::Autobind)] kind: AddrKind,
-) {
+fn zero_length_messages_are_delivered(#[case] ty: SockType, #[case] kind: AddrKind) {
     let p = connected_pair(ty, kind);
     assert_eq!(send(&p.a, b"", 0), Ok(0));
     assert_eq!(send(&p.a, b"after", 0), Ok(5));
-    assert_eq!(poll_fd(&p.b, libc::POLLIN, 0) & libc::POLLIN, libc::POLLIN, "the empty message is readable");
+    assert_eq!(fixtures::poll::revents(&p.b, libc::POLLIN, 0) & libc::POLLIN, libc::POLLIN, "the empty message is readable");
     let r = recvmsg(&p.b, 16, libc::MSG_DONTWAIT).unwrap();
     assert_eq!((r.ret, r.flags), (0, 0));
     assert_eq!(recv_vec(&p.b, 16, libc::MSG_DONTWAIT).unwrap(), b"after");
@@ -99,26 +100,25 @@ fn send_without_a_destination_on_an_unconnected_datagram_socket_fails_enotconn(#
     let r = socket(SockType::Dgram, 0);
     let raddr = UnixAddr::unique_abstract("r");
     bind(&r, &raddr).unwrap();
-    assert_eq!(sendto(&fd, b"x", 0, &raddr), Ok(1));
+    assert_eq!(fixtures::net::send_to(&fd, b"x", 0, &raddr), Ok(1));
 }
 
 /// connect(2): "If the socket sockfd is of type SOCK_DGRAM, then addr is the address to which
 /// datagrams are sent by default, and the only address from which datagrams are received."
 /// A receiver connected to X refuses datagrams from any other sender; on Linux the sender
 /// learns it at once with EPERM (net/unix/af_unix.c, unix_may_send()).
+#[apply(named_kinds)]
 #[rstest]
 #[parallel]
-fn a_connected_receiver_refuses_other_senders_with_eperm(
-    #[values(AddrKind::Pathname, AddrKind::Abstract, AddrKind::Autobind)] kind: AddrKind,
-) {
+fn a_connected_receiver_refuses_other_senders_with_eperm(#[case] kind: AddrKind) {
     let s = Scratch::new();
     let (r, raddr) = bound_socket(SockType::Dgram, 0, kind, &s, "r");
     let (x, xaddr) = bound_socket(SockType::Dgram, 0, kind, &s, "x");
     let (other, _) = bound_socket(SockType::Dgram, 0, kind, &s, "other");
     assert_eq!(connect(&r, &xaddr), Ok(()));
-    assert_errno!(sendto(&other, b"intruder", 0, &raddr), Errno::EPERM);
-    assert_errno!(sendto(&socket(SockType::Dgram, 0), b"anon", 0, &raddr), Errno::EPERM);
-    assert_eq!(sendto(&x, b"peer", 0, &raddr), Ok(4));
+    assert_errno!(fixtures::net::send_to(&other, b"intruder", 0, &raddr), Errno::EPERM);
+    assert_errno!(fixtures::net::send_to(socket(SockType::Dgram, 0), b"anon", 0, &raddr), Errno::EPERM);
+    assert_eq!(fixtures::net::send_to(&x, b"peer", 0, &raddr), Ok(4));
     assert_eq!(recv_vec(&r, 16, libc::MSG_DONTWAIT).unwrap(), b"peer");
     assert_errno!(recv_vec(&r, 16, libc::MSG_DONTWAIT), Errno::EAGAIN);
 }
@@ -126,16 +126,15 @@ fn a_connected_receiver_refuses_other_senders_with_eperm(
 /// connect(2) of a datagram socket sets only the default destination: a connected socket can
 /// still sendto(2) another (unconnected) socket, which receives the datagram with the
 /// sender's name. send(2) ERRORS allows "EISCONN ... (Now either this error is returned, or
-/// the recipient specification is ignored.)" — Linux AF_UNIX does neither: it delivers to the
-/// given address.
+/// the recipient specification is ignored.)" — Linux differs from send(2): AF_UNIX does
+/// neither, it delivers to the given address. See docs/findings.md.
+#[apply(named_kinds)]
 #[rstest]
 #[parallel]
-fn a_connected_datagram_socket_can_still_send_elsewhere(
-    #[values(AddrKind::Pathname, AddrKind::Abstract, AddrKind::Autobind)] kind: AddrKind,
-) {
+fn a_connected_datagram_socket_can_still_send_elsewhere(#[case] kind: AddrKind) {
     let p = connected_pair(SockType::Dgram, kind);
     let (c, caddr) = bound_socket(SockType::Dgram, 0, kind, &p.scratch, "c");
-    assert_eq!(sendto(&p.a, b"elsewhere", 0, &caddr), Ok(9));
+    assert_eq!(fixtures::net::send_to(&p.a, b"elsewhere", 0, &caddr), Ok(9));
     let (data, from) = recvfrom(&c, 16, libc::MSG_DONTWAIT).unwrap();
     assert_eq!(data, b"elsewhere");
     assert_eq!(from, p.a_name);
@@ -148,31 +147,29 @@ fn a_connected_datagram_socket_can_still_send_elsewhere(
 /// sockets may dissolve the association by connecting to an address with the sa_family
 /// member of sockaddr set to AF_UNSPEC". After that, send(2) has no destination (ENOTCONN)
 /// and the receiver accepts every sender again.
+#[apply(named_kinds)]
 #[rstest]
 #[parallel]
-fn connect_to_af_unspec_dissolves_a_datagram_association(
-    #[values(AddrKind::Pathname, AddrKind::Abstract, AddrKind::Autobind)] kind: AddrKind,
-) {
+fn connect_to_af_unspec_dissolves_a_datagram_association(#[case] kind: AddrKind) {
     let s = Scratch::new();
     let (r, raddr) = bound_socket(SockType::Dgram, 0, kind, &s, "r");
     let (_x, xaddr) = bound_socket(SockType::Dgram, 0, kind, &s, "x");
     connect(&r, &xaddr).unwrap();
     let other = socket(SockType::Dgram, 0);
-    assert_errno!(sendto(&other, b"1", 0, &raddr), Errno::EPERM);
-    assert_eq!(disconnect(&r), Ok(()));
+    assert_errno!(fixtures::net::send_to(&other, b"1", 0, &raddr), Errno::EPERM);
+    assert_eq!(connect(&r, &UnixAddr::unspec()), Ok(()));
     assert_errno!(send(&r, b"x", 0), Errno::ENOTCONN);
     assert_errno!(getpeername(&r), Errno::ENOTCONN);
-    assert_eq!(sendto(&other, b"2", 0, &raddr), Ok(1));
+    assert_eq!(fixtures::net::send_to(&other, b"2", 0, &raddr), Ok(1));
     assert_eq!(recv_vec(&r, 4, libc::MSG_DONTWAIT).unwrap(), b"2");
 }
 
 /// connect(2) (as above): a datagram socket "may use connect() multiple times to change
 /// their association": after reconnecting, send(2) goes to the new peer only.
+#[apply(named_kinds)]
 #[rstest]
 #[parallel]
-fn reconnecting_a_datagram_socket_changes_its_peer(
-    #[values(AddrKind::Pathname, AddrKind::Abstract, AddrKind::Autobind)] kind: AddrKind,
-) {
+fn reconnecting_a_datagram_socket_changes_its_peer(#[case] kind: AddrKind) {
     let s = Scratch::new();
     let (x, xaddr) = bound_socket(SockType::Dgram, libc::SOCK_NONBLOCK, kind, &s, "x");
     let (y, yaddr) = bound_socket(SockType::Dgram, libc::SOCK_NONBLOCK, kind, &s, "y");
@@ -209,7 +206,7 @@ fn sendto_an_address_without_a_datagram_socket_fails(#[case] what: &str, #[case]
             a
         }
     };
-    assert_errno!(sendto(&socket(SockType::Dgram, 0), b"x", 0, &addr), errno);
+    assert_errno!(fixtures::net::send_to(socket(SockType::Dgram, 0), b"x", 0, &addr), errno);
     drop(keep);
 }
 
@@ -218,21 +215,21 @@ fn sendto_an_address_without_a_datagram_socket_fails(#[case] what: &str, #[case]
 /// backlog). A nonblocking sender then gets EAGAIN (send(2): "the requested operation would
 /// block"); a blocking sender sleeps until the receiver takes one. The sender's SO_SNDBUF
 /// is raised so that the queue length, not memory, is the limit.
+#[apply(named_kinds_in_both_modes)]
 #[rstest]
 #[serial]
-fn a_full_datagram_receiver(
-    #[values(AddrKind::Pathname, AddrKind::Abstract, AddrKind::Autobind)] kind: AddrKind,
-    #[values(Blocking::Blocking, Blocking::Nonblocking)] mode: Blocking,
-) {
-    let qlen = proc_sys("net/unix/max_dgram_qlen");
-    fixtures::require!(if qlen <= 1000 { Ok(()) } else { Err(format!("max_dgram_qlen {qlen} is too large to fill")) });
+fn a_full_datagram_receiver(#[case] kind: AddrKind, mode: Blocking) {
+    // variant: none — max_dgram_qlen only sets the expected count; a value too large to
+    // fill is a skip (the claim cannot be checked), not another outcome.
+    let qlen = fixtures::sysctl::read_u64("net/unix/max_dgram_qlen");
+    needs!(gate(if qlen <= 1000 { Ok(()) } else { Err(format!("max_dgram_qlen {qlen} is too large to fill")) }));
     let s = Scratch::new();
     let (r, raddr) = bound_socket(SockType::Dgram, 0, kind, &s, "r");
     let sender = socket(SockType::Dgram, 0);
-    setsockopt_int(&sender, libc::SO_SNDBUF, 1 << 20).unwrap();
+    fixtures::net::setsockopt_int(&sender, libc::SOL_SOCKET, libc::SO_SNDBUF, 1 << 20).unwrap();
     let mut n = 0u64;
     loop {
-        match sendto(&sender, b"m", libc::MSG_DONTWAIT, &raddr) {
+        match fixtures::net::send_to(&sender, b"m", libc::MSG_DONTWAIT, &raddr) {
             Ok(1) => n += 1,
             Err(Errno::EAGAIN) => break,
             other => panic!("sendto: {other:?}"),
@@ -242,13 +239,13 @@ fn a_full_datagram_receiver(
     assert_eq!(n, qlen + 1);
     if mode == Blocking::Nonblocking {
         set_nonblocking(&sender, true);
-        assert_errno!(sendto(&sender, b"m", 0, &raddr), Errno::EAGAIN);
+        assert_errno!(fixtures::net::send_to(&sender, b"m", 0, &raddr), Errno::EAGAIN);
         return;
     }
     let mut blocked = spawn("sender to a full receiver", || {
-        assert_eq!(sendto(&sender, b"last", 0, &raddr), Ok(4));
+        assert_eq!(fixtures::net::send_to(&sender, b"last", 0, &raddr), Ok(4));
     });
-    blocked.assert_blocked("sendto(2) to a full datagram receiver");
+    blocked.assert_blocked_in(fixtures::blocked::calls::SEND, "sendto(2) to a full datagram receiver");
     assert_eq!(recv_vec(&r, 8, 0).unwrap(), b"m");
     blocked.expect_success();
     for _ in 0..qlen {
@@ -262,16 +259,17 @@ fn a_full_datagram_receiver(
 /// option value less 32 bytes used for overhead"; send(2): "EMSGSIZE The socket type requires
 /// that message be sent atomically, and the size of the message to be sent made this
 /// impossible." The exact boundary, for datagram and seqpacket sockets.
+#[apply(message_types_and_kinds)]
 #[rstest]
 #[parallel]
 fn messages_above_twice_sndbuf_minus_32_fail_emsgsize(
-    #[values(SockType::Dgram, SockType::Seqpacket)] ty: SockType,
-    #[values(AddrKind::Pathname, AddrKind::Abstract, AddrKind::Socketpair, AddrKind::Autobind)] kind: AddrKind,
+    #[case] ty: SockType,
+    #[case] kind: AddrKind,
     #[values(4096, 6000)] sndbuf: c_int,
 ) {
     let p = connected_pair(ty, kind);
-    setsockopt_int(&p.a, libc::SO_SNDBUF, sndbuf).unwrap();
-    let doubled = getsockopt_int(&p.a, libc::SO_SNDBUF).unwrap();
+    fixtures::net::setsockopt_int(&p.a, libc::SOL_SOCKET, libc::SO_SNDBUF, sndbuf).unwrap();
+    let doubled = fixtures::net::getsockopt_int(&p.a, libc::SOL_SOCKET, libc::SO_SNDBUF).unwrap();
     assert_eq!(doubled, sndbuf * 2);
     let limit = doubled as usize - 32;
     assert_errno!(send(&p.a, &vec![7u8; limit + 1], 0), Errno::EMSGSIZE);

@@ -3,11 +3,18 @@
 
 use std::path::Path;
 
+use fixtures::net::{bind, connect, listen, send};
 use fixtures::{Scratch, assert_errno};
 use nix::errno::Errno;
 use rstest::rstest;
 use serial_test::parallel;
-use unix_sockets::*;
+use unix_sockets::addr::{FAMILY_LEN, UnixAddr, UnixAddrExt, getpeername, getsockname, recvfrom};
+use unix_sockets::calls::{socket, socketpair};
+use unix_sockets::cases::{connection_types, message_types, socket_types, types_and_kinds};
+use unix_sockets::{AddrKind, SockType};
+use unix_sockets::pairs::{bound_socket, connected_pair, listener};
+use libc::socklen_t;
+use rstest_reuse::apply;
 
 /// The length unix(7) gives for a returned pathname: "offsetof(struct sockaddr_un, sun_path)
 /// + strlen(sun_path) + 1".
@@ -40,12 +47,11 @@ fn assert_shape(got: &UnixAddr, kind: AddrKind, expected: &UnixAddr) {
 
 /// unix(7), "unnamed": "When the address of an unnamed socket is returned, its length is
 /// sizeof(sa_family_t), and sun_path should not be inspected." A fresh socket is unnamed.
+#[apply(socket_types)]
 #[rstest]
 #[parallel]
-fn getsockname_of_an_unbound_socket_has_length_sizeof_sa_family(
-    #[values(SockType::Stream, SockType::Dgram, SockType::Seqpacket)] ty: SockType,
-) {
-    let got = getsockname(&socket(ty, 0));
+fn getsockname_of_an_unbound_socket_has_length_sizeof_sa_family(#[case] ty: SockType) {
+    let got = getsockname(socket(ty, 0));
     assert_eq!(got.len(), FAMILY_LEN);
     assert_eq!(got.sun_family(), libc::AF_UNIX as u16);
 }
@@ -57,12 +63,10 @@ fn getsockname_of_an_unbound_socket_has_length_sizeof_sa_family(
 /// "the two sockets created by socketpair(2) are unnamed". For every type and kind, each end
 /// of a connected pair reports its own name: for stream and seqpacket the accepting end has
 /// the listener's name and the connecting end none; datagram ends have their bound names.
+#[apply(types_and_kinds)]
 #[rstest]
 #[parallel]
-fn getsockname_reports_each_ends_own_name(
-    #[values(SockType::Stream, SockType::Dgram, SockType::Seqpacket)] ty: SockType,
-    #[values(AddrKind::Pathname, AddrKind::Abstract, AddrKind::Socketpair, AddrKind::Autobind)] kind: AddrKind,
-) {
+fn getsockname_reports_each_ends_own_name(#[case] ty: SockType, #[case] kind: AddrKind) {
     let p = connected_pair(ty, kind);
     assert_shape(&getsockname(&p.b), kind, &p.b_name);
     if kind == AddrKind::Pathname {
@@ -81,12 +85,10 @@ fn getsockname_reports_each_ends_own_name(
 /// getpeername(2) returns "the address of the peer connected to the socket": each end of a
 /// connected pair reports the other end's name, of whatever kind (unnamed for socketpairs
 /// and for a stream client that never bound).
+#[apply(types_and_kinds)]
 #[rstest]
 #[parallel]
-fn getpeername_reports_the_other_ends_name(
-    #[values(SockType::Stream, SockType::Dgram, SockType::Seqpacket)] ty: SockType,
-    #[values(AddrKind::Pathname, AddrKind::Abstract, AddrKind::Socketpair, AddrKind::Autobind)] kind: AddrKind,
-) {
+fn getpeername_reports_the_other_ends_name(#[case] ty: SockType, #[case] kind: AddrKind) {
     let p = connected_pair(ty, kind);
     assert_shape(&getpeername(&p.a).unwrap(), kind, &p.b_name);
     let peer_of_b = getpeername(&p.b).unwrap();
@@ -99,11 +101,10 @@ fn getpeername_reports_the_other_ends_name(
 
 /// getpeername(2), ERRORS: "ENOTCONN The socket is not connected." Also for a listening
 /// socket, which has no peer.
+#[apply(socket_types)]
 #[rstest]
 #[parallel]
-fn getpeername_of_an_unconnected_socket_fails_enotconn(
-    #[values(SockType::Stream, SockType::Dgram, SockType::Seqpacket)] ty: SockType,
-) {
+fn getpeername_of_an_unconnected_socket_fails_enotconn(#[case] ty: SockType) {
     let fd = socket(ty, 0);
     assert_errno!(getpeername(&fd), Errno::ENOTCONN);
     if ty.connection_oriented() {
@@ -136,17 +137,28 @@ fn client(ty: SockType, name: ClientName, s: &Scratch) -> (std::os::fd::OwnedFd,
 /// size of the peer address." A client that bound before connecting is reported by its name
 /// (pathname, abstract or autobound); one that did not, as unnamed (length
 /// sizeof(sa_family_t)).
+#[apply(connection_types)]
 #[rstest]
 #[parallel]
 fn accept_reports_the_clients_address(
-    #[values(SockType::Stream, SockType::Seqpacket)] ty: SockType,
-    #[values(ClientName::Unbound, ClientName::Pathname, ClientName::Abstract, ClientName::Autobind)] name: ClientName,
+    #[case] ty: SockType,
+    #[values(
+        /// unbound
+        ClientName::Unbound,
+        /// pathname
+        ClientName::Pathname,
+        /// abstract_name
+        ClientName::Abstract,
+        /// autobind
+        ClientName::Autobind
+    )]
+    name: ClientName,
 ) {
     let s = Scratch::new();
     let (l, laddr) = listener(ty, AddrKind::Abstract, &s, 1);
     let (c, caddr) = client(ty, name, &s);
     connect(&c, &laddr).unwrap();
-    let (_served, peer) = accept_with_addr(&l).unwrap();
+    let (_served, peer) = fixtures::net::accept_with_addr(&l, 0).unwrap();
     if name == ClientName::Unbound {
         assert_eq!(peer.len(), FAMILY_LEN);
     } else {
@@ -160,26 +172,28 @@ fn accept_reports_the_clients_address(
 /// with that name (pathname, abstract or autobound), byte for byte.
 #[rstest]
 #[parallel]
-fn recvfrom_reports_a_named_senders_address(
-    #[values(ClientName::Pathname, ClientName::Abstract, ClientName::Autobind)] name: ClientName,
-) {
+#[case::pathname(ClientName::Pathname)]
+#[case::abstract_name(ClientName::Abstract)]
+#[case::autobind(ClientName::Autobind)]
+fn recvfrom_reports_a_named_senders_address(#[case] name: ClientName) {
     let s = Scratch::new();
     let (r, raddr) = bound_socket(SockType::Dgram, 0, AddrKind::Abstract, &s, "receiver");
     let (c, caddr) = client(SockType::Dgram, name, &s);
-    assert_eq!(sendto(&c, b"hello", 0, &raddr), Ok(5));
+    assert_eq!(fixtures::net::send_to(&c, b"hello", 0, &raddr), Ok(5));
     let (data, from) = recvfrom(&r, 16, libc::MSG_DONTWAIT).unwrap();
     assert_eq!(data, b"hello");
     assert_eq!(from, caddr);
 }
 
 /// unix(7), "unnamed": "When the address of an unnamed socket is returned, its length is
-/// sizeof(sa_family_t)" — true for getsockname(2), getpeername(2) and accept(2), but
-/// recvfrom(2) of a datagram from an unnamed sender returns addrlen 0 and leaves the
-/// buffer untouched, not even sun_family written (net/unix/af_unix.c, unix_copy_addr()
-/// copies nothing when the sender has no address). See Findings.
+/// sizeof(sa_family_t)" — true for getsockname(2), getpeername(2) and accept(2). Linux differs
+/// from unix(7) for recvfrom(2): a datagram from an unnamed sender returns addrlen 0 and leaves
+/// the buffer untouched, not even sun_family written (net/unix/af_unix.c, unix_copy_addr()
+/// copies nothing when the sender has no address). See docs/findings.md.
+#[apply(message_types)]
 #[rstest]
 #[parallel]
-fn recvfrom_from_an_unnamed_sender_reports_addrlen_zero(#[values(SockType::Dgram, SockType::Seqpacket)] ty: SockType) {
+fn recvfrom_from_an_unnamed_sender_reports_addrlen_zero(#[case] ty: SockType) {
     let (r, c) = if ty == SockType::Dgram {
         let s = Scratch::new();
         let (r, raddr) = bound_socket(ty, 0, AddrKind::Abstract, &s, "receiver");

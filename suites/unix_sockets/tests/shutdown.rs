@@ -1,28 +1,28 @@
 //! shutdown(2) on AF_UNIX sockets: half-close in each direction, what each end sees
 //! afterwards, and the argument checks.
 
-use std::os::fd::AsRawFd;
 
+use fixtures::child::assert_all_blocked_in;
+use fixtures::net::{bind, recv, send};
 use fixtures::{assert_errno, spawn};
 use nix::errno::Errno;
 use rstest::rstest;
 use serial_test::{parallel, serial};
-use unix_sockets::*;
-
-fn shutdown(fd: &impl AsRawFd, how: c_int) -> Result<(), Errno> {
-    // SAFETY: plain system call.
-    fixtures::sys(unsafe { libc::shutdown(fd.as_raw_fd(), how) }).map(drop)
-}
+use unix_sockets::addr::UnixAddr;
+use unix_sockets::calls::{recv_vec, shutdown, socket, socketpair};
+use unix_sockets::cases::{address_kinds, connection_types, connection_types_and_kinds, socket_types, types_and_kinds};
+use unix_sockets::{AddrKind, Blocking, SockType};
+use unix_sockets::pairs::{connected_pair, pairs_of_every_kind};
+use libc::c_int;
+use rstest_reuse::apply;
 
 /// shutdown(2): "If how is SHUT_WR, further transmissions will be disallowed." On a
 /// connection the peer then reads what was sent before and then end of file (0), while the
 /// other direction still carries data.
+#[apply(connection_types_and_kinds)]
 #[rstest]
 #[parallel]
-fn shut_wr_gives_the_peer_end_of_file_and_keeps_the_other_direction(
-    #[values(SockType::Stream, SockType::Seqpacket)] ty: SockType,
-    #[values(AddrKind::Pathname, AddrKind::Abstract, AddrKind::Socketpair, AddrKind::Autobind)] kind: AddrKind,
-) {
+fn shut_wr_gives_the_peer_end_of_file_and_keeps_the_other_direction(#[case] ty: SockType, #[case] kind: AddrKind) {
     let p = connected_pair(ty, kind);
     send(&p.a, b"before", 0).unwrap();
     assert_eq!(shutdown(&p.a, libc::SHUT_WR), Ok(()));
@@ -36,12 +36,10 @@ fn shut_wr_gives_the_peer_end_of_file_and_keeps_the_other_direction(
 /// send(2), ERRORS: "EPIPE The local end has been shut down on a connection oriented
 /// socket" (checked with MSG_NOSIGNAL). Linux applies it to AF_UNIX datagram sockets as
 /// well: after SHUT_WR every send fails with EPIPE.
+#[apply(types_and_kinds)]
 #[rstest]
 #[parallel]
-fn send_after_own_shut_wr_fails_epipe(
-    #[values(SockType::Stream, SockType::Dgram, SockType::Seqpacket)] ty: SockType,
-    #[values(AddrKind::Pathname, AddrKind::Abstract, AddrKind::Socketpair, AddrKind::Autobind)] kind: AddrKind,
-) {
+fn send_after_own_shut_wr_fails_epipe(#[case] ty: SockType, #[case] kind: AddrKind) {
     let p = connected_pair(ty, kind);
     shutdown(&p.a, libc::SHUT_WR).unwrap();
     assert_errno!(send(&p.a, b"x", libc::MSG_NOSIGNAL), Errno::EPIPE);
@@ -54,12 +52,10 @@ fn send_after_own_shut_wr_fails_epipe(
 /// shutdown(2): "If how is SHUT_RD, further receptions will be disallowed." On Linux data
 /// already queued can still be read; after it, recv(2) returns 0 at once (end of file, even
 /// on a socket that would otherwise block).
+#[apply(connection_types_and_kinds)]
 #[rstest]
 #[parallel]
-fn shut_rd_lets_queued_data_be_read_then_reports_end_of_file(
-    #[values(SockType::Stream, SockType::Seqpacket)] ty: SockType,
-    #[values(AddrKind::Pathname, AddrKind::Abstract, AddrKind::Socketpair, AddrKind::Autobind)] kind: AddrKind,
-) {
+fn shut_rd_lets_queued_data_be_read_then_reports_end_of_file(#[case] ty: SockType, #[case] kind: AddrKind) {
     let p = connected_pair(ty, kind);
     send(&p.a, b"queued", 0).unwrap();
     assert_eq!(shutdown(&p.b, libc::SHUT_RD), Ok(()));
@@ -72,12 +68,10 @@ fn shut_rd_lets_queued_data_be_read_then_reports_end_of_file(
 /// of it at once — its sends fail with EPIPE (net/unix/af_unix.c, unix_shutdown() marks the
 /// peer's send side shut for stream and seqpacket; a datagram sender is refused by a
 /// receiver that shut its receive side). Checked with MSG_NOSIGNAL.
+#[apply(types_and_kinds)]
 #[rstest]
 #[parallel]
-fn shut_rd_makes_the_peers_send_fail_epipe(
-    #[values(SockType::Stream, SockType::Dgram, SockType::Seqpacket)] ty: SockType,
-    #[values(AddrKind::Pathname, AddrKind::Abstract, AddrKind::Socketpair, AddrKind::Autobind)] kind: AddrKind,
-) {
+fn shut_rd_makes_the_peers_send_fail_epipe(#[case] ty: SockType, #[case] kind: AddrKind) {
     let p = connected_pair(ty, kind);
     shutdown(&p.b, libc::SHUT_RD).unwrap();
     assert_errno!(send(&p.a, b"x", libc::MSG_NOSIGNAL), Errno::EPIPE);
@@ -86,12 +80,10 @@ fn shut_rd_makes_the_peers_send_fail_epipe(
 /// shutdown(2): "If how is SHUT_RDWR, further receptions and transmissions will be
 /// disallowed." On a connection both ends are then finished: each reads end of file and
 /// each send fails with EPIPE.
+#[apply(connection_types_and_kinds)]
 #[rstest]
 #[parallel]
-fn shut_rdwr_ends_the_connection_for_both_ends(
-    #[values(SockType::Stream, SockType::Seqpacket)] ty: SockType,
-    #[values(AddrKind::Pathname, AddrKind::Abstract, AddrKind::Socketpair, AddrKind::Autobind)] kind: AddrKind,
-) {
+fn shut_rdwr_ends_the_connection_for_both_ends(#[case] ty: SockType, #[case] kind: AddrKind) {
     let p = connected_pair(ty, kind);
     assert_eq!(shutdown(&p.a, libc::SHUT_RDWR), Ok(()));
     let mut b = [0u8; 8];
@@ -103,10 +95,11 @@ fn shut_rdwr_ends_the_connection_for_both_ends(
 
 /// shutdown(2), SHUT_WR, for a reader already asleep: the peer's half-close wakes a child
 /// blocked in recv(2), which returns 0.
+#[apply(connection_types)]
 #[rstest]
 #[serial]
-fn shut_wr_wakes_a_blocked_reader_with_end_of_file(#[values(SockType::Stream, SockType::Seqpacket)] ty: SockType) {
-    let pairs: Vec<Pair> = ALL_KINDS.iter().map(|&k| connected_pair(ty, k)).collect();
+fn shut_wr_wakes_a_blocked_reader_with_end_of_file(#[case] ty: SockType) {
+    let pairs = pairs_of_every_kind(ty, Blocking::Blocking);
     let mut readers: Vec<_> = pairs
         .iter()
         .map(|p| {
@@ -116,7 +109,7 @@ fn shut_wr_wakes_a_blocked_reader_with_end_of_file(#[values(SockType::Stream, So
             })
         })
         .collect();
-    assert_all_blocked(&mut readers, "recv(2) before the peer's SHUT_WR");
+    assert_all_blocked_in(&mut readers, fixtures::blocked::calls::RECV, "recv(2) before the peer's SHUT_WR");
     for (p, mut r) in pairs.iter().zip(readers) {
         shutdown(&p.a, libc::SHUT_WR).unwrap();
         r.join().expect_success();
@@ -126,11 +119,10 @@ fn shut_wr_wakes_a_blocked_reader_with_end_of_file(#[values(SockType::Stream, So
 /// On a datagram socket shutdown(2) is local: after SHUT_WR on one end, the other end can
 /// still send to it and the datagram is received (net/unix/af_unix.c, unix_shutdown() only
 /// tells the peer for stream and seqpacket sockets).
+#[apply(address_kinds)]
 #[rstest]
 #[parallel]
-fn shut_wr_on_a_datagram_socket_does_not_stop_the_peer(
-    #[values(AddrKind::Pathname, AddrKind::Abstract, AddrKind::Socketpair, AddrKind::Autobind)] kind: AddrKind,
-) {
+fn shut_wr_on_a_datagram_socket_does_not_stop_the_peer(#[case] kind: AddrKind) {
     let p = connected_pair(SockType::Dgram, kind);
     shutdown(&p.a, libc::SHUT_WR).unwrap();
     assert_eq!(send(&p.b, b"still", 0), Ok(5));
@@ -140,24 +132,42 @@ fn shut_wr_on_a_datagram_socket_does_not_stop_the_peer(
 /// shutdown(2), ERRORS: "EINVAL An invalid value was specified in how (but see BUGS)";
 /// BUGS: UNIX domain sockets "simply ignored invalid values. This problem was fixed for UNIX
 /// domain sockets in Linux 3.7."
+#[apply(socket_types)]
 #[rstest]
 #[parallel]
 fn shutdown_with_an_invalid_how_fails_einval(
-    #[values(SockType::Stream, SockType::Dgram, SockType::Seqpacket)] ty: SockType,
-    #[values(-1, 3, 7)] how: c_int,
+    #[case] ty: SockType,
+    #[values(
+        /// minus_one
+        -1,
+        /// three
+        3,
+        /// seven
+        7
+    )]
+    how: c_int,
 ) {
     let (a, _b) = socketpair(ty, 0);
     assert_errno!(shutdown(&a, how), Errno::EINVAL, "how = {how}");
 }
 
-/// shutdown(2), ERRORS, lists "ENOTCONN The specified socket is not connected", but AF_UNIX
-/// never reports it: shutdown(2) of an unconnected socket succeeds and just marks the socket
-/// (a later send fails with EPIPE). See Findings in docs/suites/unix_sockets.md.
+/// Linux differs from shutdown(2), whose ERRORS list "ENOTCONN The specified socket is not
+/// connected": AF_UNIX never reports it; shutdown(2) of an unconnected socket succeeds and
+/// just marks the socket (a later send fails with EPIPE). See docs/findings.md.
+#[apply(socket_types)]
 #[rstest]
 #[parallel]
 fn shutdown_of_an_unconnected_socket_succeeds(
-    #[values(SockType::Stream, SockType::Dgram, SockType::Seqpacket)] ty: SockType,
-    #[values(libc::SHUT_RD, libc::SHUT_WR, libc::SHUT_RDWR)] how: c_int,
+    #[case] ty: SockType,
+    #[values(
+        /// shut_rd
+        libc::SHUT_RD,
+        /// shut_wr
+        libc::SHUT_WR,
+        /// shut_rdwr
+        libc::SHUT_RDWR
+    )]
+    how: libc::c_int,
 ) {
     let fd = socket(ty, 0);
     assert_eq!(shutdown(&fd, how), Ok(()));
@@ -165,6 +175,6 @@ fn shutdown_of_an_unconnected_socket_succeeds(
         let receiver = socket(ty, 0);
         let addr = UnixAddr::unique_abstract("receiver");
         bind(&receiver, &addr).unwrap();
-        assert_errno!(sendto(&fd, b"x", libc::MSG_NOSIGNAL, &addr), Errno::EPIPE);
+        assert_errno!(fixtures::net::send_to(&fd, b"x", libc::MSG_NOSIGNAL, &addr), Errno::EPIPE);
     }
 }

@@ -3,24 +3,30 @@
 //! SO_PEEK_OFF and end of file. Every case runs over each address kind, since how a socket
 //! was named must not change how data flows.
 
-use std::os::fd::AsRawFd;
+use std::os::fd::{AsFd, AsRawFd};
 
+use fixtures::child::assert_all_blocked_in;
+use fixtures::io::{status_flags, write_all};
+use fixtures::net::{recv, send};
 use fixtures::{assert_errno, spawn, within};
 use nix::errno::Errno;
 use rstest::rstest;
 use serial_test::{parallel, serial};
-use unix_sockets::*;
+use unix_sockets::calls::{SIOCINQ, ioctl_int, recv_vec, socketpair};
+use unix_sockets::cases::{address_kinds, connection_types, connection_types_and_kinds, message_types_and_kinds, socket_types, socket_types_in_both_modes, types_and_kinds};
+use unix_sockets::{AddrKind, Blocking, SockType};
+use unix_sockets::pairs::{connected_pair, pairs_of_every_kind};
+use libc::c_int;
+use rstest_reuse::apply;
 
 /// socket(2): "Sockets of type SOCK_STREAM are full-duplex byte streams. They do not
 /// preserve record boundaries"; unix(7): SOCK_DGRAM "preserves message boundaries" and
 /// SOCK_SEQPACKET "preserves message boundaries". Two sends, then one large receive: a
 /// stream returns both at once, the message types only the first.
+#[apply(types_and_kinds)]
 #[rstest]
 #[parallel]
-fn only_message_types_keep_boundaries(
-    #[values(SockType::Stream, SockType::Dgram, SockType::Seqpacket)] ty: SockType,
-    #[values(AddrKind::Pathname, AddrKind::Abstract, AddrKind::Socketpair, AddrKind::Autobind)] kind: AddrKind,
-) {
+fn only_message_types_keep_boundaries(#[case] ty: SockType, #[case] kind: AddrKind) {
     let p = connected_pair(ty, kind);
     assert_eq!(send(&p.a, b"abc", 0), Ok(3));
     assert_eq!(send(&p.a, b"defg", 0), Ok(4));
@@ -39,13 +45,11 @@ fn only_message_types_keep_boundaries(
 /// value -1 is returned and errno is set to EAGAIN". Over every address kind: nonblocking,
 /// recv(2) and read(2) fail with EAGAIN; blocking, one child per kind stays asleep in
 /// recv(2) until the peer sends, then gets exactly that data.
+#[apply(socket_types_in_both_modes)]
 #[rstest]
 #[serial]
-fn recv_with_nothing_queued(
-    #[values(SockType::Stream, SockType::Dgram, SockType::Seqpacket)] ty: SockType,
-    #[values(Blocking::Blocking, Blocking::Nonblocking)] mode: Blocking,
-) {
-    let pairs: Vec<Pair> = ALL_KINDS.iter().map(|&k| connected_pair_in(ty, k, mode)).collect();
+fn recv_with_nothing_queued(#[case] ty: SockType, mode: Blocking) {
+    let pairs = pairs_of_every_kind(ty, mode);
     if mode == Blocking::Nonblocking {
         for p in &pairs {
             let mut b = [0u8; 8];
@@ -62,7 +66,7 @@ fn recv_with_nothing_queued(
             })
         })
         .collect();
-    assert_all_blocked(&mut readers, "recv(2) on an empty socket");
+    assert_all_blocked_in(&mut readers, fixtures::blocked::calls::RECV, "recv(2) on an empty socket");
     for (p, mut r) in pairs.iter().zip(readers) {
         assert_eq!(send(&p.a, b"wake", 0), Ok(4));
         r.join().expect_success();
@@ -72,12 +76,10 @@ fn recv_with_nothing_queued(
 /// recv(2): "MSG_DONTWAIT ... Enables nonblocking operation; if the operation would block,
 /// the call fails with the error EAGAIN", a per-call option that leaves the open file
 /// description blocking.
+#[apply(types_and_kinds)]
 #[rstest]
 #[parallel]
-fn msg_dontwait_on_a_blocking_socket_fails_eagain(
-    #[values(SockType::Stream, SockType::Dgram, SockType::Seqpacket)] ty: SockType,
-    #[values(AddrKind::Pathname, AddrKind::Abstract, AddrKind::Socketpair, AddrKind::Autobind)] kind: AddrKind,
-) {
+fn msg_dontwait_on_a_blocking_socket_fails_eagain(#[case] ty: SockType, #[case] kind: AddrKind) {
     let p = connected_pair(ty, kind);
     let mut b = [0u8; 8];
     assert_errno!(recv(&p.b, &mut b, libc::MSG_DONTWAIT), Errno::EAGAIN);
@@ -87,12 +89,10 @@ fn msg_dontwait_on_a_blocking_socket_fails_eagain(
 /// recv(2): "MSG_PEEK This flag causes the receive operation to return data from the
 /// beginning of the receive queue without removing that data from the queue. Thus, a
 /// subsequent receive call will return the same data."
+#[apply(types_and_kinds)]
 #[rstest]
 #[parallel]
-fn msg_peek_leaves_the_data_queued(
-    #[values(SockType::Stream, SockType::Dgram, SockType::Seqpacket)] ty: SockType,
-    #[values(AddrKind::Pathname, AddrKind::Abstract, AddrKind::Socketpair, AddrKind::Autobind)] kind: AddrKind,
-) {
+fn msg_peek_leaves_the_data_queued(#[case] ty: SockType, #[case] kind: AddrKind) {
     let p = connected_pair(ty, kind);
     send(&p.a, b"peekaboo", 0).unwrap();
     // send(2) on a UNIX socket has queued the data at the receiver when it returns, so every
@@ -111,7 +111,7 @@ fn msg_peek_leaves_the_data_queued(
 #[test]
 #[serial]
 fn msg_waitall_blocks_until_the_full_request_on_a_stream() {
-    let pairs: Vec<Pair> = ALL_KINDS.iter().map(|&k| connected_pair(SockType::Stream, k)).collect();
+    let pairs = pairs_of_every_kind(SockType::Stream, Blocking::Blocking);
     let mut readers: Vec<_> = pairs
         .iter()
         .map(|p| {
@@ -121,7 +121,7 @@ fn msg_waitall_blocks_until_the_full_request_on_a_stream() {
             })
         })
         .collect();
-    assert_all_blocked(&mut readers, "recv(MSG_WAITALL) with 4 of 10 bytes");
+    assert_all_blocked_in(&mut readers, fixtures::blocked::calls::RECV, "recv(MSG_WAITALL) with 4 of 10 bytes");
     for (p, mut r) in pairs.iter().zip(readers) {
         send(&p.a, b"456789", 0).unwrap();
         r.join().expect_success();
@@ -130,11 +130,10 @@ fn msg_waitall_blocks_until_the_full_request_on_a_stream() {
 
 /// recv(2), MSG_WAITALL: "the call may still return less data than requested if ... an
 /// error or disconnect occurs": at end of file the bytes received so far are returned.
+#[apply(address_kinds)]
 #[rstest]
 #[parallel]
-fn msg_waitall_returns_less_at_end_of_file(
-    #[values(AddrKind::Pathname, AddrKind::Abstract, AddrKind::Socketpair, AddrKind::Autobind)] kind: AddrKind,
-) {
+fn msg_waitall_returns_less_at_end_of_file(#[case] kind: AddrKind) {
     let p = connected_pair(SockType::Stream, kind);
     send(&p.a, b"abc", 0).unwrap();
     drop(p.a);
@@ -145,12 +144,10 @@ fn msg_waitall_returns_less_at_end_of_file(
 /// recv(2), MSG_WAITALL: "This flag has no effect for datagram sockets"; SOCK_SEQPACKET
 /// sockets behave the same (each receive returns one record). With two messages queued, a
 /// MSG_WAITALL receive for far more returns only the first one, at once.
+#[apply(message_types_and_kinds)]
 #[rstest]
 #[parallel]
-fn msg_waitall_has_no_effect_on_message_sockets(
-    #[values(SockType::Dgram, SockType::Seqpacket)] ty: SockType,
-    #[values(AddrKind::Pathname, AddrKind::Abstract, AddrKind::Socketpair, AddrKind::Autobind)] kind: AddrKind,
-) {
+fn msg_waitall_has_no_effect_on_message_sockets(#[case] ty: SockType, #[case] kind: AddrKind) {
     let p = connected_pair(ty, kind);
     send(&p.a, b"one", 0).unwrap();
     send(&p.a, b"two", 0).unwrap();
@@ -161,12 +158,10 @@ fn msg_waitall_has_no_effect_on_message_sockets(
 /// recv(2), RETURN VALUE: "When a stream socket peer has performed an orderly shutdown, the
 /// return value will be 0 (the traditional "end-of-file" return)" — for SOCK_SEQPACKET too.
 /// Data sent before close(2) is delivered first, and end of file repeats.
+#[apply(connection_types_and_kinds)]
 #[rstest]
 #[parallel]
-fn recv_returns_zero_after_the_peer_closes(
-    #[values(SockType::Stream, SockType::Seqpacket)] ty: SockType,
-    #[values(AddrKind::Pathname, AddrKind::Abstract, AddrKind::Socketpair, AddrKind::Autobind)] kind: AddrKind,
-) {
+fn recv_returns_zero_after_the_peer_closes(#[case] ty: SockType, #[case] kind: AddrKind) {
     let p = connected_pair(ty, kind);
     send(&p.a, b"last words", 0).unwrap();
     drop(p.a);
@@ -178,12 +173,11 @@ fn recv_returns_zero_after_the_peer_closes(
 
 /// recv(2), RETURN VALUE (end of file), for a reader already asleep: closing the peer wakes
 /// a child blocked in recv(2), which returns 0. One child per address kind.
+#[apply(connection_types)]
 #[rstest]
 #[serial]
-fn a_blocked_reader_wakes_with_end_of_file_when_the_peer_closes(
-    #[values(SockType::Stream, SockType::Seqpacket)] ty: SockType,
-) {
-    let pairs: Vec<Pair> = ALL_KINDS.iter().map(|&k| connected_pair(ty, k)).collect();
+fn a_blocked_reader_wakes_with_end_of_file_when_the_peer_closes(#[case] ty: SockType) {
+    let pairs = pairs_of_every_kind(ty, Blocking::Blocking);
     let peers: Vec<c_int> = pairs.iter().map(|p| p.a.as_raw_fd()).collect();
     let mut readers: Vec<_> = pairs
         .iter()
@@ -199,7 +193,7 @@ fn a_blocked_reader_wakes_with_end_of_file_when_the_peer_closes(
             })
         })
         .collect();
-    assert_all_blocked(&mut readers, "recv(2) before the peer closes");
+    assert_all_blocked_in(&mut readers, fixtures::blocked::calls::RECV, "recv(2) before the peer closes");
     for (p, mut r) in pairs.into_iter().zip(readers) {
         drop(p.a);
         r.join().expect_success();
@@ -210,24 +204,24 @@ fn a_blocked_reader_wakes_with_end_of_file_when_the_peer_closes(
 /// recv(2), RETURN VALUE: "Datagram sockets in various domains ... permit zero-length
 /// datagrams" — but a stream has no messages: send(2) of zero bytes returns 0 and queues
 /// nothing, so the peer does not become readable.
+#[apply(address_kinds)]
 #[rstest]
 #[parallel]
-fn a_zero_byte_send_on_a_stream_queues_nothing(
-    #[values(AddrKind::Pathname, AddrKind::Abstract, AddrKind::Socketpair, AddrKind::Autobind)] kind: AddrKind,
-) {
+fn a_zero_byte_send_on_a_stream_queues_nothing(#[case] kind: AddrKind) {
     let p = connected_pair(SockType::Stream, kind);
     assert_eq!(send(&p.a, b"", 0), Ok(0));
     // send(2) queues synchronously: anything it queued would be visible at once.
-    assert_eq!(poll_fd(&p.b, libc::POLLIN, 0), 0, "the peer is not readable");
+    assert_eq!(fixtures::poll::revents(&p.b, libc::POLLIN, 0), 0, "the peer is not readable");
     assert_eq!(ioctl_int(&p.b, SIOCINQ), Ok(0));
 }
 
 /// unix(7), "Sockets API": "The send(2) MSG_MORE flag is not supported by UNIX domain
 /// sockets." It is accepted and ignored: the data is readable at once, not held back for
 /// more (as TCP_CORK would).
+#[apply(socket_types)]
 #[rstest]
 #[parallel]
-fn msg_more_is_ignored(#[values(SockType::Stream, SockType::Dgram, SockType::Seqpacket)] ty: SockType) {
+fn msg_more_is_ignored(#[case] ty: SockType) {
     let (a, b) = socketpair(ty, 0);
     assert_eq!(send(&a, b"now", libc::MSG_MORE), Ok(3));
     assert_eq!(recv_vec(&b, 16, libc::MSG_DONTWAIT).as_deref(), Ok(&b"now"[..]));
@@ -239,41 +233,39 @@ fn msg_more_is_ignored(#[values(SockType::Stream, SockType::Dgram, SockType::Seq
 /// the number of bytes that were peeked ... If data is removed from the front of the queue
 /// via a call to recv(2) ... without the MSG_PEEK flag, the "peek offset" will be decreased
 /// by the number of bytes removed."
+#[apply(address_kinds)]
 #[rstest]
 #[parallel]
-fn so_peek_off_moves_the_peek_position(
-    #[values(AddrKind::Pathname, AddrKind::Abstract, AddrKind::Socketpair, AddrKind::Autobind)] kind: AddrKind,
-) {
+fn so_peek_off_moves_the_peek_position(#[case] kind: AddrKind) {
     let p = connected_pair(SockType::Stream, kind);
     send(&p.a, b"abcdef", 0).unwrap();
-    assert_eq!(setsockopt_int(&p.b, libc::SO_PEEK_OFF, 2), Ok(()));
+    assert_eq!(fixtures::net::setsockopt_int(&p.b, libc::SOL_SOCKET, libc::SO_PEEK_OFF, 2), Ok(()));
     // The data is queued before the first peek: every receive is MSG_DONTWAIT, so a peek
     // that consumed data gives EAGAIN or wrong bytes instead of a receive that blocks.
     assert_eq!(recv_vec(&p.b, 2, libc::MSG_PEEK | libc::MSG_DONTWAIT).as_deref(), Ok(&b"cd"[..]));
     assert_eq!(recv_vec(&p.b, 2, libc::MSG_PEEK | libc::MSG_DONTWAIT).as_deref(), Ok(&b"ef"[..]));
-    assert_eq!(getsockopt_int(&p.b, libc::SO_PEEK_OFF), Ok(6));
+    assert_eq!(fixtures::net::getsockopt_int(&p.b, libc::SOL_SOCKET, libc::SO_PEEK_OFF), Ok(6));
     assert_eq!(
         recv_vec(&p.b, 4, libc::MSG_DONTWAIT).as_deref(),
         Ok(&b"abcd"[..]),
         "a normal receive starts at the front"
     );
-    assert_eq!(getsockopt_int(&p.b, libc::SO_PEEK_OFF), Ok(2));
+    assert_eq!(fixtures::net::getsockopt_int(&p.b, libc::SOL_SOCKET, libc::SO_PEEK_OFF), Ok(2));
 }
 
 /// socket(2): "The communications protocols which implement a SOCK_STREAM ensure that data
 /// is not lost or duplicated." 1 MiB written by a child through the socket buffer (so the
 /// writer blocks and resumes many times) arrives complete and in order.
+#[apply(address_kinds)]
 #[rstest]
 #[serial]
-fn a_large_transfer_arrives_complete_and_in_order(
-    #[values(AddrKind::Pathname, AddrKind::Abstract, AddrKind::Socketpair, AddrKind::Autobind)] kind: AddrKind,
-) {
+fn a_large_transfer_arrives_complete_and_in_order(#[case] kind: AddrKind) {
     const LEN: usize = 1 << 20;
     let pattern = |i: usize| (i.wrapping_mul(31) ^ (i >> 11)) as u8;
     let p = connected_pair(SockType::Stream, kind);
     let writer = spawn("writer", || {
         let data: Vec<u8> = (0..LEN).map(pattern).collect();
-        send_all(&p.a, &data);
+        write_all(&p.a, &data);
     });
     let got = within("reading 1 MiB", || {
         let mut got = Vec::with_capacity(LEN);
@@ -291,7 +283,7 @@ fn a_large_transfer_arrives_complete_and_in_order(
 }
 
 /// Fill a's send path without blocking; returns (bytes, messages) sent.
-fn fill(ty: SockType, a: &impl AsRawFd) -> (usize, usize) {
+fn fill(ty: SockType, a: &impl AsFd) -> (usize, usize) {
     let chunk = vec![0x5au8; if ty == SockType::Stream { 4096 } else { 1024 }];
     let (mut bytes, mut msgs) = (0, 0);
     loop {
@@ -313,13 +305,11 @@ fn fill(ty: SockType, a: &impl AsRawFd) -> (usize, usize) {
 /// filling the buffer: nonblocking, send(2) fails with EAGAIN; blocking, a child's send stays
 /// asleep until the reader drains what was queued, then completes, and its byte arrives
 /// after all the earlier data.
+#[apply(socket_types_in_both_modes)]
 #[rstest]
 #[serial]
-fn send_on_a_full_socket(
-    #[values(SockType::Stream, SockType::Dgram, SockType::Seqpacket)] ty: SockType,
-    #[values(Blocking::Blocking, Blocking::Nonblocking)] mode: Blocking,
-) {
-    let pairs: Vec<Pair> = ALL_KINDS.iter().map(|&k| connected_pair_in(ty, k, mode)).collect();
+fn send_on_a_full_socket(#[case] ty: SockType, mode: Blocking) {
+    let pairs = pairs_of_every_kind(ty, mode);
     let filled: Vec<(usize, usize)> = pairs.iter().map(|p| fill(ty, &p.a)).collect();
     if mode == Blocking::Nonblocking {
         for p in &pairs {
@@ -335,7 +325,7 @@ fn send_on_a_full_socket(
             })
         })
         .collect();
-    assert_all_blocked(&mut writers, "send(2) on a full socket");
+    assert_all_blocked_in(&mut writers, fixtures::blocked::calls::SEND, "send(2) on a full socket");
     for ((p, mut w), (bytes, msgs)) in pairs.iter().zip(writers).zip(filled) {
         within("draining the queued data", || {
             let mut buf = vec![0u8; 4096];

@@ -1,0 +1,21 @@
+//! The named parameter sets of the suite (rstest_reuse templates), with the case names that
+//! make the test ids (`epollin_is_reported_when_input_is_available::case_6_eventfd`). A test
+//! takes one with `#[apply(every_kind)]` followed by `#[rstest]` (so that readers and the
+//! catalog see a test) and an argument `#[case] kind: Kind`.
+
+use rstest_reuse::template;
+
+/// Every kind of [`fixtures::kinds::Kind`]: pipe, FIFO, UNIX stream and datagram sockets,
+/// TCP loopback, eventfd, pseudoterminal (master / slave), POSIX message queue.
+#[template]
+#[export]
+#[rstest]
+#[case::pipe(fixtures::kinds::Kind::Pipe)]
+#[case::fifo(fixtures::kinds::Kind::Fifo)]
+#[case::unix_stream(fixtures::kinds::Kind::UnixStream)]
+#[case::unix_dgram(fixtures::kinds::Kind::UnixDgram)]
+#[case::tcp(fixtures::kinds::Kind::Tcp)]
+#[case::eventfd(fixtures::kinds::Kind::EventFd)]
+#[case::pty(fixtures::kinds::Kind::Pty)]
+#[case::mq(fixtures::kinds::Kind::Mq)]
+fn every_kind(#[case] kind: fixtures::kinds::Kind) {}

@@ -1,0 +1,25 @@
+//! The suite's parameter sets, defined once and applied by name (rstest_reuse): a test
+//! written for "a pipe" runs once per kind, with case ids that say which
+//! (`writes_merge_into_one_byte_stream::case_1_pipe`, `..::case_2_fifo`).
+//!
+//! ```ignore
+//! #[apply(pipe_kinds)]
+//! #[rstest]
+//! fn writes_merge_into_one_byte_stream(#[case] kind: Kind) { .. }
+//! ```
+//!
+//! A test keeps its own `#[rstest]` after `#[apply(..)]`: the catalog (`ipcspec catalog`)
+//! recognises tests by `#[test]`/`#[rstest]`, and rustc accepts the repetition.
+
+use rstest_reuse::template;
+
+/// pipe(7): "The only difference between pipes and FIFOs is the manner in which they are
+/// created and opened. Once these tasks have been accomplished, I/O on pipes and FIFOs has
+/// exactly the same semantics." The two kinds, as fixtures' [`fixtures::kinds::Kind`]:
+/// `pipe` (pipe2(2)) and `fifo` (mkfifo(3), opened once for reading and once for writing).
+#[template]
+#[export]
+#[rstest]
+#[case::pipe(::fixtures::kinds::Kind::Pipe)]
+#[case::fifo(::fixtures::kinds::Kind::Fifo)]
+pub fn pipe_kinds(#[case] kind: ::fixtures::kinds::Kind) {}

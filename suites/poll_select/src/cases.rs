@@ -1,0 +1,34 @@
+//! The named parameter sets of the suite (rstest_reuse templates), with the case names that
+//! make the test ids (`pollin_is_reported_when_input_is_available::case_6_eventfd`,
+//! `a_handler_interrupts_the_wait_with_eintr::case_3_select::sa_restart_1_true`). A test
+//! takes one with `#[apply(every_kind)]` followed by `#[rstest]` (so that readers and the
+//! catalog see a test) and an argument `#[case] kind: Kind` (`#[case] call: Wait`). The
+//! templates expand in the test files, so their paths are written in full.
+
+use rstest_reuse::template;
+
+/// Every kind of [`fixtures::kinds::Kind`]: pipe, FIFO, UNIX stream and datagram sockets,
+/// TCP loopback, eventfd, pseudoterminal (master / slave), POSIX message queue.
+#[template]
+#[export]
+#[rstest]
+#[case::pipe(fixtures::kinds::Kind::Pipe)]
+#[case::fifo(fixtures::kinds::Kind::Fifo)]
+#[case::unix_stream(fixtures::kinds::Kind::UnixStream)]
+#[case::unix_dgram(fixtures::kinds::Kind::UnixDgram)]
+#[case::tcp(fixtures::kinds::Kind::Tcp)]
+#[case::eventfd(fixtures::kinds::Kind::EventFd)]
+#[case::pty(fixtures::kinds::Kind::Pty)]
+#[case::mq(fixtures::kinds::Kind::Mq)]
+fn every_kind(#[case] kind: fixtures::kinds::Kind) {}
+
+/// The four calls that wait for readiness: poll, ppoll, select, pselect.
+/// poll(2) (poll, ppoll) and select(2) (select, pselect).
+#[template]
+#[export]
+#[rstest]
+#[case::poll(poll_select::waits::Wait::Poll)]
+#[case::ppoll(poll_select::waits::Wait::Ppoll)]
+#[case::select(poll_select::waits::Wait::Select)]
+#[case::pselect(poll_select::waits::Wait::Pselect)]
+fn every_wait(#[case] call: poll_select::waits::Wait) {}
