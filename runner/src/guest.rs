@@ -429,6 +429,8 @@ struct Running {
     output: String,
     finished: Vec<String>,
     retry: Vec<String>,
+    /// What each test that failed in the batch wrote there.
+    batch_output: std::collections::BTreeMap<String, String>,
 }
 
 /// Run the plan; returns the process exit code (0 when every test passed or skipped).
@@ -464,7 +466,7 @@ pub fn execute(gp: &GuestPlan, notes: Vec<String>) -> i32 {
         seq: 0,
         last_beat: Instant::now(),
         batch_only_failures: Vec::new(),
-        retried: std::collections::BTreeSet::new(),
+        retried: std::collections::BTreeMap::new(),
     };
     for &user in &gp.users {
         let mut parallel_work = Vec::new();
@@ -555,8 +557,10 @@ struct Executor<'a> {
     seq: u64,
     last_beat: Instant,
     batch_only_failures: Vec<String>,
-    /// Tests (id/user) that a batch handed back to run alone.
-    retried: std::collections::BTreeSet<String>,
+    /// Tests (id/user) that a batch handed back to run alone, with what they wrote in the
+    /// batch: kept in the alone run's log, so that a test that fails only beside others
+    /// (a flake's best evidence) can be read afterwards.
+    retried: std::collections::BTreeMap<String, String>,
 }
 
 impl Executor<'_> {
@@ -718,6 +722,7 @@ impl Executor<'_> {
                 output: String::new(),
                 finished: Vec::new(),
                 retry: Vec::new(),
+                batch_output: std::collections::BTreeMap::new(),
             }),
             Err(e) => {
                 let _ = fs::remove_file(&out);
@@ -777,11 +782,12 @@ impl Executor<'_> {
                     self.report(&w, &name, outcome, variant, ms, &output);
                     r.finished.push(name);
                 }
-                BatchEvent::Failed(name) => {
+                BatchEvent::Failed(name, captured) => {
                     r.current = None;
                     r.skip = None;
                     r.variants.clear();
-                    r.output.clear();
+                    let output = std::mem::take(&mut r.output) + &captured;
+                    r.batch_output.insert(name.clone(), output);
                     r.finished.push(name.clone());
                     r.retry.push(name);
                 }
@@ -829,7 +835,8 @@ impl Executor<'_> {
         }
         for w in &again {
             if !w.batch {
-                self.retried.insert(format!("{}::{}/{}", w.binary_id, w.tests[0], w.user.name()));
+                let said = r.batch_output.get(&w.tests[0]).cloned().unwrap_or_default();
+                self.retried.insert(format!("{}::{}/{}", w.binary_id, w.tests[0], w.user.name()), said);
             }
         }
         again
@@ -844,11 +851,18 @@ impl Executor<'_> {
         let outcome = classify(exit, &out, &err);
         let variant = crate::classify::variant_of(&out);
         let key = format!("{}::{}/{}", r.work.binary_id, r.work.tests[0], r.work.user.name());
-        if self.retried.remove(&key) && !outcome.kind().is_bad() {
-            self.batch_only_failures.push(format!("{}::{} ({})", r.work.binary_id, r.work.tests[0], r.work.user.name()));
+        let mut output = labelled_output(&out, &err);
+        if let Some(said) = self.retried.remove(&key) {
+            if !outcome.kind().is_bad() {
+                self.batch_only_failures.push(format!("{}::{} ({})", r.work.binary_id, r.work.tests[0], r.work.user.name()));
+            }
+            if !said.trim().is_empty() {
+                output.push_str("\n--- before this run: the test did not pass beside the other tests of its binary, in one process; it wrote ---\n");
+                output.push_str(&said);
+            }
         }
         let test = r.work.tests[0].clone();
-        self.report(&r.work, &test, outcome, variant, ms, &labelled_output(&out, &err));
+        self.report(&r.work, &test, outcome, variant, ms, &output);
     }
 
     fn report(&mut self, w: &Work, test: &str, outcome: crate::model::Outcome, variant: Option<crate::model::Variant>, ms: u64, output: &str) {
@@ -873,7 +887,8 @@ enum BatchEvent {
     Started(String),
     /// The test passed; what it wrote, as libtest captured it (`--show-output`).
     Ok(String, String),
-    Failed(String),
+    /// The test did not pass; what it wrote (libtest's `stdout` of the event).
+    Failed(String, String),
     Skip(String),
     Variant(crate::model::Variant),
     Other,
@@ -900,7 +915,7 @@ fn batch_event(line: &str) -> BatchEvent {
         Some("started") => BatchEvent::Started(name),
         Some("ok") => BatchEvent::Ok(name, v.get("stdout").and_then(|o| o.as_str()).unwrap_or("").to_string()),
         // Failed, timed out (libtest's own), ignored: run alone for the real verdict.
-        Some(_) => BatchEvent::Failed(name),
+        Some(_) => BatchEvent::Failed(name, v.get("stdout").and_then(|o| o.as_str()).unwrap_or("").to_string()),
         None => BatchEvent::Other,
     }
 }
@@ -1009,7 +1024,7 @@ mod tests {
         assert_eq!(labelled_output("", " \n"), "");
         assert_eq!(labelled_output("o\n", "e\n"), "o\n--- stderr ---\ne\n");
         assert_eq!(labelled_output("", "e"), "e");
-        assert_eq!(batch_event(r#"{ "type": "test", "name": "a", "event": "failed", "stdout": "x" }"#), BatchEvent::Failed("a".into()));
+        assert_eq!(batch_event(r#"{ "type": "test", "name": "a", "event": "failed", "stdout": "x" }"#), BatchEvent::Failed("a".into(), "x".into()));
         assert_eq!(batch_event("IPCSPEC-SKIP: requires root"), BatchEvent::Skip("requires root".into()));
         assert_eq!(
             batch_event("IPCSPEC-VARIANT: absent [lacking]: ENOSYS"),
