@@ -6,7 +6,7 @@
 
 use std::fs;
 use std::io::{self, Read, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::thread::JoinHandle;
 
@@ -14,7 +14,18 @@ use anyhow::{Context, Result};
 
 use crate::container::cleanup::stop_here_if_interrupted;
 use crate::guest_run::{GuestOutput, GuestProcess, Stall};
-use crate::util::console_tail;
+use crate::util::{console_tail, with_suffix};
+
+/// A client's files beside `stem` (its directory made): where its stream goes
+/// (`<stem>.results.bin`), and its messages (`<stem><log_suffix>`, created).
+pub fn files(stem: &Path, log_suffix: &str) -> Result<(PathBuf, PathBuf, fs::File)> {
+    if let Some(d) = stem.parent() {
+        fs::create_dir_all(d)?;
+    }
+    let log_path = with_suffix(stem, log_suffix);
+    let log = fs::File::create(&log_path).with_context(|| format!("creating {}", log_path.display()))?;
+    Ok((with_suffix(stem, ".results.bin"), log_path, log))
+}
 
 /// Start `cmd` (its arguments given) with the plan and the stream piped and its messages to
 /// `log`. It gets SIGKILL when the runner dies (the container is then removed by the next

@@ -242,9 +242,7 @@ pub fn run_guest(
     on_record: impl FnMut(&Record, &mut Option<String>),
 ) -> Result<GuestOutput> {
     let start = Instant::now();
-    if let Some(d) = stem.parent() {
-        fs::create_dir_all(d)?;
-    }
+    let (results_path, log_path, log) = client::files(stem, ".runtime.log")?;
     let bundle = c.bundle();
     let _ = fs::remove_dir_all(&bundle);
     fs::create_dir_all(&bundle).with_context(|| format!("creating {}", bundle.display()))?;
@@ -252,9 +250,6 @@ pub fn run_guest(
     fs::write(bundle.join("config.json"), &config)?;
     let _ = fs::write(with_suffix(stem, ".config.json"), &config);
     let _ = fs::write(with_suffix(stem, ".runtime-args"), format!("{}\n", c.command_line().join(" ")));
-    let results_path = with_suffix(stem, ".results.bin");
-    let log_path = with_suffix(stem, ".runtime.log");
-    let log = fs::File::create(&log_path).with_context(|| format!("creating {}", log_path.display()))?;
     let _client = ClientGuard::new();
     stop_here_if_interrupted();
     LIVE.lock().unwrap_or_else(|e| e.into_inner()).push((c.runtime.clone(), c.state(), c.id.clone()));

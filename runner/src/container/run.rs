@@ -3,7 +3,6 @@
 //! by [`crate::guest_run::follow`] with a container's deadlines; every container target
 //! (whatever its mode or runtime) runs its plan through here.
 
-use std::fs;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -19,7 +18,6 @@ use crate::guest::GuestPlan;
 use crate::guest_run::{self, Deadlines, ExecutorSettings, GuestOutput};
 use crate::model::User;
 use crate::plan::{Inject, Plan};
-use crate::util::with_suffix;
 
 /// Where the executor keeps test output inside the container (on the /tmp tmpfs).
 pub const WORK_DIR: &str = "/tmp/.ipcspec-executor";
@@ -116,13 +114,8 @@ pub fn run_guest(
     on_record: impl FnMut(&Record, &mut Option<String>),
 ) -> Result<GuestOutput> {
     let start = Instant::now();
-    if let Some(d) = stem.parent() {
-        fs::create_dir_all(d)?;
-    }
+    let (results_path, log_path, log) = client::files(stem, ".docker.log")?;
     let args = run_args(spec);
-    let results_path = with_suffix(stem, ".results.bin");
-    let log_path = with_suffix(stem, ".docker.log");
-    let log = fs::File::create(&log_path).with_context(|| format!("creating {}", log_path.display()))?;
     // Counted before it exists, so an interrupt now waits for it and removes its container.
     let _client = ClientGuard::new();
     stop_here_if_interrupted();
