@@ -583,6 +583,35 @@ fn cell_result<'a>(d: &'a BenchDoc, id: &str, size: u64, first: bool) -> Option<
     }
 }
 
+/// One table of a document, a row per mechanism and two columns per size (`heads`, after the
+/// size): `cells` writes a result's two cells; a size without a result gets dashes.
+fn size_table(md: &mut String, d: &BenchDoc, sz: &[u64], heads: [&str; 2], cells: impl Fn(&BenchResult, Option<u64>) -> String) {
+    md.push_str("| mechanism |");
+    for s in sz {
+        md.push_str(&format!(" {} {} | {} |", fmt_size(*s), heads[0], heads[1]));
+    }
+    md.push_str("\n|---|");
+    for _ in sz {
+        md.push_str("---:|---:|");
+    }
+    md.push('\n');
+    for id in d.mechanism_ids() {
+        md.push_str(&format!("| {} |", d.label(&id)));
+        for (i, s) in sz.iter().enumerate() {
+            match cell_result(d, &id, *s, i == 0) {
+                Some((r, fixed)) => md.push_str(&cells(r, fixed)),
+                None => md.push_str(" – | – |"),
+            }
+        }
+        md.push('\n');
+    }
+}
+
+/// ` (64 B)` after a cell that shows a fixed-size mechanism's only size.
+fn fixed_note(fixed: Option<u64>) -> String {
+    fixed.map(|f| format!(" ({})", fmt_size(f))).unwrap_or_default()
+}
+
 /// The tables of one target's document: latency (median p50 with its min–max over runs,
 /// median p99) and throughput per mechanism and size, then what was not measured. `h` is the
 /// heading level of the tables' headings.
@@ -608,57 +637,20 @@ pub fn doc_markdown(d: &BenchDoc, h: usize) -> String {
     ));
     md.push_str(&format!("{hs} Round-trip latency\n\n"));
     md.push_str("Median of the runs' p50 (their min–max), and the median p99; `*`: the runs' p50 spread more than the threshold.\n\n");
-    md.push_str("| mechanism |");
-    for s in &sz {
-        md.push_str(&format!(" {} p50 | p99 |", fmt_size(*s)));
-    }
-    md.push_str("\n|---|");
-    for _ in &sz {
-        md.push_str("---:|---:|");
-    }
-    md.push('\n');
-    for id in d.mechanism_ids() {
-        md.push_str(&format!("| {} |", d.label(&id)));
-        for (i, s) in sz.iter().enumerate() {
-            match cell_result(d, &id, *s, i == 0) {
-                Some((r, fixed)) => md.push_str(&format!(
-                    " {}{}{} | {} |",
-                    spread_cell(&r.latency_ns.p50, fmt_ns),
-                    if r.stable { "" } else { " *" },
-                    fixed.map(|f| format!(" ({})", fmt_size(f))).unwrap_or_default(),
-                    fmt_ns(r.latency_ns.p99.median)
-                )),
-                None => md.push_str(" – | – |"),
-            }
-        }
-        md.push('\n');
-    }
+    size_table(&mut md, d, &sz, ["p50", "p99"], |r, fixed| {
+        format!(
+            " {}{}{} | {} |",
+            spread_cell(&r.latency_ns.p50, fmt_ns),
+            if r.stable { "" } else { " *" },
+            fixed_note(fixed),
+            fmt_ns(r.latency_ns.p99.median)
+        )
+    });
     md.push_str(&format!("\n{hs} Throughput, one way\n\n"));
     md.push_str("MB/s (10^6 bytes) and messages per second: medians of the runs (their min–max for MB/s).\n\n");
-    md.push_str("| mechanism |");
-    for s in &sz {
-        md.push_str(&format!(" {} MB/s | msg/s |", fmt_size(*s)));
-    }
-    md.push_str("\n|---|");
-    for _ in &sz {
-        md.push_str("---:|---:|");
-    }
-    md.push('\n');
-    for id in d.mechanism_ids() {
-        md.push_str(&format!("| {} |", d.label(&id)));
-        for (i, s) in sz.iter().enumerate() {
-            match cell_result(d, &id, *s, i == 0) {
-                Some((r, fixed)) => md.push_str(&format!(
-                    " {}{} | {} |",
-                    spread_cell(&r.throughput.bytes_per_s, fmt_mbps),
-                    fixed.map(|f| format!(" ({})", fmt_size(f))).unwrap_or_default(),
-                    fmt_rate(r.throughput.msgs_per_s.median)
-                )),
-                None => md.push_str(" – | – |"),
-            }
-        }
-        md.push('\n');
-    }
+    size_table(&mut md, d, &sz, ["MB/s", "msg/s"], |r, fixed| {
+        format!(" {}{} | {} |", spread_cell(&r.throughput.bytes_per_s, fmt_mbps), fixed_note(fixed), fmt_rate(r.throughput.msgs_per_s.median))
+    });
     let lossy: Vec<String> = d.results.iter().filter(|r| r.lost > 0).map(|r| format!("{} at {}: {} lost", d.label(&r.mechanism), fmt_size(r.size), r.lost)).collect();
     if !lossy.is_empty() {
         md.push_str(&format!("\nMessages lost in the throughput runs: {}.\n", lossy.join("; ")));

@@ -307,13 +307,23 @@ pub fn citations(text: &str) -> Vec<String> {
             from = at + word.len();
         }
     }
+    for hash in commit_hashes(text) {
+        push(format!("commit {hash}"));
+    }
+    out
+}
+
+/// The kernel commits a text names: the hashes (7 hex digits or more) after `commit `, in
+/// any case. Shared by the references above and the kernel changes (kernel_changes.rs).
+pub fn commit_hashes(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
     let lower = text.to_lowercase();
     let mut from = 0;
     while let Some(p) = lower[from..].find("commit ") {
         let at = from + p + "commit ".len();
         let hash: String = text[at..].chars().take_while(|c| c.is_ascii_hexdigit()).collect();
         if hash.len() >= 7 {
-            push(format!("commit {hash}"));
+            out.push(hash);
         }
         from = at;
     }

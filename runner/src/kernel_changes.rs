@@ -71,17 +71,7 @@ fn parse_change(text: &str, test: &str, location: &str) -> Option<Change> {
     if !version.contains('.') {
         return None;
     }
-    let mut commits = Vec::new();
-    let lower = text.to_lowercase();
-    let mut from = 0;
-    while let Some(p) = lower[from..].find("commit ") {
-        let at = from + p + "commit ".len();
-        let hash: String = text[at..].chars().take_while(|c| c.is_ascii_hexdigit()).collect();
-        if hash.len() >= 7 {
-            commits.push(hash.clone());
-        }
-        from = at + hash.len().max(1);
-    }
+    let commits = crate::catalog::commit_hashes(text);
     let summary = ["—", " -- ", " - ", ":"]
         .iter()
         .find_map(|d| text.split_once(d).map(|(_, s)| s.trim().to_string()))

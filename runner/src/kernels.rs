@@ -320,22 +320,8 @@ pub fn fetch(k: &KnownKernel, cache: &Path) -> Result<KernelImage> {
     let base = format!("linux-base-{flavour_release}");
     let packages: Vec<String> = if apt.exists(&binary) { vec![binary, base] } else { vec![versioned.clone()] };
     let work = tempdir_in(&cache.join("kernels"), &format!(".fetch-{}", k.name))?;
-    let debs = work.join("debs");
-    fs::create_dir_all(&debs)?;
-    let mut args = vec!["download"];
-    args.extend(packages.iter().map(String::as_str));
-    apt.run_in(&args, &debs).map_err(|e| anyhow!("downloading {} failed: {e}", packages.join(" ")))?;
-    let version = apt.version_of(&packages[0]).unwrap_or_default();
     let root = work.join("root");
-    for entry in fs::read_dir(&debs)? {
-        let deb = entry?.path();
-        if deb.extension().is_some_and(|e| e == "deb") {
-            let st = Command::new("dpkg-deb").arg("-x").arg(&deb).arg(&root).status()?;
-            if !st.success() {
-                bail!("dpkg-deb -x {} failed", deb.display());
-            }
-        }
-    }
+    let version = apt.fetch_into(&packages, &work, &root)?;
     let (vmlinuz, config) = find_image_and_config(&root)?;
     let release = release_from_image_path(&vmlinuz)
         .ok_or_else(|| anyhow!("cannot tell the kernel release from {}", vmlinuz.display()))?;
@@ -440,6 +426,27 @@ pub struct PrivateApt {
 }
 
 impl PrivateApt {
+    /// Download `packages` (into `<work>/debs`) and unpack them all into `root`; returns the
+    /// first one's version. A kernel's packages and an OCI runtime's are fetched alike.
+    pub fn fetch_into(&self, packages: &[String], work: &Path, root: &Path) -> Result<String> {
+        let debs = work.join("debs");
+        fs::create_dir_all(&debs)?;
+        let mut args = vec!["download"];
+        args.extend(packages.iter().map(String::as_str));
+        self.run_in(&args, &debs).map_err(|e| anyhow!("downloading {} failed: {e}", packages.join(" ")))?;
+        let version = self.version_of(&packages[0]).unwrap_or_default();
+        for entry in fs::read_dir(&debs)? {
+            let deb = entry?.path();
+            if deb.extension().is_some_and(|e| e == "deb") {
+                let st = Command::new("dpkg-deb").arg("-x").arg(&deb).arg(root).status()?;
+                if !st.success() {
+                    bail!("dpkg-deb -x {} failed", deb.display());
+                }
+            }
+        }
+        Ok(version)
+    }
+
     pub fn new(dir: &Path, k: &KnownKernel) -> Result<PrivateApt> {
         for sub in ["state/lists/partial", "cache/archives/partial", "etc/apt.conf.d", "etc/sources.list.d", "etc/preferences.d", "etc/trusted.gpg.d"] {
             fs::create_dir_all(dir.join(sub)).with_context(|| format!("creating {}", dir.join(sub).display()))?;

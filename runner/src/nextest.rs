@@ -262,16 +262,8 @@ pub fn run(
     }
     let status = child.wait().context("waiting for cargo nextest")?;
     progress.finish(&column);
-    let xml = fs::read_to_string(&junit).map_err(|_| {
-        anyhow::anyhow!(
-            "cargo nextest run ended ({status}) without writing {}; see {}:\n{}",
-            junit.display(),
-            log_path.display(),
-            crate::util::console_tail(&fs::read(&log_path).unwrap_or_default(), 20)
-        )
-    })?;
-    let _ = fs::copy(&junit, log_dir.join(format!("{}.nextest-junit.xml", crate::util::file_stem(&column))));
-    let parsed = nextest_junit::parse(&xml).map_err(|e| anyhow::anyhow!("reading {}: {e}", junit.display()))?;
+    let keep_as = log_dir.join(format!("{}.nextest-junit.xml", crate::util::file_stem(&column)));
+    let (xml, parsed) = nextest_junit::read_after_run(&junit, status, &log_path, &keep_as)?;
     let mut by_id: BTreeMap<String, TestResult> = parsed.into_iter().map(|r| (r.id.as_str().to_string(), r)).collect();
     let mut results = Vec::new();
     let mut missing = 0;

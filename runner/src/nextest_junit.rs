@@ -10,8 +10,12 @@
 //! - a test killed by `terminate-after`: `<failure type="test timeout"/>`;
 //! - the SKIP marker is in `<system-out>` of a passing test.
 //!
-//! Pure function of the XML text (read with quick-junit, the crate nextest writes it with);
-//! errors for malformed XML, never a panic.
+//! Pure functions of the XML text (read with quick-junit, the crate nextest writes it with);
+//! errors for malformed XML, never a panic. [`read_after_run`] reads the file a run wrote.
+
+use std::fs;
+use std::path::Path;
+use std::process::ExitStatus;
 
 use quick_junit::{Report, TestCaseStatus, XmlString};
 
@@ -22,6 +26,24 @@ use crate::model::{Outcome, TestId, TestResult};
 /// malformed XML, never a panic.
 pub fn report(xml: &str) -> Result<Report, String> {
     Report::deserialize_from_str(xml).map_err(|e| format!("malformed JUnit XML: {e}"))
+}
+
+/// The JUnit report a `cargo nextest run` that ended with `status` wrote to `junit`, copied to
+/// `keep_as` (beside the run's other logs) and parsed: its text and its results. Without a
+/// report the error names the run's log `log_path` and ends with its tail: what nextest
+/// said is the only clue.
+pub fn read_after_run(junit: &Path, status: ExitStatus, log_path: &Path, keep_as: &Path) -> anyhow::Result<(String, Vec<TestResult>)> {
+    let xml = fs::read_to_string(junit).map_err(|_| {
+        anyhow::anyhow!(
+            "cargo nextest run ended ({status}) without writing {}; see {}:\n{}",
+            junit.display(),
+            log_path.display(),
+            crate::util::console_tail(&fs::read(log_path).unwrap_or_default(), 20)
+        )
+    })?;
+    let _ = fs::copy(junit, keep_as);
+    let results = parse(&xml).map_err(|e| anyhow::anyhow!("reading {}: {e}", junit.display()))?;
+    Ok((xml, results))
 }
 
 /// Parse nextest's JUnit into results; ids are `classname::name`.

@@ -12,6 +12,8 @@ use std::time::{Duration, Instant};
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
+use crate::frame::Record;
+
 /// Shared by the threads that run targets.
 pub struct Progress {
     multi: MultiProgress,
@@ -108,6 +110,15 @@ impl Progress {
         }
     }
 
+    /// A target's line for a guest's result stream (every target that runs the guest
+    /// executor counts the same way): `phase` ("booting", "starting") until the first
+    /// record, then "running" with one more done per result. Feed it with
+    /// [`StreamLine::record`].
+    pub fn stream<'a>(&'a self, target: &'a str, phase: &str, planned: usize) -> StreamLine<'a> {
+        self.update(target, phase, 0, planned);
+        StreamLine { progress: self, target, planned, done: 0 }
+    }
+
     /// The target is finished: its line goes.
     pub fn finish(&self, target: &str) {
         if let Some(b) = self.state().bars.remove(target) {
@@ -123,6 +134,33 @@ impl Progress {
             st.last_log.insert(key.to_string(), Instant::now());
         }
         due
+    }
+}
+
+/// A target's progress line fed from its guest's result stream ([`Progress::stream`]).
+pub struct StreamLine<'a> {
+    progress: &'a Progress,
+    target: &'a str,
+    planned: usize,
+    done: usize,
+}
+
+impl StreamLine<'_> {
+    /// One record of the stream: the hello starts "running", each result is one more done.
+    pub fn record(&mut self, r: &Record) {
+        match r {
+            Record::Result { .. } => {
+                self.done += 1;
+                self.progress.update(self.target, "running", self.done, self.planned);
+            }
+            Record::Hello { .. } => self.progress.update(self.target, "running", self.done, self.planned),
+            _ => {}
+        }
+    }
+
+    /// The stream ended: the line goes.
+    pub fn finish(self) {
+        self.progress.finish(self.target);
     }
 }
 
@@ -145,3 +183,4 @@ mod tests {
         q.finish("host");
     }
 }
+

@@ -122,26 +122,6 @@ fn apt_for(cache: &Path, suite: &'static str) -> Result<PrivateApt> {
     Ok(apt)
 }
 
-/// Download `packages` and unpack them all into `root`; returns the first one's version.
-fn fetch_into(apt: &PrivateApt, packages: &[String], work: &Path, root: &Path) -> Result<String> {
-    let debs = work.join("debs");
-    fs::create_dir_all(&debs)?;
-    let mut args = vec!["download"];
-    args.extend(packages.iter().map(String::as_str));
-    apt.run_in(&args, &debs).map_err(|e| anyhow!("downloading {} failed: {e}", packages.join(" ")))?;
-    let version = apt.version_of(&packages[0]).unwrap_or_default();
-    for entry in fs::read_dir(&debs)? {
-        let deb = entry?.path();
-        if deb.extension().is_some_and(|e| e == "deb") {
-            let st = Command::new("dpkg-deb").arg("-x").arg(&deb).arg(root).status()?;
-            if !st.success() {
-                bail!("dpkg-deb -x {} failed", deb.display());
-            }
-        }
-    }
-    Ok(version)
-}
-
 fn fresh_dir(p: &Path) -> Result<()> {
     let _ = fs::remove_dir_all(p);
     fs::create_dir_all(p).with_context(|| format!("creating {}", p.display()))
@@ -162,7 +142,7 @@ pub fn runsc(r: &RunscRelease, cache: &Path, refresh: bool) -> Result<Runtime> {
     let work = cache.join("runtimes").join(format!(".fetch-runsc-{}-{}", r.name, std::process::id()));
     fresh_dir(&work)?;
     let root = work.join("root");
-    let version = fetch_into(&apt, &["runsc".to_string()], &work, &root)?;
+    let version = apt.fetch_into(&["runsc".to_string()], &work, &root)?;
     apt.forget_indexes();
     let bin = root.join("usr/bin/runsc");
     if !bin.is_file() {
@@ -209,7 +189,7 @@ pub fn crun(cache: &Path, refresh: bool) -> Result<Runtime> {
     let work = cache.join("runtimes").join(format!(".fetch-crun-{}", std::process::id()));
     fresh_dir(&work)?;
     let root = work.join("root");
-    let version = fetch_into(&apt, &packages, &work, &root)?;
+    let version = apt.fetch_into(&packages, &work, &root)?;
     apt.forget_indexes();
     let bin = root.join("usr/bin/crun");
     if !bin.is_file() {

@@ -191,16 +191,8 @@ fn run_suites(p: &Prepared, suites: &[&str], shim: &Path, fault: &str, log_dir: 
     }
     cmd.args(["-E", &filter]).env(RUNNER_ENV, &runner).env_remove(ipcspec_faults::FAULT_ENV);
     let status = cmd.stdin(Stdio::null()).stdout(log.try_clone()?).stderr(log).status().context("running cargo nextest")?;
-    let xml = fs::read_to_string(&junit).map_err(|_| {
-        anyhow::anyhow!(
-            "cargo nextest run ended ({status}) without writing {}; see {}:\n{}",
-            junit.display(),
-            log_path.display(),
-            crate::util::console_tail(&fs::read(&log_path).unwrap_or_default(), 20)
-        )
-    })?;
-    let _ = fs::copy(&junit, log_dir.join(format!("selfcheck-{stem}.junit.xml")));
-    crate::nextest_junit::parse(&xml).map_err(|e| anyhow::anyhow!("reading {}: {e}", junit.display()))
+    let keep_as = log_dir.join(format!("selfcheck-{stem}.junit.xml"));
+    Ok(crate::nextest_junit::read_after_run(&junit, status, &log_path, &keep_as)?.1)
 }
 
 /// The temp dir of the tests under the shim: short (socket paths must fit in sun_path) and not

@@ -21,6 +21,7 @@ use anyhow::Result;
 
 use crate::bundle::Bundle;
 use crate::discover::Workspace;
+use crate::guest_run::ExecutorSettings;
 use crate::nextest::Prebuilt;
 use crate::model::{ColumnRun, Outcome, Phases, RunStatus, TestResult, Timings, User, column_name};
 use crate::plan::{Inject, Plan};
@@ -211,6 +212,21 @@ pub struct Settings {
     /// Base image of the container targets' bundle image (`scratch`, or e.g.
     /// debian:bookworm-slim).
     pub docker_base: String,
+}
+
+impl Settings {
+    /// How the guest executor of a VM or container target runs the tests: the run's
+    /// parallelism, batching and faults, and the per-test deadline stretched by the target's
+    /// `time_scale` (1.0 at the host's speed).
+    pub fn executor(&self, time_scale: f64) -> ExecutorSettings {
+        ExecutorSettings {
+            parallel: self.guest_parallel,
+            timeout: self.test_timeout.mul_f64(time_scale),
+            time_scale,
+            batch: self.guest_batch,
+            inject: self.inject.clone(),
+        }
+    }
 }
 
 /// Things prepared once per run and shared by the targets that need them, each under a

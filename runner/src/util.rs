@@ -149,6 +149,12 @@ pub fn host_release() -> String {
     nix::sys::utsname::uname().map(|u| u.release().to_string_lossy().into_owned()).unwrap_or_default()
 }
 
+/// The nanoseconds of the clock's current second: with the pid, what makes a container's
+/// name unique (two runs of one runner never start a container in the same nanosecond).
+pub fn clock_nanos() -> u32 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

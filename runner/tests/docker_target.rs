@@ -13,11 +13,8 @@
 
 mod common;
 
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::time::{Duration, Instant};
-
-use serde_json::Value;
 
 const HANG: &str = "fds::dup::dup_returns_the_lowest_unused_number";
 const KILL_AT: &str = "fds::dup::dup_shares_the_file_offset";
@@ -67,25 +64,6 @@ fn volumes() -> Vec<String> {
     v
 }
 
-fn spawn(out: &Path, args: &[&str]) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_ipcspec"))
-        .args(args)
-        .args(["--format", "json", "--quiet", "--out"])
-        .arg(out)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap()
-}
-
-fn run(out: &Path, args: &[&str]) -> (i32, Value, String) {
-    let o = spawn(out, args).wait_with_output().unwrap();
-    let text = format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
-    let json = std::fs::read(out.join("results.json")).unwrap_or_else(|_| panic!("no results.json: {text}"));
-    (o.status.code().unwrap_or(-1), serde_json::from_slice(&json).unwrap(), text)
-}
-
 /// Wait until the runner has a running container (the tests are running in it).
 fn wait_for_container(child: &mut Child) -> Vec<String> {
     let t = Instant::now();
@@ -102,24 +80,15 @@ fn wait_for_container(child: &mut Child) -> Vec<String> {
     }
 }
 
-fn cells<'a>(doc: &'a Value, column: &str) -> Vec<(&'a str, &'a Value)> {
-    doc["tests"].as_array().unwrap().iter().map(|r| (r["id"].as_str().unwrap(), &r["cells"][column])).collect()
-}
-
 fn interrupted_run_removes_its_container(signal: i32) {
     let out = tempfile::tempdir().unwrap();
     let before = volumes();
     // The hung test keeps the container alive for a minute, so it is surely running when
     // the signal comes.
-    let mut child = spawn(out.path(), &["run", "--target", "docker:default", "--suite", "fds", "--test-timeout", "60s", "--inject-hang", HANG]);
+    let mut child = common::spawn_json(out.path(), &["run", "--target", "docker:default", "--suite", "fds", "--test-timeout", "60s", "--inject-hang", HANG]);
     let ids = wait_for_container(&mut child);
     assert_eq!(ids.len(), 1, "{ids:?}");
-    // SAFETY: kill(2) on our own child.
-    unsafe { libc::kill(child.id() as i32, signal) };
-    let t = Instant::now();
-    let st = child.wait().unwrap();
-    assert!(t.elapsed() < Duration::from_secs(30), "the runner took {:?} to stop", t.elapsed());
-    assert_eq!(st.code(), Some(128 + signal), "{st}");
+    common::interrupt(&mut child, signal);
     assert!(containers_of(child.id()).is_empty(), "containers left: {:?}", containers_of(child.id()));
     assert_eq!(volumes(), before, "volumes were created");
 }
@@ -147,7 +116,7 @@ fn a_container_left_by_a_killed_runner_is_removed_by_the_next_run() {
         return;
     }
     let out = tempfile::tempdir().unwrap();
-    let mut child = spawn(out.path(), &["run", "--target", "docker:default", "--suite", "fds", "--test-timeout", "60s", "--inject-hang", HANG]);
+    let mut child = common::spawn_json(out.path(), &["run", "--target", "docker:default", "--suite", "fds", "--test-timeout", "60s", "--inject-hang", HANG]);
     let ids = wait_for_container(&mut child);
     child.kill().unwrap(); // SIGKILL: the runner cannot clean up.
     child.wait().unwrap();
@@ -156,7 +125,7 @@ fn a_container_left_by_a_killed_runner_is_removed_by_the_next_run() {
     assert_eq!(running_containers_of(child.id()), ids, "the orphan is already gone");
     // ... until the next docker run starts: its owner is gone.
     let out2 = tempfile::tempdir().unwrap();
-    let (code, _, text) = run(out2.path(), &["run", "--target", "docker:nonroot", "--suite", "eventfd"]);
+    let (code, _, text) = common::run_json(out2.path(), &["run", "--target", "docker:nonroot", "--suite", "eventfd"]);
     assert_eq!(code, 0, "{text}");
     assert!(containers_of(child.id()).is_empty(), "the orphan is still there: {ids:?}");
 }
@@ -168,9 +137,9 @@ fn a_hung_test_is_a_timeout_and_the_rest_completes() {
         return;
     }
     let out = tempfile::tempdir().unwrap();
-    let (code, doc, text) = run(out.path(), &["run", "--target", "docker:default", "--suite", "fds", "--test-timeout", "3s", "--inject-hang", HANG]);
+    let (code, doc, text) = common::run_json(out.path(), &["run", "--target", "docker:default", "--suite", "fds", "--test-timeout", "3s", "--inject-hang", HANG]);
     assert_eq!(code, 1, "{text}");
-    for (id, c) in cells(&doc, "docker:default") {
+    for (id, c) in common::cells(&doc, "docker:default") {
         let want = if id == HANG { "TIMEOUT" } else { "PASS" };
         assert_eq!(c["outcome"], want, "{id}: {c}");
     }
@@ -186,12 +155,12 @@ fn a_container_that_dies_is_a_crash_for_every_test_it_did_not_report() {
     }
     let out = tempfile::tempdir().unwrap();
     let before = volumes();
-    let (code, doc, text) = run(
+    let (code, doc, text) = common::run_json(
         out.path(),
         &["run", "--target", "docker:default", "--suite", "fds", "--vm-parallel", "1", "--vm-mode", "isolated", "--inject-panic-before", KILL_AT],
     );
     assert_eq!(code, 1, "{text}");
-    let all = cells(&doc, "docker:default");
+    let all = common::cells(&doc, "docker:default");
     let killed = all.iter().find(|(id, _)| *id == KILL_AT).unwrap().1;
     assert_eq!(killed["outcome"], "CRASH", "{killed}");
     let reason = killed["reason"].as_str().unwrap();
@@ -208,14 +177,8 @@ fn a_container_that_dies_is_a_crash_for_every_test_it_did_not_report() {
 
 fn input_error(args: &[&str], env: &[(&str, &std::ffi::OsStr)]) -> (i32, String, bool) {
     let out = tempfile::tempdir().unwrap();
-    let mut c = Command::new(env!("CARGO_BIN_EXE_ipcspec"));
-    c.args(args).arg("--out").arg(out.path()).current_dir(env!("CARGO_MANIFEST_DIR"));
-    for (k, v) in env {
-        c.env(k, v);
-    }
-    let o = c.output().unwrap();
-    let text = format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
-    (o.status.code().unwrap_or(-1), text, out.path().join("results.json").exists())
+    let (code, text) = common::run(common::ipcspec().args(args).arg("--out").arg(out.path()).envs(env.iter().copied()));
+    (code, text, out.path().join("results.json").exists())
 }
 
 #[test]

@@ -27,22 +27,22 @@ enum Setup<'a> {
     Fault(&'a str),
 }
 
-fn run(args: &[&str], setup: Setup) -> Output {
-    let mut cmd = Command::new(PROBE);
-    cmd.args(args).env_remove("LD_PRELOAD").env_remove(FAULT_ENV).env_remove(LOG_ENV);
-    match setup {
-        Setup::Plain => {}
-        Setup::Shim => {
-            cmd.env("LD_PRELOAD", SHIM);
-        }
-        Setup::Passthrough => {
-            cmd.env("LD_PRELOAD", SHIM).env(FAULT_ENV, PASSTHROUGH);
-        }
-        Setup::Fault(f) => {
-            cmd.env("LD_PRELOAD", SHIM).env(FAULT_ENV, f);
+impl Setup<'_> {
+    /// `cmd`'s environment for this setup (nothing of the test's own preload, fault or log
+    /// leaks in).
+    fn apply(self, cmd: &mut Command) -> &mut Command {
+        cmd.env_remove("LD_PRELOAD").env_remove(FAULT_ENV).env_remove(LOG_ENV);
+        match self {
+            Setup::Plain => cmd,
+            Setup::Shim => cmd.env("LD_PRELOAD", SHIM),
+            Setup::Passthrough => cmd.env("LD_PRELOAD", SHIM).env(FAULT_ENV, PASSTHROUGH),
+            Setup::Fault(f) => cmd.env("LD_PRELOAD", SHIM).env(FAULT_ENV, f),
         }
     }
-    cmd.output().unwrap_or_else(|e| panic!("running {PROBE}: {e}"))
+}
+
+fn run(args: &[&str], setup: Setup) -> Output {
+    setup.apply(Command::new(PROBE).args(args)).output().unwrap_or_else(|e| panic!("running {PROBE}: {e}"))
 }
 
 /// The probe's line, which must come from a clean exit.
@@ -173,12 +173,18 @@ const F: &str = "fcntl-setown-is-ignored";
 const WITHOUT: &str = "libc=self raw=self";
 const WITH: &str = "libc=0 raw=0";
 
+/// The probe's `mode` of F's control prints the kernel's answer without the library and the
+/// faulty one under F: the fault reaches calls made that way.
+fn the_fault_reaches(mode: &str) {
+    assert_eq!(line(&[mode, F], Setup::Plain), WITHOUT, "{mode}");
+    assert_eq!(line(&[mode, F], Setup::Fault(F)), WITH, "{mode}");
+}
+
 /// A program exec'd with an empty environment (libc's execve: the library puts LD_PRELOAD and
 /// IPCSPEC_FAULT back) has the handler again and still the fault.
 #[test]
 fn an_execd_program_keeps_the_library_and_the_fault() {
-    assert_eq!(line(&["exec", F], Setup::Plain), WITHOUT);
-    assert_eq!(line(&["exec", F], Setup::Fault(F)), WITH);
+    the_fault_reaches("exec");
 }
 
 /// The documented limit: a program exec'd by a raw execve(2) without LD_PRELOAD inherits the
@@ -196,23 +202,19 @@ fn a_raw_execve_that_drops_the_library_dies_of_sigsys_at_a_trapped_call() {
 /// a trapped call with a blocked SIGSYS would kill the thread.
 #[test]
 fn a_program_that_blocks_every_signal_still_gets_the_fault() {
-    assert_eq!(line(&["blocked", F], Setup::Plain), WITHOUT);
-    assert_eq!(line(&["blocked", F], Setup::Fault(F)), WITH);
+    the_fault_reaches("blocked");
 }
 
 /// Inside a signal handler whose sa_mask is full.
 #[test]
 fn a_handler_with_a_full_sa_mask_still_gets_the_fault() {
-    assert_eq!(line(&["handlers", F], Setup::Plain), WITHOUT);
-    assert_eq!(line(&["handlers", F], Setup::Fault(F)), WITH);
+    the_fault_reaches("handlers");
 }
 
 #[test]
 fn threads_forked_children_and_vforked_children_get_the_fault() {
-    for mode in ["thread", "fork"] {
-        assert_eq!(line(&[mode, F], Setup::Plain), WITHOUT, "{mode}");
-        assert_eq!(line(&[mode, F], Setup::Fault(F)), WITH, "{mode}");
-    }
+    the_fault_reaches("thread");
+    the_fault_reaches("fork");
     assert_eq!(line(&["vfork"], Setup::Plain), "child=ok owner=self");
     assert_eq!(line(&["vfork"], Setup::Fault(F)), "child=ok owner=0");
 }
@@ -226,21 +228,20 @@ fn a_programs_own_sigsys_handler_runs_and_the_fault_stays() {
     assert_eq!(line(&["own-sigsys", F], Setup::Fault(F)), format!("own-handler=ran {WITH}"));
 }
 
+/// Run the probe under `setup` with the library's log to `log`: the log.
+fn logged(args: &[&str], setup: Setup, log: &std::path::Path) -> String {
+    let out = setup.apply(Command::new(PROBE).args(args)).env(LOG_ENV, log).output().unwrap();
+    assert!(out.status.success());
+    std::fs::read_to_string(log).unwrap()
+}
+
 /// The log says which process the fault fired in and through which call; the passthrough
 /// filter logs the first call it trapped.
 #[test]
 fn the_log_names_the_fault_the_process_and_the_call() {
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("fired.log");
-    let out = Command::new(PROBE)
-        .args(["fork", F])
-        .env("LD_PRELOAD", SHIM)
-        .env(FAULT_ENV, F)
-        .env(LOG_ENV, &log)
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    let text = std::fs::read_to_string(&log).unwrap();
+    let text = logged(&["fork", F], Setup::Fault(F), &log);
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines.len(), 1, "one process (the forked child) made the calls: {text}");
     let parts: Vec<&str> = lines[0].split(' ').collect();
@@ -248,15 +249,7 @@ fn the_log_names_the_fault_the_process_and_the_call() {
     assert!(parts[1].parse::<u32>().is_ok(), "{text}");
 
     let log2 = dir.path().join("passthrough.log");
-    let out = Command::new(PROBE)
-        .arg("dup3-ignores-o-cloexec")
-        .env("LD_PRELOAD", SHIM)
-        .env(FAULT_ENV, PASSTHROUGH)
-        .env(LOG_ENV, &log2)
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    let text = std::fs::read_to_string(&log2).unwrap();
+    let text = logged(&["dup3-ignores-o-cloexec"], Setup::Passthrough, &log2);
     assert!(text.starts_with(&format!("{PASSTHROUGH} ")), "{text}");
     assert!(text.trim_end().ends_with(" dup3"), "the first call the passthrough filter trapped: {text}");
 }
@@ -266,21 +259,7 @@ fn the_log_names_the_fault_the_process_and_the_call() {
 #[test]
 fn only_a_seccomp_fault_or_passthrough_installs_a_filter() {
     let mode = |setup: Setup| -> String {
-        let mut cmd = Command::new("grep");
-        cmd.args(["^Seccomp:", "/proc/self/status"]).env_remove(FAULT_ENV);
-        match setup {
-            Setup::Plain => {}
-            Setup::Shim => {
-                cmd.env("LD_PRELOAD", SHIM);
-            }
-            Setup::Passthrough => {
-                cmd.env("LD_PRELOAD", SHIM).env(FAULT_ENV, PASSTHROUGH);
-            }
-            Setup::Fault(f) => {
-                cmd.env("LD_PRELOAD", SHIM).env(FAULT_ENV, f);
-            }
-        }
-        let out = cmd.output().unwrap();
+        let out = setup.apply(Command::new("grep").args(["^Seccomp:", "/proc/self/status"])).output().unwrap();
         String::from_utf8_lossy(&out.stdout).split_whitespace().nth(1).unwrap_or("?").to_string()
     };
     let base = mode(Setup::Plain);

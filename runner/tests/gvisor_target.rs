@@ -14,34 +14,13 @@
 mod common;
 
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::time::{Duration, Instant};
-
-use serde_json::Value;
 
 const HANG: &str = "fds::dup::dup_returns_the_lowest_unused_number";
 const KILL_AT: &str = "fds::dup::dup_shares_the_file_offset";
 /// Where the runner keeps its runs' sandboxes (runner/src/container/oci_run.rs).
 const RUNS: &str = "/run/ipcspec/oci";
-
-fn spawn(out: &Path, args: &[&str]) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_ipcspec"))
-        .args(args)
-        .args(["--format", "json", "--quiet", "--out"])
-        .arg(out)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap()
-}
-
-fn run(out: &Path, args: &[&str]) -> (i32, Value, String) {
-    let o = spawn(out, args).wait_with_output().unwrap();
-    let text = format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
-    let json = std::fs::read(out.join("results.json")).unwrap_or_else(|_| panic!("no results.json: {text}"));
-    (o.status.code().unwrap_or(-1), serde_json::from_slice(&json).unwrap(), text)
-}
 
 /// The run directories of runner `pid` (`<pid>-<start time>`).
 fn run_dirs_of(pid: u32) -> Vec<String> {
@@ -82,10 +61,6 @@ fn wait_for_sandbox(child: &mut Child) {
     }
 }
 
-fn cells<'a>(doc: &'a Value, column: &str) -> Vec<(&'a str, &'a Value)> {
-    doc["tests"].as_array().unwrap().iter().map(|r| (r["id"].as_str().unwrap(), &r["cells"][column])).collect()
-}
-
 fn nothing_left_by(pid: u32) {
     let t = Instant::now();
     // The sandbox's processes go a moment after `delete --force` returns.
@@ -103,9 +78,9 @@ fn a_hung_test_is_a_timeout_and_the_rest_completes() {
         return;
     }
     let out = tempfile::tempdir().unwrap();
-    let (code, doc, text) = run(out.path(), &["run", "--target", "gvisor:2022", "--suite", "fds", "--test-timeout", "3s", "--inject-hang", HANG]);
+    let (code, doc, text) = common::run_json(out.path(), &["run", "--target", "gvisor:2022", "--suite", "fds", "--test-timeout", "3s", "--inject-hang", HANG]);
     assert_eq!(code, 1, "{text}");
-    let all = cells(&doc, "gvisor:2022");
+    let all = common::cells(&doc, "gvisor:2022");
     let hung = all.iter().find(|(id, _)| *id == HANG).unwrap().1;
     assert_eq!(hung["outcome"], "TIMEOUT", "{hung}");
     assert!(all.iter().all(|(id, c)| *id == HANG || c["outcome"] != "TIMEOUT" && c["outcome"] != "CRASH"), "{all:?}");
@@ -122,13 +97,11 @@ fn a_sandbox_that_dies_is_a_crash_for_every_test_it_did_not_report() {
     }
     let out = tempfile::tempdir().unwrap();
     let args = ["run", "--target", "gvisor:2024", "--suite", "fds", "--vm-parallel", "1", "--vm-mode", "isolated", "--inject-panic-before", KILL_AT];
-    let child = spawn(out.path(), &args);
+    let child = common::spawn_json(out.path(), &args);
     let pid = child.id();
-    let o = child.wait_with_output().unwrap();
-    let text = format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
-    assert_eq!(o.status.code(), Some(1), "{text}");
-    let doc: Value = serde_json::from_slice(&std::fs::read(out.path().join("results.json")).unwrap()).unwrap();
-    let all = cells(&doc, "gvisor:2024");
+    let (code, doc, text) = common::finished_json(child, out.path());
+    assert_eq!(code, 1, "{text}");
+    let all = common::cells(&doc, "gvisor:2024");
     let killed = all.iter().find(|(id, _)| *id == KILL_AT).unwrap().1;
     assert_eq!(killed["outcome"], "CRASH", "{killed}");
     let reason = killed["reason"].as_str().unwrap();
@@ -140,15 +113,10 @@ fn a_sandbox_that_dies_is_a_crash_for_every_test_it_did_not_report() {
 
 fn interrupted_run_deletes_its_sandbox(signal: i32) {
     let out = tempfile::tempdir().unwrap();
-    let mut child = spawn(out.path(), &["run", "--target", "gvisor:2022", "--suite", "fds", "--test-timeout", "60s", "--inject-hang", HANG]);
+    let mut child = common::spawn_json(out.path(), &["run", "--target", "gvisor:2022", "--suite", "fds", "--test-timeout", "60s", "--inject-hang", HANG]);
     wait_for_sandbox(&mut child);
     assert_eq!(run_dirs_of(child.id()).len(), 1);
-    // SAFETY: kill(2) on our own child.
-    unsafe { libc::kill(child.id() as i32, signal) };
-    let t = Instant::now();
-    let st = child.wait().unwrap();
-    assert!(t.elapsed() < Duration::from_secs(30), "the runner took {:?} to stop", t.elapsed());
-    assert_eq!(st.code(), Some(128 + signal), "{st}");
+    common::interrupt(&mut child, signal);
     nothing_left_by(child.id());
 }
 
@@ -175,7 +143,7 @@ fn what_a_killed_runner_left_is_removed_by_the_next_run() {
         return;
     }
     let out = tempfile::tempdir().unwrap();
-    let mut child = spawn(out.path(), &["run", "--target", "gvisor:2022", "--suite", "fds", "--test-timeout", "60s", "--inject-hang", HANG]);
+    let mut child = common::spawn_json(out.path(), &["run", "--target", "gvisor:2022", "--suite", "fds", "--test-timeout", "60s", "--inject-hang", HANG]);
     wait_for_sandbox(&mut child);
     let dirs = run_dirs_of(child.id());
     assert_eq!(dirs.len(), 1);
@@ -190,7 +158,7 @@ fn what_a_killed_runner_left_is_removed_by_the_next_run() {
     // ... until the next gVisor run starts: their owner is gone (any sandbox still listed in
     // the state is deleted with the runsc that made it).
     let out2 = tempfile::tempdir().unwrap();
-    let (code, _, text) = run(out2.path(), &["run", "--target", "gvisor:2022", "--suite", "posix_shm"]);
+    let (code, _, text) = common::run_json(out2.path(), &["run", "--target", "gvisor:2022", "--suite", "posix_shm"]);
     assert!(code == 0 || code == 1, "{text}");
     assert!(text.contains("left by a runner that is gone") || !Path::new(&rootfs).exists(), "{text}");
     nothing_left_by(child.id());

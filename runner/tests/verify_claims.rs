@@ -21,31 +21,41 @@ fn verify(claims: &std::path::Path, out: &std::path::Path, extra: &[&str]) -> (i
     (o.status.code().unwrap_or(-1), String::from_utf8_lossy(&o.stdout).into_owned() + &String::from_utf8_lossy(&o.stderr))
 }
 
+/// `verify` of a claims file holding `toml`, written in a fresh directory, out to `out/`
+/// there: the directory, the exit status and the output.
+fn verify_toml(toml: &str) -> (tempfile::TempDir, i32, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let claims = dir.path().join("claims.toml");
+    std::fs::write(&claims, toml).unwrap();
+    let (code, text) = verify(&claims, &dir.path().join("out"), &[]);
+    (dir, code, text)
+}
+
+/// A JSON file the run wrote (`out/verify.json`, `out/results.json`).
+fn json(dir: &std::path::Path, file: &str) -> serde_json::Value {
+    serde_json::from_slice(&std::fs::read(dir.join("out").join(file)).unwrap()).unwrap()
+}
+
 #[test]
 fn verify_on_the_host_gives_a_verdict_per_claim() {
     if !common::need_root() {
         return;
     }
-    let dir = tempfile::tempdir().unwrap();
-    let claims = dir.path().join("claims.toml");
-    std::fs::write(
-        &claims,
+    let (dir, code, text) = verify_toml(
         r#"
 targets = ["host"]
 [[claim]]
 name = "dup shares the offset"
 tests = ["fds::dup::dup_shares_the_file_offset", "fds::dup::dup_returns_the_lowest_unused_number"]
 "#,
-    )
-    .unwrap();
-    let (code, text) = verify(&claims, &dir.path().join("out"), &[]);
+    );
     assert_eq!(code, 0, "{text}");
     assert!(text.contains("HOLDS") && text.contains("dup shares the offset"), "{text}");
-    let v: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.path().join("out/verify.json")).unwrap()).unwrap();
+    let v = json(dir.path(), "verify.json");
     assert_eq!(v[0]["verdict"], "HOLDS");
     assert_eq!(v[0]["tests"], 2);
     // Exactly those tests ran.
-    let r: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.path().join("out/results.json")).unwrap()).unwrap();
+    let r = json(dir.path(), "results.json");
     assert_eq!(r["tests"].as_array().unwrap().len(), 2);
 }
 
@@ -57,10 +67,7 @@ fn a_variant_decides_the_verdict_on_the_host() {
     if !common::need_root() {
         return;
     }
-    let dir = tempfile::tempdir().unwrap();
-    let claims = dir.path().join("claims.toml");
-    std::fs::write(
-        &claims,
+    let (dir, code, text) = verify_toml(
         r#"
 targets = ["host"]
 [[claim]]
@@ -71,16 +78,14 @@ name = "needs the pre-5.11 kernel"
 tests = ["epoll::waiting::epoll_pwait2_takes_a_timespec_timeout_since_5_11"]
 accept = ["absent"]
 "#,
-    )
-    .unwrap();
-    let (code, text) = verify(&claims, &dir.path().join("out"), &[]);
+    );
     assert_eq!(code, 1, "{text}");
-    let v: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.path().join("out/verify.json")).unwrap()).unwrap();
+    let v = json(dir.path(), "verify.json");
     assert_eq!(v[0]["verdict"], "HOLDS", "{v}");
     assert_eq!(v[0]["variants"][0], "present", "{v}");
     assert_eq!(v[1]["verdict"], "DOES NOT HOLD", "{v}");
     assert!(v[1]["reason"].as_str().unwrap().contains("not among those the claim accepts"), "{v}");
-    let r: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.path().join("out/results.json")).unwrap()).unwrap();
+    let r = json(dir.path(), "results.json");
     assert_eq!(r["tests"][0]["cells"]["host"]["variant"]["name"], "present", "{r}");
 }
 
@@ -97,7 +102,7 @@ fn the_example_claims_file() {
     // variant `absent`, so the claim DOES NOT HOLD there (exit 1) and holds on 6.12.
     assert_eq!(code, 1, "{text}");
     assert!(text.contains("DOES NOT HOLD") && text.contains("vm:5.10"), "{text}");
-    let v: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.path().join("out/verify.json")).unwrap()).unwrap();
+    let v = json(dir.path(), "verify.json");
     let verdict = |claim: &str, col: &str| v.as_array().unwrap().iter().find(|r| r["claim"] == claim && r["column"] == col).unwrap().clone();
     let old = verdict("epoll_pwait2 takes a timespec timeout", "vm:5.10");
     assert_eq!(old["verdict"], "DOES NOT HOLD", "{old}");

@@ -640,6 +640,38 @@ static int poke(long dst, const void *src, size_t n)
 
 static long page_size = 4096;
 
+/* The faults whose faulty kernel only drops bits of one argument and then makes the call:
+ * one line each instead of a switch arm each. `keep` is what stays of the argument's low 32
+ * bits (the kernel reads no more of an int argument); 0 makes it 0 (no deadline, priority 0,
+ * no signal mask, no flags). `call` names it in the log. */
+struct strip {
+    unsigned char fault, arg;
+    uint32_t keep;
+    const char *call;
+};
+#define DROPS(f, i, bits, call) { F_##f, i, ~(uint32_t)(bits), call }
+#define KEEPS(f, i, bits, call) { F_##f, i, (uint32_t)(bits), call }
+#define ZEROES(f, i, call) { F_##f, i, 0, call }
+
+static const struct strip strips[] = {
+    DROPS(SETFL_NO_APPEND, 2, O_APPEND, "fcntl(F_SETFL)"),
+    DROPS(PIPE2_NO_CLOEXEC, 1, O_CLOEXEC, "pipe2"),
+    DROPS(PIPE2_NO_NONBLOCK, 1, O_NONBLOCK, "pipe2"),
+    DROPS(PIPE2_NO_DIRECT, 1, O_DIRECT, "pipe2"),
+    KEEPS(PIPE2_ANY_FLAGS, 1, O_CLOEXEC | O_NONBLOCK | O_DIRECT | O_NOTIFICATION_PIPE, "pipe2"),
+    DROPS(ACCEPT4_NO_NONBLOCK, 3, SOCK_NONBLOCK, "accept4"),
+    DROPS(EFD_NO_SEMAPHORE, 1, EFD_SEMAPHORE, "eventfd2"),
+    DROPS(EFD_NO_CLOEXEC, 1, EFD_CLOEXEC, "eventfd2"),
+    DROPS(EFD_NO_NONBLOCK, 1, EFD_NONBLOCK, "eventfd2"),
+    KEEPS(EFD_ANY_FLAGS, 1, EFD_CLOEXEC | EFD_NONBLOCK | EFD_SEMAPHORE, "eventfd2"),
+    ZEROES(MQ_TIMED_NO_DEADLINE, 4, "mq_timedreceive"),
+    ZEROES(MQ_NO_PRIORITY, 3, "mq_timedsend"),
+    ZEROES(PPOLL_NO_SIGMASK, 3, "ppoll"),
+    DROPS(CMSG_CLOEXEC_IGNORED, 2, MSG_CMSG_CLOEXEC, "recvmsg"),
+    ZEROES(VM_READV_NO_FLAGS_CHECK, 5, "process_vm_readv"),
+    DROPS(MEMFD_NO_CLOEXEC, 1, MFD_CLOEXEC, "memfd_create"),
+};
+
 static long emulate(const struct rule *r, long *a)
 {
 #define AGAIN() sc(r->nr, a[0], a[1], a[2], a[3], a[4], a[5])
@@ -647,6 +679,14 @@ static long emulate(const struct rule *r, long *a)
     if (passthrough) {
         fired(r->call);
         return AGAIN();
+    }
+    for (size_t i = 0; i < sizeof strips / sizeof strips[0]; i++) {
+        const struct strip *st = &strips[i];
+        if (st->fault == r->fault) {
+            fired(st->call);
+            a[st->arg] = (long)((uint32_t)a[st->arg] & st->keep);
+            return AGAIN();
+        }
     }
     switch (r->fault) {
     case F_DUP2_EBUSY:
@@ -679,32 +719,12 @@ static long emulate(const struct rule *r, long *a)
             a[2] &= O_CLOEXEC;
         }
         break;
-    case F_SETFL_NO_APPEND:
-        fired("fcntl(F_SETFL)");
-        CLEAR(2, O_APPEND);
-        break;
     case F_DUPFD_NO_MIN: {
         long fd = sc(SYS_fcntl, a[0], F_DUPFD, 0, 0, 0, 0);
         if (fd >= 0 && fd < (long)(int)a[2])
             fired("fcntl(F_DUPFD)");
         return fd;
     }
-    case F_PIPE2_NO_CLOEXEC:
-        fired("pipe2");
-        CLEAR(1, O_CLOEXEC);
-        break;
-    case F_PIPE2_NO_NONBLOCK:
-        fired("pipe2");
-        CLEAR(1, O_NONBLOCK);
-        break;
-    case F_PIPE2_NO_DIRECT:
-        fired("pipe2");
-        CLEAR(1, O_DIRECT);
-        break;
-    case F_PIPE2_ANY_FLAGS:
-        fired("pipe2");
-        a[1] &= O_CLOEXEC | O_NONBLOCK | O_DIRECT | O_NOTIFICATION_PIPE;
-        break;
     case F_SETPIPE_SZ_EXACT: {
         long got = AGAIN();
         if (got >= 0 && got != (long)(int)a[2]) {
@@ -724,40 +744,12 @@ static long emulate(const struct rule *r, long *a)
         }
         return res;
     }
-    case F_ACCEPT4_NO_NONBLOCK:
-        fired("accept4");
-        CLEAR(3, SOCK_NONBLOCK);
-        break;
     case F_DONTWAIT_STICKY: {
         long fl = sc(SYS_fcntl, a[0], F_GETFL, 0, 0, 0, 0);
         if (fl >= 0 && !(fl & O_NONBLOCK) && fd_is_socket(a[0]) && sc(SYS_fcntl, a[0], F_SETFL, fl | O_NONBLOCK, 0, 0, 0) == 0)
             fired(r->call);
         break;
     }
-    case F_EFD_NO_SEMAPHORE:
-        fired("eventfd2");
-        CLEAR(1, EFD_SEMAPHORE);
-        break;
-    case F_EFD_NO_CLOEXEC:
-        fired("eventfd2");
-        CLEAR(1, EFD_CLOEXEC);
-        break;
-    case F_EFD_NO_NONBLOCK:
-        fired("eventfd2");
-        CLEAR(1, EFD_NONBLOCK);
-        break;
-    case F_EFD_ANY_FLAGS:
-        fired("eventfd2");
-        a[1] &= EFD_CLOEXEC | EFD_NONBLOCK | EFD_SEMAPHORE;
-        break;
-    case F_MQ_TIMED_NO_DEADLINE:
-        fired("mq_timedreceive");
-        a[4] = 0;
-        break;
-    case F_MQ_NO_PRIORITY:
-        fired("mq_timedsend");
-        a[3] = 0;
-        break;
     case F_MQ_CURMSGS_ZERO: {
         long res = AGAIN();
         struct mq_attr *at = (struct mq_attr *)a[2];
@@ -823,10 +815,6 @@ static long emulate(const struct rule *r, long *a)
         }
         return res;
     }
-    case F_PPOLL_NO_SIGMASK:
-        fired("ppoll");
-        a[3] = 0;
-        break;
     case F_RECV_NO_PEEK:
         fired(r->call);
         if (r->nr == SYS_recvfrom)
@@ -848,10 +836,6 @@ static long emulate(const struct rule *r, long *a)
             fired("shutdown");
             return 0;
         }
-        break;
-    case F_CMSG_CLOEXEC_IGNORED:
-        fired("recvmsg");
-        CLEAR(2, MSG_CMSG_CLOEXEC);
         break;
     case F_TCSAFLUSH_AS_TCSANOW:
         fired("ioctl(TCSETSF)");
@@ -882,10 +866,6 @@ static long emulate(const struct rule *r, long *a)
         }
         break;
     }
-    case F_VM_READV_NO_FLAGS_CHECK:
-        fired("process_vm_readv");
-        a[5] = 0;
-        break;
     case F_VM_READV_ONE_LOCAL:
         if (a[1]) {
             fired("process_vm_readv");
@@ -895,10 +875,6 @@ static long emulate(const struct rule *r, long *a)
     case F_MMAP_SHARED_PRIVATE:
         fired("mmap");
         a[3] = (a[3] & ~(long)MAP_TYPE_BITS) | MAP_PRIVATE;
-        break;
-    case F_MEMFD_NO_CLOEXEC:
-        fired("memfd_create");
-        CLEAR(1, MFD_CLOEXEC);
         break;
     case F_MSYNC_ANY_FLAGS: {
         long res = AGAIN();
@@ -1338,6 +1314,18 @@ static int sock_int_opt(int fd, int level, int name)
     return v;
 }
 
+/* The faults that make one error of a call disappear: under `on`, a call that failed (`r` < 0)
+ * with `err` returns 0 with errno cleared; any other result is returned as it is. */
+static int as_success(int on, int r, int err, const char *fn)
+{
+    if (on && r < 0 && errno == err) {
+        fired(fn);
+        errno = 0;
+        return 0;
+    }
+    return r;
+}
+
 /* ---- pipes and FIFOs ----------------------------------------------------------------- */
 
 int pipe(int fds[2])
@@ -1561,27 +1549,9 @@ int eventfd(unsigned int initval, int flags)
 
 /* ---- POSIX semaphores ---------------------------------------------------------------- */
 
-int sem_trywait(sem_t *s)
-{
-    int r = real_sem_trywait(s);
-    if (ON(SEM_TRYWAIT_ZERO) && r < 0 && errno == EAGAIN) {
-        fired("sem_trywait");
-        errno = 0;
-        return 0;
-    }
-    return r;
-}
+int sem_trywait(sem_t *s) { return as_success(ON(SEM_TRYWAIT_ZERO), real_sem_trywait(s), EAGAIN, "sem_trywait"); }
 
-int sem_post(sem_t *s)
-{
-    int r = real_sem_post(s);
-    if (ON(SEM_POST_NO_EOVERFLOW) && r < 0 && errno == EOVERFLOW) {
-        fired("sem_post");
-        errno = 0;
-        return 0;
-    }
-    return r;
-}
+int sem_post(sem_t *s) { return as_success(ON(SEM_POST_NO_EOVERFLOW), real_sem_post(s), EOVERFLOW, "sem_post"); }
 
 sem_t *sem_open(const char *name, int oflag, ...)
 {
@@ -1626,13 +1596,7 @@ int shm_open(const char *name, int oflag, mode_t mode)
 
 int shm_unlink(const char *name)
 {
-    int r = real_shm_unlink(name);
-    if (ON(SHM_UNLINK_MISSING_OK) && r < 0 && errno == ENOENT) {
-        fired("shm_unlink");
-        errno = 0;
-        return 0;
-    }
-    return r;
+    return as_success(ON(SHM_UNLINK_MISSING_OK), real_shm_unlink(name), ENOENT, "shm_unlink");
 }
 
 /* ---- signal-driven I/O ----------------------------------------------------------------
@@ -1729,13 +1693,4 @@ int epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
 
 /* ---- terminals ----------------------------------------------------------------------- */
 
-int grantpt(int fd)
-{
-    int r = real_grantpt(fd);
-    if (ON(GRANTPT_ANY_FD) && r < 0 && errno == EINVAL) {
-        fired("grantpt");
-        errno = 0;
-        return 0;
-    }
-    return r;
-}
+int grantpt(int fd) { return as_success(ON(GRANTPT_ANY_FD), real_grantpt(fd), EINVAL, "grantpt"); }

@@ -16,7 +16,7 @@
 //!   next run ([`reap_stale`]): its sandboxes deleted, its files removed.
 
 use std::fs;
-use std::io::{Read, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::Mutex;
@@ -25,10 +25,11 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail};
 
 use crate::container::cleanup::{ClientGuard, Owner, is_stale, on_interrupt, process_start, stop_here_if_interrupted};
+use crate::container::client::{self, Client};
 use crate::container::oci::Spec;
 use crate::frame::Record;
-use crate::guest_run::{self, Deadlines, GuestOutput, GuestProcess, Stall};
-use crate::util::{console_tail, with_suffix};
+use crate::guest_run::{self, Deadlines, GuestOutput};
+use crate::util::with_suffix;
 
 /// Where the runs' directories are.
 pub const RUNS_DIR: &str = "/run/ipcspec/oci";
@@ -206,55 +207,26 @@ impl OciContainer {
     }
 }
 
-/// The runtime's client of one container, as a [`GuestProcess`]: stopped with
-/// `kill <id> KILL` and `delete --force`.
-struct Client {
-    child: Child,
-    c: OciContainer,
-    copier: Option<std::thread::JoinHandle<std::io::Result<()>>>,
+/// Stop a container's runtime client when a deadline passes: `kill <id> KILL`, up to 5 s
+/// for the client to end, then `delete --force` and SIGKILL to the client's process group
+/// (it leads one: nothing of it survives).
+fn stop(c: &OciContainer, child: &mut Child) -> std::io::Result<ExitStatus> {
+    let _ = runtime_cmd(&c.runtime, &c.state(), &["kill", &c.id, "KILL"]).output();
+    let t = Instant::now();
+    while t.elapsed() < Duration::from_secs(5) {
+        if let Some(st) = child.try_wait()? {
+            return Ok(st);
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    delete(c);
+    // SAFETY: kill(2) of a process group we created.
+    unsafe { libc::kill(-(child.id() as i32), libc::SIGKILL) };
+    child.wait()
 }
 
-impl Client {
-    fn delete(&self) {
-        let _ = runtime_cmd(&self.c.runtime, &self.c.state(), &["delete", "--force", &self.c.id]).output();
-    }
-}
-
-impl GuestProcess for Client {
-    fn try_wait(&mut self) -> std::io::Result<Option<ExitStatus>> {
-        self.child.try_wait()
-    }
-
-    fn stop(&mut self) -> std::io::Result<ExitStatus> {
-        let _ = runtime_cmd(&self.c.runtime, &self.c.state(), &["kill", &self.c.id, "KILL"]).output();
-        let t = Instant::now();
-        while t.elapsed() < Duration::from_secs(5) {
-            if let Some(st) = self.child.try_wait()? {
-                return Ok(st);
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        self.delete();
-        // The client leads its process group: nothing of it survives.
-        // SAFETY: kill(2) of a process group we created.
-        unsafe { libc::kill(-(self.child.id() as i32), libc::SIGKILL) };
-        self.child.wait()
-    }
-
-    fn tick(&mut self) {
-        stop_here_if_interrupted();
-    }
-
-    fn ended(&mut self) {
-        stop_here_if_interrupted();
-        if let Some(c) = self.copier.take() {
-            let _ = c.join();
-        }
-    }
-
-    fn describe(&self, stall: Stall) -> String {
-        stall.describe_exiting("the sandbox")
-    }
+fn delete(c: &OciContainer) {
+    let _ = runtime_cmd(&c.runtime, &c.state(), &["delete", "--force", &c.id]).output();
 }
 
 /// Start the container, hand it the plan, read its stream until it ends or a deadline
@@ -270,9 +242,7 @@ pub fn run_guest(
     on_record: impl FnMut(&Record, &mut Option<String>),
 ) -> Result<GuestOutput> {
     let start = Instant::now();
-    if let Some(d) = stem.parent() {
-        fs::create_dir_all(d)?;
-    }
+    let (results_path, log_path, log) = client::files(stem, ".runtime.log")?;
     let bundle = c.bundle();
     let _ = fs::remove_dir_all(&bundle);
     fs::create_dir_all(&bundle).with_context(|| format!("creating {}", bundle.display()))?;
@@ -280,29 +250,13 @@ pub fn run_guest(
     fs::write(bundle.join("config.json"), &config)?;
     let _ = fs::write(with_suffix(stem, ".config.json"), &config);
     let _ = fs::write(with_suffix(stem, ".runtime-args"), format!("{}\n", c.command_line().join(" ")));
-    let results_path = with_suffix(stem, ".results.bin");
-    let log_path = with_suffix(stem, ".runtime.log");
-    let log = fs::File::create(&log_path).with_context(|| format!("creating {}", log_path.display()))?;
     let _client = ClientGuard::new();
     stop_here_if_interrupted();
     LIVE.lock().unwrap_or_else(|e| e.into_inner()).push((c.runtime.clone(), c.state(), c.id.clone()));
-    let mut cmd = Command::new(&c.runtime);
-    {
-        use std::os::unix::process::CommandExt;
-        // SAFETY: prctl is async-signal-safe. The client dies with the runner; the sandbox is
-        // deleted by the runner (deadline, signal) or by the next run (stale owner).
-        unsafe {
-            cmd.pre_exec(|| {
-                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
-                Ok(())
-            });
-        }
-        // Its own process group: a Ctrl-C reaches the runner, which deletes the sandbox.
-        cmd.process_group(0);
-    }
     let args = c.command_line();
-    let spawned = cmd.args(&args[1..]).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(log).spawn();
-    let mut child = match spawned {
+    let mut cmd = Command::new(&c.runtime);
+    cmd.args(&args[1..]);
+    let child = match client::spawn(cmd, log) {
         Ok(ch) => ch,
         Err(e) => {
             forget_live(&c.id);
@@ -310,36 +264,14 @@ pub fn run_guest(
             bail!("starting {}: {e}", c.runtime.display());
         }
     };
-    if let Some(mut stdin) = child.stdin.take() {
-        // A sandbox that does not start closes its end: the write error is not the story.
-        let _ = stdin.write_all(plan_json);
-    }
-    let mut stdout = child.stdout.take().context("the runtime's standard output")?;
-    let copy_to = results_path.clone();
-    fs::write(&results_path, b"")?;
-    let copier = std::thread::spawn(move || -> std::io::Result<()> {
-        let mut f = fs::OpenOptions::new().append(true).open(&copy_to)?;
-        let mut buf = vec![0u8; 64 * 1024];
-        loop {
-            let n = stdout.read(&mut buf)?;
-            if n == 0 {
-                return Ok(());
-            }
-            f.write_all(&buf[..n])?;
-            f.flush()?;
-        }
-    });
-    let mut file = fs::File::open(&results_path)?;
-    let mut client = Client { child, c: c.clone(), copier: Some(copier) };
-    let out = guest_run::follow(&mut client, &mut file, start, deadlines, on_record);
-    client.delete();
+    let stopped = c.clone();
+    let (mut guest, mut file) = Client::follow(child, plan_json, &results_path, "the sandbox", Box::new(move |child| stop(&stopped, child)))?;
+    let out = guest_run::follow(&mut guest, &mut file, start, deadlines, on_record);
+    delete(c);
     forget_live(&c.id);
     let _ = fs::remove_dir_all(&bundle);
     let mut out = out?;
-    out.console_tail = console_tail(&fs::read(&log_path).unwrap_or_default(), 40);
-    if !out.finished() && out.killed_because.is_none() {
-        out.killed_because = Some(end_reason(out.exit_status, &out.console_tail));
-    }
+    client::explain_end(&mut out, &log_path, end_reason);
     Ok(out)
 }
 

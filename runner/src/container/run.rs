@@ -3,10 +3,8 @@
 //! by [`crate::guest_run::follow`] with a container's deadlines; every container target
 //! (whatever its mode or runtime) runs its plan through here.
 
-use std::fs;
-use std::io::{Read, Write};
 use std::path::Path;
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
@@ -14,12 +12,12 @@ use anyhow::{Context, Result};
 use crate::bundle::{Bundle, GUEST_EXECUTOR};
 use crate::container::cleanup::{ClientGuard, stop_here_if_interrupted};
 use crate::container::cli::{DOCKER, LABEL_MODE, LABEL_OWNER, LABEL_ROLE, ROLE_RUN};
+use crate::container::client::{self, Client};
 use crate::frame::Record;
 use crate::guest::GuestPlan;
-use crate::guest_run::{self, Deadlines, ExecutorSettings, GuestOutput, GuestProcess, Stall};
+use crate::guest_run::{self, Deadlines, ExecutorSettings, GuestOutput};
 use crate::model::User;
 use crate::plan::{Inject, Plan};
-use crate::util::{console_tail, with_suffix};
 
 /// Where the executor keeps test output inside the container (on the /tmp tmpfs).
 pub const WORK_DIR: &str = "/tmp/.ipcspec-executor";
@@ -105,39 +103,6 @@ pub fn deadlines(planned: usize, parallel: usize, test_deadline: Duration) -> De
     Deadlines { boot: Duration::from_secs(60), silence: test_deadline + Duration::from_secs(30), total }
 }
 
-/// The docker client of a container, as a [`GuestProcess`]: stopped with `docker rm -f`.
-struct Client {
-    child: Child,
-    name: String,
-    copier: Option<std::thread::JoinHandle<std::io::Result<()>>>,
-}
-
-impl GuestProcess for Client {
-    fn try_wait(&mut self) -> std::io::Result<Option<ExitStatus>> {
-        self.child.try_wait()
-    }
-
-    fn stop(&mut self) -> std::io::Result<ExitStatus> {
-        let _ = Command::new(DOCKER).args(["rm", "-f", "-v", &self.name]).stdin(Stdio::null()).output();
-        self.child.wait()
-    }
-
-    fn tick(&mut self) {
-        stop_here_if_interrupted();
-    }
-
-    fn ended(&mut self) {
-        stop_here_if_interrupted();
-        if let Some(c) = self.copier.take() {
-            let _ = c.join();
-        }
-    }
-
-    fn describe(&self, stall: Stall) -> String {
-        stall.describe_exiting("the container")
-    }
-}
-
 /// Start the container, hand it the plan, read its stream until it ends or a deadline
 /// passes (then `docker rm -f`). `on_record` may ask for the container to be stopped. Its
 /// files: `<stem>.results.bin` (the stream), `<stem>.docker.log` (docker's messages).
@@ -149,71 +114,22 @@ pub fn run_guest(
     on_record: impl FnMut(&Record, &mut Option<String>),
 ) -> Result<GuestOutput> {
     let start = Instant::now();
-    if let Some(d) = stem.parent() {
-        fs::create_dir_all(d)?;
-    }
+    let (results_path, log_path, log) = client::files(stem, ".docker.log")?;
     let args = run_args(spec);
-    let results_path = with_suffix(stem, ".results.bin");
-    let log_path = with_suffix(stem, ".docker.log");
-    let log = fs::File::create(&log_path).with_context(|| format!("creating {}", log_path.display()))?;
     // Counted before it exists, so an interrupt now waits for it and removes its container.
     let _client = ClientGuard::new();
     stop_here_if_interrupted();
     let mut cmd = Command::new(DOCKER);
-    // SAFETY: prctl is async-signal-safe. The client dies with the runner; the container is
-    // removed by the runner (deadline, signal) or by the next run (stale owner).
-    unsafe {
-        use std::os::unix::process::CommandExt;
-        cmd.pre_exec(|| {
-            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
-            Ok(())
-        });
-    }
-    {
-        use std::os::unix::process::CommandExt;
-        // Its own process group: a Ctrl-C on the terminal reaches the runner, which removes
-        // the container, not the client.
-        cmd.process_group(0);
-    }
-    let mut child = cmd
-        .args(&args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(log)
-        .spawn()
-        .with_context(|| format!("starting {DOCKER}"))?;
-    if let Some(mut stdin) = child.stdin.take() {
-        // A container that does not start closes its end: the write error is not the story.
-        let _ = stdin.write_all(plan_json);
-    }
-    let mut stdout = child.stdout.take().context("docker's standard output")?;
-    let copy_to = results_path.clone();
-    let copier = std::thread::spawn(move || -> std::io::Result<()> {
-        let mut f = fs::File::create(&copy_to)?;
-        let mut buf = vec![0u8; 64 * 1024];
-        loop {
-            let n = stdout.read(&mut buf)?;
-            if n == 0 {
-                return Ok(());
-            }
-            f.write_all(&buf[..n])?;
-            f.flush()?;
-        }
+    cmd.args(&args);
+    let child = client::spawn(cmd, log).with_context(|| format!("starting {DOCKER}"))?;
+    let name = spec.name.clone();
+    let stop: client::Stop = Box::new(move |child| {
+        let _ = Command::new(DOCKER).args(["rm", "-f", "-v", &name]).stdin(Stdio::null()).output();
+        child.wait()
     });
-    // The copier creates the file; wait for it briefly.
-    let mut file = loop {
-        match fs::File::open(&results_path) {
-            Ok(f) => break f,
-            Err(_) if start.elapsed() < Duration::from_secs(5) => std::thread::sleep(Duration::from_millis(5)),
-            Err(e) => return Err(e).with_context(|| format!("opening {}", results_path.display())),
-        }
-    };
-    let mut client = Client { child, name: spec.name.clone(), copier: Some(copier) };
-    let mut out = guest_run::follow(&mut client, &mut file, start, deadlines, on_record)?;
-    out.console_tail = console_tail(&fs::read(&log_path).unwrap_or_default(), 40);
-    if !out.finished() && out.killed_because.is_none() {
-        out.killed_because = Some(end_reason(out.exit_status, &out.console_tail));
-    }
+    let (mut guest, mut file) = Client::follow(child, plan_json, &results_path, "the container", stop)?;
+    let mut out = guest_run::follow(&mut guest, &mut file, start, deadlines, on_record)?;
+    client::explain_end(&mut out, &log_path, end_reason);
     Ok(out)
 }
 

@@ -6,7 +6,7 @@
 
 use std::fmt::Write;
 
-use super::{ResultsDoc, cell_head, cell_line, differences_line, skipped_by_reason};
+use super::{ColumnSummary, ResultsDoc, cell_head, cell_line, differences_line, skipped_by_reason};
 use crate::util::human_ms;
 
 /// The whole report.
@@ -17,6 +17,35 @@ pub fn render(doc: &ResultsDoc) -> String {
 /// The short report: everything but the matrix; at most `limit` lines in each list.
 pub fn summary(doc: &ResultsDoc, limit: usize) -> String {
     render_with(doc, Some(limit))
+}
+
+/// The head of a table with one column per column of the matrix after `lead` (`| test |`),
+/// and its separator line after `lead_rule` (`|---|`): the report's three tables of that
+/// shape.
+fn column_head(m: &mut String, doc: &ResultsDoc, lead: &str, lead_rule: &str) {
+    m.push_str(lead);
+    for c in &doc.columns {
+        let _ = write!(m, " `{}` |", c.column);
+    }
+    m.push('\n');
+    m.push_str(lead_rule);
+    for _ in &doc.columns {
+        m.push_str("---|");
+    }
+    m.push('\n');
+}
+
+/// The rest of a row of such a table: `cell` of each column, a dash where it has none.
+fn column_cells(m: &mut String, doc: &ResultsDoc, cell: impl Fn(&ColumnSummary) -> Option<String>) {
+    for c in &doc.columns {
+        match cell(c) {
+            Some(text) => {
+                let _ = write!(m, " {text} |");
+            }
+            None => m.push_str(" – |"),
+        }
+    }
+    m.push('\n');
 }
 
 fn render_with(doc: &ResultsDoc, limit: Option<usize>) -> String {
@@ -86,26 +115,10 @@ fn render_with(doc: &ResultsDoc, limit: Option<usize>) -> String {
         let all: Vec<_> = doc.tests.iter().filter(|r| !r.variants_agree).collect();
         let rows: Vec<_> = all.iter().take(cap).collect();
         if !rows.is_empty() {
-            m.push_str("| test | variants |");
-            for c in &doc.columns {
-                let _ = write!(m, " `{}` |", c.column);
-            }
-            m.push_str("\n|---|---|");
-            for _ in &doc.columns {
-                m.push_str("---|");
-            }
-            m.push('\n');
+            column_head(&mut m, doc, "| test | variants |", "|---|---|");
             for r in &rows {
                 let _ = write!(m, "| `{}` | {} |", r.id, esc(&r.variants.join(" / ")));
-                for c in &doc.columns {
-                    match r.cells.get(&c.column) {
-                        Some(cell) => {
-                            let _ = write!(m, " {} |", esc(&cell_head(cell)));
-                        }
-                        None => m.push_str(" – |"),
-                    }
-                }
-                m.push('\n');
+                column_cells(&mut m, doc, |c| r.cells.get(&c.column).map(|cell| esc(&cell_head(cell))));
             }
             if all.len() > rows.len() {
                 let _ = writeln!(m, "| … {} more in report.md and matrix.html | |", all.len() - rows.len());
@@ -118,26 +131,11 @@ fn render_with(doc: &ResultsDoc, limit: Option<usize>) -> String {
     suites.sort();
     suites.dedup();
     if !suites.is_empty() {
-        m.push_str("## Per suite (pass/fail/skip/timeout/crash)\n\n| suite |");
-        for c in &doc.columns {
-            let _ = write!(m, " `{}` |", c.column);
-        }
-        m.push_str("\n|---|");
-        for _ in &doc.columns {
-            m.push_str("---|");
-        }
-        m.push('\n');
+        m.push_str("## Per suite (pass/fail/skip/timeout/crash)\n\n");
+        column_head(&mut m, doc, "| suite |", "|---|");
         for s in suites {
             let _ = write!(m, "| {s} |");
-            for c in &doc.columns {
-                match c.suites.get(s) {
-                    Some(n) => {
-                        let _ = write!(m, " {}/{}/{}/{}/{} |", n.pass, n.fail, n.skip, n.timeout, n.crash);
-                    }
-                    None => m.push_str(" – |"),
-                }
-            }
-            m.push('\n');
+            column_cells(&mut m, doc, |c| c.suites.get(s).map(|n| format!("{}/{}/{}/{}/{}", n.pass, n.fail, n.skip, n.timeout, n.crash)));
         }
         m.push('\n');
     }
@@ -176,26 +174,10 @@ fn render_with(doc: &ResultsDoc, limit: Option<usize>) -> String {
         doc.summary.target_disagreements,
         doc.summary.disagreements - doc.summary.target_disagreements
     );
-    m.push_str("| test |");
-    for c in &doc.columns {
-        let _ = write!(m, " `{}` |", c.column);
-    }
-    m.push_str("\n|---|");
-    for _ in &doc.columns {
-        m.push_str("---|");
-    }
-    m.push('\n');
+    column_head(&mut m, doc, "| test |", "|---|");
     for r in &doc.tests {
         let _ = write!(m, "| `{}` |", r.id);
-        for c in &doc.columns {
-            match r.cells.get(&c.column) {
-                Some(cell) => {
-                    let _ = write!(m, " {} |", esc(&cell_line(cell, 160)));
-                }
-                None => m.push_str(" – |"),
-            }
-        }
-        m.push('\n');
+        column_cells(&mut m, doc, |c| r.cells.get(&c.column).map(|cell| esc(&cell_line(cell, 160))));
     }
     let diags: Vec<_> = doc.columns.iter().filter(|c| !c.diagnostics.is_empty()).collect();
     if !diags.is_empty() {

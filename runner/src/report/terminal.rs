@@ -143,16 +143,7 @@ pub fn render_with(doc: &ResultsDoc, colour: bool) -> String {
     if !skips.is_empty() {
         let _ = writeln!(t, "\nskipped (never counted as passed), by reason:");
         for (reason, who) in &skips {
-            let mut cols: Vec<&str> = who.iter().map(|(_, c)| c.as_str()).collect();
-            cols.sort();
-            cols.dedup();
-            let mut ids: Vec<&str> = who.iter().map(|(i, _)| i.as_str()).collect();
-            ids.sort();
-            ids.dedup();
-            let _ = writeln!(t, "  {} {} × {reason}", paint(Kind::Skip, "SKIP"), who.len());
-            let shown: Vec<&str> = ids.iter().take(4).copied().collect();
-            let more = if ids.len() > 4 { format!(" and {} more", ids.len() - 4) } else { String::new() };
-            let _ = writeln!(t, "       on {}: {}{more}", cols.join(", "), shown.join(", "));
+            group(&mut t, &paint(Kind::Skip, "SKIP"), reason, who);
         }
     }
     // Expected deviations (docs/expectations/) grouped by reason: known, not failures.
@@ -169,16 +160,7 @@ pub fn render_with(doc: &ResultsDoc, colour: bool) -> String {
         let _ = writeln!(t, "
 expected deviations (listed in docs/expectations/; not failures), by reason:");
         for (why, who) in &expected {
-            let mut cols: Vec<&str> = who.iter().map(|(_, c)| c.as_str()).collect();
-            cols.sort();
-            cols.dedup();
-            let mut ids: Vec<&str> = who.iter().map(|(i, _)| i.as_str()).collect();
-            ids.sort();
-            ids.dedup();
-            let _ = writeln!(t, "  {} {} × {why}", paint(Kind::Expected, "EXPECTED DEVIATION"), who.len());
-            let shown: Vec<&str> = ids.iter().take(4).copied().collect();
-            let more = if ids.len() > 4 { format!(" and {} more", ids.len() - 4) } else { String::new() };
-            let _ = writeln!(t, "       on {}: {}{more}", cols.join(", "), shown.join(", "));
+            group(&mut t, &paint(Kind::Expected, "EXPECTED DEVIATION"), why, who);
         }
     }
     if doc.columns.len() > 1 {
@@ -222,6 +204,21 @@ expected deviations (listed in docs/expectations/; not failures), by reason:");
         human_ms(doc.duration_ms)
     );
     t
+}
+
+/// One reason of a list grouped by reason (skips, expected deviations): `head` (the outcome,
+/// painted) with how many cells and the reason, then the columns and the first four tests.
+fn group(t: &mut String, head: &str, reason: &str, who: &[(String, String)]) {
+    let mut cols: Vec<&str> = who.iter().map(|(_, c)| c.as_str()).collect();
+    cols.sort();
+    cols.dedup();
+    let mut ids: Vec<&str> = who.iter().map(|(i, _)| i.as_str()).collect();
+    ids.sort();
+    ids.dedup();
+    let _ = writeln!(t, "  {head} {} × {reason}", who.len());
+    let shown: Vec<&str> = ids.iter().take(4).copied().collect();
+    let more = if ids.len() > 4 { format!(" and {} more", ids.len() - 4) } else { String::new() };
+    let _ = writeln!(t, "       on {}: {}{more}", cols.join(", "), shown.join(", "));
 }
 
 fn short(s: &str, n: usize) -> String {

@@ -17,11 +17,10 @@ use crate::container::daemon::{self, Daemon};
 use crate::container::image::{self, Image};
 use crate::container::modes::{Mode, PrivilegedAs, mode_env, privileged_as};
 use crate::container::run::{self, ContainerSpec};
-use crate::frame::Record;
-use crate::guest_run::{self, ColumnInfo, ExecutorSettings};
+use crate::guest_run::{self, ColumnInfo};
 use crate::model::{ColumnRun, Phases, User};
 use crate::target::{Ctx, Job, PrepareInput, Shared, Target, TargetKind, TargetSpec};
-use crate::util::{file_stem, human_ms, with_suffix};
+use crate::util::{clock_nanos, file_stem, human_ms, with_suffix};
 
 pub struct Kind;
 pub static KIND: Kind = Kind;
@@ -131,7 +130,7 @@ impl Target for Docker {
         }
         let stem = ctx.log_dir.join(file_stem(target));
         let planned = job.plan.len() * job.users.len();
-        ctx.progress.update(target, "starting", 0, planned);
+        let mut line = ctx.progress.stream(target, "starting", planned);
         let privileged = if self.mode == Mode::Privileged {
             match privileged_as(&image, &d.owner.label()) {
                 Ok(p) => p,
@@ -147,14 +146,8 @@ impl Target for Docker {
         }
         let spec = container_spec(self.mode, &privileged, &image, &d.owner.label(), d.host_ipc_ns.as_deref());
         let s = ctx.settings;
-        let exec = ExecutorSettings {
-            parallel: s.guest_parallel,
-            // Containers run at the host's speed: nothing is scaled.
-            timeout: s.test_timeout,
-            time_scale: 1.0,
-            batch: s.guest_batch,
-            inject: s.inject.clone(),
-        };
+        // Containers run at the host's speed: nothing is scaled.
+        let exec = s.executor(1.0);
         let gp = run::guest_plan(b, job.plan, job.users, &exec, spec.env.clone());
         let plan_json = serde_json::to_vec(&gp)?;
         let _ = fs::write(with_suffix(&stem, ".plan.json"), &plan_json);
@@ -166,21 +159,13 @@ impl Target for Docker {
             file_stem(target)
         ));
         let deadlines = run::deadlines(planned, s.guest_parallel, s.test_timeout);
-        let mut done = 0usize;
         let out = run::run_guest(&spec, &plan_json, &stem, &deadlines, |r, stop| {
-            match r {
-                Record::Result { .. } => {
-                    done += 1;
-                    ctx.progress.update(target, "running", done, planned);
-                }
-                Record::Hello { .. } => ctx.progress.update(target, "running", done, planned),
-                _ => {}
-            }
+            line.record(r);
             if let Some(why) = run::kill_at(&s.inject, r) {
                 *stop = Some(why);
             }
         })?;
-        ctx.progress.finish(target);
+        line.finish();
         let info = ColumnInfo {
             target: target.to_string(),
             kind: "docker".into(),
@@ -203,7 +188,7 @@ pub fn container_spec(mode: Mode, privileged: &PrivilegedAs, image: &str, owner:
     let mut env = mode_env(mode, host_ipc_ns);
     env.extend(privileged.env());
     ContainerSpec {
-        name: format!("ipcspec-{}-{}-{:x}", mode.name(), std::process::id(), nanos()),
+        name: format!("ipcspec-{}-{}-{:x}", mode.name(), std::process::id(), clock_nanos()),
         image: image.to_string(),
         mode: mode.name().to_string(),
         owner: owner.to_string(),
@@ -211,10 +196,6 @@ pub fn container_spec(mode: Mode, privileged: &PrivilegedAs, image: &str, owner:
         flags: mode.flags(privileged),
         env,
     }
-}
-
-fn nanos() -> u32 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0)
 }
 
 #[cfg(test)]
@@ -227,6 +208,8 @@ mod tests {
     use super::*;
     use crate::bundle::Bundle;
     use crate::container::modes::{missing_caps, unknown_capability};
+    use crate::frame::Record;
+    use crate::guest_run::ExecutorSettings;
     use crate::model::User;
     use crate::plan::{Inject, Plan, PlannedBinary};
 

@@ -29,12 +29,11 @@ use crate::container::modes::{Mode, PrivilegedAs, mode_env};
 use crate::container::oci::{self, seccomp::kernel_version};
 use crate::container::oci_run::{self, OciContainer, RunDir};
 use crate::container::run as docker_run;
-use crate::frame::Record;
-use crate::guest_run::{self, ColumnInfo, ExecutorSettings};
+use crate::guest_run::{self, ColumnInfo};
 use crate::model::{ColumnRun, Phases, User};
 use crate::runtimes::{self, RunscRelease, Runtime};
 use crate::target::{Ctx, Job, PrepareInput, Shared, Target, TargetKind, TargetSpec};
-use crate::util::{file_stem, with_suffix};
+use crate::util::{clock_nanos, file_stem, with_suffix};
 
 pub struct Kind;
 pub static KIND: Kind = Kind;
@@ -108,18 +107,6 @@ pub struct Gvisor {
     time_scale: f64,
 }
 
-impl Gvisor {
-    fn executor(&self, ctx: &Ctx) -> ExecutorSettings {
-        ExecutorSettings {
-            parallel: ctx.settings.guest_parallel,
-            timeout: ctx.settings.test_timeout.mul_f64(self.time_scale),
-            time_scale: self.time_scale,
-            batch: ctx.settings.guest_batch,
-            inject: ctx.settings.inject.clone(),
-        }
-    }
-}
-
 impl Target for Gvisor {
     fn spec(&self) -> &TargetSpec {
         &self.spec
@@ -170,11 +157,11 @@ impl Target for Gvisor {
         let (rd, rootfs, b) = self.prepared.as_ref().context("the sandbox was not prepared")?;
         let stem = ctx.log_dir.join(file_stem(target));
         let planned = job.plan.len() * job.users.len();
-        ctx.progress.update(target, "starting", 0, planned);
+        let mut line = ctx.progress.stream(target, "starting", planned);
         let host_ipc_ns = std::fs::read_link("/proc/self/ns/ipc").ok().map(|p| p.to_string_lossy().into_owned());
         let env = mode_env(MODE, host_ipc_ns.as_deref());
         let me = Owner::me();
-        let id = format!("ipcspec-gvisor-{}-{}-{}", self.release.name, me.pid, nanos());
+        let id = format!("ipcspec-gvisor-{}-{}-{}", self.release.name, me.pid, clock_nanos());
         let config = oci::config(
             MODE,
             &oci::Options {
@@ -200,7 +187,7 @@ impl Target for Gvisor {
             flags: RUNSC_FLAGS.map(String::from).to_vec(),
             config,
         };
-        let exec = self.executor(ctx);
+        let exec = ctx.settings.executor(self.time_scale);
         let gp = docker_run::guest_plan(b, job.plan, job.users, &exec, env);
         let plan_json = serde_json::to_vec(&gp)?;
         let _ = std::fs::write(with_suffix(&stem, ".plan.json"), &plan_json);
@@ -208,21 +195,13 @@ impl Target for Gvisor {
         // The sandbox runs the tests slower than the host (every system call goes through
         // gVisor's platform): the VMs' per-test budget.
         let deadlines = crate::qemu::deadlines(planned, s.guest_parallel, exec.timeout, self.time_scale.max(1.0));
-        let mut done = 0usize;
         let out = oci_run::run_guest(&c, &plan_json, &stem, &deadlines, |r, stop| {
-            match r {
-                Record::Result { .. } => {
-                    done += 1;
-                    ctx.progress.update(target, "running", done, planned);
-                }
-                Record::Hello { .. } => ctx.progress.update(target, "running", done, planned),
-                _ => {}
-            }
+            line.record(r);
             if let Some(why) = docker_run::kill_at(&s.inject, r) {
                 *stop = Some(why);
             }
         })?;
-        ctx.progress.finish(target);
+        line.finish();
         let version = runtimes::runsc_version(&rt.binary).unwrap_or_default();
         let info = ColumnInfo {
             target: target.to_string(),
@@ -244,10 +223,6 @@ impl Target for Gvisor {
     fn kernel(&self) -> (Option<String>, Option<String>) {
         (None, self.runtime.as_ref().map(|r| format!("gVisor: {}", r.describe())))
     }
-}
-
-fn nanos() -> u32 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0)
 }
 
 #[cfg(test)]

@@ -12,13 +12,12 @@ use std::time::Instant;
 
 use anyhow::{Context, Result};
 
-use crate::bundle;
-use crate::guest_run::{self, ColumnInfo, ExecutorSettings};
+use crate::guest_run::{self, ColumnInfo};
 use crate::kernels::{self, KernelImage, KernelRef};
 use crate::model::{ColumnRun, Phases, User};
-use crate::qemu::{self, Accel};
+use crate::qemu;
 use crate::target::{Ctx, Job, PrepareInput, Target, TargetKind, TargetSpec};
-use crate::util::file_stem;
+use crate::vm_column::VmMachine;
 
 pub struct Kind;
 pub static KIND: Kind = Kind;
@@ -42,32 +41,13 @@ impl TargetKind for Kind {
 
     fn create(&self, spec: &TargetSpec) -> Box<dyn Target> {
         let kref = KernelRef::parse(spec.arg()).unwrap_or_else(|_| KernelRef::Path(PathBuf::from(spec.arg())));
-        Box::new(Vm { spec: spec.clone(), kref, kernel: None, accel: Accel::Tcg, time_scale: 1.0, initrd: None, disk: None })
+        Box::new(Vm { spec: spec.clone(), vm: VmMachine::new(kref) })
     }
 }
 
 pub struct Vm {
     spec: TargetSpec,
-    kref: KernelRef,
-    /// Known after `check`.
-    kernel: Option<KernelImage>,
-    accel: Accel,
-    time_scale: f64,
-    /// Known after `prepare`.
-    initrd: Option<PathBuf>,
-    disk: Option<PathBuf>,
-}
-
-impl Vm {
-    fn executor(&self, ctx: &Ctx) -> ExecutorSettings {
-        ExecutorSettings {
-            parallel: ctx.settings.guest_parallel,
-            timeout: ctx.settings.test_timeout.mul_f64(self.time_scale),
-            time_scale: self.time_scale,
-            batch: ctx.settings.guest_batch,
-            inject: ctx.settings.inject.clone(),
-        }
-    }
+    vm: VmMachine,
 }
 
 impl Target for Vm {
@@ -89,52 +69,36 @@ impl Target for Vm {
 
     /// A kernel path is the user's input: refuse one that is no kernel before anything runs.
     fn validate(&self) -> Result<()> {
-        if let KernelRef::Path(p) = &self.kref {
+        if let KernelRef::Path(p) = &self.vm.kref {
             kernels::from_path(p)?;
         }
         Ok(())
     }
 
     fn check(&mut self, ctx: &Ctx, _users: &[User], phases: &mut Phases) -> Result<()> {
-        qemu::check_installed()?;
-        self.accel = ctx.settings.accel.unwrap_or_else(Accel::detect);
-        self.time_scale = ctx.settings.time_scale.unwrap_or(self.accel.default_time_scale());
-        let t = Instant::now();
-        ctx.progress.say(&format!("kernel for {}: resolving", self.spec));
-        let img = kernels::resolve(&self.kref, &ctx.settings.cache_dir, ctx.settings.refresh_kernels)?;
-        ctx.progress.say(&format!("kernel for {}: {} ({})", self.spec, img.release, img.source));
-        self.kernel = Some(img);
-        phases.kernels_ms += t.elapsed().as_millis() as u64;
-        phases.accel = Some(self.accel.name().into());
-        phases.time_scale = Some(self.time_scale);
-        Ok(())
+        self.vm.check(ctx, &self.spec, phases)
     }
 
     fn prepare(&mut self, ctx: &Ctx, input: &PrepareInput, phases: &mut Phases) -> Result<()> {
         let t = Instant::now();
         let b = input.bundle.context("a VM needs the bundle")?;
-        let packed = ctx.shared.once(|| qemu::Packed(qemu::pack(b, &|m| ctx.progress.say(m)).map_err(|e| format!("{e:#}"))));
-        let (base, disk, size) = packed.0.clone().map_err(anyhow::Error::msg)?;
-        phases.initramfs_bytes = Some(size);
-        let mut gp = guest_run::guest_plan(b, input.plan, input.users, &self.executor(ctx));
+        let base = self.vm.pack(ctx, b, phases)?;
+        let mut gp = guest_run::guest_plan(b, input.plan, input.users, &self.vm.executor(ctx));
         gp.results = "/dev/ttyS1".into();
         // A VM differs from the host in its kernel, not in its limits.
         gp.limits = crate::guest::host_limits();
-        gp.disk = disk.as_ref().map(|_| bundle::GUEST_DISK_DEVICE.to_string());
-        let config = self.kernel.as_ref().and_then(KernelImage::config_file);
-        let path = ctx.log_dir.join(format!("{}.initrd.cpio", file_stem(self.spec.name())));
-        self.initrd = Some(qemu::write_initrd(&base, &gp, config.as_deref(), &path)?);
-        self.disk = disk;
+        gp.disk = self.vm.guest_disk();
+        let config = self.vm.kernel.as_ref().and_then(KernelImage::config_file);
+        let path = VmMachine::initrd_path(ctx, &self.spec);
+        self.vm.set_initrd(qemu::write_initrd(&base, &gp, config.as_deref(), &path)?);
         phases.bundle_ms += t.elapsed().as_millis() as u64;
         Ok(())
     }
 
     fn run(&self, ctx: &Ctx, job: &Job) -> Result<Vec<ColumnRun>> {
         let target = self.spec.name();
-        let kernel = self.kernel.as_ref().context("the kernel was not resolved")?;
-        let initrd = self.initrd.as_ref().context("the initramfs was not written")?;
-        let planned = job.plan.len() * job.users.len();
-        let out = crate::vm_column::run_column(ctx, target, crate::vm_column::Machine { vmlinuz: &kernel.vmlinuz, initrd, disk: self.disk.clone(), accel: self.accel, time_scale: self.time_scale }, planned)?;
+        let kernel = self.vm.kernel()?;
+        let out = self.vm.run(ctx, target, job.plan.len() * job.users.len())?;
         let info = ColumnInfo {
             target: target.to_string(),
             kind: "vm".into(),
@@ -146,7 +110,7 @@ impl Target for Vm {
     }
 
     fn kernel(&self) -> (Option<String>, Option<String>) {
-        KernelImage::release_and_source(self.kernel.as_ref())
+        KernelImage::release_and_source(self.vm.kernel.as_ref())
     }
 }
 

@@ -15,23 +15,23 @@
 //! Where docker and this disagree on the host's kernel (`vm:<host-like kernel>+default` and
 //! `docker:default`), that is a finding (docs/findings.md).
 
-use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::{Context, Result};
 
-use crate::bundle::{self, GUEST_EXECUTOR};
+use crate::bundle::GUEST_EXECUTOR;
 use crate::container::modes::{Mode, PrivilegedAs, mode_env};
 use crate::container::oci::{self, seccomp::kernel_version};
 use crate::container::run as docker_run;
 use crate::guest::GuestContainer;
-use crate::guest_run::{self, ColumnInfo, ExecutorSettings};
+use crate::guest_run::{self, ColumnInfo};
 use crate::kernels::{self, KernelImage, KernelRef};
 use crate::model::{ColumnRun, Phases, User};
-use crate::qemu::{self, Accel};
+use crate::qemu;
 use crate::runtimes::{self, Runtime};
 use crate::target::{Ctx, Job, PrepareInput, Target, TargetKind, TargetSpec};
 use crate::util::file_stem;
+use crate::vm_column::VmMachine;
 
 pub struct Kind;
 pub static KIND: Kind = Kind;
@@ -81,40 +81,22 @@ impl TargetKind for Kind {
         let (k, m) = split(spec.arg()).unwrap_or_else(|| unreachable!("parsed by this kind"));
         Box::new(VmContainer {
             spec: spec.clone(),
-            kref: KernelRef::Debian(k.to_string()),
+            vm: VmMachine::new(KernelRef::Debian(k.to_string())),
             mode: Mode::parse(m).unwrap_or(Mode::Default),
-            kernel: None,
             runtime: None,
-            accel: Accel::Tcg,
-            time_scale: 1.0,
-            initrd: None,
-            disk: None,
         })
     }
 }
 
 pub struct VmContainer {
     spec: TargetSpec,
-    kref: KernelRef,
+    vm: VmMachine,
     mode: Mode,
-    kernel: Option<KernelImage>,
+    /// crun, known after `check`.
     runtime: Option<Runtime>,
-    accel: Accel,
-    time_scale: f64,
-    initrd: Option<PathBuf>,
-    disk: Option<PathBuf>,
 }
 
 impl VmContainer {
-    fn executor(&self, ctx: &Ctx) -> ExecutorSettings {
-        ExecutorSettings {
-            parallel: ctx.settings.guest_parallel,
-            timeout: ctx.settings.test_timeout.mul_f64(self.time_scale),
-            time_scale: self.time_scale,
-            batch: ctx.settings.guest_batch,
-            inject: ctx.settings.inject.clone(),
-        }
-    }
 
     /// The container: crun's command line and the mode's configuration for this kernel.
     fn container(&self, kernel: &KernelImage) -> Result<GuestContainer> {
@@ -168,27 +150,20 @@ impl Target for VmContainer {
     }
 
     fn check(&mut self, ctx: &Ctx, _users: &[User], phases: &mut Phases) -> Result<()> {
-        qemu::check_installed()?;
-        self.accel = ctx.settings.accel.unwrap_or_else(Accel::detect);
-        self.time_scale = ctx.settings.time_scale.unwrap_or(self.accel.default_time_scale());
+        self.vm.check(ctx, &self.spec, phases)?;
+        // crun is fetched like a kernel: its time counts as the kernels'.
         let t = Instant::now();
-        ctx.progress.say(&format!("kernel for {}: resolving", self.spec));
-        let img = kernels::resolve(&self.kref, &ctx.settings.cache_dir, ctx.settings.refresh_kernels)?;
-        ctx.progress.say(&format!("kernel for {}: {} ({})", self.spec, img.release, img.source));
         let rt = runtimes::crun(&ctx.settings.cache_dir, ctx.settings.refresh_kernels)?;
         ctx.progress.say(&format!("runtime for {}: {}", self.spec, rt.describe()));
-        self.kernel = Some(img);
         self.runtime = Some(rt);
         phases.kernels_ms += t.elapsed().as_millis() as u64;
-        phases.accel = Some(self.accel.name().into());
-        phases.time_scale = Some(self.time_scale);
         Ok(())
     }
 
     fn prepare(&mut self, ctx: &Ctx, input: &PrepareInput, phases: &mut Phases) -> Result<()> {
         let t = Instant::now();
         let b = input.bundle.context("a VM needs the bundle")?;
-        let kernel = self.kernel.as_ref().context("the kernel was not resolved")?;
+        let kernel = self.vm.kernel()?.clone();
         let rt = self.runtime.as_ref().context("crun was not fetched")?;
         for lib in &rt.meta.from_bundle {
             let rel = lib.trim_start_matches('/');
@@ -196,15 +171,13 @@ impl Target for VmContainer {
                 anyhow::bail!("crun needs {lib}, which the bundle does not carry (the host's C library is not the one crun {} was built for)", rt.meta.version);
             }
         }
-        let packed = ctx.shared.once(|| qemu::Packed(qemu::pack(b, &|m| ctx.progress.say(m)).map_err(|e| format!("{e:#}"))));
-        let (base, disk, size) = packed.0.clone().map_err(anyhow::Error::msg)?;
-        phases.initramfs_bytes = Some(size);
-        let mut gp = docker_run::guest_plan(b, input.plan, input.users, &self.executor(ctx), mode_env(self.mode, None));
+        let base = self.vm.pack(ctx, b, phases)?;
+        let mut gp = docker_run::guest_plan(b, input.plan, input.users, &self.vm.executor(ctx), mode_env(self.mode, None));
         gp.results = "/dev/ttyS1".into();
-        gp.disk = disk.as_ref().map(|_| bundle::GUEST_DISK_DEVICE.to_string());
-        gp.container = Some(self.container(kernel)?);
+        gp.disk = self.vm.guest_disk();
+        gp.container = Some(self.container(&kernel)?);
         let config = kernel.config_file();
-        let path = ctx.log_dir.join(format!("{}.initrd.cpio", file_stem(self.spec.name())));
+        let path = VmMachine::initrd_path(ctx, &self.spec);
         qemu::write_initrd(&base, &gp, config.as_deref(), &path)?;
         // crun and its libraries.
         let mut files = Vec::new();
@@ -216,19 +189,16 @@ impl Target for VmContainer {
         data.extend_from_slice(&qemu::files_cpio(&files)?);
         std::fs::write(&path, data)?;
         let _ = std::fs::write(ctx.log_dir.join(format!("{}.config.json", file_stem(self.spec.name()))), serde_json::to_vec_pretty(&gp.container.as_ref().map(|c| &c.config))?);
-        self.initrd = Some(path);
-        self.disk = disk;
+        self.vm.set_initrd(path);
         phases.bundle_ms += t.elapsed().as_millis() as u64;
         Ok(())
     }
 
     fn run(&self, ctx: &Ctx, job: &Job) -> Result<Vec<ColumnRun>> {
         let target = self.spec.name();
-        let kernel = self.kernel.as_ref().context("the kernel was not resolved")?;
+        let kernel = self.vm.kernel()?;
         let rt = self.runtime.as_ref().context("crun was not fetched")?;
-        let initrd = self.initrd.as_ref().context("the initramfs was not written")?;
-        let planned = job.plan.len() * job.users.len();
-        let out = crate::vm_column::run_column(ctx, target, crate::vm_column::Machine { vmlinuz: &kernel.vmlinuz, initrd, disk: self.disk.clone(), accel: self.accel, time_scale: self.time_scale }, planned)?;
+        let out = self.vm.run(ctx, target, job.plan.len() * job.users.len())?;
         let mut notes = kernel.config_notes.clone();
         notes.push(format!(
             "docker's {} mode as an OCI configuration (logs/{}.config.json), run by {} in the VM",
@@ -247,7 +217,7 @@ impl Target for VmContainer {
     }
 
     fn kernel(&self) -> (Option<String>, Option<String>) {
-        KernelImage::release_and_source(self.kernel.as_ref())
+        KernelImage::release_and_source(self.vm.kernel.as_ref())
     }
 }
 
@@ -275,17 +245,7 @@ mod tests {
     #[test]
     fn the_container_is_the_modes_configuration_for_the_vms_kernel() {
         let spec = KIND.parse("vm:5.10+shm-small").unwrap().unwrap();
-        let t = VmContainer {
-            spec,
-            kref: KernelRef::Debian("5.10".into()),
-            mode: Mode::ShmSmall,
-            kernel: None,
-            runtime: None,
-            accel: Accel::Tcg,
-            time_scale: 2.0,
-            initrd: None,
-            disk: None,
-        };
+        let t = VmContainer { spec, vm: VmMachine::new(KernelRef::Debian("5.10".into())), mode: Mode::ShmSmall, runtime: None };
         let k = KernelImage { name: "5.10".into(), vmlinuz: "/k".into(), release: "5.10.0-35-cloud-amd64".into(), source: "x".into(), config_notes: vec![] };
         let c = t.container(&k).unwrap();
         assert_eq!(c.runtime, "/ipcspec/oci/crun");

@@ -27,3 +27,50 @@ pub fn run(c: &mut std::process::Command) -> (i32, String) {
     let text = format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
     (o.status.code().unwrap_or(-1), text)
 }
+
+/// Start the runner with `args`, writing its results as JSON to `out`, quietly, its output
+/// piped (for the tests that signal or kill it while it runs).
+#[allow(dead_code)]
+pub fn spawn_json(out: &std::path::Path, args: &[&str]) -> std::process::Child {
+    ipcspec()
+        .args(args)
+        .args(["--format", "json", "--quiet", "--out"])
+        .arg(out)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+/// Run it to the end ([`spawn_json`]): exit status, results.json, stdout + stderr.
+#[allow(dead_code)]
+pub fn run_json(out: &std::path::Path, args: &[&str]) -> (i32, serde_json::Value, String) {
+    finished_json(spawn_json(out, args), out)
+}
+
+/// Wait for a runner started by [`spawn_json`]: exit status, results.json, stdout + stderr.
+#[allow(dead_code)]
+pub fn finished_json(child: std::process::Child, out: &std::path::Path) -> (i32, serde_json::Value, String) {
+    let o = child.wait_with_output().unwrap();
+    let text = format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+    let json = std::fs::read(out.join("results.json")).unwrap_or_else(|_| panic!("no results.json: {text}"));
+    (o.status.code().unwrap_or(-1), serde_json::from_slice(&json).unwrap(), text)
+}
+
+/// The cells of a column of results.json: (test id, cell).
+#[allow(dead_code)]
+pub fn cells<'a>(doc: &'a serde_json::Value, column: &str) -> Vec<(&'a str, &'a serde_json::Value)> {
+    doc["tests"].as_array().unwrap().iter().map(|r| (r["id"].as_str().unwrap(), &r["cells"][column])).collect()
+}
+
+/// Send `signal` to a running runner and wait: it must end within 30 s with the status of
+/// that signal (128 + signal) after cleaning up.
+#[allow(dead_code)]
+pub fn interrupt(child: &mut std::process::Child, signal: i32) {
+    // SAFETY: kill(2) on our own child.
+    unsafe { libc::kill(child.id() as i32, signal) };
+    let t = std::time::Instant::now();
+    let st = child.wait().unwrap();
+    assert!(t.elapsed() < std::time::Duration::from_secs(30), "the runner took {:?} to stop", t.elapsed());
+    assert_eq!(st.code(), Some(128 + signal), "{st}");
+}
