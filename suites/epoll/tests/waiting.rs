@@ -15,10 +15,10 @@ use fixtures::clock::timespec;
 use fixtures::facility::{self, Availability};
 use fixtures::kinds::Kind;
 use fixtures::poll::{Epoll, epoll_wait};
-use fixtures::signals::{block, count, install_counter, is_blocked, is_pending, sigset};
+use fixtures::signals::{count, install_counter, is_blocked, is_pending, sigset, with_blocked_and_pending};
 use fixtures::{assert_errno, needs, run_in_child, variant};
 use nix::errno::Errno;
-use nix::sys::signal::{SaFlags, Signal, raise};
+use nix::sys::signal::{SaFlags, Signal};
 use rstest::rstest;
 use rstest_reuse::apply;
 
@@ -61,17 +61,6 @@ macro_rules! require_epoll_pwait2 {
             other => needs!(available(other)),
         }
     };
-}
-
-/// In a child: SIGUSR1 gets a counting handler and is blocked and pending when `f` runs.
-fn with_sigusr1_blocked_and_pending(f: impl FnOnce()) {
-    run_in_child("SIGUSR1 blocked and pending", || {
-        install_counter(Signal::SIGUSR1, SaFlags::empty());
-        block(Signal::SIGUSR1);
-        raise(Signal::SIGUSR1).unwrap();
-        f();
-    })
-    .expect_success();
 }
 
 /// epoll_wait(2): "specifying a timeout equal to zero cause epoll_wait() to return
@@ -217,7 +206,7 @@ fn a_pending_signal_unblocked_by_the_mask_interrupts_at_once(#[case] call: Call)
     }
     let p = Kind::Pipe.pair();
     let ep = watching(p.rx(), IN, 1);
-    with_sigusr1_blocked_and_pending(|| {
+    with_blocked_and_pending(Signal::SIGUSR1, || {
         let open = sigset(&[]);
         let r = match call {
             Call::EpollPwait => epoll_pwait(&ep, 4, 5000, Some(&open)),
@@ -240,7 +229,7 @@ fn a_pending_signal_unblocked_by_the_mask_interrupts_at_once(#[case] call: Call)
 fn a_blocked_pending_signal_does_not_interrupt_epoll_wait() {
     let p = Kind::Pipe.pair();
     let ep = watching(p.rx(), IN, 1);
-    with_sigusr1_blocked_and_pending(|| {
+    with_blocked_and_pending(Signal::SIGUSR1, || {
         assert_eq!(ep.wait(4, 20), Ok(vec![]));
         assert_eq!(count(Signal::SIGUSR1), 0);
         assert!(is_pending(Signal::SIGUSR1));

@@ -8,23 +8,12 @@
 use std::time::Duration;
 
 use fixtures::kinds::Kind;
-use fixtures::signals::{block, count, current_mask, install_counter, is_pending, set_contains, sigset};
-use fixtures::{assert_errno, run_in_child};
+use fixtures::signals::{count, current_mask, install_counter, is_pending, set_contains, sigset, with_blocked_and_pending};
+use fixtures::assert_errno;
 use nix::errno::Errno;
-use nix::sys::signal::{SaFlags, Signal, raise};
+use nix::sys::signal::{SaFlags, Signal};
 use poll_select::waits::{Wait, blocked_waiter};
 use rstest::rstest;
-
-/// In a child: SIGUSR1 gets a counting handler and is blocked and pending when `f` runs.
-fn with_sigusr1_blocked_and_pending(f: impl FnOnce()) {
-    run_in_child("SIGUSR1 blocked and pending", || {
-        install_counter(Signal::SIGUSR1, SaFlags::empty());
-        block(Signal::SIGUSR1);
-        raise(Signal::SIGUSR1).unwrap();
-        f();
-    })
-    .expect_success();
-}
 
 /// select(2): pselect "first replaces the current signal mask by the one pointed to by
 /// sigmask, then does the select function" — atomically. A signal blocked and already
@@ -36,7 +25,7 @@ fn with_sigusr1_blocked_and_pending(f: impl FnOnce()) {
 #[case::pselect(Wait::Pselect)]
 fn a_pending_signal_unblocked_by_the_mask_interrupts_at_once(#[case] call: Wait) {
     let p = Kind::Pipe.pair();
-    with_sigusr1_blocked_and_pending(|| {
+    with_blocked_and_pending(Signal::SIGUSR1, || {
         assert!(is_pending(Signal::SIGUSR1));
         let open = sigset(&[]);
         assert_errno!(call.readable(p.rx(), Some(Duration::from_secs(5)), Some(&open)), Errno::EINTR);
@@ -63,7 +52,7 @@ fn a_pending_signal_unblocked_by_the_mask_interrupts_at_once(#[case] call: Wait)
 #[case::pselect_null_mask(Wait::Pselect)]
 fn a_blocked_pending_signal_does_not_interrupt(#[case] call: Wait) {
     let p = Kind::Pipe.pair();
-    with_sigusr1_blocked_and_pending(|| {
+    with_blocked_and_pending(Signal::SIGUSR1, || {
         assert_eq!(call.readable(p.rx(), Some(Duration::from_millis(20)), None), Ok(0));
         assert_eq!(count(Signal::SIGUSR1), 0);
         assert!(is_pending(Signal::SIGUSR1));
