@@ -7,7 +7,7 @@
 
 use epoll::cases::every_kind;
 use epoll::{ET, IN, OUT, watching};
-use fixtures::gate::stable_patch_level;
+use fixtures::gate::{kernel_and_patch, stable_patch_level};
 use fixtures::kinds::Kind;
 use fixtures::{kernel_at_least, kernel_version, needs, variant};
 use rstest::rstest;
@@ -175,7 +175,7 @@ fn a_second_pipe_write_re_arms_depending_on_the_kernel(#[case] kind: Kind) {
     p.send(b"a");
     assert_eq!(ep.ready(), vec![(IN, 1)]);
     p.send(b"b");
-    let why = format!("kernel {} (stable patch level {})", kernel_version(), stable_patch_level());
+    let why = kernel_and_patch();
     let expected = if pipe_writes_always_wake_readers() {
         variant::observed("re-arms", format_args!("a second write into a non-empty pipe wakes EPOLLET readers: {why}"));
         vec![(IN, 1)]

@@ -1,7 +1,7 @@
 //! Option numbers and flags of the inet protocols added to the uapi headers since Linux
-//! 5.10 (linux/in.h, linux/tcp.h, linux/errqueue.h) that the libc crate may lack, and the
-//! running kernel described for a variant's why. The SOL_SOCKET options and SO_TIMESTAMPING
-//! flags, which the AF_UNIX suite needs too, are in `fixtures::uapi`.
+//! 5.10 (linux/in.h, linux/tcp.h, linux/errqueue.h) that the libc crate may lack. The
+//! SOL_SOCKET options and SO_TIMESTAMPING flags, which the AF_UNIX suite needs too, are in
+//! `fixtures::uapi`.
 
 use libc::c_int;
 
@@ -19,7 +19,3 @@ pub const TCP_DELACK_MAX_US: c_int = 46;
 /// linux/errqueue.h: SO_EE_ORIGIN_TIMESTAMPING, the origin of a timestamp report.
 pub const SO_EE_ORIGIN_TIMESTAMPING: u8 = 4;
 
-/// The running kernel and its stable patch level, for the variants' why.
-pub fn kernel_and_patch() -> String {
-    format!("kernel {} (stable patch level {})", fixtures::kernel_version(), fixtures::gate::stable_patch_level())
-}

@@ -12,6 +12,7 @@
 
 use std::os::fd::OwnedFd;
 
+use fixtures::gate::kernel_and_patch;
 use fixtures::net::{recv, send};
 use fixtures::{assert_errno, kernel_at_least, variant};
 use nix::errno::Errno;
@@ -139,11 +140,6 @@ fn recv_msg_oob_without_urgent_data_on_a_stream() {
     let expected = if stream_oob() { Errno::EINVAL } else { Errno::EOPNOTSUPP };
     assert_errno!(recv(&b, &mut buf, libc::MSG_OOB | libc::MSG_DONTWAIT), expected);
     assert_eq!(recv_vec(&b, 8, libc::MSG_DONTWAIT).as_deref(), Ok(&b"plain"[..]));
-}
-
-/// Where a kernel fix is, for the variants' why.
-fn kernel_and_patch() -> String {
-    format!("kernel {} (stable patch level {})", fixtures::kernel_version(), fixtures::gate::stable_patch_level())
 }
 
 /// sockatmark(3): "returns a value indicating whether or not the socket referred to by the

@@ -8,7 +8,7 @@
 //! not, and reports which it saw.
 
 use fixtures::caps::drop_effective;
-use fixtures::gate::{Cap, has_cap};
+use fixtures::gate::{Cap, has_cap, kernel_and_patch};
 use fixtures::net::{getsockopt_int, setsockopt_int};
 use fixtures::privilege::drop_to_nobody;
 use fixtures::uapi::{
@@ -25,11 +25,6 @@ use serial_test::{parallel, serial};
 use unix_sockets::SockType;
 use unix_sockets::calls::{getsockopt_bytes, socketpair};
 use unix_sockets::cases::socket_types;
-
-/// The running kernel and its stable patch level, for the variants' why.
-fn kernel_and_patch() -> String {
-    format!("kernel {} (stable patch level {})", kernel_version(), fixtures::gate::stable_patch_level())
-}
 
 /// SO_REUSEPORT is for inet sockets: since commit 5b0af621c3f6 ("net: restrict SO_REUSEPORT
 /// to inet sockets", 6.13; stable 6.1.124 and 6.12.9 by Debian's changelogs; not 5.10)
