@@ -82,9 +82,10 @@ fn restrict_self(attr: &RulesetAttr) {
     assert_eq!(r, 0, "landlock_restrict_self: {}", Errno::last());
 }
 
-/// A Landlock feature that came with ABI `abi` (Linux `kernel`): `what` it is and what it
-/// `does` (for the variant's explanation).
+/// A Landlock feature (its uapi `name`) that came with ABI `abi` (Linux `kernel`): `what`
+/// it is and what it `does` (for the variant's explanation).
 struct Feature {
+    name: &'static str,
     abi: i32,
     kernel: &'static str,
     what: &'static str,
@@ -92,11 +93,13 @@ struct Feature {
 }
 
 impl Feature {
-    /// Whether the Landlock of ABI `abi` knows the feature: if it does, `present` is reported
-    /// and true returned; if not, `absent` is reported, landlock_create_ruleset(2) with
-    /// `attr` (which asks for the feature) is asserted to fail with `refused`, and false
-    /// returned.
-    fn is_known_or_refused(&self, abi: i32, attr: &RulesetAttr, refused: Errno) -> bool {
+    /// Whether the feature can be used here. Without a working Landlock, as
+    /// [`landlock_or_absent`] (the refusal asserted, `absent` or `blocked` reported): false.
+    /// With a Landlock of a lower ABI: `absent` reported, landlock_create_ruleset(2) with
+    /// `attr` (which asks for the feature) asserted to fail with `refused`, false. Otherwise
+    /// `present` reported, true.
+    fn is_usable(&self, attr: &RulesetAttr, refused: Errno) -> bool {
+        let Some(abi) = landlock_or_absent(self.abi, self.name) else { return false };
         if abi < self.abi {
             variant::absent(format_args!("Landlock ABI {abi}: {} came with ABI {} ({})", self.what, self.abi, self.kernel));
             assert_errno!(create_ruleset(attr), refused);
@@ -134,10 +137,15 @@ fn bound(ty: libc::c_int, addr: &SockAddr) -> OwnedFd {
 #[test]
 #[serial]
 fn landlock_scope_keeps_abstract_sockets_outside_the_domain_out_of_reach() {
-    let Some(abi) = landlock_or_absent(6, "LANDLOCK_SCOPE_ABSTRACT_UNIX_SOCKET") else { return };
     let attr = RulesetAttr { scoped: LANDLOCK_SCOPE_ABSTRACT_UNIX_SOCKET, ..RulesetAttr::default() };
-    let known = Feature { abi: 6, kernel: "6.12", what: "abstract-socket scoping", does: "scopes abstract AF_UNIX sockets" };
-    if !known.is_known_or_refused(abi, &attr, Errno::E2BIG) {
+    let scope = Feature {
+        name: "LANDLOCK_SCOPE_ABSTRACT_UNIX_SOCKET",
+        abi: 6,
+        kernel: "6.12",
+        what: "abstract-socket scoping",
+        does: "scopes abstract AF_UNIX sockets",
+    };
+    if !scope.is_usable(&attr, Errno::E2BIG) {
         return;
     }
     let stream_addr = SockAddr::unique_abstract("ll-stream");
@@ -176,10 +184,15 @@ fn landlock_scope_keeps_abstract_sockets_outside_the_domain_out_of_reach() {
 #[test]
 #[serial]
 fn landlock_resolve_unix_keeps_pathname_sockets_outside_the_domain_out_of_reach() {
-    let Some(abi) = landlock_or_absent(9, "LANDLOCK_ACCESS_FS_RESOLVE_UNIX") else { return };
     let attr = RulesetAttr { handled_access_fs: LANDLOCK_ACCESS_FS_RESOLVE_UNIX, ..RulesetAttr::default() };
-    let known = Feature { abi: 9, kernel: "7.1", what: "LANDLOCK_ACCESS_FS_RESOLVE_UNIX", does: "governs pathname AF_UNIX sockets" };
-    if !known.is_known_or_refused(abi, &attr, Errno::EINVAL) {
+    let right = Feature {
+        name: "LANDLOCK_ACCESS_FS_RESOLVE_UNIX",
+        abi: 9,
+        kernel: "7.1",
+        what: "LANDLOCK_ACCESS_FS_RESOLVE_UNIX",
+        does: "governs pathname AF_UNIX sockets",
+    };
+    if !right.is_usable(&attr, Errno::EINVAL) {
         return;
     }
     let s = Scratch::new();
