@@ -12,6 +12,7 @@ use epoll::cases::every_kind;
 use epoll::{ET, IN, blocked_waiter, epoll_pwait, epoll_pwait2, epoll_pwait2_probe, watching};
 use fixtures::child::await_child_state;
 use fixtures::clock::timespec;
+use fixtures::deadline::assert_waited_at_least;
 use fixtures::facility::{self, Availability};
 use fixtures::kinds::Kind;
 use fixtures::poll::{Epoll, epoll_wait};
@@ -83,11 +84,7 @@ fn a_positive_timeout_expires_after_at_least_that_long() {
     let ep = watching(p.rx(), IN, 1);
     let start = Instant::now();
     assert_eq!(ep.wait(4, 30), Ok(vec![]));
-    assert!(
-        start.elapsed() >= Duration::from_millis(30),
-        "returned after {:?}",
-        start.elapsed()
-    );
+    assert_waited_at_least(start, Duration::from_millis(30));
 }
 
 /// epoll_wait(2): "Specifying a timeout of -1 causes epoll_wait() to block indefinitely"
@@ -271,11 +268,7 @@ fn epoll_pwait2_takes_a_timespec_timeout_since_5_11() {
     let ep = watching(p.rx(), IN, 1);
     let start = Instant::now();
     assert_eq!(epoll_pwait2(&ep, 4, Some(&timespec(Duration::from_millis(20))), None), Ok(vec![]));
-    assert!(
-        start.elapsed() >= Duration::from_millis(20),
-        "returned after {:?}",
-        start.elapsed()
-    );
+    assert_waited_at_least(start, Duration::from_millis(20));
 }
 
 /// epoll_wait(2): the epoll_pwait2 timeout "functions the same as in pselect(2) and
