@@ -7,29 +7,14 @@
 use std::os::fd::AsFd;
 use std::sync::mpsc;
 
-use fixtures::facility::Availability;
 use fixtures::io::{fd_flags, status_flags};
 use fixtures::poll::{Epoll, revents, revents_now, wait_for_events};
 use fixtures::procfs::{gettid, nonexistent_pid};
 use fixtures::{assert_errno, needs, variant};
 use nix::errno::Errno;
-use pidfd::calls::{PIDFD_NONBLOCK, PIDFD_THREAD, Waited, fdinfo_pid, pidfd_open, pidfd_open_here, pidfds_usable, waitid};
+use pidfd::calls::{PIDFD_NONBLOCK, PIDFD_THREAD, Waited, fdinfo_pid, pidfd_open, pidfds_usable, waitid};
 use pidfd::held::Held;
-
-/// The prerequisite of the pidfd_open(2) tests: the call is here (`present`); a kernel
-/// without it (ENOSYS before 5.3) reports `absent` and the test passes on that documented
-/// answer; a seccomp filter is `blocked` (SKIP).
-macro_rules! needs_pidfd_open {
-    () => {
-        match pidfd_open_here() {
-            Availability::Absent(why) => {
-                variant::absent(why);
-                return;
-            }
-            here => needs!(available(here)),
-        }
-    };
-}
+use pidfd::needs_pidfd_open;
 
 /// pidfd_open(2): "the close-on-exec flag is set on the file descriptor"; "PIDFD_NONBLOCK
 /// (since Linux 5.10) Return a nonblocking file descriptor"; NOTES: "When the task that it
