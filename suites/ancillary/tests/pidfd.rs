@@ -12,9 +12,7 @@ use ancillary::{
     PIDFD_INFO_EXIT, SCM_PIDFD, SO_PASSPIDFD, SO_PEERPIDFD, SockType, abstract_listener, pidfd_exit_info, pidfd_pid, socketpair,
 };
 use fixtures::io::{fd_flags, owned};
-use fixtures::net::{
-    SockAddr, accept4, bind, connect, connect_to, getsockopt_int, loopback_listener, setsockopt_int, socket,
-};
+use fixtures::net::{SockAddr, accept4, bind, connect, connect_to, getsockopt_int, loopback_listener, setsockopt_int, socket};
 use fixtures::{Agent, assert_errno, kernel_at_least, kernel_version, spawn, variant};
 use nix::errno::Errno;
 use rstest::rstest;

@@ -18,4 +18,3 @@ pub const TCP_DELACK_MAX_US: c_int = 46;
 
 /// linux/errqueue.h: SO_EE_ORIGIN_TIMESTAMPING, the origin of a timestamp report.
 pub const SO_EE_ORIGIN_TIMESTAMPING: u8 = 4;
-

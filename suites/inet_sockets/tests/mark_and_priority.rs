@@ -8,8 +8,7 @@
 //! the kernel lacks the change, and reports which it saw.
 
 use fixtures::caps::drop_effective;
-use fixtures::gate::kernel_and_patch;
-use fixtures::gate::Cap;
+use fixtures::gate::{Cap, kernel_and_patch};
 use fixtures::net::{getsockopt_int, send_to, setsockopt_int};
 use fixtures::poll::wait_for_events;
 use fixtures::privilege::drop_to_nobody;

@@ -11,8 +11,8 @@ use fixtures::{assert_errno, needs, run_in_child, variant};
 use nix::errno::Errno;
 use pidfd::calls::{Waited, fdinfo_pid, pidfds_usable, waitid};
 use pidfd::held::Held;
-use pidfd::needs_pidfd_open;
 use pidfd::info::{PIDFD_INFO_EXIT, SIZE_VER1, get_info};
+use pidfd::needs_pidfd_open;
 
 /// clone(2), CLONE_PIDFD (since Linux 5.2): "If this flag is specified, a PID file
 /// descriptor referring to the child process is allocated and placed at a specified location

@@ -7,8 +7,8 @@ use fixtures::{assert_errno, needs, run_in_child, spawn, variant};
 use nix::errno::Errno;
 use nix::sys::signal::Signal;
 use pidfd::calls::{
-    PIDFD_SELF_THREAD, PIDFD_SELF_THREAD_GROUP, PIDFD_SIGNAL_PROCESS_GROUP, PIDFD_SIGNAL_THREAD,
-    PIDFD_SIGNAL_THREAD_GROUP, pidfd_open, pidfds_usable, send_signal, send_signal_raw, waitid,
+    PIDFD_SELF_THREAD, PIDFD_SELF_THREAD_GROUP, PIDFD_SIGNAL_PROCESS_GROUP, PIDFD_SIGNAL_THREAD, PIDFD_SIGNAL_THREAD_GROUP, pidfd_open,
+    pidfds_usable, send_signal, send_signal_raw, waitid,
 };
 use pidfd::held::Held;
 use pidfd::needs_pidfd_open;

@@ -7,13 +7,13 @@
 
 use std::time::Duration;
 
+use fixtures::assert_errno;
 use fixtures::kinds::Kind;
 use fixtures::signals::{count, current_mask, install_counter, is_pending, set_contains, sigset, with_blocked_and_pending};
-use fixtures::assert_errno;
 use nix::errno::Errno;
 use nix::sys::signal::{SaFlags, Signal};
-use poll_select::waits::{Wait, blocked_waiter};
 use poll_select::cases::masked_waits;
+use poll_select::waits::{Wait, blocked_waiter};
 use rstest::rstest;
 use rstest_reuse::apply;
 

@@ -14,11 +14,11 @@ use std::os::fd::OwnedFd;
 
 use fixtures::gate::kernel_and_patch;
 use fixtures::net::{recv, send};
+use fixtures::uapi::SIOCATMARK;
 use fixtures::{assert_errno, kernel_at_least, variant};
 use nix::errno::Errno;
 use rstest::rstest;
 use serial_test::parallel;
-use fixtures::uapi::SIOCATMARK;
 use unix_sockets::calls::{ioctl_int, recv_vec, socketpair};
 use unix_sockets::cases::message_types;
 use unix_sockets::SockType;
