@@ -86,6 +86,18 @@ pub fn socketpair(ty: SockType, flags: libc::c_int) -> (OwnedFd, OwnedFd) {
     fixtures::net::socketpair(ty.raw() | flags).unwrap_or_else(|e| panic!("socketpair({ty:?}): {e}"))
 }
 
+/// An AF_UNIX socket of `ty` bound to a new abstract name made from `tag` and listening
+/// (backlog 4), which must succeed: (the listener, its address).
+#[track_caller]
+pub fn abstract_listener(ty: SockType, tag: &str) -> (OwnedFd, fixtures::net::SockAddr) {
+    use fixtures::net::{SockAddr, bind, listen, socket};
+    let addr = SockAddr::unique_abstract(tag);
+    let l = socket(libc::AF_UNIX, ty.raw(), 0).unwrap();
+    bind(&l, &addr).unwrap();
+    listen(&l, 4).unwrap();
+    (l, addr)
+}
+
 /// A close-on-exec pipe: (read end, write end).
 pub fn pipe() -> (OwnedFd, OwnedFd) {
     nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).expect("pipe2")

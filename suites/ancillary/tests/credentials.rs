@@ -6,7 +6,7 @@ use std::os::fd::{AsRawFd, OwnedFd};
 
 use ancillary::cases::{connection_types, socket_types};
 use ancillary::cmsg::{cmsg_space, credentials, recvmsg, rights, sendmsg, space_for_fds};
-use ancillary::{SockType, pipe, same_description, socketpair};
+use ancillary::{SockType, abstract_listener, pipe, same_description, socketpair};
 use fixtures::net::{getsockopt_int, setsockopt_int};
 use fixtures::privilege::{NOBODY, drop_to_nobody};
 use fixtures::sync::channel;
@@ -365,11 +365,8 @@ fn pass_options_on_an_inet_socket_fail_eopnotsupp(#[case] opt: libc::c_int, #[ca
 #[rstest]
 #[parallel]
 fn so_passcred_of_the_listener_is_copied_at_connect_time(#[case] ty: SockType) {
-    use fixtures::net::{SockAddr, accept4, bind, connect, listen, socket};
-    let addr = SockAddr::unique_abstract("passcred");
-    let l = socket(libc::AF_UNIX, ty.raw(), 0).unwrap();
-    bind(&l, &addr).unwrap();
-    listen(&l, 4).unwrap();
+    use fixtures::net::{accept4, connect, socket};
+    let (l, addr) = abstract_listener(ty, "passcred");
     // Set before connect: inherited everywhere.
     setsockopt_int(&l, libc::SOL_SOCKET, libc::SO_PASSCRED, 1).unwrap();
     let early = socket(libc::AF_UNIX, ty.raw(), 0).unwrap();

@@ -8,11 +8,11 @@
 
 use ancillary::cases::{connection_types, socket_types};
 use ancillary::cmsg::{recvmsg, sendmsg};
-use ancillary::{PIDFD_INFO_EXIT, SCM_PIDFD, SO_PASSPIDFD, SO_PEERPIDFD, SockType, pidfd_exit_info, pidfd_pid, socketpair};
-use fixtures::io::{fd_flags, owned};
-use fixtures::net::{
-    SockAddr, accept4, bind, connect, connect_to, getsockopt_int, listen, loopback_listener, setsockopt_int, socket,
+use ancillary::{
+    PIDFD_INFO_EXIT, SCM_PIDFD, SO_PASSPIDFD, SO_PEERPIDFD, SockType, abstract_listener, pidfd_exit_info, pidfd_pid, socketpair,
 };
+use fixtures::io::{fd_flags, owned};
+use fixtures::net::{SockAddr, accept4, bind, connect, connect_to, getsockopt_int, loopback_listener, setsockopt_int, socket};
 use fixtures::{Agent, assert_errno, kernel_at_least, kernel_version, spawn, variant};
 use nix::errno::Errno;
 use rstest::rstest;
@@ -29,10 +29,7 @@ use serial_test::{parallel, serial};
 #[rstest]
 #[serial]
 fn so_peerpidfd_gives_a_pidfd_for_the_connecting_process(#[case] ty: SockType) {
-    let addr = SockAddr::unique_abstract("pidfd");
-    let l = socket(libc::AF_UNIX, ty.raw(), 0).unwrap();
-    bind(&l, &addr).unwrap();
-    listen(&l, 4).unwrap();
+    let (l, addr) = abstract_listener(ty, "pidfd");
     let client = Agent::<(), ()>::spawn("client", |serve| {
         let c = socket(libc::AF_UNIX, ty.raw(), 0).unwrap();
         connect(&c, &addr).unwrap();
@@ -185,10 +182,7 @@ fn connect_then_exit_and_be_reaped(addr: &SockAddr, ty: SockType, code: i32) {
 #[rstest]
 #[serial]
 fn so_peerpidfd_of_a_reaped_peer_depends_on_the_kernel(#[case] ty: SockType) {
-    let addr = SockAddr::unique_abstract("reaped");
-    let l = socket(libc::AF_UNIX, ty.raw(), 0).unwrap();
-    bind(&l, &addr).unwrap();
-    listen(&l, 4).unwrap();
+    let (l, addr) = abstract_listener(ty, "reaped");
     connect_then_exit_and_be_reaped(&addr, ty, 7);
     let served = accept4(&l, libc::SOCK_CLOEXEC).unwrap();
     let v = kernel_version();

@@ -11,3 +11,13 @@ use rstest_reuse::template;
 #[case::shm(containers::objects::SysV::Shm)]
 #[case::sem(containers::objects::SysV::Sem)]
 pub fn sysv_kinds(#[case] kind: SysV) {}
+
+/// The three AF_UNIX socket types (unix(7)), as the raw socket(2) type: `case_1_stream`,
+/// `case_2_seqpacket`, `case_3_dgram`.
+#[template]
+#[export]
+#[rstest]
+#[case::stream(libc::SOCK_STREAM)]
+#[case::seqpacket(libc::SOCK_SEQPACKET)]
+#[case::dgram(libc::SOCK_DGRAM)]
+pub fn unix_socket_types(#[case] ty: libc::c_int) {}

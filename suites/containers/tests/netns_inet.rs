@@ -4,11 +4,9 @@
 //! /proc/sys/net directory" among others.
 
 use containers::sandbox::{enter, namespaces, sandbox};
+use fixtures::uapi::SO_NETNS_COOKIE;
 use fixtures::{assert_errno, kernel_at_least, kernel_version, needs, spawn, sysctl, variant};
 use nix::errno::Errno;
-
-/// SO_NETNS_COOKIE (include/uapi/asm-generic/socket.h).
-const SO_NETNS_COOKIE: libc::c_int = 71;
 
 /// getsockopt(SO_NETNS_COOKIE) of a new socket of `domain`/`ty`.
 fn cookie_of(domain: libc::c_int, ty: libc::c_int) -> Result<u64, Errno> {

@@ -7,6 +7,7 @@
 
 use std::path::Path;
 
+use containers::cases::unix_socket_types;
 use containers::sandbox::{enter, mount_tmpfs, namespaces, sandbox};
 use containers::sock::{accept, connected_to, listener, recv, send, unix_socket};
 use fixtures::names::unique;
@@ -15,6 +16,7 @@ use fixtures::ns::{join, ns_inode};
 use fixtures::{Agent, Scratch, assert_errno, needs, spawn};
 use nix::errno::Errno;
 use rstest::rstest;
+use rstest_reuse::apply;
 
 /// Reach `a` from a fresh socket of `ty`: connect(2) for stream and seqpacket, a datagram
 /// sent with sendto(2) for dgram.
@@ -28,10 +30,7 @@ fn reach(ty: libc::c_int, a: &SockAddr) -> Result<(), Errno> {
 /// sendto(2) (datagram) to the outer name fail with ECONNREFUSED, the error unix(7) gives
 /// for "The remote address specified by connect(2) was not a listening socket" (the name
 /// is not found); from the outer namespace the same call succeeds.
-#[rstest]
-#[case::stream(libc::SOCK_STREAM)]
-#[case::seqpacket(libc::SOCK_SEQPACKET)]
-#[case::dgram(libc::SOCK_DGRAM)]
+#[apply(unix_socket_types)]
 fn abstract_name_is_unreachable_from_another_network_namespace(#[case] ty: libc::c_int) {
     needs!(available(namespaces()));
     let a = SockAddr::abstract_unix(unique("abstract").as_bytes());
@@ -105,10 +104,7 @@ fn abstract_name_is_reachable_after_setns_into_its_network_namespace() {
 /// plays no part in finding it. A client in a new network namespace connects (stream,
 /// seqpacket) or sends (datagram) to a socket bound outside, through the shared path, and
 /// the bytes arrive.
-#[rstest]
-#[case::stream(libc::SOCK_STREAM)]
-#[case::seqpacket(libc::SOCK_SEQPACKET)]
-#[case::dgram(libc::SOCK_DGRAM)]
+#[apply(unix_socket_types)]
 fn pathname_socket_is_reachable_across_network_namespaces(#[case] ty: libc::c_int) {
     needs!(available(namespaces()));
     let s = Scratch::new();

@@ -3,6 +3,7 @@
 use std::os::fd::AsRawFd;
 
 use epoll::{ERR, ET, EXCLUSIVE, HUP, IN, ONESHOT, OUT, PRI, RDHUP, watching};
+use fixtures::gate::kernel_and_patch;
 use fixtures::kinds::Kind;
 use fixtures::poll::{Epoll, epoll_ctl};
 use fixtures::{Scratch, assert_errno, run_in_child, variant};
@@ -130,11 +131,6 @@ fn has_epoll_depth_fix() -> Option<bool> {
     fixtures::gate::has_fix((6, 17), &[(6, 1, 149), (6, 12, 43)], &[(5, 10)])
 }
 
-/// The running kernel and its stable patch level, for the variants' why.
-fn running_kernel() -> String {
-    format!("kernel {} (stable patch level {})", fixtures::kernel_version(), fixtures::gate::stable_patch_level())
-}
-
 /// epoll_ctl(2): ELOOP also when the operation "would result in ... a nesting depth of
 /// epoll instances greater than 5" (fs/eventpoll.c, EP_MAX_NESTS = 4 levels below the top).
 /// Built from the innermost instance (which watches a pipe) outwards: a chain of five
@@ -159,7 +155,7 @@ fn a_chain_of_more_than_five_instances_fails_eloop() {
             .add(eps[i - 1].fd(), IN, i as u64)
             .unwrap_or_else(|e| panic!("nesting level {i}: {e}"));
     }
-    let kernel = running_kernel();
+    let kernel = kernel_and_patch();
     let refused = if fixed {
         variant::observed("eloop", format_args!("f2e467a48287 (6.17, 6.1.149, 6.12.43) refuses the sixth level; {kernel}"));
         Errno::ELOOP
@@ -194,7 +190,7 @@ fn a_chain_grown_inwards_is_limited_to_five_instances_too() {
             .add(eps[i - 1].fd(), IN, i as u64)
             .unwrap_or_else(|e| panic!("adding level {}: {e}", i - 1));
     }
-    let kernel = running_kernel();
+    let kernel = kernel_and_patch();
     if fixed {
         variant::observed("eloop", format_args!("f2e467a48287 (6.17, 6.1.149, 6.12.43) counts the levels above; {kernel}"));
         assert_errno!(eps[1].add(eps[0].fd(), IN, 1), Errno::ELOOP);

@@ -5,9 +5,9 @@
 //! queue's wakeup re-queues an edge-triggered registration. Pair::send returns once the
 //! receiver has been notified, so an immediate epoll_wait(timeout 0) is an exact check.
 
-use epoll::cases::every_kind;
+use epoll::cases::{every_kind, pipe_kinds};
 use epoll::{ET, IN, OUT, watching};
-use fixtures::gate::stable_patch_level;
+use fixtures::gate::{kernel_and_patch, stable_patch_level};
 use fixtures::kinds::Kind;
 use fixtures::{kernel_at_least, kernel_version, needs, variant};
 use rstest::rstest;
@@ -166,16 +166,15 @@ fn pipe_writes_always_wake_readers() -> bool {
 /// "multiple events for multiple chunks" the claim is about do not happen for pipes).
 ///
 /// Kernel change: 5.14, commit 3a34b13a88ca — every pipe write wakes EPOLLET readers again, not only a write into an empty pipe (stable 5.10.56, 5.13.8).
+#[apply(pipe_kinds)]
 #[rstest]
-#[case::pipe(Kind::Pipe)]
-#[case::fifo(Kind::Fifo)]
 fn a_second_pipe_write_re_arms_depending_on_the_kernel(#[case] kind: Kind) {
     let p = kind.pair();
     let ep = watching(p.rx(), IN | ET, 1);
     p.send(b"a");
     assert_eq!(ep.ready(), vec![(IN, 1)]);
     p.send(b"b");
-    let why = format!("kernel {} (stable patch level {})", kernel_version(), stable_patch_level());
+    let why = kernel_and_patch();
     let expected = if pipe_writes_always_wake_readers() {
         variant::observed("re-arms", format_args!("a second write into a non-empty pipe wakes EPOLLET readers: {why}"));
         vec![(IN, 1)]

@@ -4,7 +4,7 @@
 
 use std::os::fd::AsRawFd;
 
-use epoll::cases::every_kind;
+use epoll::cases::{every_kind, pipe_kinds};
 use epoll::{ERR, HUP, IN, OUT, PRI, RDHUP, watching};
 use fixtures::kinds::Kind;
 use fixtures::poll::Epoll;
@@ -124,9 +124,8 @@ fn epollhup_is_reported_unrequested(#[case] kind: Kind) {
 /// epoll_ctl(2), EPOLLERR: "This event is also reported for the write end of a pipe when
 /// the read end has been closed. epoll_wait(2) will always report for this event".
 /// Registered for EPOLLIN only, the write end reports exactly EPOLLERR.
+#[apply(pipe_kinds)]
 #[rstest]
-#[case::pipe(Kind::Pipe)]
-#[case::fifo(Kind::Fifo)]
 fn epollerr_is_reported_unrequested(#[case] kind: Kind) {
     let mut p = kind.pair();
     let ep = watching(p.tx(), IN, 4);

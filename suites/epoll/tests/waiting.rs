@@ -12,13 +12,14 @@ use epoll::cases::every_kind;
 use epoll::{ET, IN, blocked_waiter, epoll_pwait, epoll_pwait2, epoll_pwait2_probe, watching};
 use fixtures::child::await_child_state;
 use fixtures::clock::timespec;
+use fixtures::deadline::assert_waited_at_least;
 use fixtures::facility::{self, Availability};
 use fixtures::kinds::Kind;
 use fixtures::poll::{Epoll, epoll_wait};
-use fixtures::signals::{block, count, install_counter, is_blocked, is_pending, sigset};
+use fixtures::signals::{count, install_counter, is_blocked, is_pending, sigset, with_blocked_and_pending};
 use fixtures::{assert_errno, needs, run_in_child, variant};
 use nix::errno::Errno;
-use nix::sys::signal::{SaFlags, Signal, raise};
+use nix::sys::signal::{SaFlags, Signal};
 use rstest::rstest;
 use rstest_reuse::apply;
 
@@ -63,17 +64,6 @@ macro_rules! require_epoll_pwait2 {
     };
 }
 
-/// In a child: SIGUSR1 gets a counting handler and is blocked and pending when `f` runs.
-fn with_sigusr1_blocked_and_pending(f: impl FnOnce()) {
-    run_in_child("SIGUSR1 blocked and pending", || {
-        install_counter(Signal::SIGUSR1, SaFlags::empty());
-        block(Signal::SIGUSR1);
-        raise(Signal::SIGUSR1).unwrap();
-        f();
-    })
-    .expect_success();
-}
-
 /// epoll_wait(2): "specifying a timeout equal to zero cause epoll_wait() to return
 /// immediately, even if no events are available."
 #[test]
@@ -94,11 +84,7 @@ fn a_positive_timeout_expires_after_at_least_that_long() {
     let ep = watching(p.rx(), IN, 1);
     let start = Instant::now();
     assert_eq!(ep.wait(4, 30), Ok(vec![]));
-    assert!(
-        start.elapsed() >= Duration::from_millis(30),
-        "returned after {:?}",
-        start.elapsed()
-    );
+    assert_waited_at_least(start, Duration::from_millis(30));
 }
 
 /// epoll_wait(2): "Specifying a timeout of -1 causes epoll_wait() to block indefinitely"
@@ -217,7 +203,7 @@ fn a_pending_signal_unblocked_by_the_mask_interrupts_at_once(#[case] call: Call)
     }
     let p = Kind::Pipe.pair();
     let ep = watching(p.rx(), IN, 1);
-    with_sigusr1_blocked_and_pending(|| {
+    with_blocked_and_pending(Signal::SIGUSR1, || {
         let open = sigset(&[]);
         let r = match call {
             Call::EpollPwait => epoll_pwait(&ep, 4, 5000, Some(&open)),
@@ -240,7 +226,7 @@ fn a_pending_signal_unblocked_by_the_mask_interrupts_at_once(#[case] call: Call)
 fn a_blocked_pending_signal_does_not_interrupt_epoll_wait() {
     let p = Kind::Pipe.pair();
     let ep = watching(p.rx(), IN, 1);
-    with_sigusr1_blocked_and_pending(|| {
+    with_blocked_and_pending(Signal::SIGUSR1, || {
         assert_eq!(ep.wait(4, 20), Ok(vec![]));
         assert_eq!(count(Signal::SIGUSR1), 0);
         assert!(is_pending(Signal::SIGUSR1));
@@ -282,11 +268,7 @@ fn epoll_pwait2_takes_a_timespec_timeout_since_5_11() {
     let ep = watching(p.rx(), IN, 1);
     let start = Instant::now();
     assert_eq!(epoll_pwait2(&ep, 4, Some(&timespec(Duration::from_millis(20))), None), Ok(vec![]));
-    assert!(
-        start.elapsed() >= Duration::from_millis(20),
-        "returned after {:?}",
-        start.elapsed()
-    );
+    assert_waited_at_least(start, Duration::from_millis(20));
 }
 
 /// epoll_wait(2): the epoll_pwait2 timeout "functions the same as in pselect(2) and

@@ -3,6 +3,7 @@
 use std::os::fd::{AsFd, AsRawFd};
 
 use fixtures::sys;
+use fixtures::uapi::SIOCATMARK;
 
 /// TCP states as reported in `tcp_info.tcpi_state` (include/net/tcp_states.h).
 pub const TCP_ESTABLISHED: u8 = 1;
@@ -11,9 +12,6 @@ pub const TCP_TIME_WAIT: u8 = 6;
 pub const TCP_CLOSE: u8 = 7;
 pub const TCP_CLOSE_WAIT: u8 = 8;
 pub const TCP_LISTEN: u8 = 10;
-
-/// SIOCATMARK from <linux/sockios.h> (not exported by the libc crate for Linux).
-pub const SIOCATMARK: libc::c_ulong = 0x8905;
 
 /// setsockopt(SO_LINGER), panicking on failure.
 #[track_caller]

@@ -4,12 +4,12 @@
 //! (ENOPROTOOPT, "The option is unknown at the level indicated") where the kernel lacks the
 //! option, and reports which it saw.
 
-use fixtures::gate::{Cap, has_cap};
+use fixtures::gate::{Cap, has_cap, kernel_and_patch};
 use fixtures::net::{bind, getsockopt_int, local_addr, setsockopt_int};
 use fixtures::{assert_errno, variant};
 use inet_sockets::addr::{Family, Proto};
 use inet_sockets::cases::transports;
-use inet_sockets::opts::{IP_LOCAL_PORT_RANGE, IP_PROTOCOL, kernel_and_patch};
+use inet_sockets::opts::{IP_LOCAL_PORT_RANGE, IP_PROTOCOL};
 use inet_sockets::sockets::{bound, ephemeral_range, socket};
 use nix::errno::Errno;
 use rstest::rstest;

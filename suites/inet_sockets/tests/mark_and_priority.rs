@@ -8,14 +8,14 @@
 //! the kernel lacks the change, and reports which it saw.
 
 use fixtures::caps::drop_effective;
-use fixtures::gate::Cap;
+use fixtures::gate::{Cap, kernel_and_patch};
 use fixtures::net::{getsockopt_int, send_to, setsockopt_int};
 use fixtures::poll::wait_for_events;
 use fixtures::privilege::drop_to_nobody;
+use fixtures::uapi::{SO_RCVMARK, SO_RCVPRIORITY};
 use fixtures::{assert_errno, kernel_at_least, needs, run_in_child, variant};
 use inet_sockets::addr::{Family, Proto};
 use inet_sockets::msg::{Cmsg, Received, recv_msg_cmsgs, send_msg};
-use inet_sockets::opts::{SO_RCVMARK, SO_RCVPRIORITY, kernel_and_patch};
 use inet_sockets::sockets::{socket, udp_bound};
 use nix::errno::Errno;
 

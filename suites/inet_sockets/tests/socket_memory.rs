@@ -4,9 +4,9 @@
 //! documents neither; the sources are net/core/sock.c and the commits named below.
 
 use fixtures::net::{getsockopt_int, setsockopt_int};
+use fixtures::uapi::SO_RESERVE_MEM;
 use fixtures::{assert_errno, kernel_at_least, kernel_version, variant};
 use inet_sockets::addr::{Family, Proto};
-use inet_sockets::opts::SO_RESERVE_MEM;
 use inet_sockets::sockets::socket;
 use nix::errno::Errno;
 

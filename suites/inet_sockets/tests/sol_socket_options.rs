@@ -9,13 +9,13 @@
 use fixtures::gate::{Cap, has_cap};
 use fixtures::net::{getsockopt_int, setsockopt_int};
 use fixtures::privilege::drop_to_nobody;
+use fixtures::uapi::{
+    SO_BUF_LOCK, SO_BUSY_POLL_BUDGET, SO_NETNS_COOKIE, SO_PREFER_BUSY_POLL, SO_TXREHASH, SOCK_RCVBUF_LOCK, SOCK_SNDBUF_LOCK,
+};
 use fixtures::{assert_errno, kernel_at_least, kernel_version, run_in_child, variant};
 use inet_sockets::addr::{Family, Proto};
 use inet_sockets::cases::transports;
 use inet_sockets::msg::getsockopt_bytes;
-use inet_sockets::opts::{
-    SO_BUF_LOCK, SO_BUSY_POLL_BUDGET, SO_NETNS_COOKIE, SO_PREFER_BUSY_POLL, SO_TXREHASH, SOCK_RCVBUF_LOCK, SOCK_SNDBUF_LOCK,
-};
 use inet_sockets::sockets::socket;
 use nix::errno::Errno;
 use rstest::rstest;

@@ -9,13 +9,14 @@
 
 use fixtures::net::{getsockopt_int, send, send_to, setsockopt_int};
 use fixtures::poll::wait_for_events;
+use fixtures::uapi::{
+    SCM_TS_OPT_ID, SOF_TIMESTAMPING_OPT_ID, SOF_TIMESTAMPING_OPT_ID_TCP, SOF_TIMESTAMPING_OPT_RX_FILTER, SOF_TIMESTAMPING_OPT_TSONLY,
+    SOF_TIMESTAMPING_SOFTWARE, SOF_TIMESTAMPING_TX_COMPLETION, SOF_TIMESTAMPING_TX_SOFTWARE,
+};
 use fixtures::{assert_errno, variant};
 use inet_sockets::addr::{Family, Proto};
 use inet_sockets::msg::{Cmsg, recv_msg_cmsgs, send_msg};
-use inet_sockets::opts::{
-    SCM_TS_OPT_ID, SO_EE_ORIGIN_TIMESTAMPING, SOF_TIMESTAMPING_OPT_ID, SOF_TIMESTAMPING_OPT_ID_TCP, SOF_TIMESTAMPING_OPT_RX_FILTER,
-    SOF_TIMESTAMPING_OPT_TSONLY, SOF_TIMESTAMPING_SOFTWARE, SOF_TIMESTAMPING_TX_COMPLETION, SOF_TIMESTAMPING_TX_SOFTWARE,
-};
+use inet_sockets::opts::SO_EE_ORIGIN_TIMESTAMPING;
 use inet_sockets::sockets::{socket, tcp_pair, udp_bound};
 use nix::errno::Errno;
 use rstest::rstest;

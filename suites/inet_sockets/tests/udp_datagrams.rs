@@ -7,6 +7,7 @@ use fixtures::{NEGATIVE_WAIT, assert_errno, needs};
 use inet_sockets::addr::{Family, Proto};
 use inet_sockets::sockets::{socket, udp_bound};
 use inet_sockets::cases::families;
+use inet_sockets::msg::recv_msg_cmsgs;
 use rstest_reuse::apply;
 use nix::errno::Errno;
 use rstest::rstest;
@@ -166,30 +167,10 @@ fn poll_reports_pollin_on_a_udp_socket_only_while_a_datagram_is_queued() {
 /// One recvmsg(2) with MSG_DONTWAIT: the datagram's length and the SO_RXQ_OVFL count
 /// attached to it (None without that control message).
 fn recv_with_drop_count(fd: &std::os::fd::OwnedFd) -> Result<(usize, Option<u32>), Errno> {
-    use std::os::fd::AsRawFd;
     let mut data = [0u8; 2048];
-    let mut iov = libc::iovec { iov_base: data.as_mut_ptr().cast(), iov_len: data.len() };
-    let mut control = [0u64; 8];
-    // SAFETY: a zeroed msghdr pointing at buffers that live for the call.
-    let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
-    msg.msg_iov = &mut iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = control.as_mut_ptr().cast();
-    msg.msg_controllen = std::mem::size_of_val(&control);
-    // SAFETY: a valid msghdr.
-    let n = fixtures::sys_size(unsafe { libc::recvmsg(fd.as_raw_fd(), &mut msg, libc::MSG_DONTWAIT) })?;
-    let mut drops = None;
-    // SAFETY: walking the control buffer the kernel filled.
-    unsafe {
-        let mut c = libc::CMSG_FIRSTHDR(&msg);
-        while !c.is_null() {
-            if (*c).cmsg_level == libc::SOL_SOCKET && (*c).cmsg_type == libc::SO_RXQ_OVFL {
-                drops = Some(std::ptr::read_unaligned(libc::CMSG_DATA(c).cast::<u32>()));
-            }
-            c = libc::CMSG_NXTHDR(&msg, c);
-        }
-    }
-    Ok((n, drops))
+    let got = recv_msg_cmsgs(fd, &mut data, libc::MSG_DONTWAIT)?;
+    let drops = got.find(libc::SOL_SOCKET, libc::SO_RXQ_OVFL).last().map(|c| c.as_u32());
+    Ok((got.len, drops))
 }
 
 /// udp(7): UDP "implements a connectionless, unreliable datagram packet service"; a datagram

@@ -5,7 +5,7 @@
 //! datagram with an ICMP port unreachable over loopback, which is never rate limited for
 //! the loopback device (net/ipv4/icmp.c, icmpv4_xrlim_allow()).
 
-use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::fd::OwnedFd;
 
 use fixtures::net::{connect, recv, send, send_to, setsockopt_int, so_error};
 use fixtures::poll::{revents, wait_for_events};
@@ -13,6 +13,7 @@ use fixtures::{NEGATIVE_WAIT, assert_errno, needs};
 use inet_sockets::addr::{Family, Proto};
 use inet_sockets::sockets::{closed_udp_port, socket};
 use inet_sockets::cases::families;
+use inet_sockets::msg::recv_msg_cmsgs;
 use rstest_reuse::apply;
 use nix::errno::Errno;
 use rstest::rstest;
@@ -103,30 +104,19 @@ fn ip_recverr_queues_the_port_unreachable_of_an_unconnected_socket(#[case] fam: 
     wait_for_events(&u, 0, "the queued ICMP error");
 
     let mut data = [0u8; 64];
-    let mut iov = libc::iovec { iov_base: data.as_mut_ptr().cast(), iov_len: data.len() };
-    let mut control = [0u64; 64];
-    // SAFETY: a zeroed msghdr pointing at buffers that live for the call.
-    let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
-    msg.msg_iov = &mut iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = control.as_mut_ptr().cast();
-    msg.msg_controllen = std::mem::size_of_val(&control);
-    let n = fixtures::sys_size(unsafe { libc::recvmsg(u.as_raw_fd(), &mut msg, libc::MSG_ERRQUEUE | libc::MSG_DONTWAIT) })
-        .expect("recvmsg(MSG_ERRQUEUE)");
-    assert_eq!(&data[..n], b"probe", "the payload of the offending datagram");
-    assert_ne!(msg.msg_flags & libc::MSG_ERRQUEUE, 0, "msg_flags lacks MSG_ERRQUEUE");
-    // SAFETY: walking the control buffer the kernel filled.
-    let ee = unsafe {
-        let c = libc::CMSG_FIRSTHDR(&msg);
-        assert!(!c.is_null(), "no control message");
-        assert_eq!(((*c).cmsg_level, (*c).cmsg_type), (level, opt), "control message level/type");
-        std::ptr::read_unaligned(libc::CMSG_DATA(c).cast::<libc::sock_extended_err>())
-    };
+    let got = recv_msg_cmsgs(&u, &mut data, libc::MSG_ERRQUEUE | libc::MSG_DONTWAIT).expect("recvmsg(MSG_ERRQUEUE)");
+    assert_eq!(&data[..got.len], b"probe", "the payload of the offending datagram");
+    assert_ne!(got.flags & libc::MSG_ERRQUEUE, 0, "msg_flags lacks MSG_ERRQUEUE");
+    let c = got.cmsgs.first().expect("no control message");
+    assert_eq!((c.level, c.ty), (level, opt), "control message level/type");
+    assert!(c.data.len() >= std::mem::size_of::<libc::sock_extended_err>(), "{} bytes of control data", c.data.len());
+    // SAFETY: the control data holds at least one sock_extended_err (checked above).
+    let ee = unsafe { std::ptr::read_unaligned(c.data.as_ptr().cast::<libc::sock_extended_err>()) };
     assert_eq!(ee.ee_errno, libc::ECONNREFUSED as u32);
     assert_eq!(ee.ee_origin, origin);
     assert_eq!((ee.ee_type, ee.ee_code), (icmp_type, icmp_code));
     assert_errno!(
-        fixtures::sys_size(unsafe { libc::recvmsg(u.as_raw_fd(), &mut msg, libc::MSG_ERRQUEUE | libc::MSG_DONTWAIT) }),
+        recv_msg_cmsgs(&u, &mut data, libc::MSG_ERRQUEUE | libc::MSG_DONTWAIT).map(|r| r.len),
         Errno::EAGAIN,
         "one datagram, one queued error"
     );

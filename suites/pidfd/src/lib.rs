@@ -27,3 +27,24 @@
 pub mod calls;
 pub mod held;
 pub mod info;
+
+/// The prerequisite of the tests of pidfd_open(2) and of what a pidfd is used for
+/// (CLONE_PIDFD, pidfd_send_signal(2)), at the top of a test: the call is here (`present`);
+/// a kernel without it (ENOSYS before 5.3) reports `absent` and the test passes on that
+/// documented answer (it returns); a seccomp filter is `blocked` (SKIP). More `needs!`
+/// items may follow, checked after it: `needs_pidfd_open!(root, cap(SETUID))`.
+#[macro_export]
+macro_rules! needs_pidfd_open {
+    ($($more:tt)*) => {
+        match $crate::calls::pidfd_open_here() {
+            ::fixtures::facility::Availability::Absent(why) => {
+                ::fixtures::variant::absent(why);
+                return;
+            }
+            here => {
+                ::fixtures::needs!(available(here));
+                ::fixtures::needs!($($more)*);
+            }
+        }
+    };
+}

@@ -3,16 +3,16 @@
 
 use std::os::fd::AsRawFd;
 
-use fixtures::facility::Availability;
 use fixtures::io::fd_flags;
 use fixtures::memory::Mapping;
 use fixtures::poll::{revents, wait_for_events};
 use fixtures::procfs::status_field_in;
 use fixtures::{assert_errno, needs, run_in_child, variant};
 use nix::errno::Errno;
-use pidfd::calls::{Waited, fdinfo_pid, pidfd_open_here, pidfds_usable, waitid};
+use pidfd::calls::{Waited, fdinfo_pid, pidfds_usable, waitid};
 use pidfd::held::Held;
 use pidfd::info::{PIDFD_INFO_EXIT, SIZE_VER1, get_info};
+use pidfd::needs_pidfd_open;
 
 /// clone(2), CLONE_PIDFD (since Linux 5.2): "If this flag is specified, a PID file
 /// descriptor referring to the child process is allocated and placed at a specified location
@@ -25,13 +25,7 @@ use pidfd::info::{PIDFD_INFO_EXIT, SIZE_VER1, get_info};
 /// `blocked` (a seccomp filter; SKIP). (Go's os.StartProcess asks for this pidfd.)
 #[test]
 fn clone_pidfd_gives_a_cloexec_pidfd_of_the_child() {
-    match pidfd_open_here() {
-        Availability::Absent(why) => {
-            variant::absent(why);
-            return;
-        }
-        here => needs!(available(here)),
-    }
+    needs_pidfd_open!();
     let (mut child, fd) = Held::clone_pidfd(4).expect("clone(CLONE_PIDFD|SIGCHLD)");
     assert_eq!(fd_flags(&fd) & libc::FD_CLOEXEC, libc::FD_CLOEXEC);
     assert_eq!(fdinfo_pid(&fd), i64::from(child.pid()));

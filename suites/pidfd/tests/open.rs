@@ -7,29 +7,14 @@
 use std::os::fd::AsFd;
 use std::sync::mpsc;
 
-use fixtures::facility::Availability;
 use fixtures::io::{fd_flags, status_flags};
 use fixtures::poll::{Epoll, revents, revents_now, wait_for_events};
 use fixtures::procfs::{gettid, nonexistent_pid};
 use fixtures::{assert_errno, needs, variant};
 use nix::errno::Errno;
-use pidfd::calls::{PIDFD_NONBLOCK, PIDFD_THREAD, Waited, fdinfo_pid, pidfd_open, pidfd_open_here, pidfds_usable, waitid};
+use pidfd::calls::{PIDFD_NONBLOCK, PIDFD_THREAD, Waited, fdinfo_pid, pidfd_open, pidfds_usable, waitid};
 use pidfd::held::Held;
-
-/// The prerequisite of the pidfd_open(2) tests: the call is here (`present`); a kernel
-/// without it (ENOSYS before 5.3) reports `absent` and the test passes on that documented
-/// answer; a seccomp filter is `blocked` (SKIP).
-macro_rules! needs_pidfd_open {
-    () => {
-        match pidfd_open_here() {
-            Availability::Absent(why) => {
-                variant::absent(why);
-                return;
-            }
-            here => needs!(available(here)),
-        }
-    };
-}
+use pidfd::needs_pidfd_open;
 
 /// pidfd_open(2): "the close-on-exec flag is set on the file descriptor"; "PIDFD_NONBLOCK
 /// (since Linux 5.10) Return a nonblocking file descriptor"; NOTES: "When the task that it
@@ -118,6 +103,33 @@ fn pidfd_open_of_a_pid_that_does_not_exist_fails_esrch() {
     assert_errno!(pidfd_open(nonexistent_pid().as_raw(), 0), Errno::ESRCH);
 }
 
+/// A second thread of this process that runs (is not a thread-group leader, and is alive)
+/// until `finish` lets it return and joins it.
+struct HeldThread {
+    tid: libc::pid_t,
+    go: mpsc::Sender<()>,
+    handle: std::thread::JoinHandle<()>,
+}
+
+impl HeldThread {
+    fn start() -> HeldThread {
+        let (tid_tx, tid_rx) = mpsc::channel();
+        let (go, go_rx) = mpsc::channel::<()>();
+        let handle = std::thread::spawn(move || {
+            tid_tx.send(gettid()).unwrap();
+            let _ = go_rx.recv();
+        });
+        let tid = tid_rx.recv().unwrap();
+        HeldThread { tid, go, handle }
+    }
+
+    /// Lets the thread return and waits until it has exited.
+    fn finish(self) {
+        self.go.send(()).unwrap();
+        self.handle.join().unwrap();
+    }
+}
+
 /// pidfd_open(2): "PIDFD_THREAD (since Linux 6.9) Create a file descriptor that refers to a
 /// specific thread, rather than a process (thread-group leader). If this flag is not set, pid
 /// must refer to a process"; NOTES: "With PIDFD_THREAD, the file descriptor becomes readable
@@ -131,26 +143,19 @@ fn pidfd_open_of_a_pid_that_does_not_exist_fails_esrch() {
 #[test]
 fn pidfd_thread_gives_a_pidfd_of_one_thread_readable_when_it_exits() {
     needs!(gate(pidfds_usable()));
-    let (tid_tx, tid_rx) = mpsc::channel();
-    let (go_tx, go_rx) = mpsc::channel::<()>();
-    let thread = std::thread::spawn(move || {
-        tid_tx.send(gettid()).unwrap();
-        let _ = go_rx.recv();
-    });
-    let tid = tid_rx.recv().unwrap();
+    let thread = HeldThread::start();
+    let tid = thread.tid;
     let r = pidfd_open(tid, PIDFD_THREAD);
     if !variant::since(6, 9, "PIDFD_THREAD") {
         assert_errno!(r, Errno::EINVAL, "PIDFD_THREAD before 6.9");
-        go_tx.send(()).unwrap();
-        thread.join().unwrap();
+        thread.finish();
         return;
     }
     let fd = r.expect("pidfd_open(tid, PIDFD_THREAD)");
     assert_eq!(fdinfo_pid(&fd), i64::from(tid));
     // Computed when polled, and the thread is held alive: a poll that does not wait suffices.
     assert_eq!(revents(&fd, libc::POLLIN, 0), 0, "readable while the thread runs");
-    go_tx.send(()).unwrap();
-    thread.join().unwrap();
+    thread.finish();
     let r = wait_for_events(fd.as_fd(), libc::POLLIN, "the thread pidfd to become readable");
     assert_eq!(r & libc::POLLIN, libc::POLLIN);
 }
@@ -166,16 +171,10 @@ fn pidfd_thread_gives_a_pidfd_of_one_thread_readable_when_it_exits() {
 #[test]
 fn pidfd_open_of_a_thread_that_is_not_a_leader_is_refused() {
     needs!(gate(pidfds_usable()));
-    let (tid_tx, tid_rx) = mpsc::channel();
-    let (go_tx, go_rx) = mpsc::channel::<()>();
-    let thread = std::thread::spawn(move || {
-        tid_tx.send(gettid()).unwrap();
-        let _ = go_rx.recv();
-    });
-    let tid = tid_rx.recv().unwrap();
+    let thread = HeldThread::start();
+    let tid = thread.tid;
     let r = pidfd_open(tid, 0);
-    go_tx.send(()).unwrap();
-    thread.join().unwrap();
+    thread.finish();
     if fixtures::kernel_at_least(6, 16) {
         variant::observed("enoent", "6.16+: ENOENT for a thread that is not a thread-group leader");
         assert_errno!(r, Errno::ENOENT);

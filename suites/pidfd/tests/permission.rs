@@ -1,12 +1,12 @@
 //! Who may signal through a pidfd: kill(2)'s permission rule, checked at
 //! pidfd_send_signal(2); opening a pidfd checks nothing.
 
-use fixtures::facility::Availability;
 use fixtures::privilege::drop_to_nobody;
-use fixtures::{assert_errno, needs, spawn, variant};
+use fixtures::{assert_errno, spawn};
 use nix::errno::Errno;
-use pidfd::calls::{pidfd_open, pidfd_open_here, send_signal};
+use pidfd::calls::{pidfd_open, send_signal};
 use pidfd::held::Held;
+use pidfd::needs_pidfd_open;
 
 /// pidfd_send_signal(2), ERRORS: "EPERM The calling process does not have permission to send
 /// the signal to the target process" — the permission of kill(2): "the real or effective
@@ -18,13 +18,7 @@ use pidfd::held::Held;
 /// another user). Variants as for pidfd_open(2) (`present`, `absent`, `blocked`).
 #[test]
 fn pidfd_send_signal_to_another_users_process_fails_eperm() {
-    match pidfd_open_here() {
-        Availability::Absent(why) => {
-            variant::absent(why);
-            return;
-        }
-        here => needs!(available(here), root, cap(SETUID), cap(SETGID)),
-    }
+    needs_pidfd_open!(root, cap(SETUID), cap(SETGID));
     let target = Held::fork(0);
     let pid = target.pid();
     spawn("uid 65534 signalling a root-owned process", || {

@@ -1,17 +1,17 @@
 //! pidfd_send_signal(2): signalling through a pidfd, its scopes (6.9) and the PIDFD_SELF
 //! sentinels (6.15).
 
-use fixtures::facility::Availability;
 use fixtures::signals::{block, is_pending, sigset};
 use fixtures::sync::channel;
 use fixtures::{assert_errno, needs, run_in_child, spawn, variant};
 use nix::errno::Errno;
 use nix::sys::signal::Signal;
 use pidfd::calls::{
-    PIDFD_SELF_THREAD, PIDFD_SELF_THREAD_GROUP, PIDFD_SIGNAL_PROCESS_GROUP, PIDFD_SIGNAL_THREAD,
-    PIDFD_SIGNAL_THREAD_GROUP, pidfd_open, pidfd_open_here, pidfds_usable, send_signal, send_signal_raw, waitid,
+    PIDFD_SELF_THREAD, PIDFD_SELF_THREAD_GROUP, PIDFD_SIGNAL_PROCESS_GROUP, PIDFD_SIGNAL_THREAD, PIDFD_SIGNAL_THREAD_GROUP, pidfd_open,
+    pidfds_usable, send_signal, send_signal_raw, waitid,
 };
 use pidfd::held::Held;
+use pidfd::needs_pidfd_open;
 
 /// pidfd_send_signal(2): "If sig is 0, then no signal is sent, but error checking is still
 /// performed"; ERRORS: "ESRCH The target process does not exist (i.e., it has terminated and
@@ -21,13 +21,7 @@ use pidfd::held::Held;
 /// pid. Variants as for pidfd_open(2) (`present`, `absent`, `blocked`).
 #[test]
 fn pidfd_send_signal_fails_esrch_once_the_child_is_reaped() {
-    match pidfd_open_here() {
-        Availability::Absent(why) => {
-            variant::absent(why);
-            return;
-        }
-        here => needs!(available(here)),
-    }
+    needs_pidfd_open!();
     let mut child = Held::fork(0);
     let fd = pidfd_open(child.pid(), 0).unwrap();
     assert_eq!(send_signal(&fd, 0, 0), Ok(()), "a live child");

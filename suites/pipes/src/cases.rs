@@ -23,3 +23,12 @@ use rstest_reuse::template;
 #[case::pipe(::fixtures::kinds::Kind::Pipe)]
 #[case::fifo(::fixtures::kinds::Kind::Fifo)]
 pub fn pipe_kinds(#[case] kind: ::fixtures::kinds::Kind) {}
+
+/// The stream sockets a pipe is spliced to and from ([`crate::splice::Sock`]): `tcp` (TCP
+/// over loopback) and `unix_stream` (an AF_UNIX stream socketpair).
+#[template]
+#[export]
+#[rstest]
+#[case::tcp(::pipes::splice::Sock::Tcp)]
+#[case::unix_stream(::pipes::splice::Sock::UnixStream)]
+pub fn stream_sockets(#[case] kind: ::pipes::splice::Sock) {}

@@ -44,6 +44,7 @@
 //! [`fixtures::signals`].
 
 pub mod cases;
+pub mod splice;
 
 use std::os::fd::{AsFd, AsRawFd};
 

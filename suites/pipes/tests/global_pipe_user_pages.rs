@@ -101,7 +101,7 @@ fn push_a_fresh_user_over_the_soft_limit(tag: u32) -> OverTheLimit {
 fn assert_minimum_size(size: usize) {
     let page = page_size();
     let fixed = fixtures::gate::has_fix((5, 14), &[(5, 10, 58)], &[]);
-    let why = format!("kernel {} (stable patch level {})", kernel_version(), fixtures::gate::stable_patch_level());
+    let why = fixtures::gate::kernel_and_patch();
     if fixed == Some(true) {
         assert_eq!(size, 2 * page, "a pipe over the soft limit has PIPE_MIN_DEF_BUFFERS (2) pages");
         variant::observed("two-pages", format_args!("PIPE_MIN_DEF_BUFFERS (5.14, 5.10.58), {why}"));

@@ -14,33 +14,13 @@
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 
 use fixtures::io::{fionread, read_exact, set_nonblocking, write_all, write_once};
-use fixtures::net::{accept_ready, connect_to, loopback_listener, socketpair};
 use fixtures::poll::wait_for_events;
 use fixtures::{assert_errno, sys_size};
 use nix::errno::Errno;
+use pipes::cases::stream_sockets;
+use pipes::splice::{Sock, connected};
 use rstest::rstest;
-
-/// The kind of stream socket.
-#[derive(Debug, Clone, Copy)]
-enum Sock {
-    /// TCP over 127.0.0.1.
-    Tcp,
-    /// An AF_UNIX stream socketpair.
-    UnixStream,
-}
-
-/// Two connected stream sockets of `kind`.
-fn connected(kind: Sock) -> (OwnedFd, OwnedFd) {
-    match kind {
-        Sock::Tcp => {
-            let (l, addr) = loopback_listener();
-            let c = connect_to(&addr);
-            let (s, _) = accept_ready(&l);
-            (c, s)
-        }
-        Sock::UnixStream => socketpair(libc::SOCK_STREAM).expect("socketpair"),
-    }
-}
+use rstest_reuse::apply;
 
 /// A pipe: (read end, write end), both close-on-exec, blocking.
 fn pipe() -> (OwnedFd, OwnedFd) {
@@ -58,9 +38,8 @@ fn splice(from: impl AsFd, to: impl AsFd, len: usize, flags: libc::c_uint) -> Re
 /// splice(2): data moves socket -> pipe and pipe -> socket: the bytes a peer sent are in
 /// the pipe after a splice from the socket (splice returns what was available, 5 of the
 /// 65536 asked), and bytes written into a pipe reach the peer after a splice to the socket.
+#[apply(stream_sockets)]
 #[rstest]
-#[case::tcp(Sock::Tcp)]
-#[case::unix_stream(Sock::UnixStream)]
 fn splice_moves_bytes_from_a_socket_into_a_pipe_and_from_a_pipe_into_a_socket(#[case] kind: Sock) {
     let (a, b) = connected(kind);
     let (rx, tx) = pipe();
@@ -77,9 +56,8 @@ fn splice_moves_bytes_from_a_socket_into_a_pipe_and_from_a_pipe_into_a_socket(#[
 
 /// splice(2), EAGAIN: with SPLICE_F_NONBLOCK from a nonblocking socket that holds no data,
 /// splice fails with EAGAIN at once (and nothing enters the pipe).
+#[apply(stream_sockets)]
 #[rstest]
-#[case::tcp(Sock::Tcp)]
-#[case::unix_stream(Sock::UnixStream)]
 fn splice_from_an_empty_nonblocking_socket_fails_eagain(#[case] kind: Sock) {
     let (_a, b) = connected(kind);
     set_nonblocking(&b, true);
@@ -91,9 +69,8 @@ fn splice_from_an_empty_nonblocking_socket_fails_eagain(#[case] kind: Sock) {
 /// splice(2), SPLICE_F_NONBLOCK: "makes the splice pipe operations nonblocking": a splice
 /// from a socket holding data into a full pipe fails with EAGAIN, and the data stays in the
 /// socket (all of it can still be read there).
+#[apply(stream_sockets)]
 #[rstest]
-#[case::tcp(Sock::Tcp)]
-#[case::unix_stream(Sock::UnixStream)]
 fn splice_into_a_full_pipe_with_splice_f_nonblock_fails_eagain_and_leaves_the_data(#[case] kind: Sock) {
     let (a, b) = connected(kind);
     set_nonblocking(&b, true);
@@ -110,9 +87,8 @@ fn splice_into_a_full_pipe_with_splice_f_nonblock_fails_eagain_and_leaves_the_da
 
 /// splice(2), EAGAIN with SPLICE_F_NONBLOCK: a splice from an empty pipe (whose write end
 /// is still open) to a socket fails with EAGAIN instead of waiting for data.
+#[apply(stream_sockets)]
 #[rstest]
-#[case::tcp(Sock::Tcp)]
-#[case::unix_stream(Sock::UnixStream)]
 fn splice_from_an_empty_pipe_with_splice_f_nonblock_fails_eagain(#[case] kind: Sock) {
     let (a, _b) = connected(kind);
     let (rx, _tx) = pipe();
@@ -121,9 +97,8 @@ fn splice_from_an_empty_pipe_with_splice_f_nonblock_fails_eagain(#[case] kind: S
 
 /// splice(2), RETURN VALUE: "A return value of 0 means end of input": after the peer shut
 /// down its side, a splice from the socket returns 0 (a proxy's signal to close).
+#[apply(stream_sockets)]
 #[rstest]
-#[case::tcp(Sock::Tcp)]
-#[case::unix_stream(Sock::UnixStream)]
 fn splice_from_a_socket_whose_peer_shut_down_returns_zero(#[case] kind: Sock) {
     let (a, b) = connected(kind);
     let (_rx, tx) = pipe();

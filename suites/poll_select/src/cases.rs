@@ -32,3 +32,21 @@ fn every_kind(#[case] kind: fixtures::kinds::Kind) {}
 #[case::select(poll_select::waits::Wait::Select)]
 #[case::pselect(poll_select::waits::Wait::Pselect)]
 fn every_wait(#[case] call: poll_select::waits::Wait) {}
+
+/// The two kinds of pipe (pipe(7): a FIFO differs from a pipe only in how it is created and
+/// opened): `pipe` and `fifo`, as [`fixtures::kinds::Kind`]s.
+#[template]
+#[export]
+#[rstest]
+#[case::pipe(fixtures::kinds::Kind::Pipe)]
+#[case::fifo(fixtures::kinds::Kind::Fifo)]
+fn pipe_kinds(#[case] kind: fixtures::kinds::Kind) {}
+
+/// The two calls that take a signal mask for their duration: ppoll (poll(2)) and pselect
+/// (select(2)).
+#[template]
+#[export]
+#[rstest]
+#[case::ppoll(poll_select::waits::Wait::Ppoll)]
+#[case::pselect(poll_select::waits::Wait::Pselect)]
+fn masked_waits(#[case] call: poll_select::waits::Wait) {}

@@ -3,6 +3,7 @@
 use std::os::fd::AsRawFd;
 use std::time::{Duration, Instant};
 
+use fixtures::deadline::assert_waited_at_least;
 use fixtures::kinds::Kind;
 use fixtures::limits::set_nofile_soft_limit;
 use fixtures::poll::poll1;
@@ -66,11 +67,7 @@ fn a_positive_timeout_expires_with_zero_after_at_least_that_long() {
     let p = Kind::Pipe.pair();
     let start = Instant::now();
     assert_eq!(poll1(p.rx(), libc::POLLIN, 30), Ok((0, 0)));
-    assert!(
-        start.elapsed() >= Duration::from_millis(30),
-        "returned after {:?}",
-        start.elapsed()
-    );
+    assert_waited_at_least(start, Duration::from_millis(30));
 }
 
 /// select(2), "Emulating usleep(3)": an empty set and a timeout is "a fairly portable way to
@@ -79,11 +76,7 @@ fn a_positive_timeout_expires_with_zero_after_at_least_that_long() {
 fn nfds_zero_with_a_timeout_is_a_sleep() {
     let start = Instant::now();
     assert_eq!(poll(&mut [], 30), Ok(0));
-    assert!(
-        start.elapsed() >= Duration::from_millis(30),
-        "returned after {:?}",
-        start.elapsed()
-    );
+    assert_waited_at_least(start, Duration::from_millis(30));
 }
 
 /// poll(2): "Specifying a negative value in timeout means an infinite timeout"; the call

@@ -14,7 +14,7 @@ use fixtures::net::{self, SockAddr};
 use fixtures::poll::{poll1, revents_now, wait_for_events};
 use fixtures::{Scratch, needs};
 use nix::sys::socket::{Shutdown, shutdown};
-use poll_select::cases::every_kind;
+use poll_select::cases::{every_kind, pipe_kinds};
 use poll_select::waits::{poll, pollfd};
 use rstest::rstest;
 use rstest_reuse::apply;
@@ -183,9 +183,8 @@ fn zero_events_still_report_pollhup(#[case] kind: Kind) {
 
 /// poll(2), POLLERR: "This bit is also set for a file descriptor referring to the write
 /// end of a pipe when the read end has been closed" — reported with events 0 too.
+#[apply(pipe_kinds)]
 #[rstest]
-#[case::pipe(Kind::Pipe)]
-#[case::fifo(Kind::Fifo)]
 fn the_write_end_of_a_pipe_without_readers_reports_pollerr(#[case] kind: Kind) {
     let mut p = kind.pair();
     p.close_rx();
@@ -266,9 +265,8 @@ fn the_peer_shutting_down_writing_reports_pollrdhup(#[case] kind: Kind) {
 
 /// poll(2) defines POLLRDHUP for stream sockets only: a pipe whose writer is gone reports
 /// POLLHUP, never POLLRDHUP (fs/pipe.c, pipe_poll).
+#[apply(pipe_kinds)]
 #[rstest]
-#[case::pipe(Kind::Pipe)]
-#[case::fifo(Kind::Fifo)]
 fn pipes_never_report_pollrdhup(#[case] kind: Kind) {
     let mut p = kind.pair();
     p.close_tx();

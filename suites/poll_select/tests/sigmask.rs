@@ -7,36 +7,26 @@
 
 use std::time::Duration;
 
+use fixtures::assert_errno;
 use fixtures::kinds::Kind;
-use fixtures::signals::{block, count, current_mask, install_counter, is_pending, set_contains, sigset};
-use fixtures::{assert_errno, run_in_child};
+use fixtures::signals::{count, current_mask, install_counter, is_pending, set_contains, sigset, with_blocked_and_pending};
 use nix::errno::Errno;
-use nix::sys::signal::{SaFlags, Signal, raise};
+use nix::sys::signal::{SaFlags, Signal};
+use poll_select::cases::masked_waits;
 use poll_select::waits::{Wait, blocked_waiter};
 use rstest::rstest;
-
-/// In a child: SIGUSR1 gets a counting handler and is blocked and pending when `f` runs.
-fn with_sigusr1_blocked_and_pending(f: impl FnOnce()) {
-    run_in_child("SIGUSR1 blocked and pending", || {
-        install_counter(Signal::SIGUSR1, SaFlags::empty());
-        block(Signal::SIGUSR1);
-        raise(Signal::SIGUSR1).unwrap();
-        f();
-    })
-    .expect_success();
-}
+use rstest_reuse::apply;
 
 /// select(2): pselect "first replaces the current signal mask by the one pointed to by
 /// sigmask, then does the select function" — atomically. A signal blocked and already
 /// pending before the call is delivered as soon as the call's mask unblocks it: the call
 /// fails with EINTR at once (no readiness, timeout far away), the handler ran once, and the
 /// caller's mask (SIGUSR1 blocked) is back afterwards. poll(2) says the same of ppoll.
+#[apply(masked_waits)]
 #[rstest]
-#[case::ppoll(Wait::Ppoll)]
-#[case::pselect(Wait::Pselect)]
 fn a_pending_signal_unblocked_by_the_mask_interrupts_at_once(#[case] call: Wait) {
     let p = Kind::Pipe.pair();
-    with_sigusr1_blocked_and_pending(|| {
+    with_blocked_and_pending(Signal::SIGUSR1, || {
         assert!(is_pending(Signal::SIGUSR1));
         let open = sigset(&[]);
         assert_errno!(call.readable(p.rx(), Some(Duration::from_secs(5)), Some(&open)), Errno::EINTR);
@@ -63,7 +53,7 @@ fn a_pending_signal_unblocked_by_the_mask_interrupts_at_once(#[case] call: Wait)
 #[case::pselect_null_mask(Wait::Pselect)]
 fn a_blocked_pending_signal_does_not_interrupt(#[case] call: Wait) {
     let p = Kind::Pipe.pair();
-    with_sigusr1_blocked_and_pending(|| {
+    with_blocked_and_pending(Signal::SIGUSR1, || {
         assert_eq!(call.readable(p.rx(), Some(Duration::from_millis(20)), None), Ok(0));
         assert_eq!(count(Signal::SIGUSR1), 0);
         assert!(is_pending(Signal::SIGUSR1));
@@ -77,9 +67,8 @@ fn a_blocked_pending_signal_does_not_interrupt(#[case] call: Wait) {
 /// call. A signal it blocks, sent while the child waits, neither interrupts nor wakes the
 /// wait; the call returns 1 when the fd becomes ready, and only then, with the caller's
 /// mask restored, the handler runs.
+#[apply(masked_waits)]
 #[rstest]
-#[case::ppoll(Wait::Ppoll)]
-#[case::pselect(Wait::Pselect)]
 fn the_mask_blocks_a_signal_only_for_the_duration_of_the_call(#[case] call: Wait) {
     let p = Kind::Pipe.pair();
     let mut child = blocked_waiter("a wait with SIGUSR1 blocked by its sigmask", || {

@@ -5,6 +5,7 @@
 use std::time::{Duration, Instant};
 
 use fixtures::clock::{from_now, realtime_in};
+use fixtures::deadline::assert_waited_at_least;
 use fixtures::signals::{count, install_counter, wait_signal_delivered};
 use fixtures::{DEFAULT_DEADLINE, IpcName, assert_errno, scaled, spawn, within};
 use nix::errno::Errno;
@@ -81,7 +82,7 @@ fn timed_calls_fail_etimedout_after_a_short_deadline(#[case] call: Call) {
     let deadline = realtime_in(SHORT);
     let r = within("a timed mq call with a 50 ms deadline", || call.timed(&q, &deadline));
     assert_errno!(r, Errno::ETIMEDOUT);
-    assert!(start.elapsed() >= SHORT, "returned after {:?}", start.elapsed());
+    assert_waited_at_least(start, SHORT);
 }
 
 /// mq_timedreceive(3) returns the message that another process sends before the deadline.

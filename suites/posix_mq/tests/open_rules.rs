@@ -4,7 +4,7 @@ use std::ffi::{CStr, CString};
 use std::os::fd::{AsRawFd, OwnedFd};
 
 use fixtures::io::{fd_flags, owned};
-use fixtures::privilege::{drop_to_nobody, mode_for_other_user};
+use fixtures::privilege::{answer_as_nobody, drop_to_nobody, mode_for_other_user};
 use fixtures::{IpcName, assert_errno, needs, run_in_child, spawn, sys, sys_size};
 use nix::errno::Errno;
 use nix::sys::stat::{Mode, fchmod, fstat};
@@ -172,16 +172,8 @@ fn another_user_is_checked_against_the_permission_bits(
     // fchmod of the queue's descriptor sets the mode independent of the umask.
     fchmod(&q, Mode::from_bits_truncate(mode_for_other_user(others))).unwrap();
     let n = name.as_cstr().to_owned();
-    run_in_child("another user", move || {
-        drop_to_nobody();
-        let r = mq_open(&n, oflag, 0, None);
-        if allowed {
-            assert!(r.is_ok(), "{r:?}");
-        } else {
-            assert_errno!(r, Errno::EACCES);
-        }
-    })
-    .expect_success();
+    let expected = if allowed { Ok(()) } else { Err(Errno::EACCES) };
+    assert_eq!(answer_as_nobody("another user", move || mq_open(&n, oflag, 0, None).map(drop)), expected);
 }
 
 /// mq_unlink(3): "EACCES The caller does not have permission to unlink this message

@@ -1,7 +1,7 @@
 //! shm_open(3) and shm_unlink(3) for another user. As root the checks run in a child that
 //! became nobody; as an unprivileged user the owner's own permission bits are used.
 
-use fixtures::privilege::{drop_to_nobody, mode_for_other_user};
+use fixtures::privilege::{answer_as_nobody, drop_to_nobody, mode_for_other_user};
 use fixtures::{IpcName, assert_errno, needs, run_in_child};
 use nix::errno::Errno;
 use nix::sys::stat::fstat;
@@ -32,16 +32,8 @@ fn another_user_is_checked_against_the_permission_bits(
     let _fd = create(&name, 4096);
     chmod(&name, mode_for_other_user(others));
     let n = name.as_cstr().to_owned();
-    run_in_child("another user", move || {
-        drop_to_nobody();
-        let r = shm_open(&n, oflag, 0);
-        if allowed {
-            assert!(r.is_ok(), "{r:?}");
-        } else {
-            assert_errno!(r, Errno::EACCES);
-        }
-    })
-    .expect_success();
+    let expected = if allowed { Ok(()) } else { Err(Errno::EACCES) };
+    assert_eq!(answer_as_nobody("another user", move || shm_open(&n, oflag, 0).map(drop)), expected);
 }
 
 /// shm_open(3), ERRORS: "EACCES ... O_TRUNC was specified and the caller does not have

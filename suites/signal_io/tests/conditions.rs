@@ -10,7 +10,9 @@ use fixtures::uapi::{POLL_HUP, POLL_IN, POLL_OUT, POLL_PRI};
 use fixtures::run_in_child;
 use nix::sys::socket::{Shutdown, shutdown};
 use nix::unistd::getpid;
+use signal_io::cases::pipe_kinds;
 use rstest::rstest;
+use rstest_reuse::apply;
 use signal_io::{with_pair_catching, queued, enable_signal_io, expected, set_owner, summary};
 
 /// fcntl(2): "a SIGIO signal is sent whenever input or output becomes possible". The write
@@ -41,9 +43,8 @@ fn draining_a_full_channel_signals_the_writer_poll_out(#[case] kind: Kind) {
 /// the file descriptor"; sigaction(2): "POLL_IN Data input available." fs/pipe.c,
 /// pipe_release: when the last writer of a pipe or FIFO closes, readers get POLL_IN (end of
 /// file is input: a read no longer blocks; there is no POLL_HUP for pipes).
+#[apply(pipe_kinds)]
 #[rstest]
-#[case::pipe(Kind::Pipe)]
-#[case::fifo(Kind::Fifo)]
 fn the_last_writer_closing_a_pipe_signals_poll_in(#[case] kind: Kind) {
     let sig = rt(1);
     with_pair_catching(kind, &[sig], |p, c| {

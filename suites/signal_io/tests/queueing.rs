@@ -9,7 +9,7 @@ use fixtures::uapi::POLL_IN;
 use fixtures::{NEGATIVE_WAIT, kernel_at_least, kernel_version, needs, skip, variant};
 use rstest::rstest;
 use rstest_reuse::apply;
-use signal_io::cases::fasync_kinds;
+use signal_io::cases::{fasync_kinds, pipe_kinds};
 use signal_io::{with_pair_catching, enable_signal_io, expected, queued};
 
 /// fcntl(2), F_SETSIG: "By selecting a real time signal (value >= SIGRTMIN), multiple I/O
@@ -97,9 +97,8 @@ fn no_new_signal_while_data_merely_remains(#[case] kind: Kind) {
 /// without the backport: only the write into an empty pipe signals).
 ///
 /// Kernel change: 5.14, commit fe67f4dd8daa — every pipe write raises SIGIO again, not only a write into an empty pipe (stable 5.10.62).
+#[apply(pipe_kinds)]
 #[rstest]
-#[case::pipe(Kind::Pipe)]
-#[case::fifo(Kind::Fifo)]
 fn each_pipe_write_signals_since_5_14(#[case] kind: Kind) {
     let v = kernel_version();
     let level = stable_patch_level();

@@ -10,6 +10,14 @@ use fixtures::{sys, sys_size};
 use libc::{c_int, socklen_t};
 use nix::errno::Errno;
 
+/// How an address under test is handed to the kernel: bind(2) or connect(2) (the template
+/// [`crate::cases::address_calls`] applies both).
+#[derive(Clone, Copy, Debug)]
+pub enum Call {
+    Bind,
+    Connect,
+}
+
 /// sizeof(sa_family_t): the address length of an unnamed socket.
 pub const FAMILY_LEN: socklen_t = 2;
 /// sizeof(struct sockaddr_un) on Linux.

@@ -16,8 +16,6 @@ use crate::SockType;
 /// SIOCINQ (= FIONREAD) and SIOCOUTQ (= TIOCOUTQ), from <linux/sockios.h>.
 pub const SIOCINQ: libc::c_ulong = 0x541B;
 pub const SIOCOUTQ: libc::c_ulong = 0x5411;
-/// SIOCATMARK (<asm-generic/sockios.h>), sockatmark(3)'s request.
-pub const SIOCATMARK: libc::c_ulong = 0x8905;
 
 /// socket(AF_UNIX, ty | flags, 0), which must succeed; exactly the flags given.
 #[track_caller]

@@ -274,3 +274,12 @@ pub fn socket_types_by_maker(
 #[case::dgram_connect(::unix_sockets::pairs::Reach::DgramConnect)]
 #[case::dgram_sendto(::unix_sockets::pairs::Reach::DgramSendto)]
 pub fn reaches(#[case] how: ::unix_sockets::pairs::Reach) {}
+
+/// Both calls that take an address from the caller ([`crate::addr::Call`]): `bind`,
+/// `connect`. unix(7), "Address format": bind(2) and connect(2) read the same sockaddr_un.
+#[template]
+#[export]
+#[rstest]
+#[case::bind(::unix_sockets::addr::Call::Bind)]
+#[case::connect(::unix_sockets::addr::Call::Connect)]
+pub fn address_calls(#[case] c: ::unix_sockets::addr::Call) {}

@@ -6,19 +6,14 @@ use fixtures::net::{bind, connect};
 use fixtures::{Scratch, assert_errno};
 use nix::errno::Errno;
 use rstest::rstest;
+use rstest_reuse::apply;
 use serial_test::parallel;
-use unix_sockets::addr::{FAMILY_LEN, SOCKADDR_UN_LEN, SUN_PATH_LEN, UnixAddr, UnixAddrExt, getsockname, try_getsockname};
+use unix_sockets::addr::{Call, FAMILY_LEN, SOCKADDR_UN_LEN, SUN_PATH_LEN, UnixAddr, UnixAddrExt, getsockname, try_getsockname};
 use unix_sockets::calls::socket;
+use unix_sockets::cases::address_calls;
 use unix_sockets::{AddrKind, SockType};
 use unix_sockets::pairs::bound_socket;
 use libc::socklen_t;
-
-/// How the address under test is handed to the kernel.
-#[derive(Clone, Copy, Debug)]
-enum Call {
-    Bind,
-    Connect,
-}
 
 fn call(c: Call, addr: &UnixAddr) -> Result<(), Errno> {
     let fd = socket(SockType::Stream, 0);
@@ -42,10 +37,9 @@ fn path_of_len(s: &Scratch, len: usize) -> Vec<u8> {
 
 /// unix(7), ERRORS: "EINVAL Invalid argument passed." An addrlen that cannot even hold
 /// sun_family is rejected by bind(2) and connect(2) alike.
+#[apply(address_calls)]
 #[rstest]
 #[parallel]
-#[case::bind(Call::Bind)]
-#[case::connect(Call::Connect)]
 fn addrlen_shorter_than_sun_family_fails_einval(#[case] c: Call, #[values(0, 1)] len: socklen_t) {
     assert_errno!(call(c, &UnixAddr::raw(b"\0x", len)), Errno::EINVAL, "addrlen {len}");
 }
@@ -54,10 +48,9 @@ fn addrlen_shorter_than_sun_family_fails_einval(#[case] c: Call, #[values(0, 1)]
 /// domain: an address longer than sizeof(struct sockaddr_un) is rejected with EINVAL
 /// (net/unix/af_unix.c, unix_validate_addr()), before any path is looked at. See
 /// docs/findings.md.
+#[apply(address_calls)]
 #[rstest]
 #[parallel]
-#[case::bind(Call::Bind)]
-#[case::connect(Call::Connect)]
 fn addrlen_beyond_sockaddr_un_fails_einval_not_enametoolong(
     #[case] c: Call,
     #[values(
@@ -77,10 +70,9 @@ fn addrlen_beyond_sockaddr_un_fails_einval_not_enametoolong(
 
 /// unix(7), ERRORS: "EINVAL ... A common cause is that the value AF_UNIX was not specified
 /// in the sun_type field of passed addresses".
+#[apply(address_calls)]
 #[rstest]
 #[parallel]
-#[case::bind(Call::Bind)]
-#[case::connect(Call::Connect)]
 fn a_foreign_address_family_fails_einval(
     #[case] c: Call,
     #[values(

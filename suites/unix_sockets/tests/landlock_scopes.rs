@@ -9,6 +9,8 @@
 //! of a lower ABI refuses the ruleset (`absent` as well); a seccomp filter that answers EPERM
 //! skips (`blocked`).
 
+use std::os::fd::OwnedFd;
+
 use fixtures::net::{SockAddr, bind, connect, listen, send_to, socket};
 use fixtures::{Scratch, assert_errno, spawn, sys, variant};
 use nix::errno::Errno;
@@ -80,6 +82,48 @@ fn restrict_self(attr: &RulesetAttr) {
     assert_eq!(r, 0, "landlock_restrict_self: {}", Errno::last());
 }
 
+/// A Landlock feature (its uapi `name`) that came with ABI `abi` (Linux `kernel`): `what`
+/// it is and what it `does` (for the variant's explanation).
+struct Feature {
+    name: &'static str,
+    abi: i32,
+    kernel: &'static str,
+    what: &'static str,
+    does: &'static str,
+}
+
+impl Feature {
+    /// Whether the feature can be used here. Without a working Landlock, as
+    /// [`landlock_or_absent`] (the refusal asserted, `absent` or `blocked` reported): false.
+    /// With a Landlock of a lower ABI: `absent` reported, landlock_create_ruleset(2) with
+    /// `attr` (which asks for the feature) asserted to fail with `refused`, false. Otherwise
+    /// `present` reported, true.
+    fn is_usable(&self, attr: &RulesetAttr, refused: Errno) -> bool {
+        let Some(abi) = landlock_or_absent(self.abi, self.name) else { return false };
+        if abi < self.abi {
+            variant::absent(format_args!("Landlock ABI {abi}: {} came with ABI {} ({})", self.what, self.abi, self.kernel));
+            assert_errno!(create_ruleset(attr), refused);
+            return false;
+        }
+        variant::present(format_args!("Landlock ABI {abi} {}", self.does));
+        true
+    }
+}
+
+/// A stream socket bound to `addr` and listening with `backlog`.
+fn listening(addr: &SockAddr, backlog: libc::c_int) -> OwnedFd {
+    let l = bound(libc::SOCK_STREAM, addr);
+    listen(&l, backlog).unwrap();
+    l
+}
+
+/// An AF_UNIX socket of type `ty` bound to `addr`.
+fn bound(ty: libc::c_int, addr: &SockAddr) -> OwnedFd {
+    let fd = socket(libc::AF_UNIX, ty, 0).unwrap();
+    bind(&fd, addr).unwrap();
+    fd
+}
+
 /// landlock(7), "Scoped access" (man-pages 6.20): "LANDLOCK_SCOPE_ABSTRACT_UNIX_SOCKET: Restrict
 /// a sandboxed process from connecting to an abstract UNIX socket created by a process outside
 /// the related Landlock domain" (ABI 6, Linux 6.12). A child confined with that scope gets
@@ -93,21 +137,21 @@ fn restrict_self(attr: &RulesetAttr) {
 #[test]
 #[serial]
 fn landlock_scope_keeps_abstract_sockets_outside_the_domain_out_of_reach() {
-    let Some(abi) = landlock_or_absent(6, "LANDLOCK_SCOPE_ABSTRACT_UNIX_SOCKET") else { return };
     let attr = RulesetAttr { scoped: LANDLOCK_SCOPE_ABSTRACT_UNIX_SOCKET, ..RulesetAttr::default() };
-    if abi < 6 {
-        variant::absent(format_args!("Landlock ABI {abi}: abstract-socket scoping came with ABI 6 (6.12)"));
-        assert_errno!(create_ruleset(&attr), Errno::E2BIG);
+    let scope = Feature {
+        name: "LANDLOCK_SCOPE_ABSTRACT_UNIX_SOCKET",
+        abi: 6,
+        kernel: "6.12",
+        what: "abstract-socket scoping",
+        does: "scopes abstract AF_UNIX sockets",
+    };
+    if !scope.is_usable(&attr, Errno::E2BIG) {
         return;
     }
-    variant::present(format_args!("Landlock ABI {abi} scopes abstract AF_UNIX sockets"));
     let stream_addr = SockAddr::unique_abstract("ll-stream");
-    let l = socket(libc::AF_UNIX, libc::SOCK_STREAM, 0).unwrap();
-    bind(&l, &stream_addr).unwrap();
-    listen(&l, 4).unwrap();
+    let _l = listening(&stream_addr, 4);
     let dgram_addr = SockAddr::unique_abstract("ll-dgram");
-    let r = socket(libc::AF_UNIX, libc::SOCK_DGRAM, 0).unwrap();
-    bind(&r, &dgram_addr).unwrap();
+    let _r = bound(libc::SOCK_DGRAM, &dgram_addr);
     let mut child = spawn("sandboxed client", || {
         restrict_self(&attr);
         let c = socket(libc::AF_UNIX, libc::SOCK_STREAM, 0).unwrap();
@@ -115,9 +159,7 @@ fn landlock_scope_keeps_abstract_sockets_outside_the_domain_out_of_reach() {
         let d = socket(libc::AF_UNIX, libc::SOCK_DGRAM, 0).unwrap();
         assert_errno!(send_to(&d, b"x", 0, &dgram_addr), Errno::EPERM, "a datagram socket made outside the domain");
         let inside_addr = SockAddr::unique_abstract("ll-inside");
-        let inside = socket(libc::AF_UNIX, libc::SOCK_STREAM, 0).unwrap();
-        bind(&inside, &inside_addr).unwrap();
-        listen(&inside, 1).unwrap();
+        let _inside = listening(&inside_addr, 1);
         let c2 = socket(libc::AF_UNIX, libc::SOCK_STREAM, 0).unwrap();
         assert_eq!(connect(&c2, &inside_addr), Ok(()), "a listener made inside the domain");
     });
@@ -142,26 +184,24 @@ fn landlock_scope_keeps_abstract_sockets_outside_the_domain_out_of_reach() {
 #[test]
 #[serial]
 fn landlock_resolve_unix_keeps_pathname_sockets_outside_the_domain_out_of_reach() {
-    let Some(abi) = landlock_or_absent(9, "LANDLOCK_ACCESS_FS_RESOLVE_UNIX") else { return };
     let attr = RulesetAttr { handled_access_fs: LANDLOCK_ACCESS_FS_RESOLVE_UNIX, ..RulesetAttr::default() };
-    if abi < 9 {
-        variant::absent(format_args!("Landlock ABI {abi}: LANDLOCK_ACCESS_FS_RESOLVE_UNIX came with ABI 9 (7.1)"));
-        assert_errno!(create_ruleset(&attr), Errno::EINVAL);
+    let right = Feature {
+        name: "LANDLOCK_ACCESS_FS_RESOLVE_UNIX",
+        abi: 9,
+        kernel: "7.1",
+        what: "LANDLOCK_ACCESS_FS_RESOLVE_UNIX",
+        does: "governs pathname AF_UNIX sockets",
+    };
+    if !right.is_usable(&attr, Errno::EINVAL) {
         return;
     }
-    variant::present(format_args!("Landlock ABI {abi} governs pathname AF_UNIX sockets"));
     let s = Scratch::new();
     let stream_addr = SockAddr::unix(&s.join("stream"));
-    let l = socket(libc::AF_UNIX, libc::SOCK_STREAM, 0).unwrap();
-    bind(&l, &stream_addr).unwrap();
-    listen(&l, 4).unwrap();
+    let _l = listening(&stream_addr, 4);
     let dgram_addr = SockAddr::unix(&s.join("dgram"));
-    let r = socket(libc::AF_UNIX, libc::SOCK_DGRAM, 0).unwrap();
-    bind(&r, &dgram_addr).unwrap();
+    let _r = bound(libc::SOCK_DGRAM, &dgram_addr);
     let abstract_addr = SockAddr::unique_abstract("ll-abstract");
-    let la = socket(libc::AF_UNIX, libc::SOCK_STREAM, 0).unwrap();
-    bind(&la, &abstract_addr).unwrap();
-    listen(&la, 4).unwrap();
+    let _la = listening(&abstract_addr, 4);
     let inside_path = s.join("inside");
     let mut child = spawn("sandboxed client", || {
         restrict_self(&attr);
@@ -172,9 +212,7 @@ fn landlock_resolve_unix_keeps_pathname_sockets_outside_the_domain_out_of_reach(
         let c3 = socket(libc::AF_UNIX, libc::SOCK_STREAM, 0).unwrap();
         assert_eq!(connect(&c3, &abstract_addr), Ok(()), "abstract names are not looked up in the filesystem");
         let inside_addr = SockAddr::unix(&inside_path);
-        let inside = socket(libc::AF_UNIX, libc::SOCK_STREAM, 0).unwrap();
-        bind(&inside, &inside_addr).unwrap();
-        listen(&inside, 1).unwrap();
+        let _inside = listening(&inside_addr, 1);
         let c2 = socket(libc::AF_UNIX, libc::SOCK_STREAM, 0).unwrap();
         assert_eq!(connect(&c2, &inside_addr), Ok(()), "a listener made inside the domain");
     });

@@ -10,12 +10,16 @@
 //! what the kernel does, checks that against where the fix is (`fixtures::gate::has_fix`
 //! with the stable versions), and reports a variant named for the behaviour it saw.
 
+use std::os::fd::OwnedFd;
+
+use fixtures::gate::kernel_and_patch;
 use fixtures::net::{recv, send};
+use fixtures::uapi::SIOCATMARK;
 use fixtures::{assert_errno, kernel_at_least, variant};
 use nix::errno::Errno;
 use rstest::rstest;
 use serial_test::parallel;
-use unix_sockets::calls::{SIOCATMARK, ioctl_int, recv_vec, socketpair};
+use unix_sockets::calls::{ioctl_int, recv_vec, socketpair};
 use unix_sockets::cases::message_types;
 use unix_sockets::SockType;
 use rstest_reuse::apply;
@@ -67,6 +71,18 @@ fn stream_oob() -> bool {
 /// have).
 fn oob_or_absent() -> bool {
     oob_here().map_err(variant::absent).is_ok()
+}
+
+/// Sends `data` on `a` as out-of-band data (send(2) with MSG_OOB, all of it) and returns
+/// true; where AF_UNIX streams have no MSG_OOB ([`oob_or_absent`], reporting `absent`),
+/// asserts that the send is refused with EOPNOTSUPP and returns false.
+fn oob_sent_or_refused(a: &OwnedFd, data: &[u8]) -> bool {
+    if !oob_or_absent() {
+        assert_errno!(send(a, data, libc::MSG_OOB), Errno::EOPNOTSUPP);
+        return false;
+    }
+    assert_eq!(send(a, data, libc::MSG_OOB), Ok(data.len()));
+    true
 }
 
 /// Whether AF_UNIX stream sockets have MSG_OOB here (as [`stream_oob`], without reporting):
@@ -124,11 +140,6 @@ fn recv_msg_oob_without_urgent_data_on_a_stream() {
     let expected = if stream_oob() { Errno::EINVAL } else { Errno::EOPNOTSUPP };
     assert_errno!(recv(&b, &mut buf, libc::MSG_OOB | libc::MSG_DONTWAIT), expected);
     assert_eq!(recv_vec(&b, 8, libc::MSG_DONTWAIT).as_deref(), Ok(&b"plain"[..]));
-}
-
-/// Where a kernel fix is, for the variants' why.
-fn kernel_and_patch() -> String {
-    format!("kernel {} (stable patch level {})", fixtures::kernel_version(), fixtures::gate::stable_patch_level())
 }
 
 /// sockatmark(3): "returns a value indicating whether or not the socket referred to by the
@@ -210,11 +221,9 @@ fn siocatmark_on_a_message_socket_fails_eopnotsupp(#[case] ty: SockType) {
 #[parallel]
 fn msg_peek_skips_the_oob_byte() {
     let (a, b) = socketpair(SockType::Stream, 0);
-    if !oob_or_absent() {
-        assert_errno!(send(&a, b"a", libc::MSG_OOB), Errno::EOPNOTSUPP);
+    if !oob_sent_or_refused(&a, b"a") {
         return;
     }
-    assert_eq!(send(&a, b"a", libc::MSG_OOB), Ok(1));
     assert_eq!(send(&a, b"b", 0), Ok(1));
     let fix = fixtures::gate::has_fix((6, 10), &[(6, 1, 95), (6, 6, 35)], &[]);
     let k = kernel_and_patch();
@@ -246,11 +255,9 @@ fn msg_peek_skips_the_oob_byte() {
 #[parallel]
 fn a_nonblocking_read_after_the_consumed_oob_byte_returns_the_next_data() {
     let (a, b) = socketpair(SockType::Stream, 0);
-    if !oob_or_absent() {
-        assert_errno!(send(&a, b"hello", libc::MSG_OOB), Errno::EOPNOTSUPP);
+    if !oob_sent_or_refused(&a, b"hello") {
         return;
     }
-    assert_eq!(send(&a, b"hello", libc::MSG_OOB), Ok(5));
     assert_eq!(send(&a, b"world", 0), Ok(5));
     assert_eq!(recv_vec(&b, 10, libc::MSG_DONTWAIT).as_deref(), Ok(&b"hell"[..]));
     assert_eq!(recv_vec(&b, 1, libc::MSG_OOB | libc::MSG_DONTWAIT).as_deref(), Ok(&b"o"[..]));
@@ -284,11 +291,9 @@ fn a_nonblocking_read_after_the_consumed_oob_byte_returns_the_next_data() {
 #[parallel]
 fn closing_after_reading_the_oob_byte_gives_the_peer_end_of_file() {
     let (a, b) = socketpair(SockType::Stream, 0);
-    if !oob_or_absent() {
-        assert_errno!(send(&a, b"x", libc::MSG_OOB), Errno::EOPNOTSUPP);
+    if !oob_sent_or_refused(&a, b"x") {
         return;
     }
-    assert_eq!(send(&a, b"x", libc::MSG_OOB), Ok(1));
     assert_eq!(recv_vec(&b, 1, libc::MSG_OOB | libc::MSG_DONTWAIT).as_deref(), Ok(&b"x"[..]));
     drop(b);
     let fix = fixtures::gate::has_fix((6, 16), &[(6, 1, 143), (6, 12, 36)], &[]);

@@ -166,21 +166,27 @@ fn peercred_reports_the_effective_ids() {
 #[case::dgram_connected_by_connect("connected-dgram")]
 fn without_a_peer_process_peercred_is_pid_0_and_ids_minus_1(#[case] what: &str) {
     let s = Scratch::new();
-    let mut keep = None;
-    let fd = match what {
-        "stream" => socket(SockType::Stream, 0),
-        "seqpacket" => socket(SockType::Seqpacket, 0),
-        "dgram" => socket(SockType::Dgram, 0),
-        _ => {
-            let (r, raddr) = bound_socket(SockType::Dgram, 0, AddrKind::Abstract, &s, "r");
+    let (fd, _receiver) = without_a_peer_process(what, &s);
+    assert_eq!(triple(peercred(&fd).unwrap()), (0, u32::MAX, u32::MAX));
+}
+
+/// A socket without a peer process, for the SO_PEERCRED and SO_PEERGROUPS claims: an
+/// unconnected `stream`, `seqpacket` or `dgram` socket, or (`connected-dgram`) a datagram
+/// socket connected with connect(2) to a bound one, which is returned too and must stay open
+/// while the socket is asked.
+fn without_a_peer_process(what: &str, s: &Scratch) -> (OwnedFd, Option<OwnedFd>) {
+    match what {
+        "stream" => (socket(SockType::Stream, 0), None),
+        "seqpacket" => (socket(SockType::Seqpacket, 0), None),
+        "dgram" => (socket(SockType::Dgram, 0), None),
+        "connected-dgram" => {
+            let (r, raddr) = bound_socket(SockType::Dgram, 0, AddrKind::Abstract, s, "r");
             let c = socket(SockType::Dgram, 0);
             connect(&c, &raddr).unwrap();
-            keep = Some(r);
-            c
+            (c, Some(r))
         }
-    };
-    assert_eq!(triple(peercred(&fd).unwrap()), (0, u32::MAX, u32::MAX));
-    drop(keep);
+        other => panic!("no socket without a peer called {other:?}"),
+    }
 }
 
 /// SO_PEERGROUPS with room for `room` groups on `fd`.
@@ -252,20 +258,8 @@ fn so_peergroups_of_a_socketpair_are_the_creators_groups(#[case] ty: SockType) {
 #[case::dgram_connected_by_connect("connected-dgram")]
 fn so_peergroups_without_a_peer_process_fails_enodata(#[case] what: &str) {
     let s = Scratch::new();
-    let mut keep = None;
-    let fd = match what {
-        "stream" => socket(SockType::Stream, 0),
-        "dgram" => socket(SockType::Dgram, 0),
-        _ => {
-            let (r, raddr) = bound_socket(SockType::Dgram, 0, AddrKind::Abstract, &s, "r");
-            let c = socket(SockType::Dgram, 0);
-            connect(&c, &raddr).unwrap();
-            keep = Some(r);
-            c
-        }
-    };
+    let (fd, _receiver) = without_a_peer_process(what, &s);
     assert_eq!(peergroups(&fd, 8).result, Err(Errno::ENODATA));
-    drop(keep);
 }
 
 /// unix(7), SO_PEERSEC: "This read-only socket option returns the security context of the

@@ -8,9 +8,14 @@
 //! not, and reports which it saw.
 
 use fixtures::caps::drop_effective;
-use fixtures::gate::{Cap, has_cap};
+use fixtures::gate::{Cap, has_cap, kernel_and_patch};
 use fixtures::net::{getsockopt_int, setsockopt_int};
 use fixtures::privilege::drop_to_nobody;
+use fixtures::uapi::{
+    SO_BUF_LOCK, SO_BUSY_POLL_BUDGET, SO_NETNS_COOKIE, SO_PREFER_BUSY_POLL, SO_RCVMARK, SO_RCVPRIORITY, SO_RESERVE_MEM, SO_TXREHASH,
+    SOCK_RCVBUF_LOCK, SOCK_SNDBUF_LOCK, SOF_TIMESTAMPING_BIND_PHC, SOF_TIMESTAMPING_OPT_ID, SOF_TIMESTAMPING_OPT_ID_TCP,
+    SOF_TIMESTAMPING_OPT_RX_FILTER, SOF_TIMESTAMPING_TX_COMPLETION,
+};
 use fixtures::{assert_errno, kernel_at_least, kernel_version, run_in_child, variant};
 use libc::c_int;
 use nix::errno::Errno;
@@ -20,24 +25,6 @@ use serial_test::{parallel, serial};
 use unix_sockets::SockType;
 use unix_sockets::calls::{getsockopt_bytes, socketpair};
 use unix_sockets::cases::socket_types;
-
-/// Option numbers of include/uapi/asm-generic/socket.h the libc crate may lack.
-const SO_PREFER_BUSY_POLL: c_int = 69;
-const SO_BUSY_POLL_BUDGET: c_int = 70;
-const SO_NETNS_COOKIE: c_int = 71;
-const SO_BUF_LOCK: c_int = 72;
-const SO_RESERVE_MEM: c_int = 73;
-const SO_TXREHASH: c_int = 74;
-const SO_RCVMARK: c_int = 75;
-const SO_RCVPRIORITY: c_int = 82;
-/// include/uapi/linux/socket.h: SOCK_SNDBUF_LOCK, SOCK_RCVBUF_LOCK.
-const SOCK_SNDBUF_LOCK: c_int = 1;
-const SOCK_RCVBUF_LOCK: c_int = 2;
-
-/// The running kernel and its stable patch level, for the variants' why.
-fn kernel_and_patch() -> String {
-    format!("kernel {} (stable patch level {})", kernel_version(), fixtures::gate::stable_patch_level())
-}
 
 /// SO_REUSEPORT is for inet sockets: since commit 5b0af621c3f6 ("net: restrict SO_REUSEPORT
 /// to inet sockets", 6.13; stable 6.1.124 and 6.12.9 by Debian's changelogs; not 5.10)
@@ -388,13 +375,6 @@ fn so_rcvpriority_is_a_boolean_socket_flag(#[case] ty: SockType) {
     assert_eq!(setsockopt_int(&a, libc::SOL_SOCKET, SO_RCVPRIORITY, 3), Ok(()));
     assert_eq!(getsockopt_int(&a, libc::SOL_SOCKET, SO_RCVPRIORITY), Ok(1));
 }
-
-/// SOF_TIMESTAMPING_* bits of include/uapi/linux/net_tstamp.h.
-const SOF_TIMESTAMPING_OPT_ID: c_int = 1 << 7;
-const SOF_TIMESTAMPING_BIND_PHC: c_int = 1 << 15;
-const SOF_TIMESTAMPING_OPT_ID_TCP: c_int = 1 << 16;
-const SOF_TIMESTAMPING_OPT_RX_FILTER: c_int = 1 << 17;
-const SOF_TIMESTAMPING_TX_COMPLETION: c_int = 1 << 18;
 
 /// SO_TIMESTAMPING flags added since 5.10 (socket(7), SO_TIMESTAMPING; Documentation/
 /// networking/timestamping.rst), each accepted on an AF_UNIX socket since the kernel knows
