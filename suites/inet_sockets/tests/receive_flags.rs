@@ -3,7 +3,7 @@
 
 use fixtures::io::read_exact;
 use fixtures::net::{connect, getsockopt_int, recv, recv_msg, send, setsockopt_int};
-use fixtures::poll::wait_for_events;
+use fixtures::poll::{await_events, wait_for_events};
 use fixtures::{assert_errno, needs, variant};
 use inet_sockets::addr::{Family, Proto};
 use inet_sockets::sockets::{socket, tcp_pair, udp_bound};
@@ -131,7 +131,7 @@ fn so_peek_off_on_tcp_makes_successive_peeks_advance(#[case] fam: Family) {
     assert_eq!(set, Ok(()));
     send(&tx, b"abcdef", 0).unwrap();
     nix::sys::socket::shutdown(std::os::fd::AsRawFd::as_raw_fd(&tx), nix::sys::socket::Shutdown::Write).unwrap();
-    wait_for_events(&rx, libc::POLLRDHUP, "all the data and the FIN");
+    await_events(&rx, libc::POLLRDHUP, "all the data and the FIN");
     let mut b = [0u8; 3];
     assert_eq!(recv(&rx, &mut b, libc::MSG_PEEK | libc::MSG_DONTWAIT), Ok(3));
     assert_eq!(&b, b"abc");

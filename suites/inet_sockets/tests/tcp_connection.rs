@@ -3,7 +3,7 @@
 
 use fixtures::io::read_exact;
 use fixtures::net::{accept_ready, bind, connect, listen, local_addr, peer_addr, recv, send, so_error};
-use fixtures::poll::{revents, wait_for_events};
+use fixtures::poll::{await_events, revents, wait_for_events};
 use fixtures::{NEGATIVE_WAIT, assert_errno, needs};
 use inet_sockets::addr::{Family, Proto};
 use inet_sockets::sockets::{closed_tcp_port, connecting, socket, tcp_pair};
@@ -85,7 +85,7 @@ fn tcp_does_not_preserve_record_boundaries(#[case] fam: Family) {
     assert_eq!(send(&c, b"abc", 0), Ok(3));
     assert_eq!(send(&c, b"def", 0), Ok(3));
     nix::sys::socket::shutdown(std::os::fd::AsRawFd::as_raw_fd(&c), nix::sys::socket::Shutdown::Write).unwrap();
-    wait_for_events(&s, libc::POLLRDHUP, "the sender's FIN");
+    await_events(&s, libc::POLLRDHUP, "the sender's FIN");
     let mut buf = [0u8; 64];
     assert_eq!(recv(&s, &mut buf, libc::MSG_DONTWAIT), Ok(6));
     assert_eq!(&buf[..6], b"abcdef");

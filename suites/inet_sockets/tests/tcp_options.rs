@@ -6,7 +6,7 @@ use fixtures::{assert_errno, kernel_at_least, needs, variant};
 use inet_sockets::msg::getsockopt_bytes;
 use inet_sockets::opts::{TCP_AO_INFO, TCP_DELACK_MAX_US, TCP_IS_MPTCP, TCP_RTO_MAX_MS, TCP_RTO_MIN_US};
 use nix::errno::Errno;
-use fixtures::poll::wait_for_events;
+use fixtures::poll::await_events;
 use std::os::fd::AsRawFd;
 
 use inet_sockets::addr::{Family, Proto};
@@ -163,7 +163,7 @@ fn tcp_info_reports_the_connection_state(#[case] fam: Family) {
     assert_eq!(tcp_state(&c), TCP_ESTABLISHED);
     assert_eq!(tcp_state(&a), TCP_ESTABLISHED);
     shutdown(c.as_raw_fd(), Shutdown::Write).unwrap();
-    wait_for_events(&a, libc::POLLRDHUP, "the FIN");
+    await_events(&a, libc::POLLRDHUP, "the FIN");
     assert_eq!(tcp_state(&a), TCP_CLOSE_WAIT, "after receiving a FIN");
 }
 

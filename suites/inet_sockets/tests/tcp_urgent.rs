@@ -7,7 +7,7 @@ use std::os::fd::{AsRawFd, OwnedFd};
 
 use fixtures::io::read_to_eof;
 use fixtures::net::{recv, send, setsockopt_int};
-use fixtures::poll::{revents, wait_for_events};
+use fixtures::poll::{await_events, revents, wait_for_events};
 use fixtures::assert_errno;
 use inet_sockets::addr::Family;
 use inet_sockets::sockets::tcp_pair;
@@ -36,7 +36,7 @@ fn urgent_byte_is_read_with_msg_oob_and_normal_reads_stop_at_the_mark() {
     send(&c, b"c", libc::MSG_OOB).unwrap();
     send(&c, b"de", 0).unwrap();
     shutdown(c.as_raw_fd(), Shutdown::Write).unwrap();
-    wait_for_events(&s, libc::POLLRDHUP, "all data and the FIN");
+    await_events(&s, libc::POLLRDHUP, "all data and the FIN");
     assert_ne!(revents(&s, libc::POLLPRI, fixtures::deadline::poll_ms(std::time::Duration::ZERO)) & libc::POLLPRI, 0, "POLLPRI for urgent data");
     let mut b = [0u8; 16];
     assert_eq!(recv(&s, &mut b, libc::MSG_OOB), Ok(1));
@@ -76,7 +76,7 @@ fn so_oobinline_puts_the_urgent_byte_into_the_stream() {
     send(&c, b"ab", 0).unwrap();
     send(&c, b"c", libc::MSG_OOB).unwrap();
     shutdown(c.as_raw_fd(), Shutdown::Write).unwrap();
-    wait_for_events(&s, libc::POLLRDHUP, "all data and the FIN");
+    await_events(&s, libc::POLLRDHUP, "all data and the FIN");
     let mut b = [0u8; 16];
     assert_errno!(recv(&s, &mut b, libc::MSG_OOB), Errno::EINVAL);
     assert_eq!(recv(&s, &mut b, libc::MSG_DONTWAIT), Ok(2), "the read stops at the mark");
@@ -98,7 +98,7 @@ fn newer_urgent_data_turns_older_urgent_data_into_normal_data() {
     send(&c, b"y", libc::MSG_OOB).unwrap();
     send(&c, b"z", 0).unwrap();
     shutdown(c.as_raw_fd(), Shutdown::Write).unwrap();
-    wait_for_events(&s, libc::POLLRDHUP, "all data and the FIN");
+    await_events(&s, libc::POLLRDHUP, "all data and the FIN");
     let mut b = [0u8; 8];
     assert_eq!(recv(&s, &mut b, libc::MSG_OOB), Ok(1));
     assert_eq!(b[0], b'y', "the urgent byte is the newest one");
@@ -121,7 +121,7 @@ fn an_older_urgent_byte_at_the_read_position_is_dropped_by_newer_urgent_data() {
     send(&c, b"y", libc::MSG_OOB).unwrap();
     send(&c, b"z", 0).unwrap();
     shutdown(c.as_raw_fd(), Shutdown::Write).unwrap();
-    wait_for_events(&s, libc::POLLRDHUP, "all data and the FIN");
+    await_events(&s, libc::POLLRDHUP, "all data and the FIN");
     let mut b = [0u8; 4];
     assert_eq!(recv(&s, &mut b, libc::MSG_OOB), Ok(1));
     assert_eq!(b[0], b'y');

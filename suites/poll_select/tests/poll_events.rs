@@ -249,7 +249,7 @@ fn tcp_urgent_data_reports_pollpri_not_pollin() {
 fn the_peer_shutting_down_writing_reports_pollrdhup(#[case] kind: Kind) {
     let p = kind.pair();
     shutdown(p.tx().as_raw_fd(), Shutdown::Write).unwrap();
-    fixtures::poll::wait_for_events(p.rx(), libc::POLLRDHUP, "the peer's FIN");
+    fixtures::poll::await_events(p.rx(), libc::POLLRDHUP, "the peer's FIN");
     let _ = fixtures::io::fionread(p.rx());
     assert_eq!(
         poll1(p.rx(), libc::POLLIN | libc::POLLRDHUP, 0),
@@ -261,6 +261,32 @@ fn the_peer_shutting_down_writing_reports_pollrdhup(#[case] kind: Kind) {
         "a half-closed connection is no hangup"
     );
     assert_eq!(p.recv(8), Ok(vec![]));
+}
+
+/// poll(2): "If none of the events requested (and no error) has occurred for any of the file
+/// descriptors, then poll() blocks until one of the events occurs." A poll that asks for
+/// POLLRDHUP alone, called right after the peer's shutdown(SHUT_WR) — so that the FIN may
+/// arrive before or while poll goes to sleep — returns POLLRDHUP every time: an arrival
+/// during the call wakes it. Repeated 300 times because a lost wakeup is a race (gVisor
+/// loses about one in twenty on TCP loopback; docs/gvisor.md). A poll that slept past the
+/// deadline while a second poll at once reports POLLRDHUP lost its wakeup.
+#[rstest]
+#[case::unix_stream(Kind::UnixStream)]
+#[case::tcp(Kind::Tcp)]
+fn a_poll_for_pollrdhup_alone_is_woken_by_the_peers_shutdown(#[case] kind: Kind) {
+    needs!(available(kind.availability()));
+    for round in 0..300 {
+        let p = kind.pair();
+        shutdown(p.tx().as_raw_fd(), Shutdown::Write).unwrap();
+        let r = fixtures::poll::revents(p.rx(), libc::POLLRDHUP, fixtures::deadline::poll_ms(fixtures::DEFAULT_DEADLINE));
+        if r == 0 {
+            panic!(
+                "round {round}: poll for POLLRDHUP slept until its deadline; polled again at once it reports {:#x} (the FIN had arrived: the wakeup was lost)",
+                revents_now(p.rx(), libc::POLLRDHUP)
+            );
+        }
+        assert_eq!(r, libc::POLLRDHUP, "round {round}");
+    }
 }
 
 /// poll(2) defines POLLRDHUP for stream sockets only: a pipe whose writer is gone reports
