@@ -97,10 +97,9 @@ fn tcp_does_not_preserve_record_boundaries(#[case] fam: Family) {
 fn tcp_delivers_a_large_stream_complete_and_in_order(#[case] fam: Family) {
     needs!(available(fam.availability()));
     const LEN: usize = 2 << 20;
-    let pattern = |i: usize| (i as u32).wrapping_mul(2_654_435_761).to_le_bytes()[1];
     let (c, s) = tcp_pair(fam);
     let writer = fixtures::spawn("writer", || {
-        let data: Vec<u8> = (0..LEN).map(pattern).collect();
+        let data = fixtures::io::word_pattern(LEN);
         let mut off = 0;
         while off < LEN {
             let end = (off + 7919).min(LEN);
@@ -111,8 +110,8 @@ fn tcp_delivers_a_large_stream_complete_and_in_order(#[case] fam: Family) {
     let got = read_exact(&s, LEN);
     writer.expect_success();
     assert_eq!(got.len(), LEN);
-    if let Some(i) = (0..LEN).find(|&i| got[i] != pattern(i)) {
-        panic!("byte {i} is {:#x}, expected {:#x}", got[i], pattern(i));
+    if let Some(i) = fixtures::io::first_difference(&got, &fixtures::io::word_pattern(LEN)) {
+        panic!("the stream differs from what was written at byte {i} (each 4-byte word holds its index)");
     }
 }
 

@@ -13,11 +13,6 @@ use nonblocking_io::pair;
 use rstest::rstest;
 use rstest_reuse::apply;
 
-/// A recognisable pattern, so that a partial write can be checked byte for byte.
-fn pattern(len: usize) -> Vec<u8> {
-    (0..len).map(|i| (i % 251) as u8).collect()
-}
-
 /// write(2): "The number of bytes written may be less than count if, for example, there is
 /// insufficient space"; pipe(7), O_NONBLOCK with n > PIPE_BUF: "If the pipe is full, then
 /// write(2) fails, with errno set to EAGAIN. Otherwise, from 1 to n bytes may be written
@@ -38,7 +33,8 @@ fn a_nonblocking_write_larger_than_the_room_is_partial(#[case] kind: Kind) {
         read_exact(rx, 8192);
         pre_filled = n as usize - 8192;
     }
-    let big = pattern(4 << 20);
+    // A recognisable pattern, so that a partial write can be checked word for word.
+    let big = fixtures::io::word_pattern(4 << 20);
     let n = write_once(tx, &big).unwrap_or_else(|e| panic!("{kind:?}: write with some room: {e}"));
     assert!(n > 0 && n < big.len(), "{kind:?}: expected a partial write, wrote {n} of {}", big.len());
     if kind == Kind::Pipe {
@@ -85,9 +81,9 @@ fn a_nonblocking_datagram_send_is_never_partial() {
     let ends = pair(Kind::UnixDgram, Mode::AtCreation).unwrap();
     let (rx, tx) = (ends.rx(), ends.tx());
     setsockopt_int(tx, libc::SOL_SOCKET, libc::SO_SNDBUF, 16384).unwrap();
-    let big = pattern(1 << 20);
+    let big = fixtures::io::word_pattern(1 << 20);
     assert_errno!(write_once(tx, &big), Errno::EMSGSIZE, "a datagram larger than the send buffer");
-    let msg = pattern(1000);
+    let msg = fixtures::io::word_pattern(1000);
     let mut sent = 0;
     loop {
         match write_once(tx, &msg) {

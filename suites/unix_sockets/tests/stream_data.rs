@@ -261,11 +261,9 @@ fn so_peek_off_moves_the_peek_position(#[case] kind: AddrKind) {
 #[serial]
 fn a_large_transfer_arrives_complete_and_in_order(#[case] kind: AddrKind) {
     const LEN: usize = 1 << 20;
-    let pattern = |i: usize| (i.wrapping_mul(31) ^ (i >> 11)) as u8;
     let p = connected_pair(SockType::Stream, kind);
     let writer = spawn("writer", || {
-        let data: Vec<u8> = (0..LEN).map(pattern).collect();
-        write_all(&p.a, &data);
+        write_all(&p.a, &fixtures::io::word_pattern(LEN));
     });
     let got = within("reading 1 MiB", || {
         let mut got = Vec::with_capacity(LEN);
@@ -279,7 +277,9 @@ fn a_large_transfer_arrives_complete_and_in_order(#[case] kind: AddrKind) {
     });
     writer.expect_success();
     assert_eq!(got.len(), LEN);
-    assert!(got.iter().enumerate().all(|(i, &b)| b == pattern(i)), "data corrupted or reordered");
+    if let Some(i) = fixtures::io::first_difference(&got, &fixtures::io::word_pattern(LEN)) {
+        panic!("data corrupted or reordered from byte {i} on (each 4-byte word holds its index)");
+    }
 }
 
 /// Fill a's send path without blocking; returns (bytes, messages) sent.
