@@ -28,7 +28,7 @@ as_root() {
 # Work on this machine's kernel (the host target, containers, gVisor, the workspace tests)
 # shares per-user limits and sysctls that no namespace separates: one such job at a time on
 # one machine. On GitHub every job has a machine of its own and the lock is always free;
-# here, act runs two jobs at once.
+# here, act may run more than one job at once (.ci/run runs them one at a time).
 host_kernel_lock() {
     exec 9>"${TMPDIR:-/tmp}/ipcspec-host-kernel.lock"
     if ! flock -n 9; then
