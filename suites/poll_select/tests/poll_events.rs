@@ -267,7 +267,7 @@ fn the_peer_shutting_down_writing_reports_pollrdhup(#[case] kind: Kind) {
 /// descriptors, then poll() blocks until one of the events occurs." A poll that asks for
 /// POLLRDHUP alone, called right after the peer's shutdown(SHUT_WR) — so that the FIN may
 /// arrive before or while poll goes to sleep — returns POLLRDHUP every time: an arrival
-/// during the call wakes it. Repeated 300 times because a lost wakeup is a race (gVisor
+/// during the call wakes it. Repeated 200 times because a lost wakeup is a race (gVisor
 /// loses about one in twenty on TCP loopback; docs/gvisor.md). A poll that slept past the
 /// deadline while a second poll at once reports POLLRDHUP lost its wakeup.
 #[rstest]
@@ -275,7 +275,7 @@ fn the_peer_shutting_down_writing_reports_pollrdhup(#[case] kind: Kind) {
 #[case::tcp(Kind::Tcp)]
 fn a_poll_for_pollrdhup_alone_is_woken_by_the_peers_shutdown(#[case] kind: Kind) {
     needs!(available(kind.availability()));
-    for round in 0..300 {
+    for round in 0..200 {
         let p = kind.pair();
         shutdown(p.tx().as_raw_fd(), Shutdown::Write).unwrap();
         let r = fixtures::poll::revents(p.rx(), libc::POLLRDHUP, fixtures::deadline::poll_ms(fixtures::DEFAULT_DEADLINE));
