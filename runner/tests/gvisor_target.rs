@@ -78,7 +78,9 @@ fn a_hung_test_is_a_timeout_and_the_rest_completes() {
         return;
     }
     let out = tempfile::tempdir().unwrap();
-    let (code, doc, text) = common::run_json(out.path(), &["run", "--target", "gvisor:2022", "--suite", "fds", "--test-timeout", "3s", "--inject-hang", HANG]);
+    // 15 s, not less: on gVisor 2022 a test that fails waits out a fixture's 10 s deadline
+    // first (fds::listening_socket_exec), which must stay a FAIL, not become a TIMEOUT.
+    let (code, doc, text) = common::run_json(out.path(), &["run", "--target", "gvisor:2022", "--suite", "fds", "--test-timeout", "15s", "--inject-hang", HANG]);
     assert_eq!(code, 1, "{text}");
     let all = common::cells(&doc, "gvisor:2022");
     let hung = all.iter().find(|(id, _)| *id == HANG).unwrap().1;
