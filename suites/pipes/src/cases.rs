@@ -25,7 +25,8 @@ use rstest_reuse::template;
 pub fn pipe_kinds(#[case] kind: ::fixtures::kinds::Kind) {}
 
 /// The stream sockets a pipe is spliced to and from ([`crate::splice::Sock`]): `tcp` (TCP
-/// over loopback) and `unix_stream` (an AF_UNIX stream socketpair).
+/// over loopback, tcp(7)) and `unix_stream` (an AF_UNIX stream socketpair, unix(7)); splice(2):
+/// "one of the file descriptors must refer to a pipe", the other may be a socket.
 #[template]
 #[export]
 #[rstest]
