@@ -8,7 +8,7 @@
 use std::path::Path;
 
 use containers::cases::unix_socket_types;
-use containers::sandbox::{enter, mount_tmpfs, namespaces, sandbox};
+use containers::sandbox::{enter, mount_points, mount_tmpfs, namespaces, sandbox};
 use containers::sock::{accept, connected_to, listener, recv, send, unix_socket};
 use fixtures::names::unique;
 use fixtures::net::{SockAddr, bind, connect, send_to};
@@ -134,9 +134,7 @@ fn pathname_socket_is_reachable_across_network_namespaces(#[case] ty: libc::c_in
 #[test]
 fn pathname_socket_follows_the_mount_namespace() {
     needs!(available(namespaces()));
-    let s = Scratch::new();
-    let dir = s.join("private");
-    std::fs::create_dir(&dir).unwrap();
+    let (_s, [dir]) = mount_points(["private"]);
     let a = SockAddr::unix(&dir.join("sock"));
     sandbox("pathname socket in a private mount", || {
         let server = Agent::<(), ()>::spawn("server in new mount and network namespaces", |serve| {

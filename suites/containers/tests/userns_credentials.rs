@@ -10,7 +10,7 @@
 //! The processes here map only their own ids (what an unprivileged process may do), to a
 //! different number inside (5, 7), so that a missing translation shows.
 
-use containers::sandbox::{enter_user_ns, namespaces, sandbox};
+use containers::sandbox::{enter_user_ns, holding, namespaces, sandbox};
 use containers::sock::{accept, connected_to, listener, peer_cred, recv_with_creds, send_with_creds};
 use fixtures::names::unique;
 use fixtures::net::{SockAddr, setsockopt_int, socketpair};
@@ -90,15 +90,13 @@ fn so_peercred_ids_are_translated_into_the_readers_user_namespace() {
         // variant: none — the expected ids are this process's own (root, or the sandbox's
         // mapped root), whichever they are; the claim is the same for every uid.
         let me = (geteuid().as_raw(), getegid().as_raw());
-        let client = Agent::<(), ()>::spawn("client in a user namespace mapping itself to 5", |serve| {
+        let client = holding("client in a user namespace mapping itself to 5", || {
             enter_user_ns(Some((5, 5)));
             let c = connected_to(&a);
             let cred = peer_cred(&c);
             assert_eq!((cred.uid, cred.gid), (5, 5), "the listener's ids, seen inside");
-            serve.ready(());
-            serve.wait_release();
+            c
         });
-        client.ready::<()>();
         let cred = peer_cred(accept(&l));
         assert_eq!((cred.uid, cred.gid), me, "the client's ids, seen outside");
         client.expect_success();
