@@ -80,10 +80,9 @@ fn sigev_signal_reports_si_mesgq_the_senders_pid_and_uid_and_the_value() {
 fn notification_comes_only_when_the_queue_goes_from_empty_to_non_empty() {
     let (name, q) = new_queue("edge", 4);
     q.send(b"already there", 0).unwrap();
-    let n = name.as_cstr().to_owned();
-    run_in_child("registrant and sender", move || {
+    run_in_child("registrant and sender", || {
         let c = SignalCatcher::new(&[Signal::SIGUSR1]);
-        let q = registered(&n, libc::O_RDWR | libc::O_NONBLOCK, &SigEvent::signal(Signal::SIGUSR1, 1));
+        let q = registered(name.as_cstr(), libc::O_RDWR | libc::O_NONBLOCK, &SigEvent::signal(Signal::SIGUSR1, 1));
         q.send(b"second", 0).unwrap();
         // mq_send(3) sends the notification itself, before it returns: were one due, it would
         // be pending now.
@@ -102,10 +101,9 @@ fn notification_comes_only_when_the_queue_goes_from_empty_to_non_empty() {
 #[test]
 fn the_registration_is_removed_after_one_notification() {
     let (name, _q) = new_queue("once", 4);
-    let n = name.as_cstr().to_owned();
-    run_in_child("registrant and sender", move || {
+    run_in_child("registrant and sender", || {
         let c = SignalCatcher::new(&[Signal::SIGUSR1]);
-        let q = registered(&n, libc::O_RDWR, &SigEvent::signal(Signal::SIGUSR1, 1));
+        let q = registered(name.as_cstr(), libc::O_RDWR, &SigEvent::signal(Signal::SIGUSR1, 1));
         q.send(b"1", 0).unwrap();
         assert!(c.wait_for(NEGATIVE_WAIT).is_some());
         q.receive().unwrap();
@@ -143,9 +141,8 @@ fn only_one_process_may_register_until_it_unregisters() {
 #[test]
 fn the_registered_process_registering_again_gets_ebusy() {
     let (name, _q) = new_queue("again", 2);
-    let n = name.as_cstr().to_owned();
-    run_in_child("registrant", move || {
-        let q = registered(&n, libc::O_RDONLY, &SigEvent::none());
+    run_in_child("registrant", || {
+        let q = registered(name.as_cstr(), libc::O_RDONLY, &SigEvent::none());
         assert_errno!(q.notify(Some(&SigEvent::signal(Signal::SIGUSR1, 0))), Errno::EBUSY);
         q.notify(None).unwrap();
         assert_eq!(q.notify(Some(&SigEvent::signal(Signal::SIGUSR1, 0))), Ok(()));
@@ -249,11 +246,10 @@ extern "C" fn on_message(v: libc::sigval) {
 #[test]
 fn sigev_thread_calls_the_function_in_a_new_thread_with_sigev_value() {
     let (name, _q) = new_queue("thread", 2);
-    let n = name.as_cstr().to_owned();
-    run_in_child("registrant", move || {
+    run_in_child("registrant", || {
         let (report, wait_report) = fixtures::sync::channel();
         THREAD_REPORT_FD.store(report.as_fd().as_raw_fd(), Ordering::SeqCst);
-        let q = registered(&n, libc::O_RDWR, &SigEvent::thread(on_message, 0xc0ffee));
+        let q = registered(name.as_cstr(), libc::O_RDWR, &SigEvent::thread(on_message, 0xc0ffee));
         q.send(b"go", 0).unwrap();
         let got = wait_report.recv(16);
         let value = u64::from_ne_bytes(got[..8].try_into().unwrap());
@@ -310,9 +306,8 @@ fn the_registration_ends_with_the_registered_process() {
 #[case::negative_signal_number(libc::SIGEV_SIGNAL, -1)]
 fn an_invalid_sigevent_fails_einval(#[case] notify: libc::c_int, #[case] signo: libc::c_int) {
     let (name, _q) = new_queue("einval", 2);
-    let n = name.as_cstr().to_owned();
-    run_in_child("registrant", move || {
-        let q = mq_open(&n, libc::O_RDONLY, 0, None).unwrap();
+    run_in_child("registrant", || {
+        let q = mq_open(name.as_cstr(), libc::O_RDONLY, 0, None).unwrap();
         assert_errno!(q.notify(Some(&SigEvent::raw(notify, signo))), Errno::EINVAL);
         assert_eq!(q.notify(Some(&SigEvent::none())), Ok(()), "the failed call must not register");
     })

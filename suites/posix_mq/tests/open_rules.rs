@@ -131,14 +131,13 @@ fn the_descriptor_is_close_on_exec() {
 #[case::umask_0(0o000, 0o620, 0o620)]
 fn owner_and_mode_come_from_the_creator_and_its_umask(#[case] umask: u32, #[case] mode: u32, #[case] expected: u32) {
     let name = IpcName::mq("umask");
-    let n = name.as_cstr().to_owned();
-    run_in_child("creator", move || {
+    run_in_child("creator", || {
         // variant: none — the creator is nobody in both runs (dropped from root, or already);
         // the owner is compared with its own effective ids.
         drop_to_nobody();
         // SAFETY: umask in this child only.
         unsafe { libc::umask(umask as libc::mode_t) };
-        let q = mq_open(&n, libc::O_CREAT | libc::O_EXCL | libc::O_RDWR, mode, Some(&attr(1, 16))).unwrap();
+        let q = mq_open(name.as_cstr(), libc::O_CREAT | libc::O_EXCL | libc::O_RDWR, mode, Some(&attr(1, 16))).unwrap();
         let st = fstat(&q).unwrap();
         assert_eq!(st.st_mode & 0o777, expected, "mode {mode:o} with umask {umask:o}");
         assert_eq!(st.st_uid, nix::unistd::geteuid().as_raw());
@@ -181,10 +180,9 @@ fn another_user_cannot_unlink_the_queue() {
     // Two distinct users: the owner (root) and a child that becomes nobody.
     needs!(cap(SETUID), cap(SETGID));
     let (name, _q) = new_shared_queue("unlinkperm", 1);
-    let n = name.as_cstr().to_owned();
-    run_in_child("another user", move || {
+    run_in_child("another user", || {
         drop_to_nobody();
-        assert_errno!(mq_unlink(&n), Errno::EACCES);
+        assert_errno!(mq_unlink(name.as_cstr()), Errno::EACCES);
     })
     .expect_success();
     assert!(mq_open(name.as_cstr(), libc::O_RDONLY, 0, None).is_ok(), "the queue must survive");

@@ -66,11 +66,10 @@ fn rlimit_msgqueue_counts_all_queues_of_the_user() {
 #[test]
 fn rlimit_msgqueue_does_not_limit_the_use_of_an_existing_queue() {
     let (name, q) = new_shared_queue("use", 4);
-    let n = name.as_cstr().to_owned();
-    run_in_child("process with RLIMIT_MSGQUEUE 0", move || {
+    run_in_child("process with RLIMIT_MSGQUEUE 0", || {
         drop_to_nobody();
         setrlimit(Resource::RLIMIT_MSGQUEUE, 0, 0).unwrap();
-        let c = open(&n, libc::O_RDWR);
+        let c = open(name.as_cstr(), libc::O_RDWR);
         for i in 0..4u8 {
             c.send(&[i; 64], 0).unwrap();
         }
