@@ -11,7 +11,7 @@
 //! different number inside (5, 7), so that a missing translation shows.
 
 use containers::sandbox::{enter_user_ns, holding, namespaces, sandbox};
-use containers::sock::{accept, connected_to, listener, peer_cred, recv_with_creds, send_with_creds};
+use containers::sock::{accept, connected_to, listener, peer_cred, recv_expecting_creds, recv_with_creds, send_with_creds};
 use fixtures::names::unique;
 use fixtures::net::{SockAddr, setsockopt_int, socketpair};
 use fixtures::{Agent, needs, spawn, sysctl};
@@ -47,9 +47,7 @@ fn scm_credentials_of_a_sender_in_a_user_namespace_are_its_outer_ids(#[case] exp
             assert_eq!(send_with_creds(&inner, b"hi", creds), Ok(2));
         })
         .expect_success();
-        let (data, cred) = recv_with_creds(&outer);
-        assert_eq!(data, b"hi");
-        let cred = cred.expect("SCM_CREDENTIALS with SO_PASSCRED set");
+        let cred = recv_expecting_creds(&outer, b"hi");
         assert_eq!((cred.uid, cred.gid), me, "the sender's ids as the receiver's namespace maps them");
     });
 }
@@ -66,9 +64,7 @@ fn scm_credentials_are_mapped_into_the_receivers_user_namespace() {
             enter_user_ns(Some((7, 7)));
             setsockopt_int(&inner, libc::SOL_SOCKET, libc::SO_PASSCRED, 1).expect("setsockopt(SO_PASSCRED)");
             serve.ready(());
-            let (data, cred) = recv_with_creds(&inner);
-            assert_eq!(data, b"hi");
-            let cred = cred.expect("SCM_CREDENTIALS with SO_PASSCRED set");
+            let cred = recv_expecting_creds(&inner, b"hi");
             assert_eq!((cred.uid, cred.gid), (7, 7), "the outer sender's ids, mapped");
         });
         receiver.ready::<()>();
