@@ -21,3 +21,11 @@ pub fn statfs_dev_shm() -> (i64, u64, u64, u64) {
     let blocks = st.blocks();
     (st.filesystem_type().0 as i64, blocks * st.block_size() as u64, st.blocks_free(), blocks)
 }
+
+/// In a child: become a container with its own /dev/shm, as a container runtime makes one:
+/// enter a new mount namespace (and the namespaces `more`, e.g. CLONE_NEWIPC) and mount a
+/// tmpfs with `options` on /dev/shm.
+pub fn enter_with_own_dev_shm(more: libc::c_int, options: &str) {
+    crate::sandbox::enter(libc::CLONE_NEWNS | more);
+    crate::sandbox::mount_tmpfs(std::path::Path::new("/dev/shm"), options);
+}

@@ -69,8 +69,8 @@
 //!
 //! A child that sets something up (a namespace, an object, a lock) and must stay until the
 //! test is done with it is a [`fixtures::Agent`]: it says so with `serve.ready(value)` and
-//! waits with `serve.wait_release()`; PID 1 of a new PID namespace is one too
-//! ([`pidns::spawn_init`]).
+//! waits with `serve.wait_release()` ([`sandbox::holding`] when that is all it does); PID 1
+//! of a new PID namespace is one too ([`pidns::spawn_init`]).
 //!
 //! Modules: [`sandbox`] (namespaces and mounts in children), [`pidns`] (a PID namespace's
 //! first process), [`objects`] (the IPC objects moved between namespaces), [`sock`] (AF_UNIX

@@ -15,9 +15,9 @@
 //! SKIP with it instead of failing. The namespace and mount system calls are
 //! [`fixtures::ns`]'s; the helpers here add the suite's policy (a refused mount is a skip).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use fixtures::Outcome;
+use fixtures::{Agent, Outcome, Scratch};
 use fixtures::facility::Availability;
 use fixtures::ns::{Access, diagnose};
 use nix::errno::Errno;
@@ -134,4 +134,52 @@ pub fn bind_mount(src: &Path, target: &Path) {
         &format!("bind mount of {} on {}", src.display(), target.display()),
         fixtures::ns::bind_mount(src, target),
     );
+}
+
+/// Empty directories `names` in a fresh scratch directory (mount points); the `Scratch`
+/// removes them when dropped.
+pub fn mount_points<const N: usize>(names: [&str; N]) -> (Scratch, [PathBuf; N]) {
+    let s = Scratch::new();
+    let dirs = names.map(|n| s.join(n));
+    for d in &dirs {
+        std::fs::create_dir(d).unwrap_or_else(|e| panic!("mkdir {}: {e}", d.display()));
+    }
+    (s, dirs)
+}
+
+/// A scratch directory holding the host side of a volume, `volume/data` (holding `data`),
+/// and the empty directories `a` and `b` that become two containers' roots:
+/// (scratch, volume, root a, root b).
+pub fn volume_and_two_roots(data: &[u8]) -> (Scratch, PathBuf, PathBuf, PathBuf) {
+    let (s, [volume, root_a, root_b]) = mount_points(["volume", "a", "b"]);
+    std::fs::write(volume.join("data"), data).unwrap();
+    (s, volume, root_a, root_b)
+}
+
+/// In a child: become a container whose root `root` is a private tmpfs with the shared
+/// `volume` bind-mounted at `root`/vol (as `docker run -v` does); returns the path of the
+/// volume's data file inside.
+pub fn become_container(root: &Path, volume: &Path) -> PathBuf {
+    enter(libc::CLONE_NEWNS);
+    mount_tmpfs(root, "mode=0755");
+    let vol = root.join("vol");
+    std::fs::create_dir(&vol).unwrap();
+    bind_mount(volume, &vol);
+    vol.join("data")
+}
+
+/// Fork a process that runs `setup` (entering namespaces, mounting, creating objects) and
+/// then keeps what it set up, and the value `setup` returned (an open descriptor, a lock),
+/// until released; returned once `setup` is done. The test's `expect_success` releases it
+/// and checks how it ended (a skip in `setup` skips the test).
+#[track_caller]
+pub fn holding<T>(what: &str, setup: impl FnOnce() -> T) -> Agent<(), ()> {
+    let holder = Agent::<(), ()>::spawn(what, |serve| {
+        let held = setup();
+        serve.ready(());
+        serve.wait_release();
+        drop(held);
+    });
+    holder.ready::<()>();
+    holder
 }

@@ -124,3 +124,12 @@ pub fn recv_with_creds(fd: impl AsFd) -> (Vec<u8>, Option<libc::ucred>) {
     }
     (data, creds)
 }
+
+/// [`recv_with_creds`] of one message that must be `expected` and carry SCM_CREDENTIALS
+/// (the receiver set SO_PASSCRED): the credentials.
+#[track_caller]
+pub fn recv_expecting_creds(fd: impl AsFd, expected: &[u8]) -> libc::ucred {
+    let (data, cred) = recv_with_creds(fd);
+    assert_eq!(data, expected, "the message with the credentials");
+    cred.expect("SCM_CREDENTIALS with SO_PASSCRED set")
+}

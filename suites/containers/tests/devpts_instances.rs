@@ -8,10 +8,10 @@ use std::os::fd::{AsRawFd, OwnedFd};
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 
-use containers::sandbox::{enter, namespaces, sandbox};
+use containers::sandbox::{enter, holding, mount_points, namespaces, sandbox};
 use fixtures::facility::pty;
 use fixtures::io::open_cloexec;
-use fixtures::{Agent, Scratch, assert_errno, needs, sys};
+use fixtures::{assert_errno, needs, sys};
 use nix::errno::Errno;
 
 /// In a child with a private mount namespace: mount a new devpts instance with `options` on
@@ -41,23 +41,19 @@ fn index(master: &OwnedFd) -> u32 {
 #[test]
 fn a_pty_of_a_new_devpts_instance_is_numbered_apart_and_absent_outside() {
     needs!(available(namespaces()), available(pty()));
-    let s = Scratch::new();
-    let pts = s.join("pts");
-    std::fs::create_dir(&pts).unwrap();
+    let (_s, [pts]) = mount_points(["pts"]);
     let outer_dev = std::fs::metadata("/dev/pts").unwrap().dev();
     sandbox("a pty of a private devpts instance", || {
         let _outer = open_cloexec(Path::new("/dev/ptmx"), libc::O_RDWR | libc::O_NOCTTY).expect("open /dev/ptmx");
-        let container = Agent::<(), ()>::spawn("container with its own devpts", |serve| {
+        let container = holding("container with its own devpts", || {
             enter(libc::CLONE_NEWNS);
             mount_devpts(&pts, "newinstance,ptmxmode=0666,mode=0620");
             let m = open_cloexec(&pts.join("ptmx"), libc::O_RDWR | libc::O_NOCTTY).expect("open the instance's ptmx");
             assert_eq!(index(&m), 0, "the first pty of a new instance");
             let slave = std::fs::metadata(pts.join("0")).expect("the slave in the new instance");
             assert_ne!(slave.dev(), outer_dev, "the slave lives on another devpts instance");
-            serve.ready(());
-            serve.wait_release();
+            m
         });
-        container.ready::<()>();
         assert_errno!(open_cloexec(&pts.join("0"), libc::O_RDWR | libc::O_NOCTTY), Errno::ENOENT, "the inner slave from outside");
         assert_eq!(std::fs::read_dir(&pts).unwrap().count(), 0, "the mount point outside is empty");
         container.expect_success();
@@ -72,9 +68,7 @@ fn a_pty_of_a_new_devpts_instance_is_numbered_apart_and_absent_outside() {
 #[test]
 fn devpts_max_bounds_the_ptys_of_one_instance() {
     needs!(available(namespaces()), available(pty()));
-    let s = Scratch::new();
-    let pts = s.join("pts");
-    std::fs::create_dir(&pts).unwrap();
+    let (_s, [pts]) = mount_points(["pts"]);
     sandbox("a devpts instance with max=2", || {
         enter(libc::CLONE_NEWNS);
         mount_devpts(&pts, "newinstance,ptmxmode=0666,max=2");

@@ -6,10 +6,10 @@
 use std::ffi::CStr;
 use std::path::Path;
 
-use containers::dev_shm::dev_shm;
-use containers::sandbox::{enter, mount_tmpfs, namespaces, sandbox};
+use containers::dev_shm::{dev_shm, enter_with_own_dev_shm};
+use containers::sandbox::{enter, holding, namespaces, sandbox};
 use fixtures::ns::ns_inode;
-use fixtures::{Agent, IpcName, assert_errno, needs, spawn};
+use fixtures::{IpcName, assert_errno, needs, spawn};
 use nix::errno::Errno;
 
 /// sem_open(3), with `O_CREAT|O_EXCL` and mode 0600 and value 0 when `create`.
@@ -65,14 +65,10 @@ fn a_named_semaphore_under_a_private_dev_shm_is_enoent_outside() {
     needs!(available(namespaces()), available(dev_shm()));
     let name = IpcName::sem("mntns");
     sandbox("a named semaphore under a private /dev/shm", || {
-        let container = Agent::<(), ()>::spawn("container with its own /dev/shm", |serve| {
-            enter(libc::CLONE_NEWNS);
-            mount_tmpfs(Path::new("/dev/shm"), "mode=1777,size=1m");
+        let container = holding("container with its own /dev/shm", || {
+            enter_with_own_dev_shm(0, "mode=1777,size=1m");
             sem_open(name.as_cstr(), true).expect("sem_open(O_CREAT|O_EXCL) inside");
-            serve.ready(());
-            serve.wait_release();
         });
-        container.ready::<()>();
         assert_errno!(sem_open(name.as_cstr(), false), Errno::ENOENT, "the semaphore outside");
         assert!(!Path::new("/dev/shm").join(format!("sem.{}", name.bare())).exists());
         container.expect_success();

@@ -10,11 +10,11 @@ use std::os::fd::AsRawFd;
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 
-use containers::dev_shm::dev_shm;
+use containers::dev_shm::{dev_shm, enter_with_own_dev_shm};
 use containers::objects::{read_at_start, shm_create, shm_open_existing, write_at_start};
-use containers::sandbox::{enter, mount_tmpfs, namespaces, sandbox};
+use containers::sandbox::{enter, holding, namespaces, sandbox};
 use fixtures::ns::{join, ns_inode};
-use fixtures::{Agent, IpcName, assert_errno, needs, spawn};
+use fixtures::{IpcName, assert_errno, needs, spawn};
 use nix::errno::Errno;
 
 /// ipc_namespaces(7) lists System V IPC and POSIX message queues only; shm_overview(7) puts
@@ -54,16 +54,13 @@ fn posix_shm_is_isolated_by_a_private_tmpfs_on_dev_shm() {
     let inner_name = IpcName::shm("inner");
     sandbox("private /dev/shm", || {
         let _outer = shm_create(outer_name.as_cstr()).expect("create the outer object");
-        let container = Agent::<(), ()>::spawn("container with its own /dev/shm", |serve| {
-            enter(libc::CLONE_NEWIPC | libc::CLONE_NEWNS);
-            mount_tmpfs(Path::new("/dev/shm"), "mode=1777,size=1m");
+        let container = holding("container with its own /dev/shm", || {
+            enter_with_own_dev_shm(libc::CLONE_NEWIPC, "mode=1777,size=1m");
             assert_errno!(shm_open_existing(outer_name.as_cstr()), Errno::ENOENT, "the outer object inside");
             let fd = shm_create(inner_name.as_cstr()).expect("create inside");
             write_at_start(&fd, b"inner");
-            serve.ready(());
-            serve.wait_release();
+            fd
         });
-        container.ready::<()>();
         assert_errno!(shm_open_existing(inner_name.as_cstr()), Errno::ENOENT, "the inner object outside");
         assert!(!Path::new("/dev/shm").join(inner_name.bare()).exists(), "the inner object appeared in the outer /dev/shm");
         container.expect_success();
@@ -78,15 +75,12 @@ fn posix_shm_is_shared_after_setns_into_the_creators_mount_namespace() {
     needs!(available(namespaces()), available(dev_shm()));
     let name = IpcName::shm("private");
     sandbox("setns into the mount namespace", || {
-        let creator = Agent::<(), ()>::spawn("creator with its own /dev/shm", |serve| {
-            enter(libc::CLONE_NEWNS);
-            mount_tmpfs(Path::new("/dev/shm"), "mode=1777,size=1m");
+        let creator = holding("creator with its own /dev/shm", || {
+            enter_with_own_dev_shm(0, "mode=1777,size=1m");
             let fd = shm_create(name.as_cstr()).expect("create");
             write_at_start(&fd, b"from the creator");
-            serve.ready(());
-            serve.wait_release();
+            fd
         });
-        creator.ready::<()>();
         let pid = creator.pid();
         spawn("joiner", || {
             assert_errno!(shm_open_existing(name.as_cstr()), Errno::ENOENT, "before setns");

@@ -10,11 +10,11 @@
 //! where the write is refused the test is skipped with the errno.
 
 use containers::objects::{MQ_MSGSIZE, mq_create_with};
-use containers::sandbox::{enter, namespaces, sandbox};
+use containers::sandbox::{enter, holding, namespaces, sandbox};
 use fixtures::caps::{Cap, drop_effective};
 use fixtures::ns::{Access, join};
 use fixtures::sysctl;
-use fixtures::{Agent, IpcName, assert_errno, needs, spawn};
+use fixtures::{IpcName, assert_errno, needs, spawn};
 use nix::errno::Errno;
 use rstest::rstest;
 
@@ -117,13 +117,10 @@ fn mq_sysctl_value_belongs_to_its_ipc_namespace() {
     const NAME: &str = "fs/mqueue/msg_max";
     sandbox("msg_max per namespace", || {
         let before = sysctl::read(NAME);
-        let owner = Agent::<(), ()>::spawn("namespace with msg_max 37", |serve| {
+        let owner = holding("namespace with msg_max 37", || {
             enter(libc::CLONE_NEWIPC);
             write_or_skip(NAME, "37");
-            serve.ready(());
-            serve.wait_release();
         });
-        owner.ready::<()>();
         let after = sysctl::read(NAME);
         assert!(after != "37" || before == "37", "the change leaked into the outer namespace");
         spawn("sibling new namespace", || {

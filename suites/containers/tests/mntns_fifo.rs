@@ -5,10 +5,10 @@
 
 use std::path::Path;
 
-use containers::sandbox::{enter, mount_tmpfs, namespaces, sandbox};
+use containers::sandbox::{enter, holding, mount_points, mount_tmpfs, namespaces, sandbox};
 use fixtures::io::{open_cloexec, read_once, write_once};
 use fixtures::ns::ns_inode;
-use fixtures::{Agent, Scratch, assert_errno, needs, spawn};
+use fixtures::{Scratch, assert_errno, needs, spawn};
 use nix::errno::Errno;
 use nix::sys::stat::Mode;
 
@@ -18,20 +18,15 @@ use nix::sys::stat::Mode;
 #[test]
 fn a_fifo_in_a_private_mount_is_enoent_from_another_mount_namespace() {
     needs!(available(namespaces()));
-    let s = Scratch::new();
-    let dir = s.join("private");
-    std::fs::create_dir(&dir).unwrap();
+    let (_s, [dir]) = mount_points(["private"]);
     let fifo = dir.join("fifo");
     sandbox("a FIFO in a private tmpfs", || {
-        let holder = Agent::<(), ()>::spawn("owner of a private mount", |serve| {
+        let holder = holding("owner of a private mount", || {
             enter(libc::CLONE_NEWNS);
             mount_tmpfs(&dir, "mode=0755");
             nix::unistd::mkfifo(&fifo, Mode::from_bits_truncate(0o600)).unwrap();
             open_cloexec(&fifo, libc::O_RDONLY | libc::O_NONBLOCK).expect("the FIFO inside its mount namespace");
-            serve.ready(());
-            serve.wait_release();
         });
-        holder.ready::<()>();
         assert_errno!(open_cloexec(&fifo, libc::O_RDONLY | libc::O_NONBLOCK), Errno::ENOENT, "the FIFO from outside");
         holder.expect_success();
     });

@@ -7,38 +7,14 @@
 
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::os::unix::fs::MetadataExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use containers::pidns::spawn_init;
-use containers::sandbox::{bind_mount, enter, mount_tmpfs, namespaces, sandbox};
+use containers::sandbox::{become_container, holding, namespaces, sandbox, volume_and_two_roots};
 use fixtures::agent::Serve;
-use fixtures::{Agent, Scratch, assert_errno, needs, spawn, sys};
+use fixtures::{Agent, assert_errno, needs, spawn, sys};
 use nix::errno::Errno;
 use rstest::rstest;
-
-/// In a child: become a container whose root `root` is a private tmpfs with the shared
-/// `volume` bind-mounted at `root`/vol; returns the data file's path inside.
-fn become_container(root: &Path, volume: &Path) -> PathBuf {
-    enter(libc::CLONE_NEWNS);
-    mount_tmpfs(root, "mode=0755");
-    let vol = root.join("vol");
-    std::fs::create_dir(&vol).unwrap();
-    bind_mount(volume, &vol);
-    vol.join("data")
-}
-
-/// A scratch directory holding the host side of a volume, `volume/data` ("shared"), and the
-/// empty directories `a` and `b` that become the two containers' roots.
-fn volume_and_two_roots() -> (Scratch, PathBuf, PathBuf, PathBuf) {
-    let s = Scratch::new();
-    let volume = s.join("volume");
-    let (root_a, root_b) = (s.join("a"), s.join("b"));
-    for dir in [&volume, &root_a, &root_b] {
-        std::fs::create_dir(dir).unwrap();
-    }
-    std::fs::write(volume.join("data"), b"shared").unwrap();
-    (s, volume, root_a, root_b)
-}
 
 fn open_rw(p: &Path) -> OwnedFd {
     fixtures::io::open_cloexec(p, libc::O_RDWR).unwrap_or_else(|e| panic!("open {}: {e}", p.display()))
@@ -87,17 +63,15 @@ fn lock(fd: impl AsFd, kind: Lock, wait: bool) -> Result<(), Errno> {
 #[case::ofd_lock(Lock::Ofd)]
 fn lock_conflicts_across_containers_sharing_a_bind_mounted_file(#[case] kind: Lock) {
     needs!(available(namespaces()));
-    let (_s, volume, root_a, root_b) = volume_and_two_roots();
+    let (_s, volume, root_a, root_b) = volume_and_two_roots(b"shared");
     let host_ino = std::fs::metadata(volume.join("data")).unwrap().ino();
     sandbox("locks across mount namespaces", || {
-        let a = Agent::<(), ()>::spawn("container A holding the lock", |serve| {
+        let a = holding("container A holding the lock", || {
             let path = become_container(&root_a, &volume);
             let fd = open_rw(&path);
             lock(&fd, kind, false).expect("A takes the lock");
-            serve.ready(());
-            serve.wait_release();
+            fd
         });
-        a.ready::<()>();
         let b = Agent::<(), ()>::spawn("container B", |serve| {
             let path = become_container(&root_b, &volume);
             assert_eq!(std::fs::metadata(&path).unwrap().ino(), host_ino, "the same inode through B's mount");
@@ -125,7 +99,7 @@ fn lock_conflicts_across_containers_sharing_a_bind_mounted_file(#[case] kind: Lo
 #[case::querier_in_a_child_pid_namespace(false, true)]
 fn f_getlk_reports_the_holder_pid_in_the_callers_pid_namespace(#[case] holder_inside: bool, #[case] querier_inside: bool) {
     needs!(available(namespaces()));
-    let (_s, volume, root_a, root_b) = volume_and_two_roots();
+    let (_s, volume, root_a, root_b) = volume_and_two_roots(b"shared");
     sandbox("F_GETLK across namespaces", || {
         let hold = |serve: &mut Serve<(), ()>| {
             let fd = open_rw(&become_container(&root_a, &volume));

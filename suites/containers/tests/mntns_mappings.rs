@@ -3,22 +3,18 @@
 //! same region of the same file (inode), whatever mount and path it was opened through;
 //! mount_namespaces(7) gives each container only its own mount list.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use containers::sandbox::{bind_mount, enter, mount_tmpfs, namespaces, sandbox};
+use containers::sandbox::{become_container, namespaces, sandbox, volume_and_two_roots};
 use fixtures::memory::{Mapping, page_size};
 use fixtures::ns::ns_inode;
-use fixtures::{Agent, Scratch, needs, spawn};
+use fixtures::{Agent, needs, spawn};
 
 /// In a child: become a container whose root `root` is a private tmpfs with the shared
 /// `volume` bind-mounted at `root`/vol; maps `root`/vol/data MAP_SHARED (one page).
 fn container_mapping(root: &Path, volume: &Path) -> Mapping {
-    enter(libc::CLONE_NEWNS);
-    mount_tmpfs(root, "mode=0755");
-    let vol = root.join("vol");
-    std::fs::create_dir(&vol).unwrap();
-    bind_mount(volume, &vol);
-    let f = fixtures::io::open_cloexec(&vol.join("data"), libc::O_RDWR).expect("open the data file through the bind mount");
+    let data = become_container(root, volume);
+    let f = fixtures::io::open_cloexec(&data, libc::O_RDWR).expect("open the data file through the bind mount");
     Mapping::shared(&f, page_size())
 }
 
@@ -30,13 +26,7 @@ fn container_mapping(root: &Path, volume: &Path) -> Mapping {
 #[test]
 fn processes_in_different_mount_namespaces_share_a_bind_mounted_file_mapping() {
     needs!(available(namespaces()));
-    let s = Scratch::new();
-    let volume = s.join("volume");
-    let (root_a, root_b): (PathBuf, PathBuf) = (s.join("a"), s.join("b"));
-    for dir in [&volume, &root_a, &root_b] {
-        std::fs::create_dir(dir).unwrap();
-    }
-    std::fs::write(volume.join("data"), vec![0u8; page_size()]).unwrap();
+    let (_s, volume, root_a, root_b) = volume_and_two_roots(&vec![0u8; page_size()]);
     sandbox("one file mapped in two containers", || {
         let a = Agent::<(), ()>::spawn("container a", |serve| {
             let m = container_mapping(&root_a, &volume);

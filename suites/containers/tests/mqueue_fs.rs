@@ -8,24 +8,14 @@
 
 use std::collections::BTreeSet;
 use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use containers::objects::{mq_create, mq_open_existing, mq_receive, mq_send};
-use containers::sandbox::{enter, mount_mqueue, namespaces, sandbox};
+use containers::sandbox::{enter, mount_mqueue, mount_points, namespaces, sandbox};
 use fixtures::io::open_cloexec;
 use fixtures::ns::{ns_file, setns};
-use fixtures::{Agent, IpcName, Scratch, assert_errno, needs, spawn};
+use fixtures::{Agent, IpcName, assert_errno, needs, spawn};
 use nix::errno::Errno;
-
-/// Empty directories to mount on, in a scratch directory (kept while the `Scratch` lives).
-fn mount_points<const N: usize>(names: [&str; N]) -> (Scratch, [PathBuf; N]) {
-    let s = Scratch::new();
-    let dirs = names.map(|n| s.join(n));
-    for d in &dirs {
-        std::fs::create_dir(d).unwrap();
-    }
-    (s, dirs)
-}
 
 /// Run `body` in a child of the sandbox with new IPC and mount namespaces (the mounter).
 #[track_caller]

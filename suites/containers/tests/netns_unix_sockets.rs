@@ -8,7 +8,7 @@
 use std::path::Path;
 
 use containers::cases::unix_socket_types;
-use containers::sandbox::{enter, mount_tmpfs, namespaces, sandbox};
+use containers::sandbox::{enter, mount_points, mount_tmpfs, namespaces, sandbox};
 use containers::sock::{accept, connected_to, listener, recv, send, unix_socket};
 use fixtures::names::unique;
 use fixtures::net::{SockAddr, bind, connect, send_to};
@@ -23,6 +23,20 @@ use rstest_reuse::apply;
 fn reach(ty: libc::c_int, a: &SockAddr) -> Result<(), Errno> {
     let s = unix_socket(ty);
     if ty == libc::SOCK_DGRAM { send_to(&s, b"ping", libc::MSG_NOSIGNAL, a).map(drop) } else { connect(&s, a) }
+}
+
+/// A stream server that runs `setup` (entering its namespaces), listens on `a` and sends
+/// `greeting` to its first client; returned once it listens.
+#[track_caller]
+fn greeting_server(what: &str, a: &SockAddr, greeting: &[u8], setup: impl FnOnce()) -> Agent<(), ()> {
+    let server = Agent::<(), ()>::spawn(what, |serve| {
+        setup();
+        let l = listener(libc::SOCK_STREAM, a);
+        serve.ready(());
+        send(accept(&l), greeting);
+    });
+    server.ready::<()>();
+    server
 }
 
 /// network_namespaces(7) and unix(7): an abstract name bound in one network namespace does
@@ -82,13 +96,7 @@ fn abstract_name_is_reachable_after_setns_into_its_network_namespace() {
     needs!(available(namespaces()));
     let a = SockAddr::abstract_unix(unique("joined").as_bytes());
     sandbox("setns into the server's network namespace", || {
-        let server = Agent::<(), ()>::spawn("server in a new network namespace", |serve| {
-            enter(libc::CLONE_NEWNET);
-            let l = listener(libc::SOCK_STREAM, &a);
-            serve.ready(());
-            send(accept(&l), b"joined");
-        });
-        server.ready::<()>();
+        let server = greeting_server("server in a new network namespace", &a, b"joined", || enter(libc::CLONE_NEWNET));
         assert_errno!(connect(unix_socket(libc::SOCK_STREAM), &a), Errno::ECONNREFUSED, "outside, before joining");
         let pid = server.pid();
         spawn("joiner", || {
@@ -134,19 +142,13 @@ fn pathname_socket_is_reachable_across_network_namespaces(#[case] ty: libc::c_in
 #[test]
 fn pathname_socket_follows_the_mount_namespace() {
     needs!(available(namespaces()));
-    let s = Scratch::new();
-    let dir = s.join("private");
-    std::fs::create_dir(&dir).unwrap();
+    let (_s, [dir]) = mount_points(["private"]);
     let a = SockAddr::unix(&dir.join("sock"));
     sandbox("pathname socket in a private mount", || {
-        let server = Agent::<(), ()>::spawn("server in new mount and network namespaces", |serve| {
+        let server = greeting_server("server in new mount and network namespaces", &a, b"private", || {
             enter(libc::CLONE_NEWNS | libc::CLONE_NEWNET);
             mount_tmpfs(Path::new(&dir), "mode=0700");
-            let l = listener(libc::SOCK_STREAM, &a);
-            serve.ready(());
-            send(accept(&l), b"private");
         });
-        server.ready::<()>();
         assert_errno!(connect(unix_socket(libc::SOCK_STREAM), &a), Errno::ENOENT, "outside the server's mount namespace");
         let pid = server.pid();
         spawn("joiner of the mount namespace only", || {

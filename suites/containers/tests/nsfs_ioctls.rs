@@ -10,9 +10,9 @@
 use std::os::fd::{AsFd, AsRawFd};
 
 use containers::pidns::spawn_init;
-use containers::sandbox::{enter, mount_tmpfs, namespaces, sandbox};
+use containers::sandbox::{enter, mount_points, mount_tmpfs, namespaces, sandbox};
 use fixtures::ns::ns_file;
-use fixtures::{Scratch, assert_errno, needs, spawn, sys, variant};
+use fixtures::{assert_errno, needs, spawn, sys, variant};
 use nix::errno::Errno;
 use nix::unistd::getpid;
 
@@ -105,9 +105,7 @@ fn nsfs_translates_pids_between_pid_namespaces() {
 #[test]
 fn nsfs_gives_a_mount_namespace_an_id_and_counts_its_mounts() {
     needs!(available(namespaces()));
-    let s = Scratch::new();
-    let target = s.join("mnt");
-    std::fs::create_dir(&target).unwrap();
+    let (_s, [target]) = mount_points(["mnt"]);
     sandbox("mount namespace ids", || {
         let own = ns_file("self", "mnt");
         let got = ns_ioctl_u64(&own, NS_GET_MNTNS_ID);

@@ -12,7 +12,7 @@
 use containers::objects::{mq_create, mq_open_existing, mq_send};
 use containers::pidns::spawn_init;
 use containers::sandbox::{namespaces, sandbox};
-use containers::sock::{accept, connected_to, listener, peer_cred, recv_with_creds, send, send_with_creds};
+use containers::sock::{accept, connected_to, listener, peer_cred, recv_expecting_creds, send, send_with_creds};
 use fixtures::agent::Serve;
 use fixtures::names::unique;
 use fixtures::net::{SockAddr, setsockopt_int, socketpair};
@@ -137,17 +137,13 @@ fn scm_credentials_pid_is_translated_into_the_receivers_pid_namespace(#[case] fr
                 let creds = explicit.then(|| libc::ucred { pid: 1, uid: getuid().as_raw(), gid: getgid().as_raw() });
                 assert_eq!(send_with_creds(&inner_end, b"in", creds), Ok(2), "sendmsg from the init");
             } else {
-                let (data, cred) = recv_with_creds(&inner_end);
-                assert_eq!(data, b"out");
-                let cred = cred.expect("SCM_CREDENTIALS with SO_PASSCRED set");
+                let cred = recv_expecting_creds(&inner_end, b"out");
                 assert_eq!(cred.pid, 0, "the outer sender's pid, received inside");
                 assert_eq!((cred.uid, cred.gid), (getuid().as_raw(), getgid().as_raw()));
             }
         });
         if from_inside {
-            let (data, cred) = recv_with_creds(&outer_end);
-            assert_eq!(data, b"in");
-            let cred = cred.expect("SCM_CREDENTIALS with SO_PASSCRED set");
+            let cred = recv_expecting_creds(&outer_end, b"in");
             assert_eq!(cred.pid, outer.as_raw(), "the init's pid, received outside");
         } else {
             assert_eq!(send_with_creds(&outer_end, b"out", None), Ok(3));

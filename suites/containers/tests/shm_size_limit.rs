@@ -12,11 +12,10 @@
 //! shared memory object in it, as a program in a small-shm container would.
 
 use std::os::fd::{AsRawFd, OwnedFd};
-use std::path::Path;
 
-use containers::dev_shm::{dev_shm, statfs_dev_shm};
+use containers::dev_shm::{dev_shm, enter_with_own_dev_shm, statfs_dev_shm};
 use containers::objects::shm_create;
-use containers::sandbox::{enter, mount_tmpfs, namespaces, sandbox};
+use containers::sandbox::{namespaces, sandbox};
 use fixtures::io::{ftruncate, write_once};
 use fixtures::memory::page_size;
 use fixtures::sync::channel;
@@ -33,8 +32,7 @@ const PAGES: usize = 16;
 fn in_small_dev_shm(what: &str, body: impl FnOnce()) {
     sandbox(what, || {
         spawn("container with a 16-page /dev/shm", || {
-            enter(libc::CLONE_NEWNS);
-            mount_tmpfs(Path::new("/dev/shm"), &format!("size={},mode=1777,huge=never", PAGES * page_size()));
+            enter_with_own_dev_shm(0, &format!("size={},mode=1777,huge=never", PAGES * page_size()));
             body();
         })
         .expect_success();

@@ -10,8 +10,8 @@
 //! The processes here map only their own ids (what an unprivileged process may do), to a
 //! different number inside (5, 7), so that a missing translation shows.
 
-use containers::sandbox::{enter_user_ns, namespaces, sandbox};
-use containers::sock::{accept, connected_to, listener, peer_cred, recv_with_creds, send_with_creds};
+use containers::sandbox::{enter_user_ns, holding, namespaces, sandbox};
+use containers::sock::{accept, connected_to, listener, peer_cred, recv_expecting_creds, recv_with_creds, send_with_creds};
 use fixtures::names::unique;
 use fixtures::net::{SockAddr, setsockopt_int, socketpair};
 use fixtures::{Agent, needs, spawn, sysctl};
@@ -47,9 +47,7 @@ fn scm_credentials_of_a_sender_in_a_user_namespace_are_its_outer_ids(#[case] exp
             assert_eq!(send_with_creds(&inner, b"hi", creds), Ok(2));
         })
         .expect_success();
-        let (data, cred) = recv_with_creds(&outer);
-        assert_eq!(data, b"hi");
-        let cred = cred.expect("SCM_CREDENTIALS with SO_PASSCRED set");
+        let cred = recv_expecting_creds(&outer, b"hi");
         assert_eq!((cred.uid, cred.gid), me, "the sender's ids as the receiver's namespace maps them");
     });
 }
@@ -66,9 +64,7 @@ fn scm_credentials_are_mapped_into_the_receivers_user_namespace() {
             enter_user_ns(Some((7, 7)));
             setsockopt_int(&inner, libc::SOL_SOCKET, libc::SO_PASSCRED, 1).expect("setsockopt(SO_PASSCRED)");
             serve.ready(());
-            let (data, cred) = recv_with_creds(&inner);
-            assert_eq!(data, b"hi");
-            let cred = cred.expect("SCM_CREDENTIALS with SO_PASSCRED set");
+            let cred = recv_expecting_creds(&inner, b"hi");
             assert_eq!((cred.uid, cred.gid), (7, 7), "the outer sender's ids, mapped");
         });
         receiver.ready::<()>();
@@ -90,15 +86,13 @@ fn so_peercred_ids_are_translated_into_the_readers_user_namespace() {
         // variant: none — the expected ids are this process's own (root, or the sandbox's
         // mapped root), whichever they are; the claim is the same for every uid.
         let me = (geteuid().as_raw(), getegid().as_raw());
-        let client = Agent::<(), ()>::spawn("client in a user namespace mapping itself to 5", |serve| {
+        let client = holding("client in a user namespace mapping itself to 5", || {
             enter_user_ns(Some((5, 5)));
             let c = connected_to(&a);
             let cred = peer_cred(&c);
             assert_eq!((cred.uid, cred.gid), (5, 5), "the listener's ids, seen inside");
-            serve.ready(());
-            serve.wait_release();
+            c
         });
-        client.ready::<()>();
         let cred = peer_cred(accept(&l));
         assert_eq!((cred.uid, cred.gid), me, "the client's ids, seen outside");
         client.expect_success();

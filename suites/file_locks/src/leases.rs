@@ -46,3 +46,9 @@ pub fn leases_variant() -> bool {
         }
     }
 }
+
+/// A file to lease, in a fresh scratch directory, when leases can be taken here
+/// ([`leases_variant`]); `None` (the caller returns) when they cannot.
+pub fn lease_file() -> Option<(fixtures::Scratch, std::path::PathBuf)> {
+    leases_variant().then(|| crate::locks::scratch_file(b"x"))
+}

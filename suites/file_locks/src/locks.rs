@@ -34,6 +34,21 @@ pub fn flock(fd: impl AsFd, op: libc::c_int) -> Result<(), Errno> {
     sys(unsafe { libc::flock(fd.as_fd().as_raw_fd(), op) }).map(drop)
 }
 
+/// flock(2) with `op` through a new open file description of `path` (a second open(2),
+/// read-write): what another description of the file gets. The descriptor is closed on
+/// return, so a lock it was granted goes with it.
+pub fn flock_new_description(path: &Path, op: libc::c_int) -> Result<(), Errno> {
+    flock(open_rw(path), op)
+}
+
+/// Open `path` read-write and place the flock(2) lock `op` on it, panicking on failure.
+#[track_caller]
+pub fn locked_rw(path: &Path, op: libc::c_int) -> OwnedFd {
+    let fd = open_rw(path);
+    flock(&fd, op).unwrap_or_else(|e| panic!("flock {op:#x} on {}: {e}", path.display()));
+    fd
+}
+
 /// A `struct flock` for SEEK_SET ranges, l_pid 0.
 pub fn range(l_type: libc::c_int, start: i64, len: i64) -> libc::flock {
     with_whence(l_type, libc::SEEK_SET, start, len)
@@ -59,6 +74,15 @@ pub fn fcntl_lock(fd: impl AsFd, cmd: libc::c_int, fl: &mut libc::flock) -> Resu
 /// F_SETLK-like command on a SEEK_SET range.
 pub fn setlk(fd: impl AsFd, cmd: libc::c_int, l_type: libc::c_int, start: i64, len: i64) -> Result<(), Errno> {
     fcntl_lock(fd, cmd, &mut range(l_type, start, len))
+}
+
+/// Open `path` read-write and lock the SEEK_SET range with the F_SETLK-like `cmd`, panicking
+/// on failure: a descriptor holding a record (or OFD) lock.
+#[track_caller]
+pub fn locked_range(path: &Path, cmd: libc::c_int, l_type: libc::c_int, start: i64, len: i64) -> OwnedFd {
+    let fd = open_rw(path);
+    setlk(&fd, cmd, l_type, start, len).unwrap_or_else(|e| panic!("fcntl {cmd} type {l_type} [{start}, +{len}) on {}: {e}", path.display()));
+    fd
 }
 
 /// What a GETLK-like command reported.

@@ -3,12 +3,12 @@
 //! locks held by several processes and look at them from yet another.
 
 use std::os::fd::{AsFd, OwnedFd};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use fixtures::Agent;
 use nix::errno::Errno;
 
-use crate::locks::{LockInfo, fcntl_lock, flock, open_rw, range};
+use crate::locks::{LockInfo, fcntl_lock, flock, open_rw, range, scratch_file};
 
 /// The requests an [`Owner`] performs on its own open file description.
 #[derive(Clone, Copy, Debug)]
@@ -29,6 +29,15 @@ pub enum LockRequest {
 pub struct Reply {
     pub result: Result<(), Errno>,
     pub info: LockInfo,
+}
+
+/// A fresh scratch file holding `content` ([`scratch_file`]) and one [`Owner`] per name,
+/// started in order, each with its own read-write description of the file. Bind the owners
+/// after the `Scratch`, as `let (_s, path, [a, b]) = ...`: they are dropped (and exit) first.
+pub fn owners_of_new_file<const N: usize>(content: &[u8], names: [&str; N]) -> (fixtures::Scratch, PathBuf, [Owner; N]) {
+    let (s, path) = scratch_file(content);
+    let owners = names.map(|what| Owner::new(what, &path));
+    (s, path, owners)
 }
 
 /// A child with a read-write description of one file (see the module documentation). Its

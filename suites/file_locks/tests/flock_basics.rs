@@ -4,8 +4,8 @@ use std::os::fd::{AsRawFd, OwnedFd};
 
 use file_locks::exec::ExecdHolder;
 use file_locks::interrupt::signal_a_waiting_lock_request;
-use file_locks::locks::{flock, open_file, open_rw, scratch_file};
-use file_locks::owner::Owner;
+use file_locks::locks::{flock, flock_new_description, locked_rw, open_file, open_rw, scratch_file};
+use file_locks::owner::{Owner, owners_of_new_file};
 use fixtures::io::raw_fd;
 use fixtures::sync::channel;
 use fixtures::{Scratch, assert_errno, isolated, spawn};
@@ -20,8 +20,7 @@ const EX_NB: libc::c_int = libc::LOCK_EX | libc::LOCK_NB;
 /// given file at a given time."
 #[test]
 fn shared_locks_of_two_processes_coexist() {
-    let (_s, path) = scratch_file(b"0123456789");
-    let other = Owner::new("shared holder", &path);
+    let (_s, path, [other]) = owners_of_new_file(b"0123456789", ["shared holder"]);
     assert_eq!(other.flock(libc::LOCK_SH), Ok(()));
     let fd = open_rw(&path);
     assert_eq!(flock(&fd, SH_NB), Ok(()));
@@ -36,8 +35,7 @@ fn shared_locks_of_two_processes_coexist() {
 #[case::exclusive_blocks_exclusive(libc::LOCK_EX, EX_NB)]
 #[case::shared_blocks_exclusive(libc::LOCK_SH, EX_NB)]
 fn incompatible_flock_with_lock_nb_fails_ewouldblock(#[case] held: libc::c_int, #[case] wanted: libc::c_int) {
-    let (_s, path) = scratch_file(b"0123456789");
-    let other = Owner::new("holder", &path);
+    let (_s, path, [other]) = owners_of_new_file(b"0123456789", ["holder"]);
     assert_eq!(other.flock(held), Ok(()));
     let fd = open_rw(&path);
     assert_errno!(flock(&fd, wanted), Errno::EWOULDBLOCK);
@@ -51,8 +49,7 @@ fn incompatible_flock_with_lock_nb_fails_ewouldblock(#[case] held: libc::c_int, 
 #[case::lock_un("LOCK_UN")]
 #[case::holder_exits("exit")]
 fn blocked_flock_is_granted_when_the_holder_releases(#[case] how: &str) {
-    let (_s, path) = scratch_file(b"0123456789");
-    let holder = Owner::new("holder", &path);
+    let (_s, path, [holder]) = owners_of_new_file(b"0123456789", ["holder"]);
     assert_eq!(holder.flock(libc::LOCK_EX), Ok(()));
     let waiter = Owner::new("waiter", &path);
     waiter.start_flock(libc::LOCK_EX);
@@ -90,9 +87,7 @@ fn failed_shared_to_exclusive_conversion_loses_the_shared_lock() {
 /// exclusive request from a third description fails.
 #[test]
 fn exclusive_to_shared_conversion_admits_a_waiting_shared_request() {
-    let (_s, path) = scratch_file(b"0123456789");
-    let waiter = Owner::new("shared waiter", &path);
-    let holder = Owner::new("holder", &path);
+    let (_s, path, [waiter, holder]) = owners_of_new_file(b"0123456789", ["shared waiter", "holder"]);
     assert_eq!(holder.flock(libc::LOCK_EX), Ok(()));
     waiter.start_flock(libc::LOCK_SH);
     waiter.assert_blocked("flock(LOCK_SH) against an exclusive lock");
@@ -109,12 +104,10 @@ fn exclusive_to_shared_conversion_admits_a_waiting_shared_request() {
 fn lock_un_through_a_dup_releases_the_lock() {
     let (_s, path) = scratch_file(b"0123456789");
     isolated(|| {
-        let fd = open_rw(&path);
-        flock(&fd, libc::LOCK_EX).unwrap();
+        let fd = locked_rw(&path, libc::LOCK_EX);
         let dup: OwnedFd = fd.try_clone().unwrap();
         flock(&dup, libc::LOCK_UN).unwrap();
-        let other = open_rw(&path);
-        assert_eq!(flock(&other, EX_NB), Ok(()));
+        assert_eq!(flock_new_description(&path, EX_NB), Ok(()));
     });
 }
 
@@ -124,14 +117,12 @@ fn lock_un_through_a_dup_releases_the_lock() {
 fn the_lock_survives_until_the_last_duplicate_closes() {
     let (_s, path) = scratch_file(b"0123456789");
     isolated(|| {
-        let fd = open_rw(&path);
-        flock(&fd, libc::LOCK_EX).unwrap();
+        let fd = locked_rw(&path, libc::LOCK_EX);
         let dup = fd.try_clone().unwrap();
         drop(fd);
-        let other = open_rw(&path);
-        assert_errno!(flock(&other, EX_NB), Errno::EWOULDBLOCK);
+        assert_errno!(flock_new_description(&path, EX_NB), Errno::EWOULDBLOCK);
         drop(dup);
-        assert_eq!(flock(&other, EX_NB), Ok(()));
+        assert_eq!(flock_new_description(&path, EX_NB), Ok(()));
     });
 }
 
@@ -141,16 +132,14 @@ fn the_lock_survives_until_the_last_duplicate_closes() {
 fn a_forked_child_keeps_the_parents_flock_alive() {
     let (_s, path) = scratch_file(b"0123456789");
     isolated(|| {
-        let fd = open_rw(&path);
-        flock(&fd, libc::LOCK_EX).unwrap();
+        let fd = locked_rw(&path, libc::LOCK_EX);
         let (release, wait_release) = channel();
         let child = spawn("child with the inherited fd", || wait_release.wait());
         drop(fd);
-        let other = open_rw(&path);
-        assert_errno!(flock(&other, EX_NB), Errno::EWOULDBLOCK);
+        assert_errno!(flock_new_description(&path, EX_NB), Errno::EWOULDBLOCK);
         release.notify();
         child.expect_success();
-        assert_eq!(flock(&other, EX_NB), Ok(()));
+        assert_eq!(flock_new_description(&path, EX_NB), Ok(()));
     });
 }
 
@@ -160,11 +149,9 @@ fn a_forked_child_keeps_the_parents_flock_alive() {
 fn a_forked_child_can_release_the_parents_flock() {
     let (_s, path) = scratch_file(b"0123456789");
     isolated(|| {
-        let fd = open_rw(&path);
-        flock(&fd, libc::LOCK_EX).unwrap();
+        let fd = locked_rw(&path, libc::LOCK_EX);
         spawn("child", || flock(&fd, libc::LOCK_UN).unwrap()).expect_success();
-        let other = open_rw(&path);
-        assert_eq!(flock(&other, EX_NB), Ok(()));
+        assert_eq!(flock_new_description(&path, EX_NB), Ok(()));
     });
 }
 
@@ -191,8 +178,7 @@ fn exclusive_flock_works_regardless_of_the_open_mode(#[case] mode: libc::c_int) 
     let (_s, path) = scratch_file(b"0123456789");
     let fd = open_file(&path, mode);
     assert_eq!(flock(&fd, libc::LOCK_EX), Ok(()));
-    let other = open_rw(&path);
-    assert_errno!(flock(&other, SH_NB), Errno::EWOULDBLOCK);
+    assert_errno!(flock_new_description(&path, SH_NB), Errno::EWOULDBLOCK);
 }
 
 /// flock(2), ERRORS: "EINVAL operation is invalid." Neither LOCK_SH, LOCK_EX nor LOCK_UN (0,
@@ -240,8 +226,7 @@ fn unlocking_an_unlocked_file_and_relocking_the_same_mode_succeed() {
 #[case::without_sa_restart(false)]
 #[case::with_sa_restart(true)]
 fn signal_during_a_blocked_flock(#[case] restart: bool) {
-    let (_s, path) = scratch_file(b"0123456789");
-    let holder = Owner::new("holder", &path);
+    let (_s, path, [holder]) = owners_of_new_file(b"0123456789", ["holder"]);
     assert_eq!(holder.flock(libc::LOCK_EX), Ok(()));
     signal_a_waiting_lock_request(&path, "flock(LOCK_EX)", restart, |fd| flock(fd, libc::LOCK_EX), || {
         assert_eq!(holder.flock(libc::LOCK_UN), Ok(()));
@@ -292,8 +277,7 @@ fn flock_does_not_detect_deadlock() {
 /// an unlocked descriptor succeeds while another process holds LOCK_EX.
 #[test]
 fn flock_is_advisory_io_ignores_it() {
-    let (_s, path) = scratch_file(b"0123456789");
-    let holder = Owner::new("holder", &path);
+    let (_s, path, [holder]) = owners_of_new_file(b"0123456789", ["holder"]);
     assert_eq!(holder.flock(libc::LOCK_EX), Ok(()));
     let fd = open_rw(&path);
     assert_eq!(nix::unistd::write(&fd, b"ignored"), Ok(7));
@@ -308,10 +292,9 @@ fn flock_is_preserved_across_execve() {
     let (_s, path) = scratch_file(b"0123456789");
     isolated(|| {
         let holder = ExecdHolder::start(&path, |fd| flock(fd, libc::LOCK_EX).unwrap());
-        let other = open_rw(&path);
-        assert_errno!(flock(&other, EX_NB), Errno::EWOULDBLOCK);
+        assert_errno!(flock_new_description(&path, EX_NB), Errno::EWOULDBLOCK);
         holder.release();
-        assert_eq!(flock(&other, EX_NB), Ok(()));
+        assert_eq!(flock_new_description(&path, EX_NB), Ok(()));
     });
 }
 
@@ -377,7 +360,6 @@ fn flock_with_lock_mand_is_ignored_since_5_15() {
                 lines.iter().map(|l| (l.class.as_str(), l.mode.as_str(), l.access.as_str(), l.pid)).collect();
             assert_eq!(got, vec![("FLOCK", "MSNFS", "READ", nix::unistd::getpid().as_raw() as i64)]);
         }
-        let other = open_rw(&path);
-        assert_eq!(flock(&other, EX_NB), Ok(()), "LOCK_MAND never conflicts");
+        assert_eq!(flock_new_description(&path, EX_NB), Ok(()), "LOCK_MAND never conflicts");
     });
 }

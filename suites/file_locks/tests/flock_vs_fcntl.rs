@@ -4,8 +4,8 @@
 //! fcntl(2)" — on local filesystems (NFS and CIFS emulate flock with byte-range locks).
 
 use file_locks::cases::{RecordLock, record_lock_kinds};
-use file_locks::locks::{flock, getlk, open_rw, scratch_file, setlk};
-use file_locks::owner::Owner;
+use file_locks::locks::{flock, getlk, open_rw, setlk};
+use file_locks::owner::owners_of_new_file;
 use rstest::rstest;
 use rstest_reuse::apply;
 
@@ -15,8 +15,7 @@ use rstest_reuse::apply;
 /// (classic or OFD) on the whole file, and F_GETLK / F_OFD_GETLK do not report the flock.
 #[apply(record_lock_kinds)]
 fn an_exclusive_flock_does_not_stop_fcntl_locks(#[case] kind: RecordLock) {
-    let (_s, path) = scratch_file(b"data");
-    let holder = Owner::new("flock holder", &path);
+    let (_s, path, [holder]) = owners_of_new_file(b"data", ["flock holder"]);
     assert_eq!(holder.flock(libc::LOCK_EX), Ok(()));
     let fd = open_rw(&path);
     assert!(getlk(&fd, kind.get, libc::F_WRLCK, 0, 0).is_unlocked());
@@ -28,8 +27,7 @@ fn an_exclusive_flock_does_not_stop_fcntl_locks(#[case] kind: RecordLock) {
 /// by another process does not stop an exclusive flock.
 #[apply(record_lock_kinds)]
 fn fcntl_write_locks_do_not_stop_an_exclusive_flock(#[case] kind: RecordLock) {
-    let (_s, path) = scratch_file(b"data");
-    let holder = Owner::new("fcntl holder", &path);
+    let (_s, path, [holder]) = owners_of_new_file(b"data", ["fcntl holder"]);
     assert_eq!(holder.setlk(kind.set, libc::F_WRLCK, 0, 0), Ok(()));
     let fd = open_rw(&path);
     assert_eq!(flock(&fd, libc::LOCK_EX | libc::LOCK_NB), Ok(()));

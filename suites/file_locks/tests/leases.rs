@@ -5,8 +5,8 @@
 //! the lacking `disabled` (it is 0: F_SETLEASE fails EINVAL, which is asserted, and the test
 //! passes; see [`leases_variant`]).
 
-use file_locks::leases::{get_lease, leases_variant, set_lease};
-use file_locks::locks::{open_file, scratch_file};
+use file_locks::leases::{get_lease, lease_file, leases_variant, set_lease};
+use file_locks::locks::open_file;
 use fixtures::io::open_cloexec;
 use fixtures::signals::SignalCatcher;
 use fixtures::sync::channel;
@@ -20,10 +20,7 @@ use rstest::rstest;
 /// "F_UNLCK Remove our lease from the file."
 #[test]
 fn a_read_lease_is_reported_by_f_getlease_until_removed() {
-    if !leases_variant() {
-        return;
-    }
-    let (_s, path) = scratch_file(b"x");
+    let Some((_s, path)) = lease_file() else { return };
     let fd = open_file(&path, libc::O_RDONLY);
     assert_eq!(get_lease(&fd), Ok(libc::F_UNLCK));
     assert_eq!(set_lease(&fd, libc::F_RDLCK), Ok(()));
@@ -40,10 +37,7 @@ fn a_read_lease_is_reported_by_f_getlease_until_removed() {
 #[case::descriptor_opened_read_write(true)]
 #[case::another_descriptor_open_for_writing(false)]
 fn a_read_lease_on_a_file_open_for_writing_fails_eagain(#[case] own_rw: bool) {
-    if !leases_variant() {
-        return;
-    }
-    let (_s, path) = scratch_file(b"x");
+    let Some((_s, path)) = lease_file() else { return };
     let fd = open_file(&path, if own_rw { libc::O_RDWR } else { libc::O_RDONLY });
     let _writer = (!own_rw).then(|| open_file(&path, libc::O_WRONLY));
     assert_errno!(set_lease(&fd, libc::F_RDLCK), Errno::EAGAIN);
@@ -54,10 +48,7 @@ fn a_read_lease_on_a_file_open_for_writing_fails_eagain(#[case] own_rw: bool) {
 /// (EAGAIN, fs/locks.c check_conflicting_open); once it is closed the write lease is granted.
 #[test]
 fn a_write_lease_needs_the_only_open_descriptor() {
-    if !leases_variant() {
-        return;
-    }
-    let (_s, path) = scratch_file(b"x");
+    let Some((_s, path)) = lease_file() else { return };
     // Isolated: a copy of `other` inherited by a neighbour's child would keep it open.
     isolated(|| {
         let fd = open_file(&path, libc::O_RDONLY);
@@ -113,10 +104,7 @@ fn a_lease_on_another_users_file_fails_eacces() {
 /// holder removed it, the open succeeds.
 #[test]
 fn opening_for_write_breaks_a_read_lease() {
-    if !leases_variant() {
-        return;
-    }
-    let (_s, path) = scratch_file(b"x");
+    let Some((_s, path)) = lease_file() else { return };
     let (ready, wait_ready) = channel();
     let (released, wait_released) = channel();
     let holder = spawn("lease holder", || {

@@ -5,9 +5,11 @@
 //! older kernel: the F_OFD_* commands fail with EINVAL, which is asserted, and the test
 //! passes).
 
+use std::path::PathBuf;
+
 use file_locks::locks::{LockInfo, fcntl_lock, getlk, open_rw, range, scratch_file, setlk, with_whence};
 use file_locks::owner::Owner;
-use fixtures::{assert_errno, isolated, spawn, variant};
+use fixtures::{Scratch, assert_errno, isolated, spawn, variant};
 use nix::errno::Errno;
 use rstest::rstest;
 
@@ -32,6 +34,12 @@ fn ofd_locks_here() -> bool {
     false
 }
 
+/// The file a test locks, in a fresh scratch directory, when this kernel has OFD locks
+/// ([`ofd_locks_here`]); `None` (the caller returns) when it has not.
+fn ofd_lock_file() -> Option<(Scratch, PathBuf)> {
+    ofd_locks_here().then(|| scratch_file(b"0123456789"))
+}
+
 /// fcntl(2): "open file description locks may conflict with each other when they are acquired
 /// via different open file descriptions. Thus, the threads in a multithreaded program can use
 /// open file description locks to synchronize access to a file region by having each thread
@@ -40,10 +48,7 @@ fn ofd_locks_here() -> bool {
 /// errno to EAGAIN").
 #[test]
 fn ofd_locks_of_two_descriptions_in_one_process_conflict() {
-    if !ofd_locks_here() {
-        return;
-    }
-    let (_s, path) = scratch_file(b"0123456789");
+    let Some((_s, path)) = ofd_lock_file() else { return };
     let a = open_rw(&path);
     let b = open_rw(&path);
     assert_eq!(setlk(&a, libc::F_OFD_SETLK, WR, 0, 10), Ok(()));
@@ -56,10 +61,7 @@ fn ofd_locks_of_two_descriptions_in_one_process_conflict() {
 /// other's OFD lock (unlike traditional record locks, which threads share).
 #[test]
 fn threads_with_their_own_opens_exclude_each_other() {
-    if !ofd_locks_here() {
-        return;
-    }
-    let (_s, path) = scratch_file(b"0123456789");
+    let Some((_s, path)) = ofd_lock_file() else { return };
     let a = open_rw(&path);
     assert_eq!(setlk(&a, libc::F_OFD_SETLK, WR, 0, 10), Ok(()));
     let p = path.clone();
@@ -78,10 +80,7 @@ fn threads_with_their_own_opens_exclude_each_other() {
 /// already locked region, then the existing lock is converted to the new lock type."
 #[test]
 fn ofd_locks_through_a_duplicate_never_conflict() {
-    if !ofd_locks_here() {
-        return;
-    }
-    let (_s, path) = scratch_file(b"0123456789");
+    let Some((_s, path)) = ofd_lock_file() else { return };
     let a = open_rw(&path);
     let dup = a.try_clone().unwrap();
     assert_eq!(setlk(&a, libc::F_OFD_SETLK, WR, 0, 10), Ok(()));
@@ -98,10 +97,7 @@ fn ofd_locks_through_a_duplicate_never_conflict() {
 #[case::f_ofd_setlkw(libc::F_OFD_SETLKW)]
 #[case::f_ofd_getlk(libc::F_OFD_GETLK)]
 fn ofd_commands_with_a_nonzero_l_pid_fail_einval(#[case] cmd: libc::c_int) {
-    if !ofd_locks_here() {
-        return;
-    }
-    let (_s, path) = scratch_file(b"0123456789");
+    let Some((_s, path)) = ofd_lock_file() else { return };
     let fd = open_rw(&path);
     let mut fl = range(WR, 0, 1);
     fl.l_pid = 1;
@@ -115,10 +111,7 @@ fn ofd_commands_with_a_nonzero_l_pid_fail_einval(#[case] cmd: libc::c_int) {
 #[case::f_ofd_getlk(libc::F_OFD_GETLK)]
 #[case::f_getlk(libc::F_GETLK)]
 fn getlk_reports_pid_minus_one_for_an_ofd_lock(#[case] cmd: libc::c_int) {
-    if !ofd_locks_here() {
-        return;
-    }
-    let (_s, path) = scratch_file(b"0123456789");
+    let Some((_s, path)) = ofd_lock_file() else { return };
     let owner = Owner::new("OFD holder", &path);
     assert_eq!(owner.setlk(libc::F_OFD_SETLK, WR, 2, 3), Ok(()));
     let fd = open_rw(&path);
@@ -131,10 +124,7 @@ fn getlk_reports_pid_minus_one_for_an_ofd_lock(#[case] cmd: libc::c_int) {
 /// descriptor of the locking description releases it.
 #[test]
 fn ofd_lock_survives_closing_another_descriptor_and_ends_with_the_description() {
-    if !ofd_locks_here() {
-        return;
-    }
-    let (_s, path) = scratch_file(b"0123456789");
+    let Some((_s, path)) = ofd_lock_file() else { return };
     isolated(|| {
         let fd = open_rw(&path);
         let dup = fd.try_clone().unwrap();
@@ -154,10 +144,7 @@ fn ofd_lock_survives_closing_another_descriptor_and_ends_with_the_description() 
 /// range is compatible (a conversion), and its F_UNLCK releases the parent's lock.
 #[test]
 fn ofd_locks_are_inherited_across_fork() {
-    if !ofd_locks_here() {
-        return;
-    }
-    let (_s, path) = scratch_file(b"0123456789");
+    let Some((_s, path)) = ofd_lock_file() else { return };
     isolated(|| {
         let fd = open_rw(&path);
         assert_eq!(setlk(&fd, libc::F_OFD_SETLK, WR, 0, 10), Ok(()));
@@ -179,10 +166,7 @@ fn ofd_locks_are_inherited_across_fork() {
 #[case::posix_then_ofd(libc::F_SETLK, libc::F_OFD_SETLK)]
 #[case::ofd_then_posix(libc::F_OFD_SETLK, libc::F_SETLK)]
 fn ofd_and_posix_locks_conflict_even_on_the_same_descriptor(#[case] first: libc::c_int, #[case] second: libc::c_int) {
-    if !ofd_locks_here() {
-        return;
-    }
-    let (_s, path) = scratch_file(b"0123456789");
+    let Some((_s, path)) = ofd_lock_file() else { return };
     let fd = open_rw(&path);
     assert_eq!(setlk(&fd, first, WR, 0, 10), Ok(()));
     assert_errno!(setlk(&fd, second, RD, 5, 1), Errno::EAGAIN);
@@ -194,10 +178,7 @@ fn ofd_and_posix_locks_conflict_even_on_the_same_descriptor(#[case] first: libc:
 /// field is set to the PID of the process holding that lock").
 #[test]
 fn an_ofd_request_sees_a_posix_lock_of_another_process() {
-    if !ofd_locks_here() {
-        return;
-    }
-    let (_s, path) = scratch_file(b"0123456789");
+    let Some((_s, path)) = ofd_lock_file() else { return };
     let owner = Owner::new("POSIX holder", &path);
     assert_eq!(owner.setlk(libc::F_SETLK, RD, 0, 4), Ok(()));
     let fd = open_rw(&path);
@@ -211,10 +192,7 @@ fn an_ofd_request_sees_a_posix_lock_of_another_process() {
 /// structure unchanged."
 #[test]
 fn f_ofd_getlk_without_conflict_returns_f_unlck() {
-    if !ofd_locks_here() {
-        return;
-    }
-    let (_s, path) = scratch_file(b"0123456789");
+    let Some((_s, path)) = ofd_lock_file() else { return };
     let fd = open_rw(&path);
     let mut fl = with_whence(WR, libc::SEEK_END, -4, 2);
     fcntl_lock(&fd, libc::F_OFD_GETLK, &mut fl).unwrap();

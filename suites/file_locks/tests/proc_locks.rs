@@ -2,9 +2,9 @@
 //! leases (fcntl(2))", one line per lock: class, ADVISORY/MANDATORY, READ/WRITE, the owner's
 //! PID, "major:minor:inode", first and last byte ("EOF" for to the end of the file).
 
-use file_locks::leases::{leases_variant, set_lease};
-use file_locks::locks::{open_file, open_rw, range, scratch_file};
-use file_locks::owner::Owner;
+use file_locks::leases::{lease_file, set_lease};
+use file_locks::locks::{open_file, open_rw, range};
+use file_locks::owner::owners_of_new_file;
 use file_locks::proc_locks::{ProcLock, proc_locks_for, proc_locks_id};
 use fixtures::{kernel_at_least, kernel_version, variant};
 use rstest::rstest;
@@ -36,8 +36,7 @@ enum Kind {
 #[case::posix_read_to_eof(Kind::PosixReadToEof, ("POSIX", "READ", "5", "EOF"))]
 #[case::ofd_write(Kind::OfdWrite, ("OFDLCK", "WRITE", "10", "19"))]
 fn proc_locks_shows_each_kind_of_lock(#[case] kind: Kind, #[case] expected: (&str, &str, &str, &str)) {
-    let (_s, path) = scratch_file(b"0123456789");
-    let owner = Owner::new("lock owner", &path);
+    let (_s, path, [owner]) = owners_of_new_file(b"0123456789", ["lock owner"]);
     let r = match kind {
         Kind::FlockShared => owner.flock(libc::LOCK_SH),
         Kind::FlockExclusive => owner.flock(libc::LOCK_EX),
@@ -81,9 +80,7 @@ fn proc_locks_shows_each_kind_of_lock(#[case] kind: Kind, #[case] expected: (&st
 #[case::posix_waiter(false)]
 #[case::flock_waiter(true)]
 fn proc_locks_lists_a_blocked_request_with_an_arrow(#[case] use_flock: bool) {
-    let (_s, path) = scratch_file(b"0123456789");
-    let holder = Owner::new("holder", &path);
-    let waiter = Owner::new("waiter", &path);
+    let (_s, path, [holder, waiter]) = owners_of_new_file(b"0123456789", ["holder", "waiter"]);
     if use_flock {
         assert_eq!(holder.flock(libc::LOCK_EX), Ok(()));
         waiter.start_flock(libc::LOCK_SH);
@@ -112,13 +109,10 @@ fn proc_locks_lists_a_blocked_request_with_an_arrow(#[case] use_flock: bool) {
 /// proc(5): /proc/locks shows "leases (fcntl(2))" as well: class LEASE, state ACTIVE (not being
 /// broken), READ for a read lease, the pid of the process that took it, 0 to EOF (fs/locks.c,
 /// lock_get_status). Variant: `enabled`, or `disabled` (lacking: fs/leases-enable is 0, the
-/// refused F_SETLEASE is asserted instead; see [`leases_variant`]).
+/// refused F_SETLEASE is asserted instead; see [`file_locks::leases::leases_variant`]).
 #[test]
 fn proc_locks_shows_a_lease() {
-    if !leases_variant() {
-        return;
-    }
-    let (_s, path) = scratch_file(b"x");
+    let Some((_s, path)) = lease_file() else { return };
     let fd = open_file(&path, libc::O_RDONLY);
     assert_eq!(set_lease(&fd, libc::F_RDLCK), Ok(()));
     let id = proc_locks_id(&fd);

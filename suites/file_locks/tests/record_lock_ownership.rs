@@ -3,8 +3,8 @@
 //! go away when it closes any descriptor of that file or exits.
 
 use file_locks::exec::ExecdHolder;
-use file_locks::locks::{LockInfo, getlk, open_rw, scratch_file, setlk};
-use file_locks::owner::Owner;
+use file_locks::locks::{LockInfo, getlk, locked_range, open_rw, scratch_file, setlk};
+use file_locks::owner::owners_of_new_file;
 use fixtures::{assert_errno, isolated, run_in_child};
 use nix::errno::Errno;
 use rstest::rstest;
@@ -22,8 +22,7 @@ fn probe(path: &std::path::Path) -> LockInfo {
 fn record_locks_are_not_inherited_by_fork() {
     let (_s, path) = scratch_file(b"0123456789");
     run_in_child("parent", || {
-        let fd = open_rw(&path);
-        setlk(&fd, libc::F_SETLK, WR, 0, 10).unwrap();
+        let fd = locked_range(&path, libc::F_SETLK, WR, 0, 10);
         let parent = std::process::id() as i32;
         run_in_child("child", || {
             let got = getlk(&fd, libc::F_GETLK, WR, 0, 10);
@@ -59,8 +58,7 @@ fn record_locks_are_preserved_across_execve() {
 #[case::another_open_descriptor(true)]
 #[case::a_duplicate(false)]
 fn closing_any_descriptor_of_the_file_releases_all_its_locks(#[case] reopen: bool) {
-    let (_s, path) = scratch_file(b"0123456789");
-    let owner = Owner::new("owner", &path);
+    let (_s, path, [owner]) = owners_of_new_file(b"0123456789", ["owner"]);
     assert_eq!(owner.setlk(libc::F_SETLK, WR, 0, 5), Ok(()));
     assert_eq!(owner.setlk(libc::F_SETLK, libc::F_RDLCK, 7, 2), Ok(()));
     assert!(!probe(&path).is_unlocked());
@@ -75,8 +73,7 @@ fn closing_any_descriptor_of_the_file_releases_all_its_locks(#[case] reopen: boo
 /// fcntl(2): "record locks are automatically released when the process terminates."
 #[test]
 fn record_locks_are_released_when_the_process_exits() {
-    let (_s, path) = scratch_file(b"0123456789");
-    let owner = Owner::new("owner", &path);
+    let (_s, path, [owner]) = owners_of_new_file(b"0123456789", ["owner"]);
     assert_eq!(owner.setlk(libc::F_SETLK, WR, 0, 10), Ok(()));
     let pid = owner.pid();
     assert_eq!(probe(&path).l_pid, pid);
@@ -92,8 +89,7 @@ fn record_locks_are_released_when_the_process_exits() {
 fn threads_of_a_process_share_record_locks() {
     let (_s, path) = scratch_file(b"0123456789");
     run_in_child("two threads", || {
-        let fd = open_rw(&path);
-        setlk(&fd, libc::F_SETLK, WR, 0, 10).unwrap();
+        let _fd = locked_range(&path, libc::F_SETLK, WR, 0, 10);
         let p = path.clone();
         std::thread::spawn(move || {
             let own = open_rw(&p);

@@ -3,8 +3,8 @@
 
 use file_locks::cases::{RecordLock, record_lock_kinds};
 use file_locks::interrupt::signal_a_waiting_lock_request;
-use file_locks::locks::{range, scratch_file, setlk};
-use file_locks::owner::Owner;
+use file_locks::locks::{range, setlk};
+use file_locks::owner::{Owner, owners_of_new_file};
 use fixtures::assert_errno;
 use nix::errno::Errno;
 use nix::sys::signal::Signal;
@@ -19,8 +19,7 @@ const UN: libc::c_int = libc::F_UNLCK;
 /// holder unlocks, then owns the lock (another process sees its pid). Same for F_OFD_SETLKW.
 #[apply(record_lock_kinds)]
 fn setlkw_waits_until_the_conflicting_lock_is_released(#[case] kind: RecordLock) {
-    let (_s, path) = scratch_file(b"");
-    let holder = Owner::new("holder", &path);
+    let (_s, path, [holder]) = owners_of_new_file(b"", ["holder"]);
     assert_eq!(holder.setlk(kind.set, WR, 0, 10), Ok(()));
     let waiter = Owner::new("waiter", &path);
     waiter.start_fcntl(kind.wait, range(WR, 5, 1));
@@ -36,8 +35,7 @@ fn setlkw_waits_until_the_conflicting_lock_is_released(#[case] kind: RecordLock)
 /// it needs grants it.
 #[test]
 fn setlkw_waits_until_its_own_range_is_free() {
-    let (_s, path) = scratch_file(b"");
-    let holder = Owner::new("holder", &path);
+    let (_s, path, [holder]) = owners_of_new_file(b"", ["holder"]);
     assert_eq!(holder.setlk(libc::F_SETLK, WR, 0, 20), Ok(()));
     let waiter = Owner::new("waiter", &path);
     waiter.start_fcntl(libc::F_SETLKW, range(WR, 10, 1));
@@ -55,8 +53,7 @@ fn setlkw_waits_until_its_own_range_is_free() {
 /// signal) until the lock is released.
 #[apply(record_lock_kinds)]
 fn signal_during_setlkw(#[case] kind: RecordLock, #[values(false, true)] restart: bool) {
-    let (_s, path) = scratch_file(b"");
-    let holder = Owner::new("holder", &path);
+    let (_s, path, [holder]) = owners_of_new_file(b"", ["holder"]);
     assert_eq!(holder.setlk(kind.set, WR, 0, 1), Ok(()));
     signal_a_waiting_lock_request(&path, "F_SETLKW", restart, |fd| setlk(fd, kind.wait, WR, 0, 1), || {
         assert_eq!(holder.setlk(kind.set, UN, 0, 1), Ok(()));
@@ -70,9 +67,7 @@ fn signal_during_setlkw(#[case] kind: RecordLock, #[values(false, true)] restart
 /// B's request fails at once, and when B lets go A gets its lock.
 #[test]
 fn f_setlkw_detects_a_two_process_deadlock() {
-    let (_s, path) = scratch_file(b"");
-    let a = Owner::new("A", &path);
-    let b = Owner::new("B", &path);
+    let (_s, _path, [a, b]) = owners_of_new_file(b"", ["A", "B"]);
     assert_eq!(a.setlk(libc::F_SETLK, WR, 0, 1), Ok(()));
     assert_eq!(b.setlk(libc::F_SETLK, WR, 1, 1), Ok(()));
     a.start_fcntl(libc::F_SETLKW, range(WR, 1, 1));
@@ -86,10 +81,7 @@ fn f_setlkw_detects_a_two_process_deadlock() {
 /// for B, B waits for C; C's request for A's byte closes the circle and fails with EDEADLK.
 #[test]
 fn f_setlkw_detects_a_three_process_deadlock() {
-    let (_s, path) = scratch_file(b"");
-    let a = Owner::new("A", &path);
-    let b = Owner::new("B", &path);
-    let c = Owner::new("C", &path);
+    let (_s, _path, [a, b, c]) = owners_of_new_file(b"", ["A", "B", "C"]);
     for (o, byte) in [(&a, 0), (&b, 1), (&c, 2)] {
         assert_eq!(o.setlk(libc::F_SETLK, WR, byte, 1), Ok(()));
     }
@@ -107,9 +99,7 @@ fn f_setlkw_detects_a_three_process_deadlock() {
 /// (bounded proof); killing one lets the other through.
 #[test]
 fn ofd_locks_have_no_deadlock_detection() {
-    let (_s, path) = scratch_file(b"");
-    let a = Owner::new("A", &path);
-    let b = Owner::new("B", &path);
+    let (_s, _path, [a, b]) = owners_of_new_file(b"", ["A", "B"]);
     assert_eq!(a.setlk(libc::F_OFD_SETLK, WR, 0, 1), Ok(()));
     assert_eq!(b.setlk(libc::F_OFD_SETLK, WR, 1, 1), Ok(()));
     a.start_fcntl(libc::F_OFD_SETLKW, range(WR, 1, 1));

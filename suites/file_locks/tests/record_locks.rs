@@ -9,7 +9,7 @@ use std::os::fd::AsRawFd;
 
 use file_locks::cases::{RecordLock, record_lock_kinds};
 use file_locks::locks::{LockInfo, fcntl_lock, getlk, open_file, open_rw, scratch_file, setlk, with_whence};
-use file_locks::owner::Owner;
+use file_locks::owner::owners_of_new_file;
 use fixtures::assert_errno;
 use rstest_reuse::apply;
 use nix::errno::Errno;
@@ -36,8 +36,7 @@ fn probe(path: &std::path::Path, l_type: libc::c_int, at: i64) -> LockInfo {
 #[case::write_then_read(WR, RD, Err(Errno::EAGAIN))]
 #[case::write_then_write(WR, WR, Err(Errno::EAGAIN))]
 fn f_setlk_conflict_matrix(#[case] held: libc::c_int, #[case] wanted: libc::c_int, #[case] expected: Result<(), Errno>) {
-    let (_s, path) = scratch_file(b"0123456789");
-    let owner = Owner::new("holder", &path);
+    let (_s, path, [owner]) = owners_of_new_file(b"0123456789", ["holder"]);
     assert_eq!(owner.setlk(libc::F_SETLK, held, 0, 10), Ok(()));
     let fd = open_rw(&path);
     assert_eq!(setlk(&fd, libc::F_SETLK, wanted, 5, 1), expected);
@@ -48,8 +47,7 @@ fn f_setlk_conflict_matrix(#[case] held: libc::c_int, #[case] wanted: libc::c_in
 /// so both are granted; [9,10) overlaps the first and is refused.
 #[test]
 fn adjacent_ranges_do_not_conflict() {
-    let (_s, path) = scratch_file(b"");
-    let owner = Owner::new("holder", &path);
+    let (_s, path, [owner]) = owners_of_new_file(b"", ["holder"]);
     assert_eq!(owner.setlk(libc::F_SETLK, WR, 0, 10), Ok(()));
     let fd = open_rw(&path);
     assert_eq!(setlk(&fd, libc::F_SETLK, WR, 10, 10), Ok(()));
@@ -62,8 +60,7 @@ fn adjacent_ranges_do_not_conflict() {
 /// record lock, then the l_pid field is set to the PID of the process holding that lock."
 #[test]
 fn f_getlk_reports_the_conflicting_lock_and_its_pid() {
-    let (_s, path) = scratch_file(b"");
-    let owner = Owner::new("holder", &path);
+    let (_s, path, [owner]) = owners_of_new_file(b"", ["holder"]);
     assert_eq!(owner.setlk(libc::F_SETLK, WR, 10, 10), Ok(()));
     let fd = open_rw(&path);
     let got = getlk(&fd, libc::F_GETLK, RD, 0, 100);
@@ -76,8 +73,7 @@ fn f_getlk_reports_the_conflicting_lock_and_its_pid() {
 /// for l_type; compatible read locks of another process do not count; and nothing was placed.
 #[test]
 fn f_getlk_without_conflict_returns_f_unlck_and_leaves_the_other_fields() {
-    let (_s, path) = scratch_file(b"0123456789");
-    let owner = Owner::new("reader", &path);
+    let (_s, path, [owner]) = owners_of_new_file(b"0123456789", ["reader"]);
     assert_eq!(owner.setlk(libc::F_SETLK, RD, 0, 0), Ok(()));
     let fd = open_rw(&path);
     let mut fl = with_whence(RD, libc::SEEK_CUR, 3, 7);
@@ -122,8 +118,7 @@ fn l_whence_decides_where_l_start_counts_from(#[case] whence: libc::c_int, #[cas
 /// reported with l_len 0), not byte 9.
 #[test]
 fn l_len_zero_locks_through_end_of_file_and_beyond() {
-    let (_s, path) = scratch_file(b"0123456789abcdef");
-    let owner = Owner::new("holder", &path);
+    let (_s, path, [owner]) = owners_of_new_file(b"0123456789abcdef", ["holder"]);
     assert_eq!(owner.setlk(libc::F_SETLK, WR, 10, 0), Ok(()));
     assert_eq!(probe(&path, RD, 1 << 40).conflict(), (WR, 10, 0, owner.pid()));
     assert!(probe(&path, RD, 9).is_unlocked());
@@ -135,8 +130,7 @@ fn l_len_zero_locks_through_end_of_file_and_beyond() {
 /// start 100, len -10 locks [90,100); F_GETLK reports it normalised (start 90, len 10).
 #[test]
 fn negative_l_len_locks_the_bytes_before_l_start() {
-    let (_s, path) = scratch_file(b"");
-    let owner = Owner::new("holder", &path);
+    let (_s, path, [owner]) = owners_of_new_file(b"", ["holder"]);
     assert_eq!(owner.setlk(libc::F_SETLK, WR, 100, -10), Ok(()));
     assert_eq!(probe(&path, RD, 99).conflict(), (WR, 90, 10, owner.pid()));
     assert_eq!(probe(&path, RD, 90).conflict(), (WR, 90, 10, owner.pid()));
@@ -161,8 +155,7 @@ fn a_range_before_the_start_of_the_file_fails_einval(#[case] whence: libc::c_int
 /// on [1000,1010), visible to another process.
 #[test]
 fn bytes_past_end_of_file_can_be_locked() {
-    let (_s, path) = scratch_file(b"");
-    let owner = Owner::new("holder", &path);
+    let (_s, path, [owner]) = owners_of_new_file(b"", ["holder"]);
     assert_eq!(owner.setlk(libc::F_SETLK, WR, 1000, 10), Ok(()));
     assert_eq!(probe(&path, RD, 1005).conflict(), (WR, 1000, 10, owner.pid()));
 }
@@ -171,8 +164,7 @@ fn bytes_past_end_of_file_can_be_locked() {
 /// lock". Unlocking [40,60) of a lock on [0,100) leaves two locks, [0,40) and [60,100).
 #[test]
 fn unlocking_the_middle_of_a_lock_splits_it() {
-    let (_s, path) = scratch_file(b"");
-    let owner = Owner::new("holder", &path);
+    let (_s, path, [owner]) = owners_of_new_file(b"", ["holder"]);
     assert_eq!(owner.setlk(libc::F_SETLK, WR, 0, 100), Ok(()));
     assert_eq!(owner.setlk(libc::F_SETLK, UN, 40, 20), Ok(()));
     assert_eq!(probe(&path, RD, 30).conflict(), (WR, 0, 40, owner.pid()));
@@ -185,8 +177,7 @@ fn unlocking_the_middle_of_a_lock_splits_it() {
 /// posix_lock_inode merges adjacent locks of the same owner and type).
 #[test]
 fn adjacent_locks_of_one_owner_and_type_coalesce() {
-    let (_s, path) = scratch_file(b"");
-    let owner = Owner::new("holder", &path);
+    let (_s, path, [owner]) = owners_of_new_file(b"", ["holder"]);
     assert_eq!(owner.setlk(libc::F_SETLK, WR, 0, 10), Ok(()));
     assert_eq!(owner.setlk(libc::F_SETLK, WR, 10, 10), Ok(()));
     assert_eq!(probe(&path, RD, 5).conflict(), (WR, 0, 20, owner.pid()));
@@ -199,8 +190,7 @@ fn adjacent_locks_of_one_owner_and_type_coalesce() {
 /// [10,20), read [20,30): another process may read-lock the outer parts but not the middle.
 #[test]
 fn a_write_lock_inside_a_read_lock_splits_it_in_three() {
-    let (_s, path) = scratch_file(b"");
-    let owner = Owner::new("holder", &path);
+    let (_s, path, [owner]) = owners_of_new_file(b"", ["holder"]);
     assert_eq!(owner.setlk(libc::F_SETLK, RD, 0, 30), Ok(()));
     assert_eq!(owner.setlk(libc::F_SETLK, WR, 10, 10), Ok(()));
     let pid = owner.pid();
@@ -216,8 +206,7 @@ fn a_write_lock_inside_a_read_lock_splits_it_in_three() {
 /// finds no conflict.
 #[test]
 fn a_processs_own_lock_is_converted_not_conflicting() {
-    let (_s, path) = scratch_file(b"");
-    let owner = Owner::new("holder", &path);
+    let (_s, path, [owner]) = owners_of_new_file(b"", ["holder"]);
     assert_eq!(owner.setlk(libc::F_SETLK, WR, 0, 100), Ok(()));
     assert!(owner.getlk(libc::F_GETLK, WR, 0, 100).is_unlocked(), "its own lock conflicts");
     assert_eq!(owner.setlk(libc::F_SETLK, RD, 0, 100), Ok(()));

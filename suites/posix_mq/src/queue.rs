@@ -42,6 +42,26 @@ pub fn create(name: &IpcName, maxmsg: i64) -> Mq {
         .unwrap_or_else(|e| panic!("mq_open({}, O_CREAT|O_EXCL): {e}", name.as_str()))
 }
 
+/// A unique name made from `tag` and a new queue of `maxmsg` messages under it
+/// ([`create`]). Bind both, `let (name, q) = new_queue(..)`: the queue is closed first, then
+/// the name's guard unlinks it.
+#[track_caller]
+pub fn new_queue(tag: &str, maxmsg: i64) -> (IpcName, Mq) {
+    let name = IpcName::mq(tag);
+    let q = create(&name, maxmsg);
+    (name, q)
+}
+
+/// [`new_queue`], then mode 0666 (fchmod(2), whatever the umask): a child that became
+/// another user (nobody) can open it too.
+#[track_caller]
+pub fn new_shared_queue(tag: &str, maxmsg: i64) -> (IpcName, Mq) {
+    let (name, q) = new_queue(tag, maxmsg);
+    // SAFETY: fchmod(2) on our own descriptor.
+    sys(unsafe { libc::fchmod(q.as_raw_fd(), 0o666) }).unwrap_or_else(|e| panic!("fchmod({}, 0666): {e}", name.as_str()));
+    (name, q)
+}
+
 /// Open an existing queue.
 #[track_caller]
 pub fn open(name: &CStr, oflag: libc::c_int) -> Mq {

@@ -2,9 +2,9 @@
 
 use std::os::fd::AsRawFd;
 
-use fixtures::{IpcName, assert_errno, run_in_child};
+use fixtures::{assert_errno, run_in_child};
 use nix::errno::Errno;
-use posix_mq::queue::{create, open};
+use posix_mq::queue::{new_queue, open};
 use posix_mq::sigevent::SigEvent;
 
 /// mq_send(3), ERRORS: "EBADF The descriptor specified in mqdes was invalid or not opened
@@ -12,8 +12,7 @@ use posix_mq::sigevent::SigEvent;
 /// directions; nothing is transferred.
 #[test]
 fn send_needs_write_access_and_receive_needs_read_access() {
-    let name = IpcName::mq("mode");
-    let q = create(&name, 2);
+    let (name, q) = new_queue("mode", 2);
     q.send(b"queued", 0).unwrap();
     let ro = open(name.as_cstr(), libc::O_RDONLY);
     let wo = open(name.as_cstr(), libc::O_WRONLY);
@@ -29,8 +28,7 @@ fn send_needs_write_access_and_receive_needs_read_access() {
 /// descriptor that is not a queue (a pipe), in a single-threaded child.
 #[test]
 fn calls_on_an_invalid_descriptor_fail_ebadf() {
-    let name = IpcName::mq("bad");
-    let q = create(&name, 1);
+    let (_name, q) = new_queue("bad", 1);
     let raw = q.as_raw_fd();
     run_in_child("closed descriptor", move || {
         let (_r, w) = nix::unistd::pipe().unwrap();

@@ -2,7 +2,7 @@
 
 use fixtures::{IpcName, assert_errno, needs, skip};
 use nix::errno::Errno;
-use posix_mq::queue::{MSGSIZE, attr, create, mq_open, open};
+use posix_mq::queue::{MSGSIZE, attr, mq_open, new_queue, open};
 use rstest::rstest;
 
 /// mq_open(3): "The fields of the struct mq_attr pointed to attr specify the maximum number
@@ -72,8 +72,7 @@ fn mq_flags_and_mq_curmsgs_are_ignored_by_mq_open() {
 /// to mq_open(3), per descriptor.
 #[test]
 fn mq_flags_reports_o_nonblock_of_the_open_description() {
-    let name = IpcName::mq("flags");
-    let q = create(&name, 1);
+    let (name, q) = new_queue("flags", 1);
     let nb = open(name.as_cstr(), libc::O_RDONLY | libc::O_NONBLOCK);
     assert_eq!(q.getattr().mq_flags, 0);
     assert_eq!(nb.getattr().mq_flags, libc::O_NONBLOCK as _);
@@ -83,8 +82,7 @@ fn mq_flags_reports_o_nonblock_of_the_open_description() {
 /// the queue", through every descriptor of the queue.
 #[test]
 fn mq_curmsgs_counts_the_messages_in_the_queue() {
-    let name = IpcName::mq("cur");
-    let q = create(&name, 4);
+    let (name, q) = new_queue("cur", 4);
     let other = open(name.as_cstr(), libc::O_RDONLY);
     for n in 1..=4 {
         q.send(b"m", 0).unwrap();
@@ -102,8 +100,7 @@ fn mq_curmsgs_counts_the_messages_in_the_queue() {
 /// contains the same information that is returned by mq_getattr()."
 #[test]
 fn mq_setattr_changes_only_o_nonblock_and_returns_the_old_attributes() {
-    let name = IpcName::mq("setattr");
-    let q = create(&name, 3);
+    let (_name, q) = new_queue("setattr", 3);
     q.send(b"one", 0).unwrap();
     let mut new = attr(9, 999);
     new.mq_flags = libc::O_NONBLOCK as _;
@@ -126,8 +123,7 @@ fn mq_setattr_changes_only_o_nonblock_and_returns_the_old_attributes() {
 #[case::o_append(libc::O_APPEND)]
 #[case::o_nonblock_and_o_sync(libc::O_NONBLOCK | libc::O_SYNC)]
 fn mq_setattr_with_other_flag_bits_fails_einval(#[case] flags: libc::c_int) {
-    let name = IpcName::mq("badflags");
-    let q = create(&name, 1);
+    let (_name, q) = new_queue("badflags", 1);
     let mut new = attr(0, 0);
     new.mq_flags = flags as _;
     assert_errno!(q.setattr(&new), Errno::EINVAL);

@@ -11,7 +11,7 @@ use fixtures::{DEFAULT_DEADLINE, IpcName, assert_errno, scaled, spawn, within};
 use nix::errno::Errno;
 use nix::sys::signal::{SaFlags, Signal};
 use posix_mq::cases::{Call, both_calls};
-use posix_mq::queue::{Mq, create, open};
+use posix_mq::queue::{Mq, new_queue, open};
 use rstest::rstest;
 use rstest_reuse::apply;
 
@@ -23,8 +23,7 @@ const SHORT: Duration = Duration::from_millis(50);
 /// parent sends, then gets exactly that message.
 #[test]
 fn receive_on_an_empty_queue_blocks_until_a_message_is_sent() {
-    let name = IpcName::mq("recv");
-    let q = create(&name, 2);
+    let (name, q) = new_queue("recv", 2);
     let mut receiver = spawn("receiver", || {
         let r = open(name.as_cstr(), libc::O_RDONLY);
         assert_eq!(r.receive().unwrap(), (b"wake up".to_vec(), 9));
@@ -40,8 +39,7 @@ fn receive_on_an_empty_queue_blocks_until_a_message_is_sent() {
 /// message is queued after a receive makes room.
 #[test]
 fn send_to_a_full_queue_blocks_until_a_message_is_received() {
-    let name = IpcName::mq("send");
-    let q = create(&name, 2);
+    let (name, q) = new_queue("send", 2);
     q.send(b"1", 0).unwrap();
     q.send(b"2", 0).unwrap();
     let mut sender = spawn("sender", || open(name.as_cstr(), libc::O_WRONLY).send(b"3", 0).unwrap());
@@ -88,8 +86,7 @@ fn timed_calls_fail_etimedout_after_a_short_deadline(#[case] call: Call) {
 /// mq_timedreceive(3) returns the message that another process sends before the deadline.
 #[test]
 fn timedreceive_returns_a_message_sent_before_the_deadline() {
-    let name = IpcName::mq("intime");
-    let q = create(&name, 1);
+    let (name, q) = new_queue("intime", 1);
     let mut receiver = spawn("timed receiver", || {
         let r = open(name.as_cstr(), libc::O_RDONLY);
         assert_eq!(r.timedreceive(&realtime_in(scaled(DEFAULT_DEADLINE))).unwrap().0, b"in time");
@@ -123,8 +120,7 @@ fn timed_calls_that_would_block_with_an_invalid_timeout_fail_einval(
 #[apply(both_calls)]
 #[rstest]
 fn linux_rejects_an_invalid_timeout_even_when_the_call_would_not_block(#[case] call: Call) {
-    let name = IpcName::mq("inval_ready");
-    let q = create(&name, 2);
+    let (_name, q) = new_queue("inval_ready", 2);
     q.send(b"ready", 0).unwrap();
     let bad = libc::timespec { tv_sec: 0, tv_nsec: 1_000_000_000 };
     let r = call.timed(&q, &bad);

@@ -8,11 +8,11 @@ use std::os::unix::fs::{MetadataExt, PermissionsExt};
 
 use fixtures::ns::with_mount;
 use fixtures::privilege::drop_to_nobody;
-use fixtures::{IpcName, Outcome, Scratch, assert_errno, needs, require, spawn};
+use fixtures::{Outcome, Scratch, assert_errno, needs, require, spawn};
 use nix::errno::Errno;
 use nix::sys::stat::{Mode, fchmod};
 use nix::sys::signal::Signal;
-use posix_mq::queue::{create, mq_open};
+use posix_mq::queue::{mq_open, new_queue};
 use posix_mq::queue_file::{QueueFile, read_queue_file};
 use posix_mq::sigevent::SigEvent;
 use rstest::rstest;
@@ -32,8 +32,7 @@ fn in_mqueue_fs(f: impl FnOnce(&std::path::Path)) -> Result<(), String> {
 #[test]
 fn queues_are_files_in_a_sticky_mqueue_directory() {
     needs!(root);
-    let name = IpcName::mq("listed");
-    let q = create(&name, 2);
+    let (name, q) = new_queue("listed", 2);
     fchmod(&q, Mode::from_bits_truncate(0o640)).unwrap();
     // variant: none — the file's owner is compared with the creator's (this process's) euid.
     let uid = nix::unistd::geteuid().as_raw();
@@ -57,8 +56,7 @@ fn queues_are_files_in_a_sticky_mqueue_directory() {
 #[test]
 fn the_queue_file_shows_qsize_as_the_bytes_of_queued_messages() {
     needs!(root);
-    let name = IpcName::mq("qsize");
-    let q = create(&name, 4);
+    let (name, q) = new_queue("qsize", 4);
     for m in [&b"abc"[..], b"de", b"", b"fghij"] {
         q.send(m, 0).unwrap();
     }
@@ -82,8 +80,7 @@ fn the_queue_file_shows_qsize_as_the_bytes_of_queued_messages() {
 fn the_queue_file_shows_the_notification_registration(#[case] how: &str, #[case] notify: i32, #[case] signo: i32) {
     needs!(root);
     extern "C" fn ignore(_: libc::sigval) {}
-    let name = IpcName::mq("notify");
-    let _q = create(&name, 2);
+    let (name, _q) = new_queue("notify", 2);
     require!(in_mqueue_fs(|dir| {
         let q = posix_mq::queue::open(name.as_cstr(), libc::O_RDONLY);
         let ev = match how {
@@ -105,8 +102,7 @@ fn the_queue_file_shows_the_notification_registration(#[case] how: &str, #[case]
 #[test]
 fn removing_the_file_unlinks_the_queue() {
     needs!(root);
-    let name = IpcName::mq("rm");
-    let q = create(&name, 2);
+    let (name, q) = new_queue("rm", 2);
     require!(in_mqueue_fs(|dir| std::fs::remove_file(dir.join(name.bare())).unwrap()));
     assert_errno!(mq_open(name.as_cstr(), libc::O_RDWR, 0, None), Errno::ENOENT);
     q.send(b"still", 0).unwrap();
@@ -119,8 +115,7 @@ fn removing_the_file_unlinks_the_queue() {
 fn chmod_of_the_file_changes_who_may_open_the_queue() {
     // Root to mount the filesystem, and a child that becomes another user.
     needs!(root, cap(SETUID), cap(SETGID));
-    let name = IpcName::mq("chmod");
-    let _q = create(&name, 2);
+    let (name, _q) = new_queue("chmod", 2);
     let try_open = || {
         let n = name.as_cstr().to_owned();
         spawn("another user", move || {

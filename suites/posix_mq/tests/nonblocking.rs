@@ -1,15 +1,14 @@
 //! O_NONBLOCK: mq_open(3), mq_send(3), mq_receive(3), mq_setattr(3).
 
-use fixtures::{IpcName, assert_errno};
+use fixtures::assert_errno;
 use nix::errno::Errno;
-use posix_mq::queue::{create, open};
+use posix_mq::queue::{new_queue, open};
 
 /// mq_send(3), ERRORS: "EAGAIN The queue was full, and the O_NONBLOCK flag was set for the
 /// message queue description"; the queue keeps its mq_maxmsg messages.
 #[test]
 fn send_to_a_full_queue_with_o_nonblock_fails_eagain() {
-    let name = IpcName::mq("full");
-    let _q = create(&name, 2);
+    let (name, _q) = new_queue("full", 2);
     let nb = open(name.as_cstr(), libc::O_WRONLY | libc::O_NONBLOCK);
     nb.send(b"1", 0).unwrap();
     nb.send(b"2", 0).unwrap();
@@ -22,8 +21,7 @@ fn send_to_a_full_queue_with_o_nonblock_fails_eagain() {
 /// the message queue description".
 #[test]
 fn receive_from_an_empty_queue_with_o_nonblock_fails_eagain() {
-    let name = IpcName::mq("empty");
-    let _q = create(&name, 2);
+    let (name, _q) = new_queue("empty", 2);
     let nb = open(name.as_cstr(), libc::O_RDONLY | libc::O_NONBLOCK);
     assert_errno!(nb.receive(), Errno::EAGAIN);
 }
@@ -32,8 +30,7 @@ fn receive_from_an_empty_queue_with_o_nonblock_fails_eagain() {
 /// blocking), and clearing it restores blocking mode (a message then is received).
 #[test]
 fn o_nonblock_set_by_mq_setattr_takes_effect() {
-    let name = IpcName::mq("setnb");
-    let q = create(&name, 1);
+    let (_name, q) = new_queue("setnb", 1);
     q.set_nonblocking(true);
     assert_errno!(q.receive(), Errno::EAGAIN);
     q.send(b"x", 0).unwrap();
@@ -47,8 +44,7 @@ fn o_nonblock_set_by_mq_setattr_takes_effect() {
 /// nonblocking descriptor sends and receives normally when there is room or a message.
 #[test]
 fn o_nonblock_does_not_change_calls_that_would_not_block() {
-    let name = IpcName::mq("nbok");
-    let _q = create(&name, 2);
+    let (name, _q) = new_queue("nbok", 2);
     let nb = open(name.as_cstr(), libc::O_RDWR | libc::O_NONBLOCK);
     nb.send(b"ok", 1).unwrap();
     assert_eq!(nb.receive().unwrap(), (b"ok".to_vec(), 1));

@@ -8,20 +8,20 @@ use std::sync::atomic::{AtomicI32, Ordering};
 
 use fixtures::privilege::{can_switch_user, drop_to_nobody};
 use fixtures::signals::SignalCatcher;
-use fixtures::{Agent, IpcName, NEGATIVE_WAIT, assert_errno, run_in_child, spawn};
+use fixtures::{Agent, NEGATIVE_WAIT, assert_errno, run_in_child, spawn};
 use nix::errno::Errno;
 use nix::sys::signal::Signal;
-use nix::sys::stat::{Mode, fchmod};
 use posix_mq::SI_MESGQ;
-use posix_mq::queue::{Mq, create, mq_open, open};
+use posix_mq::queue::{Mq, mq_open, new_queue, new_shared_queue, open};
 use posix_mq::sigevent::SigEvent;
 use rstest::rstest;
 
-/// A queue created with mode 0666 (through fchmod, whatever the umask) so that a child
-/// that became nobody can use it too.
-fn shared_queue(name: &IpcName, maxmsg: i64) -> Mq {
-    let q = create(name, maxmsg);
-    fchmod(&q, Mode::from_bits_truncate(0o666)).unwrap();
+/// Open the queue `name` with `flags` and register this process for notification with
+/// `sev` (the registration is the test's setup: a failure is a panic).
+#[track_caller]
+fn registered(name: &CStr, flags: libc::c_int, sev: &SigEvent) -> Mq {
+    let q = open(name, flags);
+    q.notify(Some(sev)).unwrap_or_else(|e| panic!("mq_notify registration: {e}"));
     q
 }
 
@@ -43,13 +43,11 @@ fn another_process_registers(name: &CStr, expected: Result<(), Errno>) {
 /// carries sigev_value. The sender is a third process (nobody when run as root).
 #[test]
 fn sigev_signal_reports_si_mesgq_the_senders_pid_and_uid_and_the_value() {
-    let name = IpcName::mq("signal");
-    let _q = shared_queue(&name, 2);
+    let (name, _q) = new_shared_queue("signal", 2);
     // The registrant is asked for the sender's pid and uid once the message was sent.
     let registrant = Agent::<(i32, u32), ()>::spawn("registrant", |serve| {
         let c = SignalCatcher::new(&[Signal::SIGUSR1]);
-        let q = open(name.as_cstr(), libc::O_RDONLY);
-        q.notify(Some(&SigEvent::signal(Signal::SIGUSR1, 0x5eed))).unwrap();
+        let q = registered(name.as_cstr(), libc::O_RDONLY, &SigEvent::signal(Signal::SIGUSR1, 0x5eed));
         serve.ready(());
         let info = c.wait();
         serve.serve(|(pid, uid)| {
@@ -80,14 +78,11 @@ fn sigev_signal_reports_si_mesgq_the_senders_pid_and_uid_and_the_value() {
 /// arrives."
 #[test]
 fn notification_comes_only_when_the_queue_goes_from_empty_to_non_empty() {
-    let name = IpcName::mq("edge");
-    let q = create(&name, 4);
+    let (name, q) = new_queue("edge", 4);
     q.send(b"already there", 0).unwrap();
-    let n = name.as_cstr().to_owned();
-    run_in_child("registrant and sender", move || {
+    run_in_child("registrant and sender", || {
         let c = SignalCatcher::new(&[Signal::SIGUSR1]);
-        let q = open(&n, libc::O_RDWR | libc::O_NONBLOCK);
-        q.notify(Some(&SigEvent::signal(Signal::SIGUSR1, 1))).unwrap();
+        let q = registered(name.as_cstr(), libc::O_RDWR | libc::O_NONBLOCK, &SigEvent::signal(Signal::SIGUSR1, 1));
         q.send(b"second", 0).unwrap();
         // mq_send(3) sends the notification itself, before it returns: were one due, it would
         // be pending now.
@@ -105,13 +100,10 @@ fn notification_comes_only_when_the_queue_goes_from_empty_to_non_empty() {
 /// remaining one would give EBUSY).
 #[test]
 fn the_registration_is_removed_after_one_notification() {
-    let name = IpcName::mq("once");
-    let _q = create(&name, 4);
-    let n = name.as_cstr().to_owned();
-    run_in_child("registrant and sender", move || {
+    let (name, _q) = new_queue("once", 4);
+    run_in_child("registrant and sender", || {
         let c = SignalCatcher::new(&[Signal::SIGUSR1]);
-        let q = open(&n, libc::O_RDWR);
-        q.notify(Some(&SigEvent::signal(Signal::SIGUSR1, 1))).unwrap();
+        let q = registered(name.as_cstr(), libc::O_RDWR, &SigEvent::signal(Signal::SIGUSR1, 1));
         q.send(b"1", 0).unwrap();
         assert!(c.wait_for(NEGATIVE_WAIT).is_some());
         q.receive().unwrap();
@@ -129,12 +121,10 @@ fn the_registration_is_removed_after_one_notification() {
 /// removed; another process can then register".
 #[test]
 fn only_one_process_may_register_until_it_unregisters() {
-    let name = IpcName::mq("busy");
-    let _q = create(&name, 2);
+    let (name, _q) = new_queue("busy", 2);
     // The first registrant stays alive (and open) until the end; asked, it unregisters.
     let first = Agent::<(), Result<(), Errno>>::spawn("first registrant", |serve| {
-        let q = open(name.as_cstr(), libc::O_RDONLY);
-        q.notify(Some(&SigEvent::none())).unwrap();
+        let q = registered(name.as_cstr(), libc::O_RDONLY, &SigEvent::none());
         serve.ready(());
         serve.serve(|()| q.notify(None));
     });
@@ -150,12 +140,9 @@ fn only_one_process_may_register_until_it_unregisters() {
 /// for any existing registration). Only mq_notify(NULL) first makes a new one possible.
 #[test]
 fn the_registered_process_registering_again_gets_ebusy() {
-    let name = IpcName::mq("again");
-    let _q = create(&name, 2);
-    let n = name.as_cstr().to_owned();
-    run_in_child("registrant", move || {
-        let q = open(&n, libc::O_RDONLY);
-        q.notify(Some(&SigEvent::none())).unwrap();
+    let (name, _q) = new_queue("again", 2);
+    run_in_child("registrant", || {
+        let q = registered(name.as_cstr(), libc::O_RDONLY, &SigEvent::none());
         assert_errno!(q.notify(Some(&SigEvent::signal(Signal::SIGUSR1, 0))), Errno::EBUSY);
         q.notify(None).unwrap();
         assert_eq!(q.notify(Some(&SigEvent::signal(Signal::SIGUSR1, 0))), Ok(()));
@@ -168,13 +155,11 @@ fn the_registered_process_registering_again_gets_ebusy() {
 /// leaves another process's registration in place (its notification still arrives).
 #[test]
 fn mq_notify_null_from_an_unregistered_process_succeeds_and_changes_nothing() {
-    let name = IpcName::mq("nullother");
-    let q = create(&name, 2);
+    let (name, q) = new_queue("nullother", 2);
     // Released once the message was sent, the registrant checks that its signal came.
     let registrant = Agent::<(), ()>::spawn("registrant", |serve| {
         let c = SignalCatcher::new(&[Signal::SIGUSR1]);
-        let q = open(name.as_cstr(), libc::O_RDONLY);
-        q.notify(Some(&SigEvent::signal(Signal::SIGUSR1, 7))).unwrap();
+        let _q = registered(name.as_cstr(), libc::O_RDONLY, &SigEvent::signal(Signal::SIGUSR1, 7));
         serve.ready(());
         serve.wait_release();
         let info = c.take_pending().expect("the registration must have survived mq_notify(NULL) of another process");
@@ -195,13 +180,11 @@ fn mq_notify_null_from_an_unregistered_process_succeeds_and_changes_nothing() {
 /// notification registration remains in effect."
 #[test]
 fn no_notification_while_another_process_waits_in_mq_receive() {
-    let name = IpcName::mq("waiter");
-    let q = create(&name, 2);
+    let (name, q) = new_queue("waiter", 2);
     // Asked, the registrant answers whether its notification signal is pending.
     let registrant = Agent::<(), bool>::spawn("registrant", |serve| {
         let c = SignalCatcher::new(&[Signal::SIGUSR1]);
-        let q = open(name.as_cstr(), libc::O_RDONLY);
-        q.notify(Some(&SigEvent::signal(Signal::SIGUSR1, 1))).unwrap();
+        let _q = registered(name.as_cstr(), libc::O_RDONLY, &SigEvent::signal(Signal::SIGUSR1, 1));
         serve.ready(());
         serve.serve(|()| c.take_pending().is_some());
     });
@@ -224,15 +207,13 @@ fn no_notification_while_another_process_waits_in_mq_receive() {
 /// consumes the registration as for any notification ("Notification occurs once").
 #[test]
 fn sigev_none_registers_without_sending_anything() {
-    let name = IpcName::mq("none");
-    let _q = create(&name, 2);
+    let (name, _q) = new_queue("none", 2);
     // Asked, the registrant sends a message itself and checks that no signal is pending.
     let registrant = Agent::<(), ()>::spawn("registrant", |serve| {
         let mut all = nix::sys::signal::SigSet::all();
         all.remove(Signal::SIGKILL);
         all.thread_block().unwrap();
-        let q = open(name.as_cstr(), libc::O_RDWR);
-        q.notify(Some(&SigEvent::none())).unwrap();
+        let q = registered(name.as_cstr(), libc::O_RDWR, &SigEvent::none());
         serve.ready(());
         serve.serve(|()| {
             q.send(b"x", 0).unwrap();
@@ -264,14 +245,11 @@ extern "C" fn on_message(v: libc::sigval) {
 /// the value given. (glibc implements it with a helper thread and a netlink socket.)
 #[test]
 fn sigev_thread_calls_the_function_in_a_new_thread_with_sigev_value() {
-    let name = IpcName::mq("thread");
-    let _q = create(&name, 2);
-    let n = name.as_cstr().to_owned();
-    run_in_child("registrant", move || {
+    let (name, _q) = new_queue("thread", 2);
+    run_in_child("registrant", || {
         let (report, wait_report) = fixtures::sync::channel();
         THREAD_REPORT_FD.store(report.as_fd().as_raw_fd(), Ordering::SeqCst);
-        let q = open(&n, libc::O_RDWR);
-        q.notify(Some(&SigEvent::thread(on_message, 0xc0ffee))).unwrap();
+        let q = registered(name.as_cstr(), libc::O_RDWR, &SigEvent::thread(on_message, 0xc0ffee));
         q.send(b"go", 0).unwrap();
         let got = wait_report.recv(16);
         let value = u64::from_ne_bytes(got[..8].try_into().unwrap());
@@ -289,12 +267,10 @@ fn sigev_thread_calls_the_function_in_a_new_thread_with_sigev_value() {
 /// open; the queue is no longer busy.
 #[test]
 fn mq_close_removes_the_registration_made_through_the_descriptor() {
-    let name = IpcName::mq("close");
-    let _q = create(&name, 2);
+    let (name, _q) = new_queue("close", 2);
     let registrant = Agent::<(), ()>::spawn("registrant", |serve| {
         let keep = open(name.as_cstr(), libc::O_RDONLY);
-        let via = open(name.as_cstr(), libc::O_RDONLY);
-        via.notify(Some(&SigEvent::none())).unwrap();
+        let via = registered(name.as_cstr(), libc::O_RDONLY, &SigEvent::none());
         via.close().unwrap();
         serve.ready(());
         serve.wait_release();
@@ -309,12 +285,10 @@ fn mq_close_removes_the_registration_made_through_the_descriptor() {
 /// descriptors, mq_close(3)), another process can register.
 #[test]
 fn the_registration_ends_with_the_registered_process() {
-    let name = IpcName::mq("exit");
-    let _q = create(&name, 2);
+    let (name, _q) = new_queue("exit", 2);
     let n = name.as_cstr().to_owned();
     run_in_child("short-lived registrant", || {
-        let q = open(&n, libc::O_RDONLY);
-        q.notify(Some(&SigEvent::signal(Signal::SIGUSR1, 0))).unwrap();
+        let q = registered(&n, libc::O_RDONLY, &SigEvent::signal(Signal::SIGUSR1, 0));
         assert_errno!(q.notify(Some(&SigEvent::none())), Errno::EBUSY, "registered");
         // Leave without closing anything: the exit itself must end the registration.
         fixtures::child::exit_now(0)
@@ -331,11 +305,9 @@ fn the_registration_ends_with_the_registered_process() {
 #[case::signal_number_too_large(libc::SIGEV_SIGNAL, 65)]
 #[case::negative_signal_number(libc::SIGEV_SIGNAL, -1)]
 fn an_invalid_sigevent_fails_einval(#[case] notify: libc::c_int, #[case] signo: libc::c_int) {
-    let name = IpcName::mq("einval");
-    let _q = create(&name, 2);
-    let n = name.as_cstr().to_owned();
-    run_in_child("registrant", move || {
-        let q = mq_open(&n, libc::O_RDONLY, 0, None).unwrap();
+    let (name, _q) = new_queue("einval", 2);
+    run_in_child("registrant", || {
+        let q = mq_open(name.as_cstr(), libc::O_RDONLY, 0, None).unwrap();
         assert_errno!(q.notify(Some(&SigEvent::raw(notify, signo))), Errno::EINVAL);
         assert_eq!(q.notify(Some(&SigEvent::none())), Ok(()), "the failed call must not register");
     })

@@ -8,7 +8,7 @@ use fixtures::privilege::{answer_as_nobody, drop_to_nobody, mode_for_other_user}
 use fixtures::{IpcName, assert_errno, needs, run_in_child, spawn, sys, sys_size};
 use nix::errno::Errno;
 use nix::sys::stat::{Mode, fchmod, fstat};
-use posix_mq::queue::{MSGSIZE, Mq, attr, create, mq_open, mq_unlink, open};
+use posix_mq::queue::{MSGSIZE, Mq, attr, create, mq_open, mq_unlink, new_queue, new_shared_queue, open};
 use rstest::rstest;
 
 fn cstr(s: &str) -> CString {
@@ -39,8 +39,7 @@ fn o_creat_creates_and_open_without_it_finds_the_queue() {
 /// already exists, then fail with the error EEXIST."
 #[test]
 fn o_creat_o_excl_of_an_existing_queue_fails_eexist() {
-    let name = IpcName::mq("excl");
-    let _q = create(&name, 4);
+    let (name, _q) = new_queue("excl", 4);
     assert_errno!(
         mq_open(name.as_cstr(), libc::O_CREAT | libc::O_EXCL | libc::O_RDWR, 0o600, Some(&attr(4, 64))),
         Errno::EEXIST
@@ -52,8 +51,7 @@ fn o_creat_o_excl_of_an_existing_queue_fails_eexist() {
 /// queue keeps its mq_maxmsg and mq_msgsize, and its messages.
 #[test]
 fn o_creat_of_an_existing_queue_ignores_the_new_attributes() {
-    let name = IpcName::mq("reopen");
-    let q = create(&name, 3);
+    let (name, q) = new_queue("reopen", 3);
     q.send(b"kept", 1).unwrap();
     let again = mq_open(name.as_cstr(), libc::O_CREAT | libc::O_RDWR, 0o600, Some(&attr(7, 128))).unwrap();
     let a = again.getattr();
@@ -118,8 +116,7 @@ fn names_up_to_name_max_characters_are_accepted(#[case] len: usize, #[case] err:
 /// descriptor returned by mq_open(2)."
 #[test]
 fn the_descriptor_is_close_on_exec() {
-    let name = IpcName::mq("cloexec");
-    let q = create(&name, 1);
+    let (_name, q) = new_queue("cloexec", 1);
     assert_eq!(fd_flags(&q), libc::FD_CLOEXEC);
 }
 
@@ -134,14 +131,13 @@ fn the_descriptor_is_close_on_exec() {
 #[case::umask_0(0o000, 0o620, 0o620)]
 fn owner_and_mode_come_from_the_creator_and_its_umask(#[case] umask: u32, #[case] mode: u32, #[case] expected: u32) {
     let name = IpcName::mq("umask");
-    let n = name.as_cstr().to_owned();
-    run_in_child("creator", move || {
+    run_in_child("creator", || {
         // variant: none — the creator is nobody in both runs (dropped from root, or already);
         // the owner is compared with its own effective ids.
         drop_to_nobody();
         // SAFETY: umask in this child only.
         unsafe { libc::umask(umask as libc::mode_t) };
-        let q = mq_open(&n, libc::O_CREAT | libc::O_EXCL | libc::O_RDWR, mode, Some(&attr(1, 16))).unwrap();
+        let q = mq_open(name.as_cstr(), libc::O_CREAT | libc::O_EXCL | libc::O_RDWR, mode, Some(&attr(1, 16))).unwrap();
         let st = fstat(&q).unwrap();
         assert_eq!(st.st_mode & 0o777, expected, "mode {mode:o} with umask {umask:o}");
         assert_eq!(st.st_uid, nix::unistd::geteuid().as_raw());
@@ -167,8 +163,7 @@ fn another_user_is_checked_against_the_permission_bits(
     // variant: none — as root the child becomes nobody and meets the "other" bits, as an
     // unprivileged user it meets the owner bits set to the same digit: one outcome.
     needs!(other_user);
-    let name = IpcName::mq("perm");
-    let q = create(&name, 1);
+    let (name, q) = new_queue("perm", 1);
     // fchmod of the queue's descriptor sets the mode independent of the umask.
     fchmod(&q, Mode::from_bits_truncate(mode_for_other_user(others))).unwrap();
     let n = name.as_cstr().to_owned();
@@ -184,13 +179,10 @@ fn another_user_is_checked_against_the_permission_bits(
 fn another_user_cannot_unlink_the_queue() {
     // Two distinct users: the owner (root) and a child that becomes nobody.
     needs!(cap(SETUID), cap(SETGID));
-    let name = IpcName::mq("unlinkperm");
-    let q = create(&name, 1);
-    fchmod(&q, Mode::from_bits_truncate(0o666)).unwrap();
-    let n = name.as_cstr().to_owned();
-    run_in_child("another user", move || {
+    let (name, _q) = new_shared_queue("unlinkperm", 1);
+    run_in_child("another user", || {
         drop_to_nobody();
-        assert_errno!(mq_unlink(&n), Errno::EACCES);
+        assert_errno!(mq_unlink(name.as_cstr()), Errno::EACCES);
     })
     .expect_success();
     assert!(mq_open(name.as_cstr(), libc::O_RDONLY, 0, None).is_ok(), "the queue must survive");
@@ -202,8 +194,7 @@ fn another_user_cannot_unlink_the_queue() {
 /// queue still exchanges messages with the parent after the unlink.
 #[test]
 fn unlink_removes_the_name_but_open_descriptors_keep_working() {
-    let name = IpcName::mq("unlink");
-    let q = create(&name, 4);
+    let (name, q) = new_queue("unlink", 4);
     let n = name.as_cstr().to_owned();
     let (opened, wait_opened) = fixtures::sync::channel();
     let (go, wait_go) = fixtures::sync::channel();
@@ -245,8 +236,7 @@ fn unlink_of_a_missing_name_fails_enoent_and_the_name_can_be_reused() {
 /// mq_open of the same queue is a separate description and does not.
 #[test]
 fn a_forked_child_shares_the_open_queue_description_and_its_flags() {
-    let name = IpcName::mq("fork");
-    let q = create(&name, 2);
+    let (name, q) = new_queue("fork", 2);
     let separate = open(name.as_cstr(), libc::O_RDWR);
     let fd = q.as_raw_fd();
     spawn("child", move || {
@@ -268,8 +258,7 @@ fn a_forked_child_shares_the_open_queue_description_and_its_flags() {
 /// is close(2) of the file descriptor: afterwards the descriptor is invalid (EBADF).
 #[test]
 fn a_closed_descriptor_is_invalid() {
-    let name = IpcName::mq("close");
-    let q = create(&name, 1);
+    let (_name, q) = new_queue("close", 1);
     let raw = q.as_raw_fd();
     run_in_child("single-threaded closer", move || {
         // SAFETY: closing the inherited descriptor, then using its number.
@@ -285,8 +274,7 @@ fn a_closed_descriptor_is_invalid() {
 /// dup(2) of it is another descriptor for the same queue, usable with mq_send(3).
 #[test]
 fn a_queue_descriptor_is_a_file_descriptor_that_dup_copies() {
-    let name = IpcName::mq("dup");
-    let q = create(&name, 2);
+    let (_name, q) = new_queue("dup", 2);
     // SAFETY: dup of our descriptor; the copy is closed below.
     let d = unsafe { libc::dup(q.as_raw_fd()) };
     assert!(d >= 0);

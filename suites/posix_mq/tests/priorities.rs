@@ -1,17 +1,16 @@
 //! Message priorities: mq_send(3), mq_receive(3), mq_overview(7).
 
-use fixtures::{IpcName, assert_errno};
+use fixtures::assert_errno;
 use nix::errno::Errno;
 use posix_mq::MQ_PRIO_MAX;
-use posix_mq::queue::create;
+use posix_mq::queue::new_queue;
 
 /// mq_receive(3): "removes the oldest message with the highest priority"; mq_overview(7):
 /// "messages are always delivered to the receiving process highest priority first".
 /// Messages sent in a shuffled priority order come out sorted, each with its priority.
 #[test]
 fn the_highest_priority_message_is_received_first() {
-    let name = IpcName::mq("prio");
-    let q = create(&name, 8);
+    let (_name, q) = new_queue("prio", 8);
     for p in [3u32, 0, 31, 7, 1000, 2, 32767, 1] {
         q.send(format!("p{p}").as_bytes(), p).unwrap();
     }
@@ -23,8 +22,7 @@ fn the_highest_priority_message_is_received_first() {
 /// the same priority": FIFO within a priority, also when interleaved with other priorities.
 #[test]
 fn messages_of_equal_priority_are_received_in_send_order() {
-    let name = IpcName::mq("fifo");
-    let q = create(&name, 8);
+    let (_name, q) = new_queue("fifo", 8);
     let sent = [("a1", 5), ("b1", 1), ("a2", 5), ("b2", 1), ("a3", 5), ("b3", 1), ("a4", 5), ("b4", 1)];
     for (m, p) in sent {
         q.send(m.as_bytes(), p).unwrap();
@@ -38,8 +36,7 @@ fn messages_of_equal_priority_are_received_in_send_order() {
 /// come back exactly.
 #[test]
 fn receive_returns_the_message_and_its_priority() {
-    let name = IpcName::mq("getprio");
-    let q = create(&name, 2);
+    let (_name, q) = new_queue("getprio", 2);
     q.send(b"payload \x00\xff bytes", 12345).unwrap();
     assert_eq!(q.receive().unwrap(), (b"payload \x00\xff bytes".to_vec(), 12345));
 }
@@ -52,8 +49,7 @@ fn receive_returns_the_message_and_its_priority() {
 /// sysconf(_SC_MQ_PRIO_MAX) with its own constant, without the kernel: not asserted.)
 #[test]
 fn a_priority_of_mq_prio_max_or_more_fails_einval() {
-    let name = IpcName::mq("prio_max");
-    let q = create(&name, 2);
+    let (_name, q) = new_queue("prio_max", 2);
     assert_errno!(q.send(b"x", MQ_PRIO_MAX), Errno::EINVAL);
     assert_errno!(q.send(b"x", u32::MAX), Errno::EINVAL);
     assert_eq!(q.curmsgs(), 0);

@@ -10,7 +10,7 @@ use fixtures::poll::revents;
 use fixtures::blocked::calls;
 use fixtures::{DEFAULT_DEADLINE, IpcName, spawn};
 use nix::sys::epoll::{Epoll, EpollCreateFlags, EpollEvent, EpollFlags};
-use posix_mq::queue::{Mq, create, open};
+use posix_mq::queue::{Mq, new_queue, open};
 use rstest::rstest;
 
 /// poll(2) on a queue descriptor: POLLIN exactly when a message is queued, POLLOUT exactly
@@ -24,8 +24,7 @@ fn poll_reports_pollin_when_non_empty_and_pollout_when_not_full(
     #[case] queued: usize,
     #[case] expected: libc::c_short,
 ) {
-    let name = IpcName::mq("poll");
-    let q = create(&name, 2);
+    let (_name, q) = new_queue("poll", 2);
     for _ in 0..queued {
         q.send(b"m", 0).unwrap();
     }
@@ -36,8 +35,7 @@ fn poll_reports_pollin_when_non_empty_and_pollout_when_not_full(
 /// and a process blocked in poll wakes up with POLLIN when another process sends.
 #[test]
 fn poll_for_pollin_blocks_until_another_process_sends() {
-    let name = IpcName::mq("pollwait");
-    let q = create(&name, 2);
+    let (name, q) = new_queue("pollwait", 2);
     assert_eq!(revents(&q, libc::POLLIN, 0), 0, "an empty queue is not readable");
     woken_by_a_message(&q, &name, calls::POLL, "poll(2) for POLLIN on an empty queue", |r| {
         assert_eq!(revents(r, libc::POLLIN, poll_ms(DEFAULT_DEADLINE)), libc::POLLIN);
@@ -58,8 +56,7 @@ fn woken_by_a_message(q: &Mq, name: &IpcName, nrs: &[libc::c_long], waiting_in: 
 /// another process wakes up) and disappears when the queue is drained.
 #[test]
 fn epoll_reports_epollin_for_a_queued_message() {
-    let name = IpcName::mq("epoll");
-    let q = create(&name, 2);
+    let (name, q) = new_queue("epoll", 2);
     woken_by_a_message(&q, &name, calls::EPOLL_WAIT, "epoll_wait(2) on an empty queue", |r| {
         let ep = Epoll::new(EpollCreateFlags::EPOLL_CLOEXEC).unwrap();
         ep.add(r, EpollEvent::new(EpollFlags::EPOLLIN, 42)).unwrap();
@@ -76,8 +73,7 @@ fn epoll_reports_epollin_for_a_queued_message() {
 /// while the queue is not full.
 #[test]
 fn select_reports_readable_and_writable_queues() {
-    let name = IpcName::mq("select");
-    let q = create(&name, 1);
+    let (_name, q) = new_queue("select", 1);
     let sel = |q: &Mq| -> (bool, bool) {
         let fd = q.as_raw_fd();
         // SAFETY: fd_set manipulation and select on one valid descriptor, no wait.

@@ -3,10 +3,9 @@
 
 use fixtures::privilege::drop_to_nobody;
 use fixtures::{IpcName, assert_errno, needs, run_in_child, skip};
-use nix::sys::stat::{Mode, fchmod};
 use nix::errno::Errno;
 use nix::sys::resource::{Resource, setrlimit};
-use posix_mq::queue::{attr, create, mq_open, mq_unlink, open};
+use posix_mq::queue::{attr, create, mq_open, mq_unlink, new_shared_queue, open};
 
 /// getrlimit(2), RLIMIT_MSGQUEUE: "a limit on the number of bytes that can be allocated for
 /// POSIX message queues for the real user ID of the calling process. This limit is enforced
@@ -66,14 +65,11 @@ fn rlimit_msgqueue_counts_all_queues_of_the_user() {
 /// a process with RLIMIT_MSGQUEUE 0 can still send and receive on a queue that exists.
 #[test]
 fn rlimit_msgqueue_does_not_limit_the_use_of_an_existing_queue() {
-    let name = IpcName::mq("use");
-    let q = create(&name, 4);
-    fchmod(&q, Mode::from_bits_truncate(0o666)).unwrap();
-    let n = name.as_cstr().to_owned();
-    run_in_child("process with RLIMIT_MSGQUEUE 0", move || {
+    let (name, q) = new_shared_queue("use", 4);
+    run_in_child("process with RLIMIT_MSGQUEUE 0", || {
         drop_to_nobody();
         setrlimit(Resource::RLIMIT_MSGQUEUE, 0, 0).unwrap();
-        let c = open(&n, libc::O_RDWR);
+        let c = open(name.as_cstr(), libc::O_RDWR);
         for i in 0..4u8 {
             c.send(&[i; 64], 0).unwrap();
         }

@@ -54,6 +54,16 @@ pub fn create(name: &fixtures::IpcName, size: usize) -> OwnedFd {
     fd
 }
 
+/// A unique name made from `tag` and a new object of `size` bytes under it ([`create`]).
+/// Bind both, `let (name, fd) = new_object(..)`: the descriptor is closed first, then the
+/// name's guard unlinks the object.
+#[track_caller]
+pub fn new_object(tag: &str, size: usize) -> (fixtures::IpcName, OwnedFd) {
+    let name = fixtures::IpcName::shm(tag);
+    let fd = create(&name, size);
+    (name, fd)
+}
+
 /// /dev/shm/NAME, where Linux keeps the object (shm_overview(7)).
 pub fn dev_shm_path(name: &fixtures::IpcName) -> std::path::PathBuf {
     std::path::PathBuf::from(format!("/dev/shm/{}", name.bare()))

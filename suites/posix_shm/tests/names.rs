@@ -6,7 +6,7 @@ use fixtures::memory::Mapping;
 use fixtures::{IpcName, assert_errno};
 use nix::errno::Errno;
 use nix::sys::stat::fstat;
-use posix_shm::{create, dev_shm_path, shm_open, shm_unlink};
+use posix_shm::{dev_shm_path, new_object, shm_open, shm_unlink};
 use rstest::rstest;
 
 fn cstr(s: &str) -> std::ffi::CString {
@@ -19,8 +19,7 @@ fn cstr(s: &str) -> std::ffi::CString {
 /// written through a mapping are read back through the file.
 #[test]
 fn the_object_is_the_file_dev_shm_name() {
-    let name = IpcName::shm("file");
-    let fd = create(&name, 4096);
+    let (name, fd) = new_object("file", 4096);
     let st = fstat(&fd).unwrap();
     let meta = std::fs::metadata(dev_shm_path(&name)).unwrap();
     assert_eq!((meta.dev(), meta.ino()), (st.st_dev, st.st_ino));

@@ -9,7 +9,7 @@ use fixtures::{IpcName, assert_errno, run_in_child, sys};
 use nix::errno::Errno;
 use nix::sys::stat::fstat;
 use posix_shm::cases::open_modes;
-use posix_shm::{create, shm_open};
+use posix_shm::{new_object, shm_open};
 use rstest::rstest;
 use rstest_reuse::apply;
 
@@ -34,8 +34,7 @@ fn open_without_o_creat_of_a_missing_name_fails_enoent(#[case] mode: libc::c_int
 /// given name already exists, return an error" (ERRORS: EEXIST); the object is untouched.
 #[test]
 fn o_creat_o_excl_of_an_existing_name_fails_eexist() {
-    let name = IpcName::shm("excl");
-    let fd = create(&name, 100);
+    let (name, fd) = new_object("excl", 100);
     assert_errno!(shm_open(name.as_cstr(), libc::O_CREAT | libc::O_EXCL | libc::O_RDWR, 0o600), Errno::EEXIST);
     assert_eq!(fstat(&fd).unwrap().st_size, 100);
 }
@@ -72,8 +71,7 @@ fn o_excl_creation_is_atomic_among_racing_processes() {
 /// bytes." The data written before is gone when the object grows again.
 #[test]
 fn o_trunc_truncates_an_existing_object_to_zero() {
-    let name = IpcName::shm("trunc");
-    let fd = create(&name, 4096);
+    let (name, fd) = new_object("trunc", 4096);
     Mapping::shared(&fd, 4096).write(0, b"old data");
     let again = shm_open(name.as_cstr(), libc::O_RDWR | libc::O_TRUNC, 0).unwrap();
     assert_eq!(fstat(&again).unwrap().st_size, 0);
@@ -86,8 +84,7 @@ fn o_trunc_truncates_an_existing_object_to_zero() {
 /// memory object".
 #[test]
 fn o_rdonly_with_o_trunc_truncates_on_linux() {
-    let name = IpcName::shm("rdtrunc");
-    let fd = create(&name, 8192);
+    let (name, fd) = new_object("rdtrunc", 8192);
     let ro = shm_open(name.as_cstr(), libc::O_RDONLY | libc::O_TRUNC, 0).unwrap();
     assert_eq!(fstat(&ro).unwrap().st_size, 0);
     assert_eq!(fstat(&fd).unwrap().st_size, 0);
@@ -98,8 +95,7 @@ fn o_rdonly_with_o_trunc_truncates_on_linux() {
 /// PROT_WRITE is set, but fd is not open in read/write (O_RDWR) mode."
 #[test]
 fn o_rdonly_descriptor_refuses_a_writable_shared_mapping_with_eacces() {
-    let name = IpcName::shm("ro");
-    let fd = create(&name, 4096);
+    let (name, fd) = new_object("ro", 4096);
     Mapping::shared(&fd, 4096).write(0, b"visible");
     let ro = shm_open(name.as_cstr(), libc::O_RDONLY, 0).unwrap();
     assert_errno!(Mapping::new(4096, libc::PROT_READ | libc::PROT_WRITE, libc::MAP_SHARED, Some(ro.as_fd()), 0), Errno::EACCES);
@@ -115,8 +111,7 @@ fn o_rdonly_descriptor_refuses_a_writable_shared_mapping_with_eacces() {
 /// processes mapping the same file, and are not carried through to the underlying file."
 #[test]
 fn private_writable_mapping_of_a_read_only_descriptor_does_not_change_the_object() {
-    let name = IpcName::shm("private");
-    let fd = create(&name, 4096);
+    let (name, fd) = new_object("private", 4096);
     let shared = Mapping::shared(&fd, 4096);
     shared.write(0, b"original");
     let ro = shm_open(name.as_cstr(), libc::O_RDONLY, 0).unwrap();
@@ -130,8 +125,7 @@ fn private_writable_mapping_of_a_read_only_descriptor_does_not_change_the_object
 #[apply(open_modes)]
 #[rstest]
 fn the_descriptor_has_fd_cloexec_set(#[case] mode: libc::c_int) {
-    let name = IpcName::shm("cloexec");
-    let _c = create(&name, 0);
+    let (name, _c) = new_object("cloexec", 0);
     let fd = shm_open(name.as_cstr(), mode, 0).unwrap();
     assert_eq!(fd_flags(&fd), libc::FD_CLOEXEC);
 }
@@ -141,8 +135,7 @@ fn the_descriptor_has_fd_cloexec_set(#[case] mode: libc::c_int) {
 /// child, after opening a hole below the highest descriptor.
 #[test]
 fn the_descriptor_is_the_lowest_free_number() {
-    let name = IpcName::shm("lowest");
-    let _c = create(&name, 0);
+    let (name, _c) = new_object("lowest", 0);
     let n = name.as_cstr().to_owned();
     run_in_child("single-threaded opener", move || {
         // SAFETY: dup/close of descriptors this child owns.
@@ -161,8 +154,7 @@ fn the_descriptor_is_the_lowest_free_number() {
 /// regular file on a filesystem whose f_type is TMPFS_MAGIC (statfs(2)).
 #[test]
 fn the_object_is_a_regular_file_on_tmpfs() {
-    let name = IpcName::shm("tmpfs");
-    let fd = create(&name, 0);
+    let (_name, fd) = new_object("tmpfs", 0);
     assert_eq!(fstat(&fd).unwrap().st_mode & libc::S_IFMT, libc::S_IFREG);
     // SAFETY: a zeroed statfs is a valid out-parameter.
     let mut sf: libc::statfs = unsafe { std::mem::zeroed() };

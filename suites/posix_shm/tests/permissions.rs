@@ -5,7 +5,7 @@ use fixtures::privilege::{answer_as_nobody, drop_to_nobody, mode_for_other_user}
 use fixtures::{IpcName, assert_errno, needs, run_in_child};
 use nix::errno::Errno;
 use nix::sys::stat::fstat;
-use posix_shm::{create, dev_shm_path, shm_open, shm_unlink};
+use posix_shm::{dev_shm_path, new_object, shm_open, shm_unlink};
 use rstest::rstest;
 
 fn chmod(name: &IpcName, mode: u32) {
@@ -28,8 +28,7 @@ fn another_user_is_checked_against_the_permission_bits(
     // variant: none — as root the child becomes nobody and meets the "other" bits, as an
     // unprivileged user it meets the owner bits set to the same digit: one outcome.
     needs!(other_user);
-    let name = IpcName::shm("perm");
-    let _fd = create(&name, 4096);
+    let (name, _fd) = new_object("perm", 4096);
     chmod(&name, mode_for_other_user(others));
     let n = name.as_cstr().to_owned();
     let expected = if allowed { Ok(()) } else { Err(Errno::EACCES) };
@@ -43,8 +42,7 @@ fn o_trunc_without_write_permission_fails_eacces() {
     // variant: none — as root the child becomes nobody and meets the "other" bits, as an
     // unprivileged user it meets the owner bits set to the same digit: one outcome.
     needs!(other_user);
-    let name = IpcName::shm("trunc");
-    let fd = create(&name, 4096);
+    let (name, fd) = new_object("trunc", 4096);
     chmod(&name, mode_for_other_user(4));
     let n = name.as_cstr().to_owned();
     run_in_child("another user", move || {
@@ -62,8 +60,7 @@ fn o_trunc_without_write_permission_fails_eacces() {
 fn another_user_cannot_shm_unlink_the_object() {
     // Two distinct users: the owner (root) and a child that becomes nobody.
     needs!(cap(SETUID), cap(SETGID));
-    let name = IpcName::shm("unlink");
-    let _fd = create(&name, 0);
+    let (name, _fd) = new_object("unlink", 0);
     chmod(&name, 0o666);
     let n = name.as_cstr().to_owned();
     run_in_child("another user", move || {

@@ -6,7 +6,7 @@ use fixtures::memory::Mapping;
 use fixtures::{IpcName, assert_errno, spawn, within};
 use nix::errno::Errno;
 use nix::sys::stat::fstat;
-use posix_shm::{create, exec_shm_probe, shm_open, shm_unlink};
+use posix_shm::{create, exec_shm_probe, new_object, shm_open, shm_unlink};
 
 /// Open `name` (no O_CREAT) and map one page read-write.
 fn open_and_map(name: &std::ffi::CStr) -> Mapping {
@@ -20,8 +20,7 @@ fn open_and_map(name: &std::ffi::CStr) -> Mapping {
 /// directions.
 #[test]
 fn a_process_opening_the_name_shares_the_memory_both_ways() {
-    let name = IpcName::shm("share");
-    let fd = create(&name, 4096);
+    let (name, fd) = new_object("share", 4096);
     let m = Mapping::shared(&fd, 4096);
     m.write(0, b"from parent");
     let n = name.as_cstr().to_owned();
@@ -46,8 +45,7 @@ fn a_process_opening_the_name_shares_the_memory_both_ways() {
 /// opens the object by name, reads the parent's text and writes its reply into the object.
 #[test]
 fn an_execd_program_opening_the_name_shares_the_memory() {
-    let name = IpcName::shm("exec");
-    let fd = create(&name, 4096);
+    let (name, fd) = new_object("exec", 4096);
     let m = Mapping::shared(&fd, 4096);
     m.write(0, b"hello exec\0");
     let (rx, tx) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).unwrap();
@@ -67,8 +65,7 @@ fn an_execd_program_opening_the_name_shares_the_memory() {
 /// affecting the memory mapping." Two processes keep sharing after both closed their fds.
 #[test]
 fn closing_the_descriptor_keeps_the_mapping_shared() {
-    let name = IpcName::shm("closed");
-    let fd = create(&name, 4096);
+    let (name, fd) = new_object("closed", 4096);
     let m = Mapping::shared(&fd, 4096);
     drop(fd);
     let n = name.as_cstr().to_owned();
@@ -111,8 +108,7 @@ fn data_persists_without_mappings_until_shm_unlink() {
 /// empty and separate.
 #[test]
 fn after_shm_unlink_existing_mappings_still_share_and_the_name_is_new() {
-    let name = IpcName::shm("unlinked");
-    let fd = create(&name, 4096);
+    let (name, fd) = new_object("unlinked", 4096);
     let m = Mapping::shared(&fd, 4096);
     let n = name.as_cstr().to_owned();
     let (mapped, wait_mapped) = fixtures::sync::channel();
@@ -142,8 +138,7 @@ fn after_shm_unlink_existing_mappings_still_share_and_the_name_is_new() {
 /// write(2) to the descriptor is seen through them.
 #[test]
 fn two_mappings_and_write_to_the_descriptor_see_the_same_bytes() {
-    let name = IpcName::shm("alias");
-    let fd = create(&name, 4096);
+    let (_name, fd) = new_object("alias", 4096);
     let a = Mapping::shared(&fd, 4096);
     let b = Mapping::shared(&fd, 4096);
     assert_ne!(a.as_ptr(), b.as_ptr());

@@ -7,10 +7,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use fixtures::io::ftruncate;
 use fixtures::memory::{Mapping, page_size};
 use fixtures::signals::set_default;
-use fixtures::{IpcName, run_in_child, spawn};
+use fixtures::{run_in_child, spawn};
 use nix::sys::signal::Signal;
 use nix::sys::stat::fstat;
-use posix_shm::create;
+use posix_shm::new_object;
 use rstest::rstest;
 
 /// mmap(2), ERRORS/signals: touching a page of a MAP_SHARED mapping that lies wholly beyond
@@ -20,8 +20,7 @@ use rstest::rstest;
 #[case::read(false)]
 #[case::write(true)]
 fn access_beyond_the_end_of_the_object_raises_sigbus(#[case] write: bool) {
-    let name = IpcName::shm("beyond");
-    let fd = create(&name, page_size());
+    let (_name, fd) = new_object("beyond", page_size());
     let m = Mapping::shared(&fd, 2 * page_size());
     m.store(page_size() - 1, 1); // the last byte inside the object is fine
     let o = run_in_child("toucher", || {
@@ -39,8 +38,7 @@ fn access_beyond_the_end_of_the_object_raises_sigbus(#[case] write: bool) {
 /// the second page, accessible before, into a SIGBUS.
 #[test]
 fn access_after_the_object_shrinks_raises_sigbus() {
-    let name = IpcName::shm("shrunk");
-    let fd = create(&name, 2 * page_size());
+    let (_name, fd) = new_object("shrunk", 2 * page_size());
     let m = Mapping::shared(&fd, 2 * page_size());
     m.store(page_size() + 1, 7);
     ftruncate(&fd, page_size() as i64).unwrap();
@@ -67,8 +65,7 @@ extern "C" fn on_sigbus(_sig: libc::c_int, info: *mut libc::siginfo_t, _ctx: *mu
 /// Linux reports for a page beyond the end of a shmem object.
 #[test]
 fn the_sigbus_has_si_code_bus_adrerr_and_the_faulting_address() {
-    let name = IpcName::shm("siginfo");
-    let fd = create(&name, page_size());
+    let (_name, fd) = new_object("siginfo", page_size());
     let m = Mapping::shared(&fd, 2 * page_size());
     let target = m.as_ptr() as usize + page_size() + 24;
     let o = spawn("toucher with a handler", || {
@@ -93,8 +90,7 @@ fn the_sigbus_has_si_code_bus_adrerr_and_the_faulting_address() {
 /// write there does not grow the object.
 #[test]
 fn the_partial_page_past_the_end_reads_zero_and_does_not_grow_the_object() {
-    let name = IpcName::shm("partial");
-    let fd = create(&name, 100);
+    let (_name, fd) = new_object("partial", 100);
     let m = Mapping::shared(&fd, page_size());
     let o = run_in_child("reader of the tail", || {
         set_default(Signal::SIGBUS);

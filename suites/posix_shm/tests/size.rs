@@ -7,7 +7,7 @@ use fixtures::memory::{Mapping, page_size};
 use fixtures::privilege::drop_to_nobody;
 use fixtures::{IpcName, run_in_child};
 use nix::sys::stat::fstat;
-use posix_shm::{create, shm_open};
+use posix_shm::{new_object, shm_open};
 use rstest::rstest;
 
 /// shm_open(3): "The newly allocated bytes of a shared memory object are automatically
@@ -16,8 +16,7 @@ use rstest::rstest;
 /// through read(2).
 #[test]
 fn growing_with_ftruncate_adds_zero_bytes() {
-    let name = IpcName::shm("grow");
-    let fd = create(&name, 10);
+    let (_name, fd) = new_object("grow", 10);
     Mapping::shared(&fd, 10).write(0, b"0123456789");
     ftruncate(&fd, (3 * page_size()) as i64).unwrap();
     assert_eq!(fstat(&fd).unwrap().st_size as usize, 3 * page_size());
@@ -35,8 +34,7 @@ fn growing_with_ftruncate_adds_zero_bytes() {
 /// lost." Shrinking then growing again gives zeros where the data was.
 #[test]
 fn shrinking_with_ftruncate_discards_the_tail() {
-    let name = IpcName::shm("shrink");
-    let fd = create(&name, 2 * page_size());
+    let (_name, fd) = new_object("shrink", 2 * page_size());
     {
         let m = Mapping::shared(&fd, 2 * page_size());
         m.write(0, b"head");
@@ -98,8 +96,7 @@ fn the_mode_is_masked_by_the_umask(#[case] umask: u32, #[case] mode: u32, #[case
 /// change is seen through another descriptor and by a new shm_open.
 #[test]
 fn fchmod_changes_the_mode_of_the_object() {
-    let name = IpcName::shm("fchmod");
-    let fd = create(&name, 0);
+    let (name, fd) = new_object("fchmod", 0);
     // SAFETY: fchmod of our own descriptor.
     assert_eq!(unsafe { libc::fchmod(fd.as_raw_fd(), 0o604) }, 0);
     let other = shm_open(name.as_cstr(), libc::O_RDONLY, 0).unwrap();

@@ -101,6 +101,52 @@ impl Pty {
         assert_eq!(fixtures::io::read_exact(self.m(), echo.len()), echo, "echo of {input:?}");
     }
 
+    /// Type `input` on the master, then check what the slave reads: each of `reads` is the
+    /// result of one bounded read (`read_available`, up to 64 bytes), in order.
+    #[track_caller]
+    pub fn type_and_expect_reads(&self, input: &[u8], reads: &[&[u8]]) {
+        fixtures::io::write_all(self.m(), input);
+        self.expect_reads(reads);
+    }
+
+    /// Check what the slave reads next: each of `reads` is the result of one bounded read
+    /// (`read_available`, up to 64 bytes), in order.
+    #[track_caller]
+    pub fn expect_reads(&self, reads: &[&[u8]]) {
+        for (i, want) in reads.iter().enumerate() {
+            assert_eq!(crate::reads::read_available(self.s(), 64), *want, "read {i} on the slave");
+        }
+    }
+
+    /// Type `input`, wait for its `echo` (so all of it was processed), then check the slave's
+    /// next reads: each of `reads` is the result of one immediate read(2) of up to 64 bytes
+    /// (no wait: after the echo, whatever canonical mode made readable is readable).
+    #[track_caller]
+    pub fn type_echo_and_expect_reads(&self, input: &[u8], echo: &[u8], reads: &[&[u8]]) {
+        self.type_and_wait_for_echo(input, echo);
+        for (i, want) in reads.iter().enumerate() {
+            assert_eq!(crate::reads::read_up_to(self.s(), 64).as_deref(), Ok(*want), "read {i} after typing {input:?}");
+        }
+    }
+
+    /// Nothing more reached the master: a marker written now by the slave (output
+    /// processing off) is the next byte there. Proves by ordering that nothing else was
+    /// echoed or output before this point, without waiting for something not to happen.
+    #[track_caller]
+    pub fn assert_master_sees_marker_next(&self) {
+        crate::termios::update_termios(self.s(), |t| t.c_oflag = 0);
+        fixtures::io::write_all(self.s(), b"#");
+        assert_eq!(fixtures::io::read_exact(self.m(), 1), b"#", "unexpected bytes on the master before the marker");
+    }
+
+    /// Type the line `line` (ending in a newline) with echo off: the slave reads it back
+    /// unchanged, and nothing of it came back on the master (the slave's marker is next).
+    #[track_caller]
+    pub fn assert_typed_line_is_not_echoed(&self, line: &[u8]) {
+        self.type_and_expect_reads(line, &[line]);
+        self.assert_master_sees_marker_next();
+    }
+
     /// The slave's path, /dev/pts/N.
     pub fn slave_path(&self) -> PathBuf {
         PathBuf::from(format!("/dev/pts/{}", self.index))

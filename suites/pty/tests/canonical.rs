@@ -37,9 +37,7 @@ fn canonical_read_waits_for_the_newline() {
 fn canonical_read_returns_at_most_one_line() {
     needs!(available(pty()));
     let p = Pty::open();
-    p.type_and_wait_for_echo(b"one\ntwo\n", b"one\r\ntwo\r\n");
-    assert_eq!(read_up_to(p.s(), 64), Ok(b"one\n".to_vec()));
-    assert_eq!(read_up_to(p.s(), 64), Ok(b"two\n".to_vec()));
+    p.type_echo_and_expect_reads(b"one\ntwo\n", b"one\r\ntwo\r\n", &[b"one\n", b"two\n"]);
 }
 
 /// termios(3): "if the read(2) requested fewer bytes than are available in the current line
@@ -60,8 +58,7 @@ fn short_canonical_read_leaves_the_rest_of_the_line() {
 fn veof_mid_line_delivers_the_line_without_the_eof_character() {
     needs!(available(pty()));
     let p = Pty::open();
-    write_all(p.m(), b"abc\x04");
-    assert_eq!(read_available(p.s(), 64), b"abc");
+    p.type_and_expect_reads(b"abc\x04", &[b"abc"]);
 }
 
 /// termios(3), VEOF: "If it is the first character of the line, the read(2) in the user
@@ -71,10 +68,8 @@ fn veof_mid_line_delivers_the_line_without_the_eof_character() {
 fn veof_at_the_start_of_a_line_reads_zero_bytes() {
     needs!(available(pty()));
     let p = Pty::open();
-    write_all(p.m(), b"\x04");
-    assert_eq!(read_available(p.s(), 64), b"");
-    write_all(p.m(), b"more\n");
-    assert_eq!(read_available(p.s(), 64), b"more\n");
+    p.type_and_expect_reads(b"\x04", &[b""]);
+    p.type_and_expect_reads(b"more\n", &[b"more\n"]);
 }
 
 /// termios(3), VEOL: "Additional end-of-line character (EOL). Recognized when ICANON is
@@ -85,9 +80,7 @@ fn veol_ends_a_line_and_is_included_in_it() {
     needs!(available(pty()));
     let p = Pty::open();
     update_termios(p.s(), |t| t.c_cc[libc::VEOL] = b';');
-    p.type_and_wait_for_echo(b"ab;cd\n", b"ab;cd\r\n");
-    assert_eq!(read_up_to(p.s(), 64), Ok(b"ab;".to_vec()));
-    assert_eq!(read_up_to(p.s(), 64), Ok(b"cd\n".to_vec()));
+    p.type_echo_and_expect_reads(b"ab;cd\n", b"ab;cd\r\n", &[b"ab;", b"cd\n"]);
 }
 
 /// termios(3), VERASE: "This erases the previous not-yet-erased character ... Recognized when
@@ -96,8 +89,7 @@ fn veol_ends_a_line_and_is_included_in_it() {
 fn verase_erases_the_previous_character() {
     needs!(available(pty()));
     let p = Pty::open();
-    write_all(p.m(), b"abx\x7fc\n");
-    assert_eq!(read_available(p.s(), 64), b"abc\n");
+    p.type_and_expect_reads(b"abx\x7fc\n", &[b"abc\n"]);
 }
 
 /// termios(3), VERASE: "does not erase past EOF or beginning-of-line". An erase right after a
@@ -106,9 +98,7 @@ fn verase_erases_the_previous_character() {
 fn verase_does_not_erase_past_the_beginning_of_the_line() {
     needs!(available(pty()));
     let p = Pty::open();
-    write_all(p.m(), b"ab\n\x7f\x7fc\n");
-    assert_eq!(read_available(p.s(), 64), b"ab\n");
-    assert_eq!(read_available(p.s(), 64), b"c\n");
+    p.type_and_expect_reads(b"ab\n\x7f\x7fc\n", &[b"ab\n", b"c\n"]);
 }
 
 /// termios(3), VKILL: "This erases the input since the last EOF or beginning-of-line.
@@ -117,8 +107,7 @@ fn verase_does_not_erase_past_the_beginning_of_the_line() {
 fn vkill_erases_the_whole_line() {
     needs!(available(pty()));
     let p = Pty::open();
-    write_all(p.m(), b"garbage\x15good\n");
-    assert_eq!(read_available(p.s(), 64), b"good\n");
+    p.type_and_expect_reads(b"garbage\x15good\n", &[b"good\n"]);
 }
 
 /// termios(3), VWERASE: "Word erase (WERASE). Recognized when ICANON and IEXTEN are set, and
@@ -132,8 +121,7 @@ fn vwerase_erases_the_previous_word_only_with_iexten(#[case] iexten: bool, #[cas
     if !iexten {
         update_termios(p.s(), |t| t.c_lflag &= !libc::IEXTEN);
     }
-    write_all(p.m(), typed);
-    assert_eq!(read_available(p.s(), 64), line);
+    p.type_and_expect_reads(typed, &[line]);
 }
 
 /// termios(3), VLNEXT: "Literal next (LNEXT). Quotes the next input character, depriving it
@@ -143,8 +131,7 @@ fn vwerase_erases_the_previous_word_only_with_iexten(#[case] iexten: bool, #[cas
 fn vlnext_quotes_the_next_special_character() {
     needs!(available(pty()));
     let p = Pty::open();
-    write_all(p.m(), b"a\x16\x7fb\x16\x15\n");
-    assert_eq!(read_available(p.s(), 64), b"a\x7fb\x15\n");
+    p.type_and_expect_reads(b"a\x16\x7fb\x16\x15\n", &[b"a\x7fb\x15\n"]);
 }
 
 /// termios(3): "An individual terminal special character can be disabled by setting the
@@ -155,8 +142,7 @@ fn a_disabled_special_character_is_ordinary_data() {
     needs!(available(pty()));
     let p = Pty::open();
     update_termios(p.s(), |t| t.c_cc[libc::VERASE] = POSIX_VDISABLE);
-    write_all(p.m(), b"ab\x7f\n");
-    assert_eq!(read_available(p.s(), 64), b"ab\x7f\n");
+    p.type_and_expect_reads(b"ab\x7f\n", &[b"ab\x7f\n"]);
 }
 
 /// termios(3): "The maximum line length is 4096 chars (including the terminating newline

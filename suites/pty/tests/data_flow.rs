@@ -7,7 +7,6 @@ use fixtures::facility::pty;
 use fixtures::io::{read_exact, write_all};
 use fixtures::{needs, sys};
 use pty::pair::Pty;
-use pty::reads::read_available;
 use pty::termios::{get_termios, tcsetattr, update_termios};
 use rstest::rstest;
 
@@ -60,9 +59,7 @@ fn output_processing_maps_what_the_slave_writes(
     write_all(p.s(), written);
     assert_eq!(read_exact(p.m(), expected.len()), expected);
     // Nothing more than the mapped bytes: the next thing on the master is a marker.
-    update_termios(p.s(), |t| t.c_oflag = 0);
-    write_all(p.s(), b"#");
-    assert_eq!(read_exact(p.m(), 1), b"#");
+    p.assert_master_sees_marker_next();
 }
 
 /// termios(3): "ICRNL Translate carriage return to newline on input (unless IGNCR is set)",
@@ -83,8 +80,7 @@ fn input_mapping_applies_to_what_the_master_writes(
         t.c_iflag = iflag;
         t.c_lflag &= !libc::ECHO;
     });
-    write_all(p.m(), written);
-    assert_eq!(read_available(p.s(), 64), expected);
+    p.type_and_expect_reads(written, &[expected]);
 }
 
 /// termios(3): "By default, ICANON is set", and the c_cc list gives each character's initial
@@ -124,10 +120,8 @@ fn termios_set_through_the_master_is_the_slaves() {
     let p = Pty::open();
     update_termios(p.m(), |t| t.c_lflag &= !libc::ECHO);
     assert_eq!(get_termios(p.s()).c_lflag & libc::ECHO, 0, "slave still has ECHO");
-    write_all(p.m(), b"quiet\n");
-    assert_eq!(read_available(p.s(), 64), b"quiet\n");
-    write_all(p.s(), b"#");
-    assert_eq!(read_exact(p.m(), 1), b"#", "the line was echoed although ECHO was cleared");
+    // ECHO was cleared through the master: the line must not be echoed.
+    p.assert_typed_line_is_not_echoed(b"quiet\n");
 }
 
 /// A pty slave always keeps CS8|CREAD and never PARENB (drivers/tty/pty.c,

@@ -7,19 +7,9 @@
 //! sees.
 
 use fixtures::facility::pty;
-use fixtures::io::{read_exact, write_all};
 use fixtures::needs;
 use pty::pair::Pty;
-use pty::reads::read_available;
 use pty::termios::update_termios;
-
-/// After the slave read its line, a marker written by the slave must be the next byte on the
-/// master.
-fn assert_master_sees_marker_next(p: &Pty) {
-    update_termios(p.s(), |t| t.c_oflag = 0);
-    write_all(p.s(), b"#");
-    assert_eq!(read_exact(p.m(), 1), b"#", "unexpected echo before the marker");
-}
 
 /// termios(3): "ECHO Echo input characters." Typed input comes back on the master; the
 /// newline is echoed through output processing (ONLCR) as CR NL.
@@ -27,10 +17,9 @@ fn assert_master_sees_marker_next(p: &Pty) {
 fn echo_sends_typed_input_back_to_the_master() {
     needs!(available(pty()));
     let p = Pty::open();
-    write_all(p.m(), b"hi\n");
-    assert_eq!(read_exact(p.m(), 4), b"hi\r\n");
-    assert_eq!(read_available(p.s(), 64), b"hi\n");
-    assert_master_sees_marker_next(&p);
+    p.type_and_wait_for_echo(b"hi\n", b"hi\r\n");
+    p.expect_reads(&[b"hi\n"]);
+    p.assert_master_sees_marker_next();
 }
 
 /// termios(3), ECHO: with ECHO cleared nothing typed comes back on the master.
@@ -39,9 +28,7 @@ fn without_echo_typed_input_is_not_echoed() {
     needs!(available(pty()));
     let p = Pty::open();
     update_termios(p.s(), |t| t.c_lflag &= !libc::ECHO);
-    write_all(p.m(), b"secret\n");
-    assert_eq!(read_available(p.s(), 64), b"secret\n");
-    assert_master_sees_marker_next(&p);
+    p.assert_typed_line_is_not_echoed(b"secret\n");
 }
 
 /// termios(3): "ECHOE If ICANON is also set, the ERASE character erases the preceding input
@@ -51,11 +38,9 @@ fn without_echo_typed_input_is_not_echoed() {
 fn echoe_erases_the_character_on_the_display() {
     needs!(available(pty()));
     let p = Pty::open();
-    write_all(p.m(), b"ab\x7f");
-    assert_eq!(read_exact(p.m(), 5), b"ab\x08 \x08");
-    write_all(p.m(), b"\n");
-    assert_eq!(read_exact(p.m(), 2), b"\r\n");
-    assert_eq!(read_available(p.s(), 64), b"a\n");
+    p.type_and_wait_for_echo(b"ab\x7f", b"ab\x08 \x08");
+    p.type_and_wait_for_echo(b"\n", b"\r\n");
+    p.expect_reads(&[b"a\n"]);
 }
 
 /// termios(3): "ECHOCTL (not in POSIX) If ECHO is also set, terminal special characters other
@@ -65,9 +50,8 @@ fn echoe_erases_the_character_on_the_display() {
 fn echoctl_echoes_control_characters_in_caret_notation() {
     needs!(available(pty()));
     let p = Pty::open();
-    write_all(p.m(), b"\x01\n");
-    assert_eq!(read_exact(p.m(), 4), b"^A\r\n");
-    assert_eq!(read_available(p.s(), 64), b"\x01\n");
+    p.type_and_wait_for_echo(b"\x01\n", b"^A\r\n");
+    p.expect_reads(&[b"\x01\n"]);
 }
 
 /// termios(3): "ECHONL If ICANON is also set, echo the NL character even if ECHO is not set."
@@ -77,8 +61,7 @@ fn echonl_echoes_only_the_newline_without_echo() {
     needs!(available(pty()));
     let p = Pty::open();
     update_termios(p.s(), |t| t.c_lflag = (t.c_lflag & !libc::ECHO) | libc::ECHONL);
-    write_all(p.m(), b"ab\n");
-    assert_eq!(read_exact(p.m(), 2), b"\r\n");
-    assert_eq!(read_available(p.s(), 64), b"ab\n");
-    assert_master_sees_marker_next(&p);
+    p.type_and_wait_for_echo(b"ab\n", b"\r\n");
+    p.expect_reads(&[b"ab\n"]);
+    p.assert_master_sees_marker_next();
 }

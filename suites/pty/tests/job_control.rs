@@ -38,14 +38,18 @@ fn in_background_job(p: &Pty, job: impl FnOnce(BorrowedFd<'_>)) {
     .expect_success();
 }
 
+/// [`in_background_job`] on a new pty (for claims that need nothing set up on it first).
+fn in_background_job_of_a_new_pty(job: impl FnOnce(BorrowedFd<'_>)) {
+    in_background_job(&Pty::open(), job);
+}
+
 /// credentials(7): "when a process in the background attempts to read from the terminal, its
 /// process group is sent a SIGTTIN signal". With a handler (no SA_RESTART) the read fails
 /// with EINTR after the handler ran once.
 #[test]
 fn background_read_sends_sigttin_to_the_job() {
     needs!(available(pty()));
-    let p = Pty::open();
-    in_background_job(&p, |s| {
+    in_background_job_of_a_new_pty(|s| {
         install_counter(Signal::SIGTTIN, SaFlags::empty());
         assert_errno!(read_up_to(s, 64), Errno::EINTR);
         assert_eq!(signals::count(Signal::SIGTTIN), 1);
@@ -82,8 +86,7 @@ fn background_read_stops_the_job_by_default() {
 #[case::sigttin_blocked(false)]
 fn background_read_with_sigttin_ignored_or_blocked_fails_eio(#[case] ignore: bool) {
     needs!(available(pty()));
-    let p = Pty::open();
-    in_background_job(&p, |s| {
+    in_background_job_of_a_new_pty(|s| {
         if ignore {
             signals::ignore(Signal::SIGTTIN);
         } else {
@@ -183,8 +186,7 @@ fn background_write_is_allowed_without_tostop_or_with_sigttou_ignored(#[case] to
 #[test]
 fn background_tcsetattr_sends_sigttou() {
     needs!(available(pty()));
-    let p = Pty::open();
-    in_background_job(&p, |s| {
+    in_background_job_of_a_new_pty(|s| {
         install_counter(Signal::SIGTTOU, SaFlags::empty());
         let mut t = get_termios(s);
         t.c_lflag &= !libc::ECHO;
@@ -199,8 +201,7 @@ fn background_tcsetattr_sends_sigttou() {
 #[test]
 fn background_tcgetattr_is_allowed() {
     needs!(available(pty()));
-    let p = Pty::open();
-    in_background_job(&p, |s| {
+    in_background_job_of_a_new_pty(|s| {
         install_counter(Signal::SIGTTOU, SaFlags::empty());
         install_counter(Signal::SIGTTIN, SaFlags::empty());
         let t = get_termios(s);
@@ -219,8 +220,7 @@ fn background_tcgetattr_is_allowed() {
 #[case::sigttou_handled(false)]
 fn background_tcsetpgrp_needs_sigttou_blocked(#[case] blocked: bool) {
     needs!(available(pty()));
-    let p = Pty::open();
-    in_background_job(&p, |s| {
+    in_background_job_of_a_new_pty(|s| {
         let leader_group = tcgetpgrp(s).unwrap();
         if blocked {
             signals::block(Signal::SIGTTOU);

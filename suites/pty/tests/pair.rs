@@ -2,7 +2,7 @@
 //! ptsname(3), the slave lock, TIOCGPTN, TIOCGPTPEER, and what the slave device node looks
 //! like (device number, owner, mode).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use fixtures::facility::pty;
 use fixtures::io::{fd_flags, open, owned, write_all};
@@ -17,6 +17,14 @@ use pty::reads::read_available;
 use rstest::rstest;
 use rstest_reuse::apply;
 
+/// The slave at `path` is locked: open(2) fails with EIO until `unlock` ran, then it opens.
+#[track_caller]
+fn assert_slave_locked_until(path: &Path, unlock: impl FnOnce()) {
+    assert_errno!(open(path, SLAVE_FLAGS), Errno::EIO, "open of the locked slave");
+    unlock();
+    open(path, SLAVE_FLAGS).expect("open after the lock was removed");
+}
+
 /// pts(4): "Before opening the pseudoterminal slave, you must pass the master's file
 /// descriptor to grantpt(3) and unlockpt(3)." A new master's slave is locked: opening it
 /// fails with EIO (drivers/tty/pty.c, pty_open: TTY_PTY_LOCK) until unlockpt(3).
@@ -25,10 +33,7 @@ fn slave_open_before_unlockpt_fails_eio() {
     needs!(available(pty()));
     let m = open_master();
     grantpt(&m).unwrap();
-    let path = ptsname(&m).unwrap();
-    assert_errno!(open(&path, SLAVE_FLAGS), Errno::EIO);
-    unlockpt(&m).unwrap();
-    open(&path, SLAVE_FLAGS).expect("open after unlockpt");
+    assert_slave_locked_until(&ptsname(&m).unwrap(), || unlockpt(&m).unwrap());
 }
 
 /// ioctl_tty(2), TIOCGPTLCK (since Linux 3.8): "Place the current lock state of the
@@ -53,9 +58,7 @@ fn tiocsptlck_relocks_and_unlocks_the_slave() {
     unlockpt(&m).unwrap();
     let path = ptsname(&m).unwrap();
     ioctl_set_int(&m, libc::TIOCSPTLCK, 1).unwrap();
-    assert_errno!(open(&path, SLAVE_FLAGS), Errno::EIO);
-    ioctl_set_int(&m, libc::TIOCSPTLCK, 0).unwrap();
-    open(&path, SLAVE_FLAGS).expect("open after removing the lock");
+    assert_slave_locked_until(&path, || ioctl_set_int(&m, libc::TIOCSPTLCK, 0).unwrap());
 }
 
 /// ptsname(3): "returns the name of the slave pseudoterminal device corresponding to the
