@@ -41,6 +41,15 @@ pub fn listener(ty: SockType, kind: AddrKind, scratch: &Scratch, backlog: c_int)
     (fd, addr)
 }
 
+/// [`listener`] with a scratch directory of its own, returned last so that a pathname's
+/// directory lives as long as the caller keeps it (most claims need no other file).
+#[track_caller]
+pub fn named_listener(ty: SockType, kind: AddrKind, backlog: c_int) -> (OwnedFd, UnixAddr, Scratch) {
+    let scratch = Scratch::new();
+    let (fd, name) = listener(ty, kind, &scratch, backlog);
+    (fd, name, scratch)
+}
+
 /// Make `fd` reachable by name: listen(2) for the connection-oriented types (a datagram
 /// socket is reachable once bound).
 pub fn serve(ty: SockType, fd: impl AsFd) {

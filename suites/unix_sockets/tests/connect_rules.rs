@@ -14,7 +14,7 @@ use unix_sockets::addr::{UnixAddr, UnixAddrExt, getpeername};
 use unix_sockets::calls::{accept, accept4, recv_vec, socket, socketpair};
 use unix_sockets::cases::{connection_types, connection_types_and_kinds, connection_types_and_named_kinds, connection_types_in_both_modes, reaches, socket_types};
 use unix_sockets::{AddrKind, Blocking, SockType};
-use unix_sockets::pairs::{Reach, bound_socket, connected_pair, listener, serve};
+use unix_sockets::pairs::{Reach, bound_socket, connected_pair, listener, named_listener, serve};
 use rstest_reuse::apply;
 
 /// connect(2), ERRORS: "ECONNREFUSED A connect() on a stream socket found no one listening
@@ -36,8 +36,7 @@ fn connect_to_a_bound_socket_that_is_not_listening_fails_econnrefused(#[case] ty
 #[rstest]
 #[parallel]
 fn connect_after_the_listener_closed_fails_econnrefused(#[case] ty: SockType, #[case] kind: AddrKind) {
-    let s = Scratch::new();
-    let (l, name) = listener(ty, kind, &s, 4);
+    let (l, name, s) = named_listener(ty, kind, 4);
     assert_eq!(connect(socket(ty, 0), &name), Ok(()));
     drop(l);
     if kind == AddrKind::Pathname {
@@ -213,8 +212,7 @@ fn connect_on_a_connected_socket_fails_eisconn(#[case] ty: SockType, #[case] kin
 #[rstest]
 #[parallel]
 fn connect_from_a_listening_socket_fails_einval(#[case] ty: SockType) {
-    let s = Scratch::new();
-    let (l, _) = listener(ty, AddrKind::Abstract, &s, 4);
+    let (l, _, s) = named_listener(ty, AddrKind::Abstract, 4);
     let (_target, target_name) = listener(ty, AddrKind::Pathname, &s, 4);
     assert_errno!(connect(&l, &target_name), Errno::EINVAL);
 }
@@ -252,8 +250,7 @@ fn accept4_flags_set_o_nonblock_and_fd_cloexec(
     )]
     flag: libc::c_int,
 ) {
-    let s = Scratch::new();
-    let (l, name) = listener(ty, AddrKind::Abstract, &s, 4);
+    let (l, name, _s) = named_listener(ty, AddrKind::Abstract, 4);
     connect(socket(ty, 0), &name).unwrap();
     let served = accept4(&l, flag).unwrap();
     let nonblock = status_flags(&served) & libc::O_NONBLOCK != 0;
@@ -266,8 +263,7 @@ fn accept4_flags_set_o_nonblock_and_fd_cloexec(
 #[test]
 #[parallel]
 fn accept4_with_an_invalid_flag_fails_einval() {
-    let s = Scratch::new();
-    let (l, name) = listener(SockType::Stream, AddrKind::Abstract, &s, 4);
+    let (l, name, _s) = named_listener(SockType::Stream, AddrKind::Abstract, 4);
     connect(socket(SockType::Stream, 0), &name).unwrap();
     assert_errno!(accept4(&l, libc::O_APPEND), Errno::EINVAL);
     assert!(accept(&l).is_ok(), "the connection is still pending");
@@ -282,8 +278,7 @@ fn accept4_with_an_invalid_flag_fails_einval() {
 #[rstest]
 #[serial]
 fn accept_without_a_pending_connection(#[case] ty: SockType, mode: Blocking) {
-    let s = Scratch::new();
-    let (l, name) = listener(ty, AddrKind::Abstract, &s, 4);
+    let (l, name, _s) = named_listener(ty, AddrKind::Abstract, 4);
     if mode == Blocking::Nonblocking {
         set_nonblocking(&l, true);
         assert_errno!(accept(&l), Errno::EAGAIN);
@@ -312,8 +307,7 @@ fn accept_without_a_pending_connection(#[case] ty: SockType, mode: Blocking) {
 #[rstest]
 #[parallel]
 fn a_connection_is_complete_before_accept(#[case] ty: SockType, mode: Blocking) {
-    let s = Scratch::new();
-    let (l, name) = listener(ty, AddrKind::Pathname, &s, 4);
+    let (l, name, _s) = named_listener(ty, AddrKind::Pathname, 4);
     let c = socket(ty, if mode == Blocking::Nonblocking { libc::SOCK_NONBLOCK } else { 0 });
     assert_eq!(connect(&c, &name), Ok(()));
     assert_eq!(send(&c, b"early", 0), Ok(5));
@@ -329,8 +323,7 @@ fn a_connection_is_complete_before_accept(#[case] ty: SockType, mode: Blocking) 
 #[rstest]
 #[parallel]
 fn closing_the_listener_resets_connections_not_yet_accepted(#[case] ty: SockType) {
-    let s = Scratch::new();
-    let (l, name) = listener(ty, AddrKind::Abstract, &s, 4);
+    let (l, name, _s) = named_listener(ty, AddrKind::Abstract, 4);
     let c = socket(ty, 0);
     connect(&c, &name).unwrap();
     drop(l);

@@ -12,7 +12,7 @@ use unix_sockets::addr::{FAMILY_LEN, UnixAddr, UnixAddrExt, getpeername, getsock
 use unix_sockets::calls::{socket, socketpair};
 use unix_sockets::cases::{connection_types, message_types, socket_types, types_and_kinds};
 use unix_sockets::{AddrKind, SockType};
-use unix_sockets::pairs::{bound_socket, connected_pair, listener};
+use unix_sockets::pairs::{bound_socket, connected_pair, named_listener};
 use libc::socklen_t;
 use rstest_reuse::apply;
 
@@ -154,8 +154,7 @@ fn accept_reports_the_clients_address(
     )]
     name: ClientName,
 ) {
-    let s = Scratch::new();
-    let (l, laddr) = listener(ty, AddrKind::Abstract, &s, 1);
+    let (l, laddr, s) = named_listener(ty, AddrKind::Abstract, 1);
     let (c, caddr) = client(ty, name, &s);
     connect(&c, &laddr).unwrap();
     let (_served, peer) = fixtures::net::accept_with_addr(&l, 0).unwrap();

@@ -10,7 +10,7 @@ use serial_test::parallel;
 use unix_sockets::calls::{SIOCINQ, SIOCOUTQ, accept, ioctl_int, recv_vec, socket, socketpair};
 use unix_sockets::cases::{connection_types, socket_types, types_and_kinds};
 use unix_sockets::{AddrKind, SockType};
-use unix_sockets::pairs::{bound_socket, connected_pair, listener};
+use unix_sockets::pairs::{bound_socket, connected_pair, named_listener};
 use libc::c_int;
 use rstest_reuse::apply;
 
@@ -219,8 +219,7 @@ fn siocinq_counts_unread_bytes_per_type(#[case] ty: SockType, #[case] kind: Addr
 #[rstest]
 #[parallel]
 fn siocinq_on_a_listening_socket_fails_einval(#[case] ty: SockType) {
-    let s = Scratch::new();
-    let (l, name) = listener(ty, AddrKind::Abstract, &s, 4);
+    let (l, name, _s) = named_listener(ty, AddrKind::Abstract, 4);
     connect(socket(ty, 0), &name).unwrap();
     assert_errno!(ioctl_int(&l, SIOCINQ), Errno::EINVAL);
 }

@@ -16,7 +16,7 @@ use unix_sockets::addr::UnixAddr;
 use unix_sockets::calls::{OptBytes, accept, getsockopt_bytes, gids, peercred, socket, socketpair};
 use unix_sockets::cases::{connection_types, connection_types_and_named_kinds, socket_types};
 use unix_sockets::{AddrKind, SockType};
-use unix_sockets::pairs::{bound_socket, listener};
+use unix_sockets::pairs::{bound_socket, named_listener};
 use rstest_reuse::apply;
 
 fn me() -> (i32, u32, u32) {
@@ -73,8 +73,7 @@ fn peercred_of_a_client(
 #[rstest]
 #[serial]
 fn the_accepted_socket_reports_the_connecting_process(#[case] ty: SockType, #[case] kind: AddrKind) {
-    let s = Scratch::new();
-    let (l, name) = listener(ty, kind, &s, 4);
+    let (l, name, _s) = named_listener(ty, kind, 4);
     let (got, pid) = peercred_of_a_client(ty, &l, &name, || {}, || {});
     // variant: none — geteuid/getegid give the expected ids (the child's are the test's).
     assert_eq!(got, (pid, geteuid().as_raw(), getegid().as_raw()));
@@ -113,8 +112,7 @@ fn the_connecting_socket_reports_the_listening_process(#[case] ty: SockType) {
 #[rstest]
 #[serial]
 fn a_client_running_as_nobody_is_reported_as_nobody(#[case] ty: SockType) {
-    let s = Scratch::new();
-    let (l, name) = listener(ty, AddrKind::Abstract, &s, 4);
+    let (l, name, _s) = named_listener(ty, AddrKind::Abstract, 4);
     let (got, pid) = peercred_of_a_client(ty, &l, &name, drop_to_nobody, || {});
     assert_eq!(got, (pid, NOBODY, NOBODY));
 }
@@ -127,8 +125,7 @@ fn a_client_running_as_nobody_is_reported_as_nobody(#[case] ty: SockType) {
 #[serial]
 fn credentials_are_those_at_connect_time() {
     needs!(root, cap(SETUID), cap(SETGID));
-    let s = Scratch::new();
-    let (l, name) = listener(SockType::Stream, AddrKind::Abstract, &s, 4);
+    let (l, name, _s) = named_listener(SockType::Stream, AddrKind::Abstract, 4);
     let ((_, uid, gid), _) = peercred_of_a_client(SockType::Stream, &l, &name, || {}, drop_to_nobody);
     assert_eq!((uid, gid), (0, 0));
 }
@@ -141,8 +138,7 @@ fn credentials_are_those_at_connect_time() {
 fn peercred_reports_the_effective_ids() {
     // variant: none — getuid is asserted on, not branched on.
     needs!(root, cap(SETUID), cap(SETGID));
-    let s = Scratch::new();
-    let (l, name) = listener(SockType::Stream, AddrKind::Abstract, &s, 4);
+    let (l, name, _s) = named_listener(SockType::Stream, AddrKind::Abstract, 4);
     let effective_nobody = || {
         nix::unistd::setegid(nix::unistd::Gid::from_raw(NOBODY)).unwrap();
         nix::unistd::seteuid(nix::unistd::Uid::from_raw(NOBODY)).unwrap();
@@ -206,8 +202,7 @@ fn peergroups(fd: &OwnedFd, room: usize) -> OptBytes {
 #[serial]
 fn so_peergroups_returns_the_groups_at_connect_time(#[case] ty: SockType) {
     needs!(root, cap(SETGID));
-    let s = Scratch::new();
-    let (l, name) = listener(ty, AddrKind::Abstract, &s, 4);
+    let (l, name, _s) = named_listener(ty, AddrKind::Abstract, 4);
     let client = Agent::<(), ()>::spawn("client with groups 11, 22, 33", |serve| {
         let groups = [11, 22, 33].map(nix::unistd::Gid::from_raw);
         nix::unistd::setgroups(&groups).unwrap();

@@ -15,7 +15,7 @@ use unix_sockets::calls::{accept, recv_vec, shutdown, socket, socketpair};
 use unix_sockets::cases::{address_kinds, connection_types, connection_types_and_kinds, connection_types_and_named_kinds, named_kinds, socket_types, types_and_kinds};
 use unix_sockets::events::assert_events;
 use unix_sockets::{AddrKind, SockType};
-use unix_sockets::pairs::{bound_socket, connected_pair, listener};
+use unix_sockets::pairs::{bound_socket, connected_pair, named_listener};
 use rstest_reuse::apply;
 
 const IN: i16 = libc::POLLIN;
@@ -132,8 +132,7 @@ fn an_unconnected_connection_socket_reports_pollhup(#[case] ty: SockType) {
 #[rstest]
 #[parallel]
 fn a_pending_connection_makes_the_listener_readable(#[case] ty: SockType, #[case] kind: AddrKind) {
-    let s = Scratch::new();
-    let (l, name) = listener(ty, kind, &s, 4);
+    let (l, name, _s) = named_listener(ty, kind, 4);
     assert_events(&l, 0, "idle listener");
     let c = socket(ty, 0);
     connect(&c, &name).unwrap();
