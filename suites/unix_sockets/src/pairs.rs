@@ -31,6 +31,15 @@ pub fn bound_socket(ty: SockType, flags: c_int, kind: AddrKind, scratch: &Scratc
     (fd, name)
 }
 
+/// [`bound_socket`] in a scratch directory of its own, returned last (the directory of a
+/// pathname must outlive the name; a test binds more sockets in it if it needs them).
+#[track_caller]
+pub fn named_socket(ty: SockType, flags: c_int, kind: AddrKind, file: &str) -> (OwnedFd, UnixAddr, Scratch) {
+    let scratch = Scratch::new();
+    let (fd, name) = bound_socket(ty, flags, kind, &scratch, file);
+    (fd, name, scratch)
+}
+
 /// A listening socket of `ty` bound to a name of `kind` (a pathname: `listener` in
 /// `scratch`), with `backlog`.
 #[track_caller]

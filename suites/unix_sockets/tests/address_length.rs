@@ -12,7 +12,7 @@ use unix_sockets::addr::{Call, FAMILY_LEN, SOCKADDR_UN_LEN, SUN_PATH_LEN, UnixAd
 use unix_sockets::calls::socket;
 use unix_sockets::cases::address_calls;
 use unix_sockets::{AddrKind, SockType};
-use unix_sockets::pairs::bound_socket;
+use unix_sockets::pairs::named_socket;
 use libc::socklen_t;
 
 fn call(c: Call, addr: &UnixAddr) -> Result<(), Errno> {
@@ -189,8 +189,7 @@ fn a_pathname_ends_at_its_first_nul() {
 #[case::pathname(AddrKind::Pathname)]
 #[case::abstract_name(AddrKind::Abstract)]
 fn a_short_addrlen_truncates_the_returned_name_and_reports_the_full_length(#[case] kind: AddrKind) {
-    let s = Scratch::new();
-    let (fd, full) = bound_socket(SockType::Stream, 0, kind, &s, "a-rather-long-socket-name");
+    let (fd, full, _s) = named_socket(SockType::Stream, 0, kind, "a-rather-long-socket-name");
     let inlen: socklen_t = 8;
     let got = try_getsockname(&fd, inlen).unwrap();
     assert_eq!(got.len(), full.len(), "addrlen reports the real length");

@@ -16,7 +16,7 @@ use unix_sockets::addr::{UnixAddr, UnixAddrExt, getsockname};
 use unix_sockets::calls::{accept, recv_vec, set_umask, socket};
 use unix_sockets::cases::{connection_types, each_socket_type, socket_types, types_and_named_kinds};
 use unix_sockets::{AddrKind, SockType};
-use unix_sockets::pairs::{bound_socket, named_listener};
+use unix_sockets::pairs::{named_listener, named_socket};
 use rstest_reuse::apply;
 
 /// unix(7): "a UNIX domain socket can be bound to a null-terminated filesystem pathname using
@@ -240,8 +240,7 @@ fn binding_a_bound_socket_again_fails_einval(
     )]
     second: AddrKind,
 ) {
-    let s = Scratch::new();
-    let (fd, name) = bound_socket(ty, 0, kind, &s, "first");
+    let (fd, name, s) = named_socket(ty, 0, kind, "first");
     let again = match second {
         AddrKind::Pathname => UnixAddr::pathname(&s.join("second")),
         _ => UnixAddr::unique_abstract("second"),

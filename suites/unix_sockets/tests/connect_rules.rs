@@ -14,7 +14,7 @@ use unix_sockets::addr::{UnixAddr, UnixAddrExt, getpeername};
 use unix_sockets::calls::{accept, accept4, recv_vec, socket, socketpair};
 use unix_sockets::cases::{connection_types, connection_types_and_kinds, connection_types_and_named_kinds, connection_types_in_both_modes, reaches, socket_types};
 use unix_sockets::{AddrKind, Blocking, SockType};
-use unix_sockets::pairs::{Reach, bound_socket, connected_pair, listener, named_listener, serve};
+use unix_sockets::pairs::{Reach, bound_socket, connected_pair, listener, named_listener, named_socket, serve};
 use rstest_reuse::apply;
 
 /// connect(2), ERRORS: "ECONNREFUSED A connect() on a stream socket found no one listening
@@ -24,8 +24,7 @@ use rstest_reuse::apply;
 #[rstest]
 #[parallel]
 fn connect_to_a_bound_socket_that_is_not_listening_fails_econnrefused(#[case] ty: SockType, #[case] kind: AddrKind) {
-    let s = Scratch::new();
-    let (_bound, name) = bound_socket(ty, 0, kind, &s, "server");
+    let (_bound, name, _s) = named_socket(ty, 0, kind, "server");
     assert_errno!(connect(socket(ty, 0), &name), Errno::ECONNREFUSED);
 }
 
@@ -68,8 +67,7 @@ fn connect_to_an_unbound_abstract_name_fails_econnrefused(#[case] ty: SockType) 
 #[case::stream_to_seqpacket(SockType::Seqpacket, SockType::Stream)]
 #[case::dgram_to_seqpacket(SockType::Seqpacket, SockType::Dgram)]
 fn connect_to_a_pathname_socket_of_another_type_fails_eprototype(#[case] server: SockType, #[case] client: SockType) {
-    let s = Scratch::new();
-    let (srv, name) = bound_socket(server, 0, AddrKind::Pathname, &s, "server");
+    let (srv, name, _s) = named_socket(server, 0, AddrKind::Pathname, "server");
     serve(server, &srv);
     assert_errno!(connect(socket(client, 0), &name), Errno::EPROTOTYPE);
 }

@@ -12,7 +12,7 @@ use unix_sockets::addr::{UnixAddr, UnixAddrExt, getpeername, recvfrom};
 use unix_sockets::calls::{recv_vec, recvmsg, socket};
 use unix_sockets::cases::{address_kinds, message_types_and_kinds, named_kinds, named_kinds_in_both_modes};
 use unix_sockets::{AddrKind, Blocking, SockType};
-use unix_sockets::pairs::{bound_socket, connected_pair};
+use unix_sockets::pairs::{bound_socket, connected_pair, named_socket};
 use libc::c_int;
 use rstest_reuse::apply;
 
@@ -111,8 +111,7 @@ fn send_without_a_destination_on_an_unconnected_datagram_socket_fails_enotconn(#
 #[rstest]
 #[parallel]
 fn a_connected_receiver_refuses_other_senders_with_eperm(#[case] kind: AddrKind) {
-    let s = Scratch::new();
-    let (r, raddr) = bound_socket(SockType::Dgram, 0, kind, &s, "r");
+    let (r, raddr, s) = named_socket(SockType::Dgram, 0, kind, "r");
     let (x, xaddr) = bound_socket(SockType::Dgram, 0, kind, &s, "x");
     let (other, _) = bound_socket(SockType::Dgram, 0, kind, &s, "other");
     assert_eq!(connect(&r, &xaddr), Ok(()));
@@ -151,8 +150,7 @@ fn a_connected_datagram_socket_can_still_send_elsewhere(#[case] kind: AddrKind) 
 #[rstest]
 #[parallel]
 fn connect_to_af_unspec_dissolves_a_datagram_association(#[case] kind: AddrKind) {
-    let s = Scratch::new();
-    let (r, raddr) = bound_socket(SockType::Dgram, 0, kind, &s, "r");
+    let (r, raddr, s) = named_socket(SockType::Dgram, 0, kind, "r");
     let (_x, xaddr) = bound_socket(SockType::Dgram, 0, kind, &s, "x");
     connect(&r, &xaddr).unwrap();
     let other = socket(SockType::Dgram, 0);
@@ -170,8 +168,7 @@ fn connect_to_af_unspec_dissolves_a_datagram_association(#[case] kind: AddrKind)
 #[rstest]
 #[parallel]
 fn reconnecting_a_datagram_socket_changes_its_peer(#[case] kind: AddrKind) {
-    let s = Scratch::new();
-    let (x, xaddr) = bound_socket(SockType::Dgram, libc::SOCK_NONBLOCK, kind, &s, "x");
+    let (x, xaddr, s) = named_socket(SockType::Dgram, libc::SOCK_NONBLOCK, kind, "x");
     let (y, yaddr) = bound_socket(SockType::Dgram, libc::SOCK_NONBLOCK, kind, &s, "y");
     let c = socket(SockType::Dgram, 0);
     connect(&c, &xaddr).unwrap();
@@ -223,8 +220,7 @@ fn a_full_datagram_receiver(#[case] kind: AddrKind, mode: Blocking) {
     // fill is a skip (the claim cannot be checked), not another outcome.
     let qlen = fixtures::sysctl::read_u64("net/unix/max_dgram_qlen");
     needs!(gate(if qlen <= 1000 { Ok(()) } else { Err(format!("max_dgram_qlen {qlen} is too large to fill")) }));
-    let s = Scratch::new();
-    let (r, raddr) = bound_socket(SockType::Dgram, 0, kind, &s, "r");
+    let (r, raddr, _s) = named_socket(SockType::Dgram, 0, kind, "r");
     let sender = socket(SockType::Dgram, 0);
     fixtures::net::setsockopt_int(&sender, libc::SOL_SOCKET, libc::SO_SNDBUF, 1 << 20).unwrap();
     let mut n = 0u64;

@@ -12,7 +12,7 @@ use unix_sockets::addr::{FAMILY_LEN, UnixAddr, UnixAddrExt, getpeername, getsock
 use unix_sockets::calls::{socket, socketpair};
 use unix_sockets::cases::{connection_types, message_types, socket_types, types_and_kinds};
 use unix_sockets::{AddrKind, SockType};
-use unix_sockets::pairs::{bound_socket, connected_pair, named_listener};
+use unix_sockets::pairs::{bound_socket, connected_pair, named_listener, named_socket};
 use libc::socklen_t;
 use rstest_reuse::apply;
 
@@ -175,8 +175,7 @@ fn accept_reports_the_clients_address(
 #[case::abstract_name(ClientName::Abstract)]
 #[case::autobind(ClientName::Autobind)]
 fn recvfrom_reports_a_named_senders_address(#[case] name: ClientName) {
-    let s = Scratch::new();
-    let (r, raddr) = bound_socket(SockType::Dgram, 0, AddrKind::Abstract, &s, "receiver");
+    let (r, raddr, s) = named_socket(SockType::Dgram, 0, AddrKind::Abstract, "receiver");
     let (c, caddr) = client(SockType::Dgram, name, &s);
     assert_eq!(fixtures::net::send_to(&c, b"hello", 0, &raddr), Ok(5));
     let (data, from) = recvfrom(&r, 16, libc::MSG_DONTWAIT).unwrap();
@@ -194,8 +193,7 @@ fn recvfrom_reports_a_named_senders_address(#[case] name: ClientName) {
 #[parallel]
 fn recvfrom_from_an_unnamed_sender_reports_addrlen_zero(#[case] ty: SockType) {
     let (r, c) = if ty == SockType::Dgram {
-        let s = Scratch::new();
-        let (r, raddr) = bound_socket(ty, 0, AddrKind::Abstract, &s, "receiver");
+        let (r, raddr, _s) = named_socket(ty, 0, AddrKind::Abstract, "receiver");
         let c = socket(ty, 0);
         connect(&c, &raddr).unwrap();
         (r, c)

@@ -3,14 +3,14 @@
 //! doubling and its limits, and SIOCINQ/SIOCOUTQ per type.
 
 use fixtures::net::{connect, listen, send};
-use fixtures::{Scratch, assert_errno, needs};
+use fixtures::{assert_errno, needs};
 use nix::errno::Errno;
 use rstest::rstest;
 use serial_test::parallel;
 use unix_sockets::calls::{SIOCINQ, SIOCOUTQ, accept, ioctl_int, recv_vec, socket, socketpair};
 use unix_sockets::cases::{connection_types, socket_types, types_and_kinds};
 use unix_sockets::{AddrKind, SockType};
-use unix_sockets::pairs::{bound_socket, connected_pair, named_listener};
+use unix_sockets::pairs::{connected_pair, named_listener, named_socket};
 use libc::c_int;
 use rstest_reuse::apply;
 
@@ -48,8 +48,7 @@ fn so_domain_is_af_unix_and_so_protocol_is_zero(#[case] ty: SockType) {
 #[rstest]
 #[parallel]
 fn so_acceptconn_is_1_only_on_a_listening_socket(#[case] ty: SockType) {
-    let s = Scratch::new();
-    let (fd, name) = bound_socket(ty, 0, AddrKind::Abstract, &s, "l");
+    let (fd, name, _s) = named_socket(ty, 0, AddrKind::Abstract, "l");
     assert_eq!(fixtures::net::getsockopt_int(&fd, libc::SOL_SOCKET, libc::SO_ACCEPTCONN), Ok(0));
     if !ty.connection_oriented() {
         return;

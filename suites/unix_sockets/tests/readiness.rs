@@ -7,7 +7,7 @@
 
 
 use fixtures::net::{connect, recv, send};
-use fixtures::{Scratch, assert_errno};
+use fixtures::assert_errno;
 use nix::errno::Errno;
 use rstest::rstest;
 use serial_test::parallel;
@@ -15,7 +15,7 @@ use unix_sockets::calls::{accept, recv_vec, shutdown, socket, socketpair};
 use unix_sockets::cases::{address_kinds, connection_types, connection_types_and_kinds, connection_types_and_named_kinds, named_kinds, socket_types, types_and_kinds};
 use unix_sockets::events::assert_events;
 use unix_sockets::{AddrKind, SockType};
-use unix_sockets::pairs::{bound_socket, connected_pair, named_listener};
+use unix_sockets::pairs::{connected_pair, named_listener, named_socket};
 use rstest_reuse::apply;
 
 const IN: i16 = libc::POLLIN;
@@ -185,8 +185,7 @@ fn a_pending_reset_sets_pollerr_until_so_error_is_read(#[case] ty: SockType) {
 #[rstest]
 #[parallel]
 fn a_connected_datagram_sender_is_not_writable_while_the_receiver_is_full(#[case] kind: AddrKind) {
-    let s = Scratch::new();
-    let (r, raddr) = bound_socket(SockType::Dgram, 0, kind, &s, "r");
+    let (r, raddr, _s) = named_socket(SockType::Dgram, 0, kind, "r");
     let connected = socket(SockType::Dgram, 0);
     connect(&connected, &raddr).unwrap();
     let unconnected = socket(SockType::Dgram, 0);
