@@ -59,6 +59,25 @@ pub fn named_listener(ty: SockType, kind: AddrKind, backlog: c_int) -> (OwnedFd,
     (fd, name, scratch)
 }
 
+/// A new socket of `ty` connected to `name` (for a listener, the connection may still wait
+/// in its backlog).
+#[track_caller]
+pub fn connected_client(ty: SockType, name: &UnixAddr) -> OwnedFd {
+    let c = socket(ty, 0);
+    connect(&c, name).unwrap_or_else(|e| panic!("connect to {name:?}: {e}"));
+    c
+}
+
+/// An unconnected datagram socket, autobound (unix(7), "Autobind feature") if `bound`.
+#[track_caller]
+pub fn unconnected_dgram(bound: bool) -> OwnedFd {
+    let fd = socket(SockType::Dgram, 0);
+    if bound {
+        bind(&fd, &UnixAddr::unnamed()).unwrap_or_else(|e| panic!("autobind: {e}"));
+    }
+    fd
+}
+
 /// Make `fd` reachable by name: listen(2) for the connection-oriented types (a datagram
 /// socket is reachable once bound).
 pub fn serve(ty: SockType, fd: impl AsFd) {

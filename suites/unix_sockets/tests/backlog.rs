@@ -15,7 +15,7 @@ use unix_sockets::addr::{UnixAddr, getpeername};
 use unix_sockets::calls::{accept, recv_vec, socket};
 use unix_sockets::cases::{connection_types, connection_types_and_named_kinds};
 use unix_sockets::{AddrKind, SockType};
-use unix_sockets::pairs::{listener, named_listener};
+use unix_sockets::pairs::{connected_client, listener, named_listener};
 use libc::c_int;
 use rstest_reuse::apply;
 
@@ -174,8 +174,7 @@ fn pending_connections_are_accepted_in_order(#[case] ty: SockType) {
     let (l, name, _s) = named_listener(ty, AddrKind::Pathname, 8);
     let clients: Vec<OwnedFd> = (0..5u8)
         .map(|i| {
-            let c = socket(ty, 0);
-            connect(&c, &name).unwrap();
+            let c = connected_client(ty, &name);
             send(&c, &[i], 0).unwrap();
             c
         })

@@ -14,7 +14,7 @@ use unix_sockets::addr::{UnixAddr, UnixAddrExt, getpeername};
 use unix_sockets::calls::{accept, accept4, recv_vec, socket, socketpair};
 use unix_sockets::cases::{connection_types, connection_types_and_kinds, connection_types_and_named_kinds, connection_types_in_both_modes, reaches, socket_types};
 use unix_sockets::{AddrKind, Blocking, SockType};
-use unix_sockets::pairs::{Reach, bound_socket, connected_pair, listener, named_listener, named_socket, serve};
+use unix_sockets::pairs::{Reach, bound_socket, connected_client, connected_pair, listener, named_listener, named_socket, serve, unconnected_dgram};
 use rstest_reuse::apply;
 
 /// connect(2), ERRORS: "ECONNREFUSED A connect() on a stream socket found no one listening
@@ -133,10 +133,7 @@ fn reaching_a_socket_file_needs_search_permission_on_its_directory(#[case] how: 
 #[rstest]
 #[parallel]
 fn listen_on_a_datagram_socket_fails_eopnotsupp(#[values(false, true)] bound: bool) {
-    let fd = socket(SockType::Dgram, 0);
-    if bound {
-        bind(&fd, &UnixAddr::unnamed()).unwrap();
-    }
+    let fd = unconnected_dgram(bound);
     assert_errno!(listen(&fd, 1), Errno::EOPNOTSUPP);
 }
 
@@ -290,8 +287,7 @@ fn accept_without_a_pending_connection(#[case] ty: SockType, mode: Blocking) {
     });
     wait_ready.wait();
     acceptor.assert_blocked_in(fixtures::blocked::calls::ACCEPT, "accept(2) with an empty queue");
-    let c = socket(ty, 0);
-    connect(&c, &name).unwrap();
+    let c = connected_client(ty, &name);
     send(&c, b"hi", 0).unwrap();
     acceptor.expect_success();
 }
@@ -322,8 +318,7 @@ fn a_connection_is_complete_before_accept(#[case] ty: SockType, mode: Blocking) 
 #[parallel]
 fn closing_the_listener_resets_connections_not_yet_accepted(#[case] ty: SockType) {
     let (l, name, _s) = named_listener(ty, AddrKind::Abstract, 4);
-    let c = socket(ty, 0);
-    connect(&c, &name).unwrap();
+    let c = connected_client(ty, &name);
     drop(l);
     let mut b = [0u8; 8];
     assert_errno!(recv(&c, &mut b, libc::MSG_DONTWAIT), Errno::ECONNRESET);

@@ -12,7 +12,7 @@ use unix_sockets::addr::{UnixAddr, UnixAddrExt, getpeername, recvfrom};
 use unix_sockets::calls::{recv_vec, recvmsg, socket};
 use unix_sockets::cases::{address_kinds, message_types_and_kinds, named_kinds, named_kinds_in_both_modes};
 use unix_sockets::{AddrKind, Blocking, SockType};
-use unix_sockets::pairs::{bound_socket, connected_pair, named_socket};
+use unix_sockets::pairs::{bound_socket, connected_client, connected_pair, named_socket, unconnected_dgram};
 use libc::c_int;
 use rstest_reuse::apply;
 
@@ -92,10 +92,7 @@ fn zero_length_messages_are_delivered(#[case] ty: SockType, #[case] kind: AddrKi
 #[rstest]
 #[parallel]
 fn send_without_a_destination_on_an_unconnected_datagram_socket_fails_enotconn(#[values(false, true)] bound: bool) {
-    let fd = socket(SockType::Dgram, 0);
-    if bound {
-        bind(&fd, &UnixAddr::unnamed()).unwrap();
-    }
+    let fd = unconnected_dgram(bound);
     assert_errno!(send(&fd, b"x", 0), Errno::ENOTCONN);
     let r = socket(SockType::Dgram, 0);
     let raddr = UnixAddr::unique_abstract("r");
@@ -170,8 +167,7 @@ fn connect_to_af_unspec_dissolves_a_datagram_association(#[case] kind: AddrKind)
 fn reconnecting_a_datagram_socket_changes_its_peer(#[case] kind: AddrKind) {
     let (x, xaddr, s) = named_socket(SockType::Dgram, libc::SOCK_NONBLOCK, kind, "x");
     let (y, yaddr) = bound_socket(SockType::Dgram, libc::SOCK_NONBLOCK, kind, &s, "y");
-    let c = socket(SockType::Dgram, 0);
-    connect(&c, &xaddr).unwrap();
+    let c = connected_client(SockType::Dgram, &xaddr);
     connect(&c, &yaddr).unwrap();
     assert_eq!(send(&c, b"to y", 0), Ok(4));
     assert_eq!(recv_vec(&y, 8, 0).unwrap(), b"to y");

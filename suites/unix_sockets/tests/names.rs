@@ -12,7 +12,7 @@ use unix_sockets::addr::{FAMILY_LEN, UnixAddr, UnixAddrExt, getpeername, getsock
 use unix_sockets::calls::{socket, socketpair};
 use unix_sockets::cases::{connection_types, message_types, socket_types, types_and_kinds};
 use unix_sockets::{AddrKind, SockType};
-use unix_sockets::pairs::{bound_socket, connected_pair, named_listener, named_socket};
+use unix_sockets::pairs::{bound_socket, connected_client, connected_pair, named_listener, named_socket};
 use libc::socklen_t;
 use rstest_reuse::apply;
 
@@ -194,8 +194,7 @@ fn recvfrom_reports_a_named_senders_address(#[case] name: ClientName) {
 fn recvfrom_from_an_unnamed_sender_reports_addrlen_zero(#[case] ty: SockType) {
     let (r, c) = if ty == SockType::Dgram {
         let (r, raddr, _s) = named_socket(ty, 0, AddrKind::Abstract, "receiver");
-        let c = socket(ty, 0);
-        connect(&c, &raddr).unwrap();
+        let c = connected_client(ty, &raddr);
         (r, c)
     } else {
         socketpair(ty, 0)

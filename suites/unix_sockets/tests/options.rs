@@ -10,7 +10,7 @@ use serial_test::parallel;
 use unix_sockets::calls::{SIOCINQ, SIOCOUTQ, accept, ioctl_int, recv_vec, socket, socketpair};
 use unix_sockets::cases::{connection_types, socket_types, types_and_kinds};
 use unix_sockets::{AddrKind, SockType};
-use unix_sockets::pairs::{connected_pair, named_listener, named_socket};
+use unix_sockets::pairs::{connected_client, connected_pair, named_listener, named_socket};
 use libc::c_int;
 use rstest_reuse::apply;
 
@@ -55,8 +55,7 @@ fn so_acceptconn_is_1_only_on_a_listening_socket(#[case] ty: SockType) {
     }
     listen(&fd, 4).unwrap();
     assert_eq!(fixtures::net::getsockopt_int(&fd, libc::SOL_SOCKET, libc::SO_ACCEPTCONN), Ok(1));
-    let c = socket(ty, 0);
-    connect(&c, &name).unwrap();
+    let c = connected_client(ty, &name);
     let served = accept(&fd).unwrap();
     assert_eq!(fixtures::net::getsockopt_int(&c, libc::SOL_SOCKET, libc::SO_ACCEPTCONN), Ok(0));
     assert_eq!(fixtures::net::getsockopt_int(&served, libc::SOL_SOCKET, libc::SO_ACCEPTCONN), Ok(0));
