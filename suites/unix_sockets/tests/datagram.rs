@@ -2,6 +2,8 @@
 //! messages, truncation, zero-length datagrams, the default peer set by connect(2), sending
 //! to names without a socket, a full receiver, and the size limit set by SO_SNDBUF.
 
+use std::os::fd::OwnedFd;
+
 use fixtures::io::set_nonblocking;
 use fixtures::net::{bind, connect, listen, recv, send};
 use fixtures::{Scratch, assert_errno, needs, spawn};
@@ -15,6 +17,15 @@ use unix_sockets::{AddrKind, Blocking, SockType};
 use unix_sockets::pairs::{bound_socket, connected_client, connected_pair, named_socket, unconnected_dgram};
 use libc::c_int;
 use rstest_reuse::apply;
+
+/// Two datagram sockets of `flags` bound to names of `kind` (the files `names`, in one
+/// scratch directory, returned last so that more sockets can be bound in it).
+#[track_caller]
+fn two_named(kind: AddrKind, flags: c_int, names: [&str; 2]) -> ((OwnedFd, UnixAddr), (OwnedFd, UnixAddr), Scratch) {
+    let (a, a_name, s) = named_socket(SockType::Dgram, flags, kind, names[0]);
+    let b = bound_socket(SockType::Dgram, flags, kind, &s, names[1]);
+    ((a, a_name), b, s)
+}
 
 /// unix(7): SOCK_DGRAM is "a datagram-oriented socket that preserves message boundaries (as
 /// on most UNIX implementations, UNIX domain datagram sockets are always reliable and don't
@@ -108,8 +119,7 @@ fn send_without_a_destination_on_an_unconnected_datagram_socket_fails_enotconn(#
 #[rstest]
 #[parallel]
 fn a_connected_receiver_refuses_other_senders_with_eperm(#[case] kind: AddrKind) {
-    let (r, raddr, s) = named_socket(SockType::Dgram, 0, kind, "r");
-    let (x, xaddr) = bound_socket(SockType::Dgram, 0, kind, &s, "x");
+    let ((r, raddr), (x, xaddr), s) = two_named(kind, 0, ["r", "x"]);
     let (other, _) = bound_socket(SockType::Dgram, 0, kind, &s, "other");
     assert_eq!(connect(&r, &xaddr), Ok(()));
     assert_errno!(fixtures::net::send_to(&other, b"intruder", 0, &raddr), Errno::EPERM);
@@ -147,8 +157,7 @@ fn a_connected_datagram_socket_can_still_send_elsewhere(#[case] kind: AddrKind) 
 #[rstest]
 #[parallel]
 fn connect_to_af_unspec_dissolves_a_datagram_association(#[case] kind: AddrKind) {
-    let (r, raddr, s) = named_socket(SockType::Dgram, 0, kind, "r");
-    let (_x, xaddr) = bound_socket(SockType::Dgram, 0, kind, &s, "x");
+    let ((r, raddr), (_x, xaddr), _s) = two_named(kind, 0, ["r", "x"]);
     connect(&r, &xaddr).unwrap();
     let other = socket(SockType::Dgram, 0);
     assert_errno!(fixtures::net::send_to(&other, b"1", 0, &raddr), Errno::EPERM);
@@ -165,8 +174,7 @@ fn connect_to_af_unspec_dissolves_a_datagram_association(#[case] kind: AddrKind)
 #[rstest]
 #[parallel]
 fn reconnecting_a_datagram_socket_changes_its_peer(#[case] kind: AddrKind) {
-    let (x, xaddr, s) = named_socket(SockType::Dgram, libc::SOCK_NONBLOCK, kind, "x");
-    let (y, yaddr) = bound_socket(SockType::Dgram, libc::SOCK_NONBLOCK, kind, &s, "y");
+    let ((x, xaddr), (y, yaddr), _s) = two_named(kind, libc::SOCK_NONBLOCK, ["x", "y"]);
     let c = connected_client(SockType::Dgram, &xaddr);
     connect(&c, &yaddr).unwrap();
     assert_eq!(send(&c, b"to y", 0), Ok(4));
