@@ -178,3 +178,14 @@ pub fn pidfd_exit_info(pidfd: impl AsFd) -> Result<(u64, i32), nix::errno::Errno
     fixtures::sys(unsafe { libc::ioctl(pidfd.as_fd().as_raw_fd(), PIDFD_GET_INFO as _, &mut info) })?;
     Ok((info.mask, info.exit_code))
 }
+
+/// Assert that `pidfd` is a pidfd of a `who` that ended with `_exit(code)` and was reaped:
+/// its fdinfo says `Pid: -1` and PIDFD_GET_INFO (6.13, which every kernel that hands out such
+/// a pidfd has) gives the wait status.
+#[track_caller]
+pub fn assert_pidfd_of_a_reaped_process(pidfd: impl AsFd, code: i32, who: &str) {
+    assert_eq!(pidfd_pid(&pidfd), -1, "the {who} has terminated");
+    let (mask, status) = pidfd_exit_info(&pidfd).expect("PIDFD_GET_INFO (6.13) on a kernel that gives a reaped process a pidfd");
+    assert_eq!(mask & PIDFD_INFO_EXIT, PIDFD_INFO_EXIT, "the exit status is known: mask {mask:#x}");
+    assert_eq!(status, code << 8, "the {who}'s wait status for _exit({code})");
+}

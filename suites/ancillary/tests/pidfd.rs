@@ -9,7 +9,7 @@
 use ancillary::cases::{connection_types, socket_types};
 use ancillary::cmsg::{recvmsg, sendmsg};
 use ancillary::{
-    PIDFD_INFO_EXIT, SCM_PIDFD, SO_PASSPIDFD, SO_PEERPIDFD, SockType, abstract_listener, pidfd_exit_info, pidfd_pid, socketpair,
+    SCM_PIDFD, SO_PASSPIDFD, SO_PEERPIDFD, SockType, abstract_listener, assert_pidfd_of_a_reaped_process, pidfd_pid, socketpair,
 };
 use fixtures::io::{fd_flags, owned};
 use fixtures::net::{SockAddr, accept4, bind, connect, connect_to, getsockopt_int, loopback_listener, setsockopt_int, socket};
@@ -199,10 +199,7 @@ fn so_peerpidfd_of_a_reaped_peer_depends_on_the_kernel(#[case] ty: SockType) {
             let pidfd = owned(fd);
             assert!(kernel_at_least(6, 16), "a pidfd of a reaped peer on {v}: before 6.16 (no known backport) it is EINVAL");
             variant::observed("reaped-pidfd", format_args!("pidfs hands out a pidfd of the reaped peer on kernel {v}"));
-            assert_eq!(pidfd_pid(&pidfd), -1, "the peer has terminated");
-            let (mask, status) = pidfd_exit_info(&pidfd).expect("PIDFD_GET_INFO (6.13) on a 6.16+ kernel");
-            assert_eq!(mask & PIDFD_INFO_EXIT, PIDFD_INFO_EXIT, "the exit status is known: mask {mask:#x}");
-            assert_eq!(status, 7 << 8, "the peer's wait status for _exit(7)");
+            assert_pidfd_of_a_reaped_process(&pidfd, 7, "peer");
         }
         Err(e) => panic!("SO_PEERPIDFD of a reaped peer on {v}: unexpected {e}"),
     }
@@ -252,8 +249,5 @@ fn scm_pidfd_of_a_reaped_sender_depends_on_the_kernel(#[case] ty: SockType) {
     let pidfd = owned(value);
     assert!(kernel_at_least(6, 17), "a pidfd of a reaped sender on {v}: before 6.17 (no known backport) it is -EINVAL");
     variant::observed("reaped-pidfd", format_args!("SCM_PIDFD is a pidfd of the reaped sender on kernel {v}"));
-    assert_eq!(pidfd_pid(&pidfd), -1, "the sender has terminated");
-    let (mask, status) = pidfd_exit_info(&pidfd).expect("PIDFD_GET_INFO (6.13) on a 6.17+ kernel");
-    assert_eq!(mask & PIDFD_INFO_EXIT, PIDFD_INFO_EXIT, "the exit status is known: mask {mask:#x}");
-    assert_eq!(status, 3 << 8, "the sender's wait status for _exit(3)");
+    assert_pidfd_of_a_reaped_process(&pidfd, 3, "sender");
 }

@@ -1,7 +1,9 @@
 //! Nonblocking connect(2) on TCP sockets: EINPROGRESS, completion reported by poll and
 //! SO_ERROR, EALREADY, EISCONN.
 
-use fixtures::net::{accept_ready, connect, so_error};
+use std::os::fd::OwnedFd;
+
+use fixtures::net::{SockAddr, accept_ready, connect, so_error};
 use fixtures::poll::{revents, wait_for_events};
 use fixtures::{NEGATIVE_WAIT, assert_errno, needs};
 use inet_sockets::addr::Family;
@@ -11,6 +13,15 @@ use inet_sockets::cases::families;
 use rstest_reuse::apply;
 use nix::errno::Errno;
 use rstest::rstest;
+
+/// A nonblocking connect(2) from a new socket of `fam` to `to` (EINPROGRESS asserted), and
+/// the revents once the attempt has ended: POLLOUT (bounded wait; `what` names the end).
+#[track_caller]
+fn connect_until_ended(fam: Family, to: &SockAddr, what: &str) -> (OwnedFd, i16) {
+    let c = connecting(fam, to);
+    let r = wait_for_events(&c, libc::POLLOUT, what);
+    (c, r)
+}
 
 /// connect(2), EINPROGRESS: "The socket is nonblocking and the connection cannot be
 /// completed immediately. ... It is possible to select(2) or poll(2) for completion by
@@ -22,8 +33,7 @@ use rstest::rstest;
 fn nonblocking_connect_returns_einprogress_then_becomes_writable_with_no_error(#[case] fam: Family) {
     needs!(available(fam.availability()));
     let (l, addr) = listener(fam);
-    let c = connecting(fam, &addr);
-    let r = wait_for_events(&c, libc::POLLOUT, "the connection to complete");
+    let (c, r) = connect_until_ended(fam, &addr, "the connection to complete");
     assert_eq!(r & (libc::POLLOUT | libc::POLLERR | libc::POLLHUP), libc::POLLOUT);
     assert_eq!(so_error(&c), 0);
     assert_eq!(tcp_state(&c), TCP_ESTABLISHED);
@@ -37,8 +47,7 @@ fn nonblocking_connect_returns_einprogress_then_becomes_writable_with_no_error(#
 fn a_refused_nonblocking_connect_reports_econnrefused_in_so_error(#[case] fam: Family) {
     needs!(available(fam.availability()));
     let (_keeper, target) = closed_tcp_port(fam);
-    let c = connecting(fam, &target);
-    let r = wait_for_events(&c, libc::POLLOUT, "the connection attempt to end");
+    let (c, r) = connect_until_ended(fam, &target, "the connection attempt to end");
     assert_ne!(r & libc::POLLERR, 0, "revents {r:#x} lack POLLERR");
     assert_eq!(so_error(&c), libc::ECONNREFUSED);
     assert_eq!(so_error(&c), 0, "SO_ERROR is cleared by reading it");
@@ -73,8 +82,7 @@ fn a_second_connect_while_the_first_is_in_progress_fails_ealready() {
 fn connect_after_an_asynchronous_connect_completed_returns_0_then_eisconn(#[case] fam: Family) {
     needs!(available(fam.availability()));
     let (l, addr) = listener(fam);
-    let c = connecting(fam, &addr);
-    wait_for_events(&c, libc::POLLOUT, "the connection to complete");
+    let (c, _) = connect_until_ended(fam, &addr, "the connection to complete");
     assert_eq!(connect(&c, &addr), Ok(()), "the first connect after completion");
     assert_errno!(connect(&c, &addr), Errno::EISCONN);
     accept_ready(&l);

@@ -9,7 +9,7 @@
 
 use fixtures::caps::drop_effective;
 use fixtures::gate::{Cap, kernel_and_patch};
-use fixtures::net::{getsockopt_int, send_to, setsockopt_int};
+use fixtures::net::{SockAddr, getsockopt_int, send_to, setsockopt_int};
 use fixtures::poll::wait_for_events;
 use fixtures::privilege::drop_to_nobody;
 use fixtures::uapi::{SO_RCVMARK, SO_RCVPRIORITY};
@@ -37,6 +37,29 @@ fn only_int(got: &Received, ty: libc::c_int) -> u32 {
     found[0].as_u32()
 }
 
+/// A UDP receiver (and its address) with the SO_RCV* option `opt` turned on — `None`, after
+/// asserting ENOPROTOOPT (variant `absent`), on a kernel older than `since`, where `name` is unknown.
+#[track_caller]
+fn receiver_asking_for(opt: libc::c_int, name: &str, since: (u32, u32)) -> Option<(std::os::fd::OwnedFd, SockAddr)> {
+    let (rx, to) = udp_bound(Family::V4);
+    let set = setsockopt_int(&rx, libc::SOL_SOCKET, opt, 1);
+    if !variant::since(since.0, since.1, name) {
+        assert_errno!(set, Errno::ENOPROTOOPT);
+        return None;
+    }
+    assert_eq!(set, Ok(()));
+    Some((rx, to))
+}
+
+/// With `opt` turned off again, a datagram from `tx` arrives without a (SOL_SOCKET, `ty`)
+/// control message.
+#[track_caller]
+fn turned_off_no_message_comes(rx: &std::os::fd::OwnedFd, opt: libc::c_int, tx: &std::os::fd::OwnedFd, to: &SockAddr, ty: libc::c_int) {
+    setsockopt_int(rx, libc::SOL_SOCKET, opt, 0).unwrap();
+    send_to(tx, b"plain", 0, to).unwrap();
+    assert_eq!(next_datagram(rx, b"plain").find(libc::SOL_SOCKET, ty), Vec::<&Cmsg>::new());
+}
+
 /// SO_RCVMARK ("net: SO_RCVMARK socket option for SO_MARK with recvmsg()", 5.19; not in
 /// socket(7) of man-pages 6.20): a receiver that sets it gets, with each datagram, a control message
 /// (SOL_SOCKET, SO_MARK) holding the packet's mark — the SO_MARK of the sending socket over
@@ -48,13 +71,7 @@ fn only_int(got: &Received, ty: libc::c_int) -> u32 {
 /// Kernel change: 5.19 — SO_RCVMARK delivers the packet mark as a (SOL_SOCKET, SO_MARK) control message with each datagram (ENOPROTOOPT before).
 #[test]
 fn so_rcvmark_delivers_the_mark_of_each_datagram() {
-    let (rx, to) = udp_bound(Family::V4);
-    let set = setsockopt_int(&rx, libc::SOL_SOCKET, SO_RCVMARK, 1);
-    if !variant::since(5, 19, "SO_RCVMARK") {
-        assert_errno!(set, Errno::ENOPROTOOPT);
-        return;
-    }
-    assert_eq!(set, Ok(()));
+    let Some((rx, to)) = receiver_asking_for(SO_RCVMARK, "SO_RCVMARK", (5, 19)) else { return };
     let tx = socket(Family::V4, Proto::Udp);
     // variant: none — whether the sender may mark its packets decides the mark expected.
     let mark = match setsockopt_int(&tx, libc::SOL_SOCKET, libc::SO_MARK, 0x5a) {
@@ -64,9 +81,7 @@ fn so_rcvmark_delivers_the_mark_of_each_datagram() {
     };
     send_to(&tx, b"marked", 0, &to).unwrap();
     assert_eq!(only_int(&next_datagram(&rx, b"marked"), libc::SO_MARK), mark);
-    setsockopt_int(&rx, libc::SOL_SOCKET, SO_RCVMARK, 0).unwrap();
-    send_to(&tx, b"plain", 0, &to).unwrap();
-    assert_eq!(next_datagram(&rx, b"plain").find(libc::SOL_SOCKET, libc::SO_MARK), Vec::<&Cmsg>::new());
+    turned_off_no_message_comes(&rx, SO_RCVMARK, &tx, &to, libc::SO_MARK);
 }
 
 /// Who may set SO_RCVMARK on an inet socket: commit 1f86123b9749 ("net: align SO_RCVMARK
@@ -157,21 +172,13 @@ fn so_mark_on_udp_can_be_set_with_cap_net_raw_alone() {
 /// Kernel change: 6.14, commit e45469e594b2 — SO_RCVPRIORITY delivers the packet priority as a (SOL_SOCKET, SO_PRIORITY) control message (ENOPROTOOPT before).
 #[test]
 fn so_rcvpriority_delivers_the_priority_of_each_datagram() {
-    let (rx, to) = udp_bound(Family::V4);
-    let set = setsockopt_int(&rx, libc::SOL_SOCKET, SO_RCVPRIORITY, 1);
-    if !variant::since(6, 14, "SO_RCVPRIORITY") {
-        assert_errno!(set, Errno::ENOPROTOOPT);
-        return;
-    }
-    assert_eq!(set, Ok(()));
+    let Some((rx, to)) = receiver_asking_for(SO_RCVPRIORITY, "SO_RCVPRIORITY", (6, 14)) else { return };
     assert_eq!(getsockopt_int(&rx, libc::SOL_SOCKET, SO_RCVPRIORITY), Ok(1));
     let tx = socket(Family::V4, Proto::Udp);
     setsockopt_int(&tx, libc::SOL_SOCKET, libc::SO_PRIORITY, 3).unwrap();
     send_to(&tx, b"three", 0, &to).unwrap();
     assert_eq!(only_int(&next_datagram(&rx, b"three"), libc::SO_PRIORITY), 3);
-    setsockopt_int(&rx, libc::SOL_SOCKET, SO_RCVPRIORITY, 0).unwrap();
-    send_to(&tx, b"plain", 0, &to).unwrap();
-    assert_eq!(next_datagram(&rx, b"plain").find(libc::SOL_SOCKET, libc::SO_PRIORITY), Vec::<&Cmsg>::new());
+    turned_off_no_message_comes(&rx, SO_RCVPRIORITY, &tx, &to, libc::SO_PRIORITY);
 }
 
 /// A (SOL_SOCKET, SO_PRIORITY) control message on sendmsg(2) sets the priority of that one

@@ -56,16 +56,23 @@ fn timed<T>(what: &str, f: impl FnOnce() -> T) -> (T, Duration) {
     })
 }
 
+/// A connected TCP pair of `fam` whose client end has the timeout `opt` set to [`TIMEOUT`],
+/// after asserting that a new socket has none (0) and that the set value reads back.
+fn pair_with_timeout(fam: Family, opt: libc::c_int) -> (std::os::fd::OwnedFd, std::os::fd::OwnedFd) {
+    let (c, s) = tcp_pair(fam);
+    assert_eq!(get_timeout(&c, opt), Duration::ZERO);
+    set_timeout(&c, opt, TIMEOUT);
+    assert_eq!(get_timeout(&c, opt), TIMEOUT);
+    (c, s)
+}
+
 /// socket(7), SO_RCVTIMEO: a new socket has no timeout (0); the set timeout reads back;
 /// a blocking recv on a TCP socket with nothing to read fails with EAGAIN once the timeout
 /// has passed, not before.
 #[apply(families)]
 fn so_rcvtimeo_ends_a_blocking_recv_with_eagain_after_the_timeout(#[case] fam: Family) {
     needs!(available(fam.availability()));
-    let (c, _s) = tcp_pair(fam);
-    assert_eq!(get_timeout(&c, libc::SO_RCVTIMEO), Duration::ZERO);
-    set_timeout(&c, libc::SO_RCVTIMEO, TIMEOUT);
-    assert_eq!(get_timeout(&c, libc::SO_RCVTIMEO), TIMEOUT);
+    let (c, _s) = pair_with_timeout(fam, libc::SO_RCVTIMEO);
     let mut buf = [0u8; 16];
     let (r, took) = timed("recv with SO_RCVTIMEO", || recv(&c, &mut buf, 0));
     assert_eq!(r, Err(Errno::EAGAIN));
@@ -78,10 +85,7 @@ fn so_rcvtimeo_ends_a_blocking_recv_with_eagain_after_the_timeout(#[case] fam: F
 #[apply(families)]
 fn so_sndtimeo_ends_a_blocking_send_on_a_full_socket_with_eagain_after_the_timeout(#[case] fam: Family) {
     needs!(available(fam.availability()));
-    let (c, _s) = tcp_pair(fam);
-    assert_eq!(get_timeout(&c, libc::SO_SNDTIMEO), Duration::ZERO);
-    set_timeout(&c, libc::SO_SNDTIMEO, TIMEOUT);
-    assert_eq!(get_timeout(&c, libc::SO_SNDTIMEO), TIMEOUT);
+    let (c, _s) = pair_with_timeout(fam, libc::SO_SNDTIMEO);
     // Fill the connection without blocking first, so that the blocking sends below find
     // no room.
     let chunk = vec![0x5au8; 65536];

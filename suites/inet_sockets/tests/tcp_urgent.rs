@@ -21,6 +21,16 @@ fn pair() -> (OwnedFd, OwnedFd) {
     (c, s)
 }
 
+/// Send `pieces` (data and send(2) flags) in order from `c`, shut its writing side, and wait
+/// until `s` has everything, the FIN included (POLLRDHUP).
+fn send_then_fin(c: &OwnedFd, s: &OwnedFd, pieces: &[(&[u8], libc::c_int)]) {
+    for (data, flags) in pieces {
+        send(c, data, *flags).unwrap();
+    }
+    shutdown(c.as_raw_fd(), Shutdown::Write).unwrap();
+    await_events(s, libc::POLLRDHUP, "all data and the FIN");
+}
+
 /// tcp(7): "TCP provides limited support for out-of-band data, in the form of (a single
 /// byte of) urgent data"; "To send urgent data specify the MSG_OOB option to send(2)";
 /// without SO_OOBINLINE "it can be received only when the MSG_OOB flag is set for recv(2)";
@@ -32,11 +42,7 @@ fn pair() -> (OwnedFd, OwnedFd) {
 #[test]
 fn urgent_byte_is_read_with_msg_oob_and_normal_reads_stop_at_the_mark() {
     let (c, s) = pair();
-    send(&c, b"ab", 0).unwrap();
-    send(&c, b"c", libc::MSG_OOB).unwrap();
-    send(&c, b"de", 0).unwrap();
-    shutdown(c.as_raw_fd(), Shutdown::Write).unwrap();
-    await_events(&s, libc::POLLRDHUP, "all data and the FIN");
+    send_then_fin(&c, &s, &[(b"ab", 0), (b"c", libc::MSG_OOB), (b"de", 0)]);
     assert_ne!(revents(&s, libc::POLLPRI, fixtures::deadline::poll_ms(std::time::Duration::ZERO)) & libc::POLLPRI, 0, "POLLPRI for urgent data");
     let mut b = [0u8; 16];
     assert_eq!(recv(&s, &mut b, libc::MSG_OOB), Ok(1));
@@ -73,10 +79,7 @@ fn urgent_byte_can_be_peeked_and_is_gone_once_read() {
 fn so_oobinline_puts_the_urgent_byte_into_the_stream() {
     let (c, s) = pair();
     setsockopt_int(&s, libc::SOL_SOCKET, libc::SO_OOBINLINE, 1).unwrap();
-    send(&c, b"ab", 0).unwrap();
-    send(&c, b"c", libc::MSG_OOB).unwrap();
-    shutdown(c.as_raw_fd(), Shutdown::Write).unwrap();
-    await_events(&s, libc::POLLRDHUP, "all data and the FIN");
+    send_then_fin(&c, &s, &[(b"ab", 0), (b"c", libc::MSG_OOB)]);
     let mut b = [0u8; 16];
     assert_errno!(recv(&s, &mut b, libc::MSG_OOB), Errno::EINVAL);
     assert_eq!(recv(&s, &mut b, libc::MSG_DONTWAIT), Ok(2), "the read stops at the mark");
@@ -93,12 +96,7 @@ fn so_oobinline_puts_the_urgent_byte_into_the_stream() {
 #[test]
 fn newer_urgent_data_turns_older_urgent_data_into_normal_data() {
     let (c, s) = pair();
-    send(&c, b"a", 0).unwrap();
-    send(&c, b"x", libc::MSG_OOB).unwrap();
-    send(&c, b"y", libc::MSG_OOB).unwrap();
-    send(&c, b"z", 0).unwrap();
-    shutdown(c.as_raw_fd(), Shutdown::Write).unwrap();
-    await_events(&s, libc::POLLRDHUP, "all data and the FIN");
+    send_then_fin(&c, &s, &[(b"a", 0), (b"x", libc::MSG_OOB), (b"y", libc::MSG_OOB), (b"z", 0)]);
     let mut b = [0u8; 8];
     assert_eq!(recv(&s, &mut b, libc::MSG_OOB), Ok(1));
     assert_eq!(b[0], b'y', "the urgent byte is the newest one");
@@ -117,11 +115,7 @@ fn newer_urgent_data_turns_older_urgent_data_into_normal_data() {
 #[test]
 fn an_older_urgent_byte_at_the_read_position_is_dropped_by_newer_urgent_data() {
     let (c, s) = pair();
-    send(&c, b"x", libc::MSG_OOB).unwrap();
-    send(&c, b"y", libc::MSG_OOB).unwrap();
-    send(&c, b"z", 0).unwrap();
-    shutdown(c.as_raw_fd(), Shutdown::Write).unwrap();
-    await_events(&s, libc::POLLRDHUP, "all data and the FIN");
+    send_then_fin(&c, &s, &[(b"x", libc::MSG_OOB), (b"y", libc::MSG_OOB), (b"z", 0)]);
     let mut b = [0u8; 4];
     assert_eq!(recv(&s, &mut b, libc::MSG_OOB), Ok(1));
     assert_eq!(b[0], b'y');

@@ -31,6 +31,15 @@ pub fn bound_socket(ty: SockType, flags: c_int, kind: AddrKind, scratch: &Scratc
     (fd, name)
 }
 
+/// [`bound_socket`] in a scratch directory of its own, returned last (the directory of a
+/// pathname must outlive the name; a test binds more sockets in it if it needs them).
+#[track_caller]
+pub fn named_socket(ty: SockType, flags: c_int, kind: AddrKind, file: &str) -> (OwnedFd, UnixAddr, Scratch) {
+    let scratch = Scratch::new();
+    let (fd, name) = bound_socket(ty, flags, kind, &scratch, file);
+    (fd, name, scratch)
+}
+
 /// A listening socket of `ty` bound to a name of `kind` (a pathname: `listener` in
 /// `scratch`), with `backlog`.
 #[track_caller]
@@ -39,6 +48,34 @@ pub fn listener(ty: SockType, kind: AddrKind, scratch: &Scratch, backlog: c_int)
     let (fd, addr) = bound_socket(ty, 0, kind, scratch, "listener");
     listen(&fd, backlog).unwrap_or_else(|e| panic!("listen: {e}"));
     (fd, addr)
+}
+
+/// [`listener`] with a scratch directory of its own, returned last so that a pathname's
+/// directory lives as long as the caller keeps it (most claims need no other file).
+#[track_caller]
+pub fn named_listener(ty: SockType, kind: AddrKind, backlog: c_int) -> (OwnedFd, UnixAddr, Scratch) {
+    let scratch = Scratch::new();
+    let (fd, name) = listener(ty, kind, &scratch, backlog);
+    (fd, name, scratch)
+}
+
+/// A new socket of `ty` connected to `name` (for a listener, the connection may still wait
+/// in its backlog).
+#[track_caller]
+pub fn connected_client(ty: SockType, name: &UnixAddr) -> OwnedFd {
+    let c = socket(ty, 0);
+    connect(&c, name).unwrap_or_else(|e| panic!("connect to {name:?}: {e}"));
+    c
+}
+
+/// An unconnected datagram socket, autobound (unix(7), "Autobind feature") if `bound`.
+#[track_caller]
+pub fn unconnected_dgram(bound: bool) -> OwnedFd {
+    let fd = socket(SockType::Dgram, 0);
+    if bound {
+        bind(&fd, &UnixAddr::unnamed()).unwrap_or_else(|e| panic!("autobind: {e}"));
+    }
+    fd
 }
 
 /// Make `fd` reachable by name: listen(2) for the connection-oriented types (a datagram

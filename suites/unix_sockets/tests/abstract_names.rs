@@ -14,7 +14,7 @@ use unix_sockets::addr::{FAMILY_LEN, UnixAddr, UnixAddrExt, getsockname};
 use unix_sockets::calls::{set_umask, socket};
 use unix_sockets::cases::{reaches, socket_types, types_and_named_kinds};
 use unix_sockets::{AddrKind, SockType};
-use unix_sockets::pairs::{Reach, bound_socket, serve};
+use unix_sockets::pairs::{Reach, named_socket, serve};
 use libc::socklen_t;
 use rstest_reuse::apply;
 
@@ -221,8 +221,7 @@ fn autobound_names_are_distinct_and_reachable(#[case] ty: SockType) {
 #[rstest]
 #[parallel]
 fn autobind_request_on_a_bound_socket_succeeds_and_keeps_the_name(#[case] ty: SockType, #[case] kind: AddrKind) {
-    let s = Scratch::new();
-    let (fd, name) = bound_socket(ty, 0, kind, &s, "first");
+    let (fd, name, _s) = named_socket(ty, 0, kind, "first");
     assert_eq!(bind(&fd, &UnixAddr::unnamed()), Ok(()));
     assert_eq!(getsockname(&fd), name);
 }

@@ -2,6 +2,8 @@
 //! what the kernel does with names that are too long, unterminated, truncated by addrlen or
 //! carry an early NUL, and how it reports them back.
 
+use std::os::fd::OwnedFd;
+
 use fixtures::net::{bind, connect};
 use fixtures::{Scratch, assert_errno};
 use nix::errno::Errno;
@@ -12,7 +14,7 @@ use unix_sockets::addr::{Call, FAMILY_LEN, SOCKADDR_UN_LEN, SUN_PATH_LEN, UnixAd
 use unix_sockets::calls::socket;
 use unix_sockets::cases::address_calls;
 use unix_sockets::{AddrKind, SockType};
-use unix_sockets::pairs::bound_socket;
+use unix_sockets::pairs::named_socket;
 use libc::socklen_t;
 
 fn call(c: Call, addr: &UnixAddr) -> Result<(), Errno> {
@@ -33,6 +35,18 @@ fn path_of_len(s: &Scratch, len: usize) -> Vec<u8> {
         p.push(b'a' + (p.len() % 26) as u8);
     }
     p
+}
+
+/// A stream socket bound (asserted) to an unterminated 108-byte path — addrlen
+/// sizeof(struct sockaddr_un), no room for a NUL — in a scratch directory of its own, with
+/// the path.
+#[track_caller]
+fn bound_to_a_108_byte_path() -> (OwnedFd, Vec<u8>, Scratch) {
+    let s = Scratch::new();
+    let p = path_of_len(&s, SUN_PATH_LEN);
+    let fd = socket(SockType::Stream, 0);
+    assert_eq!(bind(&fd, &UnixAddr::raw(&p, SOCKADDR_UN_LEN)), Ok(()));
+    (fd, p, s)
 }
 
 /// unix(7), ERRORS: "EINVAL Invalid argument passed." An addrlen that cannot even hold
@@ -93,10 +107,7 @@ fn a_foreign_address_family_fails_einval(
 #[test]
 #[parallel]
 fn a_108_byte_unterminated_path_binds() {
-    let s = Scratch::new();
-    let p = path_of_len(&s, SUN_PATH_LEN);
-    let fd = socket(SockType::Stream, 0);
-    assert_eq!(bind(&fd, &UnixAddr::raw(&p, SOCKADDR_UN_LEN)), Ok(()));
+    let (_fd, p, _s) = bound_to_a_108_byte_path();
     let path = std::path::Path::new(<std::ffi::OsStr as std::os::unix::ffi::OsStrExt>::from_bytes(&p));
     assert!(path.exists(), "the socket file has all 108 bytes of the name");
 }
@@ -111,10 +122,7 @@ fn a_108_byte_unterminated_path_binds() {
 #[test]
 #[parallel]
 fn getsockname_of_a_108_byte_path_reports_addrlen_111() {
-    let s = Scratch::new();
-    let p = path_of_len(&s, SUN_PATH_LEN);
-    let fd = socket(SockType::Stream, 0);
-    bind(&fd, &UnixAddr::raw(&p, SOCKADDR_UN_LEN)).unwrap();
+    let (fd, p, _s) = bound_to_a_108_byte_path();
     let got = getsockname(&fd);
     assert_eq!(got.len(), SOCKADDR_UN_LEN + 1);
     assert_eq!(&got.buffer()[2..2 + SUN_PATH_LEN], &p[..]);
@@ -189,8 +197,7 @@ fn a_pathname_ends_at_its_first_nul() {
 #[case::pathname(AddrKind::Pathname)]
 #[case::abstract_name(AddrKind::Abstract)]
 fn a_short_addrlen_truncates_the_returned_name_and_reports_the_full_length(#[case] kind: AddrKind) {
-    let s = Scratch::new();
-    let (fd, full) = bound_socket(SockType::Stream, 0, kind, &s, "a-rather-long-socket-name");
+    let (fd, full, _s) = named_socket(SockType::Stream, 0, kind, "a-rather-long-socket-name");
     let inlen: socklen_t = 8;
     let got = try_getsockname(&fd, inlen).unwrap();
     assert_eq!(got.len(), full.len(), "addrlen reports the real length");

@@ -15,7 +15,7 @@ use unix_sockets::addr::{UnixAddr, getpeername};
 use unix_sockets::calls::{accept, recv_vec, socket};
 use unix_sockets::cases::{connection_types, connection_types_and_named_kinds};
 use unix_sockets::{AddrKind, SockType};
-use unix_sockets::pairs::listener;
+use unix_sockets::pairs::{connected_client, listener, named_listener};
 use libc::c_int;
 use rstest_reuse::apply;
 
@@ -41,8 +41,7 @@ fn connect_until_refused(ty: SockType, name: &UnixAddr, limit: usize) -> (Vec<Ow
 #[rstest]
 #[parallel]
 fn backlog_n_admits_n_plus_one_connections(#[case] ty: SockType, #[values(0, 1, 2, 5)] backlog: c_int) {
-    let s = Scratch::new();
-    let (_l, name) = listener(ty, AddrKind::Abstract, &s, backlog);
+    let (_l, name, _s) = named_listener(ty, AddrKind::Abstract, backlog);
     let (clients, err) = connect_until_refused(ty, &name, 64);
     assert_eq!(clients.len(), backlog as usize + 1);
     assert_eq!(err, Errno::EAGAIN);
@@ -56,8 +55,7 @@ fn backlog_n_admits_n_plus_one_connections(#[case] ty: SockType, #[values(0, 1, 
 #[rstest]
 #[parallel]
 fn nonblocking_connect_to_a_full_backlog_fails_eagain(#[case] ty: SockType, #[case] kind: AddrKind) {
-    let s = Scratch::new();
-    let (_l, name) = listener(ty, kind, &s, 0);
+    let (_l, name, _s) = named_listener(ty, kind, 0);
     let first = socket(ty, libc::SOCK_NONBLOCK);
     assert_eq!(connect(&first, &name), Ok(()));
     let second = socket(ty, libc::SOCK_NONBLOCK);
@@ -112,8 +110,7 @@ fn blocking_connect_to_a_full_backlog_waits_for_accept(#[case] ty: SockType) {
 #[rstest]
 #[parallel]
 fn accepting_a_connection_frees_one_backlog_slot(#[case] ty: SockType) {
-    let s = Scratch::new();
-    let (l, name) = listener(ty, AddrKind::Abstract, &s, 2);
+    let (l, name, _s) = named_listener(ty, AddrKind::Abstract, 2);
     let (clients, err) = connect_until_refused(ty, &name, 64);
     assert_eq!((clients.len(), err), (3, Errno::EAGAIN));
     let _served = accept(&l).unwrap();
@@ -128,8 +125,7 @@ fn accepting_a_connection_frees_one_backlog_slot(#[case] ty: SockType) {
 #[rstest]
 #[parallel]
 fn listen_again_changes_the_backlog(#[case] ty: SockType) {
-    let s = Scratch::new();
-    let (l, name) = listener(ty, AddrKind::Abstract, &s, 0);
+    let (l, name, _s) = named_listener(ty, AddrKind::Abstract, 0);
     let (first, _) = connect_until_refused(ty, &name, 64);
     assert_eq!(first.len(), 1);
     assert_eq!(listen(&l, 3), Ok(()));
@@ -175,12 +171,10 @@ fn a_backlog_above_somaxconn_is_capped(#[case] backlog: Option<c_int>) {
 #[rstest]
 #[parallel]
 fn pending_connections_are_accepted_in_order(#[case] ty: SockType) {
-    let s = Scratch::new();
-    let (l, name) = listener(ty, AddrKind::Pathname, &s, 8);
+    let (l, name, _s) = named_listener(ty, AddrKind::Pathname, 8);
     let clients: Vec<OwnedFd> = (0..5u8)
         .map(|i| {
-            let c = socket(ty, 0);
-            connect(&c, &name).unwrap();
+            let c = connected_client(ty, &name);
             send(&c, &[i], 0).unwrap();
             c
         })

@@ -16,7 +16,7 @@ use unix_sockets::addr::{UnixAddr, UnixAddrExt, getsockname};
 use unix_sockets::calls::{accept, recv_vec, set_umask, socket};
 use unix_sockets::cases::{connection_types, each_socket_type, socket_types, types_and_named_kinds};
 use unix_sockets::{AddrKind, SockType};
-use unix_sockets::pairs::{bound_socket, listener};
+use unix_sockets::pairs::{named_listener, named_socket};
 use rstest_reuse::apply;
 
 /// unix(7): "a UNIX domain socket can be bound to a null-terminated filesystem pathname using
@@ -240,8 +240,7 @@ fn binding_a_bound_socket_again_fails_einval(
     )]
     second: AddrKind,
 ) {
-    let s = Scratch::new();
-    let (fd, name) = bound_socket(ty, 0, kind, &s, "first");
+    let (fd, name, s) = named_socket(ty, 0, kind, "first");
     let again = match second {
         AddrKind::Pathname => UnixAddr::pathname(&s.join("second")),
         _ => UnixAddr::unique_abstract("second"),
@@ -269,8 +268,7 @@ fn binding_a_bound_socket_again_fails_einval(
 #[rstest]
 #[parallel]
 fn unlinking_the_file_refuses_new_connections_but_keeps_existing_ones(#[case] ty: SockType) {
-    let s = Scratch::new();
-    let (l, name) = listener(ty, AddrKind::Pathname, &s, 4);
+    let (l, name, s) = named_listener(ty, AddrKind::Pathname, 4);
     let early = socket(ty, 0);
     assert_eq!(connect(&early, &name), Ok(()));
     std::fs::remove_file(s.join("listener")).unwrap();
@@ -320,8 +318,7 @@ fn a_new_socket_on_the_unlinked_path_receives_the_new_connections(#[case] ty: So
 #[case::hard_link("hardlink")]
 #[case::rename("rename")]
 fn connect_reaches_the_socket_through_any_name_of_its_inode(#[case] how: &str) {
-    let s = Scratch::new();
-    let (l, bound_name) = listener(SockType::Stream, AddrKind::Pathname, &s, 4);
+    let (l, bound_name, s) = named_listener(SockType::Stream, AddrKind::Pathname, 4);
     let other = s.join("other");
     match how {
         "symlink" => std::os::unix::fs::symlink(s.join("listener"), &other).unwrap(),

@@ -14,7 +14,7 @@ use unix_sockets::addr::{UnixAddr, UnixAddrExt, getpeername};
 use unix_sockets::calls::{accept, accept4, recv_vec, socket, socketpair};
 use unix_sockets::cases::{connection_types, connection_types_and_kinds, connection_types_and_named_kinds, connection_types_in_both_modes, reaches, socket_types};
 use unix_sockets::{AddrKind, Blocking, SockType};
-use unix_sockets::pairs::{Reach, bound_socket, connected_pair, listener, serve};
+use unix_sockets::pairs::{Reach, bound_socket, connected_client, connected_pair, listener, named_listener, named_socket, serve, unconnected_dgram};
 use rstest_reuse::apply;
 
 /// connect(2), ERRORS: "ECONNREFUSED A connect() on a stream socket found no one listening
@@ -24,8 +24,7 @@ use rstest_reuse::apply;
 #[rstest]
 #[parallel]
 fn connect_to_a_bound_socket_that_is_not_listening_fails_econnrefused(#[case] ty: SockType, #[case] kind: AddrKind) {
-    let s = Scratch::new();
-    let (_bound, name) = bound_socket(ty, 0, kind, &s, "server");
+    let (_bound, name, _s) = named_socket(ty, 0, kind, "server");
     assert_errno!(connect(socket(ty, 0), &name), Errno::ECONNREFUSED);
 }
 
@@ -36,8 +35,7 @@ fn connect_to_a_bound_socket_that_is_not_listening_fails_econnrefused(#[case] ty
 #[rstest]
 #[parallel]
 fn connect_after_the_listener_closed_fails_econnrefused(#[case] ty: SockType, #[case] kind: AddrKind) {
-    let s = Scratch::new();
-    let (l, name) = listener(ty, kind, &s, 4);
+    let (l, name, s) = named_listener(ty, kind, 4);
     assert_eq!(connect(socket(ty, 0), &name), Ok(()));
     drop(l);
     if kind == AddrKind::Pathname {
@@ -69,8 +67,7 @@ fn connect_to_an_unbound_abstract_name_fails_econnrefused(#[case] ty: SockType) 
 #[case::stream_to_seqpacket(SockType::Seqpacket, SockType::Stream)]
 #[case::dgram_to_seqpacket(SockType::Seqpacket, SockType::Dgram)]
 fn connect_to_a_pathname_socket_of_another_type_fails_eprototype(#[case] server: SockType, #[case] client: SockType) {
-    let s = Scratch::new();
-    let (srv, name) = bound_socket(server, 0, AddrKind::Pathname, &s, "server");
+    let (srv, name, _s) = named_socket(server, 0, AddrKind::Pathname, "server");
     serve(server, &srv);
     assert_errno!(connect(socket(client, 0), &name), Errno::EPROTOTYPE);
 }
@@ -136,10 +133,7 @@ fn reaching_a_socket_file_needs_search_permission_on_its_directory(#[case] how: 
 #[rstest]
 #[parallel]
 fn listen_on_a_datagram_socket_fails_eopnotsupp(#[values(false, true)] bound: bool) {
-    let fd = socket(SockType::Dgram, 0);
-    if bound {
-        bind(&fd, &UnixAddr::unnamed()).unwrap();
-    }
+    let fd = unconnected_dgram(bound);
     assert_errno!(listen(&fd, 1), Errno::EOPNOTSUPP);
 }
 
@@ -213,8 +207,7 @@ fn connect_on_a_connected_socket_fails_eisconn(#[case] ty: SockType, #[case] kin
 #[rstest]
 #[parallel]
 fn connect_from_a_listening_socket_fails_einval(#[case] ty: SockType) {
-    let s = Scratch::new();
-    let (l, _) = listener(ty, AddrKind::Abstract, &s, 4);
+    let (l, _, s) = named_listener(ty, AddrKind::Abstract, 4);
     let (_target, target_name) = listener(ty, AddrKind::Pathname, &s, 4);
     assert_errno!(connect(&l, &target_name), Errno::EINVAL);
 }
@@ -252,8 +245,7 @@ fn accept4_flags_set_o_nonblock_and_fd_cloexec(
     )]
     flag: libc::c_int,
 ) {
-    let s = Scratch::new();
-    let (l, name) = listener(ty, AddrKind::Abstract, &s, 4);
+    let (l, name, _s) = named_listener(ty, AddrKind::Abstract, 4);
     connect(socket(ty, 0), &name).unwrap();
     let served = accept4(&l, flag).unwrap();
     let nonblock = status_flags(&served) & libc::O_NONBLOCK != 0;
@@ -266,8 +258,7 @@ fn accept4_flags_set_o_nonblock_and_fd_cloexec(
 #[test]
 #[parallel]
 fn accept4_with_an_invalid_flag_fails_einval() {
-    let s = Scratch::new();
-    let (l, name) = listener(SockType::Stream, AddrKind::Abstract, &s, 4);
+    let (l, name, _s) = named_listener(SockType::Stream, AddrKind::Abstract, 4);
     connect(socket(SockType::Stream, 0), &name).unwrap();
     assert_errno!(accept4(&l, libc::O_APPEND), Errno::EINVAL);
     assert!(accept(&l).is_ok(), "the connection is still pending");
@@ -282,8 +273,7 @@ fn accept4_with_an_invalid_flag_fails_einval() {
 #[rstest]
 #[serial]
 fn accept_without_a_pending_connection(#[case] ty: SockType, mode: Blocking) {
-    let s = Scratch::new();
-    let (l, name) = listener(ty, AddrKind::Abstract, &s, 4);
+    let (l, name, _s) = named_listener(ty, AddrKind::Abstract, 4);
     if mode == Blocking::Nonblocking {
         set_nonblocking(&l, true);
         assert_errno!(accept(&l), Errno::EAGAIN);
@@ -297,8 +287,7 @@ fn accept_without_a_pending_connection(#[case] ty: SockType, mode: Blocking) {
     });
     wait_ready.wait();
     acceptor.assert_blocked_in(fixtures::blocked::calls::ACCEPT, "accept(2) with an empty queue");
-    let c = socket(ty, 0);
-    connect(&c, &name).unwrap();
+    let c = connected_client(ty, &name);
     send(&c, b"hi", 0).unwrap();
     acceptor.expect_success();
 }
@@ -312,8 +301,7 @@ fn accept_without_a_pending_connection(#[case] ty: SockType, mode: Blocking) {
 #[rstest]
 #[parallel]
 fn a_connection_is_complete_before_accept(#[case] ty: SockType, mode: Blocking) {
-    let s = Scratch::new();
-    let (l, name) = listener(ty, AddrKind::Pathname, &s, 4);
+    let (l, name, _s) = named_listener(ty, AddrKind::Pathname, 4);
     let c = socket(ty, if mode == Blocking::Nonblocking { libc::SOCK_NONBLOCK } else { 0 });
     assert_eq!(connect(&c, &name), Ok(()));
     assert_eq!(send(&c, b"early", 0), Ok(5));
@@ -329,10 +317,8 @@ fn a_connection_is_complete_before_accept(#[case] ty: SockType, mode: Blocking) 
 #[rstest]
 #[parallel]
 fn closing_the_listener_resets_connections_not_yet_accepted(#[case] ty: SockType) {
-    let s = Scratch::new();
-    let (l, name) = listener(ty, AddrKind::Abstract, &s, 4);
-    let c = socket(ty, 0);
-    connect(&c, &name).unwrap();
+    let (l, name, _s) = named_listener(ty, AddrKind::Abstract, 4);
+    let c = connected_client(ty, &name);
     drop(l);
     let mut b = [0u8; 8];
     assert_errno!(recv(&c, &mut b, libc::MSG_DONTWAIT), Errno::ECONNRESET);

@@ -20,6 +20,16 @@ use rstest_reuse::apply;
 /// SOCK_PACKET (10), obsolete in every domain (socket(2)).
 const SOCK_PACKET: c_int = 10;
 
+/// Assert, on every descriptor `m` makes of `ty` with `flags`, whether the O_NONBLOCK file
+/// status flag and the FD_CLOEXEC descriptor flag are set.
+#[track_caller]
+fn assert_flags_of_each_made(ty: SockType, m: Maker, flags: c_int, nonblock: bool, cloexec: bool) {
+    for fd in m.make(ty, flags) {
+        assert_eq!(status_flags(&fd) & libc::O_NONBLOCK != 0, nonblock, "O_NONBLOCK of a {ty:?} made with flags {flags:#x}");
+        assert_eq!(fd_flags(&fd) & libc::FD_CLOEXEC != 0, cloexec, "FD_CLOEXEC of a {ty:?} made with flags {flags:#x}");
+    }
+}
+
 /// socket(2): "SOCK_NONBLOCK Set the O_NONBLOCK file status flag on the open file
 /// description ... referred to by the new file descriptor"; socketpair(2) takes the same
 /// type argument ("For further details of these arguments, see socket(2)"). Asserted on
@@ -28,10 +38,7 @@ const SOCK_PACKET: c_int = 10;
 #[rstest]
 #[parallel]
 fn sock_nonblock_sets_o_nonblock(#[case] ty: SockType, m: Maker) {
-    for fd in m.make(ty, libc::SOCK_NONBLOCK) {
-        assert_eq!(status_flags(&fd) & libc::O_NONBLOCK, libc::O_NONBLOCK);
-        assert_eq!(fd_flags(&fd) & libc::FD_CLOEXEC, 0, "SOCK_NONBLOCK must not set FD_CLOEXEC");
-    }
+    assert_flags_of_each_made(ty, m, libc::SOCK_NONBLOCK, true, false);
     if let Maker::Socketpair = m {
         let fds = m.make(ty, libc::SOCK_NONBLOCK);
         let mut b = [0u8; 1];
@@ -45,10 +52,7 @@ fn sock_nonblock_sets_o_nonblock(#[case] ty: SockType, m: Maker) {
 #[rstest]
 #[parallel]
 fn sock_cloexec_sets_fd_cloexec(#[case] ty: SockType, m: Maker) {
-    for fd in m.make(ty, libc::SOCK_CLOEXEC) {
-        assert_eq!(fd_flags(&fd) & libc::FD_CLOEXEC, libc::FD_CLOEXEC);
-        assert_eq!(status_flags(&fd) & libc::O_NONBLOCK, 0, "SOCK_CLOEXEC must not set O_NONBLOCK");
-    }
+    assert_flags_of_each_made(ty, m, libc::SOCK_CLOEXEC, false, true);
 }
 
 /// socket(2): the flags are opt-in ("the type argument ... may include the bitwise OR of
@@ -58,10 +62,7 @@ fn sock_cloexec_sets_fd_cloexec(#[case] ty: SockType, m: Maker) {
 #[rstest]
 #[parallel]
 fn without_flags_a_socket_is_blocking_and_inheritable(#[case] ty: SockType, m: Maker) {
-    for fd in m.make(ty, 0) {
-        assert_eq!(status_flags(&fd) & libc::O_NONBLOCK, 0);
-        assert_eq!(fd_flags(&fd) & libc::FD_CLOEXEC, 0);
-    }
+    assert_flags_of_each_made(ty, m, 0, false, false);
 }
 
 /// socket(2): "The file descriptor returned by a successful call will be the

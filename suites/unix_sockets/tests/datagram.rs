@@ -2,6 +2,8 @@
 //! messages, truncation, zero-length datagrams, the default peer set by connect(2), sending
 //! to names without a socket, a full receiver, and the size limit set by SO_SNDBUF.
 
+use std::os::fd::OwnedFd;
+
 use fixtures::io::set_nonblocking;
 use fixtures::net::{bind, connect, listen, recv, send};
 use fixtures::{Scratch, assert_errno, needs, spawn};
@@ -12,9 +14,18 @@ use unix_sockets::addr::{UnixAddr, UnixAddrExt, getpeername, recvfrom};
 use unix_sockets::calls::{recv_vec, recvmsg, socket};
 use unix_sockets::cases::{address_kinds, message_types_and_kinds, named_kinds, named_kinds_in_both_modes};
 use unix_sockets::{AddrKind, Blocking, SockType};
-use unix_sockets::pairs::{bound_socket, connected_pair};
+use unix_sockets::pairs::{bound_socket, connected_client, connected_pair, named_socket, unconnected_dgram};
 use libc::c_int;
 use rstest_reuse::apply;
+
+/// Two datagram sockets of `flags` bound to names of `kind` (the files `names`, in one
+/// scratch directory, returned last so that more sockets can be bound in it).
+#[track_caller]
+fn two_named(kind: AddrKind, flags: c_int, names: [&str; 2]) -> ((OwnedFd, UnixAddr), (OwnedFd, UnixAddr), Scratch) {
+    let (a, a_name, s) = named_socket(SockType::Dgram, flags, kind, names[0]);
+    let b = bound_socket(SockType::Dgram, flags, kind, &s, names[1]);
+    ((a, a_name), b, s)
+}
 
 /// unix(7): SOCK_DGRAM is "a datagram-oriented socket that preserves message boundaries (as
 /// on most UNIX implementations, UNIX domain datagram sockets are always reliable and don't
@@ -92,10 +103,7 @@ fn zero_length_messages_are_delivered(#[case] ty: SockType, #[case] kind: AddrKi
 #[rstest]
 #[parallel]
 fn send_without_a_destination_on_an_unconnected_datagram_socket_fails_enotconn(#[values(false, true)] bound: bool) {
-    let fd = socket(SockType::Dgram, 0);
-    if bound {
-        bind(&fd, &UnixAddr::unnamed()).unwrap();
-    }
+    let fd = unconnected_dgram(bound);
     assert_errno!(send(&fd, b"x", 0), Errno::ENOTCONN);
     let r = socket(SockType::Dgram, 0);
     let raddr = UnixAddr::unique_abstract("r");
@@ -111,9 +119,7 @@ fn send_without_a_destination_on_an_unconnected_datagram_socket_fails_enotconn(#
 #[rstest]
 #[parallel]
 fn a_connected_receiver_refuses_other_senders_with_eperm(#[case] kind: AddrKind) {
-    let s = Scratch::new();
-    let (r, raddr) = bound_socket(SockType::Dgram, 0, kind, &s, "r");
-    let (x, xaddr) = bound_socket(SockType::Dgram, 0, kind, &s, "x");
+    let ((r, raddr), (x, xaddr), s) = two_named(kind, 0, ["r", "x"]);
     let (other, _) = bound_socket(SockType::Dgram, 0, kind, &s, "other");
     assert_eq!(connect(&r, &xaddr), Ok(()));
     assert_errno!(fixtures::net::send_to(&other, b"intruder", 0, &raddr), Errno::EPERM);
@@ -151,9 +157,7 @@ fn a_connected_datagram_socket_can_still_send_elsewhere(#[case] kind: AddrKind) 
 #[rstest]
 #[parallel]
 fn connect_to_af_unspec_dissolves_a_datagram_association(#[case] kind: AddrKind) {
-    let s = Scratch::new();
-    let (r, raddr) = bound_socket(SockType::Dgram, 0, kind, &s, "r");
-    let (_x, xaddr) = bound_socket(SockType::Dgram, 0, kind, &s, "x");
+    let ((r, raddr), (_x, xaddr), _s) = two_named(kind, 0, ["r", "x"]);
     connect(&r, &xaddr).unwrap();
     let other = socket(SockType::Dgram, 0);
     assert_errno!(fixtures::net::send_to(&other, b"1", 0, &raddr), Errno::EPERM);
@@ -170,11 +174,8 @@ fn connect_to_af_unspec_dissolves_a_datagram_association(#[case] kind: AddrKind)
 #[rstest]
 #[parallel]
 fn reconnecting_a_datagram_socket_changes_its_peer(#[case] kind: AddrKind) {
-    let s = Scratch::new();
-    let (x, xaddr) = bound_socket(SockType::Dgram, libc::SOCK_NONBLOCK, kind, &s, "x");
-    let (y, yaddr) = bound_socket(SockType::Dgram, libc::SOCK_NONBLOCK, kind, &s, "y");
-    let c = socket(SockType::Dgram, 0);
-    connect(&c, &xaddr).unwrap();
+    let ((x, xaddr), (y, yaddr), _s) = two_named(kind, libc::SOCK_NONBLOCK, ["x", "y"]);
+    let c = connected_client(SockType::Dgram, &xaddr);
     connect(&c, &yaddr).unwrap();
     assert_eq!(send(&c, b"to y", 0), Ok(4));
     assert_eq!(recv_vec(&y, 8, 0).unwrap(), b"to y");
@@ -223,8 +224,7 @@ fn a_full_datagram_receiver(#[case] kind: AddrKind, mode: Blocking) {
     // fill is a skip (the claim cannot be checked), not another outcome.
     let qlen = fixtures::sysctl::read_u64("net/unix/max_dgram_qlen");
     needs!(gate(if qlen <= 1000 { Ok(()) } else { Err(format!("max_dgram_qlen {qlen} is too large to fill")) }));
-    let s = Scratch::new();
-    let (r, raddr) = bound_socket(SockType::Dgram, 0, kind, &s, "r");
+    let (r, raddr, _s) = named_socket(SockType::Dgram, 0, kind, "r");
     let sender = socket(SockType::Dgram, 0);
     fixtures::net::setsockopt_int(&sender, libc::SOL_SOCKET, libc::SO_SNDBUF, 1 << 20).unwrap();
     let mut n = 0u64;

@@ -12,7 +12,7 @@ use unix_sockets::addr::{FAMILY_LEN, UnixAddr, UnixAddrExt, getpeername, getsock
 use unix_sockets::calls::{socket, socketpair};
 use unix_sockets::cases::{connection_types, message_types, socket_types, types_and_kinds};
 use unix_sockets::{AddrKind, SockType};
-use unix_sockets::pairs::{bound_socket, connected_pair, listener};
+use unix_sockets::pairs::{bound_socket, connected_client, connected_pair, named_listener, named_socket};
 use libc::socklen_t;
 use rstest_reuse::apply;
 
@@ -154,8 +154,7 @@ fn accept_reports_the_clients_address(
     )]
     name: ClientName,
 ) {
-    let s = Scratch::new();
-    let (l, laddr) = listener(ty, AddrKind::Abstract, &s, 1);
+    let (l, laddr, s) = named_listener(ty, AddrKind::Abstract, 1);
     let (c, caddr) = client(ty, name, &s);
     connect(&c, &laddr).unwrap();
     let (_served, peer) = fixtures::net::accept_with_addr(&l, 0).unwrap();
@@ -176,8 +175,7 @@ fn accept_reports_the_clients_address(
 #[case::abstract_name(ClientName::Abstract)]
 #[case::autobind(ClientName::Autobind)]
 fn recvfrom_reports_a_named_senders_address(#[case] name: ClientName) {
-    let s = Scratch::new();
-    let (r, raddr) = bound_socket(SockType::Dgram, 0, AddrKind::Abstract, &s, "receiver");
+    let (r, raddr, s) = named_socket(SockType::Dgram, 0, AddrKind::Abstract, "receiver");
     let (c, caddr) = client(SockType::Dgram, name, &s);
     assert_eq!(fixtures::net::send_to(&c, b"hello", 0, &raddr), Ok(5));
     let (data, from) = recvfrom(&r, 16, libc::MSG_DONTWAIT).unwrap();
@@ -195,10 +193,8 @@ fn recvfrom_reports_a_named_senders_address(#[case] name: ClientName) {
 #[parallel]
 fn recvfrom_from_an_unnamed_sender_reports_addrlen_zero(#[case] ty: SockType) {
     let (r, c) = if ty == SockType::Dgram {
-        let s = Scratch::new();
-        let (r, raddr) = bound_socket(ty, 0, AddrKind::Abstract, &s, "receiver");
-        let c = socket(ty, 0);
-        connect(&c, &raddr).unwrap();
+        let (r, raddr, _s) = named_socket(ty, 0, AddrKind::Abstract, "receiver");
+        let c = connected_client(ty, &raddr);
         (r, c)
     } else {
         socketpair(ty, 0)

@@ -3,14 +3,14 @@
 //! doubling and its limits, and SIOCINQ/SIOCOUTQ per type.
 
 use fixtures::net::{connect, listen, send};
-use fixtures::{Scratch, assert_errno, needs};
+use fixtures::{assert_errno, needs};
 use nix::errno::Errno;
 use rstest::rstest;
 use serial_test::parallel;
 use unix_sockets::calls::{SIOCINQ, SIOCOUTQ, accept, ioctl_int, recv_vec, socket, socketpair};
 use unix_sockets::cases::{connection_types, socket_types, types_and_kinds};
 use unix_sockets::{AddrKind, SockType};
-use unix_sockets::pairs::{bound_socket, connected_pair, listener};
+use unix_sockets::pairs::{connected_client, connected_pair, named_listener, named_socket};
 use libc::c_int;
 use rstest_reuse::apply;
 
@@ -48,16 +48,14 @@ fn so_domain_is_af_unix_and_so_protocol_is_zero(#[case] ty: SockType) {
 #[rstest]
 #[parallel]
 fn so_acceptconn_is_1_only_on_a_listening_socket(#[case] ty: SockType) {
-    let s = Scratch::new();
-    let (fd, name) = bound_socket(ty, 0, AddrKind::Abstract, &s, "l");
+    let (fd, name, _s) = named_socket(ty, 0, AddrKind::Abstract, "l");
     assert_eq!(fixtures::net::getsockopt_int(&fd, libc::SOL_SOCKET, libc::SO_ACCEPTCONN), Ok(0));
     if !ty.connection_oriented() {
         return;
     }
     listen(&fd, 4).unwrap();
     assert_eq!(fixtures::net::getsockopt_int(&fd, libc::SOL_SOCKET, libc::SO_ACCEPTCONN), Ok(1));
-    let c = socket(ty, 0);
-    connect(&c, &name).unwrap();
+    let c = connected_client(ty, &name);
     let served = accept(&fd).unwrap();
     assert_eq!(fixtures::net::getsockopt_int(&c, libc::SOL_SOCKET, libc::SO_ACCEPTCONN), Ok(0));
     assert_eq!(fixtures::net::getsockopt_int(&served, libc::SOL_SOCKET, libc::SO_ACCEPTCONN), Ok(0));
@@ -219,8 +217,7 @@ fn siocinq_counts_unread_bytes_per_type(#[case] ty: SockType, #[case] kind: Addr
 #[rstest]
 #[parallel]
 fn siocinq_on_a_listening_socket_fails_einval(#[case] ty: SockType) {
-    let s = Scratch::new();
-    let (l, name) = listener(ty, AddrKind::Abstract, &s, 4);
+    let (l, name, _s) = named_listener(ty, AddrKind::Abstract, 4);
     connect(socket(ty, 0), &name).unwrap();
     assert_errno!(ioctl_int(&l, SIOCINQ), Errno::EINVAL);
 }

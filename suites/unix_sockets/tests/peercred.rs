@@ -7,7 +7,7 @@ use std::os::fd::OwnedFd;
 
 use fixtures::net::{bind, connect, listen};
 use fixtures::privilege::{NOBODY, drop_to_nobody};
-use fixtures::{Agent, Scratch, needs, variant};
+use fixtures::{Agent, needs, variant};
 use nix::errno::Errno;
 use nix::unistd::{getegid, geteuid, getpid};
 use rstest::rstest;
@@ -16,7 +16,7 @@ use unix_sockets::addr::UnixAddr;
 use unix_sockets::calls::{OptBytes, accept, getsockopt_bytes, gids, peercred, socket, socketpair};
 use unix_sockets::cases::{connection_types, connection_types_and_named_kinds, socket_types};
 use unix_sockets::{AddrKind, SockType};
-use unix_sockets::pairs::{bound_socket, listener};
+use unix_sockets::pairs::{connected_client, named_listener, named_socket};
 use rstest_reuse::apply;
 
 fn me() -> (i32, u32, u32) {
@@ -73,8 +73,7 @@ fn peercred_of_a_client(
 #[rstest]
 #[serial]
 fn the_accepted_socket_reports_the_connecting_process(#[case] ty: SockType, #[case] kind: AddrKind) {
-    let s = Scratch::new();
-    let (l, name) = listener(ty, kind, &s, 4);
+    let (l, name, _s) = named_listener(ty, kind, 4);
     let (got, pid) = peercred_of_a_client(ty, &l, &name, || {}, || {});
     // variant: none — geteuid/getegid give the expected ids (the child's are the test's).
     assert_eq!(got, (pid, geteuid().as_raw(), getegid().as_raw()));
@@ -97,8 +96,7 @@ fn the_connecting_socket_reports_the_listening_process(#[case] ty: SockType) {
         serve.wait_release();
     });
     server.ready::<()>();
-    let c = socket(ty, 0);
-    connect(&c, &name).unwrap();
+    let c = connected_client(ty, &name);
     let got = peercred(&c).unwrap();
     let pid = server.pid().as_raw();
     server.expect_success();
@@ -113,8 +111,7 @@ fn the_connecting_socket_reports_the_listening_process(#[case] ty: SockType) {
 #[rstest]
 #[serial]
 fn a_client_running_as_nobody_is_reported_as_nobody(#[case] ty: SockType) {
-    let s = Scratch::new();
-    let (l, name) = listener(ty, AddrKind::Abstract, &s, 4);
+    let (l, name, _s) = named_listener(ty, AddrKind::Abstract, 4);
     let (got, pid) = peercred_of_a_client(ty, &l, &name, drop_to_nobody, || {});
     assert_eq!(got, (pid, NOBODY, NOBODY));
 }
@@ -127,8 +124,7 @@ fn a_client_running_as_nobody_is_reported_as_nobody(#[case] ty: SockType) {
 #[serial]
 fn credentials_are_those_at_connect_time() {
     needs!(root, cap(SETUID), cap(SETGID));
-    let s = Scratch::new();
-    let (l, name) = listener(SockType::Stream, AddrKind::Abstract, &s, 4);
+    let (l, name, _s) = named_listener(SockType::Stream, AddrKind::Abstract, 4);
     let ((_, uid, gid), _) = peercred_of_a_client(SockType::Stream, &l, &name, || {}, drop_to_nobody);
     assert_eq!((uid, gid), (0, 0));
 }
@@ -141,8 +137,7 @@ fn credentials_are_those_at_connect_time() {
 fn peercred_reports_the_effective_ids() {
     // variant: none — getuid is asserted on, not branched on.
     needs!(root, cap(SETUID), cap(SETGID));
-    let s = Scratch::new();
-    let (l, name) = listener(SockType::Stream, AddrKind::Abstract, &s, 4);
+    let (l, name, _s) = named_listener(SockType::Stream, AddrKind::Abstract, 4);
     let effective_nobody = || {
         nix::unistd::setegid(nix::unistd::Gid::from_raw(NOBODY)).unwrap();
         nix::unistd::seteuid(nix::unistd::Uid::from_raw(NOBODY)).unwrap();
@@ -165,8 +160,7 @@ fn peercred_reports_the_effective_ids() {
 #[case::unconnected_dgram("dgram")]
 #[case::dgram_connected_by_connect("connected-dgram")]
 fn without_a_peer_process_peercred_is_pid_0_and_ids_minus_1(#[case] what: &str) {
-    let s = Scratch::new();
-    let (fd, _receiver) = without_a_peer_process(what, &s);
+    let (fd, _receiver) = without_a_peer_process(what);
     assert_eq!(triple(peercred(&fd).unwrap()), (0, u32::MAX, u32::MAX));
 }
 
@@ -174,16 +168,15 @@ fn without_a_peer_process_peercred_is_pid_0_and_ids_minus_1(#[case] what: &str) 
 /// unconnected `stream`, `seqpacket` or `dgram` socket, or (`connected-dgram`) a datagram
 /// socket connected with connect(2) to a bound one, which is returned too and must stay open
 /// while the socket is asked.
-fn without_a_peer_process(what: &str, s: &Scratch) -> (OwnedFd, Option<OwnedFd>) {
+fn without_a_peer_process(what: &str) -> (OwnedFd, Option<OwnedFd>) {
     match what {
         "stream" => (socket(SockType::Stream, 0), None),
         "seqpacket" => (socket(SockType::Seqpacket, 0), None),
         "dgram" => (socket(SockType::Dgram, 0), None),
         "connected-dgram" => {
-            let (r, raddr) = bound_socket(SockType::Dgram, 0, AddrKind::Abstract, s, "r");
-            let c = socket(SockType::Dgram, 0);
-            connect(&c, &raddr).unwrap();
-            (c, Some(r))
+            // An abstract name needs no directory: the scratch one goes at once.
+            let (r, raddr, _) = named_socket(SockType::Dgram, 0, AddrKind::Abstract, "r");
+            (connected_client(SockType::Dgram, &raddr), Some(r))
         }
         other => panic!("no socket without a peer called {other:?}"),
     }
@@ -206,13 +199,11 @@ fn peergroups(fd: &OwnedFd, room: usize) -> OptBytes {
 #[serial]
 fn so_peergroups_returns_the_groups_at_connect_time(#[case] ty: SockType) {
     needs!(root, cap(SETGID));
-    let s = Scratch::new();
-    let (l, name) = listener(ty, AddrKind::Abstract, &s, 4);
+    let (l, name, _s) = named_listener(ty, AddrKind::Abstract, 4);
     let client = Agent::<(), ()>::spawn("client with groups 11, 22, 33", |serve| {
         let groups = [11, 22, 33].map(nix::unistd::Gid::from_raw);
         nix::unistd::setgroups(&groups).unwrap();
-        let c = socket(ty, 0);
-        connect(&c, &name).unwrap();
+        let _c = connected_client(ty, &name);
         nix::unistd::setgroups(&[nix::unistd::Gid::from_raw(44)]).unwrap();
         serve.ready(());
         serve.wait_release();
@@ -257,8 +248,7 @@ fn so_peergroups_of_a_socketpair_are_the_creators_groups(#[case] ty: SockType) {
 #[case::unconnected_dgram("dgram")]
 #[case::dgram_connected_by_connect("connected-dgram")]
 fn so_peergroups_without_a_peer_process_fails_enodata(#[case] what: &str) {
-    let s = Scratch::new();
-    let (fd, _receiver) = without_a_peer_process(what, &s);
+    let (fd, _receiver) = without_a_peer_process(what);
     assert_eq!(peergroups(&fd, 8).result, Err(Errno::ENODATA));
 }
 

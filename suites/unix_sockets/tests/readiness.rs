@@ -6,8 +6,8 @@
 //! POLLNVAL (the *NORM/*BAND aliases are left out) and must match exactly.
 
 
-use fixtures::net::{connect, recv, send};
-use fixtures::{Scratch, assert_errno};
+use fixtures::net::{recv, send};
+use fixtures::assert_errno;
 use nix::errno::Errno;
 use rstest::rstest;
 use serial_test::parallel;
@@ -15,7 +15,7 @@ use unix_sockets::calls::{accept, recv_vec, shutdown, socket, socketpair};
 use unix_sockets::cases::{address_kinds, connection_types, connection_types_and_kinds, connection_types_and_named_kinds, named_kinds, socket_types, types_and_kinds};
 use unix_sockets::events::assert_events;
 use unix_sockets::{AddrKind, SockType};
-use unix_sockets::pairs::{bound_socket, connected_pair, listener};
+use unix_sockets::pairs::{connected_client, connected_pair, named_listener, named_socket};
 use rstest_reuse::apply;
 
 const IN: i16 = libc::POLLIN;
@@ -132,11 +132,9 @@ fn an_unconnected_connection_socket_reports_pollhup(#[case] ty: SockType) {
 #[rstest]
 #[parallel]
 fn a_pending_connection_makes_the_listener_readable(#[case] ty: SockType, #[case] kind: AddrKind) {
-    let s = Scratch::new();
-    let (l, name) = listener(ty, kind, &s, 4);
+    let (l, name, _s) = named_listener(ty, kind, 4);
     assert_events(&l, 0, "idle listener");
-    let c = socket(ty, 0);
-    connect(&c, &name).unwrap();
+    let _c = connected_client(ty, &name);
     assert_events(&l, IN, "listener with a pending connection");
     let _served = accept(&l).unwrap();
     assert_events(&l, 0, "listener after accept");
@@ -186,10 +184,8 @@ fn a_pending_reset_sets_pollerr_until_so_error_is_read(#[case] ty: SockType) {
 #[rstest]
 #[parallel]
 fn a_connected_datagram_sender_is_not_writable_while_the_receiver_is_full(#[case] kind: AddrKind) {
-    let s = Scratch::new();
-    let (r, raddr) = bound_socket(SockType::Dgram, 0, kind, &s, "r");
-    let connected = socket(SockType::Dgram, 0);
-    connect(&connected, &raddr).unwrap();
+    let (r, raddr, _s) = named_socket(SockType::Dgram, 0, kind, "r");
+    let connected = connected_client(SockType::Dgram, &raddr);
     let unconnected = socket(SockType::Dgram, 0);
     while send(&connected, b"m", libc::MSG_DONTWAIT).is_ok() {}
     assert_errno!(send(&connected, b"m", libc::MSG_DONTWAIT), Errno::EAGAIN);

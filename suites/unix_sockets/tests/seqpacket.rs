@@ -4,7 +4,7 @@
 //! end of file are covered with the other types in datagram.rs and stream_data.rs.
 
 use fixtures::net::send;
-use fixtures::{Scratch, assert_errno};
+use fixtures::assert_errno;
 use nix::errno::Errno;
 use rstest::rstest;
 use serial_test::parallel;
@@ -12,7 +12,7 @@ use unix_sockets::addr::UnixAddr;
 use unix_sockets::calls::{recv_vec, socket};
 use unix_sockets::cases::address_kinds;
 use unix_sockets::{AddrKind, SockType};
-use unix_sockets::pairs::{connected_pair, listener};
+use unix_sockets::pairs::{connected_pair, named_listener};
 use rstest_reuse::apply;
 
 /// send(2): "If sendto() is used on a connection-mode (SOCK_STREAM, SOCK_SEQPACKET) socket,
@@ -21,8 +21,7 @@ use rstest_reuse::apply;
 #[test]
 #[parallel]
 fn sendto_on_an_unconnected_seqpacket_socket_fails_enotconn() {
-    let s = Scratch::new();
-    let (_l, name) = listener(SockType::Seqpacket, AddrKind::Abstract, &s, 4);
+    let (_l, name, _s) = named_listener(SockType::Seqpacket, AddrKind::Abstract, 4);
     assert_errno!(fixtures::net::send_to(socket(SockType::Seqpacket, 0), b"x", 0, &name), Errno::ENOTCONN);
 }
 

@@ -2,14 +2,14 @@
 //! gives. Several differ from what send(2) and recv(2) list; see Findings.
 
 use fixtures::net::{connect, recv, send};
-use fixtures::{Scratch, assert_errno};
+use fixtures::assert_errno;
 use nix::errno::Errno;
 use rstest::rstest;
 use serial_test::parallel;
 use unix_sockets::calls::socket;
 use unix_sockets::cases::socket_types;
 use unix_sockets::{AddrKind, SockType};
-use unix_sockets::pairs::listener;
+use unix_sockets::pairs::named_listener;
 use rstest_reuse::apply;
 
 /// send(2), ERRORS: "ENOTCONN The socket is not connected, and no target has been given."
@@ -44,8 +44,7 @@ fn recv_on_an_unconnected_socket(#[case] ty: SockType, #[case] errno: Errno) {
 #[case::stream_einval(SockType::Stream, Errno::EINVAL)]
 #[case::seqpacket_enotconn(SockType::Seqpacket, Errno::ENOTCONN)]
 fn data_calls_on_a_listening_socket(#[case] ty: SockType, #[case] recv_errno: Errno) {
-    let s = Scratch::new();
-    let (l, _) = listener(ty, AddrKind::Abstract, &s, 4);
+    let (l, _, _s) = named_listener(ty, AddrKind::Abstract, 4);
     let mut b = [0u8; 4];
     assert_errno!(recv(&l, &mut b, libc::MSG_DONTWAIT), recv_errno);
     assert_errno!(send(&l, b"x", libc::MSG_NOSIGNAL), Errno::ENOTCONN);
@@ -62,8 +61,7 @@ fn data_calls_on_a_listening_socket(#[case] ty: SockType, #[case] recv_errno: Er
 #[case::connected_eisconn(true, Errno::EISCONN)]
 #[case::unconnected_eopnotsupp(false, Errno::EOPNOTSUPP)]
 fn sendto_with_an_address_on_a_stream_socket(#[case] connected: bool, #[case] errno: Errno) {
-    let s = Scratch::new();
-    let (_l, name) = listener(SockType::Stream, AddrKind::Abstract, &s, 4);
+    let (_l, name, _s) = named_listener(SockType::Stream, AddrKind::Abstract, 4);
     let fd = socket(SockType::Stream, 0);
     if connected {
         connect(&fd, &name).unwrap();
