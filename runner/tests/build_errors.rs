@@ -20,9 +20,7 @@ fn suite(root: &Path, name: &str, test: &str) {
 
 #[test]
 fn a_broken_suite_is_a_build_error_and_the_others_run() {
-    if !common::need_root() {
-        return;
-    }
+    skip_unless!(common::need_root());
     let ws = tempfile::tempdir().unwrap();
     let root = ws.path();
     write(&root.join("Cargo.toml"), "[workspace]\nresolver = \"2\"\nmembers = [\"suites/*\"]\n");

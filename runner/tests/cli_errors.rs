@@ -12,9 +12,7 @@ fn cargo() -> PathBuf {
 
 #[test]
 fn unknown_suite_lists_the_known_ones() {
-    if !common::need_root() {
-        return;
-    }
+    skip_unless!(common::need_root());
     let out = tempfile::tempdir().unwrap();
     let (code, text) = run(ipcspec().args(["run", "--suite", "no_such_suite", "--out"]).arg(out.path()));
     assert_eq!(code, 2, "{text}");
@@ -24,9 +22,7 @@ fn unknown_suite_lists_the_known_ones() {
 
 #[test]
 fn unknown_target_and_kernel() {
-    if !common::need_root() {
-        return;
-    }
+    skip_unless!(common::need_root());
     let (code, text) = run(ipcspec().args(["run", "--target", "vm:4.19"]));
     assert_eq!(code, 2, "{text}");
     assert!(text.contains("unknown kernel \"4.19\"") && text.contains("5.10") && text.contains("7.2"), "{text}");
@@ -40,9 +36,7 @@ fn unknown_target_and_kernel() {
 
 #[test]
 fn a_file_that_is_not_a_kernel() {
-    if !common::need_root() {
-        return;
-    }
+    skip_unless!(common::need_root());
     let dir = tempfile::tempdir().unwrap();
     let f = dir.path().join("vmlinuz");
     std::fs::write(&f, vec![7u8; 4096]).unwrap();
@@ -69,9 +63,7 @@ fn which(tool: &str) -> Option<PathBuf> {
 
 #[test]
 fn qemu_missing_names_the_package() {
-    if !common::need_root() {
-        return;
-    }
+    skip_unless!(common::need_root());
     let cargo = which("cargo").unwrap_or_else(cargo);
     let rustc = which("rustc").unwrap_or_else(|| PathBuf::from("rustc"));
     let p = path_with(&[&cargo, &rustc]);
@@ -82,9 +74,7 @@ fn qemu_missing_names_the_package() {
 
 #[test]
 fn nextest_missing_says_how_to_install_it() {
-    if !common::need_root() {
-        return;
-    }
+    skip_unless!(common::need_root());
     let cargo = which("cargo").unwrap_or_else(cargo);
     let rustc = which("rustc").unwrap_or_else(|| PathBuf::from("rustc"));
     let p = path_with(&[&cargo, &rustc]);
@@ -95,9 +85,7 @@ fn nextest_missing_says_how_to_install_it() {
 
 #[test]
 fn no_network_says_which_kernels_are_cached() {
-    if !common::need_root() {
-        return;
-    }
+    skip_unless!(common::need_root());
     let cache = tempfile::tempdir().unwrap();
     // An unreachable proxy: apt fails at once, as without a network.
     let (code, text) = run(ipcspec()
@@ -111,9 +99,7 @@ fn no_network_says_which_kernels_are_cached() {
 
 #[test]
 fn bad_claims_files() {
-    if !common::need_root() {
-        return;
-    }
+    skip_unless!(common::need_root());
     let dir = tempfile::tempdir().unwrap();
     let f = dir.path().join("claims.toml");
     std::fs::write(&f, "targets = [\"host\"]\n[[claim]]\nname = \"x\"\ntests = [\"no_such::*\"]\n").unwrap();
@@ -131,9 +117,7 @@ fn bad_claims_files() {
 
 #[test]
 fn bad_flags() {
-    if !common::need_root() {
-        return;
-    }
+    skip_unless!(common::need_root());
     for args in [
         &["run", "--format", "pdf"][..],
         &["run", "--test-timeout", "soon"],

@@ -9,9 +9,7 @@ use common::{ipcspec, run};
 /// selector — found in the catalog, before cargo builds anything: no report is written.
 #[test]
 fn a_selector_naming_no_test_fails_before_the_build() {
-    if !common::need_root() {
-        return;
-    }
+    skip_unless!(common::need_root());
     let dir = tempfile::tempdir().unwrap();
     let good = dir.path().join("good.toml");
     std::fs::write(&good, "targets = [\"host\"]\n[[claim]]\nname = \"dup\"\ntests = [\"fds::dup::*\"]\n").unwrap();
@@ -46,9 +44,7 @@ fn a_selector_naming_no_test_fails_before_the_build() {
 /// run of another claim keeps the first run's cells.
 #[test]
 fn several_files_and_the_generated_page() {
-    if !common::need_root() {
-        return;
-    }
+    skip_unless!(common::need_root());
     let dir = tempfile::tempdir().unwrap();
     let a = dir.path().join("alpha.toml");
     let b = dir.path().join("beta.toml");
@@ -154,9 +150,7 @@ exclude = ["pipes::[!e]*", "fifos::*", "nonblocking_io::*", "signal_io::*"]
 #[test]
 fn readme_only_rewrites_the_page_without_running() {
     // It reads the workspace with `cargo metadata` (cargo lives under /root).
-    if !common::need_root() {
-        return;
-    }
+    skip_unless!(common::need_root());
     let dir = tempfile::tempdir().unwrap();
     let a = dir.path().join("alpha.toml");
     let text = |why: &str| {

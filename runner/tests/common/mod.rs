@@ -12,6 +12,17 @@ pub fn need_root() -> bool {
     false
 }
 
+/// Return from the test unless `$ready`: a check such as [`need_root`] that has printed the
+/// SKIP line when it says no.
+#[macro_export]
+macro_rules! skip_unless {
+    ($ready:expr) => {
+        if !$ready {
+            return;
+        }
+    };
+}
+
 /// The runner binary, run from the runner's directory.
 #[allow(dead_code)]
 pub fn ipcspec() -> std::process::Command {
@@ -61,6 +72,20 @@ pub fn finished_json(child: std::process::Child, out: &std::path::Path) -> (i32,
 #[allow(dead_code)]
 pub fn cells<'a>(doc: &'a serde_json::Value, column: &str) -> Vec<(&'a str, &'a serde_json::Value)> {
     doc["tests"].as_array().unwrap().iter().map(|r| (r["id"].as_str().unwrap(), &r["cells"][column])).collect()
+}
+
+/// The cell of test `id` in a column of results.json.
+#[allow(dead_code)]
+pub fn cell<'a>(doc: &'a serde_json::Value, column: &str, id: &str) -> &'a serde_json::Value {
+    &doc["tests"].as_array().unwrap().iter().find(|r| r["id"] == id).unwrap_or_else(|| panic!("no row {id}"))["cells"][column]
+}
+
+/// The reason of the cell of test `id` in a column, which must be a CRASH.
+#[allow(dead_code)]
+pub fn crash_reason<'a>(doc: &'a serde_json::Value, column: &str, id: &str) -> &'a str {
+    let c = cell(doc, column, id);
+    assert_eq!(c["outcome"], "CRASH", "{column} {id}: {c}");
+    c["reason"].as_str().unwrap()
 }
 
 /// Send `signal` to a running runner and wait: it must end within 30 s with the status of
