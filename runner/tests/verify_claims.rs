@@ -29,7 +29,7 @@ fn verify_toml(toml: &str) -> (tempfile::TempDir, i32, String) {
 
 /// A JSON file the run wrote (`out/verify.json`, `out/results.json`).
 fn json(dir: &std::path::Path, file: &str) -> serde_json::Value {
-    serde_json::from_slice(&std::fs::read(dir.join("out").join(file)).unwrap()).unwrap()
+    common::read_json(&dir.join("out").join(file))
 }
 
 #[test]

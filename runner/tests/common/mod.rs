@@ -39,6 +39,20 @@ pub fn run(c: &mut std::process::Command) -> (i32, String) {
     (o.status.code().unwrap_or(-1), text)
 }
 
+/// Run it on input it must refuse: exit status 2, an error that says each of `wants`, and
+/// never a panic. Returns the output.
+#[allow(dead_code)]
+#[track_caller]
+pub fn refused(c: &mut std::process::Command, wants: &[&str]) -> String {
+    let (code, text) = run(c);
+    assert_eq!(code, 2, "{c:?}: {text}");
+    for want in wants {
+        assert!(text.contains(want), "{c:?}: expected {want:?} in: {text}");
+    }
+    assert!(!text.contains("panicked"), "{c:?}: {text}");
+    text
+}
+
 /// Start the runner with `args`, writing its results as JSON to `out`, quietly, its output
 /// piped (for the tests that signal or kill it while it runs).
 #[allow(dead_code)]
@@ -66,6 +80,13 @@ pub fn finished_json(child: std::process::Child, out: &std::path::Path) -> (i32,
     let text = format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
     let json = std::fs::read(out.join("results.json")).unwrap_or_else(|_| panic!("no results.json: {text}"));
     (o.status.code().unwrap_or(-1), serde_json::from_slice(&json).unwrap(), text)
+}
+
+/// A JSON file the runner wrote (results.json, verify.json, verdicts.json).
+#[allow(dead_code)]
+pub fn read_json(path: &std::path::Path) -> serde_json::Value {
+    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_json::from_slice(&bytes).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
 /// The cells of a column of results.json: (test id, cell).
