@@ -111,12 +111,17 @@ pub fn boot_id() -> String {
 /// A process's start time (clock ticks after boot, field 22 of /proc/<pid>/stat).
 pub fn process_start(pid: u32) -> Option<u64> {
     let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    stat_start_time(&stat)
+}
+
+/// Field 22 of a /proc/<pid>/stat line (comm may hold spaces and parentheses). Pure.
+pub fn stat_start_time(stat: &str) -> Option<u64> {
     let after = &stat[stat.rfind(')')? + 1..];
     after.split_whitespace().nth(19)?.parse().ok()
 }
 
-/// Who made an entry: `<boot id>:<pid>:<start time>`, the same label the runner's container
-/// cleanup uses. Gone once no process with that pid and start time exists on this boot.
+/// Who made an entry: `<boot id>:<pid>:<start time>`. The runner's container cleanup labels
+/// its containers with the same type. Gone once no process with that pid and start time exists on this boot.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Owner {
     pub boot: String,
@@ -583,6 +588,14 @@ mod tests {
         d
     }
 
+    /// A scratch directory with a journal directory in it that can be trusted.
+    fn scratch_journal(tag: &str) -> (PathBuf, PathBuf) {
+        let d = scratch(tag);
+        let jdir = d.join("journal");
+        prepare(&jdir).unwrap();
+        (d, jdir)
+    }
+
     fn plant(dir: &Path, n: u32, value: &Path, saved: &str, owner: Owner) {
         let e =
             Entry { kind: KIND_SYSCTL.into(), path: value.into(), saved: saved.into(), ns: "-".into(), owner, what: format!("test {n}") };
@@ -614,10 +627,7 @@ mod tests {
 
     #[test]
     fn entries_of_live_processes_are_kept_and_so_are_older_ones_of_the_same_value() {
-        let d = scratch("live");
-        let jdir = d.join("journal");
-        fs::create_dir_all(&jdir).unwrap();
-        fs::set_permissions(&jdir, std::os::unix::fs::PermissionsExt::from_mode(0o700)).unwrap();
+        let (d, jdir) = scratch_journal("live");
         let (a, b) = (d.join("a"), d.join("b"));
         fs::write(&a, "a-now").unwrap();
         fs::write(&b, "b-now").unwrap();
@@ -636,10 +646,7 @@ mod tests {
 
     #[test]
     fn entries_of_another_boot_or_namespace_are_dropped_and_untrusted_dirs_ignored() {
-        let d = scratch("drop");
-        let jdir = d.join("journal");
-        fs::create_dir_all(&jdir).unwrap();
-        fs::set_permissions(&jdir, std::os::unix::fs::PermissionsExt::from_mode(0o700)).unwrap();
+        let (d, jdir) = scratch_journal("drop");
         let v = d.join("v");
         fs::write(&v, "now").unwrap();
         plant(&jdir, 1, &v, "before", Owner { boot: "another-boot".into(), ..dead_owner() });

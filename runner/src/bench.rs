@@ -525,34 +525,27 @@ fn fmt_load(l: &[f64]) -> String {
     l.iter().map(|x| format!("{x:.2}")).collect::<Vec<_>>().join(" ")
 }
 
+/// `x` in the first unit whose threshold it reaches (the last one otherwise): steps of
+/// (threshold, divisor, decimals, unit).
+fn scaled(x: f64, steps: &[(f64, f64, usize, &str)]) -> String {
+    let last = steps[steps.len() - 1];
+    let (_, div, decimals, unit) = steps.iter().copied().find(|&(at, ..)| x >= at).unwrap_or(last);
+    format!("{:.decimals$}{unit}", x / div)
+}
+
 /// 1234 ns -> "1.2 µs"; 12345678 -> "12.3 ms".
 pub fn fmt_ns(ns: f64) -> String {
-    if ns >= 1e6 {
-        format!("{:.1} ms", ns / 1e6)
-    } else if ns >= 1e4 {
-        format!("{:.0} µs", ns / 1e3)
-    } else if ns >= 1e3 {
-        format!("{:.1} µs", ns / 1e3)
-    } else {
-        format!("{ns:.0} ns")
-    }
+    scaled(ns, &[(1e6, 1e6, 1, " ms"), (1e4, 1e3, 0, " µs"), (1e3, 1e3, 1, " µs"), (0.0, 1.0, 0, " ns")])
 }
 
 /// Bytes per second in MB/s (10^6).
 pub fn fmt_mbps(b: f64) -> String {
-    let m = b / 1e6;
-    if m >= 100.0 { format!("{m:.0}") } else if m >= 10.0 { format!("{m:.1}") } else { format!("{m:.2}") }
+    scaled(b, &[(1e8, 1e6, 0, ""), (1e7, 1e6, 1, ""), (0.0, 1e6, 2, "")])
 }
 
 /// A count per second: 1234567 -> "1.23 M", 12345 -> "12.3 k".
 pub fn fmt_rate(r: f64) -> String {
-    if r >= 1e6 {
-        format!("{:.2} M", r / 1e6)
-    } else if r >= 1e3 {
-        format!("{:.1} k", r / 1e3)
-    } else {
-        format!("{r:.0}")
-    }
+    scaled(r, &[(1e6, 1e6, 2, " M"), (1e3, 1e3, 1, " k"), (0.0, 1.0, 0, "")])
 }
 
 /// "64 B", "4 KiB", "64 KiB".

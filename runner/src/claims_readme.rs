@@ -156,6 +156,12 @@ fn cell(s: &str) -> String {
     s.lines().next().unwrap_or("").replace('|', "\\|")
 }
 
+/// A table's head row and its separator: the fixed headings, then one per column (target).
+fn table_head(t: &mut String, headings: &[&str], cols: &[String]) {
+    let heads: Vec<&str> = headings.iter().copied().chain(cols.iter().map(String::as_str)).collect();
+    let _ = writeln!(t, "| {} |\n|{}", heads.join(" | "), "---|".repeat(heads.len()));
+}
+
 /// The application's source as a link to the commit read, when the file names both.
 fn source_link(l: &Loaded, src: &str) -> String {
     let path = src.split([':', ' ']).next().unwrap_or("");
@@ -216,15 +222,7 @@ pub fn render(files: &[Loaded], st: &Store) -> String {
     }
     // Summary.
     let _ = writeln!(t, "\n## Application × target\n");
-    let _ = write!(t, "| application | claims (tested + gaps) |");
-    for c in &cols {
-        let _ = write!(t, " {c} |");
-    }
-    let _ = write!(t, "\n|---|---|");
-    for _ in &cols {
-        let _ = write!(t, "---|");
-    }
-    t.push('\n');
+    table_head(&mut t, &["application", "claims (tested + gaps)"], &cols);
     for l in files {
         let name = l.file.application.as_deref().unwrap_or(&l.key);
         let _ = write!(t, "| [{name}](#{}) | {} + {} |", anchor(name), l.file.claims.len(), l.file.untested.len());
@@ -281,15 +279,7 @@ pub fn render(files: &[Loaded], st: &Store) -> String {
             }
         }
         let _ = writeln!(t, "\n");
-        let _ = write!(t, "| claim | relied on in | tests |");
-        for c in &cols {
-            let _ = write!(t, " {c} |");
-        }
-        let _ = write!(t, "\n|---|---|---|");
-        for _ in &cols {
-            let _ = write!(t, "---|");
-        }
-        t.push('\n');
+        table_head(&mut t, &["claim", "relied on in", "tests"], &cols);
         for c in &l.file.claims {
             let sel: Vec<String> = c.patterns.iter().map(|p| format!("`{}`", p.text)).chain(c.excludes.iter().map(|p| format!("not `{}`", p.text))).collect();
             let mut sel = sel.join(" ");

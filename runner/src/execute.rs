@@ -146,7 +146,7 @@ pub fn run(opts: &Options) -> Result<Session> {
 
     // One bundle for every target that runs the guest, then what each target prepares. The
     // bundle's lock is held throughout: preparing reads the bundle directory.
-    let guests: Vec<&TargetSpec> = targets.iter().filter(|(t, _)| t.needs_bundle()).map(|(t, _)| t.spec()).collect();
+    let guests: Vec<&TargetSpec> = targets.iter().filter(|(t, _)| t.traits().needs_bundle).map(|(t, _)| t.spec()).collect();
     let mut bundle = None;
     let _bundle_lock = if guests.is_empty() {
         None
@@ -168,7 +168,7 @@ pub fn run(opts: &Options) -> Result<Session> {
     };
     let plans: Vec<Plan> = targets.iter().map(|(t, _)| plan_for(t.spec())).collect();
     for ((t, users), plan) in targets.iter_mut().zip(&plans) {
-        let input = PrepareInput { bundle: bundle.as_ref().filter(|_| t.needs_bundle()), plan, users, built_suites: &built, pinned: pinned.as_ref() };
+        let input = PrepareInput { bundle: bundle.as_ref().filter(|_| t.traits().needs_bundle), plan, users, built_suites: &built, pinned: pinned.as_ref() };
         t.prepare(&ctx, &input, &mut phases)?;
     }
     drop(_bundle_lock);
@@ -181,7 +181,7 @@ pub fn run(opts: &Options) -> Result<Session> {
     // VM (and a target waiting for the host's kernel, below, never holds up a VM). `pop`
     // takes from the back.
     let mut order: Vec<usize> = (0..targets.len()).collect();
-    order.sort_by_key(|&i| (targets[i].0.length_rank(), i));
+    order.sort_by_key(|&i| (targets[i].0.traits().length_rank, i));
     order.reverse();
     let queue: Mutex<Vec<usize>> = Mutex::new(order);
     // Targets on this machine's kernel run one at a time: they share per-user limits (pipe
@@ -195,12 +195,12 @@ pub fn run(opts: &Options) -> Result<Session> {
                 loop {
                     let Some(i) = queue.lock().unwrap_or_else(|e| e.into_inner()).pop() else { break };
                     let (t, users) = (&targets[i].0, &targets[i].1);
-                    let _own_kernel = t.on_host_kernel().then(|| host_kernel.lock().unwrap_or_else(|e| e.into_inner()));
+                    let _own_kernel = t.traits().on_host_kernel.then(|| host_kernel.lock().unwrap_or_else(|e| e.into_inner()));
                     let plan = &plans[i];
                     progress.say(&format!("{}: {} tests as {}", t.spec(), plan.len(), users.iter().map(|u| u.name()).collect::<Vec<_>>().join(" and ")));
                     let job = Job { plan, users, whole_suites };
                     // Global state journalled around the run, restored after it (runner/src/restore.rs).
-                    let journal = crate::restore::before_target(t.spec().name(), t.on_host_kernel());
+                    let journal = crate::restore::before_target(t.spec().name(), t.traits().on_host_kernel);
                     let mut cols = t.run(&ctx, &job).unwrap_or_else(|e| failed_columns(t.as_ref(), plan, users, &format!("{e:#}")));
                     let restored = journal.finish();
                     for c in &mut cols {

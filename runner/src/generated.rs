@@ -13,6 +13,9 @@
 use std::fs;
 use std::path::Path;
 
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
 use crate::catalog::{self, Catalog};
 use crate::{bench, kernel_changes, mechanisms};
 
@@ -66,9 +69,23 @@ pub fn check(root: &Path, cat: &Catalog) -> Result<(), String> {
 
 /// docs/kernel-changes.md from the catalog and docs/kernel-changes-observed.json.
 pub fn kernel_changes_md(root: &Path, cat: &Catalog) -> anyhow::Result<String> {
-    let text = fs::read_to_string(root.join(OBSERVED_FILE)).ok();
-    let observed = kernel_changes::read_observed(text.as_deref()).map_err(anyhow::Error::msg)?;
+    let observed = read_observed(root, OBSERVED_FILE)?;
     Ok(kernel_changes::to_markdown(&kernel_changes::changes(cat), &observed))
+}
+
+/// An observations file (`file`, relative to `root`); a missing file is "no observations".
+fn read_observed<T: DeserializeOwned + Default>(root: &Path, file: &str) -> anyhow::Result<T> {
+    match fs::read_to_string(root.join(file)) {
+        Err(_) => Ok(T::default()),
+        Ok(t) => serde_json::from_str(&t).map_err(|e| anyhow::anyhow!("{file}: {e}")),
+    }
+}
+
+/// Write an observations file: pretty JSON ending in a newline.
+fn write_observed<T: Serialize>(root: &Path, file: &str, o: &T) -> anyhow::Result<()> {
+    let mut s = serde_json::to_string_pretty(o)?;
+    s.push('\n');
+    crate::util::write_atomic(&root.join(file), s.as_bytes())
 }
 
 fn read_table(root: &Path) -> Result<mechanisms::Table, String> {
@@ -88,8 +105,7 @@ pub fn recorded_bench(root: &Path) -> anyhow::Result<Option<bench::BenchReport>>
 /// docs/mechanisms.md from docs/mechanisms.toml, the observations and the recorded bench.
 pub fn mechanisms_md(root: &Path, _cat: &Catalog) -> anyhow::Result<String> {
     let table = read_table(root).map_err(anyhow::Error::msg)?;
-    let text = fs::read_to_string(root.join(mechanisms::OBSERVED_FILE)).ok();
-    let observed = mechanisms::read_observed(text.as_deref()).map_err(anyhow::Error::msg)?;
+    let observed = read_observed(root, mechanisms::OBSERVED_FILE)?;
     let b = recorded_bench(root)?;
     Ok(mechanisms::to_markdown(&table, &observed, b.as_ref()))
 }
@@ -109,10 +125,10 @@ pub fn observe(root: &Path, cat: &Catalog, results: &[std::path::PathBuf]) -> an
     let Some(doc) = combine(docs) else { anyhow::bail!("no results.json given") };
     let changes = kernel_changes::changes(cat);
     let o = kernel_changes::observe(&doc, cat, &changes);
-    crate::util::write_atomic(&root.join(OBSERVED_FILE), kernel_changes::observed_json(&o).as_bytes())?;
+    write_observed(root, OBSERVED_FILE, &o)?;
     let table = read_table(root).map_err(anyhow::Error::msg)?;
     let m = mechanisms::observe(&doc, cat, &table);
-    crate::util::write_atomic(&root.join(mechanisms::OBSERVED_FILE), mechanisms::observed_json(&m).as_bytes())?;
+    write_observed(root, mechanisms::OBSERVED_FILE, &m)?;
     Ok(o.kernels.len())
 }
 

@@ -21,8 +21,8 @@
 //! [`Sweeper`] to [`SWEEPERS`] (one line), which finds what a runner that is gone left and
 //! removes it — or names it in a way one of the sweepers here already understands: a
 //! process started by the runner is covered by the environment label; a container labelled
-//! `org.ipcspec.owner=<label>` by [`DockerContainers`]; an OCI runtime's run directory under
-//! /run/ipcspec/oci with its `owner` file by [`OciRuns`].
+//! `org.ipcspec.owner=<label>` by the docker containers' sweeper; an OCI runtime's run
+//! directory under /run/ipcspec/oci with its `owner` file by the OCI sandboxes' one.
 
 use std::collections::BTreeSet;
 use std::fs;
@@ -33,22 +33,36 @@ use ipcspec_protocol::journal::{self, Owner};
 
 use crate::leaks;
 
-/// Finds what runners that are gone left, and removes it. Returns what it did (for the
-/// terminal); nothing when there was nothing.
-pub trait Sweeper: Sync {
+/// Finds what runners that are gone left, and removes it.
+pub struct Sweeper {
     /// What it sweeps, for people (`processes`, `docker containers`, ...).
-    fn name(&self) -> &'static str;
-    fn sweep(&self) -> Vec<String>;
+    pub name: &'static str,
+    /// Returns what it did (for the terminal); nothing when there was nothing.
+    pub sweep: fn() -> Vec<String>,
 }
 
 /// Every sweeper, in the order they run: processes first (a killed process releases its
 /// objects and no longer changes anything), then containers and sandboxes, then the journal
 /// (values the processes changed), then objects and files.
-pub static SWEEPERS: &[&dyn Sweeper] = &[&Processes, &DockerContainers, &OciRuns, &Journal, &IpcObjects, &RunTempDirs, &KernelFetches];
+pub static SWEEPERS: &[Sweeper] = &[
+    Sweeper { name: "processes", sweep: processes },
+    Sweeper { name: "docker containers", sweep: docker_containers },
+    Sweeper { name: "OCI sandboxes", sweep: oci_runs },
+    // Values changed by tests (or runners) that are gone, put back (ipcspec_protocol::journal).
+    Sweeper { name: "journal", sweep: || journal::restore().lines() },
+    Sweeper { name: "IPC objects", sweep: ipc_objects },
+    Sweeper { name: "temporary directories", sweep: run_temp_dirs },
+    Sweeper { name: "kernel downloads", sweep: kernel_fetches },
+];
 
 /// Run every sweeper: what runners and tests that are gone left. Returns what was done.
 pub fn reap() -> Vec<String> {
-    SWEEPERS.iter().flat_map(|s| s.sweep()).collect()
+    SWEEPERS.iter().flat_map(|s| (s.sweep)()).collect()
+}
+
+/// One note saying what was removed (`say` of the items), or none when nothing was.
+fn note_of<T>(items: &[T], say: impl FnOnce(&[T]) -> String) -> Vec<String> {
+    if items.is_empty() { vec![] } else { vec![say(items)] }
 }
 
 /// The prefix of a run's temporary directory (hidden: never taken for a test's scratch
@@ -110,20 +124,9 @@ fn kill_labelled(doomed: impl Fn(&str) -> bool) -> Vec<u32> {
 
 /// Processes started by runners that are gone (their `IPCSPEC_RUNNER` names a dead owner):
 /// nextest and the tests under it, QEMU, stress-ng, container clients.
-pub struct Processes;
-
-impl Sweeper for Processes {
-    fn name(&self) -> &'static str {
-        "processes"
-    }
-
-    fn sweep(&self) -> Vec<String> {
-        let killed = kill_labelled(|l| Owner::parse(l).is_some_and(|o| !o.is_alive()));
-        if killed.is_empty() {
-            return vec![];
-        }
-        vec![format!("killed {} processes left by runners that are gone (pids {})", killed.len(), list(&killed))]
-    }
+fn processes() -> Vec<String> {
+    let killed = kill_labelled(|l| Owner::parse(l).is_some_and(|o| !o.is_alive()));
+    note_of(&killed, |k| format!("killed {} processes left by runners that are gone (pids {})", k.len(), list(k)))
 }
 
 fn list(pids: &[u32]) -> String {
@@ -136,87 +139,46 @@ fn list(pids: &[u32]) -> String {
 
 /// Docker containers labelled with an owner that is gone (runner/src/container/cleanup.rs),
 /// where docker is installed.
-pub struct DockerContainers;
-
-impl Sweeper for DockerContainers {
-    fn name(&self) -> &'static str {
-        "docker containers"
+fn docker_containers() -> Vec<String> {
+    if !crate::util::on_path(crate::container::cli::DOCKER) {
+        return vec![];
     }
-
-    fn sweep(&self) -> Vec<String> {
-        if !crate::util::on_path(crate::container::cli::DOCKER) {
-            return vec![];
-        }
-        // A daemon that cannot be reached has nothing of ours to remove: no note.
-        let mut notes: Vec<String> =
-            crate::container::cleanup::sweep(None).into_iter().filter(|n| !n.starts_with("note: cannot list")).collect();
-        // The tag that holds a run's bundle image (`ipcspec-bundle-hold:<pid>-<start>`,
-        // runner/src/container/image.rs) of a runner that is gone: untagged (the image stays
-        // cached; the next docker run prunes what is stale).
-        let hold = crate::container::image::HOLD_REPO;
-        if let Ok(tags) = crate::container::cli::docker(&["images", hold, "--format", "{{.Repository}}:{{.Tag}}"]) {
-            for t in tags.lines().map(str::trim).filter(|t| t.starts_with(&format!("{hold}:"))) {
-                let holder = t.rsplit(':').next().and_then(|h| h.split_once('-'));
-                let alive = holder.is_some_and(|(pid, start)| {
-                    pid.parse::<u32>().ok().and_then(journal::process_start).zip(start.parse::<u64>().ok()).is_some_and(|(a, b)| a == b)
-                });
-                if !alive && crate::container::cli::docker(&["rmi", t]).is_ok() {
-                    notes.push(format!("untagged {t}, held by a runner that is gone"));
-                }
+    // A daemon that cannot be reached has nothing of ours to remove: no note.
+    let mut notes: Vec<String> =
+        crate::container::cleanup::sweep(None).into_iter().filter(|n| !n.starts_with("note: cannot list")).collect();
+    // The tag that holds a run's bundle image (`ipcspec-bundle-hold:<pid>-<start>`,
+    // runner/src/container/image.rs) of a runner that is gone: untagged (the image stays
+    // cached; the next docker run prunes what is stale).
+    let hold = crate::container::image::HOLD_REPO;
+    if let Ok(tags) = crate::container::cli::docker(&["images", hold, "--format", "{{.Repository}}:{{.Tag}}"]) {
+        for t in tags.lines().map(str::trim).filter(|t| t.starts_with(&format!("{hold}:"))) {
+            let holder = t.rsplit(':').next().and_then(|h| h.split_once('-'));
+            let alive = holder.is_some_and(|(pid, start)| {
+                pid.parse::<u32>().ok().and_then(journal::process_start).zip(start.parse::<u64>().ok()).is_some_and(|(a, b)| a == b)
+            });
+            if !alive && crate::container::cli::docker(&["rmi", t]).is_ok() {
+                notes.push(format!("untagged {t}, held by a runner that is gone"));
             }
         }
-        notes
     }
+    notes
 }
 
 /// Run directories of OCI runtimes (gVisor's runsc) under /run/ipcspec/oci whose runner is
 /// gone: their sandboxes deleted, their files removed (runner/src/container/oci_run.rs).
-pub struct OciRuns;
-
-impl Sweeper for OciRuns {
-    fn name(&self) -> &'static str {
-        "OCI sandboxes"
+fn oci_runs() -> Vec<String> {
+    let base = Path::new(crate::container::oci_run::RUNS_DIR);
+    if !base.is_dir() {
+        return vec![];
     }
-
-    fn sweep(&self) -> Vec<String> {
-        let base = Path::new(crate::container::oci_run::RUNS_DIR);
-        if !base.is_dir() {
-            return vec![];
-        }
-        crate::container::oci_run::reap_stale(base)
-    }
-}
-
-/// The journal of changes to global state: values changed by tests (or runners) that are
-/// gone are put back (ipcspec_protocol::journal).
-pub struct Journal;
-
-impl Sweeper for Journal {
-    fn name(&self) -> &'static str {
-        "journal"
-    }
-
-    fn sweep(&self) -> Vec<String> {
-        journal::restore().lines()
-    }
+    crate::container::oci_run::reap_stale(base)
 }
 
 /// POSIX shared memory, semaphores and message queues named `ipcspec-<pid>-...` whose
 /// creator is gone and which no process has open or mapped.
-pub struct IpcObjects;
-
-impl Sweeper for IpcObjects {
-    fn name(&self) -> &'static str {
-        "IPC objects"
-    }
-
-    fn sweep(&self) -> Vec<String> {
-        let removed = remove_orphaned_ipc(&|_| false);
-        if removed.is_empty() {
-            return vec![];
-        }
-        vec![format!("removed {} IPC objects of processes that are gone: {}", removed.len(), removed.join(", "))]
-    }
+fn ipc_objects() -> Vec<String> {
+    let removed = remove_orphaned_ipc(&|_| false);
+    note_of(&removed, |r| format!("removed {} IPC objects of processes that are gone: {}", r.len(), r.join(", ")))
 }
 
 /// Seconds since the epoch at which process `pid` started, if it exists.
@@ -332,20 +294,9 @@ fn remove_orphaned_ipc(also: &dyn Fn(i32) -> bool) -> Vec<String> {
 /// Temporary directories of runs whose runner is gone (`$TMPDIR/.ipcspec-run-*`: the tests'
 /// scratch directories, the self-check's files), under the temporary directory the runner
 /// was started with.
-pub struct RunTempDirs;
-
-impl Sweeper for RunTempDirs {
-    fn name(&self) -> &'static str {
-        "temporary directories"
-    }
-
-    fn sweep(&self) -> Vec<String> {
-        let removed = sweep_run_dirs_in(&base_tmp());
-        if removed.is_empty() {
-            return vec![];
-        }
-        vec![format!("removed temporary directories of runs that are gone: {}", removed.join(", "))]
-    }
+fn run_temp_dirs() -> Vec<String> {
+    let removed = sweep_run_dirs_in(&base_tmp());
+    note_of(&removed, |r| format!("removed temporary directories of runs that are gone: {}", r.join(", ")))
 }
 
 /// Remove the run directories under `base` whose owner is gone; returns them.
@@ -385,31 +336,20 @@ pub fn base_tmp() -> PathBuf {
 const BASE_TMP_ENV: &str = "IPCSPEC_BASE_TMPDIR";
 
 /// Kernel downloads a killed runner left in the cache (`kernels/.fetch-<name>-<pid>`).
-pub struct KernelFetches;
-
-impl Sweeper for KernelFetches {
-    fn name(&self) -> &'static str {
-        "kernel downloads"
-    }
-
-    fn sweep(&self) -> Vec<String> {
-        let dir = crate::kernels::cache_dir(None).join("kernels");
-        let Ok(rd) = fs::read_dir(&dir) else { return vec![] };
-        let mut removed = Vec::new();
-        for e in rd.flatten() {
-            let name = e.file_name().to_string_lossy().into_owned();
-            let Some(pid) = name.strip_prefix(".fetch-").and_then(|r| r.rsplit('-').next()).and_then(|p| p.parse::<u32>().ok()) else {
-                continue;
-            };
-            if journal::process_start(pid).is_none() && fs::remove_dir_all(e.path()).is_ok() {
-                removed.push(e.path().display().to_string());
-            }
+fn kernel_fetches() -> Vec<String> {
+    let dir = crate::kernels::cache_dir(None).join("kernels");
+    let Ok(rd) = fs::read_dir(&dir) else { return vec![] };
+    let mut removed = Vec::new();
+    for e in rd.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let Some(pid) = name.strip_prefix(".fetch-").and_then(|r| r.rsplit('-').next()).and_then(|p| p.parse::<u32>().ok()) else {
+            continue;
+        };
+        if journal::process_start(pid).is_none() && fs::remove_dir_all(e.path()).is_ok() {
+            removed.push(e.path().display().to_string());
         }
-        if removed.is_empty() {
-            return vec![];
-        }
-        vec![format!("removed unfinished kernel downloads: {}", removed.join(", "))]
     }
+    note_of(&removed, |r| format!("removed unfinished kernel downloads: {}", r.join(", ")))
 }
 
 /// A run of a command that runs tests: its label, its temporary directory. [`finish`] runs
@@ -507,7 +447,7 @@ mod tests {
 
     #[test]
     fn every_sweeper_has_a_name_and_runs() {
-        let names: Vec<&str> = SWEEPERS.iter().map(|s| s.name()).collect();
+        let names: Vec<&str> = SWEEPERS.iter().map(|s| s.name).collect();
         assert_eq!(names[0], "processes", "processes go first");
         let mut sorted = names.clone();
         sorted.sort();
@@ -524,7 +464,7 @@ mod tests {
         let mut orphan = std::process::Command::new("sleep").arg("30").env(ipcspec_protocol::env::RUNNER, dead.label()).spawn().unwrap();
         let mut alive = std::process::Command::new("sleep").arg("30").env(ipcspec_protocol::env::RUNNER, my_label()).spawn().unwrap();
         assert!(labelled_processes().iter().any(|(p, l)| *p == orphan.id() && *l == dead.label()));
-        let notes = Processes.sweep();
+        let notes = processes();
         assert!(notes.iter().any(|n| n.contains(&orphan.id().to_string())), "{notes:?}");
         let st = orphan.wait().unwrap();
         assert_eq!(std::os::unix::process::ExitStatusExt::signal(&st), Some(libc::SIGKILL));

@@ -8,6 +8,7 @@
 //! Runs of the host target are serialised with a lock, as they share nextest's JUnit path.
 
 use std::collections::BTreeMap;
+use std::ffi::OsStr;
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -62,6 +63,24 @@ pub struct Prebuilt {
     /// From an archive: the workspace the archive was built in is this one
     /// (`--workspace-remap`).
     pub workspace_remap: Option<PathBuf>,
+}
+
+impl Prebuilt {
+    /// `cargo nextest run`'s flags that make it run exactly these binaries, never building.
+    pub fn run_args(&self) -> Vec<&OsStr> {
+        let mut a: Vec<&OsStr> = vec![
+            "--binaries-metadata".as_ref(),
+            self.binaries_metadata.as_os_str(),
+            "--cargo-metadata".as_ref(),
+            self.cargo_metadata.as_os_str(),
+            "--target-dir-remap".as_ref(),
+            self.target_dir_remap.as_os_str(),
+        ];
+        if let Some(w) = &self.workspace_remap {
+            a.extend(["--workspace-remap".as_ref(), w.as_os_str()]);
+        }
+        a
+    }
 }
 
 /// nextest's list of the test binaries (`cargo nextest list --list-type binaries-only`),
@@ -209,15 +228,7 @@ pub fn run(
     cmd.current_dir(&ws.root).args(["nextest", "run", "--profile", "ipcspec", "--no-fail-fast"]);
     match prebuilt {
         Some(p) => {
-            cmd.arg("--binaries-metadata")
-                .arg(&p.binaries_metadata)
-                .arg("--cargo-metadata")
-                .arg(&p.cargo_metadata)
-                .arg("--target-dir-remap")
-                .arg(&p.target_dir_remap);
-            if let Some(w) = &p.workspace_remap {
-                cmd.arg("--workspace-remap").arg(w);
-            }
+            cmd.args(p.run_args());
         }
         None => {
             for s in plan.suites() {

@@ -178,12 +178,7 @@ fn run_suites(p: &Prepared, suites: &[&str], shim: &Path, fault: &str, log_dir: 
     let mut cmd = Command::new(cargo());
     cmd.current_dir(&p.ws.root).args(["nextest", "run", "--profile", "ci", "--no-fail-fast", "--status-level", "fail", "--final-status-level", "none"]);
     if let Some(pb) = &p.prebuilt {
-        cmd.arg("--binaries-metadata")
-            .arg(&pb.binaries_metadata)
-            .arg("--cargo-metadata")
-            .arg(&pb.cargo_metadata)
-            .arg("--target-dir-remap")
-            .arg(&pb.target_dir_remap);
+        cmd.args(pb.run_args());
     } else {
         for s in suites {
             cmd.args(["-p", s]);

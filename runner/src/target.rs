@@ -128,7 +128,7 @@ pub struct Ctx<'a> {
 
 /// What a target gets to prepare itself, after the build.
 pub struct PrepareInput<'a> {
-    /// The guest bundle, when the target asked for it ([`Target::needs_bundle`]).
+    /// The guest bundle, when the target asked for it ([`Traits::needs_bundle`]).
     pub bundle: Option<&'a Bundle>,
     /// The tests this target will run, and as whom.
     pub plan: &'a Plan,
@@ -147,22 +147,25 @@ pub struct Job<'a> {
     pub whole_suites: bool,
 }
 
+/// What the orchestrator needs to know of a target to schedule it: fixed for a target, so
+/// each says it once, as one value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Traits {
+    /// It runs on this machine's kernel: the orchestrator runs such targets one at a time
+    /// (they share per-user limits, sysctls no namespace separates, and pids).
+    pub on_host_kernel: bool,
+    /// Roughly how long it takes, for the order (longest first): 0 minutes (a VM under TCG),
+    /// 1 tens of seconds with a start-up (a container), 2 tens of seconds (the host).
+    pub length_rank: u8,
+    /// It runs the guest bundle (the orchestrator packs it once for every target that does).
+    pub needs_bundle: bool,
+}
+
 /// A target: one per spec of the run.
 pub trait Target: Send + Sync {
     fn spec(&self) -> &TargetSpec;
 
-    /// It runs on this machine's kernel: the orchestrator runs such targets one at a time
-    /// (they share per-user limits, sysctls no namespace separates, and pids).
-    fn on_host_kernel(&self) -> bool;
-
-    /// Roughly how long it takes, for the order (longest first): 0 minutes (a VM under TCG),
-    /// 1 tens of seconds with a start-up (a container), 2 tens of seconds (the host).
-    fn length_rank(&self) -> u8;
-
-    /// It runs the guest bundle (the orchestrator packs it once for every target that does).
-    fn needs_bundle(&self) -> bool {
-        false
-    }
+    fn traits(&self) -> Traits;
 
     /// The user's input, before the workspace is even read (a kernel path that is no
     /// kernel): an error here means nothing ran.

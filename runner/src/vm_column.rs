@@ -11,11 +11,11 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 
 use crate::bundle::Bundle;
-use crate::guest_run::{ExecutorSettings, GuestOutput};
+use crate::guest_run::{self, ColumnInfo, ExecutorSettings};
 use crate::kernels::{self, KernelImage, KernelRef};
-use crate::model::Phases;
+use crate::model::{ColumnRun, Phases};
 use crate::qemu::{self, Accel};
-use crate::target::{Ctx, TargetSpec};
+use crate::target::{Ctx, Job, TargetSpec};
 use crate::util::file_stem;
 
 /// A VM target's machine: what it boots and how fast it is expected to go. A target keeps
@@ -88,10 +88,13 @@ impl VmMachine {
         self.initrd = Some(path);
     }
 
-    /// One VM column from start to end: the request from the run's settings and this
-    /// machine, the deadlines scaled for `planned` results, and the target's progress line
-    /// kept up to date from the result stream.
-    pub fn run(&self, ctx: &Ctx, target: &str, planned: usize) -> Result<GuestOutput> {
+    /// One VM boot from start to end: the request from the run's settings and this machine,
+    /// the deadlines scaled for the job's results, the target's progress line kept up to date
+    /// from the result stream, and the stream turned into the job's columns (the kernel's
+    /// release; `source` and `notes` as the target describes its guest).
+    pub fn run(&self, ctx: &Ctx, spec: &TargetSpec, job: &Job, source: String, notes: Vec<String>) -> Result<Vec<ColumnRun>> {
+        let target = spec.name();
+        let planned = job.plan.len() * job.users.len();
         let kernel = self.kernel()?;
         let initrd = self.initrd.as_ref().context("the initramfs was not written")?;
         let s = ctx.settings;
@@ -112,6 +115,7 @@ impl VmMachine {
         let mut line = ctx.progress.stream(target, "booting", planned);
         let out = qemu::run(&req, |r| line.record(r))?;
         line.finish();
-        Ok(out)
+        let info = ColumnInfo { target: target.to_string(), kind: spec.kind().to_string(), release: kernel.release.clone(), source, notes };
+        Ok(guest_run::columns_from(&info, job.plan, job.users, &out, &qemu::end_reason(&out)))
     }
 }

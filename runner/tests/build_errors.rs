@@ -20,9 +20,7 @@ fn suite(root: &Path, name: &str, test: &str) {
 
 #[test]
 fn a_broken_suite_is_a_build_error_and_the_others_run() {
-    if !common::need_root() {
-        return;
-    }
+    skip_unless!(common::need_root());
     let ws = tempfile::tempdir().unwrap();
     let root = ws.path();
     write(&root.join("Cargo.toml"), "[workspace]\nresolver = \"2\"\nmembers = [\"suites/*\"]\n");
@@ -44,7 +42,7 @@ fn a_broken_suite_is_a_build_error_and_the_others_run() {
     let text = String::from_utf8_lossy(&o.stdout).into_owned() + &String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(1), "{text}");
     assert!(text.contains("suites that do not build") && text.contains("broken") && text.contains("mismatched types"), "{text}");
-    let doc: serde_json::Value = serde_json::from_slice(&fs::read(out.join("results.json")).unwrap()).unwrap();
+    let doc = common::read_json(&out.join("results.json"));
     assert_eq!(doc["build_errors"][0]["suite"], "broken");
     let cells: Vec<(String, String)> = doc["tests"]
         .as_array()

@@ -20,9 +20,7 @@ fn catalog_is_fresh() {
 
 #[test]
 fn catalog_check_command_agrees() {
-    if !common::need_root() {
-        return;
-    }
+    skip_unless!(common::need_root());
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_ipcspec"))
         .args(["catalog", "--check"])
         .current_dir(env!("CARGO_MANIFEST_DIR"))

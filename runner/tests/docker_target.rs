@@ -112,9 +112,7 @@ fn sigterm_removes_the_running_container() {
 #[test]
 #[ignore = "needs a docker daemon"]
 fn a_container_left_by_a_killed_runner_is_removed_by_the_next_run() {
-    if !docker_ready() {
-        return;
-    }
+    skip_unless!(docker_ready());
     let out = tempfile::tempdir().unwrap();
     let mut child = common::spawn_json(out.path(), &["run", "--target", "docker:default", "--suite", "fds", "--test-timeout", "60s", "--inject-hang", HANG]);
     let ids = wait_for_container(&mut child);
@@ -133,9 +131,7 @@ fn a_container_left_by_a_killed_runner_is_removed_by_the_next_run() {
 #[test]
 #[ignore = "needs a docker daemon"]
 fn a_hung_test_is_a_timeout_and_the_rest_completes() {
-    if !docker_ready() {
-        return;
-    }
+    skip_unless!(docker_ready());
     let out = tempfile::tempdir().unwrap();
     let (code, doc, text) = common::run_json(out.path(), &["run", "--target", "docker:default", "--suite", "fds", "--test-timeout", "3s", "--inject-hang", HANG]);
     assert_eq!(code, 1, "{text}");
@@ -150,9 +146,7 @@ fn a_hung_test_is_a_timeout_and_the_rest_completes() {
 #[test]
 #[ignore = "needs a docker daemon"]
 fn a_container_that_dies_is_a_crash_for_every_test_it_did_not_report() {
-    if !docker_ready() {
-        return;
-    }
+    skip_unless!(docker_ready());
     let out = tempfile::tempdir().unwrap();
     let before = volumes();
     let (code, doc, text) = common::run_json(
@@ -160,12 +154,10 @@ fn a_container_that_dies_is_a_crash_for_every_test_it_did_not_report() {
         &["run", "--target", "docker:default", "--suite", "fds", "--vm-parallel", "1", "--vm-mode", "isolated", "--inject-panic-before", KILL_AT],
     );
     assert_eq!(code, 1, "{text}");
-    let all = common::cells(&doc, "docker:default");
-    let killed = all.iter().find(|(id, _)| *id == KILL_AT).unwrap().1;
-    assert_eq!(killed["outcome"], "CRASH", "{killed}");
-    let reason = killed["reason"].as_str().unwrap();
+    let reason = common::crash_reason(&doc, "docker:default", KILL_AT);
     assert!(reason.contains("container was killed") && reason.contains("while this test was running"), "{reason}");
     // Results reported before are kept; everything else is CRASH; every test has a cell.
+    let all = common::cells(&doc, "docker:default");
     assert!(all.iter().any(|(_, c)| c["outcome"] == "PASS"), "nothing passed before the kill");
     assert!(all.iter().all(|(_, c)| c["outcome"] == "PASS" || c["outcome"] == "CRASH"), "{all:?}");
     assert_eq!(doc["columns"][0]["status"]["state"], "incomplete");
@@ -191,9 +183,7 @@ fn an_unknown_mode_names_the_modes() {
 
 #[test]
 fn a_missing_docker_cli_is_an_input_error() {
-    if !common::need_root() {
-        return;
-    }
+    skip_unless!(common::need_root());
     let find = |t: &str| std::env::split_paths(&std::env::var_os("PATH").unwrap()).map(|d| d.join(t)).find(|p| p.is_file());
     let cargo = find("cargo").unwrap_or_else(|| std::env::var("CARGO").unwrap().into());
     let dir = tempfile::tempdir().unwrap();
@@ -209,9 +199,7 @@ fn a_missing_docker_cli_is_an_input_error() {
 
 #[test]
 fn a_daemon_that_does_not_answer_is_an_input_error() {
-    if !common::need_root() {
-        return;
-    }
+    skip_unless!(common::need_root());
     if Command::new("docker").arg("--version").output().is_err() {
         println!("\n{} the docker CLI is not installed", ipcspec_protocol::SKIP_MARKER);
         return;

@@ -74,17 +74,15 @@ fn nothing_left_by(pid: u32) {
 #[test]
 #[ignore = "needs root and runsc (fetched from Debian)"]
 fn a_hung_test_is_a_timeout_and_the_rest_completes() {
-    if !common::need_root() {
-        return;
-    }
+    skip_unless!(common::need_root());
     let out = tempfile::tempdir().unwrap();
     // 15 s, not less: on gVisor 2022 a test that fails waits out a fixture's 10 s deadline
     // first (fds::listening_socket_exec), which must stay a FAIL, not become a TIMEOUT.
     let (code, doc, text) = common::run_json(out.path(), &["run", "--target", "gvisor:2022", "--suite", "fds", "--test-timeout", "15s", "--inject-hang", HANG]);
     assert_eq!(code, 1, "{text}");
-    let all = common::cells(&doc, "gvisor:2022");
-    let hung = all.iter().find(|(id, _)| *id == HANG).unwrap().1;
+    let hung = common::cell(&doc, "gvisor:2022", HANG);
     assert_eq!(hung["outcome"], "TIMEOUT", "{hung}");
+    let all = common::cells(&doc, "gvisor:2022");
     assert!(all.iter().all(|(id, c)| *id == HANG || c["outcome"] != "TIMEOUT" && c["outcome"] != "CRASH"), "{all:?}");
     assert_eq!(doc["columns"][0]["kind"], "gvisor");
     assert_eq!(doc["columns"][0]["kernel_release"], "4.4.0", "gVisor's uname");
@@ -94,20 +92,16 @@ fn a_hung_test_is_a_timeout_and_the_rest_completes() {
 #[test]
 #[ignore = "needs root and runsc (fetched from Debian)"]
 fn a_sandbox_that_dies_is_a_crash_for_every_test_it_did_not_report() {
-    if !common::need_root() {
-        return;
-    }
+    skip_unless!(common::need_root());
     let out = tempfile::tempdir().unwrap();
     let args = ["run", "--target", "gvisor:2024", "--suite", "fds", "--vm-parallel", "1", "--vm-mode", "isolated", "--inject-panic-before", KILL_AT];
     let child = common::spawn_json(out.path(), &args);
     let pid = child.id();
     let (code, doc, text) = common::finished_json(child, out.path());
     assert_eq!(code, 1, "{text}");
-    let all = common::cells(&doc, "gvisor:2024");
-    let killed = all.iter().find(|(id, _)| *id == KILL_AT).unwrap().1;
-    assert_eq!(killed["outcome"], "CRASH", "{killed}");
-    let reason = killed["reason"].as_str().unwrap();
+    let reason = common::crash_reason(&doc, "gvisor:2024", KILL_AT);
     assert!(reason.contains("killed") && reason.contains("while this test was running"), "{reason}");
+    let all = common::cells(&doc, "gvisor:2024");
     assert!(all.iter().any(|(_, c)| c["outcome"] != "CRASH"), "nothing was reported before the kill");
     assert_eq!(doc["columns"][0]["status"]["state"], "incomplete");
     nothing_left_by(pid);
@@ -141,9 +135,7 @@ fn sigterm_deletes_the_running_sandbox() {
 #[test]
 #[ignore = "needs root and runsc (fetched from Debian)"]
 fn what_a_killed_runner_left_is_removed_by_the_next_run() {
-    if !common::need_root() {
-        return;
-    }
+    skip_unless!(common::need_root());
     let out = tempfile::tempdir().unwrap();
     let mut child = common::spawn_json(out.path(), &["run", "--target", "gvisor:2022", "--suite", "fds", "--test-timeout", "60s", "--inject-hang", HANG]);
     wait_for_sandbox(&mut child);

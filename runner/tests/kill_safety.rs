@@ -387,9 +387,7 @@ impl Tally {
 #[test]
 #[ignore = "heavy (about three minutes): .ci/kill-safety runs it"]
 fn random_kills_of_global_tests_and_of_the_runner_leave_the_machine_as_it_was() {
-    if !common::need_root() {
-        return;
-    }
+    skip_unless!(common::need_root());
     if fs::OpenOptions::new().write(true).open("/proc/sys/fs/pipe-max-size").is_err() {
         println!("\n{} /proc/sys is not writable here: the global tests cannot change anything", ipcspec_protocol::SKIP_MARKER);
         return;

@@ -12,28 +12,15 @@
 mod common;
 
 use std::path::Path;
-use std::process::Command;
 
 use serde_json::Value;
 
 const HANG: &str = "fds::dup::dup_returns_the_lowest_unused_number";
 const PANIC_AT: &str = "fds::dup::dup_shares_the_file_offset";
 
+/// The runner on the fds suite ([`common::run_json`]): exit status, results.json, output.
 fn ipcspec(out: &Path, args: &[&str]) -> (i32, Value, String) {
-    let o = Command::new(env!("CARGO_BIN_EXE_ipcspec"))
-        .args(args)
-        .args(["--suite", "fds", "--format", "json", "--quiet", "--out"])
-        .arg(out)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .unwrap();
-    let text = format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
-    let json = std::fs::read(out.join("results.json")).unwrap_or_else(|_| panic!("no results.json: {text}"));
-    (o.status.code().unwrap_or(-1), serde_json::from_slice(&json).unwrap(), text)
-}
-
-fn cell<'a>(doc: &'a Value, id: &str, column: &str) -> &'a Value {
-    &doc["tests"].as_array().unwrap().iter().find(|r| r["id"] == id).unwrap_or_else(|| panic!("no row {id}"))["cells"][column]
+    common::run_json(out, &[args, &["--suite", "fds"]].concat())
 }
 
 fn outcomes(doc: &Value, column: &str) -> Vec<(String, String)> {
@@ -48,14 +35,12 @@ fn outcomes(doc: &Value, column: &str) -> Vec<(String, String)> {
 #[test]
 #[ignore = "boots a VM"]
 fn a_hung_test_is_a_timeout_and_the_rest_completes() {
-    if !common::need_root() {
-        return;
-    }
+    skip_unless!(common::need_root());
     let out = tempfile::tempdir().unwrap();
     let (code, doc, text) = ipcspec(out.path(), &["matrix", "--targets", "vm:6.1", "--test-timeout", "5s", "--inject-hang", HANG]);
     assert_eq!(code, 1, "{text}");
     for col in ["vm:6.1", "vm:6.1/nobody"] {
-        let c = cell(&doc, HANG, col);
+        let c = common::cell(&doc, col, HANG);
         assert_eq!(c["outcome"], "TIMEOUT", "{col}: {c}");
         for (id, o) in outcomes(&doc, col) {
             if id != HANG {
@@ -68,17 +53,13 @@ fn a_hung_test_is_a_timeout_and_the_rest_completes() {
 #[test]
 #[ignore = "boots a VM"]
 fn a_kernel_panic_is_a_crash_for_the_rest_and_other_targets_complete() {
-    if !common::need_root() {
-        return;
-    }
+    skip_unless!(common::need_root());
     let out = tempfile::tempdir().unwrap();
     let (code, doc, text) =
         ipcspec(out.path(), &["matrix", "--targets", "host,vm:6.1", "--users", "root", "--vm-parallel", "1", "--vm-mode", "isolated", "--inject-panic-before", PANIC_AT]);
     assert_eq!(code, 1, "{text}");
     let vm = outcomes(&doc, "vm:6.1");
-    let c = cell(&doc, PANIC_AT, "vm:6.1");
-    assert_eq!(c["outcome"], "CRASH", "{c}");
-    let reason = c["reason"].as_str().unwrap();
+    let reason = common::crash_reason(&doc, "vm:6.1", PANIC_AT);
     assert!(reason.contains("sysrq") && reason.contains("while this test was running"), "{reason}");
     // Results written before the panic are kept: some tests passed in the VM.
     assert!(vm.iter().any(|(_, o)| o == "PASS"), "{vm:?}");
@@ -94,9 +75,7 @@ fn a_kernel_panic_is_a_crash_for_the_rest_and_other_targets_complete() {
 #[test]
 #[ignore = "boots a VM"]
 fn a_kernel_that_cannot_start_init_crashes_every_cell_of_its_column() {
-    if !common::need_root() {
-        return;
-    }
+    skip_unless!(common::need_root());
     let out = tempfile::tempdir().unwrap();
     let (code, doc, text) = ipcspec(out.path(), &["run", "--target", "vm:6.1", "--kernel-append", "rdinit=/nonexistent init=/nonexistent"]);
     assert_eq!(code, 1, "{text}");
@@ -105,6 +84,6 @@ fn a_kernel_that_cannot_start_init_crashes_every_cell_of_its_column() {
     for (id, o) in &all {
         assert_eq!(o, "CRASH", "{id}");
     }
-    let reason = cell(&doc, &all[0].0, "vm:6.1")["reason"].as_str().unwrap().to_string();
+    let reason = common::crash_reason(&doc, "vm:6.1", &all[0].0);
     assert!(reason.contains("never started") && reason.contains("Kernel panic"), "{reason}");
 }

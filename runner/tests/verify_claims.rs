@@ -2,23 +2,19 @@
 
 mod common;
 
-use std::process::Command;
-
 fn verify(claims: &std::path::Path, out: &std::path::Path, extra: &[&str]) -> (i32, String) {
-    let o = Command::new(env!("CARGO_BIN_EXE_ipcspec"))
-        .arg("verify")
-        .arg(claims)
-        .args(["--quiet", "--format", "json", "--out"])
-        .arg(out)
-        .args(extra)
-        // This run shares the machine with the outer test run (CI runs every package's tests
-        // at once): that run's scratch dirs would look like leaks of this one. The checker
-        // has its own test (leak_check.rs).
-        .env(ipcspec_protocol::env::LEAK_CHECK, "0")
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .unwrap();
-    (o.status.code().unwrap_or(-1), String::from_utf8_lossy(&o.stdout).into_owned() + &String::from_utf8_lossy(&o.stderr))
+    common::run(
+        common::ipcspec()
+            .arg("verify")
+            .arg(claims)
+            .args(["--quiet", "--format", "json", "--out"])
+            .arg(out)
+            .args(extra)
+            // This run shares the machine with the outer test run (CI runs every package's tests
+            // at once): that run's scratch dirs would look like leaks of this one. The checker
+            // has its own test (leak_check.rs).
+            .env(ipcspec_protocol::env::LEAK_CHECK, "0"),
+    )
 }
 
 /// `verify` of a claims file holding `toml`, written in a fresh directory, out to `out/`
@@ -33,14 +29,12 @@ fn verify_toml(toml: &str) -> (tempfile::TempDir, i32, String) {
 
 /// A JSON file the run wrote (`out/verify.json`, `out/results.json`).
 fn json(dir: &std::path::Path, file: &str) -> serde_json::Value {
-    serde_json::from_slice(&std::fs::read(dir.join("out").join(file)).unwrap()).unwrap()
+    common::read_json(&dir.join("out").join(file))
 }
 
 #[test]
 fn verify_on_the_host_gives_a_verdict_per_claim() {
-    if !common::need_root() {
-        return;
-    }
+    skip_unless!(common::need_root());
     let (dir, code, text) = verify_toml(
         r#"
 targets = ["host"]
@@ -64,9 +58,7 @@ tests = ["fds::dup::dup_shares_the_file_offset", "fds::dup::dup_returns_the_lowe
 /// only `absent` does not hold there, and one with no `accept` holds.
 #[test]
 fn a_variant_decides_the_verdict_on_the_host() {
-    if !common::need_root() {
-        return;
-    }
+    skip_unless!(common::need_root());
     let (dir, code, text) = verify_toml(
         r#"
 targets = ["host"]
@@ -92,9 +84,7 @@ accept = ["absent"]
 #[test]
 #[ignore = "boots VMs (vm:5.10, vm:6.12); run with: cargo test -p ipcspec --test verify_claims -- --ignored"]
 fn the_example_claims_file() {
-    if !common::need_root() {
-        return;
-    }
+    skip_unless!(common::need_root());
     let dir = tempfile::tempdir().unwrap();
     let example = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/example-claims.toml");
     let (code, text) = verify(&example, &dir.path().join("out"), &[]);

@@ -3,15 +3,13 @@
 
 mod common;
 
-use common::{ipcspec, run};
+use common::{ipcspec, refused, run};
 
 /// A selector that names no test is an error (exit 2) naming the file, the claim and the
 /// selector — found in the catalog, before cargo builds anything: no report is written.
 #[test]
 fn a_selector_naming_no_test_fails_before_the_build() {
-    if !common::need_root() {
-        return;
-    }
+    skip_unless!(common::need_root());
     let dir = tempfile::tempdir().unwrap();
     let good = dir.path().join("good.toml");
     std::fs::write(&good, "targets = [\"host\"]\n[[claim]]\nname = \"dup\"\ntests = [\"fds::dup::*\"]\n").unwrap();
@@ -36,9 +34,7 @@ fn a_selector_naming_no_test_fails_before_the_build() {
     let sub = dir.path().join("sub");
     std::fs::create_dir(&sub).unwrap();
     std::fs::copy(&good, sub.join("good.toml")).unwrap();
-    let (code, text) = run(ipcspec().arg("verify").arg(&good).arg(sub.join("good.toml")));
-    assert_eq!(code, 2, "{text}");
-    assert!(text.contains("have the same name \"good\""), "{text}");
+    refused(ipcspec().arg("verify").arg(&good).arg(sub.join("good.toml")), &["have the same name \"good\""]);
 }
 
 /// Two files on the host, `--targets` replacing the files' targets, selection by man page
@@ -46,9 +42,7 @@ fn a_selector_naming_no_test_fails_before_the_build() {
 /// run of another claim keeps the first run's cells.
 #[test]
 fn several_files_and_the_generated_page() {
-    if !common::need_root() {
-        return;
-    }
+    skip_unless!(common::need_root());
     let dir = tempfile::tempdir().unwrap();
     let a = dir.path().join("alpha.toml");
     let b = dir.path().join("beta.toml");
@@ -88,18 +82,22 @@ exclude = ["pipes::[!e]*", "fifos::*", "nonblocking_io::*", "signal_io::*"]
     .unwrap();
     let readme = dir.path().join("README.md");
     let out = dir.path().join("out");
-    let (code, text) = run(ipcspec()
-        .arg("verify")
-        .arg(&a)
-        .arg(&b)
-        .args(["--targets", "host", "--quiet", "--format", "json", "--out"])
-        .arg(&out)
-        .arg("--readme")
-        .arg(&readme)
-        .env(ipcspec_protocol::env::LEAK_CHECK, "0"));
+    // Both files as `targets`, writing the page; `format` json for verify.json.
+    let verify = |targets: &str, format: &str| {
+        run(ipcspec()
+            .arg("verify")
+            .arg(&a)
+            .arg(&b)
+            .args(["--targets", targets, "--quiet", "--format", format, "--out"])
+            .arg(&out)
+            .arg("--readme")
+            .arg(&readme)
+            .env(ipcspec_protocol::env::LEAK_CHECK, "0"))
+    };
+    let (code, text) = verify("host", "json");
     assert_eq!(code, 0, "{text}");
     assert!(text.contains("== Alpha") && text.contains("== Beta"), "{text}");
-    let v: serde_json::Value = serde_json::from_slice(&std::fs::read(out.join("verify.json")).unwrap()).unwrap();
+    let v = common::read_json(&out.join("verify.json"));
     let v = v.as_array().unwrap();
     assert_eq!(v.len(), 3, "{v:?}");
     assert!(v.iter().all(|r| r["column"] == "host" && r["verdict"] == "HOLDS"), "{v:?}");
@@ -109,7 +107,7 @@ exclude = ["pipes::[!e]*", "fifos::*", "nonblocking_io::*", "signal_io::*"]
     let eof = v.iter().find(|r| r["claim"] == "pipe eof").unwrap();
     assert!(eof["tests"].as_u64().unwrap() >= 3, "{eof}");
     // Exactly those tests ran: none of the excluded ones.
-    let r: serde_json::Value = serde_json::from_slice(&std::fs::read(out.join("results.json")).unwrap()).unwrap();
+    let r = common::read_json(&out.join("results.json"));
     for t in r["tests"].as_array().unwrap() {
         let id = t["id"].as_str().unwrap();
         assert!(id.starts_with("eventfd::semaphore::") || id.starts_with("pipes::eof::") || id == "fds::dup::dup_shares_the_file_offset", "{id} ran");
@@ -124,26 +122,16 @@ exclude = ["pipes::[!e]*", "fifos::*", "nonblocking_io::*", "signal_io::*"]
     let out2 = dir.path().join("out2");
     let (code, text) = run(ipcspec().arg("verify").arg(&a).arg(&b).args(["--targets", "host", "--results"]).arg(out.join("results.json")).arg("--out").arg(&out2));
     assert_eq!(code, 0, "{text}");
-    let again: serde_json::Value = serde_json::from_slice(&std::fs::read(out2.join("verify.json")).unwrap()).unwrap();
+    let again = common::read_json(&out2.join("verify.json"));
     let key = |v: &serde_json::Value| v.as_array().unwrap().iter().map(|r| (r["file"].to_string(), r["claim"].to_string(), r["verdict"].to_string(), r["tests"].to_string())).collect::<Vec<_>>();
     assert_eq!(key(&again), key(&serde_json::Value::Array(v.to_vec())));
     assert!(!out2.join("results.json").exists(), "something ran");
     // A results file without any column the claims name is an error.
-    let (code, text) = run(ipcspec().arg("verify").arg(&a).args(["--targets", "vm:5.10", "--results"]).arg(out.join("results.json")));
-    assert_eq!(code, 2, "{text}");
-    assert!(text.contains("holds a column the claims name"), "{text}");
+    refused(ipcspec().arg("verify").arg(&a).args(["--targets", "vm:5.10", "--results"]).arg(out.join("results.json")), &["holds a column the claims name"]);
     // A run of another target (the host as uid 65534) adds its cells and keeps the host's.
-    let (code, text) = run(ipcspec()
-        .arg("verify")
-        .arg(&a)
-        .arg(&b)
-        .args(["--targets", "host/nobody", "--quiet", "--format", "none", "--out"])
-        .arg(&out)
-        .arg("--readme")
-        .arg(&readme)
-        .env(ipcspec_protocol::env::LEAK_CHECK, "0"));
+    let (code, text) = verify("host/nobody", "none");
     assert_eq!(code, 0, "{text}");
-    let store: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.path().join("verdicts.json")).unwrap()).unwrap();
+    let store = common::read_json(&dir.path().join("verdicts.json"));
     assert_eq!(store["verdicts"].as_array().unwrap().len(), 6, "{store}");
     let page = std::fs::read_to_string(&readme).unwrap();
     assert!(page.contains("| [Beta](#beta) | 2 + 0 | 2 HOLDS | 2 HOLDS | not run |"), "{page}");
@@ -154,9 +142,7 @@ exclude = ["pipes::[!e]*", "fifos::*", "nonblocking_io::*", "signal_io::*"]
 #[test]
 fn readme_only_rewrites_the_page_without_running() {
     // It reads the workspace with `cargo metadata` (cargo lives under /root).
-    if !common::need_root() {
-        return;
-    }
+    skip_unless!(common::need_root());
     let dir = tempfile::tempdir().unwrap();
     let a = dir.path().join("alpha.toml");
     let text = |why: &str| {

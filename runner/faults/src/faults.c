@@ -366,7 +366,8 @@ static const struct rule rules[] = {
 static int rule_on(int i) { return passthrough || rules[i].fault == active; }
 
 /* The catalogue, one line per fault: "name<TAB>injector<TAB>what the filter traps" (the
- * rules' texts joined with "; ", empty for preload). For the Rust side's consistency test. */
+ * rules' texts joined with "; ", empty for preload). For the Rust side's consistency tests
+ * (the names, the injectors and the trapped calls). */
 const char *ipcspec_faults_catalogue(void)
 {
     static char buf[16384];
@@ -384,20 +385,6 @@ const char *ipcspec_faults_catalogue(void)
                 off = cat(buf, off, sizeof buf, rules[i].text);
                 first = 0;
             }
-            off = cat(buf, off, sizeof buf, "\n");
-        }
-    }
-    return buf;
-}
-
-/* The names, one per line. */
-const char *ipcspec_faults_known(void)
-{
-    static char buf[8192];
-    if (!buf[0]) {
-        size_t off = 0;
-        for (int i = 1; i < F_COUNT; i++) {
-            off = cat(buf, off, sizeof buf, fault_names[i]);
             off = cat(buf, off, sizeof buf, "\n");
         }
     }

@@ -4,56 +4,15 @@
 //! before the runner exits ([`install_interrupt_cleanup`]; [`stop_here_if_interrupted`]
 //! and [`ClientGuard`] are how a running container target takes part).
 
-use std::fs;
 use std::sync::Once;
 use std::sync::atomic::{AtomicBool, AtomicI32, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use crate::container::cli::{LABEL_OWNER, LABEL_ROLE, ROLE_RUN, docker};
 
-/// The runner that owns a container: a label value `<boot id>:<pid>:<start time in ticks>`.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Owner {
-    pub boot_id: String,
-    pub pid: u32,
-    pub start: u64,
-}
-
-impl Owner {
-    /// This process.
-    pub fn me() -> Owner {
-        let pid = std::process::id();
-        Owner { boot_id: boot_id(), pid, start: process_start(pid).unwrap_or(0) }
-    }
-
-    pub fn label(&self) -> String {
-        format!("{}:{}:{}", self.boot_id, self.pid, self.start)
-    }
-
-    pub fn parse(s: &str) -> Option<Owner> {
-        let mut p = s.trim().rsplitn(3, ':');
-        let start = p.next()?.parse().ok()?;
-        let pid = p.next()?.parse().ok()?;
-        let boot_id = p.next()?.to_string();
-        (!boot_id.is_empty()).then_some(Owner { boot_id, pid, start })
-    }
-}
-
-fn boot_id() -> String {
-    fs::read_to_string("/proc/sys/kernel/random/boot_id").map(|s| s.trim().to_string()).unwrap_or_else(|_| "unknown-boot".into())
-}
-
-/// A process's start time (clock ticks after boot, /proc/<pid>/stat field 22), if it exists.
-pub fn process_start(pid: u32) -> Option<u64> {
-    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    stat_start_time(&stat)
-}
-
-/// Field 22 of a /proc/<pid>/stat line (comm may hold spaces and parentheses). Pure.
-pub fn stat_start_time(stat: &str) -> Option<u64> {
-    let after = &stat[stat.rfind(')')? + 1..];
-    after.split_whitespace().nth(19)?.parse().ok()
-}
+/// The runner that owns a container: a label value `<boot id>:<pid>:<start time in ticks>`,
+/// the owner of the journal's entries (protocol/src/journal.rs).
+pub use ipcspec_protocol::journal::{Owner, boot_id, process_start};
 
 /// Whether a container labelled `owner` may be removed by a runner on boot `my_boot`: its
 /// owner is gone (no process with that pid and start time on this boot). A container of
@@ -62,7 +21,7 @@ pub fn stat_start_time(stat: &str) -> Option<u64> {
 /// start time).
 pub fn is_stale(owner: &str, running: bool, my_boot: &str, alive: impl Fn(u32) -> Option<u64>) -> bool {
     let Some(o) = Owner::parse(owner) else { return false };
-    if o.boot_id != my_boot {
+    if o.boot != my_boot {
         return !running;
     }
     alive(o.pid) != Some(o.start)
@@ -242,7 +201,7 @@ mod tests {
 
     #[test]
     fn owners_and_staleness() {
-        let me = Owner { boot_id: "0b1d-77".into(), pid: 4242, start: 99 };
+        let me = Owner { boot: "0b1d-77".into(), pid: 4242, start: 99 };
         assert_eq!(Owner::parse(&me.label()), Some(me.clone()));
         assert_eq!(Owner::parse("garbage"), None);
         assert_eq!(Owner::parse(""), None);
@@ -260,8 +219,8 @@ mod tests {
         // Unreadable owner: never touched.
         assert!(!is_stale("", false, "0b1d-77", alive));
         let stat = "4242 (a (weird) name) S 1 4242 4242 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 1 0 123456 1000 10";
-        assert_eq!(stat_start_time(stat), Some(123456));
-        assert_eq!(stat_start_time("garbage"), None);
+        assert_eq!(ipcspec_protocol::journal::stat_start_time(stat), Some(123456));
+        assert_eq!(ipcspec_protocol::journal::stat_start_time("garbage"), None);
         assert!(process_start(std::process::id()).is_some());
         assert_eq!(Owner::parse(&Owner::me().label()).map(|o| o.pid), Some(std::process::id()));
     }

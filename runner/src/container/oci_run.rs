@@ -24,7 +24,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 
-use crate::container::cleanup::{ClientGuard, Owner, is_stale, on_interrupt, process_start, stop_here_if_interrupted};
+use crate::container::cleanup::{ClientGuard, Owner, boot_id, is_stale, on_interrupt, process_start, stop_here_if_interrupted};
 use crate::container::client::{self, Client};
 use crate::container::oci::Spec;
 use crate::frame::Record;
@@ -123,7 +123,7 @@ fn remove_run_dir(dir: &Path) {
 /// runtime that made them), their files removed. Returns what it did.
 pub fn reap_stale(base: &Path) -> Vec<String> {
     let Ok(rd) = fs::read_dir(base) else { return vec![] };
-    let boot = fs::read_to_string("/proc/sys/kernel/random/boot_id").map(|s| s.trim().to_string()).unwrap_or_default();
+    let boot = boot_id();
     let mut notes = Vec::new();
     for e in rd.flatten() {
         let dir = e.path();

@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
-use super::{ResultsDoc, cell_head, differences_line, first_lines};
+use super::{ResultsDoc, Row, cell_head, differences_line, first_lines};
 use crate::model::{Kind, RunStatus};
 use crate::util::human_ms;
 
@@ -28,6 +28,15 @@ pub fn render_with(doc: &ResultsDoc, colour: bool) -> String {
             Kind::Crash => "41;97",
         };
         format!("\x1b[{code}m{s}\x1b[0m")
+    };
+    // A row's cells in column order, `<column> <outcome>`, for the lists of rows that differ.
+    let row_cells = |r: &Row| -> String {
+        let cells: Vec<String> = doc
+            .columns
+            .iter()
+            .filter_map(|c| r.cells.get(&c.column).map(|x| format!("{} {}", c.column, paint(x.outcome.kind(), &cell_head(x)))))
+            .collect();
+        cells.join(", ")
     };
     let mut t = String::new();
     let _ = writeln!(t);
@@ -96,12 +105,7 @@ pub fn render_with(doc: &ResultsDoc, colour: bool) -> String {
         let _ = writeln!(t, "\n{}{}", differences_line(doc), if doc.summary.behaviour_differences > 0 { ":" } else { "" });
         let rows: Vec<_> = doc.tests.iter().filter(|r| !r.variants_agree).collect();
         for r in rows.iter().take(80) {
-            let cells: Vec<String> = doc
-                .columns
-                .iter()
-                .filter_map(|c| r.cells.get(&c.column).map(|x| format!("{} {}", c.column, paint(x.outcome.kind(), &cell_head(x)))))
-                .collect();
-            let _ = writeln!(t, "  {}  [{}]\n      {}", r.id, r.variants.join(" / "), cells.join(", "));
+            let _ = writeln!(t, "  {}  [{}]\n      {}", r.id, r.variants.join(" / "), row_cells(r));
         }
         if rows.len() > 80 {
             let _ = writeln!(t, "  ... {} more in the report files", rows.len() - 80);
@@ -175,12 +179,7 @@ expected deviations (listed in docs/expectations/; not failures), by reason:");
                 doc.summary.target_disagreements
             );
             for r in dis.iter().take(60) {
-                let cells: Vec<String> = doc
-                    .columns
-                    .iter()
-                    .filter_map(|c| r.cells.get(&c.column).map(|x| format!("{} {}", c.column, paint(x.outcome.kind(), &cell_head(x)))))
-                    .collect();
-                let _ = writeln!(t, "  {}\n      {}", r.id, cells.join(", "));
+                let _ = writeln!(t, "  {}\n      {}", r.id, row_cells(r));
             }
             if dis.len() > 60 {
                 let _ = writeln!(t, "  ... {} more in the report files", dis.len() - 60);

@@ -19,7 +19,7 @@ use crate::container::modes::{Mode, PrivilegedAs, mode_env, privileged_as};
 use crate::container::run::{self, ContainerSpec};
 use crate::guest_run::{self, ColumnInfo};
 use crate::model::{ColumnRun, Phases, User};
-use crate::target::{Ctx, Job, PrepareInput, Shared, Target, TargetKind, TargetSpec};
+use crate::target::{Ctx, Job, PrepareInput, Shared, Target, TargetKind, TargetSpec, Traits};
 use crate::util::{clock_nanos, file_stem, human_ms, with_suffix};
 
 pub struct Kind;
@@ -67,16 +67,8 @@ impl Target for Docker {
         &self.spec
     }
 
-    fn on_host_kernel(&self) -> bool {
-        true
-    }
-
-    fn length_rank(&self) -> u8 {
-        1
-    }
-
-    fn needs_bundle(&self) -> bool {
-        true
+    fn traits(&self) -> Traits {
+        Traits { on_host_kernel: true, length_rank: 1, needs_bundle: true }
     }
 
     fn check(&mut self, ctx: &Ctx, _users: &[User], _phases: &mut Phases) -> Result<()> {

@@ -32,7 +32,7 @@ use crate::container::run as docker_run;
 use crate::guest_run::{self, ColumnInfo};
 use crate::model::{ColumnRun, Phases, User};
 use crate::runtimes::{self, RunscRelease, Runtime};
-use crate::target::{Ctx, Job, PrepareInput, Shared, Target, TargetKind, TargetSpec};
+use crate::target::{Ctx, Job, PrepareInput, Shared, Target, TargetKind, TargetSpec, Traits};
 use crate::util::{clock_nanos, file_stem, with_suffix};
 
 pub struct Kind;
@@ -114,16 +114,8 @@ impl Target for Gvisor {
 
     /// gVisor's own kernel: nothing the tests use (limits per user, sysctls, pids) is shared
     /// with the host's.
-    fn on_host_kernel(&self) -> bool {
-        false
-    }
-
-    fn length_rank(&self) -> u8 {
-        1
-    }
-
-    fn needs_bundle(&self) -> bool {
-        true
+    fn traits(&self) -> Traits {
+        Traits { on_host_kernel: false, length_rank: 1, needs_bundle: true }
     }
 
     fn check(&mut self, ctx: &Ctx, _users: &[User], phases: &mut Phases) -> Result<()> {

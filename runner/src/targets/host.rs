@@ -8,7 +8,7 @@ use anyhow::Result;
 
 use crate::model::{ColumnRun, Phases, User};
 use crate::nextest::{self, Prebuilt};
-use crate::target::{Ctx, Job, PrepareInput, Target, TargetKind, TargetSpec, failed_columns};
+use crate::target::{Ctx, Job, PrepareInput, Target, TargetKind, TargetSpec, Traits, failed_columns};
 
 pub struct Kind;
 pub static KIND: Kind = Kind;
@@ -42,12 +42,8 @@ impl Target for Host {
         &self.spec
     }
 
-    fn on_host_kernel(&self) -> bool {
-        true
-    }
-
-    fn length_rank(&self) -> u8 {
-        2
+    fn traits(&self) -> Traits {
+        Traits { on_host_kernel: true, length_rank: 2, needs_bundle: false }
     }
 
     fn check(&mut self, _ctx: &Ctx, users: &[User], _phases: &mut Phases) -> Result<()> {

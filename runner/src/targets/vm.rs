@@ -4,19 +4,18 @@
 //! check: QEMU is installed, the accelerator, the kernel fetched (or the bzImage given by
 //! path validated). prepare: the bundle's base initramfs and its disk image of test binaries
 //! (once for every VM of the run), then this VM's initramfs with its guest plan and kernel
-//! config. run: boot ([`crate::qemu::run`]) and turn the stream into columns
-//! ([`crate::guest_run::columns_from`]).
+//! config. run: boot and turn the stream into columns ([`VmMachine::run`]).
 
 use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::{Context, Result};
 
-use crate::guest_run::{self, ColumnInfo};
+use crate::guest_run;
 use crate::kernels::{self, KernelImage, KernelRef};
 use crate::model::{ColumnRun, Phases, User};
 use crate::qemu;
-use crate::target::{Ctx, Job, PrepareInput, Target, TargetKind, TargetSpec};
+use crate::target::{Ctx, Job, PrepareInput, Target, TargetKind, TargetSpec, Traits};
 use crate::vm_column::VmMachine;
 
 pub struct Kind;
@@ -55,16 +54,8 @@ impl Target for Vm {
         &self.spec
     }
 
-    fn on_host_kernel(&self) -> bool {
-        false
-    }
-
-    fn length_rank(&self) -> u8 {
-        0
-    }
-
-    fn needs_bundle(&self) -> bool {
-        true
+    fn traits(&self) -> Traits {
+        Traits { on_host_kernel: false, length_rank: 0, needs_bundle: true }
     }
 
     /// A kernel path is the user's input: refuse one that is no kernel before anything runs.
@@ -96,17 +87,8 @@ impl Target for Vm {
     }
 
     fn run(&self, ctx: &Ctx, job: &Job) -> Result<Vec<ColumnRun>> {
-        let target = self.spec.name();
         let kernel = self.vm.kernel()?;
-        let out = self.vm.run(ctx, target, job.plan.len() * job.users.len())?;
-        let info = ColumnInfo {
-            target: target.to_string(),
-            kind: "vm".into(),
-            release: kernel.release.clone(),
-            source: kernel.source.clone(),
-            notes: kernel.config_notes.clone(),
-        };
-        Ok(guest_run::columns_from(&info, job.plan, job.users, &out, &qemu::end_reason(&out)))
+        self.vm.run(ctx, &self.spec, job, kernel.source.clone(), kernel.config_notes.clone())
     }
 
     fn kernel(&self) -> (Option<String>, Option<String>) {

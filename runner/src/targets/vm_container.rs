@@ -24,12 +24,11 @@ use crate::container::modes::{Mode, PrivilegedAs, mode_env};
 use crate::container::oci::{self, seccomp::kernel_version};
 use crate::container::run as docker_run;
 use crate::guest::GuestContainer;
-use crate::guest_run::{self, ColumnInfo};
 use crate::kernels::{self, KernelImage, KernelRef};
 use crate::model::{ColumnRun, Phases, User};
 use crate::qemu;
 use crate::runtimes::{self, Runtime};
-use crate::target::{Ctx, Job, PrepareInput, Target, TargetKind, TargetSpec};
+use crate::target::{Ctx, Job, PrepareInput, Target, TargetKind, TargetSpec, Traits};
 use crate::util::file_stem;
 use crate::vm_column::VmMachine;
 
@@ -137,16 +136,8 @@ impl Target for VmContainer {
         &self.spec
     }
 
-    fn on_host_kernel(&self) -> bool {
-        false
-    }
-
-    fn length_rank(&self) -> u8 {
-        0
-    }
-
-    fn needs_bundle(&self) -> bool {
-        true
+    fn traits(&self) -> Traits {
+        Traits { on_host_kernel: false, length_rank: 0, needs_bundle: true }
     }
 
     fn check(&mut self, ctx: &Ctx, _users: &[User], phases: &mut Phases) -> Result<()> {
@@ -198,7 +189,6 @@ impl Target for VmContainer {
         let target = self.spec.name();
         let kernel = self.vm.kernel()?;
         let rt = self.runtime.as_ref().context("crun was not fetched")?;
-        let out = self.vm.run(ctx, target, job.plan.len() * job.users.len())?;
         let mut notes = kernel.config_notes.clone();
         notes.push(format!(
             "docker's {} mode as an OCI configuration (logs/{}.config.json), run by {} in the VM",
@@ -206,14 +196,8 @@ impl Target for VmContainer {
             file_stem(target),
             rt.describe()
         ));
-        let info = ColumnInfo {
-            target: target.to_string(),
-            kind: "vm-container".into(),
-            release: kernel.release.clone(),
-            source: format!("{}, in a container (mode {}, {})", kernel.source, self.mode.name(), rt.describe()),
-            notes,
-        };
-        Ok(guest_run::columns_from(&info, job.plan, job.users, &out, &qemu::end_reason(&out)))
+        let source = format!("{}, in a container (mode {}, {})", kernel.source, self.mode.name(), rt.describe());
+        self.vm.run(ctx, &self.spec, job, source, notes)
     }
 
     fn kernel(&self) -> (Option<String>, Option<String>) {

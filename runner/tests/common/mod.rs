@@ -12,6 +12,17 @@ pub fn need_root() -> bool {
     false
 }
 
+/// Return from the test unless `$ready`: a check such as [`need_root`] that has printed the
+/// SKIP line when it says no.
+#[macro_export]
+macro_rules! skip_unless {
+    ($ready:expr) => {
+        if !$ready {
+            return;
+        }
+    };
+}
+
 /// The runner binary, run from the runner's directory.
 #[allow(dead_code)]
 pub fn ipcspec() -> std::process::Command {
@@ -26,6 +37,20 @@ pub fn run(c: &mut std::process::Command) -> (i32, String) {
     let o = c.output().expect("run ipcspec");
     let text = format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
     (o.status.code().unwrap_or(-1), text)
+}
+
+/// Run it on input it must refuse: exit status 2, an error that says each of `wants`, and
+/// never a panic. Returns the output.
+#[allow(dead_code)]
+#[track_caller]
+pub fn refused(c: &mut std::process::Command, wants: &[&str]) -> String {
+    let (code, text) = run(c);
+    assert_eq!(code, 2, "{c:?}: {text}");
+    for want in wants {
+        assert!(text.contains(want), "{c:?}: expected {want:?} in: {text}");
+    }
+    assert!(!text.contains("panicked"), "{c:?}: {text}");
+    text
 }
 
 /// Start the runner with `args`, writing its results as JSON to `out`, quietly, its output
@@ -57,10 +82,31 @@ pub fn finished_json(child: std::process::Child, out: &std::path::Path) -> (i32,
     (o.status.code().unwrap_or(-1), serde_json::from_slice(&json).unwrap(), text)
 }
 
+/// A JSON file the runner wrote (results.json, verify.json, verdicts.json).
+#[allow(dead_code)]
+pub fn read_json(path: &std::path::Path) -> serde_json::Value {
+    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_json::from_slice(&bytes).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
 /// The cells of a column of results.json: (test id, cell).
 #[allow(dead_code)]
 pub fn cells<'a>(doc: &'a serde_json::Value, column: &str) -> Vec<(&'a str, &'a serde_json::Value)> {
     doc["tests"].as_array().unwrap().iter().map(|r| (r["id"].as_str().unwrap(), &r["cells"][column])).collect()
+}
+
+/// The cell of test `id` in a column of results.json.
+#[allow(dead_code)]
+pub fn cell<'a>(doc: &'a serde_json::Value, column: &str, id: &str) -> &'a serde_json::Value {
+    &doc["tests"].as_array().unwrap().iter().find(|r| r["id"] == id).unwrap_or_else(|| panic!("no row {id}"))["cells"][column]
+}
+
+/// The reason of the cell of test `id` in a column, which must be a CRASH.
+#[allow(dead_code)]
+pub fn crash_reason<'a>(doc: &'a serde_json::Value, column: &str, id: &str) -> &'a str {
+    let c = cell(doc, column, id);
+    assert_eq!(c["outcome"], "CRASH", "{column} {id}: {c}");
+    c["reason"].as_str().unwrap()
 }
 
 /// Send `signal` to a running runner and wait: it must end within 30 s with the status of
