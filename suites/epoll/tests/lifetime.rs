@@ -7,7 +7,7 @@
 
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 
-use epoll::{IN, blocked_waiter, watches};
+use epoll::{IN, blocked_waiter, watches, watching};
 use fixtures::io::{raw_fd, write_once};
 use fixtures::kinds::Kind;
 use fixtures::poll::Epoll;
@@ -94,10 +94,9 @@ fn closing_every_descriptor_removes_the_registration() {
 /// still holds that file open.
 #[test]
 fn an_epoll_instance_is_shared_across_fork() {
-    let ep = Epoll::new();
     let a = Kind::Pipe.pair();
     let b = Kind::Pipe.pair();
-    ep.add(a.rx(), IN, 1).unwrap();
+    let ep = watching(a.rx(), IN, 1);
     a.send(b"x");
     let mut child = spawn("child using the inherited epoll fd", || {
         assert_eq!(ep.ready(), vec![(IN, 1)]);
