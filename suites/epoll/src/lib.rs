@@ -180,6 +180,29 @@ pub fn watching(fd: impl AsFd, events: u32, data: u64) -> fixtures::poll::Epoll 
     ep
 }
 
+/// A pipe holding input, registered for `IN | flags` with data 1 in a new instance whose one
+/// event for it (asserted) has been reported: the state after an edge-triggered or a
+/// one-shot event was consumed.
+#[track_caller]
+pub fn pipe_after_one_event(flags: u32) -> (fixtures::kinds::Pair, fixtures::poll::Epoll) {
+    let p = fixtures::kinds::Kind::Pipe.pair();
+    let ep = watching(p.rx(), IN | flags, 1);
+    p.send(b"x");
+    assert_eq!(ep.ready(), vec![(IN, 1)]);
+    (p, ep)
+}
+
+/// [`pipe_after_one_event`], then (nothing more being reported: asserted) EPOLL_CTL_MOD of
+/// the registration to the same mask with data 2; what the instance reports next is the
+/// caller's claim.
+#[track_caller]
+pub fn pipe_modified_after_one_event(flags: u32) -> (fixtures::kinds::Pair, fixtures::poll::Epoll) {
+    let (p, ep) = pipe_after_one_event(flags);
+    assert_eq!(ep.ready(), vec![]);
+    ep.modify(p.rx(), IN | flags, 2).unwrap();
+    (p, ep)
+}
+
 /// A child that runs `wait` (an epoll wait and the checks of what it returns), returned once
 /// it is proven blocked: the kernel shows it asleep inside one of the [`EPOLL_WAIT_NRS`]
 /// calls (`Forked::assert_blocked_in`; timed where it shows nothing; `what` names the call in

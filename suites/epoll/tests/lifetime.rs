@@ -7,7 +7,7 @@
 
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 
-use epoll::{IN, blocked_waiter, watches};
+use epoll::{IN, blocked_waiter, watches, watching};
 use fixtures::io::{raw_fd, write_once};
 use fixtures::kinds::Kind;
 use fixtures::poll::Epoll;
@@ -25,6 +25,18 @@ fn orphaned_registration(ep: &Epoll, data: u64) -> (RawFd, OwnedFd, OwnedFd) {
     (closed, d, w)
 }
 
+/// Run `body` in a child (the fd numbers it closes and compares are its own) with a new
+/// instance and an [`orphaned_registration`] of data `data` in it: (instance, closed number,
+/// duplicate, write end).
+fn with_orphaned_registration(what: &str, data: u64, body: impl FnOnce(&Epoll, RawFd, OwnedFd, OwnedFd)) {
+    run_in_child(what, || {
+        let ep = Epoll::new();
+        let (closed, d, w) = orphaned_registration(&ep, data);
+        body(&ep, closed, d, w);
+    })
+    .expect_success();
+}
+
 /// epoll(7), Q&A "Will closing a file descriptor cause it to be removed from all epoll
 /// interest lists?": "A file descriptor is removed from an interest list only after all
 /// the file descriptors referring to the underlying open file description have been
@@ -34,15 +46,12 @@ fn orphaned_registration(ep: &Epoll, data: u64) -> (RawFd, OwnedFd, OwnedFd) {
 /// closed number.
 #[test]
 fn a_registration_outlives_its_fd_while_a_duplicate_is_open() {
-    run_in_child("dup and close", || {
-        let ep = Epoll::new();
-        let (closed, _d, w) = orphaned_registration(&ep, 0xfeed);
+    with_orphaned_registration("dup and close", 0xfeed, |ep, closed, _d, w| {
         assert_eq!(write_once(&w, b"x"), Ok(1));
         assert_eq!(ep.ready(), vec![(IN, 0xfeed)]);
-        let listed: Vec<RawFd> = watches(&ep).iter().map(|w| w.tfd).collect();
+        let listed: Vec<RawFd> = watches(ep).iter().map(|w| w.tfd).collect();
         assert_eq!(listed, vec![closed], "still listed under the closed number");
-    })
-    .expect_success();
+    });
 }
 
 /// epoll(7), "Questions and answers": "The key is the combination of the file descriptor
@@ -56,34 +65,26 @@ fn a_registration_outlives_its_fd_while_a_duplicate_is_open() {
 /// second registration of the same file, and both then report.
 #[test]
 fn an_orphaned_registration_cannot_be_deleted_through_the_duplicate() {
-    run_in_child("dup and close", || {
-        let ep = Epoll::new();
-        let (closed, d, w) = orphaned_registration(&ep, 1);
+    with_orphaned_registration("dup and close", 1, |ep, closed, d, w| {
         assert_errno!(ep.delete(raw_fd(closed)), Errno::EBADF);
         assert_errno!(ep.delete(&d), Errno::ENOENT);
         ep.add(&d, IN, 2).unwrap();
         assert_eq!(write_once(&w, b"x"), Ok(1));
-        let mut got = ep.ready();
-        got.sort_by_key(|e| e.1);
-        assert_eq!(got, vec![(IN, 1), (IN, 2)]);
-    })
-    .expect_success();
+        assert_eq!(ep.ready_by_data(), vec![(IN, 1), (IN, 2)]);
+    });
 }
 
 /// epoll(7): once all descriptors referring to the open file description are closed, the
 /// registration is gone: /proc/self/fdinfo of the epoll fd no longer lists it.
 #[test]
 fn closing_every_descriptor_removes_the_registration() {
-    run_in_child("close all copies", || {
-        let ep = Epoll::new();
-        let (_closed, d, w) = orphaned_registration(&ep, 1);
-        assert_eq!(watches(&ep).len(), 1);
+    with_orphaned_registration("close all copies", 1, |ep, _closed, d, w| {
+        assert_eq!(watches(ep).len(), 1);
         drop(d);
-        assert_eq!(watches(&ep), vec![]);
+        assert_eq!(watches(ep), vec![]);
         assert_eq!(ep.ready(), vec![]);
         drop(w);
-    })
-    .expect_success();
+    });
 }
 
 /// epoll(7) speaks of "child processes [that] have inherited the epoll file descriptor
@@ -93,10 +94,9 @@ fn closing_every_descriptor_removes_the_registration() {
 /// still holds that file open.
 #[test]
 fn an_epoll_instance_is_shared_across_fork() {
-    let ep = Epoll::new();
     let a = Kind::Pipe.pair();
     let b = Kind::Pipe.pair();
-    ep.add(a.rx(), IN, 1).unwrap();
+    let ep = watching(a.rx(), IN, 1);
     a.send(b"x");
     let mut child = spawn("child using the inherited epoll fd", || {
         assert_eq!(ep.ready(), vec![(IN, 1)]);
@@ -104,9 +104,7 @@ fn an_epoll_instance_is_shared_across_fork() {
     });
     child.join().expect_success();
     b.send(b"y");
-    let mut got = ep.ready();
-    got.sort_by_key(|e| e.1);
-    assert_eq!(got, vec![(IN, 1), (IN, 2)]);
+    assert_eq!(ep.ready_by_data(), vec![(IN, 1), (IN, 2)]);
 }
 
 /// epoll_wait(2), NOTES: "it is possible to call epoll_wait() on an epoll instance whose

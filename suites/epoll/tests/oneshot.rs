@@ -3,7 +3,7 @@
 //! will be reported by the epoll interface. The user must call epoll_ctl() with
 //! EPOLL_CTL_MOD to rearm the file descriptor with a new event mask."
 
-use epoll::{ET, IN, ONESHOT, watching};
+use epoll::{ET, IN, ONESHOT, pipe_after_one_event, pipe_modified_after_one_event, watching};
 use fixtures::assert_errno;
 use fixtures::kinds::Kind;
 use nix::errno::Errno;
@@ -36,12 +36,7 @@ fn oneshot_disables_the_registration_after_one_event(#[case] mode: u32) {
 /// disabled again after it.
 #[test]
 fn epoll_ctl_mod_re_arms_a_oneshot_registration() {
-    let p = Kind::Pipe.pair();
-    let ep = watching(p.rx(), IN | ONESHOT, 1);
-    p.send(b"x");
-    assert_eq!(ep.ready(), vec![(IN, 1)]);
-    assert_eq!(ep.ready(), vec![]);
-    ep.modify(p.rx(), IN | ONESHOT, 2).unwrap();
+    let (_p, ep) = pipe_modified_after_one_event(ONESHOT);
     assert_eq!(ep.ready(), vec![(IN, 2)]);
     assert_eq!(ep.ready(), vec![]);
 }
@@ -53,10 +48,7 @@ fn epoll_ctl_mod_re_arms_a_oneshot_registration() {
 /// EPOLL_CTL_DEL succeeds, after which ADD works again.
 #[test]
 fn a_disabled_oneshot_registration_is_still_registered() {
-    let p = Kind::Pipe.pair();
-    let ep = watching(p.rx(), IN | ONESHOT, 1);
-    p.send(b"x");
-    assert_eq!(ep.ready(), vec![(IN, 1)]);
+    let (p, ep) = pipe_after_one_event(ONESHOT);
     assert_errno!(ep.add(p.rx(), IN, 2), Errno::EEXIST);
     ep.delete(p.rx()).unwrap();
     ep.add(p.rx(), IN, 3).unwrap();

@@ -3,8 +3,7 @@
 use std::os::fd::{AsFd, AsRawFd};
 
 use fifos::TempFifo;
-use fixtures::gate::{Cap, has_cap};
-use fixtures::io::{pipe_size, set_pipe_size, write_once};
+use fixtures::io::{default_pipe_capacity, pipe_size, set_pipe_size, write_once};
 use fixtures::poll::revents_now;
 use fixtures::{assert_errno, isolated, sys_size, variant};
 use nix::errno::Errno;
@@ -54,19 +53,10 @@ fn the_pipe_size_operations_work_on_a_fifo() {
     let fifo = TempFifo::new();
     let fd = fifo.open_now(libc::O_RDWR).unwrap();
     let page = fixtures::memory::page_size();
-    let max = fixtures::sysctl::read_u64("fs/pipe-max-size") as usize;
-    let privileged = has_cap(Cap::SYS_RESOURCE);
-    let expected = if privileged { 16 * page } else { (16 * page).min(max) };
-    if expected == 16 * page {
-        variant::observed(
-            "sixteen-pages",
-            format_args!("{expected} bytes: pipe-max-size {max}, CAP_SYS_RESOURCE {privileged}"),
-        );
-    } else {
-        variant::observed(
-            "capped-by-pipe-max-size",
-            format_args!("{expected} bytes: pipe-max-size {max} caps a process without CAP_SYS_RESOURCE"),
-        );
+    let (expected, capped, why) = default_pipe_capacity();
+    match capped {
+        false => variant::observed("sixteen-pages", why),
+        true => variant::observed("capped-by-pipe-max-size", why),
     }
     assert_eq!(pipe_size(&fd), Ok(expected));
     assert_eq!(set_pipe_size(&fd, 3 * page), Ok(4 * page));

@@ -14,9 +14,21 @@ use fifos::TempFifo;
 use fixtures::io::{fionread, getfl, read_once, read_to_eof, set_nonblocking, write_once};
 use fixtures::names::ModeGuard;
 use fixtures::privilege::drop_to_nobody;
-use fixtures::{Agent, assert_errno, isolated, run_in_child, spawn};
+use fixtures::{Agent, Forked, assert_errno, isolated, run_in_child, spawn};
 use nix::errno::Errno;
 use rstest::rstest;
+
+/// A child that opens `fifo` O_RDONLY, blocking, and then reads `expect` up to end of file,
+/// returned once the kernel shows it blocked in that open(2) (no writer yet).
+#[track_caller]
+fn reader_blocked_in_open(fifo: &TempFifo, expect: &'static [u8]) -> Forked {
+    let mut reader = spawn("reader blocked in open(2) O_RDONLY", || {
+        let fd = fixtures::io::open_cloexec(fifo.path(), libc::O_RDONLY).expect("the blocked open must succeed once released");
+        assert_eq!(read_to_eof(&fd), expect);
+    });
+    reader.assert_blocked_in(fixtures::blocked::calls::OPEN, "open(2) O_RDONLY of a FIFO without writers");
+    reader
+}
 
 /// fifo(7): "Normally, opening the FIFO blocks until the other end is opened also"; open(2),
 /// "FIFOs": "Opening the read or write end of a FIFO blocks until the other end is also
@@ -25,11 +37,7 @@ use rstest::rstest;
 #[test]
 fn open_rdonly_blocks_until_a_writer_opens() {
     let fifo = TempFifo::new();
-    let mut reader = spawn("reader opening O_RDONLY", || {
-        let fd = fixtures::io::open_cloexec(fifo.path(), libc::O_RDONLY).expect("the blocked open must succeed once released");
-        assert_eq!(read_to_eof(&fd), b"hello");
-    });
-    reader.assert_blocked_in(fixtures::blocked::calls::OPEN, "open(2) O_RDONLY of a FIFO without writers");
+    let reader = reader_blocked_in_open(&fifo, b"hello");
     let w = fifo.open_now(libc::O_WRONLY).expect("a waiting reader is a reader: O_WRONLY must not block");
     assert_eq!(write_once(&w, b"hello"), Ok(5));
     drop(w);
@@ -115,11 +123,7 @@ fn open_wronly_nonblock_succeeds_when_a_reader_is_open() {
 #[test]
 fn open_wronly_nonblock_succeeds_while_a_reader_waits_in_open() {
     let fifo = TempFifo::new();
-    let mut reader = spawn("reader blocked in open", || {
-        let fd = fixtures::io::open_cloexec(fifo.path(), libc::O_RDONLY).expect("released by the writer's open");
-        assert_eq!(read_to_eof(&fd), b"hi");
-    });
-    reader.assert_blocked_in(fixtures::blocked::calls::OPEN, "open(2) O_RDONLY of a FIFO without writers");
+    let reader = reader_blocked_in_open(&fifo, b"hi");
     let w = fifo.open_now(libc::O_WRONLY | libc::O_NONBLOCK).expect("a reader waiting in open(2) is a reader");
     assert_eq!(write_once(&w, b"hi"), Ok(2));
     drop(w);

@@ -20,6 +20,23 @@ fn without_get_info() -> Errno {
     if fixtures::kernel_at_least(6, 11) { Errno::EINVAL } else { Errno::ENOTTY }
 }
 
+/// Whether this kernel has the PIDFD_INFO_* flag `bit`, added in `major.minor` as `what`
+/// (reports the variant: `variant::since`). Where it has not, asserts how `r`, the answer to
+/// a request of the flag, shows that: before 6.13 PIDFD_GET_INFO fails ([`without_get_info`]);
+/// later kernels leave the flag out of the returned mask and `field` (what it fills) 0.
+fn has_info_flag((major, minor): (u32, u32), what: &str, r: Result<PidfdInfo, Errno>, bit: u64, field: fn(&PidfdInfo) -> u64) -> bool {
+    if variant::since(major, minor, what) {
+        return true;
+    }
+    if !fixtures::kernel_at_least(6, 13) {
+        assert_errno!(r, without_get_info(), "PIDFD_GET_INFO before 6.13");
+    } else {
+        let i = r.expect("PIDFD_GET_INFO");
+        assert_eq!((i.mask & bit, field(&i)), (0, 0), "mask {:#x}", i.mask);
+    }
+    false
+}
+
 /// <linux/pidfd.h> (6.11): ioctl(pidfd, PIDFD_GET_<NS>_NAMESPACE, 0) returns a descriptor of
 /// the process's namespace of that type — the same namespace /proc/<pid>/ns/<ns> names (equal
 /// inode numbers, namespaces(7)). Checked on a child for its IPC, mount, network, UTS, user,
@@ -123,13 +140,7 @@ fn pidfd_info_coredump_reports_how_a_live_process_would_dump() {
     let d = pidfd_open(dumpable.pid(), 0).unwrap();
     let n = pidfd_open(not_dumpable.pid(), 0).unwrap();
     let (rd, rn) = (get_info(&d, PIDFD_INFO_COREDUMP, SIZE_VER1), get_info(&n, PIDFD_INFO_COREDUMP, SIZE_VER1));
-    if !variant::since(6, 16, "PIDFD_INFO_COREDUMP") {
-        if !fixtures::kernel_at_least(6, 13) {
-            assert_errno!(rd, without_get_info(), "PIDFD_GET_INFO before 6.13");
-            return;
-        }
-        let i = rd.expect("PIDFD_GET_INFO");
-        assert_eq!((i.mask & PIDFD_INFO_COREDUMP, i.coredump_mask), (0, 0), "mask {:#x}", i.mask);
+    if !has_info_flag((6, 16), "PIDFD_INFO_COREDUMP", rd, PIDFD_INFO_COREDUMP, |i| u64::from(i.coredump_mask)) {
         return;
     }
     let (d, n) = (rd.expect("PIDFD_GET_INFO(COREDUMP), dumpable"), rn.expect("PIDFD_GET_INFO(COREDUMP), not dumpable"));
@@ -154,13 +165,7 @@ fn pidfd_info_supported_mask_lists_the_flags_the_kernel_knows() {
     let child = Held::fork(0);
     let fd = pidfd_open(child.pid(), 0).unwrap();
     let r = get_info(&fd, PIDFD_INFO_SUPPORTED_MASK, SIZE_VER3);
-    if !variant::since(6, 19, "PIDFD_INFO_SUPPORTED_MASK") {
-        if !fixtures::kernel_at_least(6, 13) {
-            assert_errno!(r, without_get_info(), "PIDFD_GET_INFO before 6.13");
-            return;
-        }
-        let i = r.expect("PIDFD_GET_INFO");
-        assert_eq!((i.mask & PIDFD_INFO_SUPPORTED_MASK, i.supported_mask), (0, 0), "mask {:#x}", i.mask);
+    if !has_info_flag((6, 19), "PIDFD_INFO_SUPPORTED_MASK", r, PIDFD_INFO_SUPPORTED_MASK, |i| i.supported_mask) {
         return;
     }
     let i = r.expect("PIDFD_GET_INFO(PIDFD_INFO_SUPPORTED_MASK)");
@@ -184,14 +189,9 @@ fn pidfd_info_coredump_code_is_a_supported_field() {
     let child = Held::fork(0);
     let fd = pidfd_open(child.pid(), 0).unwrap();
     let r = get_info(&fd, PIDFD_INFO_COREDUMP | PIDFD_INFO_COREDUMP_CODE | PIDFD_INFO_SUPPORTED_MASK, SIZE_VER3);
-    if !variant::since(7, 1, "PIDFD_INFO_COREDUMP_CODE") {
-        if !fixtures::kernel_at_least(6, 13) {
-            assert_errno!(r, without_get_info(), "PIDFD_GET_INFO before 6.13");
-            return;
-        }
-        let i = r.expect("PIDFD_GET_INFO");
-        assert_eq!(i.supported_mask & PIDFD_INFO_COREDUMP_CODE, 0, "supported_mask {:#x}", i.supported_mask);
-        assert_eq!(i.mask & PIDFD_INFO_COREDUMP_CODE, 0, "mask {:#x}", i.mask);
+    // Before 7.1: neither in the returned mask nor in supported_mask.
+    let unsupported = |i: &PidfdInfo| i.supported_mask & PIDFD_INFO_COREDUMP_CODE;
+    if !has_info_flag((7, 1), "PIDFD_INFO_COREDUMP_CODE", r, PIDFD_INFO_COREDUMP_CODE, unsupported) {
         return;
     }
     let i = r.expect("PIDFD_GET_INFO");

@@ -72,6 +72,14 @@ pub fn blocking_pair(kind: Kind) -> Pair {
     kind.builder().mode(NonblockMode::Blocking).open().unwrap_or_else(|e| panic!("{kind:?} pair: {e}"))
 }
 
+/// A [`blocking_pair`] holding `data`, written whole to its write end (and not read).
+#[track_caller]
+pub fn blocking_pair_holding(kind: Kind, data: &[u8]) -> Pair {
+    let p = blocking_pair(kind);
+    fixtures::io::write_all(p.tx(), data);
+    p
+}
+
 /// A new pipe of `kind` (see [`blocking_pair`]) whose write end is then made nonblocking,
 /// with all but `room` bytes of its capacity filled by one write of b'a's. Returns the pair
 /// and the capacity (F_GETPIPE_SZ).

@@ -7,13 +7,13 @@
 //! global_*.rs files, which run one at a time with the tests that change those values.
 
 use fixtures::gate::{Cap, has_cap};
-use fixtures::io::{fionread, pipe_size, read_exact, set_nonblocking, set_pipe_size, write_all, write_once};
+use fixtures::io::{default_pipe_capacity, fionread, pipe_size, read_exact, set_nonblocking, set_pipe_size, write_all, write_once};
 use fixtures::kinds::Kind;
 use fixtures::memory::page_size;
 use fixtures::{assert_errno, needs, variant};
 use nix::errno::Errno;
 use pipes::cases::pipe_kinds;
-use pipes::{PIPE_BUF, blocking_pair, default_capacity, fill_nonblocking};
+use pipes::{PIPE_BUF, blocking_pair, fill_nonblocking};
 use rstest::rstest;
 use rstest_reuse::apply;
 
@@ -41,19 +41,10 @@ fn may_set_capacity(bytes: usize) -> Result<(), String> {
 #[apply(pipe_kinds)]
 #[rstest]
 fn the_default_capacity_is_sixteen_pages(#[case] kind: Kind) {
-    let max = fixtures::sysctl::read_u64("fs/pipe-max-size") as usize;
-    let privileged = has_cap(Cap::SYS_RESOURCE);
-    let expected = if privileged { default_capacity() } else { default_capacity().min(max) };
-    if expected == default_capacity() {
-        variant::observed(
-            "sixteen-pages",
-            format_args!("{expected} bytes: pipe-max-size {max}, CAP_SYS_RESOURCE {privileged}"),
-        );
-    } else {
-        variant::observed(
-            "capped-by-pipe-max-size",
-            format_args!("{expected} bytes: pipe-max-size {max} caps a process without CAP_SYS_RESOURCE"),
-        );
+    let (expected, capped, why) = default_pipe_capacity();
+    match capped {
+        false => variant::observed("sixteen-pages", why),
+        true => variant::observed("capped-by-pipe-max-size", why),
     }
     let p = blocking_pair(kind);
     assert_eq!(pipe_size(p.rx()), Ok(expected), "F_GETPIPE_SZ on the read end");

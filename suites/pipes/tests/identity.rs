@@ -4,7 +4,7 @@ use fixtures::io::write_all;
 use fixtures::kinds::Kind;
 use fixtures::procfs::fd_target;
 use nix::sys::stat::{SFlag, fstat};
-use pipes::blocking_pair;
+use pipes::{blocking_pair, blocking_pair_holding};
 use pipes::cases::pipe_kinds;
 use rstest::rstest;
 use rstest_reuse::apply;
@@ -17,8 +17,7 @@ use rstest_reuse::apply;
 #[apply(pipe_kinds)]
 #[rstest]
 fn both_ends_are_fifos_of_size_zero(#[case] kind: Kind) {
-    let p = blocking_pair(kind);
-    write_all(p.tx(), b"0123456789");
+    let p = blocking_pair_holding(kind, b"0123456789");
     for (end, fd) in [("read end", p.rx()), ("write end", p.tx())] {
         let st = fstat(fd).unwrap();
         assert_eq!(SFlag::from_bits_truncate(st.st_mode) & SFlag::S_IFMT, SFlag::S_IFIFO, "file type of the {end}");

@@ -7,7 +7,7 @@ use fixtures::io::{fionread, read_exact, read_once, write_all, write_once};
 use fixtures::kinds::Kind;
 use fixtures::{assert_errno, sys_size};
 use nix::errno::Errno;
-use pipes::blocking_pair;
+use pipes::{blocking_pair, blocking_pair_holding};
 use pipes::cases::pipe_kinds;
 use rstest::rstest;
 use rstest_reuse::apply;
@@ -35,8 +35,7 @@ fn writes_merge_into_one_byte_stream(#[case] kind: Kind) {
 #[apply(pipe_kinds)]
 #[rstest]
 fn a_read_returns_what_is_available(#[case] kind: Kind) {
-    let p = blocking_pair(kind);
-    write_all(p.tx(), b"0123456789");
+    let p = blocking_pair_holding(kind, b"0123456789");
     let mut buf = [0u8; 100];
     let n = fixtures::within("a blocking read with 10 of 100 bytes available", || read_once(p.rx(), &mut buf));
     assert_eq!(n, Ok(10));
@@ -79,8 +78,7 @@ fn lseek(fd: impl AsFd, off: libc::off_t, whence: libc::c_int) -> Result<libc::o
 #[apply(pipe_kinds)]
 #[rstest]
 fn lseek_on_either_end_fails_espipe(#[case] kind: Kind) {
-    let p = blocking_pair(kind);
-    write_all(p.tx(), b"data");
+    let p = blocking_pair_holding(kind, b"data");
     for (end, fd) in [("read end", p.rx()), ("write end", p.tx())] {
         assert_errno!(lseek(fd, 0, libc::SEEK_SET), Errno::ESPIPE, "lseek SEEK_SET on the {end}");
         assert_errno!(lseek(fd, 0, libc::SEEK_CUR), Errno::ESPIPE, "lseek SEEK_CUR on the {end}");
@@ -94,8 +92,7 @@ fn lseek_on_either_end_fails_espipe(#[case] kind: Kind) {
 #[apply(pipe_kinds)]
 #[rstest]
 fn pread_and_pwrite_fail_espipe(#[case] kind: Kind) {
-    let p = blocking_pair(kind);
-    write_all(p.tx(), b"data");
+    let p = blocking_pair_holding(kind, b"data");
     let mut buf = [0u8; 8];
     let r = sys_size(unsafe { libc::pread(p.rx().as_raw_fd(), buf.as_mut_ptr().cast(), buf.len(), 0) });
     assert_errno!(r, Errno::ESPIPE, "pread on the read end");

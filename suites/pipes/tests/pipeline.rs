@@ -35,16 +35,24 @@ fn run_probe(what: &str, stdin: Option<&OwnedFd>, stdout: Option<&OwnedFd>, prob
     })
 }
 
+/// `emit <n> | sum`, started: (producer, consumer, the pipe between them as (read end, write
+/// end), the consumer's stdout pipe as (read end, write end)). The parent still holds every
+/// end; which it closes when is the caller's claim.
+fn emit_into_sum(producer: &'static [&'static str]) -> (Forked, Forked, (OwnedFd, OwnedFd), (OwnedFd, OwnedFd)) {
+    let (rx, tx) = cloexec_pipe();
+    let (out_rx, out_tx) = cloexec_pipe();
+    let p = run_probe(&format!("producer: {}", producer.join(" ")), None, Some(&tx), producer);
+    let c = run_probe("consumer: sum", Some(&rx), Some(&out_tx), &["sum"]);
+    (p, c, (rx, tx), (out_rx, out_tx))
+}
+
 /// pipe(2), DESCRIPTION and EXAMPLES: data written to the write end by one process is read
 /// from the read end by another; the consumer sees end-of-file when the producer (the only
 /// writer left) exits. Asserted: `emit 100 | sum` prints exactly "5050\n" and both exit 0.
 #[test]
 fn emit_piped_into_sum_prints_the_sum() {
     isolated(|| {
-        let (rx, tx) = cloexec_pipe();
-        let (out_rx, out_tx) = cloexec_pipe();
-        let producer = run_probe("producer: emit 100", None, Some(&tx), &["emit", "100"]);
-        let consumer = run_probe("consumer: sum", Some(&rx), Some(&out_tx), &["sum"]);
+        let (producer, consumer, (rx, tx), (out_rx, out_tx)) = emit_into_sum(&["emit", "100"]);
         drop((rx, tx, out_tx)); // the parent must not hold ends the children wait on
         assert_eq!(read_to_eof(out_rx.as_fd()), b"5050\n");
         producer.expect_success();
@@ -60,10 +68,7 @@ fn emit_piped_into_sum_prints_the_sum() {
 #[test]
 fn the_consumer_waits_while_any_write_end_is_open() {
     isolated(|| {
-        let (rx, tx) = cloexec_pipe();
-        let (out_rx, out_tx) = cloexec_pipe();
-        let producer = run_probe("producer: emit 10", None, Some(&tx), &["emit", "10"]);
-        let mut consumer = run_probe("consumer: sum", Some(&rx), Some(&out_tx), &["sum"]);
+        let (producer, mut consumer, (rx, tx), (out_rx, out_tx)) = emit_into_sum(&["emit", "10"]);
         drop((rx, out_tx));
         producer.expect_success();
         consumer.assert_blocked_in(fixtures::blocked::calls::READ, "sum reading stdin while the parent still holds a write end");

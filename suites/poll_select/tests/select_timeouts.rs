@@ -25,6 +25,15 @@ fn pselect_readable(fd: impl AsFd, ts: &libc::timespec) -> Result<i32, Errno> {
     pselect(fd + 1, Some(&mut FdSet::of(&[fd])), Some(ts), None)
 }
 
+/// The timeout select(2) writes back when it is given `tv` and a pipe that has input: it
+/// returns at once, with that one fd ready (asserted).
+fn written_back_with_input_ready(mut tv: libc::timeval) -> libc::timeval {
+    let p = Kind::Pipe.pair();
+    p.send(b"x");
+    assert_eq!(select_readable(p.rx(), &mut tv), Ok(1));
+    tv
+}
+
 fn timeval(tv_sec: libc::time_t, tv_usec: libc::suseconds_t) -> libc::timeval {
     libc::timeval { tv_sec, tv_usec }
 }
@@ -43,10 +52,7 @@ fn select_writes_back_zero_when_the_timeout_expires() {
 /// once and leaves almost all of a 5 s timeout: more than 4 s and less than 5 s.
 #[test]
 fn select_writes_back_the_time_not_slept() {
-    let p = Kind::Pipe.pair();
-    p.send(b"x");
-    let mut tv = timeval(5, 0);
-    assert_eq!(select_readable(p.rx(), &mut tv), Ok(1));
+    let tv = written_back_with_input_ready(timeval(5, 0));
     let left = Duration::from_secs(tv.tv_sec as u64) + Duration::from_micros(tv.tv_usec as u64);
     assert!(
         left > Duration::from_secs(4) && left < Duration::from_secs(5),
@@ -62,10 +68,7 @@ fn select_writes_back_the_time_not_slept() {
 /// observed (docs/findings.md).
 #[test]
 fn select_accepts_and_normalises_tv_usec_above_a_second() {
-    let p = Kind::Pipe.pair();
-    p.send(b"x");
-    let mut tv = timeval(0, 1_500_000);
-    assert_eq!(select_readable(p.rx(), &mut tv), Ok(1));
+    let tv = written_back_with_input_ready(timeval(0, 1_500_000));
     assert!(
         tv.tv_usec < 1_000_000 && tv.tv_sec == 1,
         "written back: {}s {}us",

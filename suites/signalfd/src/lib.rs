@@ -99,6 +99,14 @@ pub fn block(sigs: &[libc::c_int]) {
     assert_eq!(r, 0, "sigprocmask(SIG_BLOCK)");
 }
 
+/// Block `sigs` (so that they stay pending, to be read) and return a nonblocking,
+/// close-on-exec signalfd for them: the start of most claims, in a child.
+#[track_caller]
+pub fn blocked_reader(sigs: &[libc::c_int]) -> OwnedFd {
+    block(sigs);
+    signalfd(sigs, libc::SFD_NONBLOCK | libc::SFD_CLOEXEC).unwrap()
+}
+
 /// True if `sig` is pending for the calling process (sigpending(2)).
 pub fn is_pending(sig: libc::c_int) -> bool {
     // SAFETY: sigpending fills a set we own.

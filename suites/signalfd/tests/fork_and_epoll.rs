@@ -20,7 +20,7 @@
 use fixtures::poll::{Epoll, revents_now};
 use fixtures::{assert_errno, run_in_child, spawn, sync};
 use nix::errno::Errno;
-use signalfd::{RECORD, block, kill, my_pid, read_records, signalfd};
+use signalfd::{RECORD, blocked_reader, kill, my_pid, read_records, signalfd};
 
 const SIG: libc::c_int = libc::SIGURG;
 
@@ -30,8 +30,7 @@ const SIG: libc::c_int = libc::SIGURG;
 #[test]
 fn a_child_reads_its_own_signals_through_an_inherited_signalfd() {
     run_in_child("parent P", || {
-        block(&[SIG]);
-        let fd = signalfd(&[SIG], libc::SFD_NONBLOCK | libc::SFD_CLOEXEC).unwrap();
+        let fd = blocked_reader(&[SIG]);
         let parent = my_pid();
         let (sent, wait_sent) = sync::channel();
         let child = spawn("child C", || {
@@ -57,8 +56,7 @@ fn a_child_reads_its_own_signals_through_an_inherited_signalfd() {
 #[test]
 fn epoll_reports_a_signalfd_only_for_signals_of_the_process_that_added_it() {
     run_in_child("parent P", || {
-        block(&[SIG]);
-        let fd = signalfd(&[SIG], libc::SFD_NONBLOCK | libc::SFD_CLOEXEC).unwrap();
+        let fd = blocked_reader(&[SIG]);
         let ep = Epoll::new();
         let inb = libc::EPOLLIN as u32;
         ep.add(&fd, inb, 1).unwrap();

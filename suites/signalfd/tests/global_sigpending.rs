@@ -4,7 +4,7 @@
 use fixtures::signals::rt;
 use fixtures::{assert_errno, run_in_child, sys};
 use nix::errno::Errno;
-use signalfd::{RECORD, block, my_pid, read_records, signalfd};
+use signalfd::{RECORD, blocked_reader, my_pid, read_records};
 
 /// The number of signals queued for this process's real user ID: the first field of "SigQ"
 /// in /proc/self/status (proc_pid_status(5): "SigQ: This field contains two slash-separated
@@ -36,8 +36,7 @@ fn rlimit_sigpending_bounds_the_queued_signals_a_signalfd_reports() {
         // the assertions are the same without it.
         let _ = fixtures::ns::enter_user_ns(Some((nix::unistd::getuid().as_raw(), nix::unistd::getgid().as_raw())));
         let sig = rt(1);
-        block(&[sig]);
-        let fd = signalfd(&[sig], libc::SFD_NONBLOCK | libc::SFD_CLOEXEC).unwrap();
+        let fd = blocked_reader(&[sig]);
         let limit = queued_for_my_user() + 2;
         let mut hard = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
         // SAFETY: reading the current limits into a struct we own.

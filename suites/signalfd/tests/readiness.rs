@@ -5,7 +5,7 @@
 
 use fixtures::poll::{Epoll, revents_now};
 use fixtures::run_in_child;
-use signalfd::{RECORD, block, kill, my_pid, read_records, signalfd};
+use signalfd::{RECORD, blocked_reader, kill, my_pid, read_records};
 
 /// signalfd(2) (file comment). Asserted in a child with SIGTERM blocked: with nothing pending
 /// poll(2) reports nothing for every event a caller can ask; after kill(2) of SIGTERM it
@@ -14,8 +14,7 @@ use signalfd::{RECORD, block, kill, my_pid, read_records, signalfd};
 #[test]
 fn poll_reports_exactly_pollin_while_a_signal_is_pending() {
     run_in_child("poll on a signalfd", || {
-        block(&[libc::SIGTERM]);
-        let fd = signalfd(&[libc::SIGTERM], libc::SFD_NONBLOCK | libc::SFD_CLOEXEC).unwrap();
+        let fd = blocked_reader(&[libc::SIGTERM]);
         let all = libc::POLLIN | libc::POLLPRI | libc::POLLOUT | libc::POLLRDHUP;
         assert_eq!(revents_now(&fd, all), 0, "nothing pending");
         kill(my_pid() as i32, libc::SIGTERM).unwrap();
@@ -33,8 +32,7 @@ fn poll_reports_exactly_pollin_while_a_signal_is_pending() {
 #[test]
 fn epoll_reports_one_epollin_per_arriving_signal_with_epollet() {
     run_in_child("epoll on a signalfd", || {
-        block(&[libc::SIGTERM]);
-        let fd = signalfd(&[libc::SIGTERM], libc::SFD_NONBLOCK | libc::SFD_CLOEXEC).unwrap();
+        let fd = blocked_reader(&[libc::SIGTERM]);
         let ep = Epoll::new();
         let (inb, et) = (libc::EPOLLIN as u32, libc::EPOLLET as u32);
         ep.add(&fd, inb | et, 42).unwrap();

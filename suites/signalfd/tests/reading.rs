@@ -15,7 +15,7 @@ use fixtures::poll::revents_now;
 use fixtures::signals::rt;
 use fixtures::{assert_errno, run_in_child, spawn, sync};
 use nix::errno::Errno;
-use signalfd::{RECORD, Record, block, is_pending, kill, my_pid, read_records, signalfd};
+use signalfd::{RECORD, Record, block, blocked_reader, is_pending, kill, my_pid, read_records, signalfd};
 
 const NONBLOCK: libc::c_int = libc::SFD_NONBLOCK | libc::SFD_CLOEXEC;
 
@@ -25,8 +25,7 @@ const NONBLOCK: libc::c_int = libc::SFD_NONBLOCK | libc::SFD_CLOEXEC;
 #[test]
 fn a_read_without_a_pending_signal_fails_eagain() {
     run_in_child("nothing pending", || {
-        block(&[libc::SIGTERM]);
-        let fd = signalfd(&[libc::SIGTERM], NONBLOCK).unwrap();
+        let fd = blocked_reader(&[libc::SIGTERM]);
         assert_errno!(read_records(&fd, RECORD), Errno::EAGAIN);
         assert_eq!(revents_now(&fd, libc::POLLIN), 0, "poll with nothing pending");
     })
@@ -43,8 +42,7 @@ fn a_read_without_a_pending_signal_fails_eagain() {
 #[test]
 fn a_pending_signal_reads_as_one_128_byte_record_and_is_consumed() {
     run_in_child("SIGTERM reader", || {
-        block(&[libc::SIGTERM]);
-        let fd = signalfd(&[libc::SIGTERM], NONBLOCK).unwrap();
+        let fd = blocked_reader(&[libc::SIGTERM]);
         let receiver = my_pid();
         // variant: none — the real uid is only compared with ssi_uid.
         let uid = nix::unistd::getuid().as_raw();
@@ -69,8 +67,7 @@ fn a_pending_signal_reads_as_one_128_byte_record_and_is_consumed() {
 #[test]
 fn a_buffer_under_128_bytes_fails_einval_and_consumes_nothing() {
     run_in_child("short buffers", || {
-        block(&[libc::SIGTERM]);
-        let fd = signalfd(&[libc::SIGTERM], NONBLOCK).unwrap();
+        let fd = blocked_reader(&[libc::SIGTERM]);
         kill(my_pid() as i32, libc::SIGTERM).unwrap();
         for len in [1, 64, RECORD - 1] {
             let mut buf = vec![0u8; len];
@@ -91,8 +88,7 @@ fn a_buffer_under_128_bytes_fails_einval_and_consumes_nothing() {
 #[test]
 fn two_pending_signals_give_two_records_in_one_read() {
     run_in_child("two signals pending", || {
-        block(&[libc::SIGUSR1, libc::SIGUSR2]);
-        let fd = signalfd(&[libc::SIGUSR1, libc::SIGUSR2], NONBLOCK).unwrap();
+        let fd = blocked_reader(&[libc::SIGUSR1, libc::SIGUSR2]);
         let pid = my_pid() as i32;
         kill(pid, libc::SIGUSR2).unwrap();
         kill(pid, libc::SIGUSR1).unwrap();
@@ -115,8 +111,7 @@ fn two_pending_signals_give_two_records_in_one_read() {
 fn queued_realtime_signals_read_as_one_record_each_with_their_value() {
     run_in_child("realtime signals", || {
         let sig = rt(1);
-        block(&[sig]);
-        let fd = signalfd(&[sig], NONBLOCK).unwrap();
+        let fd = blocked_reader(&[sig]);
         for v in [7, 8] {
             let value = libc::sigval { sival_ptr: v as usize as *mut libc::c_void };
             // SAFETY: queueing a signal to ourselves.
