@@ -198,7 +198,8 @@ pub fn run(opts: &Options) -> Result<Session> {
                     let _own_kernel = t.traits().on_host_kernel.then(|| host_kernel.lock().unwrap_or_else(|e| e.into_inner()));
                     let plan = &plans[i];
                     progress.say(&format!("{}: {} tests as {}", t.spec(), plan.len(), users.iter().map(|u| u.name()).collect::<Vec<_>>().join(" and ")));
-                    let job = Job { plan, users, whole_suites };
+                    let expected_hangs = expectations.expected_hangs(t.spec().kind(), t.spec().name(), &plan.ids(), users);
+                    let job = Job { plan, users, whole_suites, expected_hangs };
                     // Global state journalled around the run, restored after it (runner/src/restore.rs).
                     let journal = crate::restore::before_target(t.spec().name(), t.traits().on_host_kernel);
                     let mut cols = t.run(&ctx, &job).unwrap_or_else(|e| failed_columns(t.as_ref(), plan, users, &format!("{e:#}")));

@@ -285,6 +285,27 @@ impl Expectations {
         self.files.iter().find(|f| f.kind == kind)
     }
 
+    /// How many of the cells `ids` × `users` of `target` (of `kind`) an entry expects to hang
+    /// (outcome TIMEOUT, intermittent ones included): each may take a whole test deadline, so
+    /// a guest's overall deadline makes room for them (a run of the pty suite alone on gVisor
+    /// ended INCOMPLETE without it).
+    pub fn expected_hangs(&self, kind: &str, target: &str, ids: &[crate::model::TestId], users: &[User]) -> usize {
+        let Some(file) = self.for_kind(kind) else { return 0 };
+        let hangs: Vec<&Entry> = file.entries.iter().filter(|e| e.outcome == Some(Kind::Timeout)).collect();
+        if hangs.is_empty() {
+            return 0;
+        }
+        let mut n = 0;
+        for id in ids {
+            for &u in users {
+                if hangs.iter().any(|e| e.names(id.as_str(), target, u)) {
+                    n += 1;
+                }
+            }
+        }
+        n
+    }
+
     /// Check every cell against the expectations of its column's kind (see the module's
     /// notes); a note per column that had any, in its diagnostics. Pure.
     pub fn apply(&self, columns: &mut [ColumnRun]) -> Applied {
@@ -370,6 +391,7 @@ impl Expectations {
 mod tests {
     use super::*;
     use crate::model::{RunStatus, TestId, Timings, Variant};
+    use std::time::Duration;
 
     fn targets(s: &str) -> Result<(String, String), String> {
         match s {
@@ -412,6 +434,42 @@ reason = "r"
 
     fn exp() -> Expectations {
         Expectations { files: vec![parse(FILE, "gvisor", "docs/expectations/gvisor.toml", &targets).unwrap()] }
+    }
+
+    /// Only TIMEOUT entries count, per test and user, for the target they name.
+    #[test]
+    fn expected_hangs_count_the_timeout_cells_of_the_target() {
+        let text = r#"
+[[expect]]
+tests = ["pty::a::*"]
+outcome = "TIMEOUT"
+observed = "blocks"
+reason = "r"
+
+[[expect]]
+tests = ["pty::b::x"]
+targets = ["gvisor:2022"]
+users = ["root"]
+outcome = "TIMEOUT"
+intermittent = true
+observed = "hangs now and then"
+reason = "r"
+
+[[expect]]
+tests = ["pty::c::x"]
+outcome = "FAIL"
+observed = "fails"
+reason = "r"
+"#;
+        let e = Expectations { files: vec![parse(text, "gvisor", "gvisor.toml", &targets).unwrap()] };
+        let ids: Vec<TestId> = ["pty::a::x", "pty::a::y", "pty::b::x", "pty::c::x"].iter().map(|s| TestId::parse(s).unwrap()).collect();
+        let both = [User::Root, User::Nobody];
+        assert_eq!(e.expected_hangs("gvisor", "gvisor:2024", &ids, &both), 4);
+        assert_eq!(e.expected_hangs("gvisor", "gvisor:2022", &ids, &both), 5);
+        assert_eq!(e.expected_hangs("gvisor", "gvisor:2022", &ids, &[User::Nobody]), 2);
+        assert_eq!(e.expected_hangs("vm", "vm:6.1", &ids, &both), 0);
+        let d = crate::guest_run::Deadlines { boot: Duration::from_secs(1), silence: Duration::from_secs(2), total: Duration::from_secs(100) };
+        assert_eq!(d.with_hangs(3, Duration::from_secs(30)).total, Duration::from_secs(190));
     }
 
     fn res(id: &str, outcome: Outcome, variant: Option<&str>) -> TestResult {

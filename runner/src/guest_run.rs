@@ -99,6 +99,15 @@ pub struct Deadlines {
     pub total: Duration,
 }
 
+impl Deadlines {
+    /// Room in the overall deadline for `hangs` test runs that are expected to use their
+    /// whole `test_deadline` (expected TIMEOUTs): the per-test budget assumes tests that end.
+    pub fn with_hangs(mut self, hangs: usize, test_deadline: Duration) -> Deadlines {
+        self.total += test_deadline * (hangs as u32);
+        self
+    }
+}
+
 /// The grace after the `done` record before the guest is stopped.
 const AFTER_DONE: Duration = Duration::from_secs(20);
 

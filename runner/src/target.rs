@@ -145,6 +145,9 @@ pub struct Job<'a> {
     pub users: &'a [User],
     /// The plan is every test of its suites (no `verify` selection).
     pub whole_suites: bool,
+    /// Cells (test × user) the target's expectations file expects to hang (TIMEOUT): a
+    /// guest's overall deadline makes room for each ([`crate::guest_run::Deadlines::with_hangs`]).
+    pub expected_hangs: usize,
 }
 
 /// What the orchestrator needs to know of a target to schedule it: fixed for a target, so

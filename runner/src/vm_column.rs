@@ -98,7 +98,8 @@ impl VmMachine {
         let kernel = self.kernel()?;
         let initrd = self.initrd.as_ref().context("the initramfs was not written")?;
         let s = ctx.settings;
-        let d = qemu::deadlines(planned, s.guest_parallel, s.test_timeout.mul_f64(self.time_scale), self.time_scale);
+        let test_deadline = s.test_timeout.mul_f64(self.time_scale);
+        let d = qemu::deadlines(planned, s.guest_parallel, test_deadline, self.time_scale).with_hangs(job.expected_hangs, test_deadline);
         let req = qemu::VmRequest {
             vmlinuz: kernel.vmlinuz.clone(),
             initrd: initrd.clone(),

@@ -150,7 +150,7 @@ impl Target for Docker {
             if spec.flags.is_empty() { "none".to_string() } else { spec.flags.join(" ") },
             file_stem(target)
         ));
-        let deadlines = run::deadlines(planned, s.guest_parallel, s.test_timeout);
+        let deadlines = run::deadlines(planned, s.guest_parallel, s.test_timeout).with_hangs(job.expected_hangs, s.test_timeout);
         let out = run::run_guest(&spec, &plan_json, &stem, &deadlines, |r, stop| {
             line.record(r);
             if let Some(why) = run::kill_at(&s.inject, r) {

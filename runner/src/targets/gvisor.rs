@@ -186,7 +186,7 @@ impl Target for Gvisor {
         let s = ctx.settings;
         // The sandbox runs the tests slower than the host (every system call goes through
         // gVisor's platform): the VMs' per-test budget.
-        let deadlines = crate::qemu::deadlines(planned, s.guest_parallel, exec.timeout, self.time_scale.max(1.0));
+        let deadlines = crate::qemu::deadlines(planned, s.guest_parallel, exec.timeout, self.time_scale.max(1.0)).with_hangs(job.expected_hangs, exec.timeout);
         let out = oci_run::run_guest(&c, &plan_json, &stem, &deadlines, |r, stop| {
             line.record(r);
             if let Some(why) = docker_run::kill_at(&s.inject, r) {
