@@ -90,6 +90,9 @@ impl Catalog {
     }
 }
 
+/// The shared parameter sets, relative to the workspace.
+const SHARED_CASES: &str = "fixtures/src/cases.rs";
+
 /// Scan every suites/<suite>/tests/*.rs under `root`.
 pub fn scan(root: &Path) -> Catalog {
     let mut cat = Catalog { schema: CATALOG_SCHEMA.into(), ..Default::default() };
@@ -99,12 +102,20 @@ pub fn scan(root: &Path) -> Catalog {
     };
     let mut files: Vec<(String, PathBuf)> = Vec::new();
     let mut helpers: BTreeMap<String, Helpers> = BTreeMap::new();
+    // The parameter sets several suites share (fixtures/src/cases.rs, rstest_reuse templates):
+    // every suite sees them beside its own.
+    let mut shared = Helpers::default();
+    if let Ok(src) = fs::read_to_string(root.join(SHARED_CASES))
+        && let Ok(parsed) = syn::parse_file(&src)
+    {
+        branches::collect_helpers(&parsed.items, &src, &mut shared);
+    }
     for s in suites.flatten() {
         let suite = s.file_name().to_string_lossy().into_owned();
         if !s.path().join("Cargo.toml").is_file() {
             continue;
         }
-        let h = helpers.entry(suite.clone()).or_default();
+        let h = helpers.entry(suite.clone()).or_insert_with(|| shared.clone());
         for dir in ["src", "tests"] {
             let Ok(entries) = fs::read_dir(s.path().join(dir)) else { continue };
             for t in entries.flatten() {

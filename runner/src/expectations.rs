@@ -439,28 +439,13 @@ reason = "r"
     /// Only TIMEOUT entries count, per test and user, for the target they name.
     #[test]
     fn expected_hangs_count_the_timeout_cells_of_the_target() {
-        let text = r#"
-[[expect]]
-tests = ["pty::a::*"]
-outcome = "TIMEOUT"
-observed = "blocks"
-reason = "r"
-
-[[expect]]
-tests = ["pty::b::x"]
-targets = ["gvisor:2022"]
-users = ["root"]
-outcome = "TIMEOUT"
-intermittent = true
-observed = "hangs now and then"
-reason = "r"
-
-[[expect]]
-tests = ["pty::c::x"]
-outcome = "FAIL"
-observed = "fails"
-reason = "r"
-"#;
+        // One line per entry (TOML's inline tables): an entry that hangs everywhere, one that
+        // hangs now and then as root on 2022 only, and a failure.
+        let text = r#"expect = [
+  { tests = ["pty::a::*"], outcome = "TIMEOUT", observed = "blocks", reason = "r" },
+  { tests = ["pty::b::x"], targets = ["gvisor:2022"], users = ["root"], outcome = "TIMEOUT", intermittent = true, observed = "now and then", reason = "r" },
+  { tests = ["pty::c::x"], outcome = "FAIL", observed = "fails", reason = "r" },
+]"#;
         let e = Expectations { files: vec![parse(text, "gvisor", "gvisor.toml", &targets).unwrap()] };
         let ids: Vec<TestId> = ["pty::a::x", "pty::a::y", "pty::b::x", "pty::c::x"].iter().map(|s| TestId::parse(s).unwrap()).collect();
         let both = [User::Root, User::Nobody];

@@ -28,11 +28,10 @@
 //!
 //! Helpers shared by the test files live here: the event bits as `u32`, the epoll_pwait
 //! and epoll_pwait2 calls, the EPIOC*PARAMS ioctls with their struct, a waiter proven
-//! blocked in an epoll wait, and the parser of an epoll fd's fdinfo; the named parameter sets (the fd kinds) are in [`cases`]. The epoll
+//! blocked in an epoll wait, and the parser of an epoll fd's fdinfo; the named parameter sets (the fd kinds) are fixtures' ([`fixtures::cases`]). The epoll
 //! instance ([`fixtures::poll::Epoll`]) and the readable/writable pair of every fd kind
 //! ([`fixtures::kinds`]) come from the fixtures. Descriptors are borrowed (`impl AsFd`).
 
-pub mod cases;
 
 use std::os::fd::{AsFd, AsRawFd, RawFd};
 

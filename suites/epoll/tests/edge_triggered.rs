@@ -5,7 +5,7 @@
 //! queue's wakeup re-queues an edge-triggered registration. Pair::send returns once the
 //! receiver has been notified, so an immediate epoll_wait(timeout 0) is an exact check.
 
-use epoll::cases::{every_kind, pipe_kinds};
+use fixtures::cases::{every_kind, pipe_kinds};
 use epoll::{ET, IN, OUT, pipe_modified_after_one_event, watching};
 use fixtures::gate::{kernel_and_patch, stable_patch_level};
 use fixtures::kinds::Kind;

@@ -4,7 +4,7 @@
 
 use std::os::fd::AsRawFd;
 
-use epoll::cases::{every_kind, pipe_kinds};
+use fixtures::cases::{every_kind, pipe_kinds};
 use epoll::{ERR, HUP, IN, OUT, PRI, RDHUP, watching};
 use fixtures::kinds::Kind;
 use fixtures::poll::Epoll;

@@ -8,7 +8,7 @@
 use std::os::fd::AsRawFd;
 use std::time::{Duration, Instant};
 
-use epoll::cases::every_kind;
+use fixtures::cases::every_kind;
 use epoll::{ET, IN, blocked_waiter, epoll_pwait, epoll_pwait2, epoll_pwait2_probe, watching};
 use fixtures::child::await_child_state;
 use fixtures::clock::timespec;

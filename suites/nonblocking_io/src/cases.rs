@@ -5,21 +5,6 @@
 
 use rstest_reuse::template;
 
-/// Every kind of [`fixtures::kinds::Kind`]: pipe, FIFO, UNIX stream and datagram sockets,
-/// TCP loopback, eventfd, pseudoterminal (master / slave), POSIX message queue.
-#[template]
-#[export]
-#[rstest]
-#[case::pipe(fixtures::kinds::Kind::Pipe)]
-#[case::fifo(fixtures::kinds::Kind::Fifo)]
-#[case::unix_stream(fixtures::kinds::Kind::UnixStream)]
-#[case::unix_dgram(fixtures::kinds::Kind::UnixDgram)]
-#[case::tcp(fixtures::kinds::Kind::Tcp)]
-#[case::eventfd(fixtures::kinds::Kind::EventFd)]
-#[case::pty(fixtures::kinds::Kind::Pty)]
-#[case::mq(fixtures::kinds::Kind::Mq)]
-fn every_kind(#[case] kind: fixtures::kinds::Kind) {}
-
 /// The byte streams whose peer can close: pipe, UNIX stream socket, TCP loopback.
 /// pipe(7), unix(7) SOCK_STREAM, tcp(7).
 #[template]

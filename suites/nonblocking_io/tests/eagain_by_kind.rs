@@ -13,7 +13,7 @@ use fixtures::io::{is_nonblocking, set_nonblocking, status_flags};
 use fixtures::kinds::{Kind, NonblockMode as Mode, Pair};
 use fixtures::{needs, spawn};
 use nix::errno::Errno;
-use nonblocking_io::cases::every_kind;
+use fixtures::cases::every_kind;
 use nonblocking_io::pair;
 use rstest::rstest;
 use rstest_reuse::apply;

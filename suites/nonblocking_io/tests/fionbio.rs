@@ -11,7 +11,7 @@ use fixtures::io::status_flags;
 use fixtures::kinds::{Kind, NonblockMode as Mode};
 use fixtures::{assert_errno, needs, spawn, sys};
 use nix::errno::Errno;
-use nonblocking_io::cases::every_kind;
+use fixtures::cases::every_kind;
 use nonblocking_io::pair;
 use rstest::rstest;
 use rstest_reuse::apply;

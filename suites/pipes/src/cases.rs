@@ -13,17 +13,6 @@
 
 use rstest_reuse::template;
 
-/// pipe(7): "The only difference between pipes and FIFOs is the manner in which they are
-/// created and opened. Once these tasks have been accomplished, I/O on pipes and FIFOs has
-/// exactly the same semantics." The two kinds, as fixtures' [`fixtures::kinds::Kind`]:
-/// `pipe` (pipe2(2)) and `fifo` (mkfifo(3), opened once for reading and once for writing).
-#[template]
-#[export]
-#[rstest]
-#[case::pipe(::fixtures::kinds::Kind::Pipe)]
-#[case::fifo(::fixtures::kinds::Kind::Fifo)]
-pub fn pipe_kinds(#[case] kind: ::fixtures::kinds::Kind) {}
-
 /// The stream sockets a pipe is spliced to and from ([`crate::splice::Sock`]): `tcp` (TCP
 /// over loopback, tcp(7)) and `unix_stream` (an AF_UNIX stream socketpair, unix(7)); splice(2):
 /// "one of the file descriptors must refer to a pipe", the other may be a socket.

@@ -3,7 +3,7 @@
 //! pipe(7) says: "The only difference between pipes and FIFOs is the manner in which they
 //! are created and opened. Once these tasks have been accomplished, I/O on pipes and FIFOs
 //! has exactly the same semantics." So every claim about I/O is checked on both kinds (the
-//! parameter set [`cases::pipe_kinds`]: `pipe` and `fifo`); claims that only exist for
+//! parameter set [`fixtures::cases::pipe_kinds`], shared with other suites: `pipe` and `fifo`); claims that only exist for
 //! pipe(2)/pipe2(2) (flags, packet mode, the pipefs inode) are checked on anonymous pipes.
 //! Opening rules of FIFOs are in the `fifos` suite.
 //!

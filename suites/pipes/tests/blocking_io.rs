@@ -18,7 +18,7 @@ use fixtures::sync::{Notifier, channel};
 use fixtures::{Forked, assert_errno, spawn};
 use nix::errno::Errno;
 use nix::sys::signal::{SaFlags, Signal};
-use pipes::cases::pipe_kinds;
+use fixtures::cases::pipe_kinds;
 use pipes::{PIPE_BUF, blocking_pair, fill_to_capacity};
 use rstest::rstest;
 use rstest_reuse::apply;

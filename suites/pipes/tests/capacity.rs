@@ -12,7 +12,7 @@ use fixtures::kinds::Kind;
 use fixtures::memory::page_size;
 use fixtures::{assert_errno, needs, variant};
 use nix::errno::Errno;
-use pipes::cases::pipe_kinds;
+use fixtures::cases::pipe_kinds;
 use pipes::{PIPE_BUF, blocking_pair, fill_nonblocking};
 use rstest::rstest;
 use rstest_reuse::apply;

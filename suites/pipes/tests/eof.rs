@@ -14,7 +14,7 @@ use fixtures::sync::channel;
 use fixtures::{assert_errno, isolated, spawn};
 use nix::errno::Errno;
 use pipes::blocking_pair;
-use pipes::cases::pipe_kinds;
+use fixtures::cases::pipe_kinds;
 use rstest::rstest;
 use rstest_reuse::apply;
 

@@ -5,7 +5,7 @@ use fixtures::kinds::Kind;
 use fixtures::procfs::fd_target;
 use nix::sys::stat::{SFlag, fstat};
 use pipes::{blocking_pair, blocking_pair_holding};
-use pipes::cases::pipe_kinds;
+use fixtures::cases::pipe_kinds;
 use rstest::rstest;
 use rstest_reuse::apply;
 

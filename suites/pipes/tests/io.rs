@@ -8,7 +8,7 @@ use fixtures::kinds::Kind;
 use fixtures::{assert_errno, sys_size};
 use nix::errno::Errno;
 use pipes::{blocking_pair, blocking_pair_holding};
-use pipes::cases::pipe_kinds;
+use fixtures::cases::pipe_kinds;
 use rstest::rstest;
 use rstest_reuse::apply;
 

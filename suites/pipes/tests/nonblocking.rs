@@ -6,7 +6,7 @@ use fixtures::io::{fionread, pipe_size, read_exact, read_once, set_nonblocking, 
 use fixtures::kinds::Kind;
 use fixtures::{assert_errno, spawn};
 use nix::errno::Errno;
-use pipes::cases::pipe_kinds;
+use fixtures::cases::pipe_kinds;
 use pipes::{PIPE_BUF, blocking_pair, fill_nonblocking, with_room};
 use rstest::rstest;
 use rstest_reuse::apply;

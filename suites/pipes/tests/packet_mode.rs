@@ -9,7 +9,7 @@ use fixtures::io::{fionread, read_once, set_nonblocking, set_status_flag, status
 use fixtures::kinds::Kind;
 use nix::errno::Errno;
 use nix::fcntl::OFlag;
-use pipes::cases::pipe_kinds;
+use fixtures::cases::pipe_kinds;
 use pipes::{PIPE_BUF, blocking_pair};
 use rstest::rstest;
 use rstest_reuse::apply;

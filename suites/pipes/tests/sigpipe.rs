@@ -17,7 +17,7 @@ use fixtures::signals::{self, SignalCatcher, announced, install_announcing_handl
 use fixtures::{NEGATIVE_WAIT, Outcome, assert_errno, isolated, run_in_child, spawn, variant};
 use nix::errno::Errno;
 use nix::sys::signal::{SaFlags, Signal};
-use pipes::cases::pipe_kinds;
+use fixtures::cases::pipe_kinds;
 use pipes::{RWF_NOSIGNAL, blocking_pair, fill_to_capacity, pwritev2};
 use rstest::rstest;
 use rstest_reuse::apply;

@@ -7,21 +7,6 @@
 
 use rstest_reuse::template;
 
-/// Every kind of [`fixtures::kinds::Kind`]: pipe, FIFO, UNIX stream and datagram sockets,
-/// TCP loopback, eventfd, pseudoterminal (master / slave), POSIX message queue.
-#[template]
-#[export]
-#[rstest]
-#[case::pipe(fixtures::kinds::Kind::Pipe)]
-#[case::fifo(fixtures::kinds::Kind::Fifo)]
-#[case::unix_stream(fixtures::kinds::Kind::UnixStream)]
-#[case::unix_dgram(fixtures::kinds::Kind::UnixDgram)]
-#[case::tcp(fixtures::kinds::Kind::Tcp)]
-#[case::eventfd(fixtures::kinds::Kind::EventFd)]
-#[case::pty(fixtures::kinds::Kind::Pty)]
-#[case::mq(fixtures::kinds::Kind::Mq)]
-fn every_kind(#[case] kind: fixtures::kinds::Kind) {}
-
 /// The four calls that wait for readiness: poll, ppoll, select, pselect.
 /// poll(2) (poll, ppoll) and select(2) (select, pselect).
 #[template]
@@ -32,15 +17,6 @@ fn every_kind(#[case] kind: fixtures::kinds::Kind) {}
 #[case::select(poll_select::waits::Wait::Select)]
 #[case::pselect(poll_select::waits::Wait::Pselect)]
 fn every_wait(#[case] call: poll_select::waits::Wait) {}
-
-/// The two kinds of pipe (pipe(7): a FIFO differs from a pipe only in how it is created and
-/// opened): `pipe` and `fifo`, as [`fixtures::kinds::Kind`]s.
-#[template]
-#[export]
-#[rstest]
-#[case::pipe(fixtures::kinds::Kind::Pipe)]
-#[case::fifo(fixtures::kinds::Kind::Fifo)]
-fn pipe_kinds(#[case] kind: fixtures::kinds::Kind) {}
 
 /// The two calls that take a signal mask for their duration: ppoll (poll(2)) and pselect
 /// (select(2)).

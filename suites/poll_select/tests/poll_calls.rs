@@ -9,7 +9,7 @@ use fixtures::limits::set_nofile_soft_limit;
 use fixtures::poll::poll1;
 use fixtures::{assert_errno, needs, run_in_child, sys};
 use nix::errno::Errno;
-use poll_select::cases::every_kind;
+use fixtures::cases::every_kind;
 use poll_select::waits::{blocked_waiter, poll, pollfd};
 use rstest::rstest;
 use rstest_reuse::apply;

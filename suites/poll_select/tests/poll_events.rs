@@ -14,7 +14,7 @@ use fixtures::net::{self, SockAddr};
 use fixtures::poll::{poll1, revents_now, wait_for_events};
 use fixtures::{Scratch, needs};
 use nix::sys::socket::{Shutdown, shutdown};
-use poll_select::cases::{every_kind, pipe_kinds};
+use fixtures::cases::{every_kind, pipe_kinds};
 use poll_select::waits::{poll, pollfd};
 use rstest::rstest;
 use rstest_reuse::apply;

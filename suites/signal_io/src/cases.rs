@@ -18,12 +18,3 @@ use rstest_reuse::template;
 #[case::tcp(fixtures::kinds::Kind::Tcp)]
 #[case::pty(fixtures::kinds::Kind::Pty)]
 fn fasync_kinds(#[case] kind: fixtures::kinds::Kind) {}
-
-/// The two kinds of pipe (pipe(7): a FIFO differs from a pipe only in how it is created and
-/// opened): `pipe` and `fifo`, as [`fixtures::kinds::Kind`]s.
-#[template]
-#[export]
-#[rstest]
-#[case::pipe(fixtures::kinds::Kind::Pipe)]
-#[case::fifo(fixtures::kinds::Kind::Fifo)]
-fn pipe_kinds(#[case] kind: fixtures::kinds::Kind) {}

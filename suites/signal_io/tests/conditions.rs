@@ -10,7 +10,7 @@ use fixtures::uapi::{POLL_HUP, POLL_IN, POLL_OUT, POLL_PRI};
 use fixtures::run_in_child;
 use nix::sys::socket::{Shutdown, shutdown};
 use nix::unistd::getpid;
-use signal_io::cases::pipe_kinds;
+use fixtures::cases::pipe_kinds;
 use rstest::rstest;
 use rstest_reuse::apply;
 use signal_io::{with_pair_catching, queued, enable_signal_io, expected, set_owner, summary};

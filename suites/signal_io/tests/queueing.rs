@@ -9,7 +9,8 @@ use fixtures::uapi::POLL_IN;
 use fixtures::{NEGATIVE_WAIT, kernel_at_least, kernel_version, needs, skip, variant};
 use rstest::rstest;
 use rstest_reuse::apply;
-use signal_io::cases::{fasync_kinds, pipe_kinds};
+use fixtures::cases::pipe_kinds;
+use signal_io::cases::fasync_kinds;
 use signal_io::{with_pair_catching, enable_signal_io, expected, queued};
 
 /// fcntl(2), F_SETSIG: "By selecting a real time signal (value >= SIGRTMIN), multiple I/O
