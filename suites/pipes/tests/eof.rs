@@ -9,7 +9,7 @@
 use std::os::fd::AsRawFd;
 
 use fixtures::io::{read_once, set_nonblocking, write_all};
-use fixtures::kinds::Kind;
+use fixtures::kinds::{Kind, Pair};
 use fixtures::sync::channel;
 use fixtures::{assert_errno, isolated, spawn};
 use nix::errno::Errno;
@@ -17,6 +17,17 @@ use pipes::blocking_pair;
 use fixtures::cases::pipe_kinds;
 use rstest::rstest;
 use rstest_reuse::apply;
+
+/// Closes `p`'s own write end while another one (`why`) is still open: a nonblocking read
+/// must give EAGAIN, not end-of-file; once `close_the_other` has run, the read gives 0.
+fn eof_only_after(p: &mut Pair, why: &str, close_the_other: impl FnOnce()) {
+    p.close_tx();
+    set_nonblocking(p.rx(), true);
+    let mut buf = [0u8; 8];
+    assert_errno!(read_once(p.rx(), &mut buf), Errno::EAGAIN, "{why}");
+    close_the_other();
+    assert_eq!(read_once(p.rx(), &mut buf), Ok(0));
+}
 
 /// pipe(7): all write ends closed -> "read(2) will return 0". Asserted: with the only write
 /// end closed, a read of the empty pipe returns 0 at once (and again on the next call).
@@ -58,12 +69,7 @@ fn eof_waits_for_a_duplicate_of_the_write_end(#[case] kind: Kind) {
     isolated(|| {
         let mut p = blocking_pair(kind);
         let dup = p.tx().try_clone_to_owned().expect("dup of the write end");
-        p.close_tx();
-        set_nonblocking(p.rx(), true);
-        let mut buf = [0u8; 8];
-        assert_errno!(read_once(p.rx(), &mut buf), Errno::EAGAIN, "a dup'd write end is still open");
-        drop(dup);
-        assert_eq!(read_once(p.rx(), &mut buf), Ok(0));
+        eof_only_after(&mut p, "a dup'd write end is still open", || drop(dup));
     });
 }
 
@@ -83,13 +89,10 @@ fn eof_waits_for_a_write_end_held_by_a_child(#[case] kind: Kind) {
             wait_release.wait();
         });
         wait_ready.wait();
-        p.close_tx();
-        set_nonblocking(p.rx(), true);
-        let mut buf = [0u8; 8];
-        assert_errno!(read_once(p.rx(), &mut buf), Errno::EAGAIN, "the child's copy is still open");
-        release.notify();
-        holder.expect_success();
-        assert_eq!(read_once(p.rx(), &mut buf), Ok(0));
+        eof_only_after(&mut p, "the child's copy is still open", || {
+            release.notify();
+            holder.expect_success();
+        });
     });
 }
 

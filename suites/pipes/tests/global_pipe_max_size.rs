@@ -123,6 +123,14 @@ fn cap_sys_resource_may_exceed_pipe_max_size() {
     .expect_success();
 }
 
+/// Runs `body` in a child (`what`) while pipe-max-size is 4 pages (restored afterwards);
+/// `body` gets that limit in bytes.
+fn in_child_under_a_4_page_limit(what: &str, body: impl FnOnce(usize)) {
+    let limit = 4 * page_size();
+    let _restore = SysctlGuard::set(PIPE_MAX_SIZE, &limit.to_string());
+    run_in_child(what, || body(limit)).expect_success();
+}
+
 /// pipe(7), "/proc/sys/fs/pipe-max-size": "Since Linux 4.9, the value on this file also acts
 /// as a ceiling on the default capacity of a new pipe or newly opened FIFO." Asserted with the
 /// limit at 4 pages: a new pipe of a child without capabilities has exactly 4 pages.
@@ -130,13 +138,10 @@ fn cap_sys_resource_may_exceed_pipe_max_size() {
 #[serial(pipe_max_size)]
 fn pipe_max_size_caps_the_default_capacity_of_unprivileged_pipes() {
     needs!(gate(sysctl::writable(PIPE_MAX_SIZE)), cap(SETUID), cap(SETGID));
-    let limit = 4 * page_size();
-    let _restore = SysctlGuard::set(PIPE_MAX_SIZE, &limit.to_string());
-    run_in_child("unprivileged pipe creator", || {
+    in_child_under_a_4_page_limit("unprivileged pipe creator", |limit| {
         drop_to_nobody();
         assert_eq!(pipe_size(blocking_pair(Kind::Pipe).rx()), Ok(limit));
-    })
-    .expect_success();
+    });
 }
 
 /// The ceiling of pipe-max-size on the default capacity applies only to processes without
@@ -149,12 +154,9 @@ fn pipe_max_size_caps_the_default_capacity_of_unprivileged_pipes() {
 fn cap_sys_resource_is_exempt_from_the_default_capacity_ceiling() {
     // The claim is about CAP_SYS_RESOURCE: `blocked` when root lacks it here.
     needs!(gate(sysctl::writable(PIPE_MAX_SIZE)), available(capability(Cap::SYS_RESOURCE)));
-    let limit = 4 * page_size();
-    let _restore = SysctlGuard::set(PIPE_MAX_SIZE, &limit.to_string());
-    run_in_child("privileged pipe creator", || {
+    in_child_under_a_4_page_limit("privileged pipe creator", |_| {
         assert_eq!(pipe_size(blocking_pair(Kind::Pipe).rx()), Ok(default_capacity()));
-    })
-    .expect_success();
+    });
 }
 
 /// pipe(7): pipe-max-size is a ceiling on the default capacity "of a new pipe or newly opened

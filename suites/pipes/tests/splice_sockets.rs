@@ -18,6 +18,7 @@ use fixtures::poll::wait_for_events;
 use fixtures::{assert_errno, sys_size};
 use nix::errno::Errno;
 use pipes::cases::stream_sockets;
+use pipes::fill_nonblocking;
 use pipes::splice::{Sock, connected};
 use rstest::rstest;
 use rstest_reuse::apply;
@@ -76,8 +77,7 @@ fn splice_into_a_full_pipe_with_splice_f_nonblock_fails_eagain_and_leaves_the_da
     set_nonblocking(&b, true);
     let (_rx, tx) = pipe();
     set_nonblocking(&tx, true);
-    let page = [0u8; 4096];
-    while write_once(&tx, &page).is_ok() {}
+    fill_nonblocking(&tx, 4096);
     assert_errno!(write_once(&tx, b"x"), Errno::EAGAIN);
     write_all(&a, b"waiting");
     wait_for_events(&b, libc::POLLIN, "the peer's bytes");

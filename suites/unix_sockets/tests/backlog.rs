@@ -33,6 +33,15 @@ fn connect_until_refused(ty: SockType, name: &UnixAddr, limit: usize) -> (Vec<Ow
     }
 }
 
+/// Connects nonblocking clients to `name` until the backlog is full: asserts that exactly
+/// `n` were admitted and that the next one failed with EAGAIN; returns the admitted clients
+/// (they hold their places in the queue while they live).
+fn admits(ty: SockType, name: &UnixAddr, n: usize) -> Vec<OwnedFd> {
+    let (clients, err) = connect_until_refused(ty, name, 64);
+    assert_eq!((clients.len(), err), (n, Errno::EAGAIN), "connections admitted, then the error");
+    clients
+}
+
 /// listen(2): "The backlog argument defines the maximum length to which the queue of pending
 /// connections for sockfd may grow." Linux differs from listen(2): AF_UNIX admits backlog + 1
 /// connections before the queue counts as full (net/unix/af_unix.c, unix_recvq_full()
@@ -42,9 +51,7 @@ fn connect_until_refused(ty: SockType, name: &UnixAddr, limit: usize) -> (Vec<Ow
 #[parallel]
 fn backlog_n_admits_n_plus_one_connections(#[case] ty: SockType, #[values(0, 1, 2, 5)] backlog: c_int) {
     let (_l, name, _s) = named_listener(ty, AddrKind::Abstract, backlog);
-    let (clients, err) = connect_until_refused(ty, &name, 64);
-    assert_eq!(clients.len(), backlog as usize + 1);
-    assert_eq!(err, Errno::EAGAIN);
+    admits(ty, &name, backlog as usize + 1);
 }
 
 /// connect(2), ERRORS: "EAGAIN For nonblocking UNIX domain sockets, the socket is
@@ -111,11 +118,9 @@ fn blocking_connect_to_a_full_backlog_waits_for_accept(#[case] ty: SockType) {
 #[parallel]
 fn accepting_a_connection_frees_one_backlog_slot(#[case] ty: SockType) {
     let (l, name, _s) = named_listener(ty, AddrKind::Abstract, 2);
-    let (clients, err) = connect_until_refused(ty, &name, 64);
-    assert_eq!((clients.len(), err), (3, Errno::EAGAIN));
+    let _clients = admits(ty, &name, 3);
     let _served = accept(&l).unwrap();
-    let (more, err) = connect_until_refused(ty, &name, 64);
-    assert_eq!((more.len(), err), (1, Errno::EAGAIN));
+    admits(ty, &name, 1);
 }
 
 /// listen(2) on a socket that is already listening sets a new backlog (net/unix/af_unix.c,
@@ -126,11 +131,9 @@ fn accepting_a_connection_frees_one_backlog_slot(#[case] ty: SockType) {
 #[parallel]
 fn listen_again_changes_the_backlog(#[case] ty: SockType) {
     let (l, name, _s) = named_listener(ty, AddrKind::Abstract, 0);
-    let (first, _) = connect_until_refused(ty, &name, 64);
-    assert_eq!(first.len(), 1);
+    let _first = admits(ty, &name, 1);
     assert_eq!(listen(&l, 3), Ok(()));
-    let (more, err) = connect_until_refused(ty, &name, 64);
-    assert_eq!((more.len(), err), (3, Errno::EAGAIN));
+    admits(ty, &name, 3);
 }
 
 /// listen(2), NOTES: "If the backlog argument is greater than the value in
