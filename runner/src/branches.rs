@@ -230,6 +230,18 @@ impl Helpers {
         }
     }
 
+    /// Add the helpers of `other` that report a variant they name themselves (`observed` or
+    /// `lacking` with a literal): the fixtures functions that make an observation and report it
+    /// for the test that calls them, so the test's entry lists those names as its own.
+    pub fn add_naming_reporters(&mut self, other: &Helpers) {
+        let fixed = |d: &Declared| FACILITY.iter().any(|(n, _)| *n == d.name);
+        for (name, scan) in &other.by_name {
+            if scan.reports.iter().any(|d| !fixed(d)) {
+                self.add(name, scan.clone());
+            }
+        }
+    }
+
     /// What a body does, its helpers followed transitively: (branches, reports, reports_any).
     /// A helper marked `variant: none` contributes its reports but not its branches.
     pub fn resolve(&self, body: &Scan) -> Resolved {
@@ -395,6 +407,16 @@ mod tests {
         assert!(r.branches.iter().any(|b| b == "kernel_at_least (in probe)"));
         let t2 = scan_text("fn t() { probe(); }");
         assert!(h.resolve(&t2).is_silent());
+        // Of the fixtures' functions, only those that name their own variants are followed.
+        let mut fx = Helpers::default();
+        fx.add("reopen", scan_text("fn reopen() { if has_cap(x) { variant::observed(\"enxio\", \"y\") } }"));
+        fx.add("report", scan_text("fn report() { variant::present(\"y\") }"));
+        fx.add("spawn", scan_text("fn spawn() { if geteuid().is_root() { } }"));
+        let mut suite = Helpers::default();
+        suite.add_naming_reporters(&fx);
+        let r = suite.resolve(&scan_text("fn t() { reopen(); report(); spawn(); }"));
+        assert_eq!(names(&r.reports), ["enxio"]);
+        assert_eq!(r.branches.iter().collect::<Vec<_>>(), ["has_cap (in reopen)"]);
         // Macros are helpers too.
         let m: syn::File = syn::parse_str("macro_rules! gate_it { () => { if has_cap(x) { variant::present(\"y\") } } }").unwrap();
         let mut h2 = Helpers::default();

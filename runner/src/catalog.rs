@@ -110,6 +110,18 @@ pub fn scan(root: &Path) -> Catalog {
     {
         branches::collect_helpers(&parsed.items, &src, &mut shared);
     }
+    // The fixtures functions that observe and report a named variant for their caller
+    // (e.g. `procfs::anon_inode_reopen_errno`): a test that calls one reports those names.
+    let mut fixtures_helpers = Helpers::default();
+    for p in fs::read_dir(root.join("fixtures/src")).into_iter().flatten().flatten().map(|e| e.path()) {
+        if p.extension().is_some_and(|e| e == "rs")
+            && let Ok(src) = fs::read_to_string(&p)
+            && let Ok(parsed) = syn::parse_file(&src)
+        {
+            branches::collect_helpers(&parsed.items, &src, &mut fixtures_helpers);
+        }
+    }
+    shared.add_naming_reporters(&fixtures_helpers);
     for s in suites.flatten() {
         let suite = s.file_name().to_string_lossy().into_owned();
         if !s.path().join("Cargo.toml").is_file() {

@@ -391,6 +391,18 @@ const char *ipcspec_faults_catalogue(void)
     return buf;
 }
 
+/* A system call through libc's syscall(2), as the kernel answers it: -errno on failure, and
+ * the caller's errno left alone. */
+static long libc_sc(long nr, long a, long b, long c, long d, long e, long f)
+{
+    int saved = errno;
+    long r = syscall(nr, a, b, c, d, e, f);
+    if (r == -1)
+        r = -errno;
+    errno = saved;
+    return r;
+}
+
 #if defined(__x86_64__)
 
 /* ---- the gadget ------------------------------------------------------------------------
@@ -428,12 +440,7 @@ static long sc(long nr, long a, long b, long c, long d, long e, long f)
 {
     if (gadget)
         return gadget(nr, a, b, c, d, e, f);
-    int saved = errno;
-    long r = syscall(nr, a, b, c, d, e, f);
-    if (r == -1)
-        r = -errno;
-    errno = saved;
-    return r;
+    return libc_sc(nr, a, b, c, d, e, f);
 }
 
 /* Map the gadget page. 0 on success. */
@@ -663,6 +670,14 @@ static long emulate(const struct rule *r, long *a)
 {
 #define AGAIN() sc(r->nr, a[0], a[1], a[2], a[3], a[4], a[5])
 #define CLEAR(i, bits) (a[i] = (long)(unsigned int)((unsigned int)a[i] & ~(unsigned int)(bits)))
+/* The call is swallowed where `cond` holds: reported, and "succeeds" without the kernel. */
+#define IGNORED_IF(cond, what) \
+    do { \
+        if (cond) { \
+            fired(what); \
+            return 0; \
+        } \
+    } while (0)
     if (passthrough) {
         fired(r->call);
         return AGAIN();
@@ -755,10 +770,7 @@ static long emulate(const struct rule *r, long *a)
         return res;
     }
     case F_SETOWN_IGNORED:
-        if (fd_open(a[0])) {
-            fired("fcntl(F_SETOWN)");
-            return 0;
-        }
+        IGNORED_IF(fd_open(a[0]), "fcntl(F_SETOWN)");
         break;
     case F_GETOWN_WRONG:
         if (fd_open(a[0])) {
@@ -772,10 +784,7 @@ static long emulate(const struct rule *r, long *a)
         }
         break;
     case F_SETSIG_IGNORED:
-        if (fd_open(a[0]) && a[2] >= 0 && a[2] <= 64) {
-            fired("fcntl(F_SETSIG)");
-            return 0;
-        }
+        IGNORED_IF(fd_open(a[0]) && a[2] >= 0 && a[2] <= 64, "fcntl(F_SETSIG)");
         break;
     case F_SELECT_NO_EXCEPT: {
         /* Waits without exceptfds, then reports none: the caller's set is cleared. */
@@ -812,17 +821,11 @@ static long emulate(const struct rule *r, long *a)
     case F_REUSEADDR_IGNORED:
     case F_PASSCRED_IGNORED: {
         int v = 0;
-        if (a[3] && (unsigned int)a[4] >= sizeof v && peek(&v, a[3], sizeof v) == 0 && v != 0 && fd_is_socket(a[0])) {
-            fired("setsockopt");
-            return 0;
-        }
+        IGNORED_IF(a[3] && (unsigned int)a[4] >= sizeof v && peek(&v, a[3], sizeof v) == 0 && v != 0 && fd_is_socket(a[0]), "setsockopt");
         break;
     }
     case F_SHUTDOWN_WR_IGNORED:
-        if (fd_is_socket(a[0])) {
-            fired("shutdown");
-            return 0;
-        }
+        IGNORED_IF(fd_is_socket(a[0]), "shutdown");
         break;
     case F_TCSAFLUSH_AS_TCSANOW:
         fired("ioctl(TCSETSF)");
@@ -875,6 +878,7 @@ static long emulate(const struct rule *r, long *a)
     return AGAIN();
 #undef AGAIN
 #undef CLEAR
+#undef IGNORED_IF
 }
 
 /* ---- SIGSYS ---------------------------------------------------------------------------- */
@@ -963,12 +967,7 @@ static void start_seccomp(void)
 
 static long sc(long nr, long a, long b, long c, long d, long e, long f)
 {
-    int saved = errno;
-    long r = syscall(nr, a, b, c, d, e, f);
-    if (r == -1)
-        r = -errno;
-    errno = saved;
-    return r;
+    return libc_sc(nr, a, b, c, d, e, f);
 }
 
 static int seccomp_on;

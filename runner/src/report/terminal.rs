@@ -191,6 +191,19 @@ expected deviations (listed in docs/expectations/; not failures), by reason:");
             let _ = writeln!(t, "note [{}]: {}", c.column, first_lines(d, 3));
         }
     }
+    // The bad cells once more, in one line each, just above the verdict: a log cut to its last
+    // lines (a CI excerpt) still names what failed, where the lists above are long.
+    if !bad.is_empty() {
+        let _ = writeln!(t, "\nbad cells ({}), in full under \"failures\" above:", bad.len());
+        for (r, col, c) in bad.iter().take(12) {
+            // Two lines: a panic's "panicked at <file:line>" and its message.
+            let head: Vec<&str> = c.outcome.detail().lines().map(str::trim).filter(|l| !l.is_empty()).take(2).collect();
+            let _ = writeln!(t, "  {} {col} {}: {}", paint(c.outcome.kind(), c.outcome.kind().label()), r.id, short(&head.join(" — "), 200));
+        }
+        if bad.len() > 12 {
+            let _ = writeln!(t, "  ... {} more above", bad.len() - 12);
+        }
+    }
     let verdict = if doc.summary.ok { paint(Kind::Pass, "OK") } else { paint(Kind::Fail, "NOT OK") };
     let _ = writeln!(
         t,

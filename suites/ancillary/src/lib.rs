@@ -34,12 +34,12 @@
 //!
 //! What the test files share:
 //! - [`cmsg`]: control messages, sendmsg(2)/recvmsg(2) with them, what was received.
-//! - [`cases`]: the parameter sets (`socket_types`, `connection_types`).
-//! - here: the socket types and a pair of each, pipes, and what a test observes about
+//! - `fixtures::cases`: the parameter sets (`socket_types`, `connection_types`), and
+//!   `fixtures::net::SockType`, the socket types they span.
+//! - here: a pair of each socket type, pipes, and what a test observes about
 //!   descriptors: whether two are the same open file description, whether a passed write
 //!   end was released, the descriptor table.
 
-pub mod cases;
 pub mod cmsg;
 
 use std::os::fd::{AsFd, OwnedFd, RawFd};
@@ -47,6 +47,7 @@ use std::time::Duration;
 
 use fixtures::io::{is_nonblocking, raw_fd, set_nonblocking};
 use fixtures::procfs::fd_is_open;
+use fixtures::net::SockType;
 
 /// SCM_MAX_FD (include/net/scm.h): "SCM_MAX_FD has the value 253" (unix(7)).
 pub const SCM_MAX_FD: usize = 253;
@@ -60,24 +61,6 @@ pub const SO_PASSRIGHTS: libc::c_int = 83;
 pub const SO_INQ: libc::c_int = 84;
 pub const SCM_INQ: libc::c_int = SO_INQ;
 pub const SO_RIGHTS_NOTRUNC: libc::c_int = 85;
-
-/// The AF_UNIX socket types.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum SockType {
-    Stream,
-    Dgram,
-    Seqpacket,
-}
-
-impl SockType {
-    pub fn raw(self) -> libc::c_int {
-        match self {
-            SockType::Stream => libc::SOCK_STREAM,
-            SockType::Dgram => libc::SOCK_DGRAM,
-            SockType::Seqpacket => libc::SOCK_SEQPACKET,
-        }
-    }
-}
 
 /// socketpair(AF_UNIX, ty | flags | SOCK_CLOEXEC, 0) ([`fixtures::net::socketpair`]), which
 /// must succeed.

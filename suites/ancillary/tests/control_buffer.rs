@@ -4,8 +4,9 @@
 //! ancillary data and user control data like the iovecs per socket"); a larger buffer fails
 //! ENOBUFS before any message in it is looked at.
 
+use fixtures::net::SockType;
 use ancillary::cmsg::{credentials, recvmsg, sendmsg};
-use ancillary::{SockType, socketpair};
+use ancillary::socketpair;
 use fixtures::{assert_errno, kernel_at_least, kernel_version, spawn, variant};
 use nix::errno::Errno;
 use serial_test::serial;

@@ -2,11 +2,12 @@
 //! when the kernel attaches the sender's credentials, which ids they carry, and which ids a
 //! sender may claim.
 
+use fixtures::cases::{connection_types, socket_types};
+use fixtures::net::SockType;
 use std::os::fd::{AsRawFd, OwnedFd};
 
-use ancillary::cases::{connection_types, socket_types};
 use ancillary::cmsg::{cmsg_space, credentials, recvmsg, rights, sendmsg, space_for_fds};
-use ancillary::{SockType, abstract_listener, pipe, same_description, socketpair};
+use ancillary::{abstract_listener, pipe, same_description, socketpair};
 use fixtures::net::{getsockopt_int, setsockopt_int};
 use fixtures::privilege::{NOBODY, drop_to_nobody};
 use fixtures::sync::channel;

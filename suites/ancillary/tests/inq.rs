@@ -2,9 +2,11 @@
 //! receiver asks for the number of bytes still queued after each read, as TCP_INQ gives it
 //! on TCP (tcp(7), TCP_INQ).
 
-use ancillary::cases::socket_types;
+use fixtures::cases::socket_types;
+use fixtures::net::SockType;
+
 use ancillary::cmsg::{recvmsg, sendmsg};
-use ancillary::{SCM_INQ, SO_INQ, SockType, socketpair};
+use ancillary::{SCM_INQ, SO_INQ, socketpair};
 use fixtures::net::setsockopt_int;
 use fixtures::{assert_errno, variant};
 use nix::errno::Errno;

@@ -6,11 +6,11 @@
 //! assert there instead of skipping. Each test reports `present` (6.5 or later: the options
 //! exist) or `absent` (ENOPROTOOPT asserted).
 
-use ancillary::cases::{connection_types, socket_types};
+use fixtures::cases::{connection_types, socket_types};
+use fixtures::net::SockType;
+
 use ancillary::cmsg::{recvmsg, sendmsg};
-use ancillary::{
-    SCM_PIDFD, SO_PASSPIDFD, SO_PEERPIDFD, SockType, abstract_listener, assert_pidfd_of_a_reaped_process, pidfd_pid, socketpair,
-};
+use ancillary::{SCM_PIDFD, SO_PASSPIDFD, SO_PEERPIDFD, abstract_listener, assert_pidfd_of_a_reaped_process, pidfd_pid, socketpair};
 use fixtures::io::{fd_flags, owned};
 use fixtures::net::{SockAddr, accept4, bind, connect, connect_to, getsockopt_int, loopback_listener, setsockopt_int, socket};
 use fixtures::{Agent, assert_errno, kernel_at_least, kernel_version, spawn, variant};

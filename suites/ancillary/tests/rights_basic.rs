@@ -3,12 +3,13 @@
 //! description ... Semantically, this operation is equivalent to duplicating (dup(2)) a file
 //! descriptor into the file descriptor table of another process."
 
+use fixtures::cases::socket_types;
+use fixtures::net::SockType;
 use std::io::{Seek, SeekFrom, Write};
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 
-use ancillary::cases::socket_types;
 use ancillary::cmsg::{recv_fds, rights, send_fds, sendmsg};
-use ancillary::{SockType, lowest_free_fds, pipe, same_description, socketpair};
+use ancillary::{lowest_free_fds, pipe, same_description, socketpair};
 use fixtures::io::{fd_flags, owned, read_exact, read_once, setfl, status_flags, write_once};
 use nix::fcntl::FdFlag;
 use fixtures::poll::{Epoll, epoll_ctl, epoll_wait};

@@ -3,11 +3,12 @@
 //! a cycle of sockets holding each other (net/unix/garbage.c). Release is observed through
 //! pipes: a pipe reaches end of file once every write end is gone.
 
+use fixtures::cases::socket_types;
+use fixtures::net::SockType;
 use std::os::fd::AsRawFd;
 
-use ancillary::cases::socket_types;
 use ancillary::cmsg::{recv_fds, send_fds};
-use ancillary::{SockType, pipe, pipe_has_a_writer_now, pipe_hits_eof_within, same_description, socketpair};
+use ancillary::{pipe, pipe_has_a_writer_now, pipe_hits_eof_within, same_description, socketpair};
 use fixtures::DEFAULT_DEADLINE;
 use fixtures::io::{read_once, write_once};
 use rstest::rstest;

@@ -1,11 +1,12 @@
 //! Limits on SCM_RIGHTS: the SCM_MAX_FD array size, invalid descriptors, and the number of
 //! descriptors a user may have "in flight" (sent, not yet received).
 
+use fixtures::cases::socket_types;
+use fixtures::net::SockType;
 use std::os::fd::{AsRawFd, OwnedFd};
 
-use ancillary::cases::socket_types;
 use ancillary::cmsg::{recv_fds, recvmsg, send_fds};
-use ancillary::{SCM_MAX_FD, SockType, pipe, socketpair};
+use ancillary::{SCM_MAX_FD, pipe, socketpair};
 use fixtures::gate::{Cap, has_cap};
 use fixtures::limits::set_nofile_soft_limit;
 use fixtures::privilege::{become_user, can_switch_user};

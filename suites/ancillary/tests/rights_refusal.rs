@@ -4,11 +4,12 @@
 //! man-pages 6.03 (or 6.20); each test cites the kernel commit or source, asserts the old
 //! behaviour on kernels without the change, and reports which one it saw.
 
+use fixtures::cases::socket_types;
+use fixtures::net::SockType;
 use std::os::fd::{AsRawFd, OwnedFd};
 
-use ancillary::cases::socket_types;
 use ancillary::cmsg::{recvmsg, send_fds, sendmsg};
-use ancillary::{SO_PASSRIGHTS, SO_RIGHTS_NOTRUNC, SockType, pipe, same_description, socketpair};
+use ancillary::{SO_PASSRIGHTS, SO_RIGHTS_NOTRUNC, pipe, same_description, socketpair};
 use fixtures::io::owned;
 use fixtures::net::{getsockopt_int, recv, setsockopt_int, socket};
 use fixtures::{assert_errno, kernel_version, sys, variant};

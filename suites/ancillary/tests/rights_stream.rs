@@ -2,13 +2,12 @@
 //! data that must carry the descriptors, and the barrier a message with descriptors puts
 //! into the byte stream.
 
+use fixtures::cases::socket_types;
+use fixtures::net::SockType;
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 
-use ancillary::cases::socket_types;
 use ancillary::cmsg::{recv_fds, rights, send_fds, sendmsg};
-use ancillary::{
-    SockType, open_fd_count, pipe, pipe_has_a_writer_now, pipe_hits_eof_within, same_description, socketpair,
-};
+use ancillary::{open_fd_count, pipe, pipe_has_a_writer_now, pipe_hits_eof_within, same_description, socketpair};
 use fixtures::io::{read_once, write_once};
 use fixtures::net::{send, setsockopt_int};
 use fixtures::poll::revents_now;

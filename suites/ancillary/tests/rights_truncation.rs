@@ -4,13 +4,12 @@
 //! in a child, so that the receiver's descriptor table is its own, and proves the release of
 //! the dropped files with pipes: a pipe whose only write end was dropped reports end of file.
 
+use fixtures::cases::socket_types;
+use fixtures::net::SockType;
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 
-use ancillary::cases::socket_types;
 use ancillary::cmsg::{cmsg_len, recv_fds, recvmsg, send_fds};
-use ancillary::{
-    SockType, lowest_free_fds, open_fd_count, pipe, pipe_has_a_writer_now, pipe_hits_eof_within, socketpair,
-};
+use ancillary::{lowest_free_fds, open_fd_count, pipe, pipe_has_a_writer_now, pipe_hits_eof_within, socketpair};
 use fixtures::io::{read_exact, write_once};
 use fixtures::limits::set_nofile_soft_limit;
 use fixtures::{DEFAULT_DEADLINE, run_in_child};

@@ -3,11 +3,12 @@
 //! probe of fixtures::exec), so the descriptor crosses both fork(2) and execve(2): the
 //! client inherits the socket, receives the file over it and copies it to its stdout.
 
+use fixtures::cases::socket_types;
+use fixtures::net::SockType;
 use std::os::fd::{AsRawFd, OwnedFd};
 
-use ancillary::cases::socket_types;
 use ancillary::cmsg::send_fds;
-use ancillary::{SockType, pipe, socketpair};
+use ancillary::{pipe, socketpair};
 use fixtures::exec::exec_probe;
 use fixtures::io::read_to_eof;
 use fixtures::{Outcome, Scratch, spawn};

@@ -5,7 +5,7 @@
 //! queue's wakeup re-queues an edge-triggered registration. Pair::send returns once the
 //! receiver has been notified, so an immediate epoll_wait(timeout 0) is an exact check.
 
-use fixtures::cases::{every_kind, pipe_kinds};
+use fixtures::cases::{channel_kinds, every_kind, pipe_kinds};
 use epoll::{ET, IN, OUT, pipe_modified_after_one_event, watching};
 use fixtures::gate::{kernel_and_patch, stable_patch_level};
 use fixtures::kinds::Kind;
@@ -58,13 +58,8 @@ fn a_new_write_re_arms(#[case] kind: Kind) {
 /// epoll(7), steps (1)-(5) of the example: after the event for a 2-part write is consumed,
 /// a read that leaves data behind (step 4) does not generate an event, so epoll_wait in
 /// step 5 "might block indefinitely" — here: reports nothing.
+#[apply(channel_kinds)]
 #[rstest]
-#[case::pipe(Kind::Pipe)]
-#[case::fifo(Kind::Fifo)]
-#[case::unix_stream(Kind::UnixStream)]
-#[case::unix_dgram(Kind::UnixDgram)]
-#[case::tcp(Kind::Tcp)]
-#[case::pty(Kind::Pty)]
 fn a_partial_read_does_not_re_arm(#[case] kind: Kind) {
     needs!(available(kind.availability()));
     let p = kind.pair();

@@ -6,9 +6,8 @@ use std::path::Path;
 
 use eventfd::{eventfd, read_u64, write_u64};
 use fixtures::io::open;
-use fixtures::procfs::fd_target;
+use fixtures::procfs::{anon_inode_reopen_errno, fd_target};
 use fixtures::assert_errno;
-use nix::errno::Errno;
 
 /// proc(5), /proc/pid/fd: for a descriptor of eventfd(2) and the other calls without a file,
 /// "the entry will be a symbolic link with contents of the form anon_inode:file-type"; every
@@ -23,30 +22,9 @@ fn an_eventfd_cannot_be_reopened_through_proc_self_fd() {
     let e = eventfd(0, libc::EFD_NONBLOCK | libc::EFD_CLOEXEC).unwrap();
     assert_eq!(fd_target(&e), "anon_inode:[eventfd]");
     let link = format!("/proc/self/fd/{}", e.as_raw_fd());
-    let expected = reopen_errno(&e);
+    let expected = anon_inode_reopen_errno(&e);
     assert_errno!(open(Path::new(&link), libc::O_RDWR | libc::O_CLOEXEC), expected, "open(O_RDWR) of {link}");
     assert_errno!(open(Path::new(&link), libc::O_RDONLY | libc::O_CLOEXEC), expected, "open(O_RDONLY) of {link}");
     assert_eq!(write_u64(&e, 3), Ok(8));
     assert_eq!(read_u64(&e), Ok(3));
-}
-
-/// What open(2) of the /proc/self/fd link of an anonymous-inode descriptor gives this
-/// process, and the variant seen. The permission check of the one shared inode comes before
-/// its missing open method: a process that may not open it (the inode belongs to root, mode
-/// 0600, and this process is another user without CAP_DAC_OVERRIDE) gets EACCES (variant
-/// `eacces`); one that may gets ENXIO (variant `enxio`). Either way there is no reopening.
-fn reopen_errno(fd: &std::os::fd::OwnedFd) -> Errno {
-    let st = nix::sys::stat::fstat(fd).expect("fstat");
-    let euid = nix::unistd::geteuid().as_raw();
-    let mode = st.st_mode & 0o777;
-    let may = fixtures::gate::has_cap(fixtures::gate::Cap::DAC_OVERRIDE)
-        || (euid == st.st_uid && mode & 0o600 == 0o600)
-        || (euid != st.st_uid && mode & 0o006 == 0o006);
-    if may {
-        fixtures::variant::observed("enxio", format_args!("the anonymous inode (uid {}, mode {mode:o}) may be opened by euid {euid}: its missing open method answers", st.st_uid));
-        Errno::ENXIO
-    } else {
-        fixtures::variant::observed("eacces", format_args!("the anonymous inode (uid {}, mode {mode:o}) is not open to euid {euid}: the permission check answers first", st.st_uid));
-        Errno::EACCES
-    }
 }

@@ -8,8 +8,8 @@
 //! the kernel lacks the change, and reports which it saw.
 
 use fixtures::caps::drop_effective;
-use fixtures::gate::{Cap, kernel_and_patch};
-use fixtures::net::{SockAddr, getsockopt_int, send_to, setsockopt_int};
+use fixtures::gate::Cap;
+use fixtures::net::{SockAddr, getsockopt_int, send_to, setsockopt_int, so_rcvmark_as_nobody};
 use fixtures::poll::wait_for_events;
 use fixtures::privilege::drop_to_nobody;
 use fixtures::uapi::{SO_RCVMARK, SO_RCVPRIORITY};
@@ -94,33 +94,7 @@ fn so_rcvmark_delivers_the_mark_of_each_datagram() {
 /// Kernel change: 6.4 — SO_RCVMARK needs no privilege on inet sockets again (the CAP_NET_ADMIN/CAP_NET_RAW check of 5.19's 1f86123b9749 reverted; stable 6.1.36, 6.3.10).
 #[test]
 fn so_rcvmark_on_udp_needs_no_privilege() {
-    let k = kernel_and_patch();
-    if !kernel_at_least(5, 19) {
-        variant::absent(format_args!("SO_RCVMARK was added in 5.19; {k}"));
-        run_in_child("nobody", || {
-            drop_to_nobody();
-            let s = socket(Family::V4, Proto::Udp);
-            assert_errno!(setsockopt_int(&s, libc::SOL_SOCKET, SO_RCVMARK, 1), Errno::ENOPROTOOPT);
-        })
-        .expect_success();
-        return;
-    }
-    let revert = fixtures::gate::has_fix((6, 4), &[(6, 1, 36), (6, 3, 10)], &[]);
-    let answer = fixtures::privilege::answer_as_nobody("nobody", || {
-        let s = socket(Family::V4, Proto::Udp);
-        setsockopt_int(&s, libc::SOL_SOCKET, SO_RCVMARK, 1)
-    });
-    match answer {
-        Ok(()) => {
-            assert_eq!(revert, Some(true), "nobody may set SO_RCVMARK on {k}, which has no known revert");
-            variant::observed("unprivileged", format_args!("anyone may set SO_RCVMARK; {k}"));
-        }
-        Err(Errno::EPERM) => {
-            assert_eq!(revert, Some(false), "SO_RCVMARK needs privilege on {k}, which has the revert");
-            variant::lacking("privileged", format_args!("SO_RCVMARK needs CAP_NET_ADMIN or CAP_NET_RAW; {k}"));
-        }
-        Err(e) => panic!("setsockopt(SO_RCVMARK) as nobody, {k}: {e}"),
-    }
+    so_rcvmark_as_nobody(|| socket(Family::V4, Proto::Udp));
 }
 
 /// socket(7) of man-pages 6.20, SO_MARK: "Changing the mark requires the CAP_NET_ADMIN or

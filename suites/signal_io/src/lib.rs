@@ -42,7 +42,7 @@
 //! Helpers shared by the test files live here: the fcntl(2) owner and signal commands as
 //! raw system calls, the usual set-up (owner, signal, O_ASYNC) and the siginfo a queued
 //! signal must have; the kinds of descriptor with signal-driven I/O are the named parameter
-//! set of [`cases`]. O_ASYNC itself is a file status flag, set and read with
+//! set `fixtures::cases::channel_kinds`. O_ASYNC itself is a file status flag, set and read with
 //! `fixtures::io::{set_status_flag, status_flags}`. A test on a kind that may be missing
 //! (pty, message queue) states `needs!(available(kind.availability()))`, which reports the
 //! variant `present`, `absent` or `blocked`. The readable/writable pair of every fd kind
@@ -51,7 +51,6 @@
 //! POLL_*) from [`fixtures::uapi`]. The parent-death scenario (a subreaper, a parent that
 //! exits, its child) and its exec'd probe `pdeathsig-wait` are in [`parent_death`].
 
-pub mod cases;
 pub mod parent_death;
 
 fixtures::probe!("pdeathsig-wait", parent_death::pdeathsig_wait_probe);

@@ -17,13 +17,13 @@ use fixtures::{Scratch, needs, run_in_child};
 use nix::unistd::getpid;
 use rstest::rstest;
 use rstest_reuse::apply;
-use signal_io::cases::fasync_kinds;
+use fixtures::cases::channel_kinds;
 use signal_io::{with_pair_catching, get_owner, set_owner};
 
 /// fcntl(2), F_SETOWN: with an owner and O_ASYNC, input raises SIGIO in the owner. Without
 /// F_SETSIG the signal carries no fd: si_code is SI_KERNEL (fs/fcntl.c, send_sigio_to_task
 /// sends plain SIGIO with SEND_SIG_PRIV).
-#[apply(fasync_kinds)]
+#[apply(channel_kinds)]
 #[rstest]
 fn input_raises_sigio_in_the_owner(#[case] kind: Kind) {
     needs!(available(kind.availability()));
@@ -39,7 +39,7 @@ fn input_raises_sigio_in_the_owner(#[case] kind: Kind) {
 
 /// fcntl(2): "one must also enable generation of signals": with an owner but without
 /// O_ASYNC, input raises nothing.
-#[apply(fasync_kinds)]
+#[apply(channel_kinds)]
 #[rstest]
 fn no_sigio_without_o_async(#[case] kind: Kind) {
     needs!(available(kind.availability()));

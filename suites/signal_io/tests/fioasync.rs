@@ -16,7 +16,7 @@ use nix::errno::Errno;
 use nix::unistd::getpid;
 use rstest::rstest;
 use rstest_reuse::apply;
-use signal_io::cases::fasync_kinds;
+use fixtures::cases::channel_kinds;
 use signal_io::{set_owner, with_pair_catching};
 
 /// ioctl(fd, FIOASYNC, &on).
@@ -28,7 +28,7 @@ fn fioasync(fd: impl AsFd, on: bool) -> Result<(), Errno> {
 
 /// socket(7), FIOASYNC: "Change the O_ASYNC flag": a nonzero argument sets O_ASYNC in the
 /// file status flags (F_GETFL), zero clears it again; no other status flag changes.
-#[apply(fasync_kinds)]
+#[apply(channel_kinds)]
 #[rstest]
 fn fioasync_turns_o_async_on_and_off(#[case] kind: Kind) {
     needs!(available(kind.availability()));
@@ -45,7 +45,7 @@ fn fioasync_turns_o_async_on_and_off(#[case] kind: Kind) {
 /// socket(7), FIOASYNC: "Asynchronous I/O mode means that the SIGIO signal ... is raised
 /// when a new I/O event occurs." With an owner (F_SETOWN) and FIOASYNC on, input raises
 /// SIGIO in the owner; after FIOASYNC off, input raises nothing.
-#[apply(fasync_kinds)]
+#[apply(channel_kinds)]
 #[rstest]
 fn fioasync_on_raises_sigio_on_input_and_off_stops_it(#[case] kind: Kind) {
     needs!(available(kind.availability()));

@@ -10,7 +10,7 @@ use fixtures::{NEGATIVE_WAIT, kernel_at_least, kernel_version, needs, skip, vari
 use rstest::rstest;
 use rstest_reuse::apply;
 use fixtures::cases::pipe_kinds;
-use signal_io::cases::fasync_kinds;
+use fixtures::cases::channel_kinds;
 use signal_io::{with_pair_catching, enable_signal_io, expected, queued};
 
 /// fcntl(2), F_SETSIG: "By selecting a real time signal (value >= SIGRTMIN), multiple I/O
@@ -54,7 +54,7 @@ fn sigio_does_not_queue(#[case] kind: Kind) {
 
 /// fcntl(2): the signal is sent "whenever input ... becomes possible" — per event, not per
 /// byte: one write of 64 bytes (one datagram) queues exactly one realtime signal.
-#[apply(fasync_kinds)]
+#[apply(channel_kinds)]
 #[rstest]
 fn one_write_is_one_signal_whatever_its_size(#[case] kind: Kind) {
     needs!(available(kind.availability()));
@@ -72,7 +72,7 @@ fn one_write_is_one_signal_whatever_its_size(#[case] kind: Kind) {
 /// available". Signal-driven I/O is edge-style: after the signal for an input event is
 /// taken, data that merely stays unread raises no further signal (proven by a bounded
 /// wait).
-#[apply(fasync_kinds)]
+#[apply(channel_kinds)]
 #[rstest]
 fn no_new_signal_while_data_merely_remains(#[case] kind: Kind) {
     needs!(available(kind.availability()));

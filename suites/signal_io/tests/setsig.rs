@@ -14,7 +14,7 @@ use nix::errno::Errno;
 use nix::unistd::getpid;
 use rstest::rstest;
 use rstest_reuse::apply;
-use signal_io::cases::fasync_kinds;
+use fixtures::cases::channel_kinds;
 use signal_io::{with_pair_catching, queued, enable_signal_io, expected, get_sig, set_owner, set_sig, summary};
 
 /// fcntl(2), F_GETSIG: "A value of zero means SIGIO is sent. Any other value (including
@@ -47,7 +47,7 @@ fn f_setsig_rejects_an_invalid_signal(#[case] sig: libc::c_long) {
 /// siginfo: si_signo the signal, si_fd the file descriptor, si_code POLL_IN for input and
 /// si_band the matching poll bits (POLLIN|POLLRDNORM; fs/fcntl.c band_table) — exactly
 /// one signal for one write.
-#[apply(fasync_kinds)]
+#[apply(channel_kinds)]
 #[rstest]
 fn a_realtime_signal_carries_si_fd_si_band_and_si_code(#[case] kind: Kind) {
     needs!(available(kind.availability()));

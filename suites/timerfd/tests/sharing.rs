@@ -8,7 +8,7 @@ use std::time::Duration;
 use fixtures::clock::timespec;
 use fixtures::io::open;
 use fixtures::poll::wait_for_events;
-use fixtures::procfs::fd_target;
+use fixtures::procfs::{anon_inode_reopen_errno, fd_target};
 use fixtures::{assert_errno, spawn};
 use nix::errno::Errno;
 use timerfd::{monotonic, read_count, settime, spec};
@@ -24,7 +24,7 @@ fn a_timerfd_cannot_be_reopened_through_proc_self_fd() {
     let t = monotonic();
     assert_eq!(fd_target(&t), "anon_inode:[timerfd]");
     let link = format!("/proc/self/fd/{}", t.as_raw_fd());
-    let expected = reopen_errno(&t);
+    let expected = anon_inode_reopen_errno(&t);
     assert_errno!(open(Path::new(&link), libc::O_RDONLY | libc::O_CLOEXEC), expected, "open(O_RDONLY) of {link}");
     assert_errno!(open(Path::new(&link), libc::O_RDWR | libc::O_CLOEXEC), expected, "open(O_RDWR) of {link}");
 }
@@ -42,25 +42,4 @@ fn a_forked_child_reads_the_same_timer_as_its_parent() {
     assert_eq!(wait_for_events(&t, libc::POLLIN, "the timer to expire") & libc::POLLIN, libc::POLLIN);
     spawn("reader of the inherited timerfd", || assert_eq!(read_count(&t), Ok(1))).expect_success();
     assert_errno!(read_count(&t), Errno::EAGAIN, "the parent's read after the child's");
-}
-
-/// What open(2) of the /proc/self/fd link of an anonymous-inode descriptor gives this
-/// process, and the variant seen. The permission check of the one shared inode comes before
-/// its missing open method: a process that may not open it (the inode belongs to root, mode
-/// 0600, and this process is another user without CAP_DAC_OVERRIDE) gets EACCES (variant
-/// `eacces`); one that may gets ENXIO (variant `enxio`). Either way there is no reopening.
-fn reopen_errno(fd: &std::os::fd::OwnedFd) -> Errno {
-    let st = nix::sys::stat::fstat(fd).expect("fstat");
-    let euid = nix::unistd::geteuid().as_raw();
-    let mode = st.st_mode & 0o777;
-    let may = fixtures::gate::has_cap(fixtures::gate::Cap::DAC_OVERRIDE)
-        || (euid == st.st_uid && mode & 0o600 == 0o600)
-        || (euid != st.st_uid && mode & 0o006 == 0o006);
-    if may {
-        fixtures::variant::observed("enxio", format_args!("the anonymous inode (uid {}, mode {mode:o}) may be opened by euid {euid}: its missing open method answers", st.st_uid));
-        Errno::ENXIO
-    } else {
-        fixtures::variant::observed("eacces", format_args!("the anonymous inode (uid {}, mode {mode:o}) is not open to euid {euid}: the permission check answers first", st.st_uid));
-        Errno::EACCES
-    }
 }

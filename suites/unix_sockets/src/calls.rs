@@ -11,7 +11,7 @@ use fixtures::sys;
 use libc::{c_int, socklen_t};
 use nix::errno::Errno;
 
-use crate::SockType;
+use fixtures::net::SockType;
 
 /// SIOCINQ (= FIONREAD) and SIOCOUTQ (= TIOCOUTQ), from <linux/sockios.h>.
 pub const SIOCINQ: libc::c_ulong = 0x541B;

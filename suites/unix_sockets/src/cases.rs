@@ -13,7 +13,9 @@
 //! recognises tests by `#[test]`/`#[rstest]`, and rustc accepts the repetition. A set is
 //! applied whole (one per test); a test adds a dimension of its own with `#[values]` (whose
 //! values are named with a doc comment where the expression would make a poor id). The
-//! products of two dimensions are sets of their own.
+//! products of two dimensions are sets of their own. The sets of the socket type alone
+//! (`socket_types`, `connection_types`, `message_types`) are in `fixtures::cases`, shared
+//! with the ancillary suite.
 //!
 //! Dimensions: the socket type (unix(7): SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET; the
 //! connection-oriented ones, stream and seqpacket; the message-keeping ones, dgram and
@@ -23,32 +25,6 @@
 //! how a client reaches a name.
 
 use rstest_reuse::template;
-/// Every socket type: `stream`, `dgram`, `seqpacket`.
-/// unix(7): the socket types SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET.
-#[template]
-#[export]
-#[rstest]
-#[case::stream(::unix_sockets::SockType::Stream)]
-#[case::dgram(::unix_sockets::SockType::Dgram)]
-#[case::seqpacket(::unix_sockets::SockType::Seqpacket)]
-pub fn socket_types(#[case] ty: ::unix_sockets::SockType) {}
-
-/// The connection-oriented types (listen(2)/accept(2)): `stream`, `seqpacket`.
-#[template]
-#[export]
-#[rstest]
-#[case::stream(::unix_sockets::SockType::Stream)]
-#[case::seqpacket(::unix_sockets::SockType::Seqpacket)]
-pub fn connection_types(#[case] ty: ::unix_sockets::SockType) {}
-
-/// The types that keep message boundaries: `dgram`, `seqpacket`.
-/// unix(7): SOCK_DGRAM and SOCK_SEQPACKET preserve message boundaries.
-#[template]
-#[export]
-#[rstest]
-#[case::dgram(::unix_sockets::SockType::Dgram)]
-#[case::seqpacket(::unix_sockets::SockType::Seqpacket)]
-pub fn message_types(#[case] ty: ::unix_sockets::SockType) {}
 
 /// Every kind of address of a connected pair: `pathname`, `abstract_name`, `socketpair`,
 /// `autobind`.
@@ -77,89 +53,89 @@ pub fn named_kinds(#[case] kind: ::unix_sockets::AddrKind) {}
 #[template]
 #[export]
 #[rstest]
-#[case::stream_pathname(::unix_sockets::SockType::Stream, ::unix_sockets::AddrKind::Pathname)]
-#[case::stream_abstract_name(::unix_sockets::SockType::Stream, ::unix_sockets::AddrKind::Abstract)]
-#[case::stream_socketpair(::unix_sockets::SockType::Stream, ::unix_sockets::AddrKind::Socketpair)]
-#[case::stream_autobind(::unix_sockets::SockType::Stream, ::unix_sockets::AddrKind::Autobind)]
-#[case::dgram_pathname(::unix_sockets::SockType::Dgram, ::unix_sockets::AddrKind::Pathname)]
-#[case::dgram_abstract_name(::unix_sockets::SockType::Dgram, ::unix_sockets::AddrKind::Abstract)]
-#[case::dgram_socketpair(::unix_sockets::SockType::Dgram, ::unix_sockets::AddrKind::Socketpair)]
-#[case::dgram_autobind(::unix_sockets::SockType::Dgram, ::unix_sockets::AddrKind::Autobind)]
-#[case::seqpacket_pathname(::unix_sockets::SockType::Seqpacket, ::unix_sockets::AddrKind::Pathname)]
-#[case::seqpacket_abstract_name(::unix_sockets::SockType::Seqpacket, ::unix_sockets::AddrKind::Abstract)]
-#[case::seqpacket_socketpair(::unix_sockets::SockType::Seqpacket, ::unix_sockets::AddrKind::Socketpair)]
-#[case::seqpacket_autobind(::unix_sockets::SockType::Seqpacket, ::unix_sockets::AddrKind::Autobind)]
-pub fn types_and_kinds(#[case] ty: ::unix_sockets::SockType, #[case] kind: ::unix_sockets::AddrKind) {}
+#[case::stream_pathname(::fixtures::net::SockType::Stream, ::unix_sockets::AddrKind::Pathname)]
+#[case::stream_abstract_name(::fixtures::net::SockType::Stream, ::unix_sockets::AddrKind::Abstract)]
+#[case::stream_socketpair(::fixtures::net::SockType::Stream, ::unix_sockets::AddrKind::Socketpair)]
+#[case::stream_autobind(::fixtures::net::SockType::Stream, ::unix_sockets::AddrKind::Autobind)]
+#[case::dgram_pathname(::fixtures::net::SockType::Dgram, ::unix_sockets::AddrKind::Pathname)]
+#[case::dgram_abstract_name(::fixtures::net::SockType::Dgram, ::unix_sockets::AddrKind::Abstract)]
+#[case::dgram_socketpair(::fixtures::net::SockType::Dgram, ::unix_sockets::AddrKind::Socketpair)]
+#[case::dgram_autobind(::fixtures::net::SockType::Dgram, ::unix_sockets::AddrKind::Autobind)]
+#[case::seqpacket_pathname(::fixtures::net::SockType::Seqpacket, ::unix_sockets::AddrKind::Pathname)]
+#[case::seqpacket_abstract_name(::fixtures::net::SockType::Seqpacket, ::unix_sockets::AddrKind::Abstract)]
+#[case::seqpacket_socketpair(::fixtures::net::SockType::Seqpacket, ::unix_sockets::AddrKind::Socketpair)]
+#[case::seqpacket_autobind(::fixtures::net::SockType::Seqpacket, ::unix_sockets::AddrKind::Autobind)]
+pub fn types_and_kinds(#[case] ty: ::fixtures::net::SockType, #[case] kind: ::unix_sockets::AddrKind) {}
 
 /// The connection-oriented types with every kind of address.
 /// unix(7): its socket types × its kinds of address ("Address format").
 #[template]
 #[export]
 #[rstest]
-#[case::stream_pathname(::unix_sockets::SockType::Stream, ::unix_sockets::AddrKind::Pathname)]
-#[case::stream_abstract_name(::unix_sockets::SockType::Stream, ::unix_sockets::AddrKind::Abstract)]
-#[case::stream_socketpair(::unix_sockets::SockType::Stream, ::unix_sockets::AddrKind::Socketpair)]
-#[case::stream_autobind(::unix_sockets::SockType::Stream, ::unix_sockets::AddrKind::Autobind)]
-#[case::seqpacket_pathname(::unix_sockets::SockType::Seqpacket, ::unix_sockets::AddrKind::Pathname)]
-#[case::seqpacket_abstract_name(::unix_sockets::SockType::Seqpacket, ::unix_sockets::AddrKind::Abstract)]
-#[case::seqpacket_socketpair(::unix_sockets::SockType::Seqpacket, ::unix_sockets::AddrKind::Socketpair)]
-#[case::seqpacket_autobind(::unix_sockets::SockType::Seqpacket, ::unix_sockets::AddrKind::Autobind)]
-pub fn connection_types_and_kinds(#[case] ty: ::unix_sockets::SockType, #[case] kind: ::unix_sockets::AddrKind) {}
+#[case::stream_pathname(::fixtures::net::SockType::Stream, ::unix_sockets::AddrKind::Pathname)]
+#[case::stream_abstract_name(::fixtures::net::SockType::Stream, ::unix_sockets::AddrKind::Abstract)]
+#[case::stream_socketpair(::fixtures::net::SockType::Stream, ::unix_sockets::AddrKind::Socketpair)]
+#[case::stream_autobind(::fixtures::net::SockType::Stream, ::unix_sockets::AddrKind::Autobind)]
+#[case::seqpacket_pathname(::fixtures::net::SockType::Seqpacket, ::unix_sockets::AddrKind::Pathname)]
+#[case::seqpacket_abstract_name(::fixtures::net::SockType::Seqpacket, ::unix_sockets::AddrKind::Abstract)]
+#[case::seqpacket_socketpair(::fixtures::net::SockType::Seqpacket, ::unix_sockets::AddrKind::Socketpair)]
+#[case::seqpacket_autobind(::fixtures::net::SockType::Seqpacket, ::unix_sockets::AddrKind::Autobind)]
+pub fn connection_types_and_kinds(#[case] ty: ::fixtures::net::SockType, #[case] kind: ::unix_sockets::AddrKind) {}
 
 /// The message-keeping types with every kind of address.
 /// unix(7): its socket types × its kinds of address ("Address format").
 #[template]
 #[export]
 #[rstest]
-#[case::dgram_pathname(::unix_sockets::SockType::Dgram, ::unix_sockets::AddrKind::Pathname)]
-#[case::dgram_abstract_name(::unix_sockets::SockType::Dgram, ::unix_sockets::AddrKind::Abstract)]
-#[case::dgram_socketpair(::unix_sockets::SockType::Dgram, ::unix_sockets::AddrKind::Socketpair)]
-#[case::dgram_autobind(::unix_sockets::SockType::Dgram, ::unix_sockets::AddrKind::Autobind)]
-#[case::seqpacket_pathname(::unix_sockets::SockType::Seqpacket, ::unix_sockets::AddrKind::Pathname)]
-#[case::seqpacket_abstract_name(::unix_sockets::SockType::Seqpacket, ::unix_sockets::AddrKind::Abstract)]
-#[case::seqpacket_socketpair(::unix_sockets::SockType::Seqpacket, ::unix_sockets::AddrKind::Socketpair)]
-#[case::seqpacket_autobind(::unix_sockets::SockType::Seqpacket, ::unix_sockets::AddrKind::Autobind)]
-pub fn message_types_and_kinds(#[case] ty: ::unix_sockets::SockType, #[case] kind: ::unix_sockets::AddrKind) {}
+#[case::dgram_pathname(::fixtures::net::SockType::Dgram, ::unix_sockets::AddrKind::Pathname)]
+#[case::dgram_abstract_name(::fixtures::net::SockType::Dgram, ::unix_sockets::AddrKind::Abstract)]
+#[case::dgram_socketpair(::fixtures::net::SockType::Dgram, ::unix_sockets::AddrKind::Socketpair)]
+#[case::dgram_autobind(::fixtures::net::SockType::Dgram, ::unix_sockets::AddrKind::Autobind)]
+#[case::seqpacket_pathname(::fixtures::net::SockType::Seqpacket, ::unix_sockets::AddrKind::Pathname)]
+#[case::seqpacket_abstract_name(::fixtures::net::SockType::Seqpacket, ::unix_sockets::AddrKind::Abstract)]
+#[case::seqpacket_socketpair(::fixtures::net::SockType::Seqpacket, ::unix_sockets::AddrKind::Socketpair)]
+#[case::seqpacket_autobind(::fixtures::net::SockType::Seqpacket, ::unix_sockets::AddrKind::Autobind)]
+pub fn message_types_and_kinds(#[case] ty: ::fixtures::net::SockType, #[case] kind: ::unix_sockets::AddrKind) {}
 
 /// Every socket type bound to each kind of name.
 /// unix(7): its socket types × its kinds of address ("Address format").
 #[template]
 #[export]
 #[rstest]
-#[case::stream_pathname(::unix_sockets::SockType::Stream, ::unix_sockets::AddrKind::Pathname)]
-#[case::stream_abstract_name(::unix_sockets::SockType::Stream, ::unix_sockets::AddrKind::Abstract)]
-#[case::stream_autobind(::unix_sockets::SockType::Stream, ::unix_sockets::AddrKind::Autobind)]
-#[case::dgram_pathname(::unix_sockets::SockType::Dgram, ::unix_sockets::AddrKind::Pathname)]
-#[case::dgram_abstract_name(::unix_sockets::SockType::Dgram, ::unix_sockets::AddrKind::Abstract)]
-#[case::dgram_autobind(::unix_sockets::SockType::Dgram, ::unix_sockets::AddrKind::Autobind)]
-#[case::seqpacket_pathname(::unix_sockets::SockType::Seqpacket, ::unix_sockets::AddrKind::Pathname)]
-#[case::seqpacket_abstract_name(::unix_sockets::SockType::Seqpacket, ::unix_sockets::AddrKind::Abstract)]
-#[case::seqpacket_autobind(::unix_sockets::SockType::Seqpacket, ::unix_sockets::AddrKind::Autobind)]
-pub fn types_and_named_kinds(#[case] ty: ::unix_sockets::SockType, #[case] kind: ::unix_sockets::AddrKind) {}
+#[case::stream_pathname(::fixtures::net::SockType::Stream, ::unix_sockets::AddrKind::Pathname)]
+#[case::stream_abstract_name(::fixtures::net::SockType::Stream, ::unix_sockets::AddrKind::Abstract)]
+#[case::stream_autobind(::fixtures::net::SockType::Stream, ::unix_sockets::AddrKind::Autobind)]
+#[case::dgram_pathname(::fixtures::net::SockType::Dgram, ::unix_sockets::AddrKind::Pathname)]
+#[case::dgram_abstract_name(::fixtures::net::SockType::Dgram, ::unix_sockets::AddrKind::Abstract)]
+#[case::dgram_autobind(::fixtures::net::SockType::Dgram, ::unix_sockets::AddrKind::Autobind)]
+#[case::seqpacket_pathname(::fixtures::net::SockType::Seqpacket, ::unix_sockets::AddrKind::Pathname)]
+#[case::seqpacket_abstract_name(::fixtures::net::SockType::Seqpacket, ::unix_sockets::AddrKind::Abstract)]
+#[case::seqpacket_autobind(::fixtures::net::SockType::Seqpacket, ::unix_sockets::AddrKind::Autobind)]
+pub fn types_and_named_kinds(#[case] ty: ::fixtures::net::SockType, #[case] kind: ::unix_sockets::AddrKind) {}
 
 /// The connection-oriented types bound to each kind of name.
 /// unix(7): its socket types × its kinds of address ("Address format").
 #[template]
 #[export]
 #[rstest]
-#[case::stream_pathname(::unix_sockets::SockType::Stream, ::unix_sockets::AddrKind::Pathname)]
-#[case::stream_abstract_name(::unix_sockets::SockType::Stream, ::unix_sockets::AddrKind::Abstract)]
-#[case::stream_autobind(::unix_sockets::SockType::Stream, ::unix_sockets::AddrKind::Autobind)]
-#[case::seqpacket_pathname(::unix_sockets::SockType::Seqpacket, ::unix_sockets::AddrKind::Pathname)]
-#[case::seqpacket_abstract_name(::unix_sockets::SockType::Seqpacket, ::unix_sockets::AddrKind::Abstract)]
-#[case::seqpacket_autobind(::unix_sockets::SockType::Seqpacket, ::unix_sockets::AddrKind::Autobind)]
-pub fn connection_types_and_named_kinds(#[case] ty: ::unix_sockets::SockType, #[case] kind: ::unix_sockets::AddrKind) {}
+#[case::stream_pathname(::fixtures::net::SockType::Stream, ::unix_sockets::AddrKind::Pathname)]
+#[case::stream_abstract_name(::fixtures::net::SockType::Stream, ::unix_sockets::AddrKind::Abstract)]
+#[case::stream_autobind(::fixtures::net::SockType::Stream, ::unix_sockets::AddrKind::Autobind)]
+#[case::seqpacket_pathname(::fixtures::net::SockType::Seqpacket, ::unix_sockets::AddrKind::Pathname)]
+#[case::seqpacket_abstract_name(::fixtures::net::SockType::Seqpacket, ::unix_sockets::AddrKind::Abstract)]
+#[case::seqpacket_autobind(::fixtures::net::SockType::Seqpacket, ::unix_sockets::AddrKind::Autobind)]
+pub fn connection_types_and_named_kinds(#[case] ty: ::fixtures::net::SockType, #[case] kind: ::unix_sockets::AddrKind) {}
 
 /// Every socket type, blocking and nonblocking (`case_1_stream::mode_1_blocking` …).
 /// unix(7)'s socket types or addresses × the O_NONBLOCK of open(2)/fcntl(2).
 #[template]
 #[export]
 #[rstest]
-#[case::stream(::unix_sockets::SockType::Stream)]
-#[case::dgram(::unix_sockets::SockType::Dgram)]
-#[case::seqpacket(::unix_sockets::SockType::Seqpacket)]
+#[case::stream(::fixtures::net::SockType::Stream)]
+#[case::dgram(::fixtures::net::SockType::Dgram)]
+#[case::seqpacket(::fixtures::net::SockType::Seqpacket)]
 pub fn socket_types_in_both_modes(
-    #[case] ty: ::unix_sockets::SockType,
+    #[case] ty: ::fixtures::net::SockType,
     #[values(
         /// blocking
         ::unix_sockets::Blocking::Blocking,
@@ -175,10 +151,10 @@ pub fn socket_types_in_both_modes(
 #[template]
 #[export]
 #[rstest]
-#[case::stream(::unix_sockets::SockType::Stream)]
-#[case::seqpacket(::unix_sockets::SockType::Seqpacket)]
+#[case::stream(::fixtures::net::SockType::Stream)]
+#[case::seqpacket(::fixtures::net::SockType::Seqpacket)]
 pub fn connection_types_in_both_modes(
-    #[case] ty: ::unix_sockets::SockType,
+    #[case] ty: ::fixtures::net::SockType,
     #[values(
         /// blocking
         ::unix_sockets::Blocking::Blocking,
@@ -217,13 +193,13 @@ pub fn named_kinds_in_both_modes(
 pub fn each_socket_type(
     #[values(
         /// stream
-        ::unix_sockets::SockType::Stream,
+        ::fixtures::net::SockType::Stream,
         /// dgram
-        ::unix_sockets::SockType::Dgram,
+        ::fixtures::net::SockType::Dgram,
         /// seqpacket
-        ::unix_sockets::SockType::Seqpacket
+        ::fixtures::net::SockType::Seqpacket
     )]
-    ty: ::unix_sockets::SockType,
+    ty: ::fixtures::net::SockType,
 ) {
 }
 
@@ -248,11 +224,11 @@ pub fn makers(
 #[template]
 #[export]
 #[rstest]
-#[case::stream(::unix_sockets::SockType::Stream)]
-#[case::dgram(::unix_sockets::SockType::Dgram)]
-#[case::seqpacket(::unix_sockets::SockType::Seqpacket)]
+#[case::stream(::fixtures::net::SockType::Stream)]
+#[case::dgram(::fixtures::net::SockType::Dgram)]
+#[case::seqpacket(::fixtures::net::SockType::Seqpacket)]
 pub fn socket_types_by_maker(
-    #[case] ty: ::unix_sockets::SockType,
+    #[case] ty: ::fixtures::net::SockType,
     #[values(
         /// socket
         ::unix_sockets::calls::Maker::Socket,

@@ -40,7 +40,7 @@
 //! net/unix/af_unix.c; see docs/suites/unix_sockets.md for the findings.
 //!
 //! What the test files share:
-//! - here: the dimensions a claim spans ([`SockType`], [`AddrKind`], [`Blocking`]);
+//! - here: the dimensions a claim spans ([`SockType`](fixtures::net::SockType), [`AddrKind`], [`Blocking`]);
 //! - [`cases`]: those dimensions as named parameter sets (`#[apply(types_and_kinds)]`);
 //! - [`addr`]: addresses with exact lengths and the calls that return a name;
 //! - [`calls`]: the calls whose exact flags or results are claims (socket, socketpair,
@@ -54,34 +54,6 @@ pub mod calls;
 pub mod cases;
 pub mod events;
 pub mod pairs;
-
-/// The three AF_UNIX socket types of unix(7).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum SockType {
-    Stream,
-    Dgram,
-    Seqpacket,
-}
-
-impl SockType {
-    pub fn raw(self) -> libc::c_int {
-        match self {
-            SockType::Stream => libc::SOCK_STREAM,
-            SockType::Dgram => libc::SOCK_DGRAM,
-            SockType::Seqpacket => libc::SOCK_SEQPACKET,
-        }
-    }
-
-    /// Stream and seqpacket sockets are connection-oriented (listen/accept).
-    pub fn connection_oriented(self) -> bool {
-        self != SockType::Dgram
-    }
-
-    /// Datagram and seqpacket sockets keep message boundaries.
-    pub fn keeps_boundaries(self) -> bool {
-        self != SockType::Stream
-    }
-}
 
 /// How the two ends of a connected pair got their names (unix(7), "Address format").
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

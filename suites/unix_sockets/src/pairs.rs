@@ -1,6 +1,7 @@
 //! Sockets with a name of each kind and connected pairs of every (type, address kind): the
 //! set-up most claims start from.
 
+use fixtures::net::SockType;
 use std::os::fd::{AsFd, OwnedFd};
 
 use fixtures::Scratch;
@@ -10,7 +11,7 @@ use libc::c_int;
 
 use crate::addr::{UnixAddr, UnixAddrExt, getsockname};
 use crate::calls::{accept4, socket, socketpair};
-use crate::{AddrKind, Blocking, SockType};
+use crate::{AddrKind, Blocking};
 
 /// A socket bound to a name of `kind` (not `Socketpair`). Pathname sockets live in
 /// `scratch` under `file`.

@@ -2,6 +2,8 @@
 //! (unix(7), "Autobind feature"): names that live in no filesystem, are defined by their
 //! length, vanish with the socket, and ignore permissions.
 
+use fixtures::cases::socket_types;
+use fixtures::net::SockType;
 use std::os::fd::{AsRawFd, OwnedFd};
 
 use fixtures::net::bind;
@@ -12,8 +14,8 @@ use rstest::rstest;
 use serial_test::{parallel, serial};
 use unix_sockets::addr::{FAMILY_LEN, UnixAddr, UnixAddrExt, getsockname};
 use unix_sockets::calls::{set_umask, socket};
-use unix_sockets::cases::{reaches, socket_types, types_and_named_kinds};
-use unix_sockets::{AddrKind, SockType};
+use unix_sockets::cases::{reaches, types_and_named_kinds};
+use unix_sockets::AddrKind;
 use unix_sockets::pairs::{Reach, named_socket, serve};
 use libc::socklen_t;
 use rstest_reuse::apply;

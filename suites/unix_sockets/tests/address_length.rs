@@ -2,6 +2,7 @@
 //! what the kernel does with names that are too long, unterminated, truncated by addrlen or
 //! carry an early NUL, and how it reports them back.
 
+use fixtures::net::SockType;
 use std::os::fd::OwnedFd;
 
 use fixtures::net::{bind, connect};
@@ -13,7 +14,7 @@ use serial_test::parallel;
 use unix_sockets::addr::{Call, FAMILY_LEN, SOCKADDR_UN_LEN, SUN_PATH_LEN, UnixAddr, UnixAddrExt, getsockname, try_getsockname};
 use unix_sockets::calls::socket;
 use unix_sockets::cases::address_calls;
-use unix_sockets::{AddrKind, SockType};
+use unix_sockets::AddrKind;
 use unix_sockets::pairs::named_socket;
 use libc::socklen_t;
 

@@ -2,6 +2,8 @@
 //! admits before accept(2), what nonblocking and blocking connect(2) do when it is full, and
 //! the somaxconn ceiling.
 
+use fixtures::cases::connection_types;
+use fixtures::net::SockType;
 use std::os::fd::OwnedFd;
 
 use fixtures::child::assert_all_blocked_in;
@@ -13,8 +15,8 @@ use rstest::rstest;
 use serial_test::{parallel, serial};
 use unix_sockets::addr::{UnixAddr, getpeername};
 use unix_sockets::calls::{accept, recv_vec, socket};
-use unix_sockets::cases::{connection_types, connection_types_and_named_kinds};
-use unix_sockets::{AddrKind, SockType};
+use unix_sockets::cases::connection_types_and_named_kinds;
+use unix_sockets::AddrKind;
 use unix_sockets::pairs::{connected_client, listener, named_listener};
 use libc::c_int;
 use rstest_reuse::apply;

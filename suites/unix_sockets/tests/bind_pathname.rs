@@ -2,6 +2,8 @@
 //! and permissions", NOTES): the socket file, its mode and owner, the name staying in use
 //! until unlinked, and the path errors of bind(2).
 
+use fixtures::cases::{connection_types, socket_types};
+use fixtures::net::SockType;
 use std::os::unix::fs::{FileTypeExt, MetadataExt};
 
 use fixtures::names::ModeGuard;
@@ -14,8 +16,8 @@ use rstest::rstest;
 use serial_test::{parallel, serial};
 use unix_sockets::addr::{UnixAddr, UnixAddrExt, getsockname};
 use unix_sockets::calls::{accept, recv_vec, set_umask, socket};
-use unix_sockets::cases::{connection_types, each_socket_type, socket_types, types_and_named_kinds};
-use unix_sockets::{AddrKind, SockType};
+use unix_sockets::cases::{each_socket_type, types_and_named_kinds};
+use unix_sockets::AddrKind;
 use unix_sockets::pairs::{named_listener, named_socket};
 use rstest_reuse::apply;
 

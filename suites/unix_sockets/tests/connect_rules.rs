@@ -1,6 +1,8 @@
 //! listen(2), accept(2) and connect(2) for AF_UNIX: who may connect to what, and the errors
 //! for sockets in the wrong state or of the wrong type.
 
+use fixtures::cases::{connection_types, socket_types};
+use fixtures::net::SockType;
 use fixtures::io::{fd_flags, set_nonblocking, status_flags};
 use fixtures::names::ModeGuard;
 use fixtures::net::{bind, connect, listen, recv, send};
@@ -12,8 +14,8 @@ use rstest::rstest;
 use serial_test::{parallel, serial};
 use unix_sockets::addr::{UnixAddr, UnixAddrExt, getpeername};
 use unix_sockets::calls::{accept, accept4, recv_vec, socket, socketpair};
-use unix_sockets::cases::{connection_types, connection_types_and_kinds, connection_types_and_named_kinds, connection_types_in_both_modes, reaches, socket_types};
-use unix_sockets::{AddrKind, Blocking, SockType};
+use unix_sockets::cases::{connection_types_and_kinds, connection_types_and_named_kinds, connection_types_in_both_modes, reaches};
+use unix_sockets::{AddrKind, Blocking};
 use unix_sockets::pairs::{Reach, bound_socket, connected_client, connected_pair, listener, named_listener, named_socket, serve, unconnected_dgram};
 use rstest_reuse::apply;
 

@@ -1,6 +1,7 @@
 //! socket(2) and socketpair(2) for AF_UNIX: the three types, the flags folded into the type
 //! argument, and the errors for what the UNIX domain does not support.
 
+use fixtures::cases::socket_types;
 use std::os::fd::{AsRawFd, OwnedFd};
 
 use fixtures::io::{fd_flags, status_flags};
@@ -12,8 +13,8 @@ use nix::errno::Errno;
 use rstest::rstest;
 use serial_test::{parallel, serial};
 use unix_sockets::calls::{Maker, recv_vec, socket, socketpair, try_socket, try_socketpair};
-use unix_sockets::cases::{makers, socket_types, socket_types_by_maker};
-use unix_sockets::SockType;
+use unix_sockets::cases::{makers, socket_types_by_maker};
+use fixtures::net::SockType;
 use libc::c_int;
 use rstest_reuse::apply;
 

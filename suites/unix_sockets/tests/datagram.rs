@@ -2,6 +2,7 @@
 //! messages, truncation, zero-length datagrams, the default peer set by connect(2), sending
 //! to names without a socket, a full receiver, and the size limit set by SO_SNDBUF.
 
+use fixtures::net::SockType;
 use std::os::fd::OwnedFd;
 
 use fixtures::io::set_nonblocking;
@@ -13,7 +14,7 @@ use serial_test::{parallel, serial};
 use unix_sockets::addr::{UnixAddr, UnixAddrExt, getpeername, recvfrom};
 use unix_sockets::calls::{recv_vec, recvmsg, socket};
 use unix_sockets::cases::{address_kinds, message_types_and_kinds, named_kinds, named_kinds_in_both_modes};
-use unix_sockets::{AddrKind, Blocking, SockType};
+use unix_sockets::{AddrKind, Blocking};
 use unix_sockets::pairs::{bound_socket, connected_client, connected_pair, named_socket, unconnected_dgram};
 use libc::c_int;
 use rstest_reuse::apply;

@@ -1,6 +1,8 @@
 //! getsockname(2), getpeername(2), accept(2) and recvfrom(2) addresses for every address
 //! kind (unix(7), "Address format": pathname, unnamed, abstract) and the returned addrlen.
 
+use fixtures::cases::{connection_types, message_types, socket_types};
+use fixtures::net::SockType;
 use std::path::Path;
 
 use fixtures::net::{bind, connect, listen, send};
@@ -10,8 +12,8 @@ use rstest::rstest;
 use serial_test::parallel;
 use unix_sockets::addr::{FAMILY_LEN, UnixAddr, UnixAddrExt, getpeername, getsockname, recvfrom};
 use unix_sockets::calls::{socket, socketpair};
-use unix_sockets::cases::{connection_types, message_types, socket_types, types_and_kinds};
-use unix_sockets::{AddrKind, SockType};
+use unix_sockets::cases::types_and_kinds;
+use unix_sockets::AddrKind;
 use unix_sockets::pairs::{bound_socket, connected_client, connected_pair, named_listener, named_socket};
 use libc::socklen_t;
 use rstest_reuse::apply;

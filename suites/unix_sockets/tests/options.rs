@@ -2,14 +2,16 @@
 //! read-only identity options, SO_ACCEPTCONN, SO_ERROR, SO_PEEK_OFF, the buffer-size
 //! doubling and its limits, and SIOCINQ/SIOCOUTQ per type.
 
+use fixtures::cases::{connection_types, socket_types};
+use fixtures::net::SockType;
 use fixtures::net::{connect, listen, send};
 use fixtures::{assert_errno, needs};
 use nix::errno::Errno;
 use rstest::rstest;
 use serial_test::parallel;
 use unix_sockets::calls::{SIOCINQ, SIOCOUTQ, accept, ioctl_int, recv_vec, socket, socketpair};
-use unix_sockets::cases::{connection_types, socket_types, types_and_kinds};
-use unix_sockets::{AddrKind, SockType};
+use unix_sockets::cases::types_and_kinds;
+use unix_sockets::AddrKind;
 use unix_sockets::pairs::{connected_client, connected_pair, named_listener, named_socket};
 use libc::c_int;
 use rstest_reuse::apply;

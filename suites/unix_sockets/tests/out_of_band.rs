@@ -10,6 +10,7 @@
 //! what the kernel does, checks that against where the fix is (`fixtures::gate::has_fix`
 //! with the stable versions), and reports a variant named for the behaviour it saw.
 
+use fixtures::cases::message_types;
 use std::os::fd::OwnedFd;
 
 use fixtures::gate::kernel_and_patch;
@@ -20,8 +21,8 @@ use nix::errno::Errno;
 use rstest::rstest;
 use serial_test::parallel;
 use unix_sockets::calls::{ioctl_int, recv_vec, socketpair};
-use unix_sockets::cases::message_types;
-use unix_sockets::SockType;
+
+use fixtures::net::SockType;
 use rstest_reuse::apply;
 
 /// unix(7), "Sockets API": no MSG_OOB for datagram and seqpacket sockets; unix(7), ERRORS:

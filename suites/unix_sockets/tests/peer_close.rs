@@ -2,6 +2,8 @@
 //! connections, ECONNRESET when the peer left data unread, and the datagram case, where
 //! there is no connection to break.
 
+use fixtures::cases::{connection_types, socket_types};
+use fixtures::net::SockType;
 use std::os::fd::{AsRawFd, OwnedFd};
 
 use fixtures::net::{recv, send};
@@ -15,8 +17,8 @@ use rstest::rstest;
 use serial_test::{parallel, serial};
 use unix_sockets::addr::getpeername;
 use unix_sockets::calls::{recv_vec, shutdown};
-use unix_sockets::cases::{address_kinds, connection_types, connection_types_and_kinds, socket_types};
-use unix_sockets::{AddrKind, SockType};
+use unix_sockets::cases::{address_kinds, connection_types_and_kinds};
+use unix_sockets::AddrKind;
 use unix_sockets::pairs::{Pair, connected_pair};
 use rstest_reuse::apply;
 

@@ -3,6 +3,8 @@
 //! time of the call to connect(2) or socketpair(2)." Also the peer's supplementary groups
 //! (SO_PEERGROUPS, documented by no man page) and its security label (SO_PEERSEC).
 
+use fixtures::cases::{connection_types, socket_types};
+use fixtures::net::SockType;
 use std::os::fd::OwnedFd;
 
 use fixtures::net::{bind, connect, listen};
@@ -14,8 +16,8 @@ use rstest::rstest;
 use serial_test::{parallel, serial};
 use unix_sockets::addr::UnixAddr;
 use unix_sockets::calls::{OptBytes, accept, getsockopt_bytes, gids, peercred, socket, socketpair};
-use unix_sockets::cases::{connection_types, connection_types_and_named_kinds, socket_types};
-use unix_sockets::{AddrKind, SockType};
+use unix_sockets::cases::connection_types_and_named_kinds;
+use unix_sockets::AddrKind;
 use unix_sockets::pairs::{connected_client, named_listener, named_socket};
 use rstest_reuse::apply;
 

@@ -5,16 +5,17 @@
 //! The masks compared are restricted to POLLIN|POLLPRI|POLLOUT|POLLRDHUP|POLLHUP|POLLERR|
 //! POLLNVAL (the *NORM/*BAND aliases are left out) and must match exactly.
 
-
+use fixtures::cases::{connection_types, socket_types};
+use fixtures::net::SockType;
 use fixtures::net::{recv, send};
 use fixtures::assert_errno;
 use nix::errno::Errno;
 use rstest::rstest;
 use serial_test::parallel;
 use unix_sockets::calls::{accept, recv_vec, shutdown, socket, socketpair};
-use unix_sockets::cases::{address_kinds, connection_types, connection_types_and_kinds, connection_types_and_named_kinds, named_kinds, socket_types, types_and_kinds};
+use unix_sockets::cases::{address_kinds, connection_types_and_kinds, connection_types_and_named_kinds, named_kinds, types_and_kinds};
 use unix_sockets::events::assert_events;
-use unix_sockets::{AddrKind, SockType};
+use unix_sockets::AddrKind;
 use unix_sockets::pairs::{connected_client, connected_pair, named_listener, named_socket};
 use rstest_reuse::apply;
 

@@ -3,6 +3,7 @@
 //! the claims that set it apart from both streams and datagrams. Boundaries, truncation and
 //! end of file are covered with the other types in datagram.rs and stream_data.rs.
 
+use fixtures::net::SockType;
 use fixtures::net::send;
 use fixtures::assert_errno;
 use nix::errno::Errno;
@@ -11,7 +12,7 @@ use serial_test::parallel;
 use unix_sockets::addr::UnixAddr;
 use unix_sockets::calls::{recv_vec, socket};
 use unix_sockets::cases::address_kinds;
-use unix_sockets::{AddrKind, SockType};
+use unix_sockets::AddrKind;
 use unix_sockets::pairs::{connected_pair, named_listener};
 use rstest_reuse::apply;
 

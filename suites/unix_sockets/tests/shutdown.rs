@@ -1,7 +1,8 @@
 //! shutdown(2) on AF_UNIX sockets: half-close in each direction, what each end sees
 //! afterwards, and the argument checks.
 
-
+use fixtures::cases::{connection_types, socket_types};
+use fixtures::net::SockType;
 use fixtures::child::assert_all_blocked_in;
 use fixtures::net::{bind, recv, send};
 use fixtures::{assert_errno, spawn};
@@ -10,8 +11,8 @@ use rstest::rstest;
 use serial_test::{parallel, serial};
 use unix_sockets::addr::UnixAddr;
 use unix_sockets::calls::{recv_vec, shutdown, socket, socketpair};
-use unix_sockets::cases::{address_kinds, connection_types, connection_types_and_kinds, socket_types, types_and_kinds};
-use unix_sockets::{AddrKind, Blocking, SockType};
+use unix_sockets::cases::{address_kinds, connection_types_and_kinds, types_and_kinds};
+use unix_sockets::{AddrKind, Blocking};
 use unix_sockets::pairs::{connected_pair, pairs_of_every_kind};
 use libc::c_int;
 use rstest_reuse::apply;

@@ -18,7 +18,7 @@ use fixtures::sync::channel;
 use fixtures::{Scratch, assert_errno, needs, spawn};
 use nix::errno::Errno;
 use serial_test::serial;
-use unix_sockets::SockType;
+use fixtures::net::SockType;
 use unix_sockets::calls::socket;
 use unix_sockets::pairs::listener;
 use unix_sockets::AddrKind;

@@ -7,9 +7,10 @@
 //! ENOPROTOOPT, "the option is unknown at the level indicated", setsockopt(2)) where it has
 //! not, and reports which it saw.
 
+use fixtures::cases::socket_types;
 use fixtures::caps::drop_effective;
 use fixtures::gate::{Cap, has_cap, kernel_and_patch};
-use fixtures::net::{getsockopt_int, setsockopt_int};
+use fixtures::net::{SockType, getsockopt_int, setsockopt_int, so_rcvmark_as_nobody};
 use fixtures::privilege::drop_to_nobody;
 use fixtures::uapi::{
     SO_BUF_LOCK, SO_BUSY_POLL_BUDGET, SO_NETNS_COOKIE, SO_PREFER_BUSY_POLL, SO_RCVMARK, SO_RCVPRIORITY, SO_RESERVE_MEM, SO_TXREHASH,
@@ -22,9 +23,7 @@ use nix::errno::Errno;
 use rstest::rstest;
 use rstest_reuse::apply;
 use serial_test::{parallel, serial};
-use unix_sockets::SockType;
 use unix_sockets::calls::{getsockopt_bytes, socketpair};
-use unix_sockets::cases::socket_types;
 
 /// SO_REUSEPORT is for inet sockets: since commit 5b0af621c3f6 ("net: restrict SO_REUSEPORT
 /// to inet sockets", 6.13; stable 6.1.124 and 6.12.9 by Debian's changelogs; not 5.10)
@@ -297,34 +296,7 @@ fn so_rcvmark_is_a_boolean_socket_flag(#[case] ty: SockType) {
 #[test]
 #[serial]
 fn so_rcvmark_needs_no_privilege() {
-    let v = kernel_version();
-    if !kernel_at_least(5, 19) {
-        variant::absent(format_args!("SO_RCVMARK was added in 5.19; kernel {v}"));
-        run_in_child("nobody", || {
-            drop_to_nobody();
-            let (a, _b) = socketpair(SockType::Dgram, 0);
-            assert_errno!(setsockopt_int(&a, libc::SOL_SOCKET, SO_RCVMARK, 1), Errno::ENOPROTOOPT);
-        })
-        .expect_success();
-        return;
-    }
-    let revert = fixtures::gate::has_fix((6, 4), &[(6, 1, 36), (6, 3, 10)], &[]);
-    let k = kernel_and_patch();
-    let answer = fixtures::privilege::answer_as_nobody("nobody", || {
-        let (a, _b) = socketpair(SockType::Dgram, 0);
-        setsockopt_int(&a, libc::SOL_SOCKET, SO_RCVMARK, 1)
-    });
-    match answer {
-        Ok(()) => {
-            assert_eq!(revert, Some(true), "nobody may set SO_RCVMARK on {k}, which has no known revert");
-            variant::observed("unprivileged", format_args!("anyone may set SO_RCVMARK; {k}"));
-        }
-        Err(Errno::EPERM) => {
-            assert_eq!(revert, Some(false), "SO_RCVMARK needs privilege on {k}, which has the revert");
-            variant::lacking("privileged", format_args!("SO_RCVMARK needs CAP_NET_ADMIN or CAP_NET_RAW; {k}"));
-        }
-        Err(e) => panic!("setsockopt(SO_RCVMARK) as nobody, {k}: {e}"),
-    }
+    so_rcvmark_as_nobody(|| socketpair(SockType::Dgram, 0).0);
 }
 
 /// socket(7) of man-pages 6.20, SO_MARK: "Changing the mark requires the CAP_NET_ADMIN or

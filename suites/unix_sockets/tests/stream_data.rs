@@ -3,6 +3,8 @@
 //! SO_PEEK_OFF and end of file. Every case runs over each address kind, since how a socket
 //! was named must not change how data flows.
 
+use fixtures::cases::{connection_types, socket_types};
+use fixtures::net::SockType;
 use std::os::fd::{AsFd, AsRawFd};
 
 use fixtures::child::assert_all_blocked_in;
@@ -13,8 +15,8 @@ use nix::errno::Errno;
 use rstest::rstest;
 use serial_test::{parallel, serial};
 use unix_sockets::calls::{SIOCINQ, ioctl_int, recv_vec, socketpair};
-use unix_sockets::cases::{address_kinds, connection_types, connection_types_and_kinds, message_types_and_kinds, socket_types, socket_types_in_both_modes, types_and_kinds};
-use unix_sockets::{AddrKind, Blocking, SockType};
+use unix_sockets::cases::{address_kinds, connection_types_and_kinds, message_types_and_kinds, socket_types_in_both_modes, types_and_kinds};
+use unix_sockets::{AddrKind, Blocking};
 use unix_sockets::pairs::{connected_pair, pairs_of_every_kind};
 use libc::c_int;
 use rstest_reuse::apply;

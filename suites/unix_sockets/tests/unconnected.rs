@@ -1,14 +1,16 @@
 //! Data calls on sockets that are not connected (or are listening): which errno each type
 //! gives. Several differ from what send(2) and recv(2) list; see Findings.
 
+use fixtures::cases::socket_types;
+use fixtures::net::SockType;
 use fixtures::net::{connect, recv, send};
 use fixtures::assert_errno;
 use nix::errno::Errno;
 use rstest::rstest;
 use serial_test::parallel;
 use unix_sockets::calls::socket;
-use unix_sockets::cases::socket_types;
-use unix_sockets::{AddrKind, SockType};
+
+use unix_sockets::AddrKind;
 use unix_sockets::pairs::named_listener;
 use rstest_reuse::apply;
 
