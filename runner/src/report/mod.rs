@@ -591,6 +591,13 @@ pub(crate) mod tests {
         assert_eq!(back, d);
         let t = terminal::render(&d);
         assert!(t.contains("epoll") && t.contains("FAIL"), "{t}");
+        // The bad cells again just above the verdict, so that the last lines of a log name
+        // them: the first two lines of the message on one line.
+        let tail: Vec<&str> = t.lines().rev().take(4).collect();
+        assert!(
+            tail.iter().any(|l| l.contains("FAIL vm:5.10 pipes::cap::b: assertion `left == right` failed — left: 4096")),
+            "{t}"
+        );
         assert_eq!(Format::parse_list("md,html"), Ok(vec![Format::Markdown, Format::Html]));
         assert!(Format::parse_list("pdf").is_err());
     }
