@@ -555,7 +555,7 @@ fn verify_from_results(a: &VerifyArgs, files: &[verify::Loaded]) -> Result<i32> 
             for row in &doc.tests {
                 if let Some(cell) = row.cells.get(&c.column) {
                     let id = TestId::parse(&row.id).map_err(anyhow::Error::msg)?;
-                    results.push(TestResult { id, outcome: cell.outcome.clone(), variant: cell.variant.clone(), duration_ms: cell.duration_ms });
+                    results.push(TestResult { id, cell: cell.clone() });
                 }
             }
             cols.push((c.column.clone(), results));

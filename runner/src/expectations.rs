@@ -319,7 +319,7 @@ impl Expectations {
                 if matches!(r.outcome, Outcome::Expected { .. }) {
                     continue;
                 }
-                let mut naming = file.entries.iter().filter(|e| e.names(r.id.as_str(), &c.target, c.user)).peekable();
+                let mut naming = file.entries.iter().filter(|e| e.names(r.id.as_str(), &c.head.target, c.head.user)).peekable();
                 let Some(&first) = naming.peek() else { continue };
                 // Several entries may name a cell (a test that fails, and in some runs hangs
                 // instead): the first whose deviation the cell shows decides; otherwise the first
@@ -390,7 +390,7 @@ impl Expectations {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{RunStatus, TestId, Timings, Variant};
+    use crate::model::{TestId, Variant};
     use std::time::Duration;
 
     fn targets(s: &str) -> Result<(String, String), String> {
@@ -458,27 +458,11 @@ reason = "r"
     }
 
     fn res(id: &str, outcome: Outcome, variant: Option<&str>) -> TestResult {
-        TestResult {
-            id: TestId::parse(id).unwrap(),
-            outcome,
-            variant: variant.map(|v| Variant { name: v.into(), lacking: true, detail: String::new() }),
-            duration_ms: None,
-        }
+        TestResult::new(TestId::parse(id).unwrap(), outcome, variant.map(|v| Variant { name: v.into(), lacking: true, detail: String::new() }), None)
     }
 
     fn col(target: &str, kind: &str, user: User, results: Vec<TestResult>) -> ColumnRun {
-        ColumnRun {
-            column: crate::model::column_name(target, user),
-            target: target.into(),
-            kind: kind.into(),
-            user,
-            kernel_release: None,
-            kernel_source: None,
-            status: RunStatus::Complete,
-            timings: Timings::default(),
-            results,
-            diagnostics: vec![],
-        }
+        ColumnRun { head: crate::model::ColumnHead::new(target, kind, user), results }
     }
 
     fn fail(m: &str) -> Outcome {
@@ -642,7 +626,7 @@ reason = "no SIGTTOU, or a stop"
         let run = |o: Outcome| {
             let mut cols = vec![col("gvisor:2024", "gvisor", User::Root, vec![res("pty::job_control::sigttou", o, None)])];
             let a = e.apply(&mut cols);
-            (a, cols.remove(0).results.remove(0).outcome)
+            (a, cols.remove(0).results.remove(0).cell.outcome)
         };
         let (a, o) = run(fail("succeeded"));
         assert_eq!(a, Applied { expected: 1, stale: 0, different: 0 });

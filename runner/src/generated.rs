@@ -207,12 +207,7 @@ mod tests {
         s.columns.truncate(1);
         s.columns[0].column = "docker:default".into();
         s.tests.push(crate::model::TestId::parse("eventfd::counter::x").unwrap());
-        s.columns[0].results.push(crate::model::TestResult {
-            id: crate::model::TestId::parse("eventfd::counter::x").unwrap(),
-            outcome: crate::model::Outcome::Pass,
-            variant: None,
-            duration_ms: None,
-        });
+        s.columns[0].results.push(crate::model::TestResult::new(crate::model::TestId::parse("eventfd::counter::x").unwrap(), crate::model::Outcome::Pass, None, None));
         let b = crate::report::document(&s);
         let c = combine(vec![a.clone(), b]).unwrap();
         let cols: Vec<&str> = c.columns.iter().map(|x| x.column.as_str()).collect();

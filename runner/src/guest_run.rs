@@ -18,7 +18,7 @@ use anyhow::Result;
 use crate::bundle::Bundle;
 use crate::frame::{Decoder, Diagnostic, Record};
 use crate::guest::GuestPlan;
-use crate::model::{ColumnRun, Outcome, RunStatus, TestId, TestResult, Timings, User, Variant, column_name};
+use crate::model::{ColumnHead, ColumnRun, Outcome, RunStatus, TestId, TestResult, Timings, User, Variant};
 use crate::plan::{Inject, Plan, PlannedBinary};
 
 /// How the executor in a guest runs the tests.
@@ -309,7 +309,7 @@ pub fn columns_from(info: &ColumnInfo, plan: &Plan, users: &[User], out: &GuestO
                     (Outcome::Crash { reason }, None, None)
                 }
             };
-            results.push(TestResult { id, outcome, variant, duration_ms });
+            results.push(TestResult::new(id, outcome, variant, duration_ms));
         }
         let complete = results.iter().all(|r| got.contains_key(&(r.id.as_str().to_string(), user)));
         let mut diagnostics = notes.clone();
@@ -319,20 +319,19 @@ pub fn columns_from(info: &ColumnInfo, plan: &Plan, users: &[User], out: &GuestO
             diagnostics.push(format!("last console lines:\n{}", tail[from..].join("\n")));
         }
         cols.push(ColumnRun {
-            column: column_name(&info.target, user),
-            target: info.target.clone(),
-            kind: info.kind.clone(),
-            user,
-            kernel_release: release.clone().or_else(|| Some(info.release.clone())),
-            kernel_source: Some(info.source.clone()),
-            status: if complete && cause.is_none() {
-                RunStatus::Complete
-            } else {
-                RunStatus::Incomplete { reason: cause.clone().unwrap_or_else(|| "some tests were not reported".into()) }
+            head: ColumnHead {
+                kernel_release: release.clone().or_else(|| Some(info.release.clone())),
+                kernel_source: Some(info.source.clone()),
+                status: if complete && cause.is_none() {
+                    RunStatus::Complete
+                } else {
+                    RunStatus::Incomplete { reason: cause.clone().unwrap_or_else(|| "some tests were not reported".into()) }
+                },
+                timings: Timings { boot_ms: out.boot_ms, tests_ms: out.tests_ms, teardown_ms: out.teardown_ms, total_ms: out.total_ms },
+                diagnostics,
+                ..ColumnHead::new(&info.target, &info.kind, user)
             },
-            timings: Timings { boot_ms: out.boot_ms, tests_ms: out.tests_ms, teardown_ms: out.teardown_ms, total_ms: out.total_ms },
             results,
-            diagnostics,
         });
     }
     cols

@@ -582,12 +582,12 @@ pub fn apply(col: &mut ColumnRun, leaks: &[Leak]) {
         }
     }
     if !unblamed.is_empty() {
-        col.results.push(TestResult {
-            id: unattributed_id(),
-            outcome: Outcome::Fail { message: format!("left behind after the run:\n{}", unblamed.join("\n")) },
-            variant: None,
-            duration_ms: None,
-        });
+        col.results.push(TestResult::new(
+            unattributed_id(),
+            Outcome::Fail { message: format!("left behind after the run:\n{}", unblamed.join("\n")) },
+            None,
+            None,
+        ));
     }
 }
 
@@ -646,16 +646,8 @@ mod tests {
     #[test]
     fn a_leak_with_one_candidate_fails_that_test_and_others_get_their_own_row() {
         let mut col = ColumnRun {
-            column: "host".into(),
-            target: "host".into(),
-            kind: "host".into(),
-            user: crate::model::User::Root,
-            kernel_release: None,
-            kernel_source: None,
-            status: crate::model::RunStatus::Complete,
-            timings: Default::default(),
-            results: vec![TestResult { id: TestId::new("a::b", "c"), outcome: Outcome::Pass, variant: None, duration_ms: None }],
-            diagnostics: vec![],
+            head: crate::model::ColumnHead::new("host", "host", crate::model::User::Root),
+            results: vec![TestResult::new(TestId::new("a::b", "c"), Outcome::Pass, None, None)],
         };
         let obj = |name: &str| Object {
             kind: "shm",

@@ -216,10 +216,9 @@ impl Variant {
     }
 }
 
-/// One test's result in one column.
+/// What one test did in one column: its outcome, the variant it reported, its wall time.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct TestResult {
-    pub id: TestId,
+pub struct Cell {
     #[serde(flatten)]
     pub outcome: Outcome,
     /// The variant the test reported, if it has more than one documented outcome.
@@ -228,6 +227,34 @@ pub struct TestResult {
     /// Wall time of the test process, when known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duration_ms: Option<u64>,
+}
+
+/// One test's result in one column: its id and its cell (flattened: the JSON keeps one level).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TestResult {
+    pub id: TestId,
+    #[serde(flatten)]
+    pub cell: Cell,
+}
+
+impl TestResult {
+    pub fn new(id: TestId, outcome: Outcome, variant: Option<Variant>, duration_ms: Option<u64>) -> TestResult {
+        TestResult { id, cell: Cell { outcome, variant, duration_ms } }
+    }
+}
+
+// A result's cell is read through it (`r.outcome`, `r.variant`).
+impl std::ops::Deref for TestResult {
+    type Target = Cell;
+    fn deref(&self) -> &Cell {
+        &self.cell
+    }
+}
+
+impl std::ops::DerefMut for TestResult {
+    fn deref_mut(&mut self) -> &mut Cell {
+        &mut self.cell
+    }
 }
 
 /// Whether a column ran to its end.
@@ -257,9 +284,12 @@ pub struct Timings {
     pub total_ms: u64,
 }
 
-/// The results of one column: one target as one user.
+/// What a column is — one target as one user — and how its run went: the kernel the tests
+/// saw, whether it ran to its end, where the time went, notes for the reader. A run's results
+/// ([`ColumnRun`]) and the report's summary of a column (`report::ColumnSummary`) both
+/// begin with it (flattened: the JSON keeps one level).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct ColumnRun {
+pub struct ColumnHead {
     /// The column's name: `host`, `host/nobody`, `vm:6.1`, `vm:6.1/nobody`.
     pub column: String,
     /// The target part of the name: `host`, `vm:6.1`.
@@ -274,11 +304,49 @@ pub struct ColumnRun {
     pub kernel_source: Option<String>,
     pub status: RunStatus,
     pub timings: Timings,
-    pub results: Vec<TestResult>,
     /// Things the reader should know that are not test outcomes (parse errors of the result
     /// stream, kernel config notes, the last console lines of a crashed VM).
     #[serde(default)]
     pub diagnostics: Vec<String>,
+}
+
+impl ColumnHead {
+    /// The column of `target` (a target of `kind`) as `user`: complete, nothing else known yet.
+    pub fn new(target: &str, kind: &str, user: User) -> ColumnHead {
+        ColumnHead {
+            column: column_name(target, user),
+            target: target.into(),
+            kind: kind.into(),
+            user,
+            kernel_release: None,
+            kernel_source: None,
+            status: RunStatus::Complete,
+            timings: Timings::default(),
+            diagnostics: vec![],
+        }
+    }
+}
+
+/// The results of one column: one target as one user.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ColumnRun {
+    #[serde(flatten)]
+    pub head: ColumnHead,
+    pub results: Vec<TestResult>,
+}
+
+// A column's head is read through the run (`col.column`, `col.status`), as before the split.
+impl std::ops::Deref for ColumnRun {
+    type Target = ColumnHead;
+    fn deref(&self) -> &ColumnHead {
+        &self.head
+    }
+}
+
+impl std::ops::DerefMut for ColumnRun {
+    fn deref_mut(&mut self) -> &mut ColumnHead {
+        &mut self.head
+    }
 }
 
 impl ColumnRun {
@@ -407,12 +475,7 @@ mod tests {
 
     #[test]
     fn outcome_json_shape_is_stable() {
-        let r = TestResult {
-            id: TestId::new("fds::dup", "x"),
-            outcome: Outcome::Fail { message: "left: 1".into() },
-            variant: None,
-            duration_ms: Some(3),
-        };
+        let r = TestResult::new(TestId::new("fds::dup", "x"), Outcome::Fail { message: "left: 1".into() }, None, Some(3));
         let j = serde_json::to_string(&r).unwrap();
         assert_eq!(j, r#"{"id":"fds::dup::x","outcome":"FAIL","message":"left: 1","duration_ms":3}"#);
         let back: TestResult = serde_json::from_str(&j).unwrap();

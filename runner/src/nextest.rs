@@ -19,7 +19,7 @@ use anyhow::{Context, Result, bail};
 use nextest_metadata::BinaryListSummary;
 
 use crate::discover::{Workspace, cargo};
-use crate::model::{ColumnRun, Outcome, RunStatus, TestResult, Timings, User, column_name};
+use crate::model::{ColumnHead, ColumnRun, Outcome, RunStatus, TestResult, Timings, User, column_name};
 use crate::nextest_junit;
 use crate::progress::Progress;
 use crate::plan::Plan;
@@ -283,12 +283,7 @@ pub fn run(
             Some(r) => results.push(r),
             None => {
                 missing += 1;
-                results.push(TestResult {
-                    id,
-                    outcome: Outcome::Crash { reason: "nextest reported no result for this test".into() },
-                    variant: None,
-                    duration_ms: None,
-                });
+                results.push(TestResult::new(id, Outcome::Crash { reason: "nextest reported no result for this test".into() }, None, None));
             }
         }
     }
@@ -306,20 +301,20 @@ pub fn run(
     }
     let total_ms = start.elapsed().as_millis() as u64;
     let mut col = ColumnRun {
-        column,
-        target: "host".into(),
-        kind: "host".into(),
-        user,
-        kernel_release: Some(crate::util::host_release()),
-        kernel_source: Some("this machine".into()),
-        status: if missing == 0 {
-            RunStatus::Complete
-        } else {
-            RunStatus::Incomplete { reason: format!("nextest reported no result for {missing} tests") }
+        head: ColumnHead {
+            column,
+            kernel_release: Some(crate::util::host_release()),
+            kernel_source: Some("this machine".into()),
+            status: if missing == 0 {
+                RunStatus::Complete
+            } else {
+                RunStatus::Incomplete { reason: format!("nextest reported no result for {missing} tests") }
+            },
+            timings: Timings { boot_ms: None, tests_ms: Some(total_ms), teardown_ms: None, total_ms },
+            diagnostics,
+            ..ColumnHead::new("host", "host", user)
         },
-        timings: Timings { boot_ms: None, tests_ms: Some(total_ms), teardown_ms: None, total_ms },
         results,
-        diagnostics,
     };
     if let Some(before) = leaks_before {
         let ours = crate::leaks::Ours {

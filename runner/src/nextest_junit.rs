@@ -81,7 +81,7 @@ fn finish(c: &quick_junit::TestCase) -> Result<TestResult, String> {
         }
     };
     let variant = crate::classify::variant_of(out);
-    Ok(TestResult { id, outcome, variant, duration_ms })
+    Ok(TestResult::new(id, outcome, variant, duration_ms))
 }
 
 /// nextest's binary id of a library's unit tests is the bare package name; give it the

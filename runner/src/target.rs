@@ -23,7 +23,7 @@ use crate::bundle::Bundle;
 use crate::discover::Workspace;
 use crate::guest_run::ExecutorSettings;
 use crate::nextest::Prebuilt;
-use crate::model::{ColumnRun, Outcome, Phases, RunStatus, TestResult, Timings, User, column_name};
+use crate::model::{ColumnHead, ColumnRun, Outcome, Phases, RunStatus, TestResult, User, column_name};
 use crate::plan::{Inject, Plan};
 use crate::progress::Progress;
 use crate::qemu::Accel;
@@ -270,20 +270,18 @@ pub fn failed_columns(target: &dyn Target, plan: &Plan, users: &[User], why: &st
     users
         .iter()
         .map(|&user| ColumnRun {
-            column: column_name(spec.name(), user),
-            target: spec.name().to_string(),
-            kind: spec.kind().to_string(),
-            user,
-            kernel_release: release.clone(),
-            kernel_source: source.clone(),
-            status: RunStatus::Incomplete { reason: why.to_string() },
-            timings: Timings::default(),
+            head: ColumnHead {
+                kernel_release: release.clone(),
+                kernel_source: source.clone(),
+                status: RunStatus::Incomplete { reason: why.to_string() },
+                diagnostics: vec![why.to_string()],
+                ..ColumnHead::new(spec.name(), spec.kind(), user)
+            },
             results: plan
                 .ids()
                 .into_iter()
-                .map(|id| TestResult { id, outcome: Outcome::Crash { reason: format!("the target failed: {why}") }, variant: None, duration_ms: None })
+                .map(|id| TestResult::new(id, Outcome::Crash { reason: format!("the target failed: {why}") }, None, None))
                 .collect(),
-            diagnostics: vec![why.to_string()],
         })
         .collect()
 }

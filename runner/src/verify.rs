@@ -393,8 +393,8 @@ tests = ["fds::*"]
         for col in &mut s.columns {
             let old = col.column == "vm:5.10";
             col.results = vec![
-                TestResult { id: s.tests[0].clone(), outcome: Outcome::Pass, variant: if old { v("absent", true) } else { v("present", false) }, duration_ms: None },
-                TestResult { id: s.tests[1].clone(), outcome: Outcome::Pass, variant: None, duration_ms: None },
+                TestResult::new(s.tests[0].clone(), Outcome::Pass, if old { v("absent", true) } else { v("present", false) }, None),
+                TestResult::new(s.tests[1].clone(), Outcome::Pass, None, None),
             ];
         }
         let f = crate::claims::parse(&text("")).unwrap();

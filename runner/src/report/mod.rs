@@ -22,7 +22,8 @@ use anyhow::Result;
 use serde::{Deserialize, Serialize};
 
 use crate::execute::{Phases, Session};
-use crate::model::{BuildError, Counts, Kind, Outcome, RESULTS_SCHEMA, RunStatus, Timings, User, Variant};
+pub use crate::model::Cell;
+use crate::model::{BuildError, ColumnHead, Counts, Kind, Outcome, RESULTS_SCHEMA};
 
 /// results.json.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -52,20 +53,20 @@ pub struct MergedInput {
     pub columns: Vec<String>,
 }
 
+/// A column of the report: its head and its counts (overall and per suite).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ColumnSummary {
-    pub column: String,
-    pub target: String,
-    pub kind: String,
-    pub user: User,
-    pub kernel_release: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub kernel_source: Option<String>,
-    pub status: RunStatus,
-    pub timings: Timings,
+    #[serde(flatten)]
+    pub head: ColumnHead,
     pub counts: Counts,
     pub suites: BTreeMap<String, Counts>,
-    pub diagnostics: Vec<String>,
+}
+
+impl std::ops::Deref for ColumnSummary {
+    type Target = ColumnHead;
+    fn deref(&self) -> &ColumnHead {
+        &self.head
+    }
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -117,15 +118,6 @@ pub struct Row {
     pub cells: BTreeMap<String, Cell>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Cell {
-    #[serde(flatten)]
-    pub outcome: Outcome,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub variant: Option<Variant>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub duration_ms: Option<u64>,
-}
 
 impl Row {
     pub fn kinds(&self) -> Vec<Kind> {
@@ -163,19 +155,7 @@ pub fn document(s: &Session) -> ResultsDoc {
     let columns: Vec<ColumnSummary> = s
         .columns
         .iter()
-        .map(|c| ColumnSummary {
-            column: c.column.clone(),
-            target: c.target.clone(),
-            kind: c.kind.clone(),
-            user: c.user,
-            kernel_release: c.kernel_release.clone(),
-            kernel_source: c.kernel_source.clone(),
-            status: c.status.clone(),
-            timings: c.timings.clone(),
-            counts: c.counts(),
-            suites: c.counts_by_suite(),
-            diagnostics: c.diagnostics.clone(),
-        })
+        .map(|c| ColumnSummary { head: c.head.clone(), counts: c.counts(), suites: c.counts_by_suite() })
         .collect();
     let order: Vec<String> = s.columns.iter().map(|c| c.column.clone()).collect();
     let mut rows: Vec<Row> = s
@@ -185,7 +165,7 @@ pub fn document(s: &Session) -> ResultsDoc {
             let mut cells = BTreeMap::new();
             for c in &s.columns {
                 if let Some(r) = c.result(id) {
-                    cells.insert(c.column.clone(), Cell { outcome: r.outcome.clone(), variant: r.variant.clone(), duration_ms: r.duration_ms });
+                    cells.insert(c.column.clone(), r.cell.clone());
                 }
             }
             let entry = s.catalog.lookup(id.as_str());
@@ -485,25 +465,21 @@ pub fn cell_line(c: &Cell, max: usize) -> String {
 pub(crate) mod tests {
     use super::*;
     use crate::catalog::Catalog;
-    use crate::model::{ColumnRun, TestId, TestResult};
+    use crate::model::{ColumnRun, TestId, TestResult, Timings, User, Variant};
 
     pub fn session() -> Session {
         let ids = ["pipes::cap::a", "pipes::cap::b", "fds::dup::c"].map(|s| TestId::parse(s).unwrap());
-        let col = |name: &str, user, outs: [Outcome; 3]| ColumnRun {
-            column: name.into(),
-            target: name.split('/').next().unwrap().into(),
-            kind: "vm".into(),
-            user,
-            kernel_release: Some("6.1.0-56-cloud-amd64".into()),
-            kernel_source: None,
-            status: RunStatus::Complete,
-            timings: Timings { total_ms: 1000, ..Default::default() },
+        let col = |target: &str, user, outs: [Outcome; 3]| ColumnRun {
+            head: ColumnHead {
+                kernel_release: Some("6.1.0-56-cloud-amd64".into()),
+                timings: Timings { total_ms: 1000, ..Default::default() },
+                ..ColumnHead::new(target, "vm", user)
+            },
             results: ids
                 .iter()
                 .zip(outs)
-                .map(|(id, o)| TestResult { id: id.clone(), outcome: o, variant: None, duration_ms: Some(3) })
+                .map(|(id, o)| TestResult::new(id.clone(), o, None, Some(3)))
                 .collect(),
-            diagnostics: vec![],
         };
         Session {
             started_at: "2026-11-27T00:00:00Z".into(),
