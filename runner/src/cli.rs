@@ -125,6 +125,9 @@ pub struct Common {
     /// Test-only: this test (id, or id/nobody) hangs in the VM until the executor kills it.
     #[arg(long, hide = true, value_name = "ID")]
     pub inject_hang: Vec<String>,
+    /// Test-only: this test hangs in its binary's batch (only there), in a VM or container.
+    #[arg(long, hide = true, value_name = "ID")]
+    pub inject_hang_in_batch: Vec<String>,
     /// Test-only: crash the VM's kernel (sysrq c) right before this test starts as root; in
     /// a docker target, kill the container (docker kill) when it starts.
     #[arg(long, hide = true, value_name = "ID")]
@@ -349,7 +352,7 @@ fn options(c: &Common, columns: Vec<Column>, command: &str) -> Result<Options> {
         }
     let test_timeout = crate::util::parse_duration(&c.test_timeout).map_err(anyhow::Error::msg)?;
     Format::parse_list(&c.format).map_err(anyhow::Error::msg)?;
-    for id in c.inject_hang.iter().chain(c.inject_panic_before.iter()) {
+    for id in c.inject_hang.iter().chain(&c.inject_hang_in_batch).chain(c.inject_panic_before.iter()) {
         crate::model::TestId::parse(id.trim_end_matches("/nobody").trim_end_matches("/root")).map_err(anyhow::Error::msg)?;
     }
     if c.vm_parallel == 0 || c.vm_cpus == 0 || c.vm_memory_mb < 256 {
@@ -381,7 +384,7 @@ fn options(c: &Common, columns: Vec<Column>, command: &str) -> Result<Options> {
             vm_memory_mb: c.vm_memory_mb,
             vm_cpus: c.vm_cpus,
             extra_append: c.kernel_append.clone(),
-            inject: Inject { hang: c.inject_hang.clone(), panic_before: c.inject_panic_before.clone() },
+            inject: Inject { hang: c.inject_hang.clone(), hang_in_batch: c.inject_hang_in_batch.clone(), panic_before: c.inject_panic_before.clone() },
             docker_base: docker_base(c.docker_base.as_deref())?,
         },
         release: c.release,

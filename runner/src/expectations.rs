@@ -454,7 +454,7 @@ reason = "r"
         assert_eq!(e.expected_hangs("gvisor", "gvisor:2022", &ids, &[User::Nobody]), 2);
         assert_eq!(e.expected_hangs("vm", "vm:6.1", &ids, &both), 0);
         let d = crate::guest_run::Deadlines { boot: Duration::from_secs(1), silence: Duration::from_secs(2), total: Duration::from_secs(100) };
-        assert_eq!(d.with_hangs(3, Duration::from_secs(30)).total, Duration::from_secs(190));
+        assert_eq!(d.with_hangs(3, Duration::from_secs(30)).total, Duration::from_secs(280), "two deadlines per hang: in its batch and alone");
     }
 
     fn res(id: &str, outcome: Outcome, variant: Option<&str>) -> TestResult {

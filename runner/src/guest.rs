@@ -33,6 +33,10 @@ pub const HANG_ARG: &str = "__ipcspec-hang";
 
 /// The body of the hung-test fault: never return.
 pub fn hang_forever() -> ! {
+    // A batch's hang: the test it hangs in, announced as libtest's JSON format does.
+    if let Some(test) = std::env::args().nth(2) {
+        println!("{}", serde_json::json!({ "type": "test", "event": "started", "name": test }));
+    }
     loop {
         // SAFETY: pause(2) has no preconditions.
         unsafe { libc::pause() };
@@ -495,7 +499,7 @@ pub fn execute(gp: &GuestPlan, notes: Vec<String>) -> i32 {
         let list = std::mem::take(&mut ex.batch_only_failures);
         ex.sink.send(&Record::Note {
             message: format!(
-                "{} tests failed when run with others of their binary in one process but passed alone (not safe under plain `cargo test`): {}",
+                "{} tests did not pass when run with others of their binary in one process (they failed or hung there) but passed alone (not safe under plain `cargo test`): {}",
                 list.len(),
                 list.join(", ")
             ),
@@ -654,11 +658,17 @@ impl Executor<'_> {
                 let id = format!("{}::{}", work.binary_id, work.tests[0]);
                 *h == id || *h == format!("{id}/{}", user.name())
             });
-        let mut cmd = if hang {
+        let hang_in_batch = if work.batch {
+            work.tests.iter().find(|t| self.gp.inject.hang_in_batch.iter().any(|h| *h == format!("{}::{t}", work.binary_id)))
+        } else {
+            None
+        };
+        let mut cmd = if hang || hang_in_batch.is_some() {
             // Test-only fault: run the executor itself in a mode that never ends, instead of
-            // the test.
+            // the test (in a batch: after announcing the test as libtest would).
             let mut c = Command::new(std::env::current_exe().unwrap_or_else(|_| PathBuf::from(crate::bundle::GUEST_EXECUTOR)));
             c.arg(HANG_ARG);
+            c.args(hang_in_batch);
             c
         } else if work.batch {
             let mut c = Command::new(&work.binary);
@@ -798,9 +808,11 @@ impl Executor<'_> {
     }
 
     /// A batch process ended: requeue what it did not finish. The test it was in when it died
-    /// (crash) and the tests that failed in it run again alone; a test it was in when its
-    /// deadline passed is TIMEOUT.
-    fn finish_batch(&mut self, r: Running, exit: Exit) -> Vec<Work> {
+    /// (a crash, or its deadline passed) and the tests that failed in it run again alone, and
+    /// that result counts: a batch is only the fast way to run a binary's tests, and what goes
+    /// wrong only beside the others of its process (a hang included) is named in a note, not
+    /// taken for the test's result.
+    fn finish_batch(&mut self, mut r: Running, exit: Exit) -> Vec<Work> {
         let _ = fs::remove_file(&r.out);
         let err_text = read_capped(&r.err);
         let _ = fs::remove_file(&r.err);
@@ -809,12 +821,10 @@ impl Executor<'_> {
         let current = r.current.as_ref().map(|(n, _)| n.clone());
         if let Some(cur) = &current {
             if let Exit::TimedOut(ms) = exit {
-                let w = Work { tests: vec![], ..r.work.shallow() };
-                let output = labelled_output(&r.output, &err_text);
-                self.report(&w, cur, classify(Exit::TimedOut(ms), "", &err_text), None, ms, &output);
-            } else {
-                retry.push(cur.clone());
+                let said = format!("(timed out after {ms} ms in the batch)\n{}", labelled_output(&r.output, &err_text));
+                r.batch_output.insert(cur.clone(), said);
             }
+            retry.push(cur.clone());
         }
         let done: std::collections::BTreeSet<&String> = r.finished.iter().chain(current.iter()).collect();
         let rest: Vec<String> = r.work.tests.iter().filter(|t| !done.contains(t)).cloned().collect();

@@ -102,8 +102,9 @@ pub struct Deadlines {
 impl Deadlines {
     /// Room in the overall deadline for `hangs` test runs that are expected to use their
     /// whole `test_deadline` (expected TIMEOUTs): the per-test budget assumes tests that end.
+    /// A hang costs two deadlines: in its batch, and again alone (runner/src/guest.rs).
     pub fn with_hangs(mut self, hangs: usize, test_deadline: Duration) -> Deadlines {
-        self.total += test_deadline * (hangs as u32);
+        self.total += test_deadline * (2 * hangs as u32);
         self
     }
 }

@@ -63,6 +63,11 @@ pub struct Inject {
     /// kills them: they must come out as TIMEOUT.
     #[serde(default)]
     pub hang: Vec<String>,
+    /// These tests hang in their binary's batch only (the batch process announces the test
+    /// and pauses): a hang beside the others of its process must run again alone, and the
+    /// test's own result count.
+    #[serde(default)]
+    pub hang_in_batch: Vec<String>,
     /// Right before this test starts (as root), the guest crashes its kernel through
     /// /proc/sysrq-trigger: it and every later test must come out as CRASH.
     #[serde(default)]
@@ -71,6 +76,6 @@ pub struct Inject {
 
 impl Inject {
     pub fn is_empty(&self) -> bool {
-        self.hang.is_empty() && self.panic_before.is_none()
+        self.hang.is_empty() && self.hang_in_batch.is_empty() && self.panic_before.is_none()
     }
 }

@@ -143,6 +143,23 @@ fn a_hung_test_is_a_timeout_and_the_rest_completes() {
     assert_eq!(doc["columns"][0]["status"]["state"], "complete");
 }
 
+/// A test that hangs only in its binary's batch (beside the other tests of its process) runs
+/// again alone: its own result counts (PASS), and the column's note names it.
+#[test]
+#[ignore = "needs a docker daemon"]
+fn a_hang_in_a_batch_runs_again_alone_and_its_own_result_counts() {
+    skip_unless!(docker_ready());
+    let out = tempfile::tempdir().unwrap();
+    let (code, doc, text) =
+        common::run_json(out.path(), &["run", "--target", "docker:default", "--suite", "fds", "--test-timeout", "3s", "--inject-hang-in-batch", HANG]);
+    assert_eq!(code, 0, "{text}");
+    for (id, c) in common::cells(&doc, "docker:default") {
+        assert_eq!(c["outcome"], "PASS", "{id}: {c}");
+    }
+    let notes = doc["columns"][0]["diagnostics"].to_string();
+    assert!(notes.contains("passed alone") && notes.contains(&format!("{HANG} (root)")), "{notes}");
+}
+
 #[test]
 #[ignore = "needs a docker daemon"]
 fn a_container_that_dies_is_a_crash_for_every_test_it_did_not_report() {

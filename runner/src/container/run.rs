@@ -78,7 +78,7 @@ pub fn guest_plan(bundle: &Bundle, plan: &Plan, users: &[User], s: &ExecutorSett
     // The kernel-crash fault would reach the host's kernel from a privileged container: in a
     // container the test hangs instead, and the runner kills the container when it starts
     // (see [`kill_at`]).
-    gp.inject = Inject { hang: s.inject.hang.clone(), panic_before: None };
+    gp.inject = Inject { panic_before: None, ..s.inject.clone() };
     if let Some(id) = &s.inject.panic_before {
         gp.inject.hang.push(format!("{id}/root"));
     }

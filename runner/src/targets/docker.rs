@@ -284,7 +284,7 @@ mod tests {
             timeout: Duration::from_secs(30),
             time_scale: 1.0,
             batch: true,
-            inject: Inject { hang: vec![], panic_before: Some("fds::dup::a".into()) },
+            inject: Inject { panic_before: Some("fds::dup::a".into()), ..Inject::default() },
         };
         let spec = container_spec(Mode::ShmSmall, &PrivilegedAs::Full, "img", "o", Some("ipc:[1]"));
         let gp = run::guest_plan(&bundle, &plan, &[User::Root, User::Nobody], &exec, spec.env.clone());
