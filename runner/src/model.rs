@@ -216,6 +216,26 @@ impl Variant {
     }
 }
 
+/// `$outer` reads and writes the fields of its part `$field` (a `$inner`) as its own: a
+/// record made of a shared part and its own fields, the shared part flattened in the JSON too.
+macro_rules! reads_through {
+    ($outer:ty, $field:ident: $inner:ty) => {
+        impl std::ops::Deref for $outer {
+            type Target = $inner;
+            fn deref(&self) -> &$inner {
+                &self.$field
+            }
+        }
+
+        impl std::ops::DerefMut for $outer {
+            fn deref_mut(&mut self) -> &mut $inner {
+                &mut self.$field
+            }
+        }
+    };
+}
+pub(crate) use reads_through;
+
 /// What one test did in one column: its outcome, the variant it reported, its wall time.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Cell {
@@ -244,18 +264,7 @@ impl TestResult {
 }
 
 // A result's cell is read through it (`r.outcome`, `r.variant`).
-impl std::ops::Deref for TestResult {
-    type Target = Cell;
-    fn deref(&self) -> &Cell {
-        &self.cell
-    }
-}
-
-impl std::ops::DerefMut for TestResult {
-    fn deref_mut(&mut self) -> &mut Cell {
-        &mut self.cell
-    }
-}
+reads_through!(TestResult, cell: Cell);
 
 /// Whether a column ran to its end.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -336,18 +345,7 @@ pub struct ColumnRun {
 }
 
 // A column's head is read through the run (`col.column`, `col.status`), as before the split.
-impl std::ops::Deref for ColumnRun {
-    type Target = ColumnHead;
-    fn deref(&self) -> &ColumnHead {
-        &self.head
-    }
-}
-
-impl std::ops::DerefMut for ColumnRun {
-    fn deref_mut(&mut self) -> &mut ColumnHead {
-        &mut self.head
-    }
-}
+reads_through!(ColumnRun, head: ColumnHead);
 
 impl ColumnRun {
     pub fn counts(&self) -> Counts {

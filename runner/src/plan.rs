@@ -56,21 +56,20 @@ impl Plan {
     }
 }
 
-/// Test-only faults the guest executor injects, to prove that no result is ever lost.
+/// Test-only faults the guest executor injects, to prove that no result is ever lost. Each
+/// is absent (empty) unless asked for.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Inject {
     /// These tests hang (the child pauses instead of running the test) until the executor
     /// kills them: they must come out as TIMEOUT.
-    #[serde(default)]
     pub hang: Vec<String>,
     /// These tests hang in their binary's batch only (the batch process announces the test
     /// and pauses): a hang beside the others of its process must run again alone, and the
     /// test's own result count.
-    #[serde(default)]
     pub hang_in_batch: Vec<String>,
     /// Right before this test starts (as root), the guest crashes its kernel through
     /// /proc/sysrq-trigger: it and every later test must come out as CRASH.
-    #[serde(default)]
     pub panic_before: Option<String>,
 }
 

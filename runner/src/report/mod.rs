@@ -62,12 +62,7 @@ pub struct ColumnSummary {
     pub suites: BTreeMap<String, Counts>,
 }
 
-impl std::ops::Deref for ColumnSummary {
-    type Target = ColumnHead;
-    fn deref(&self) -> &ColumnHead {
-        &self.head
-    }
-}
+crate::model::reads_through!(ColumnSummary, head: ColumnHead);
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Summary {
