@@ -125,7 +125,7 @@ pub struct Common {
     /// Test-only: this test (id, or id/nobody) hangs in the VM until the executor kills it.
     #[arg(long, hide = true, value_name = "ID")]
     pub inject_hang: Vec<String>,
-    /// Test-only: this test hangs in its binary's batch (only there), in a VM or container.
+    /// Test-only: this test (id, or id/nobody) hangs in its binary's batch (only there), in a VM or container.
     #[arg(long, hide = true, value_name = "ID")]
     pub inject_hang_in_batch: Vec<String>,
     /// Test-only: crash the VM's kernel (sysrq c) right before this test starts as root; in

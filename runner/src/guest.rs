@@ -476,7 +476,7 @@ pub fn execute(gp: &GuestPlan, notes: Vec<String>) -> i32 {
         let mut parallel_work = Vec::new();
         let mut serial_work = Vec::new();
         for b in &gp.plan.binaries {
-            let hung = |t: &String| gp.inject.hang.iter().any(|h| *h == format!("{}::{t}", b.id) || *h == format!("{}::{t}/{}", b.id, user.name()));
+            let hung = |t: &String| Inject::names(&gp.inject.hang, &b.id, t, user);
             let mut singles: Vec<Work> = Vec::new();
             let mut batch: Vec<String> = Vec::new();
             for t in &b.tests {
@@ -653,13 +653,9 @@ impl Executor<'_> {
             Err(e) => return Err((work, format!("cannot create output files in {}: {e}", self.gp.work_dir))),
         };
         let user = work.user;
-        let hang = !work.batch
-            && self.gp.inject.hang.iter().any(|h| {
-                let id = format!("{}::{}", work.binary_id, work.tests[0]);
-                *h == id || *h == format!("{id}/{}", user.name())
-            });
+        let hang = !work.batch && Inject::names(&self.gp.inject.hang, &work.binary_id, &work.tests[0], user);
         let hang_in_batch = if work.batch {
-            work.tests.iter().find(|t| self.gp.inject.hang_in_batch.iter().any(|h| *h == format!("{}::{t}", work.binary_id)))
+            work.tests.iter().find(|t| Inject::names(&self.gp.inject.hang_in_batch, &work.binary_id, t, user))
         } else {
             None
         };

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::TestId;
+use crate::model::{TestId, User};
 
 /// Which tests to run: binary id -> test names, and where each binary is.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
@@ -76,5 +76,12 @@ pub struct Inject {
 impl Inject {
     pub fn is_empty(&self) -> bool {
         self.hang.is_empty() && self.hang_in_batch.is_empty() && self.panic_before.is_none()
+    }
+
+    /// Whether `list` (one of the fault lists) names test `test` of binary `binary_id` as
+    /// `user`: by its id, or by its id with `/root` or `/nobody`.
+    pub fn names(list: &[String], binary_id: &str, test: &str, user: User) -> bool {
+        let id = format!("{binary_id}::{test}");
+        list.iter().any(|h| *h == id || *h == format!("{id}/{}", user.name()))
     }
 }
