@@ -25,6 +25,7 @@ use crate::container::cli::{DOCKER, LABEL_MODE, LABEL_OWNER, LABEL_ROLE, ROLE_RU
 use crate::container::modes::{Mode, PrivilegedAs, privileged_as};
 use crate::discover::Workspace;
 use crate::progress::Progress;
+use crate::util::markdown_cell as esc;
 
 /// What `ipcspec-bench` prints.
 pub const DOC_SCHEMA: &str = "ipcspec-bench/1";
@@ -668,9 +669,6 @@ pub fn doc_markdown(d: &BenchDoc, h: usize) -> String {
     md
 }
 
-fn esc(s: &str) -> String {
-    s.replace('|', "\\|").replace('<', "&lt;").replace('>', "&gt;")
-}
 
 /// bench.md (`h`: the level of its top heading).
 pub fn to_markdown(r: &BenchReport, h: usize) -> String {

@@ -213,13 +213,9 @@ pub fn run(opts: &Options) -> Result<Session> {
                     for c in &cols {
                         let n = c.counts();
                         progress.say(&format!(
-                            "{}: {} passed, {} failed, {} skipped, {} timed out, {} crashed ({})",
+                            "{}: {} ({})",
                             c.column,
-                            n.pass,
-                            n.fail,
-                            n.skip,
-                            n.timeout,
-                            n.crash,
+                            n.sentence(),
                             crate::util::human_ms(c.timings.total_ms)
                         ));
                     }

@@ -19,6 +19,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::catalog::Catalog;
 use crate::report::ResultsDoc;
+use crate::util::markdown_cell as esc;
 
 /// The marker that starts a change's line in a doc comment.
 pub const MARKER: &str = "Kernel change:";
@@ -163,9 +164,6 @@ pub fn to_markdown(changes: &[Change], observed: &Observed) -> String {
     md
 }
 
-fn esc(s: &str) -> String {
-    s.replace('|', "\\|").replace('<', "&lt;").replace('>', "&gt;").replace('\n', " ")
-}
 
 #[cfg(test)]
 mod tests {

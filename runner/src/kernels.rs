@@ -107,10 +107,6 @@ pub struct KernelImage {
 
 impl KernelImage {
     /// A target's `(release, source)` for the reports, once its kernel is resolved.
-    pub fn release_and_source(k: Option<&KernelImage>) -> (Option<String>, Option<String>) {
-        k.map_or((None, None), |k| (Some(k.release.clone()), Some(k.source.clone())))
-    }
-
     /// The kernel's config file, when there is one beside the image (the cache keeps it as
     /// `config`; for a kernel given by path: `config-<release>`, `config` or `.config`).
     pub fn config_file(&self) -> Option<PathBuf> {

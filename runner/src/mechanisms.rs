@@ -22,6 +22,7 @@ use serde::{Deserialize, Serialize};
 use crate::bench::{self, BenchReport};
 use crate::catalog::Catalog;
 use crate::report::ResultsDoc;
+use crate::util::markdown_cell as esc;
 
 pub const TABLE_FILE: &str = "docs/mechanisms.toml";
 pub const OBSERVED_FILE: &str = "docs/mechanisms-observed.json";
@@ -344,9 +345,6 @@ fn test_link(r: &TestRef) -> String {
     format!("[`{}`](catalog.md#{}){case}", r.id, anchor(&file))
 }
 
-fn esc(s: &str) -> String {
-    s.replace('|', "\\|").replace('<', "&lt;").replace('>', "&gt;").replace('\n', " ")
-}
 
 /// Counts of the cells: (all, tested, untestable, not yet tested).
 pub fn coverage(t: &Table) -> (usize, usize, usize, usize) {

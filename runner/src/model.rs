@@ -414,6 +414,21 @@ impl Counts {
     pub fn bad(&self) -> usize {
         self.fail + self.timeout + self.crash
     }
+
+    /// The five outcomes' counts, with their words, in the order every report gives them.
+    pub fn outcomes(&self) -> [(usize, &'static str); 5] {
+        [(self.pass, "passed"), (self.fail, "failed"), (self.skip, "skipped"), (self.timeout, "timed out"), (self.crash, "crashed")]
+    }
+
+    /// "3 passed, 0 failed, 1 skipped, 0 timed out, 0 crashed".
+    pub fn sentence(&self) -> String {
+        self.outcomes().map(|(n, w)| format!("{n} {w}")).join(", ")
+    }
+
+    /// The five counts joined by `sep` ("3/0/1/0/0").
+    pub fn joined(&self, sep: &str) -> String {
+        self.outcomes().map(|(n, _)| n.to_string()).join(sep)
+    }
 }
 
 /// A suite that did not compile: its tests cannot run anywhere.

@@ -200,13 +200,9 @@ pub fn run(o: &SoakOptions) -> Result<i32> {
         let _ = std::fs::copy(log_dir.join(format!("{}.nextest.log", crate::util::file_stem(&col.column))), log_dir.join(format!("run-{i:03}.nextest.log")));
         report.per_run.push(RunSummary { run: i, wall_ms, passed: n.pass, failed: n.fail, skipped: n.skip, timed_out: n.timeout, crashed: n.crash });
         println!(
-            "run {i}/{}: {} passed, {} failed, {} skipped, {} timed out, {} crashed in {}",
+            "run {i}/{}: {} in {}",
             o.runs,
-            n.pass,
-            n.fail,
-            n.skip,
-            n.timeout,
-            n.crash,
+            n.sentence(),
             crate::util::human_ms(wall_ms)
         );
         for d in col.diagnostics.iter().filter(|d| d.starts_with("leak")) {

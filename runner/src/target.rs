@@ -286,6 +286,12 @@ pub fn failed_columns(target: &dyn Target, plan: &Plan, users: &[User], why: &st
         .collect()
 }
 
+/// What a kind makes of a target name, as text: its tests' short way to check names.
+#[cfg(test)]
+pub fn parsed(kind: &dyn TargetKind, name: &str) -> Option<Result<String, String>> {
+    kind.parse(name).map(|r| r.map(|t| t.to_string()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

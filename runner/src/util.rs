@@ -155,6 +155,12 @@ pub fn clock_nanos() -> u32 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0)
 }
 
+/// Text for a cell of a Markdown table: `|` escaped, `<` and `>` as entities (no HTML gets
+/// through), a newline as a space (a row is one line).
+pub fn markdown_cell(s: &str) -> String {
+    s.replace('|', "\\|").replace('<', "&lt;").replace('>', "&gt;").replace('\n', " ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -58,6 +58,11 @@ impl VmMachine {
         self.kernel.as_ref().context("the kernel was not resolved")
     }
 
+    /// The resolved kernel's release and where it came from (both None before `check`).
+    pub fn release_and_source(&self) -> (Option<String>, Option<String>) {
+        self.kernel.as_ref().map_or((None, None), |k| (Some(k.release.clone()), Some(k.source.clone())))
+    }
+
     /// The executor's settings at this machine's time scale.
     pub fn executor(&self, ctx: &Ctx) -> ExecutorSettings {
         ctx.settings.executor(self.time_scale)

@@ -535,31 +535,27 @@ static int build_filter(void)
             int fail = new_label();
             for (int c = 0; c < rules[i].n; c++) {
                 const struct cond *k = &rules[i].c[c];
+                /* Every condition starts from the argument's low word. */
+                LD(ARG_LO(k->arg));
                 switch (k->op) {
                 case OP_EQ:
-                    LD(ARG_LO(k->arg));
                     emit(BPF_JMP | BPF_JEQ | BPF_K, k->a, -1, fail);
                     break;
                 case OP_NE:
-                    LD(ARG_LO(k->arg));
                     emit(BPF_JMP | BPF_JEQ | BPF_K, k->a, fail, -1);
                     break;
                 case OP_ANY:
-                    LD(ARG_LO(k->arg));
                     emit(BPF_JMP | BPF_JSET | BPF_K, k->a, -1, fail);
                     break;
                 case OP_MASKEQ:
-                    LD(ARG_LO(k->arg));
                     emit(BPF_ALU | BPF_AND | BPF_K, k->a, -1, -1);
                     emit(BPF_JMP | BPF_JEQ | BPF_K, k->b, -1, fail);
                     break;
                 case OP_GT:
-                    LD(ARG_LO(k->arg));
                     emit(BPF_JMP | BPF_JGT | BPF_K, k->a, -1, fail);
                     break;
                 case OP_NONNULL: {
                     int ok = new_label();
-                    LD(ARG_LO(k->arg));
                     emit(BPF_JMP | BPF_JEQ | BPF_K, 0, -1, ok);
                     LD(ARG_HI(k->arg));
                     emit(BPF_JMP | BPF_JEQ | BPF_K, 0, fail, -1);
@@ -567,7 +563,6 @@ static int build_filter(void)
                     break;
                 }
                 case OP_NULL:
-                    LD(ARG_LO(k->arg));
                     emit(BPF_JMP | BPF_JEQ | BPF_K, 0, -1, fail);
                     LD(ARG_HI(k->arg));
                     emit(BPF_JMP | BPF_JEQ | BPF_K, 0, -1, fail);

@@ -9,12 +9,55 @@ use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::thread::JoinHandle;
+use std::time::Instant;
 
 use anyhow::{Context, Result};
 
-use crate::container::cleanup::stop_here_if_interrupted;
-use crate::guest_run::{GuestOutput, GuestProcess, Stall};
+use crate::container::cleanup::{ClientGuard, stop_here_if_interrupted};
+use crate::frame::Record;
+use crate::guest_run::{self, Deadlines, GuestOutput, GuestProcess, Stall};
 use crate::util::{console_tail, with_suffix};
+
+/// A container that a client process runs: how it is started and removed, and what tells
+/// its client apart (the docker client, or an OCI runtime the runner starts itself).
+pub trait Launch {
+    /// The suffix of the client's messages' file (`.docker.log`).
+    const LOG_SUFFIX: &'static str;
+    /// "the container", "the sandbox": the words for its deadlines.
+    const WHAT: &'static str;
+    /// Why it ended before its last record, from the client's exit status and messages.
+    const END_REASON: fn(Option<i32>, &str) -> String;
+    /// Make what the container needs beside `stem` and start its client ([`spawn`]) with
+    /// its messages to `log`; returns the client and how to stop it.
+    fn start(&self, stem: &Path, log: fs::File) -> Result<(Child, Stop)>;
+    /// Once the client ended or could not be started or followed: remove what is left.
+    fn finish(&self) {}
+}
+
+/// Run one guest in container `c`: the client's files made ([`files`]), the client counted
+/// before it exists (so that an interrupt from now on waits for it and removes its
+/// container), started, handed the plan, and its stream followed until it ends or a
+/// deadline passes.
+pub fn run<C: Launch>(
+    c: &C,
+    plan_json: &[u8],
+    stem: &Path,
+    deadlines: &Deadlines,
+    on_record: impl FnMut(&Record, &mut Option<String>),
+) -> Result<GuestOutput> {
+    let started = Instant::now();
+    let (results_path, log_path, log) = files(stem, C::LOG_SUFFIX)?;
+    let _client = ClientGuard::new();
+    stop_here_if_interrupted();
+    let out = c.start(stem, log).and_then(|(child, stop)| {
+        let (mut guest, mut file) = Client::follow(child, plan_json, &results_path, C::WHAT, stop)?;
+        guest_run::follow(&mut guest, &mut file, started, deadlines, on_record)
+    });
+    c.finish();
+    let mut out = out?;
+    explain_end(&mut out, &log_path, C::END_REASON);
+    Ok(out)
+}
 
 /// A client's files beside `stem` (its directory made): where its stream goes
 /// (`<stem>.results.bin`), and its messages (`<stem><log_suffix>`, created).

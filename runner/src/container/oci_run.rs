@@ -1,8 +1,9 @@
 //! Running the guest executor under an OCI runtime the runner starts itself (runsc for
 //! gVisor), as a container runtime would: a bundle directory with the mode's `config.json`
 //! ([`crate::container::oci`]), `<runtime> --root <state> <flags> run --bundle <dir> <id>`
-//! with the plan on standard input and the framed result stream on standard output
-//! ([`run_guest`], followed by [`crate::guest_run::follow`] with a container's deadlines).
+//! with the plan on standard input and the framed result stream on standard output (an
+//! [`OciContainer`] is a [`client::Launch`], run by [`client::run`] with a container's
+//! deadlines).
 //!
 //! Nothing is left behind:
 //! - each run of the runner keeps its runtime state, bundles and staged root filesystem in
@@ -22,13 +23,11 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 
-use crate::container::cleanup::{ClientGuard, Owner, boot_id, is_stale, on_interrupt, process_start, stop_here_if_interrupted};
-use crate::container::client::{self, Client};
+use crate::container::cleanup::{Owner, boot_id, is_stale, on_interrupt, process_start};
+use crate::container::client;
 use crate::container::oci::Spec;
-use crate::frame::Record;
-use crate::guest_run::{self, Deadlines, GuestOutput};
 use crate::util::with_suffix;
 
 /// Where the runs' directories are.
@@ -229,50 +228,38 @@ fn delete(c: &OciContainer) {
     let _ = runtime_cmd(&c.runtime, &c.state(), &["delete", "--force", &c.id]).output();
 }
 
-/// Start the container, hand it the plan, read its stream until it ends or a deadline
-/// passes (then kill and delete it). `on_record` may ask for it to be stopped. Its files:
-/// `<stem>.results.bin` (the stream), `<stem>.runtime.log` (the runtime's messages),
-/// `<stem>.config.json`, `<stem>.runtime-args`. The container is deleted and its bundle
-/// removed before this returns.
-pub fn run_guest(
-    c: &OciContainer,
-    plan_json: &[u8],
-    stem: &Path,
-    deadlines: &Deadlines,
-    on_record: impl FnMut(&Record, &mut Option<String>),
-) -> Result<GuestOutput> {
-    let start = Instant::now();
-    let (results_path, log_path, log) = client::files(stem, ".runtime.log")?;
-    let bundle = c.bundle();
-    let _ = fs::remove_dir_all(&bundle);
-    fs::create_dir_all(&bundle).with_context(|| format!("creating {}", bundle.display()))?;
-    let config = c.config.to_json();
-    fs::write(bundle.join("config.json"), &config)?;
-    let _ = fs::write(with_suffix(stem, ".config.json"), &config);
-    let _ = fs::write(with_suffix(stem, ".runtime-args"), format!("{}\n", c.command_line().join(" ")));
-    let _client = ClientGuard::new();
-    stop_here_if_interrupted();
-    LIVE.lock().unwrap_or_else(|e| e.into_inner()).push((c.runtime.clone(), c.state(), c.id.clone()));
-    let args = c.command_line();
-    let mut cmd = Command::new(&c.runtime);
-    cmd.args(&args[1..]);
-    let child = match client::spawn(cmd, log) {
-        Ok(ch) => ch,
-        Err(e) => {
-            forget_live(&c.id);
-            let _ = fs::remove_dir_all(&bundle);
-            bail!("starting {}: {e}", c.runtime.display());
-        }
-    };
-    let stopped = c.clone();
-    let (mut guest, mut file) = Client::follow(child, plan_json, &results_path, "the sandbox", Box::new(move |child| stop(&stopped, child)))?;
-    let out = guest_run::follow(&mut guest, &mut file, start, deadlines, on_record);
-    delete(c);
-    forget_live(&c.id);
-    let _ = fs::remove_dir_all(&bundle);
-    let mut out = out?;
-    client::explain_end(&mut out, &log_path, end_reason);
-    Ok(out)
+/// A sandbox is run by its OCI runtime ([`client::run`]): a bundle directory with the mode's
+/// `config.json`, then `<runtime> run`; a deadline stops it with `kill` and `delete`, and
+/// when it ends it is deleted and its bundle removed. Its files: `<stem>.results.bin` (the
+/// stream), `<stem>.runtime.log` (the runtime's messages), `<stem>.config.json`,
+/// `<stem>.runtime-args`.
+impl client::Launch for OciContainer {
+    const LOG_SUFFIX: &'static str = ".runtime.log";
+    const WHAT: &'static str = "the sandbox";
+    const END_REASON: fn(Option<i32>, &str) -> String = end_reason;
+
+    fn start(&self, stem: &Path, log: fs::File) -> Result<(Child, client::Stop)> {
+        let bundle = self.bundle();
+        let _ = fs::remove_dir_all(&bundle);
+        fs::create_dir_all(&bundle).with_context(|| format!("creating {}", bundle.display()))?;
+        let config = self.config.to_json();
+        fs::write(bundle.join("config.json"), &config)?;
+        let _ = fs::write(with_suffix(stem, ".config.json"), &config);
+        let args = self.command_line();
+        let _ = fs::write(with_suffix(stem, ".runtime-args"), format!("{}\n", args.join(" ")));
+        LIVE.lock().unwrap_or_else(|e| e.into_inner()).push((self.runtime.clone(), self.state(), self.id.clone()));
+        let mut cmd = Command::new(&self.runtime);
+        cmd.args(&args[1..]);
+        let child = client::spawn(cmd, log).with_context(|| format!("starting {}", self.runtime.display()))?;
+        let stopped = self.clone();
+        Ok((child, Box::new(move |child| stop(&stopped, child))))
+    }
+
+    fn finish(&self) {
+        delete(self);
+        forget_live(&self.id);
+        let _ = fs::remove_dir_all(self.bundle());
+    }
 }
 
 fn forget_live(id: &str) {

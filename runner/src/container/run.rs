@@ -1,21 +1,21 @@
-//! Running the guest executor in a container: `docker run` with the plan on standard input
-//! and the framed result stream on standard output ([`run_args`], [`run_guest`]), followed
-//! by [`crate::guest_run::follow`] with a container's deadlines; every container target
-//! (whatever its mode or runtime) runs its plan through here.
+//! Running the guest executor in a docker container: `docker run` with the plan on standard
+//! input and the framed result stream on standard output ([`run_args`]; a
+//! [`ContainerSpec`] is a [`client::Launch`], run by [`client::run`] with a container's
+//! deadlines); every docker target (whatever its mode or runtime) runs its plan through here.
 
+use std::fs;
 use std::path::Path;
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
 
 use anyhow::{Context, Result};
 
 use crate::bundle::{Bundle, GUEST_EXECUTOR};
-use crate::container::cleanup::{ClientGuard, stop_here_if_interrupted};
 use crate::container::cli::{DOCKER, LABEL_MODE, LABEL_OWNER, LABEL_ROLE, ROLE_RUN};
-use crate::container::client::{self, Client};
+use crate::container::client;
 use crate::frame::Record;
 use crate::guest::GuestPlan;
-use crate::guest_run::{self, Deadlines, ExecutorSettings, GuestOutput};
+use crate::guest_run::{self, Deadlines, ExecutorSettings};
 use crate::model::User;
 use crate::plan::{Inject, Plan};
 
@@ -103,34 +103,26 @@ pub fn deadlines(planned: usize, parallel: usize, test_deadline: Duration) -> De
     Deadlines { boot: Duration::from_secs(60), silence: test_deadline + Duration::from_secs(30), total }
 }
 
-/// Start the container, hand it the plan, read its stream until it ends or a deadline
-/// passes (then `docker rm -f`). `on_record` may ask for the container to be stopped. Its
-/// files: `<stem>.results.bin` (the stream), `<stem>.docker.log` (docker's messages).
-pub fn run_guest(
-    spec: &ContainerSpec,
-    plan_json: &[u8],
-    stem: &Path,
-    deadlines: &Deadlines,
-    on_record: impl FnMut(&Record, &mut Option<String>),
-) -> Result<GuestOutput> {
-    let start = Instant::now();
-    let (results_path, log_path, log) = client::files(stem, ".docker.log")?;
-    let args = run_args(spec);
-    // Counted before it exists, so an interrupt now waits for it and removes its container.
-    let _client = ClientGuard::new();
-    stop_here_if_interrupted();
-    let mut cmd = Command::new(DOCKER);
-    cmd.args(&args);
-    let child = client::spawn(cmd, log).with_context(|| format!("starting {DOCKER}"))?;
-    let name = spec.name.clone();
-    let stop: client::Stop = Box::new(move |child| {
-        let _ = Command::new(DOCKER).args(["rm", "-f", "-v", &name]).stdin(Stdio::null()).output();
-        child.wait()
-    });
-    let (mut guest, mut file) = Client::follow(child, plan_json, &results_path, "the container", stop)?;
-    let mut out = guest_run::follow(&mut guest, &mut file, start, deadlines, on_record)?;
-    client::explain_end(&mut out, &log_path, end_reason);
-    Ok(out)
+/// A container is run by the docker client ([`client::run`]): `docker run` with the plan on
+/// standard input and the stream on standard output; a deadline stops it with `docker rm
+/// -f`. Its files: `<stem>.results.bin` (the stream), `<stem>.docker.log` (docker's
+/// messages).
+impl client::Launch for ContainerSpec {
+    const LOG_SUFFIX: &'static str = ".docker.log";
+    const WHAT: &'static str = "the container";
+    const END_REASON: fn(Option<i32>, &str) -> String = end_reason;
+
+    fn start(&self, _stem: &Path, log: fs::File) -> Result<(Child, client::Stop)> {
+        let mut cmd = Command::new(DOCKER);
+        cmd.args(run_args(self));
+        let child = client::spawn(cmd, log).with_context(|| format!("starting {DOCKER}"))?;
+        let name = self.name.clone();
+        let stop: client::Stop = Box::new(move |child| {
+            let _ = Command::new(DOCKER).args(["rm", "-f", "-v", &name]).stdin(Stdio::null()).output();
+            child.wait()
+        });
+        Ok((child, stop))
+    }
 }
 
 /// Why a container ended before its last record, from the docker client's exit status and

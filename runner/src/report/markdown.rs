@@ -8,6 +8,7 @@ use std::fmt::Write;
 
 use super::{ColumnSummary, ResultsDoc, cell_head, cell_line, differences_line, skipped_by_reason};
 use crate::util::human_ms;
+use crate::util::markdown_cell as esc;
 
 /// The whole report.
 pub fn render(doc: &ResultsDoc) -> String {
@@ -73,14 +74,10 @@ fn render_with(doc: &ResultsDoc, limit: Option<usize>) -> String {
         };
         let _ = writeln!(
             m,
-            "| `{}` | {} | {} | {} | {} | {} | {} | {} | {} |",
+            "| `{}` | {} | {} | {} | {} |",
             c.column,
             c.kernel_release.as_deref().unwrap_or("?"),
-            n.pass,
-            n.fail,
-            n.skip,
-            n.timeout,
-            n.crash,
+            n.joined(" | "),
             status,
             human_ms(c.timings.total_ms)
         );
@@ -135,7 +132,7 @@ fn render_with(doc: &ResultsDoc, limit: Option<usize>) -> String {
         column_head(&mut m, doc, "| suite |", "|---|");
         for s in suites {
             let _ = write!(m, "| {s} |");
-            column_cells(&mut m, doc, |c| c.suites.get(s).map(|n| format!("{}/{}/{}/{}/{}", n.pass, n.fail, n.skip, n.timeout, n.crash)));
+            column_cells(&mut m, doc, |c| c.suites.get(s).map(|n| n.joined("/")));
         }
         m.push('\n');
     }
@@ -197,6 +194,3 @@ fn render_with(doc: &ResultsDoc, limit: Option<usize>) -> String {
     m
 }
 
-fn esc(s: &str) -> String {
-    s.replace('|', "\\|").replace('<', "&lt;").replace('>', "&gt;").replace('\n', " ")
-}

@@ -44,14 +44,10 @@ pub fn render_with(doc: &ResultsDoc, colour: bool) -> String {
         let n = &c.counts;
         let _ = writeln!(
             t,
-            "{:<18} kernel {:<28} {} passed, {} failed, {} skipped, {} timed out, {} crashed{}  ({})",
+            "{:<18} kernel {:<28} {}{}  ({})",
             c.column,
             c.kernel_release.as_deref().unwrap_or("?"),
-            n.pass,
-            n.fail,
-            n.skip,
-            n.timeout,
-            n.crash,
+            n.sentence(),
             if n.expected > 0 { format!(", {} expected deviations", n.expected) } else { String::new() },
             human_ms(c.timings.total_ms)
         );

@@ -16,6 +16,7 @@ use anyhow::{Result, bail};
 use crate::container::daemon::{self, Daemon};
 use crate::container::image::{self, Image};
 use crate::container::modes::{Mode, PrivilegedAs, mode_env, privileged_as};
+use crate::container::client;
 use crate::container::run::{self, ContainerSpec};
 use crate::guest_run::{self, ColumnInfo};
 use crate::model::{ColumnRun, Phases, User};
@@ -151,7 +152,7 @@ impl Target for Docker {
             file_stem(target)
         ));
         let deadlines = run::deadlines(planned, s.guest_parallel, s.test_timeout).with_hangs(job.expected_hangs, s.test_timeout);
-        let out = run::run_guest(&spec, &plan_json, &stem, &deadlines, |r, stop| {
+        let out = client::run(&spec, &plan_json, &stem, &deadlines, |r, stop| {
             line.record(r);
             if let Some(why) = run::kill_at(&s.inject, r) {
                 *stop = Some(why);

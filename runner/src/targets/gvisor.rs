@@ -25,6 +25,7 @@ use anyhow::{Context, Result, bail};
 
 use crate::bundle::{self, Bundle, GUEST_EXECUTOR};
 use crate::container::cleanup::Owner;
+use crate::container::client;
 use crate::container::modes::{Mode, PrivilegedAs, mode_env};
 use crate::container::oci::{self, seccomp::kernel_version};
 use crate::container::oci_run::{self, OciContainer, RunDir};
@@ -187,7 +188,7 @@ impl Target for Gvisor {
         // The sandbox runs the tests slower than the host (every system call goes through
         // gVisor's platform): the VMs' per-test budget.
         let deadlines = crate::qemu::deadlines(planned, s.guest_parallel, exec.timeout, self.time_scale.max(1.0)).with_hangs(job.expected_hangs, exec.timeout);
-        let out = oci_run::run_guest(&c, &plan_json, &stem, &deadlines, |r, stop| {
+        let out = client::run(&c, &plan_json, &stem, &deadlines, |r, stop| {
             line.record(r);
             if let Some(why) = docker_run::kill_at(&s.inject, r) {
                 *stop = Some(why);
@@ -223,7 +224,7 @@ mod tests {
 
     #[test]
     fn names() {
-        let p = |s: &str| KIND.parse(s).map(|r| r.map(|t| t.to_string()));
+        let p = |s: &str| crate::target::parsed(&KIND, s);
         assert_eq!(p("gvisor"), Some(Ok("gvisor:2024".into())));
         assert_eq!(p("gvisor:2022"), Some(Ok("gvisor:2022".into())));
         assert_eq!(p("gvisor:bookworm"), Some(Ok("gvisor:2022".into())));

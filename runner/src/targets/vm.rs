@@ -92,7 +92,7 @@ impl Target for Vm {
     }
 
     fn kernel(&self) -> (Option<String>, Option<String>) {
-        KernelImage::release_and_source(self.vm.kernel.as_ref())
+        self.vm.release_and_source()
     }
 }
 
@@ -103,7 +103,7 @@ mod tests {
 
     #[test]
     fn names() {
-        let p = |s: &str| KIND.parse(s).map(|r| r.map(|t| t.to_string()));
+        let p = |s: &str| crate::target::parsed(&KIND, s);
         assert_eq!(p("host"), None);
         assert_eq!(p("vm:trixie"), Some(Ok("vm:6.12".into())));
         assert_eq!(p("vm:./bzImage"), Some(Ok("vm:./bzImage".into())));

@@ -96,6 +96,14 @@ pub struct VmContainer {
 }
 
 impl VmContainer {
+    /// Where its tests run: the kernel's source, in a container of this mode (run by crun,
+    /// once fetched).
+    fn source(&self, kernel: &KernelImage) -> String {
+        match &self.runtime {
+            Some(rt) => format!("{}, in a container (mode {}, {})", kernel.source, self.mode.name(), rt.describe()),
+            None => format!("{}, in a container (mode {})", kernel.source, self.mode.name()),
+        }
+    }
 
     /// The container: crun's command line and the mode's configuration for this kernel.
     fn container(&self, kernel: &KernelImage) -> Result<GuestContainer> {
@@ -196,12 +204,13 @@ impl Target for VmContainer {
             file_stem(target),
             rt.describe()
         ));
-        let source = format!("{}, in a container (mode {}, {})", kernel.source, self.mode.name(), rt.describe());
-        self.vm.run(ctx, &self.spec, job, source, notes)
+        self.vm.run(ctx, &self.spec, job, self.source(kernel), notes)
     }
 
+    /// The kernel's release, and a source that says the tests ran in a container, as the
+    /// columns of a run say it — also when the target failed before it ran.
     fn kernel(&self) -> (Option<String>, Option<String>) {
-        KernelImage::release_and_source(self.vm.kernel.as_ref())
+        (self.vm.kernel.as_ref().map(|k| k.release.clone()), self.vm.kernel.as_ref().map(|k| self.source(k)))
     }
 }
 
@@ -211,7 +220,7 @@ mod tests {
 
     #[test]
     fn names() {
-        let p = |s: &str| KIND.parse(s).map(|r| r.map(|t| t.to_string()));
+        let p = |s: &str| crate::target::parsed(&KIND, s);
         assert_eq!(p("vm:6.1"), None, "a plain kernel is the vm kind's");
         assert_eq!(p("vm:bookworm+default"), Some(Ok("vm:6.1+default".into())));
         assert_eq!(p("vm:7.2+nonroot"), Some(Ok("vm:7.2+nonroot".into())));
@@ -231,6 +240,7 @@ mod tests {
         let spec = KIND.parse("vm:5.10+shm-small").unwrap().unwrap();
         let t = VmContainer { spec, vm: VmMachine::new(KernelRef::Debian("5.10".into())), mode: Mode::ShmSmall, runtime: None };
         let k = KernelImage { name: "5.10".into(), vmlinuz: "/k".into(), release: "5.10.0-35-cloud-amd64".into(), source: "x".into(), config_notes: vec![] };
+        assert_eq!(t.source(&k), "x, in a container (mode shm-small)");
         let c = t.container(&k).unwrap();
         assert_eq!(c.runtime, "/ipcspec/oci/crun");
         assert_eq!(c.args.join(" "), "--cgroup-manager=disabled run --no-pivot --bundle /run/ipcspec-oci");

@@ -275,14 +275,21 @@ fn so_txrehash_on_af_unix_fails_eopnotsupp(#[case] ty: SockType) {
 #[rstest]
 #[parallel]
 fn so_rcvmark_is_a_boolean_socket_flag(#[case] ty: SockType) {
+    assert_boolean_flag(ty, SO_RCVMARK, (5, 19), "SO_RCVMARK", 7);
+}
+
+/// A boolean SOL_SOCKET flag that `since` added (`name`), on a new socket of type `ty`:
+/// unknown before (ENOPROTOOPT, variant `absent`); from then on it reads 0, takes `value`
+/// (any nonzero int sets it) and reads back 1.
+fn assert_boolean_flag(ty: SockType, opt: libc::c_int, since: (u32, u32), name: &str, value: libc::c_int) {
     let (a, _b) = socketpair(ty, 0);
-    if !variant::since(5, 19, "SO_RCVMARK") {
-        assert_errno!(setsockopt_int(&a, libc::SOL_SOCKET, SO_RCVMARK, 1), Errno::ENOPROTOOPT);
+    if !variant::since(since.0, since.1, name) {
+        assert_errno!(setsockopt_int(&a, libc::SOL_SOCKET, opt, 1), Errno::ENOPROTOOPT);
         return;
     }
-    assert_eq!(getsockopt_int(&a, libc::SOL_SOCKET, SO_RCVMARK), Ok(0));
-    assert_eq!(setsockopt_int(&a, libc::SOL_SOCKET, SO_RCVMARK, 7), Ok(()));
-    assert_eq!(getsockopt_int(&a, libc::SOL_SOCKET, SO_RCVMARK), Ok(1));
+    assert_eq!(getsockopt_int(&a, libc::SOL_SOCKET, opt), Ok(0), "{name} of a new socket");
+    assert_eq!(setsockopt_int(&a, libc::SOL_SOCKET, opt, value), Ok(()), "setting {name} to {value}");
+    assert_eq!(getsockopt_int(&a, libc::SOL_SOCKET, opt), Ok(1), "{name} once set");
 }
 
 /// Who may set SO_RCVMARK: commit 1f86123b9749 ("net: align SO_RCVMARK required privileges
@@ -338,14 +345,7 @@ fn so_mark_can_be_set_with_cap_net_raw_alone() {
 #[rstest]
 #[parallel]
 fn so_rcvpriority_is_a_boolean_socket_flag(#[case] ty: SockType) {
-    let (a, _b) = socketpair(ty, 0);
-    if !variant::since(6, 14, "SO_RCVPRIORITY") {
-        assert_errno!(setsockopt_int(&a, libc::SOL_SOCKET, SO_RCVPRIORITY, 1), Errno::ENOPROTOOPT);
-        return;
-    }
-    assert_eq!(getsockopt_int(&a, libc::SOL_SOCKET, SO_RCVPRIORITY), Ok(0));
-    assert_eq!(setsockopt_int(&a, libc::SOL_SOCKET, SO_RCVPRIORITY, 3), Ok(()));
-    assert_eq!(getsockopt_int(&a, libc::SOL_SOCKET, SO_RCVPRIORITY), Ok(1));
+    assert_boolean_flag(ty, SO_RCVPRIORITY, (6, 14), "SO_RCVPRIORITY", 3);
 }
 
 /// SO_TIMESTAMPING flags added since 5.10 (socket(7), SO_TIMESTAMPING; Documentation/
