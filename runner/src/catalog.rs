@@ -100,7 +100,9 @@ pub fn scan(root: &Path) -> Catalog {
         cat.errors.push(format!("{}: no suites directory", root.join("suites").display()));
         return cat;
     };
-    let mut files: Vec<(String, PathBuf)> = Vec::new();
+    // Each test file, parsed once: its helpers are collected first (a test may call one
+    // defined further down or in another file), then its tests.
+    let mut files: Vec<(String, PathBuf, Result<Parsed, String>)> = Vec::new();
     let mut helpers: BTreeMap<String, Helpers> = BTreeMap::new();
     // The parameter sets several suites share (fixtures/src/cases.rs, rstest_reuse templates):
     // every suite sees them beside its own.
@@ -133,34 +135,39 @@ pub fn scan(root: &Path) -> Catalog {
             for t in entries.flatten() {
                 let p = t.path();
                 if p.extension().is_some_and(|e| e == "rs") && p.is_file() {
-                    if let Ok(src) = fs::read_to_string(&p)
-                        && let Ok(parsed) = syn::parse_file(&src)
-                    {
-                        branches::collect_helpers(&parsed.items, &src, h);
+                    let parsed = fs::read_to_string(&p).map_err(|e| e.to_string()).and_then(|src| match syn::parse_file(&src) {
+                        Ok(f) => Ok((src, f)),
+                        Err(e) => Err(format!("does not parse (line {}): {e}", e.span().start().line)),
+                    });
+                    if let Ok((src, f)) = &parsed {
+                        branches::collect_helpers(&f.items, src, h);
                     }
                     if dir == "tests" {
-                        files.push((suite.clone(), p));
+                        files.push((suite.clone(), p, parsed));
                     }
                 }
             }
         }
     }
-    files.sort();
-    for (suite, path) in files {
+    files.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
+    for (suite, path, parsed) in files {
         let rel = path.strip_prefix(root).unwrap_or(&path).display().to_string();
         let file = path.file_stem().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
-        let h = helpers.get(&suite).cloned().unwrap_or_default();
-        match fs::read_to_string(&path) {
-            Ok(src) => match scan_source(&suite, &file, &rel, &src, &h) {
-                Ok(mut es) => cat.tests.append(&mut es),
-                Err(e) => cat.errors.push(format!("{rel}: {e}")),
-            },
+        let h = helpers.get(&suite).unwrap_or(&shared);
+        match parsed {
+            Ok((src, f)) => {
+                let at = Place { suite: &suite, file: &file, rel: &rel, src: &src, helpers: h };
+                walk(&f.items, &mut Vec::new(), &at, &mut cat.tests);
+            }
             Err(e) => cat.errors.push(format!("{rel}: {e}")),
         }
     }
     cat.tests.sort_by(|a, b| a.id.cmp(&b.id));
     cat
 }
+
+/// A source file's text and its syntax tree.
+type Parsed = (String, syn::File);
 
 /// The tests of one source file. Pure; a file that does not parse is an error.
 pub fn scan_source(suite: &str, file: &str, rel_path: &str, src: &str, helpers: &Helpers) -> Result<Vec<Entry>, String> {

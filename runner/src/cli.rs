@@ -395,6 +395,7 @@ fn options(c: &Common, columns: Vec<Column>, command: &str) -> Result<Options> {
         },
         quiet: c.quiet,
         check_tests: None,
+        catalog: None,
     })
 }
 
@@ -440,7 +441,7 @@ fn report_cmd(a: &ReportArgs) -> Result<i32> {
     for p in &a.merge {
         inputs.push((p.clone(), report::merge::read(p)?));
     }
-    let catalog = crate::discover::Workspace::load(None).map(|w| catalog::scan(&w.root)).unwrap_or_default();
+    let catalog = crate::discover::Workspace::load(None).map(|w| crate::catalog_cache::scan(&w.root, &w.target_dir.join("ipcspec"))).unwrap_or_default();
     let doc = report::merge::merge(&inputs, |id| catalog.lookup(id).map_or(id.to_string(), |e| e.id.clone()))?;
     let out = a.out.clone().unwrap_or_else(|| execute::default_out_dir().join("merged"));
     std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
@@ -485,7 +486,8 @@ fn verify_cmd(a: &VerifyArgs) -> Result<i32> {
     // Every file is read and parsed first, then every selector resolved through the catalog
     // (the tests' doc comments), before anything is built.
     let parsed = verify::read(&a.claims).map_err(anyhow::Error::msg)?;
-    let catalog = catalog::scan(&crate::discover::Workspace::load(None)?.root);
+    let ws = crate::discover::Workspace::load(None)?;
+    let catalog = crate::catalog_cache::scan(&ws.root, &ws.target_dir.join("ipcspec"));
     let override_cols = match &a.targets {
         Some(t) => Some(crate::targets::parse_columns(t, &[crate::model::User::Root]).map_err(anyhow::Error::msg)?),
         None => None,
@@ -519,6 +521,7 @@ fn verify_cmd(a: &VerifyArgs) -> Result<i32> {
     opts.check_tests = Some(Arc::new(move |all: &[crate::model::TestId]| {
         f3.iter().try_for_each(|l| verify::resolve(&l.file, all).map(|_| ()).map_err(|e| format!("{}: {e}", l.path.display())))
     }));
+    opts.catalog = Some(catalog);
     // A claim for `vm:6.1/nobody` only must not run root there: the columns restrict users.
     let session = execute::run(&opts)?;
     let written = write_reports(&session, &opts, &a.common)?;

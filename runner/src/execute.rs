@@ -15,7 +15,7 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 
 use crate::bundle;
-use crate::catalog::{self, Catalog};
+use crate::catalog::Catalog;
 use crate::discover::{self, Workspace};
 use crate::model::{BuildError, ColumnRun, TestId, User};
 use crate::nextest;
@@ -51,6 +51,8 @@ pub struct Options {
     pub quiet: bool,
     /// Called with every listed test before anything runs (verify: every claim must match).
     pub check_tests: Option<TestsCheck>,
+    /// The catalog, when the command has scanned it already (verify): not scanned again.
+    pub catalog: Option<Catalog>,
 }
 
 /// Everything a run produced.
@@ -86,6 +88,11 @@ pub fn run(opts: &Options) -> Result<Session> {
         t.validate()?;
     }
     let ws = Workspace::load(None)?;
+    // The catalog (every suite's source parsed) is scanned while the suites build.
+    let scanning = opts.catalog.is_none().then(|| {
+        let (root, cache) = (ws.root.clone(), ws.target_dir.join("ipcspec"));
+        std::thread::spawn(move || crate::catalog_cache::scan(&root, &cache))
+    });
     // Expected deviations (docs/expectations/<kind>.toml): a bad file is an input error.
     let kinds: Vec<&str> = targets::KINDS.iter().map(|k| k.name()).collect();
     let expectations = crate::expectations::load(&ws.root, &kinds, &|s| targets::parse_target(s).map(|t| (t.name().to_string(), t.kind().to_string())))
@@ -140,7 +147,10 @@ pub fn run(opts: &Options) -> Result<Session> {
     if let Some(check) = &opts.check_tests {
         check(&full.ids()).map_err(|e| anyhow::anyhow!(e))?;
     }
-    let catalog = catalog::scan(&ws.root);
+    let catalog = match scanning {
+        Some(thread) => thread.join().map_err(|_| anyhow::anyhow!("scanning the catalog panicked"))?,
+        None => opts.catalog.clone().unwrap_or_default(),
+    };
     let built: Vec<String> = suites.iter().filter(|s| !build.errors.iter().any(|e| &e.suite == *s)).cloned().collect();
     std::fs::create_dir_all(&log_dir).with_context(|| format!("creating {}", log_dir.display()))?;
 

@@ -28,7 +28,8 @@
 //! - [`catalog`]: every test's claim and source from its doc comment; [`branches`]: which
 //!   tests branch on the environment and which variants they report; [`generated`]: the doc
 //!   pages made from it ([`kernel_changes`], [`mechanisms`]: the mechanisms × properties
-//!   table of docs/mechanisms.md), written and checked by `ipcspec catalog`.
+//!   table of docs/mechanisms.md), written and checked by `ipcspec catalog`;
+//!   [`catalog_cache`]: a run's catalog kept for the next run on an unchanged tree.
 //! - [`bench`]: `ipcspec bench`, what each mechanism costs (measured by bench/).
 //! - [`claims`] + [`verify`]: a user's claims files and the verdict per claim and target;
 //!   [`claims_readme`]: the generated page of the claims library, docs/claims/README.md.
@@ -44,6 +45,7 @@ pub mod bench;
 pub mod branches;
 pub mod bundle;
 pub mod catalog;
+pub mod catalog_cache;
 pub mod claims;
 pub mod claims_readme;
 pub mod classify;
