@@ -166,12 +166,10 @@ fn a_container_that_dies_is_a_crash_for_every_test_it_did_not_report() {
     skip_unless!(docker_ready());
     let out = tempfile::tempdir().unwrap();
     let before = volumes();
-    let child = common::spawn_json(
+    let (pid, code, doc, text) = common::run_json_pid(
         out.path(),
         &["run", "--target", "docker:default", "--suite", "fds", "--vm-parallel", "1", "--vm-mode", "isolated", "--inject-panic-before", KILL_AT],
     );
-    let pid = child.id();
-    let (code, doc, text) = common::finished_json(child, out.path());
     assert_eq!(code, 1, "{text}");
     let reason = common::crash_reason(&doc, "docker:default", KILL_AT);
     assert!(reason.contains("container was killed") && reason.contains("while this test was running"), "{reason}");

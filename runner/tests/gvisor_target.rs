@@ -95,9 +95,7 @@ fn a_sandbox_that_dies_is_a_crash_for_every_test_it_did_not_report() {
     skip_unless!(common::need_root());
     let out = tempfile::tempdir().unwrap();
     let args = ["run", "--target", "gvisor:2024", "--suite", "fds", "--vm-parallel", "1", "--vm-mode", "isolated", "--inject-panic-before", KILL_AT];
-    let child = common::spawn_json(out.path(), &args);
-    let pid = child.id();
-    let (code, doc, text) = common::finished_json(child, out.path());
+    let (pid, code, doc, text) = common::run_json_pid(out.path(), &args);
     assert_eq!(code, 1, "{text}");
     let reason = common::crash_reason(&doc, "gvisor:2024", KILL_AT);
     assert!(reason.contains("killed") && reason.contains("while this test was running"), "{reason}");

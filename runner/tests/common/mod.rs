@@ -73,6 +73,15 @@ pub fn run_json(out: &std::path::Path, args: &[&str]) -> (i32, serde_json::Value
     finished_json(spawn_json(out, args), out)
 }
 
+/// [`run_json`], with the runner's pid first (to look for what it left behind).
+#[allow(dead_code)]
+pub fn run_json_pid(out: &std::path::Path, args: &[&str]) -> (u32, i32, serde_json::Value, String) {
+    let child = spawn_json(out, args);
+    let pid = child.id();
+    let (code, doc, text) = finished_json(child, out);
+    (pid, code, doc, text)
+}
+
 /// Wait for a runner started by [`spawn_json`]: exit status, results.json, stdout + stderr.
 #[allow(dead_code)]
 pub fn finished_json(child: std::process::Child, out: &std::path::Path) -> (i32, serde_json::Value, String) {
