@@ -669,7 +669,6 @@ pub fn doc_markdown(d: &BenchDoc, h: usize) -> String {
     md
 }
 
-
 /// bench.md (`h`: the level of its top heading).
 pub fn to_markdown(r: &BenchReport, h: usize) -> String {
     let hs = "#".repeat(h);

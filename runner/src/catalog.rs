@@ -135,10 +135,7 @@ pub fn scan(root: &Path) -> Catalog {
             for t in entries.flatten() {
                 let p = t.path();
                 if p.extension().is_some_and(|e| e == "rs") && p.is_file() {
-                    let parsed = fs::read_to_string(&p).map_err(|e| e.to_string()).and_then(|src| match syn::parse_file(&src) {
-                        Ok(f) => Ok((src, f)),
-                        Err(e) => Err(format!("does not parse (line {}): {e}", e.span().start().line)),
-                    });
+                    let parsed = fs::read_to_string(&p).map_err(|e| e.to_string()).and_then(|src| parse(&src).map(|f| (src, f)));
                     if let Ok((src, f)) = &parsed {
                         branches::collect_helpers(&f.items, src, h);
                     }
@@ -169,12 +166,14 @@ pub fn scan(root: &Path) -> Catalog {
 /// A source file's text and its syntax tree.
 type Parsed = (String, syn::File);
 
+/// A source file's syntax tree; an error names the line where parsing stopped.
+fn parse(src: &str) -> Result<syn::File, String> {
+    syn::parse_file(src).map_err(|e| format!("does not parse (line {}): {e}", e.span().start().line))
+}
+
 /// The tests of one source file. Pure; a file that does not parse is an error.
 pub fn scan_source(suite: &str, file: &str, rel_path: &str, src: &str, helpers: &Helpers) -> Result<Vec<Entry>, String> {
-    let parsed = syn::parse_file(src).map_err(|e| {
-        let lc = e.span().start();
-        format!("does not parse (line {}): {e}", lc.line)
-    })?;
+    let parsed = parse(src)?;
     let mut out = Vec::new();
     let at = Place { suite, file, rel: rel_path, src, helpers };
     walk(&parsed.items, &mut Vec::new(), &at, &mut out);

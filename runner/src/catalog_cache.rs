@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::catalog::{self, Catalog};
+use crate::discover::Workspace;
 
 /// The file in the cache directory (`<target>/ipcspec/`).
 const FILE: &str = "catalog-cache.json";
@@ -21,6 +22,11 @@ const FILE: &str = "catalog-cache.json";
 struct Cached {
     key: String,
     catalog: Catalog,
+}
+
+/// The catalog of workspace `ws`, its cache in `<target>/ipcspec/`.
+pub fn scan_workspace(ws: &Workspace) -> Catalog {
+    scan(&ws.root, &ws.target_dir.join("ipcspec"))
 }
 
 /// The catalog of the tree at `root`, from the cache in `cache_dir` when it was made from

@@ -441,7 +441,7 @@ fn report_cmd(a: &ReportArgs) -> Result<i32> {
     for p in &a.merge {
         inputs.push((p.clone(), report::merge::read(p)?));
     }
-    let catalog = crate::discover::Workspace::load(None).map(|w| crate::catalog_cache::scan(&w.root, &w.target_dir.join("ipcspec"))).unwrap_or_default();
+    let catalog = crate::discover::Workspace::load(None).map(|w| crate::catalog_cache::scan_workspace(&w)).unwrap_or_default();
     let doc = report::merge::merge(&inputs, |id| catalog.lookup(id).map_or(id.to_string(), |e| e.id.clone()))?;
     let out = a.out.clone().unwrap_or_else(|| execute::default_out_dir().join("merged"));
     std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
@@ -486,8 +486,7 @@ fn verify_cmd(a: &VerifyArgs) -> Result<i32> {
     // Every file is read and parsed first, then every selector resolved through the catalog
     // (the tests' doc comments), before anything is built.
     let parsed = verify::read(&a.claims).map_err(anyhow::Error::msg)?;
-    let ws = crate::discover::Workspace::load(None)?;
-    let catalog = crate::catalog_cache::scan(&ws.root, &ws.target_dir.join("ipcspec"));
+    let catalog = crate::catalog_cache::scan_workspace(&crate::discover::Workspace::load(None)?);
     let override_cols = match &a.targets {
         Some(t) => Some(crate::targets::parse_columns(t, &[crate::model::User::Root]).map_err(anyhow::Error::msg)?),
         None => None,

@@ -90,8 +90,8 @@ pub fn run(opts: &Options) -> Result<Session> {
     let ws = Workspace::load(None)?;
     // The catalog (every suite's source parsed) is scanned while the suites build.
     let scanning = opts.catalog.is_none().then(|| {
-        let (root, cache) = (ws.root.clone(), ws.target_dir.join("ipcspec"));
-        std::thread::spawn(move || crate::catalog_cache::scan(&root, &cache))
+        let ws = ws.clone();
+        std::thread::spawn(move || crate::catalog_cache::scan_workspace(&ws))
     });
     // Expected deviations (docs/expectations/<kind>.toml): a bad file is an input error.
     let kinds: Vec<&str> = targets::KINDS.iter().map(|k| k.name()).collect();

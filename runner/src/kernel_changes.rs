@@ -164,7 +164,6 @@ pub fn to_markdown(changes: &[Change], observed: &Observed) -> String {
     md
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -106,7 +106,6 @@ pub struct KernelImage {
 }
 
 impl KernelImage {
-    /// A target's `(release, source)` for the reports, once its kernel is resolved.
     /// The kernel's config file, when there is one beside the image (the cache keeps it as
     /// `config`; for a kernel given by path: `config-<release>`, `config` or `.config`).
     pub fn config_file(&self) -> Option<PathBuf> {

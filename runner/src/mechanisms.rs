@@ -345,7 +345,6 @@ fn test_link(r: &TestRef) -> String {
     format!("[`{}`](catalog.md#{}){case}", r.id, anchor(&file))
 }
 
-
 /// Counts of the cells: (all, tested, untestable, not yet tested).
 pub fn coverage(t: &Table) -> (usize, usize, usize, usize) {
     let cells: Vec<&Cell> = t.mechanism.iter().flat_map(|m| t.property.iter().filter_map(|p| t.cells.get(&m.id).and_then(|ps| ps.get(&p.id)))).collect();

@@ -120,7 +120,7 @@ impl VmRequest {
         // tsc=reliable: no clocksource watchdog on the TSC. Under TCG on a loaded host its
         // read-back checks fail, the kernel marks the TSC unstable and flips the sched_clock
         // static key, and that code patching (int3 first) once killed a 7.2 guest: "Oops:
-        // int3" in sched_clock_cpu from clocksource_watchdog_work (docs/trust.md). TCG's TSC
+        // int3" in sched_clock_cpu from clocksource_watchdog_work (docs/findings.md). TCG's TSC
         // follows the host's clock, so it is as good a clocksource as the emulated HPET.
         let mut append = "console=ttyS0 quiet panic=-1 rdinit=/init tsc=reliable".to_string();
         if let Some(x) = &self.extra_append {

@@ -193,4 +193,3 @@ fn render_with(doc: &ResultsDoc, limit: Option<usize>) -> String {
     }
     m
 }
-
